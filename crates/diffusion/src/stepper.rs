@@ -1,0 +1,16 @@
+//! The interface every backend implements.
+
+use ndarray::Array2;
+
+/// Advances the density field by whole explicit time steps,
+/// `p ← p + k·(p[i-1,j] + p[i+1,j] + p[i,j-1] + p[i,j+1] - 4p[i,j])` on the
+/// interior, keeping the boundary ring at zero.
+///
+/// The driver calls [`Stepper::advance`] once per stretch of steps between
+/// outputs (snapshots, checkpoints), so a backend may keep scratch buffers and
+/// threads between calls and may fuse several steps per pass over memory.
+pub trait Stepper {
+    /// Advances the `npnts × npnts` field `dens` by `steps` steps with update
+    /// coefficient `k` (see [`crate::Grid::coefficient`]).
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize);
+}

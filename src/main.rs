@@ -1,0 +1,56 @@
+//! `hpcrs`: the command-line front end. It parses arguments, calls a library
+//! crate and prints; the algorithms live in `crates/`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// High-performance computing in Rust: the HPC Python course's workloads,
+/// serial, on every core, out of core and on a cluster through MPI.
+#[derive(Parser)]
+#[command(name = "hpcrs", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve the 2D diffusion equation (the course's running example).
+    Diff2d(cmd::diff2d::Args),
+    /// Area under the curve of 0.7x^3 - 2x^2 + 4 on [0,3].
+    Auc(cmd::auc::Args),
+    /// Sum range(0, n) several times: serial, threads or processes.
+    Summer(cmd::summer::Args),
+    /// Time every backend against its peers and print a table.
+    Bench(cmd::bench::Args),
+    /// Evaluate an array expression on random inputs and time it.
+    Expr(cmd::expr::Args),
+    /// MPI examples of the course (hello, ring, halo benchmark).
+    Mpi(cmd::mpi::Args),
+    /// Count words with the dataset engine (Moby Dick by default).
+    Wordcount(cmd::wordcount::Args),
+    /// Out-of-core arrays: create, stats and get on .npy files.
+    Ooc(cmd::ooc::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Diff2d(args) => cmd::diff2d::run(args),
+        Command::Auc(args) => cmd::auc::run(args),
+        Command::Summer(args) => cmd::summer::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Expr(args) => cmd::expr::run(args),
+        Command::Mpi(args) => cmd::mpi::run(args),
+        Command::Wordcount(args) => cmd::wordcount::run(args),
+        Command::Ooc(args) => cmd::ooc::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("hpcrs: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
