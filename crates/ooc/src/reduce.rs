@@ -1,0 +1,241 @@
+//! Statistics over a whole array or along one axis, chunk by chunk, on all threads.
+
+use crate::array::{strides, NpyFile};
+use crate::engine::{fold_chunks, Control};
+use crate::error::{OocError, Result};
+use crate::stats::Stats;
+
+/// Count, mean, variance, min and max of every element of `file`.
+///
+/// ```no_run
+/// let file = ooc::NpyFile::open("big.npy")?;
+/// let s = ooc::reduce::stats(&file, &ooc::Control::default())?;
+/// println!("mean {} std {}", s.mean, s.std());
+/// # Ok::<(), ooc::OocError>(())
+/// ```
+pub fn stats(file: &NpyFile, ctl: &Control) -> Result<Stats> {
+    let chunk = ctl.chunk_elems(file.header().dtype.size(), decode_bytes(file));
+    let mut acc = Stats::EMPTY;
+    fold_chunks(
+        file,
+        ctl,
+        chunk,
+        |_, xs| Stats::from_slice(xs),
+        &mut acc,
+        |a, s| a.merge(&s),
+    )?;
+    Ok(acc)
+}
+
+/// Bytes of decode buffer per element, when the data is not native f64.
+fn decode_bytes(file: &NpyFile) -> usize {
+    let h = file.header();
+    if crate::array::native_f64(h.dtype, h.byte_order) {
+        0
+    } else {
+        8
+    }
+}
+
+/// Statistics along one axis: one [`Stats`] per position of the other axes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AxisStats {
+    /// Shape of the result: the array's shape without the reduced axis.
+    pub shape: Vec<usize>,
+    /// One entry per element of `shape`, in C (row-major) order.
+    pub stats: Vec<Stats>,
+}
+
+/// The array seen in storage order as `(outer, n, inner)`, with `n` the reduced axis.
+struct Split {
+    n: usize,
+    inner: usize,
+}
+
+/// What one chunk contributes.
+enum Partial {
+    /// `inner == 1`: contiguous runs, each inside one result.
+    Runs(Vec<(usize, Stats)>),
+    /// `inner > 1`: a dense block of results starting at result index `.0`.
+    Dense(usize, Vec<Stats>),
+}
+
+/// Statistics along `axis` (numpy's `axis=` semantics: the axis that disappears).
+///
+/// For a 2-D array, axis 0 gives one result per column and axis 1 one per row. The
+/// accumulators for all results are kept in memory, so their size (48 bytes per result)
+/// must fit within half the memory limit.
+pub fn stats_axis(file: &NpyFile, axis: usize, ctl: &Control) -> Result<AxisStats> {
+    let h = file.header();
+    let ndim = h.shape.len();
+    if axis >= ndim {
+        return Err(OocError::Invalid(format!(
+            "axis {axis} is out of bounds for an array of dimension {ndim} (shape {:?})",
+            h.shape
+        )));
+    }
+    // Storage order: C order as is, Fortran order as the reversed shape in C order.
+    let (mem_shape, mem_axis): (Vec<usize>, usize) = if h.fortran_order {
+        (h.shape.iter().rev().copied().collect(), ndim - 1 - axis)
+    } else {
+        (h.shape.clone(), axis)
+    };
+    let outer: usize = mem_shape[..mem_axis].iter().product();
+    let n = mem_shape[mem_axis];
+    let inner: usize = mem_shape[mem_axis + 1..].iter().product();
+    let results = outer * inner;
+    let need = results as u64 * std::mem::size_of::<Stats>() as u64;
+    if need > ctl.memory_limit / 2 {
+        return Err(OocError::Invalid(format!(
+            "stats along axis {axis} have {results} results ({need} bytes of accumulators), \
+             more than half the memory limit ({} bytes); raise --memory-limit",
+            ctl.memory_limit
+        )));
+    }
+    let mut acc = vec![Stats::EMPTY; results];
+    let split = Split { n, inner };
+    // Dense partials need up to a chunk's worth of accumulators per thread, so chunks are
+    // sized as if each element cost 48 more bytes when reducing along an outer axis.
+    let extra = if inner > 1 { 48 } else { 0 };
+    let chunk = ctl
+        .chunk_elems(h.dtype.size(), decode_bytes(file) + extra)
+        .max(1);
+    fold_chunks(
+        file,
+        ctl,
+        chunk,
+        |start, xs| chunk_partial(&split, start, xs),
+        &mut acc,
+        |acc, p| match p {
+            Partial::Runs(runs) => {
+                for (r, s) in runs {
+                    acc[r].merge(&s);
+                }
+            }
+            Partial::Dense(r0, stats) => {
+                for (a, s) in acc[r0..].iter_mut().zip(&stats) {
+                    a.merge(s);
+                }
+            }
+        },
+    )?;
+    let mut shape = h.shape.clone();
+    shape.remove(axis);
+    let stats = if h.fortran_order && shape.len() > 1 {
+        fortran_to_c(&shape, &acc)
+    } else {
+        acc
+    };
+    Ok(AxisStats { shape, stats })
+}
+
+/// Reorders results stored in Fortran order of `shape` into C order.
+fn fortran_to_c(shape: &[usize], f: &[Stats]) -> Vec<Stats> {
+    let fst = strides(shape, true);
+    let mut out = Vec::with_capacity(f.len());
+    let mut idx = vec![0usize; shape.len()];
+    for _ in 0..f.len() {
+        out.push(f[idx.iter().zip(&fst).map(|(i, s)| i * s).sum::<usize>()]);
+        for d in (0..shape.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+/// The contribution of elements `start..start + xs.len()` (storage order) to the results.
+fn chunk_partial(split: &Split, start: usize, xs: &[f64]) -> Partial {
+    let Split { n, inner } = *split;
+    let end = start + xs.len();
+    if inner == 1 {
+        // Reducing the fastest axis: each run of up to n elements belongs to one result.
+        let mut runs = Vec::new();
+        let mut e = start;
+        while e < end {
+            let o = e / n;
+            let run_end = ((o + 1) * n).min(end);
+            runs.push((o, Stats::from_slice(&xs[e - start..run_end - start])));
+            e = run_end;
+        }
+        return Partial::Runs(runs);
+    }
+    // Reducing a slower axis: each row of `inner` elements updates `inner` results.
+    // Two passes over the chunk (already in cache): sums, counts, min and max, then squared
+    // deviations from the chunk-local means; the chunk's results are then merged with Chan's
+    // formula like everything else.
+    let result_of = |e: usize| (e / (n * inner)) * inner + e % inner;
+    let r0 = (start / (n * inner)) * inner;
+    let r1 = ((end - 1) / (n * inner)) * inner + inner;
+    let width = r1 - r0;
+    let mut sum = vec![0.0f64; width];
+    let mut cnt = vec![0u64; width];
+    let mut lo = vec![f64::INFINITY; width];
+    let mut hi = vec![f64::NEG_INFINITY; width];
+    // Segments: maximal runs inside one row, as (offset in xs, first result - r0, length).
+    let mut segments = Vec::new();
+    let mut e = start;
+    while e < end {
+        let c = e % inner;
+        let seg_end = (e - c + inner).min(end);
+        segments.push((e - start, result_of(e) - r0, seg_end - e));
+        e = seg_end;
+    }
+    for &(off, r, l) in &segments {
+        let x = &xs[off..off + l];
+        for (((s, k), (mn, mx)), &v) in sum[r..r + l]
+            .iter_mut()
+            .zip(&mut cnt[r..r + l])
+            .zip(lo[r..r + l].iter_mut().zip(&mut hi[r..r + l]))
+            .zip(x)
+        {
+            *s += v;
+            *k += 1;
+            *mn = if v < *mn { v } else { *mn };
+            *mx = if v > *mx { v } else { *mx };
+        }
+    }
+    let mean: Vec<f64> = sum
+        .iter()
+        .zip(&cnt)
+        .map(|(&s, &k)| if k == 0 { f64::NAN } else { s / k as f64 })
+        .collect();
+    let mut m2 = vec![0.0f64; width];
+    for &(off, r, l) in &segments {
+        let x = &xs[off..off + l];
+        for ((m, &mu), &v) in m2[r..r + l].iter_mut().zip(&mean[r..r + l]).zip(x) {
+            let d = v - mu;
+            *m += d * d;
+        }
+    }
+    // NaN poisons min and max as in numpy; only look for it where the sum says it may be.
+    if sum.iter().any(|s| s.is_nan()) {
+        for &(off, r, l) in &segments {
+            for (i, v) in xs[off..off + l].iter().enumerate() {
+                if v.is_nan() {
+                    lo[r + i] = f64::NAN;
+                    hi[r + i] = f64::NAN;
+                }
+            }
+        }
+    }
+    let stats = (0..width)
+        .map(|i| {
+            if cnt[i] == 0 {
+                Stats::EMPTY
+            } else {
+                Stats {
+                    count: cnt[i],
+                    mean: mean[i],
+                    m2: m2[i],
+                    min: lo[i],
+                    max: hi[i],
+                }
+            }
+        })
+        .collect();
+    Partial::Dense(r0, stats)
+}

@@ -1,0 +1,271 @@
+//! Running statistics (count, mean, variance, min, max) that merge exactly.
+//!
+//! Each block of up to [`BLOCK`] values is reduced with two passes over data that is
+//! already in L1 cache (sum, min and max, then the sum of squared deviations from the
+//! block mean), which is as stable as Welford's method and vectorises. Blocks, chunks and
+//! threads are then combined with Chan, Golub and LeVeque's pairwise formula
+//! ([`Stats::merge`]).
+
+/// Values reduced at once by [`Stats::from_slice`]: 8 KiB of `f64`, well inside L1.
+pub const BLOCK: usize = 1024;
+
+/// Count, mean, sum of squared deviations (M2), min and max of a set of values.
+///
+/// NaN propagates as in numpy: one NaN makes mean, min, max and std NaN.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stats {
+    /// Number of values.
+    pub count: u64,
+    /// Their mean (NaN when `count == 0`).
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+    /// Smallest value (+inf when empty).
+    pub min: f64,
+    /// Largest value (-inf when empty).
+    pub max: f64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::EMPTY
+    }
+}
+
+/// Minimum that propagates NaN (numpy's `minimum`).
+#[inline]
+fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
+}
+
+/// Maximum that propagates NaN (numpy's `maximum`).
+#[inline]
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+impl Stats {
+    /// The statistics of no values.
+    pub const EMPTY: Stats = Stats {
+        count: 0,
+        mean: f64::NAN,
+        m2: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    /// Adds one value (Welford's update).
+    pub fn push(&mut self, x: f64) {
+        if self.count == 0 {
+            *self = Stats {
+                count: 1,
+                mean: x,
+                m2: 0.0,
+                min: x,
+                max: x,
+            };
+            return;
+        }
+        self.count += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (x - self.mean);
+        self.min = nan_min(self.min, x);
+        self.max = nan_max(self.max, x);
+    }
+
+    /// Merges `other` into `self` (Chan et al.'s parallel formula; exact in count, min, max).
+    pub fn merge(&mut self, other: &Stats) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        self.mean += delta * (nb / n);
+        self.m2 += other.m2 + delta * delta * (na * nb / n);
+        self.count += other.count;
+        self.min = nan_min(self.min, other.min);
+        self.max = nan_max(self.max, other.max);
+    }
+
+    /// Statistics of a slice of any length, block by block.
+    pub fn from_slice(xs: &[f64]) -> Stats {
+        let mut s = Stats::EMPTY;
+        for block in xs.chunks(BLOCK) {
+            s.merge(&Stats::from_block(block));
+        }
+        s
+    }
+
+    /// Statistics of one block, with two passes: the block should fit in L1 cache.
+    fn from_block(xs: &[f64]) -> Stats {
+        if xs.is_empty() {
+            return Stats::EMPTY;
+        }
+        // Four independent lanes let the compiler use SIMD and hide add latency.
+        let mut sum = [0.0f64; 4];
+        let mut lo = [f64::INFINITY; 4];
+        let mut hi = [f64::NEG_INFINITY; 4];
+        let chunks = xs.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..4 {
+                sum[k] += c[k];
+                // `if x < m` (not f64::min) compiles to minpd; NaN is handled below.
+                lo[k] = if c[k] < lo[k] { c[k] } else { lo[k] };
+                hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
+            }
+        }
+        for (k, &x) in rest.iter().enumerate() {
+            sum[k] += x;
+            lo[k] = if x < lo[k] { x } else { lo[k] };
+            hi[k] = if x > hi[k] { x } else { hi[k] };
+        }
+        let total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        let n = xs.len() as f64;
+        let mean = total / n;
+        let mut min = lo[0].min(lo[1]).min(lo[2].min(lo[3]));
+        let mut max = hi[0].max(hi[1]).max(hi[2].max(hi[3]));
+        if total.is_nan() && xs.iter().any(|x| x.is_nan()) {
+            // Rare path: a NaN poisons everything, as in numpy.
+            min = f64::NAN;
+            max = f64::NAN;
+        }
+        let mut dev = [0.0f64; 4];
+        let chunks = xs.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..4 {
+                let d = c[k] - mean;
+                dev[k] += d * d;
+            }
+        }
+        for (k, &x) in rest.iter().enumerate() {
+            let d = x - mean;
+            dev[k] += d * d;
+        }
+        Stats {
+            count: xs.len() as u64,
+            mean,
+            m2: (dev[0] + dev[1]) + (dev[2] + dev[3]),
+            min,
+            max,
+        }
+    }
+
+    /// Sum of the values (`mean * count`).
+    pub fn sum(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.mean * self.count as f64
+        }
+    }
+
+    /// Population variance (numpy's default, `ddof=0`); NaN when empty.
+    pub fn variance(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.m2 / self.count as f64
+        }
+    }
+
+    /// Population standard deviation (`ddof=0`); NaN when empty.
+    pub fn std(&self) -> f64 {
+        self.variance().sqrt()
+    }
+
+    /// Smallest value, NaN when empty.
+    pub fn min(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.min
+        }
+    }
+
+    /// Largest value, NaN when empty.
+    pub fn max(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.max
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(xs: &[f64]) -> (f64, f64, f64, f64) {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        let min = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+        let max = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        (mean, var, min, max)
+    }
+
+    #[test]
+    fn matches_two_pass_reference() {
+        let xs: Vec<f64> = (0..10_007)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.37 - 50.0)
+            .collect();
+        let s = Stats::from_slice(&xs);
+        let (mean, var, min, max) = naive(&xs);
+        assert_eq!(s.count, 10_007);
+        assert!((s.mean - mean).abs() < 1e-12 * mean.abs().max(1.0));
+        assert!((s.variance() - var).abs() < 1e-10 * var);
+        assert_eq!((s.min, s.max), (min, max));
+        let mut w = Stats::EMPTY;
+        xs.iter().for_each(|&x| w.push(x));
+        assert!((w.variance() - var).abs() < 1e-10 * var);
+    }
+
+    #[test]
+    fn stable_with_large_offset() {
+        // Values 1e9 + {0,1,2,3}: the naive sum-of-squares formula loses everything here.
+        let xs: Vec<f64> = (0..100_000).map(|i| 1e9 + (i % 4) as f64).collect();
+        let s = Stats::from_slice(&xs);
+        assert!((s.variance() - 1.25).abs() < 1e-6, "{}", s.variance());
+    }
+
+    #[test]
+    fn merge_is_order_independent_in_value() {
+        let xs: Vec<f64> = (0..5000).map(|i| (i as f64).sin()).collect();
+        let whole = Stats::from_slice(&xs);
+        let mut parts = Stats::EMPTY;
+        for c in xs.chunks(333).rev() {
+            parts.merge(&Stats::from_slice(c));
+        }
+        assert_eq!(parts.count, whole.count);
+        assert!((parts.mean - whole.mean).abs() < 1e-14);
+        assert!((parts.m2 - whole.m2).abs() < 1e-10);
+    }
+
+    #[test]
+    fn nan_and_empty() {
+        let s = Stats::from_slice(&[1.0, f64::NAN, 3.0]);
+        assert!(s.mean.is_nan() && s.min.is_nan() && s.max.is_nan());
+        let e = Stats::from_slice(&[]);
+        assert_eq!(e.count, 0);
+        assert!(e.mean.is_nan() && e.min().is_nan() && e.std().is_nan());
+        let inf = Stats::from_slice(&[f64::INFINITY, f64::NEG_INFINITY]);
+        assert_eq!((inf.min, inf.max), (f64::NEG_INFINITY, f64::INFINITY));
+    }
+}
