@@ -102,10 +102,10 @@ impl Params {
     /// Checks the parameters that would make the grid meaningless.
     pub fn validate(&self) -> Result<(), DiffusionError> {
         let bad = |name: &'static str, why: String| Err(DiffusionError::BadParameter { name, why });
-        if !(self.d > 0.0) || !self.d.is_finite() {
+        if !positive(self.d) {
             return bad("D", format!("must be a positive number, got {}", self.d));
         }
-        if !self.x1.is_finite() || !self.x2.is_finite() || !(self.x2 > self.x1) {
+        if !self.x1.is_finite() || !positive(self.x2 - self.x1) {
             return bad(
                 "x2",
                 format!(
@@ -114,7 +114,7 @@ impl Params {
                 ),
             );
         }
-        if !(self.dx > 0.0) || !self.dx.is_finite() {
+        if !positive(self.dx) {
             return bad("dx", format!("must be a positive number, got {}", self.dx));
         }
         if self.dx > self.x2 - self.x1 {
@@ -126,13 +126,23 @@ impl Params {
                 ),
             );
         }
-        if !(self.runtime >= 0.0) || !self.runtime.is_finite() {
+        if self.runtime != 0.0 && !positive(self.runtime) {
             return bad(
                 "runtime",
                 format!("must be zero or positive, got {}", self.runtime),
             );
         }
-        if !(self.outtime > 0.0) || !self.outtime.is_finite() {
+        let cells = (self.x2 - self.x1) / self.dx;
+        if cells > MAX_CELLS_PER_SIDE as f64 {
+            return bad(
+                "dx",
+                format!(
+                    "{} gives {cells:.0} cells per side, more than the {MAX_CELLS_PER_SIDE} this solver accepts",
+                    self.dx
+                ),
+            );
+        }
+        if !positive(self.outtime) {
             return bad(
                 "outtime",
                 format!("must be a positive number, got {}", self.outtime),
@@ -140,6 +150,14 @@ impl Params {
         }
         Ok(())
     }
+}
+
+/// Largest grid side accepted: two arrays of 20000² doubles are 6.4 GB.
+pub const MAX_CELLS_PER_SIDE: usize = 20_000;
+
+/// A finite, strictly positive number (false for NaN).
+fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
 }
 
 /// numpy's `linspace(start, stop, n)`: `start + i·step`, with the last point exactly `stop`.

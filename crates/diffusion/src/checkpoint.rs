@@ -1,0 +1,281 @@
+//! Checkpoint files: the parameters, the step count and the density, with a
+//! checksum, written atomically (temporary file, fsync, rename, fsync of the
+//! directory) so that a crash never leaves a half-written checkpoint behind.
+//!
+//! Layout (little-endian): magic `HPCRSDF\x01`, `u64` grid side `npnts`,
+//! `u64` step, six `f64` (D, x1, x2, runtime, dx, outtime), `u64` graphics
+//! flag, `npnts²` `f64` density values row by row, then a `u64` FNV-1a
+//! checksum of everything before it. A hand-written format because it is
+//! twenty lines and must carry the checksum and parameters exactly.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+
+use crate::{DiffusionError, Params};
+
+const MAGIC: &[u8; 8] = b"HPCRSDF\x01";
+const HEADER: usize = 8 + 8 + 8 + 6 * 8 + 8;
+
+/// The contents of a checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The run's parameters.
+    pub params: Params,
+    /// Steps done when it was written.
+    pub step: usize,
+    /// The density field.
+    pub dens: Array2<f64>,
+}
+
+/// 64-bit FNV-1a, fed in pieces.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+fn header(params: &Params, step: usize, npnts: usize) -> Vec<u8> {
+    let mut h = Vec::with_capacity(HEADER);
+    h.extend_from_slice(MAGIC);
+    h.extend_from_slice(&(npnts as u64).to_le_bytes());
+    h.extend_from_slice(&(step as u64).to_le_bytes());
+    for v in [
+        params.d,
+        params.x1,
+        params.x2,
+        params.runtime,
+        params.dx,
+        params.outtime,
+    ] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h.extend_from_slice(&u64::from(params.graphics).to_le_bytes());
+    h
+}
+
+/// Writes a checkpoint to `path` atomically. With `abort_half_way` the
+/// process aborts after writing half of the temporary file (a test hook
+/// standing for a crash during the write).
+pub fn write(
+    path: &Path,
+    params: &Params,
+    step: usize,
+    dens: &Array2<f64>,
+    abort_half_way: bool,
+) -> Result<(), DiffusionError> {
+    let io = |e| DiffusionError::io(path, e);
+    let tmp = temp_name(path);
+    let file = File::create(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut sum = Fnv::new();
+    let h = header(params, step, dens.nrows());
+    sum.update(&h);
+    out.write_all(&h).map_err(io)?;
+    let values = dens.as_slice().expect("density is standard layout");
+    let mut buf = Vec::with_capacity(8 * 4096);
+    for (i, chunk) in values.chunks(4096).enumerate() {
+        if abort_half_way && i * 4096 >= values.len() / 2 {
+            out.flush().map_err(io)?;
+            std::process::abort();
+        }
+        buf.clear();
+        for v in chunk {
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+        sum.update(&buf);
+        out.write_all(&buf).map_err(io)?;
+    }
+    out.write_all(&sum.0.to_le_bytes()).map_err(io)?;
+    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(|e| DiffusionError::io(&tmp, e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io)?;
+    // Make the rename itself durable.
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// `dir/.name.tmp`: in the same directory, so the rename is atomic.
+pub(crate) fn temp_name(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "checkpoint".into());
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+impl Checkpoint {
+    /// Reads and verifies a checkpoint file.
+    pub fn read(path: &Path) -> Result<Checkpoint, DiffusionError> {
+        let bad = |why: String| DiffusionError::Checkpoint {
+            path: path.to_path_buf(),
+            why,
+        };
+        let bytes = std::fs::read(path).map_err(|e| DiffusionError::io(path, e))?;
+        if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
+            return Err(bad("is not an hpcrs diff2d checkpoint".into()));
+        }
+        let u = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let f = |at: usize| f64::from_bits(u(at));
+        let npnts = u(8) as usize;
+        let expected = npnts
+            .checked_mul(npnts)
+            .and_then(|c| c.checked_mul(8))
+            .and_then(|c| c.checked_add(HEADER + 8));
+        if expected != Some(bytes.len()) {
+            return Err(bad(format!(
+                "is truncated or damaged ({} bytes, a {npnts}x{npnts} grid needs {})",
+                bytes.len(),
+                expected.map_or("more".into(), |e| e.to_string())
+            )));
+        }
+        let body = bytes.len() - 8;
+        let mut sum = Fnv::new();
+        sum.update(&bytes[..body]);
+        if sum.0 != u(body) {
+            return Err(bad("checksum mismatch: the file is damaged".into()));
+        }
+        let params = Params {
+            d: f(24),
+            x1: f(32),
+            x2: f(40),
+            runtime: f(48),
+            dx: f(56),
+            outtime: f(64),
+            graphics: u(72) != 0,
+        };
+        let values = bytes[HEADER..body]
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        let dens = Array2::from_shape_vec((npnts, npnts), values).expect("size checked above");
+        Ok(Checkpoint {
+            params,
+            step: u(16) as usize,
+            dens,
+        })
+    }
+}
+
+/// Refuses a checkpoint whose problem (D, x1, x2, dx) differs from `params`.
+pub(crate) fn check_compatible(
+    path: &Path,
+    saved: &Params,
+    params: &Params,
+) -> Result<(), DiffusionError> {
+    let pairs = [
+        ("D", saved.d, params.d),
+        ("x1", saved.x1, params.x1),
+        ("x2", saved.x2, params.x2),
+        ("dx", saved.dx, params.dx),
+    ];
+    let diffs: Vec<String> = pairs
+        .iter()
+        .filter(|(_, a, b)| a.to_bits() != b.to_bits())
+        .map(|(n, a, b)| format!("{n} = {a} in the checkpoint, {b} now"))
+        .collect();
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(DiffusionError::Checkpoint {
+            path: path.to_path_buf(),
+            why: format!(
+                "was written for different parameters ({}); run with the checkpoint's parameters or start afresh",
+                diffs.join(", ")
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Params, Array2<f64>) {
+        let p = Params {
+            dx: 2.0,
+            ..Params::default()
+        };
+        let dens = Array2::from_shape_fn((12, 12), |(i, j)| (i * 12 + j) as f64 / 7.0);
+        (p, dens)
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.ckpt");
+        let (p, dens) = sample();
+        write(&path, &p, 42, &dens, false).unwrap();
+        let ck = Checkpoint::read(&path).unwrap();
+        assert_eq!(
+            ck,
+            Checkpoint {
+                params: p,
+                step: 42,
+                dens
+            }
+        );
+        assert!(!temp_name(&path).exists());
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.ckpt");
+        let (p, dens) = sample();
+        write(&path, &p, 1, &dens, false).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[HEADER + 17] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let e = Checkpoint::read(&path).unwrap_err().to_string();
+        assert!(e.ends_with("checksum mismatch: the file is damaged"), "{e}");
+        std::fs::write(&path, &bytes[..bytes.len() - 9]).unwrap();
+        let e = Checkpoint::read(&path).unwrap_err().to_string();
+        assert!(e.contains("is truncated or damaged"), "{e}");
+        std::fs::write(&path, b"hello").unwrap();
+        let e = Checkpoint::read(&path).unwrap_err().to_string();
+        assert!(e.ends_with("is not an hpcrs diff2d checkpoint"), "{e}");
+    }
+
+    #[test]
+    fn different_parameters_are_refused() {
+        let (p, _) = sample();
+        let q = Params {
+            d: 2.0,
+            ..p.clone()
+        };
+        let e = check_compatible(Path::new("c.ckpt"), &p, &q)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "checkpoint c.ckpt: was written for different parameters (D = 1 in the checkpoint, 2 now); \
+             run with the checkpoint's parameters or start afresh"
+        );
+        let longer = Params {
+            runtime: 30.0,
+            ..p.clone()
+        };
+        check_compatible(Path::new("c.ckpt"), &p, &longer).unwrap();
+    }
+}

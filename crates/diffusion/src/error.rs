@@ -1,0 +1,83 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// What can go wrong when setting up, running or saving a diffusion problem.
+///
+/// Every variant that comes from a file names the file (and the line, for the
+/// parameters file), so the binary can print it as is.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffusionError {
+    /// A parameter value that makes no sense for the problem.
+    #[error("parameter {name} {why}")]
+    BadParameter {
+        /// The parameter's name as written in the parameters file.
+        name: &'static str,
+        /// Why the value was refused.
+        why: String,
+    },
+    /// A parameter value that makes no sense, with where it was set
+    /// (`file:line`, `--set name=value`).
+    #[error("{at}: parameter {name} {why}")]
+    BadParameterAt {
+        /// Where the value came from.
+        at: String,
+        /// The parameter's name.
+        name: &'static str,
+        /// Why the value was refused.
+        why: String,
+    },
+    /// A line of a parameters file (or a `--set` override) that cannot be read.
+    #[error("{at}: {why}")]
+    Syntax {
+        /// `file:line` or `--set ...`.
+        at: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A file that cannot be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A checkpoint file that is damaged or does not belong to this run.
+    #[error("checkpoint {path}: {why}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A backend that this build of hpcrs does not have.
+    #[error("backend `{backend}` is not available in this build: {why}")]
+    BackendUnavailable {
+        /// The backend's name.
+        backend: String,
+        /// Why, and how to get it.
+        why: String,
+    },
+    /// A backend name that does not exist.
+    #[error("unknown backend `{0}` (expected one of: naive, array, expr, threads, mpi)")]
+    UnknownBackend(String),
+    /// Writing a picture failed.
+    #[error("graphics {path}: {why}")]
+    Graphics {
+        /// The picture file.
+        path: PathBuf,
+        /// What went wrong.
+        why: String,
+    },
+}
+
+impl DiffusionError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DiffusionError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Pictures of the density: one PNG per output (a colour map with axes in
+//! x/y units, a colour bar and the time in the title, on a colour range
+//! fixed for the whole run) and an animated GIF of them all — what the
+//! course's `plotdens` shows on screen.
+//!
+//! Drawn with plotters into an RGB buffer using a font embedded in the crate
+//! (DejaVu Sans, freely licensed: `assets/DejaVu-LICENSE.txt`), so no system
+//! fonts are needed; encoded with the `png` and `gif` crates.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::{DiffusionError, Frame, Observer};
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const WIDTH: u32 = 720;
+const HEIGHT: u32 = 600;
+/// Hundredths of a second between GIF frames.
+const GIF_DELAY: u16 = 20;
+
+fn register_font() -> Result<(), DiffusionError> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            if register_font_bytes(style).is_err() {
+                result = Err(DiffusionError::Graphics {
+                    path: PathBuf::from("DejaVuSans.ttf"),
+                    why: "the embedded font could not be loaded".into(),
+                });
+            }
+        }
+    });
+    result
+}
+
+fn register_font_bytes(style: FontStyle) -> Result<(), ()> {
+    plotters::style::register_font("sans-serif", style, FONT).map_err(|_| ())
+}
+
+/// Draws one frame into an RGB buffer of `WIDTH × HEIGHT`.
+///
+/// `dens[i][j]` is drawn at `(x, y) = (x[j], x[i])`, colours on `0..=vmax`.
+pub fn render(frame: &Frame<'_>, vmax: f64, buf: &mut [u8]) -> Result<(), String> {
+    let x = &frame.grid.x;
+    let n = x.len();
+    let (lo, hi) = (x[0], x[n - 1]);
+    let h = frame.grid.dx / 2.0;
+    let e = |err: DrawingAreaErrorKind<_>| err.to_string();
+    let root = BitMapBackend::with_buffer(buf, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(e)?;
+    let root = root
+        .titled(
+            &format!("density at time {:.3}", frame.time),
+            ("sans-serif", 24),
+        )
+        .map_err(e)?;
+    let (map_area, bar_area) = root.split_horizontally(WIDTH - 120);
+    let mut chart = ChartBuilder::on(&map_area)
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d(lo..hi, lo..hi)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("x")
+        .y_desc("y")
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 18))
+        .draw()
+        .map_err(e)?;
+    let dens = frame.dens;
+    let cells = (0..n).flat_map(|i| (0..n).map(move |j| (i, j)));
+    chart
+        .draw_series(cells.map(|(i, j)| {
+            let c = ViridisRGB::get_color_normalized(dens[[i, j]].clamp(0.0, vmax), 0.0, vmax);
+            let (x0, x1) = ((x[j] - h).max(lo), (x[j] + h).min(hi));
+            let (y0, y1) = ((x[i] - h).max(lo), (x[i] + h).min(hi));
+            Rectangle::new([(x0, y0), (x1, y1)], c.filled())
+        }))
+        .map_err(e)?;
+    // Colour bar: a column of colours with the value axis on its right.
+    let mut bar = ChartBuilder::on(&bar_area)
+        .margin_top(12)
+        .margin_bottom(57)
+        .margin_right(10)
+        .right_y_label_area_size(55)
+        .build_cartesian_2d(0.0..1.0, 0.0..vmax)
+        .map_err(e)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
+    let steps = 200;
+    bar.draw_series((0..steps).map(|s| {
+        let v0 = vmax * s as f64 / steps as f64;
+        let v1 = vmax * (s + 1) as f64 / steps as f64;
+        let c = ViridisRGB::get_color_normalized((v0 + v1) / 2.0, 0.0, vmax);
+        Rectangle::new([(0.0, v0), (1.0, v1)], c.filled())
+    }))
+    .map_err(e)?;
+    root.present().map_err(e)?;
+    Ok(())
+}
+
+/// An [`Observer`] that writes `density_NNNN.png` for every output
+/// (`NNNN` = output number, `step / nper`) and `density.gif` at the end.
+pub struct Pictures {
+    dir: PathBuf,
+    vmax: f64,
+    buf: Vec<u8>,
+    gif_tmp: PathBuf,
+    gif: Option<gif::Encoder<BufWriter<File>>>,
+    written: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Pictures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pictures")
+            .field("dir", &self.dir)
+            .field("vmax", &self.vmax)
+            .field("written", &self.written.len())
+            .finish()
+    }
+}
+
+impl Pictures {
+    /// Pictures in `dir` (created if needed), colours on `0..=vmax` (pass
+    /// the initial maximum so every frame shares one scale).
+    pub fn new(dir: impl Into<PathBuf>, vmax: f64) -> Result<Self, DiffusionError> {
+        let dir = dir.into();
+        register_font()?;
+        std::fs::create_dir_all(&dir).map_err(|e| DiffusionError::io(&dir, e))?;
+        let gif_tmp = crate::checkpoint::temp_name(&dir.join("density.gif"));
+        Ok(Pictures {
+            vmax: if vmax > 0.0 { vmax } else { 1.0 },
+            buf: vec![0; (WIDTH * HEIGHT * 3) as usize],
+            gif_tmp,
+            gif: None,
+            written: Vec::new(),
+            dir,
+        })
+    }
+
+    /// The PNG files written so far.
+    pub fn written(&self) -> &[PathBuf] {
+        &self.written
+    }
+
+    fn graphics_err(path: &Path, why: impl ToString) -> DiffusionError {
+        DiffusionError::Graphics {
+            path: path.to_path_buf(),
+            why: why.to_string(),
+        }
+    }
+
+    fn write_png(&self, path: &Path) -> Result<(), DiffusionError> {
+        let tmp = crate::checkpoint::temp_name(path);
+        let file = File::create(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
+        let mut enc = png::Encoder::new(BufWriter::new(file), WIDTH, HEIGHT);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc
+            .write_header()
+            .map_err(|e| Self::graphics_err(path, e))?;
+        w.write_image_data(&self.buf)
+            .map_err(|e| Self::graphics_err(path, e))?;
+        w.finish().map_err(|e| Self::graphics_err(path, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| DiffusionError::io(path, e))
+    }
+
+    fn add_gif_frame(&mut self) -> Result<(), DiffusionError> {
+        let gif_path = self.dir.join("density.gif");
+        if self.gif.is_none() {
+            let file =
+                File::create(&self.gif_tmp).map_err(|e| DiffusionError::io(&self.gif_tmp, e))?;
+            let mut enc = gif::Encoder::new(BufWriter::new(file), WIDTH as u16, HEIGHT as u16, &[])
+                .map_err(|e| Self::graphics_err(&gif_path, e))?;
+            enc.set_repeat(gif::Repeat::Infinite)
+                .map_err(|e| Self::graphics_err(&gif_path, e))?;
+            self.gif = Some(enc);
+        }
+        let mut frame = gif::Frame::from_rgb_speed(WIDTH as u16, HEIGHT as u16, &self.buf, 10);
+        frame.delay = GIF_DELAY;
+        self.gif
+            .as_mut()
+            .expect("encoder created above")
+            .write_frame(&frame)
+            .map_err(|e| Self::graphics_err(&gif_path, e))
+    }
+}
+
+impl Observer for Pictures {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        let path = self
+            .dir
+            .join(format!("density_{:04}.png", frame.step / frame.grid.nper));
+        render(frame, self.vmax, &mut self.buf).map_err(|e| Self::graphics_err(&path, e))?;
+        self.write_png(&path)?;
+        self.add_gif_frame()?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    fn finish(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        let gif_path = self.dir.join("density.gif");
+        if let Some(enc) = self.gif.take() {
+            let out = enc
+                .into_inner()
+                .map_err(|e| DiffusionError::io(&gif_path, e))?;
+            out.into_inner()
+                .map_err(|e| DiffusionError::io(&gif_path, e.into_error()))?;
+            std::fs::rename(&self.gif_tmp, &gif_path)
+                .map_err(|e| DiffusionError::io(&gif_path, e))?;
+        }
+        Ok(())
+    }
+}

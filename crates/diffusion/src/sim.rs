@@ -1,0 +1,306 @@
+//! The run loop: advance to each output or checkpoint, tell the observer,
+//! write checkpoints, and time it.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ndarray::Array2;
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::{initial_density, DiffusionError, Grid, Params, Stepper};
+
+/// A state of the run handed to an [`Observer`].
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Steps done since the start of the simulation.
+    pub step: usize,
+    /// Simulated time, `step · dt`.
+    pub time: f64,
+    /// The density field, `npnts × npnts` including the zero boundary.
+    pub dens: &'a Array2<f64>,
+    /// The grid.
+    pub grid: &'a Grid,
+}
+
+/// Receives the simulation's outputs: at the start (step 0) and after
+/// every `nper` steps, like the course's program.
+pub trait Observer {
+    /// One output.
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError>;
+
+    /// Called once when the run has reached its last step.
+    fn finish(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        Ok(())
+    }
+}
+
+/// An observer that does nothing (for benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoOutput;
+
+impl Observer for NoOutput {
+    fn output(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        Ok(())
+    }
+}
+
+/// Prints the simulation time of every output on its own line, like the
+/// course's `print(simtime)`.
+#[derive(Debug)]
+pub struct TimePrinter<W: std::io::Write>(pub W);
+
+impl<W: std::io::Write> Observer for TimePrinter<W> {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        writeln!(self.0, "{}", frame.time)
+            .and_then(|_| self.0.flush())
+            .map_err(|e| DiffusionError::io("standard output", e))
+    }
+}
+
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.0.output(frame)?;
+        self.1.output(frame)
+    }
+
+    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.0.finish(frame)?;
+        self.1.finish(frame)
+    }
+}
+
+impl<T: Observer + ?Sized> Observer for Box<T> {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        (**self).output(frame)
+    }
+
+    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        (**self).finish(frame)
+    }
+}
+
+impl<T: Observer> Observer for Option<T> {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.as_mut().map_or(Ok(()), |o| o.output(frame))
+    }
+
+    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.as_mut().map_or(Ok(()), |o| o.finish(frame))
+    }
+}
+
+/// How to run: checkpoints (and a fault-injection hook for testing them).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Write a checkpoint every this many steps (`None` or 0: never).
+    pub checkpoint_every: Option<usize>,
+    /// Where to write checkpoints (required when `checkpoint_every` is set).
+    pub checkpoint_path: Option<PathBuf>,
+    /// Test hook: abort the process half-way through writing the N-th
+    /// checkpoint of this run (1-based), as a crash or `kill -9` would.
+    #[doc(hidden)]
+    pub abort_in_checkpoint: Option<usize>,
+}
+
+/// What a run did, for the summary line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    /// Interior points per side.
+    pub nrows: usize,
+    /// Steps advanced in this run (not counting those before a resume).
+    pub steps: usize,
+    /// Wall time of the whole run loop, outputs included.
+    pub seconds: f64,
+    /// Wall time spent inside the stepper only.
+    pub step_seconds: f64,
+}
+
+impl RunSummary {
+    /// Interior cell updates per second of stepping.
+    pub fn updates_per_second(&self) -> f64 {
+        let updates = (self.nrows * self.nrows) as f64 * self.steps as f64;
+        if self.step_seconds > 0.0 {
+            updates / self.step_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "grid {n}x{n}, {} steps, {:.3} s ({:.3} s stepping), {:.3e} cell updates/s",
+            self.steps,
+            self.seconds,
+            self.step_seconds,
+            self.updates_per_second(),
+            n = self.nrows
+        )
+    }
+}
+
+/// A diffusion problem in progress: parameters, grid, density and step count.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// The parameters.
+    pub params: Params,
+    /// The grid derived from them.
+    pub grid: Grid,
+    /// The density field (`npnts × npnts`, zero boundary).
+    pub dens: Array2<f64>,
+    /// Steps done since time 0.
+    pub step: usize,
+}
+
+impl Simulation {
+    /// The problem at time 0 with the course's initial condition.
+    pub fn new(params: &Params) -> Result<Self, DiffusionError> {
+        let grid = Grid::new(params)?;
+        let dens = initial_density(&grid, params);
+        Ok(Simulation {
+            params: params.clone(),
+            grid,
+            dens,
+            step: 0,
+        })
+    }
+
+    /// Continues from a checkpoint file. `params` must describe the same
+    /// problem (D, x1, x2, dx); `runtime`, `outtime` and `graphics` may differ,
+    /// so a run can be extended. `None` takes the checkpoint's parameters.
+    pub fn resume(
+        path: impl Into<PathBuf>,
+        params: Option<&Params>,
+    ) -> Result<Self, DiffusionError> {
+        let path = path.into();
+        let ck = Checkpoint::read(&path)?;
+        let params = match params {
+            None => ck.params.clone(),
+            Some(p) => {
+                checkpoint::check_compatible(&path, &ck.params, p)?;
+                p.clone()
+            }
+        };
+        let grid = Grid::new(&params)?;
+        if ck.dens.nrows() != grid.npnts {
+            return Err(DiffusionError::Checkpoint {
+                path,
+                why: format!(
+                    "holds a {0}x{0} grid, these parameters give {1}x{1}",
+                    ck.dens.nrows(),
+                    grid.npnts
+                ),
+            });
+        }
+        if ck.step > grid.nsteps {
+            return Err(DiffusionError::Checkpoint {
+                path,
+                why: format!(
+                    "is at step {}, past the last step {} of runtime = {}",
+                    ck.step, grid.nsteps, params.runtime
+                ),
+            });
+        }
+        Ok(Simulation {
+            params,
+            grid,
+            dens: ck.dens,
+            step: ck.step,
+        })
+    }
+
+    /// Simulated time, `step · dt`.
+    pub fn time(&self) -> f64 {
+        self.step as f64 * self.grid.dt
+    }
+
+    fn frame(&self) -> Frame<'_> {
+        Frame {
+            step: self.step,
+            time: self.time(),
+            dens: &self.dens,
+            grid: &self.grid,
+        }
+    }
+
+    /// Runs to the last step: outputs at step 0 (unless resumed) and every
+    /// `nper` steps, checkpoints every `checkpoint_every` steps.
+    pub fn run(
+        &mut self,
+        stepper: &mut dyn Stepper,
+        opts: &RunOptions,
+        observer: &mut dyn Observer,
+    ) -> Result<RunSummary, DiffusionError> {
+        let start = Instant::now();
+        let mut stepping = 0.0;
+        let first_step = self.step;
+        let nper = self.grid.nper;
+        let every = opts.checkpoint_every.filter(|&c| c > 0);
+        let ck_path = match (every, &opts.checkpoint_path) {
+            (Some(_), None) => {
+                return Err(DiffusionError::BadParameter {
+                    name: "checkpoint-every",
+                    why: "needs a checkpoint file to write to".into(),
+                })
+            }
+            (Some(_), Some(p)) => Some(p.clone()),
+            (None, _) => None,
+        };
+        let k = self.grid.coefficient();
+        let mut checkpoints = 0;
+        if self.step == 0 {
+            observer.output(&self.frame())?;
+        }
+        while self.step < self.grid.nsteps {
+            let next_out = (self.step / nper + 1) * nper;
+            let next_ck = every.map_or(usize::MAX, |c| (self.step / c + 1) * c);
+            let target = next_out.min(next_ck).min(self.grid.nsteps);
+            let t0 = Instant::now();
+            stepper.advance(&mut self.dens, k, target - self.step);
+            stepping += t0.elapsed().as_secs_f64();
+            self.step = target;
+            if self.step % nper == 0 {
+                observer.output(&self.frame())?;
+            }
+            if let (Some(c), Some(path)) = (every, &ck_path) {
+                if self.step % c == 0 {
+                    checkpoints += 1;
+                    let abort = opts.abort_in_checkpoint == Some(checkpoints);
+                    checkpoint::write(path, &self.params, self.step, &self.dens, abort)?;
+                }
+            }
+        }
+        observer.finish(&self.frame())?;
+        Ok(RunSummary {
+            nrows: self.grid.nrows,
+            steps: self.step - first_step,
+            seconds: start.elapsed().as_secs_f64(),
+            step_seconds: stepping,
+        })
+    }
+}
+
+/// Solves `params` from time 0 to the end with `backend`, without output:
+/// the final density and the timing. What `hpcrs bench` calls.
+///
+/// ```
+/// use diffusion::{solve, Backend, Params};
+/// let p = Params { dx: 1.0, runtime: 2.0, ..Params::default() };
+/// let (dens, summary) = solve(&p, Backend::Naive, None)?;
+/// assert_eq!(dens.dim(), (22, 22));
+/// assert_eq!(summary.steps, 8);
+/// # Ok::<(), diffusion::DiffusionError>(())
+/// ```
+pub fn solve(
+    params: &Params,
+    backend: crate::Backend,
+    threads: Option<usize>,
+) -> Result<(Array2<f64>, RunSummary), DiffusionError> {
+    let mut sim = Simulation::new(params)?;
+    let mut stepper = crate::make_stepper(backend, threads)?;
+    let summary = sim.run(stepper.as_mut(), &RunOptions::default(), &mut NoOutput)?;
+    Ok((sim.dens, summary))
+}
