@@ -1,12 +1,56 @@
 //! `hpcrs auc`: area under the curve of 0.7x^3 - 2x^2 + 4 on [0,3].
 
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use workloads::auc::{self, AucJob};
+use workloads::{Backend, Flavour};
 
 /// Arguments of `hpcrs auc`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Number of sample points (like `auc.py NTOT`; 3e8 and 300_000_000 are accepted).
+    #[arg(value_name = "NTOT", allow_hyphen_values = true)]
+    ntot: Option<String>,
+    /// How to compute: naive (scalar loop, one core), threads (vectorised, all
+    /// cores), expr, mpi (when built in).
+    #[arg(long, default_value = "threads")]
+    backend: Backend,
+    /// Number of threads for the threads backend (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// MPI message flavour for --backend mpi: object (serialised) or buffer (typed).
+    #[arg(long)]
+    flavour: Option<Flavour>,
+}
 
 /// Runs `hpcrs auc`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hpcrs auc` is being built in this session")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let ntot = match &args.ntot {
+        Some(s) => auc::parse_ntot(s)?,
+        None => auc::DEFAULT_NTOT,
+    };
+    let mut job = AucJob::new(ntot)?;
+    job.threads = args.threads;
+    job.flavour = args.flavour;
+    let begin = Instant::now();
+    let area = auc::area(args.backend, &job)
+        .with_context(|| format!("computing the area with {} points", ntot))?;
+    let seconds = begin.elapsed().as_secs_f64();
+    if let Some(area) = area {
+        // The course prints "The area is 8.175000".
+        println!("The area is {area:.6}");
+        eprintln!(
+            "error against exact {}: {:.3e}; backend {} ({}), {} points in {:.3} s ({:.3e} points/s)",
+            auc::EXACT,
+            area - auc::EXACT,
+            args.backend,
+            auc::simd_level(),
+            ntot,
+            seconds,
+            ntot as f64 / seconds
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,53 @@
 //! `hpcrs summer`: sum range(0, n) several times: serial, threads or processes.
 
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
+
+use anyhow::Context;
+use workloads::summer::{self, Mode};
 
 /// Arguments of `hpcrs summer`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// How to run the jobs: serial, threads (one OS thread per job) or
+    /// processes (one worker process per job, results through pipes).
+    #[arg(long, default_value = "threads")]
+    mode: Mode,
+    /// Number of jobs.
+    #[arg(long, default_value_t = 10)]
+    jobs: usize,
+    /// Each job sums range(0, n).
+    #[arg(long, default_value_t = 5_000_000)]
+    n: u64,
+    /// Internal: be one worker process, print the sum of START..STOP and exit.
+    #[arg(long, hide = true, num_args = 2, value_names = ["START", "STOP"])]
+    worker: Option<Vec<u64>>,
+}
 
 /// Runs `hpcrs summer`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hpcrs summer` is being built in this session")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(range) = &args.worker {
+        println!("{}", summer::worker_main(range[0], range[1]));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let exe = std::env::current_exe().context("finding this program to start workers")?;
+    let run = summer::run(args.mode, args.jobs, args.n, |start, stop| {
+        let mut cmd = Command::new(&exe);
+        cmd.args(["summer", "--worker", &start.to_string(), &stop.to_string()]);
+        cmd
+    })?;
+    let first = run.totals[0];
+    if run.totals.iter().all(|&t| t == first) {
+        println!(
+            "{} jobs ({}): each sum(range(0, {})) = {first}",
+            args.jobs, args.mode, args.n
+        );
+    } else {
+        println!(
+            "{} jobs ({}): totals {:?}",
+            args.jobs, args.mode, run.totals
+        );
+    }
+    // The course prints "Elapsed: %f seconds".
+    println!("Elapsed: {:.6} seconds", run.elapsed.as_secs_f64());
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,1 +1,30 @@
-//! (crate doc to be written with the crate)
+//! The course's small workloads, fast: the area under a curve (`auc.py`), the
+//! threads-versus-processes demo (`summer*.py`) and `hpcrs bench`, which times
+//! every backend of every workload against its C and numpy peers.
+//!
+//! Backend names are shared by all workloads ([`Backend`]); each workload
+//! keeps a registry of the backends it has, so that asking for one it lacks
+//! gives a clear error rather than a silent substitute.
+//!
+//! ```
+//! use workloads::auc::{self, AucJob};
+//! use workloads::Backend;
+//!
+//! let job = AucJob::new(1_000_000)?;
+//! let area = auc::area(Backend::Threads, &job)?.expect("one process reports");
+//! // The left Riemann sum converges to the exact 8.175 like 1/NTOT ...
+//! assert!((area - auc::EXACT).abs() < 2e-5);
+//! // ... and matches its own closed form to rounding.
+//! assert!((area - auc::riemann_closed_form(1_000_000)).abs() < 1e-12);
+//! assert_eq!(workloads::summer::my_summer(0, 100), 4950);
+//! # Ok::<(), workloads::auc::AucError>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod auc;
+mod auc_kernel;
+mod backend;
+mod pool;
+pub mod summer;
+
+pub use backend::{Backend, Flavour, UnknownName};

@@ -1,0 +1,317 @@
+//! The course's threads-versus-processes demo (`summer*.py`): sum
+//! `range(0, n)` `jobs` times, serially, on threads or in worker processes.
+//!
+//! In Python the threaded version is no faster than the serial one (the GIL
+//! lets one thread run at a time); Rust threads run in parallel, so `threads`
+//! takes about `serial / cores`. `processes` starts workers of the calling
+//! program (the caller says how, see [`run_processes`]) and collects each
+//! total through a pipe, like `multiprocessing`.
+//!
+//! **A real loop.** Left alone, LLVM replaces `for i in start..stop { tot += i }`
+//! by the closed form `n(n-1)/2` (its scalar-evolution pass recognises the
+//! sum) and the "loop" takes nanoseconds whatever `n` is. [`my_summer`] passes
+//! every `i` through [`std::hint::black_box`], which the optimiser must treat
+//! as an unknown value: the closed form and the vectorisation of the loop
+//! become impossible, and each of the `n` additions really happens, one per
+//! element, as in the course's Python loop.
+
+use std::hint::black_box;
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How `summer` runs its jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// One job after the other on the calling thread (`summer_serial.py`).
+    Serial,
+    /// One thread per job (`summer_threaded.py`).
+    Threads,
+    /// One worker process per job (`summer_multiprocessing.py`).
+    Processes,
+}
+
+impl Mode {
+    /// Every mode, in table order.
+    pub const ALL: [Mode; 3] = [Mode::Serial, Mode::Threads, Mode::Processes];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Serial => "serial",
+            Mode::Threads => "threads",
+            Mode::Processes => "processes",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = crate::backend::UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| crate::backend::UnknownName {
+                what: "mode",
+                name: s.to_string(),
+                expected: "serial, threads, processes".to_string(),
+            })
+    }
+}
+
+/// What can go wrong running `summer`.
+#[derive(Debug, thiserror::Error)]
+pub enum SummerError {
+    /// `--jobs 0`.
+    #[error("--jobs must be at least 1, got 0")]
+    NoJobs,
+    /// An `n` whose sum `n(n-1)/2` does not fit in 64 bits.
+    #[error("--n {0} is too large: the sum n(n-1)/2 must fit in 64 bits (n <= {MAX_N})")]
+    TooLarge(u64),
+    /// A worker process that could not be started.
+    #[error("cannot start worker process {job} (`{program}`): {source}")]
+    Spawn {
+        /// Which job.
+        job: usize,
+        /// The program that was run.
+        program: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A worker process that failed or answered something other than a total.
+    #[error("worker process {job} failed: {why}")]
+    Worker {
+        /// Which job.
+        job: usize,
+        /// Its exit status, stderr or unparsable answer.
+        why: String,
+    },
+}
+
+/// Largest `n` for which `n(n-1)/2` fits in a `u64`.
+pub const MAX_N: u64 = 6_074_001_000;
+
+/// The course's `my_summer(start, stop)`: the sum of `start..stop`, one
+/// addition per element (see the module doc for why it is not folded).
+///
+/// ```
+/// assert_eq!(workloads::summer::my_summer(0, 5), 10);
+/// ```
+pub fn my_summer(start: u64, stop: u64) -> u64 {
+    let mut tot: u64 = 0;
+    for i in start..stop {
+        tot = tot.wrapping_add(black_box(i));
+    }
+    tot
+}
+
+/// The total each job must return: `n(n-1)/2`.
+pub fn expected_total(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        ((n as u128 * (n as u128 - 1)) / 2) as u64
+    }
+}
+
+/// The result of a run: each job's total and the wall-clock time of the
+/// whole run (start-up of threads or processes included, as in the course).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The total of every job, in job order.
+    pub totals: Vec<u64>,
+    /// Elapsed wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// Checks `jobs >= 1` and that the sum fits in 64 bits.
+pub fn check(jobs: usize, n: u64) -> Result<(), SummerError> {
+    if jobs == 0 {
+        return Err(SummerError::NoJobs);
+    }
+    if n > MAX_N {
+        return Err(SummerError::TooLarge(n));
+    }
+    Ok(())
+}
+
+/// Runs `jobs` sums of `0..n` one after the other.
+pub fn run_serial(jobs: usize, n: u64) -> Result<Run, SummerError> {
+    check(jobs, n)?;
+    let begin = Instant::now();
+    let totals = (0..jobs).map(|_| my_summer(0, black_box(n))).collect();
+    Ok(Run {
+        totals,
+        elapsed: begin.elapsed(),
+    })
+}
+
+/// Runs `jobs` sums of `0..n`, each on its own OS thread (like the course's
+/// `threading.Thread` per job; no pool, so thread creation is timed too).
+pub fn run_threads(jobs: usize, n: u64) -> Result<Run, SummerError> {
+    check(jobs, n)?;
+    let begin = Instant::now();
+    let totals = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|_| s.spawn(move || my_summer(0, black_box(n))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("my_summer does not panic"))
+            .collect()
+    });
+    Ok(Run {
+        totals,
+        elapsed: begin.elapsed(),
+    })
+}
+
+/// Runs `jobs` sums of `0..n`, each in a worker process. `worker(start,
+/// stop)` builds the command of one worker: it must print the total of
+/// `start..stop` on stdout (see [`worker_main`]). All workers are started
+/// before any is waited for, so they run at the same time.
+pub fn run_processes(
+    jobs: usize,
+    n: u64,
+    worker: impl Fn(u64, u64) -> Command,
+) -> Result<Run, SummerError> {
+    check(jobs, n)?;
+    let begin = Instant::now();
+    let mut children: Vec<(Child, String)> = Vec::with_capacity(jobs);
+    for job in 0..jobs {
+        let mut cmd = worker(0, n);
+        let program = format!("{:?}", cmd.get_program());
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| {
+                // Do not leave the already started workers behind.
+                for (c, _) in children.iter_mut() {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                SummerError::Spawn {
+                    job,
+                    program,
+                    source,
+                }
+            })?;
+        children.push((child, format!("{cmd:?}")));
+    }
+    let mut totals = Vec::with_capacity(jobs);
+    let mut failure = None;
+    for (job, (mut child, cmdline)) in children.into_iter().enumerate() {
+        let result = collect(&mut child, &cmdline);
+        match result {
+            Ok(total) => totals.push(total),
+            Err(why) => {
+                failure.get_or_insert(SummerError::Worker { job, why });
+            }
+        }
+    }
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    Ok(Run {
+        totals,
+        elapsed: begin.elapsed(),
+    })
+}
+
+/// Reads one worker's answer from its pipe and waits for it.
+fn collect(child: &mut Child, cmdline: &str) -> Result<u64, String> {
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_string(&mut out)
+            .map_err(|e| format!("reading its output: {e}"))?;
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let status = child.wait().map_err(|e| format!("waiting for it: {e}"))?;
+    if !status.success() {
+        return Err(format!("{cmdline} exited with {status}: {}", err.trim()));
+    }
+    out.trim()
+        .parse()
+        .map_err(|_| format!("{cmdline} answered `{}`, not a total", out.trim()))
+}
+
+/// The body of a worker process: sums `start..stop` and returns the line to
+/// print on stdout (the total).
+pub fn worker_main(start: u64, stop: u64) -> String {
+    my_summer(start, stop).to_string()
+}
+
+/// Runs `jobs` sums in `mode`; `worker` builds the command of a worker
+/// process (used by [`Mode::Processes`] only).
+pub fn run(
+    mode: Mode,
+    jobs: usize,
+    n: u64,
+    worker: impl Fn(u64, u64) -> Command,
+) -> Result<Run, SummerError> {
+    match mode {
+        Mode::Serial => run_serial(jobs, n),
+        Mode::Threads => run_threads(jobs, n),
+        Mode::Processes => run_processes(jobs, n, worker),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_and_threads_return_the_closed_form() {
+        for n in [0u64, 1, 2, 1000, 123_457] {
+            let want = vec![expected_total(n); 3];
+            assert_eq!(run_serial(3, n).unwrap().totals, want);
+            assert_eq!(run_threads(3, n).unwrap().totals, want);
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_refused() {
+        assert_eq!(
+            run_serial(0, 10).unwrap_err().to_string(),
+            "--jobs must be at least 1, got 0"
+        );
+        assert!(run_threads(1, MAX_N + 1)
+            .unwrap_err()
+            .to_string()
+            .contains("too large"));
+        let sum = |n: u64| n as u128 * (n as u128 - 1) / 2;
+        assert!(sum(MAX_N) <= u64::MAX as u128 && sum(MAX_N + 1) > u64::MAX as u128);
+    }
+
+    #[test]
+    fn a_missing_worker_program_is_reported() {
+        let err = run_processes(2, 10, |_, _| Command::new("/nonexistent/hpcrs-worker"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot start worker process 0"), "{err}");
+    }
+
+    #[test]
+    fn a_worker_answering_nonsense_is_reported() {
+        let err = run_processes(1, 10, |_, _| {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo hello"]);
+            c
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("answered `hello`"), "{err}");
+    }
+}

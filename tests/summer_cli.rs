@@ -1,0 +1,55 @@
+//! End-to-end tests of `hpcrs summer`: every mode returns n(n-1)/2 per job.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn hpcrs() -> Command {
+    Command::cargo_bin("hpcrs").unwrap()
+}
+
+#[test]
+fn every_mode_returns_the_closed_form_for_each_job() {
+    for (n, total) in [(1000u64, 499_500u64), (5_000_000, 12_499_997_500_000)] {
+        for mode in ["serial", "threads", "processes"] {
+            hpcrs()
+                .args(["summer", "--mode", mode, "--jobs", "3"])
+                .args(["--n", &n.to_string()])
+                .assert()
+                .success()
+                .stdout(predicate::str::starts_with(format!(
+                    "3 jobs ({mode}): each sum(range(0, {n})) = {total}\nElapsed: "
+                )))
+                .stdout(predicate::str::ends_with(" seconds\n"));
+        }
+    }
+}
+
+#[test]
+fn the_worker_prints_its_total() {
+    hpcrs()
+        .args(["summer", "--worker", "10", "20"])
+        .assert()
+        .success()
+        .stdout("145\n");
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    hpcrs()
+        .args(["summer", "--jobs", "0"])
+        .assert()
+        .failure()
+        .stderr("hpcrs: error: --jobs must be at least 1, got 0\n");
+    hpcrs()
+        .args(["summer", "--n", "7000000000"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--n 7000000000 is too large"));
+    hpcrs()
+        .args(["summer", "--mode", "fork"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "unknown mode `fork` (expected one of: serial, threads, processes)",
+        ));
+}
