@@ -1,1 +1,73 @@
-//! (crate doc to be written with the crate)
+//! Spark's resilient distributed datasets for Rust, on local threads.
+//!
+//! A [`Dataset<T>`] is an immutable collection split into partitions. It is
+//! built from a source ([`Context::parallelize`], [`Context::text_file`]) by
+//! lazy transformations (`map`, `filter`, `flat_map`, `reduce_by_key`,
+//! `sort_by`, `join`, …) and computed only when an action (`collect`, `count`,
+//! `take_ordered`, …) asks for a result, as in the RDD paper (Zaharia et al.,
+//! NSDI 2012) and the course's PySpark chapter:
+//!
+//! - **Stages.** Narrow transformations (each output partition needs a few
+//!   known parent partitions) are pipelined as iterators inside one task per
+//!   partition. Wide ones (`reduce_by_key`, `group_by_key`, `distinct`,
+//!   `sort_by`, `join`, `repartition`) cut the job at a shuffle: a map stage
+//!   writes hash- or range-partitioned blocks, combining values of a key on
+//!   the map side where Spark does, and the next stage reads them.
+//! - **Lineage.** Every dataset remembers how it is computed, so a failed task
+//!   (a panic in user code is caught) is retried, and a cached partition that
+//!   was dropped is recomputed. [`Dataset::debug_string`] prints the lineage.
+//! - **Memory.** Cached partitions and in-memory shuffle blocks share one
+//!   budget; beyond it shuffles spill to a temporary directory (removed
+//!   afterwards) and cache entries are evicted, least recently used first.
+//!
+//! ```
+//! use dataset::Context;
+//!
+//! let ctx = Context::local(2);
+//! let words = ctx.parallelize(["run", "jump", "sit", "run", "smile", "run"], 3);
+//! let counts = words.map(|w| (w.to_string(), 1u64)).reduce_by_key(|a, b| a + b);
+//! let top = counts.take_ordered(2, |(w, c)| (std::cmp::Reverse(*c), w.clone()))?;
+//! assert_eq!(top, [("run".to_string(), 3), ("jump".to_string(), 1)]);
+//! assert_eq!(ctx.parallelize(1..=4, 2).map(|x| 2 * x).collect()?, [2, 4, 6, 8]);
+//! assert_eq!(ctx.parallelize(vec![1.0, 2.0, 3.0, 4.0], 2).mean()?, 2.5);
+//! # Ok::<(), dataset::DatasetError>(())
+//! ```
+//!
+//! Why not an existing crate: the point of this crate is the engine itself
+//! (stages, shuffles, lineage, spilling) as the course teaches it; the thread
+//! scheduling it needs is a few lines over `std::thread::scope`.
+#![warn(missing_docs)]
+
+mod actions;
+mod codec;
+mod context;
+mod dataset;
+mod error;
+mod hash;
+mod memory;
+mod narrow;
+mod node;
+mod pairs;
+mod persist;
+mod scheduler;
+mod shuffle;
+mod source;
+mod stats;
+mod text;
+mod util;
+pub mod wordcount;
+
+pub use codec::Codec;
+pub use context::{
+    Context, ContextBuilder, Metrics, ProgressMode, DEFAULT_MAX_ATTEMPTS, DEFAULT_MEMORY_BUDGET,
+};
+pub use dataset::{Dataset, Partition};
+pub use error::{DatasetError, Result};
+pub use hash::{FxBuildHasher, FxHashMap, FxHasher};
+pub use pairs::Key;
+pub use stats::{Numeric, StatCounter};
+
+/// Elements of datasets: shared between worker threads and cloned when
+/// needed. Implemented for every type with those traits.
+pub trait Data: Send + Sync + Clone + 'static {}
+impl<T: Send + Sync + Clone + 'static> Data for T {}

@@ -1,0 +1,271 @@
+//! Actions: they run a job and bring a result back to the caller.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::hash::Hash;
+use std::io::Write;
+use std::path::Path;
+
+use crate::dataset::Dataset;
+use crate::error::{DatasetError, Result};
+use crate::pairs::Key;
+use crate::stats::{Numeric, StatCounter};
+use crate::Data;
+
+#[track_caller]
+fn stage_name(op: &str) -> String {
+    let loc = std::panic::Location::caller();
+    format!("{op} at {}:{}", loc.file(), loc.line())
+}
+
+impl<T: Data> Dataset<T> {
+    /// All elements, in partition order.
+    #[track_caller]
+    pub fn collect(&self) -> Result<Vec<T>> {
+        let parts = self.run_all(&stage_name("collect"), |it| it.collect::<Vec<T>>())?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// The number of elements.
+    #[track_caller]
+    pub fn count(&self) -> Result<u64> {
+        let parts = self.run_all(&stage_name("count"), |it| it.count() as u64)?;
+        Ok(parts.into_iter().sum())
+    }
+
+    /// The first `n` elements, in partition order. Scans one partition first,
+    /// then four times as many each round, as Spark does, so `take(5)` of a
+    /// huge file reads only its beginning.
+    #[track_caller]
+    pub fn take(&self, n: usize) -> Result<Vec<T>> {
+        let name = stage_name("take");
+        let total = self.num_partitions();
+        let mut out = Vec::with_capacity(n.min(1 << 16));
+        let mut scanned = 0;
+        let mut step = 1;
+        while out.len() < n && scanned < total {
+            let parts: Vec<usize> = (scanned..(scanned + step).min(total)).collect();
+            let left = n - out.len();
+            let got = self.run_job(&name, &parts, |it| it.take(left).collect::<Vec<T>>())?;
+            for part in got {
+                let room = n - out.len();
+                out.extend(part.into_iter().take(room));
+            }
+            scanned += parts.len();
+            step *= 4;
+        }
+        // For a text_file whose path is missing there are no partitions to
+        // scan, but the error must still be reported.
+        if total == 0 || scanned == 0 {
+            crate::scheduler::run_parent_stages(self.lineage.as_ref())?;
+        }
+        Ok(out)
+    }
+
+    /// The first element, if any.
+    #[track_caller]
+    pub fn first(&self) -> Result<Option<T>> {
+        Ok(self.take(1)?.into_iter().next())
+    }
+
+    /// Combines all elements with `f` (associative and commutative): first
+    /// within each partition, then the partial results; `None` if empty.
+    #[track_caller]
+    pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync) -> Result<Option<T>> {
+        let parts = self.run_all(&stage_name("reduce"), |it| it.reduce(&f))?;
+        Ok(parts.into_iter().flatten().reduce(&f))
+    }
+
+    /// Folds each partition from `zero`, then the partial results from `zero`
+    /// (so `zero` must be neutral for `f`).
+    #[track_caller]
+    pub fn fold(&self, zero: T, f: impl Fn(T, T) -> T + Send + Sync) -> Result<T> {
+        let parts = self.run_all(&stage_name("fold"), |it| it.fold(zero.clone(), &f))?;
+        Ok(parts.into_iter().fold(zero, &f))
+    }
+
+    /// The `n` smallest elements by `key`, smallest first (Spark's
+    /// `takeOrdered(n, key)`); elements with equal keys keep partition order.
+    #[track_caller]
+    pub fn take_ordered<K: Ord + Send>(
+        &self,
+        n: usize,
+        key: impl Fn(&T) -> K + Send + Sync,
+    ) -> Result<Vec<T>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        // Each task keeps at most 2n candidates, trimming back to n with a
+        // stable sort: O(m log n) time and O(n) memory per partition.
+        let trim = |buf: &mut Vec<(K, T)>| {
+            buf.sort_by(|a, b| a.0.cmp(&b.0));
+            buf.truncate(n);
+        };
+        let parts = self.run_all(&stage_name("take_ordered"), |it| {
+            let mut buf: Vec<(K, T)> = Vec::new();
+            for x in it {
+                buf.push((key(&x), x));
+                if buf.len() >= 2 * n {
+                    trim(&mut buf);
+                }
+            }
+            trim(&mut buf);
+            buf
+        })?;
+        let mut all: Vec<(K, T)> = parts.into_iter().flatten().collect();
+        trim(&mut all);
+        Ok(all.into_iter().map(|(_, x)| x).collect())
+    }
+
+    /// The `n` largest elements by `key`, largest first (Spark's `top`).
+    #[track_caller]
+    pub fn top<K: Ord + Send>(
+        &self,
+        n: usize,
+        key: impl Fn(&T) -> K + Send + Sync,
+    ) -> Result<Vec<T>> {
+        self.take_ordered(n, |x| std::cmp::Reverse(key(x)))
+    }
+
+    /// The largest element (by `PartialOrd`; incomparable values such as NaN
+    /// are skipped), `None` if empty.
+    #[track_caller]
+    pub fn max(&self) -> Result<Option<T>>
+    where
+        T: PartialOrd,
+    {
+        self.reduce(|a, b| if b > a { b } else { a })
+    }
+
+    /// The smallest element (by `PartialOrd`), `None` if empty.
+    #[track_caller]
+    pub fn min(&self) -> Result<Option<T>>
+    where
+        T: PartialOrd,
+    {
+        self.reduce(|a, b| if b < a { b } else { a })
+    }
+
+    /// The sum of the elements (0 if empty).
+    #[track_caller]
+    pub fn sum(&self) -> Result<T>
+    where
+        T: std::iter::Sum<T>,
+    {
+        let parts = self.run_all(&stage_name("sum"), |it| it.sum::<T>())?;
+        Ok(parts.into_iter().sum())
+    }
+
+    /// Runs `f` on every element, on the worker threads.
+    #[track_caller]
+    pub fn foreach(&self, f: impl Fn(T) + Send + Sync) -> Result<()> {
+        self.run_all(&stage_name("foreach"), |it| it.for_each(&f))?;
+        Ok(())
+    }
+
+    /// The elements of each partition as one vector (Spark's `glom`).
+    #[track_caller]
+    pub fn glom(&self) -> Dataset<Vec<T>> {
+        self.map_partitions(|it| std::iter::once(it.collect::<Vec<T>>()))
+    }
+
+    /// Writes the elements, one per line, as a directory `path` holding one
+    /// `part-NNNNN` file per partition and an empty `_SUCCESS` file, like
+    /// Spark. Fails if `path` exists. The files are written into a hidden
+    /// temporary directory beside `path` that is renamed into place only when
+    /// every task succeeded, so a failed job leaves nothing behind.
+    #[track_caller]
+    pub fn save_as_text_file(&self, path: impl AsRef<Path>) -> Result<()>
+    where
+        T: Display,
+    {
+        let path = path.as_ref();
+        if path.exists() {
+            return Err(DatasetError::OutputExists(path.to_path_buf()));
+        }
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = path.file_name().ok_or_else(|| {
+            DatasetError::InvalidArgument(format!("{} has no file name", path.display()))
+        })?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}-", name.to_string_lossy()))
+            .tempdir_in(&parent)
+            .map_err(|e| DatasetError::io(&parent, e))?;
+        let dir = tmp.path().to_path_buf();
+        let all: Vec<usize> = (0..self.num_partitions()).collect();
+        crate::scheduler::run_parent_stages(self.lineage.as_ref())?;
+        let node = &self.node;
+        crate::scheduler::run_stage(&self.ctx, &stage_name("save_as_text_file"), &all, |tc| {
+            let file = dir.join(format!("part-{:05}", tc.partition));
+            let io = |e| DatasetError::io(&file, e);
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&file).map_err(io)?);
+            for x in node.compute(tc.partition, tc)? {
+                writeln!(w, "{x}").map_err(io)?;
+            }
+            w.flush().map_err(io)?;
+            Ok(())
+        })?;
+        let success = dir.join("_SUCCESS");
+        std::fs::File::create(&success).map_err(|e| DatasetError::io(&success, e))?;
+        let kept = tmp.keep();
+        std::fs::rename(&kept, path).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&kept);
+            DatasetError::io(path, e)
+        })
+    }
+}
+
+impl<T: Numeric> Dataset<T> {
+    /// Count, mean, variance, min and max in one pass (Spark's `stats`).
+    #[track_caller]
+    pub fn stats(&self) -> Result<StatCounter> {
+        let parts = self.run_all(&stage_name("stats"), |it| {
+            let mut s = StatCounter::default();
+            for x in it {
+                s.push(x.to_f64());
+            }
+            s
+        })?;
+        Ok(parts
+            .into_iter()
+            .fold(StatCounter::default(), |a, b| a.merge(&b)))
+    }
+
+    /// The mean (NaN if empty).
+    #[track_caller]
+    pub fn mean(&self) -> Result<f64> {
+        Ok(self.stats()?.mean())
+    }
+
+    /// The population standard deviation, as Spark's `stdev` (NaN if empty).
+    #[track_caller]
+    pub fn stdev(&self) -> Result<f64> {
+        Ok(self.stats()?.stdev())
+    }
+
+    /// The sample standard deviation (divides by n - 1).
+    #[track_caller]
+    pub fn sample_stdev(&self) -> Result<f64> {
+        Ok(self.stats()?.sample_stdev())
+    }
+}
+
+impl<K: Key, V: Data> Dataset<(K, V)> {
+    /// How many elements each key has (through a shuffle with map-side counting).
+    #[track_caller]
+    pub fn count_by_key(&self) -> Result<HashMap<K, u64>> {
+        let counts = self.map_values(|_| 1u64).reduce_by_key(|a, b| a + b);
+        Ok(counts.collect()?.into_iter().collect())
+    }
+}
+
+impl<K: Data + Hash + Eq, V: Data> Dataset<(K, V)> {
+    /// The pairs as a map (for a repeated key, the last value in partition order wins).
+    #[track_caller]
+    pub fn collect_as_map(&self) -> Result<HashMap<K, V>> {
+        Ok(self.collect()?.into_iter().collect())
+    }
+}

@@ -1,0 +1,58 @@
+//! The one error type of the crate.
+
+use std::path::PathBuf;
+
+/// Everything an action can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A task failed on every attempt; `cause` is the last failure.
+    #[error("stage {stage} ({stage_name}), partition {partition}: task failed {attempts} time(s); last cause: {cause}")]
+    TaskFailed {
+        /// Stage id (numbered per context, in the order stages run).
+        stage: usize,
+        /// What the stage computes, with the call site that created it.
+        stage_name: String,
+        /// The partition whose task failed.
+        partition: usize,
+        /// How many attempts were made.
+        attempts: usize,
+        /// The last failure: a panic message or an error.
+        cause: String,
+    },
+    /// Shuffle data written to disk could not be read back.
+    #[error("corrupt spill file {}: {reason}", path.display())]
+    CorruptSpill {
+        /// The spill file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An argument that makes no sense (zero partitions, say).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// `save_as_text_file` refuses to overwrite an existing output, as Spark does.
+    #[error("output directory {} already exists", .0.display())]
+    OutputExists(PathBuf),
+}
+
+/// Result of every fallible operation of the crate.
+pub type Result<T, E = DatasetError> = std::result::Result<T, E>;
+
+impl DatasetError {
+    /// An I/O error about `path`.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DatasetError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Transformations of key-value datasets, `Dataset<(K, V)>`: the wide ones
+//! cut a stage at a shuffle.
+
+use std::hash::Hash;
+use std::sync::Arc;
+
+use crate::codec::Codec;
+use crate::dataset::Dataset;
+use crate::hash::FxHashMap;
+use crate::node::PartitionIter;
+use crate::shuffle::{
+    hash_partitioner, range_partitioner, MakePartitioner, MapSide, ShuffleDep, ShuffledNode,
+};
+use crate::Data;
+
+/// Keys of shuffled datasets: hashable, comparable for equality, encodable
+/// (for spilling). Implemented for every type with those traits.
+pub trait Key: Data + Codec + Hash + Eq {}
+impl<T: Data + Codec + Hash + Eq> Key for T {}
+
+type Post<K, M, U> = Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>;
+
+/// Merges records of equal keys with `merge` on the reduce side.
+fn merge_post<K: Key, C: Data>(merge: Arc<dyn Fn(C, C) -> C + Send + Sync>) -> Post<K, C, (K, C)> {
+    Arc::new(move |it| {
+        let mut map: FxHashMap<K, Option<C>> = FxHashMap::default();
+        for (k, c) in it {
+            match map.get_mut(&k) {
+                Some(slot) => {
+                    let old = slot.take().expect("a slot is refilled after every merge");
+                    *slot = Some(merge(old, c));
+                }
+                None => {
+                    map.insert(k, Some(c));
+                }
+            }
+        }
+        Box::new(map.into_iter().map(|(k, c)| (k, c.expect("filled"))))
+    })
+}
+
+impl<K: Data, V: Data> Dataset<(K, V)> {
+    /// The keys.
+    #[track_caller]
+    pub fn keys(&self) -> Dataset<K> {
+        self.map_partitions(|it| it.map(|(k, _)| k))
+    }
+
+    /// The values.
+    #[track_caller]
+    pub fn values(&self) -> Dataset<V> {
+        self.map_partitions(|it| it.map(|(_, v)| v))
+    }
+
+    /// Applies `f` to every value, keeping keys (and partitioning) as they are.
+    #[track_caller]
+    pub fn map_values<W: Data>(
+        &self,
+        f: impl Fn(V) -> W + Send + Sync + 'static,
+    ) -> Dataset<(K, W)> {
+        let f = Arc::new(f);
+        self.map_partitions(move |it| {
+            let f = f.clone();
+            it.map(move |(k, v)| (k, f(v)))
+        })
+    }
+}
+
+impl<K: Key, V: Data> Dataset<(K, V)> {
+    #[track_caller]
+    fn shuffle<M: Data + Codec, U: Data>(
+        &self,
+        kind: &'static str,
+        op: &str,
+        reducers: usize,
+        partitioner: MakePartitioner<K, V>,
+        map_side: MapSide<V, M>,
+        post: Post<K, M, U>,
+    ) -> Dataset<U> {
+        let info = self.ctx.node_info(kind, op);
+        let dep = Arc::new(ShuffleDep::new(
+            info.op.clone(),
+            self.clone(),
+            reducers,
+            partitioner,
+            map_side,
+        ));
+        Dataset::from_node(self.ctx.clone(), ShuffledNode::new(info, dep, post))
+    }
+
+    fn default_reducers(&self, n: usize) -> usize {
+        if n == 0 {
+            self.num_partitions().max(1)
+        } else {
+            n
+        }
+    }
+
+    /// Spark's `combineByKey`: per key, `create` makes a combiner from the
+    /// first value, `merge_value` adds a value to it (on the map side, before
+    /// the shuffle), `merge_combiners` joins combiners from different map
+    /// tasks. `num_partitions` 0 keeps the parent's count.
+    #[track_caller]
+    pub fn combine_by_key<C: Data + Codec>(
+        &self,
+        create: impl Fn(V) -> C + Send + Sync + 'static,
+        merge_value: impl Fn(C, V) -> C + Send + Sync + 'static,
+        merge_combiners: impl Fn(C, C) -> C + Send + Sync + 'static,
+        num_partitions: usize,
+    ) -> Dataset<(K, C)> {
+        let n = self.default_reducers(num_partitions);
+        self.shuffle(
+            "Shuffled",
+            "combine_by_key",
+            n,
+            hash_partitioner(n),
+            MapSide {
+                to_m: Arc::new(create),
+                merge_value: Some(Arc::new(merge_value)),
+            },
+            merge_post(Arc::new(merge_combiners)),
+        )
+    }
+
+    /// Merges the values of each key with `f` (associative and commutative),
+    /// combining on the map side first; as many partitions as the parent.
+    #[track_caller]
+    pub fn reduce_by_key(&self, f: impl Fn(V, V) -> V + Send + Sync + 'static) -> Dataset<(K, V)>
+    where
+        V: Codec,
+    {
+        self.reduce_by_key_partitions(f, 0)
+    }
+
+    /// `reduce_by_key` into `num_partitions` partitions (0: the parent's count).
+    #[track_caller]
+    pub fn reduce_by_key_partitions(
+        &self,
+        f: impl Fn(V, V) -> V + Send + Sync + 'static,
+        num_partitions: usize,
+    ) -> Dataset<(K, V)>
+    where
+        V: Codec,
+    {
+        let n = self.default_reducers(num_partitions);
+        let f = Arc::new(f);
+        let g = f.clone();
+        self.shuffle(
+            "Shuffled",
+            "reduce_by_key",
+            n,
+            hash_partitioner(n),
+            MapSide {
+                to_m: Arc::new(|v| v),
+                merge_value: Some(Arc::new(move |a, b| f(a, b))),
+            },
+            merge_post(Arc::new(move |a, b| g(a, b))),
+        )
+    }
+
+    /// All values of each key, as `(key, values)` (no map-side combining,
+    /// as in Spark: it would not shrink the data).
+    #[track_caller]
+    pub fn group_by_key(&self) -> Dataset<(K, Vec<V>)>
+    where
+        V: Codec,
+    {
+        self.group_by_key_partitions(0)
+    }
+
+    /// `group_by_key` into `num_partitions` partitions (0: the parent's count).
+    #[track_caller]
+    pub fn group_by_key_partitions(&self, num_partitions: usize) -> Dataset<(K, Vec<V>)>
+    where
+        V: Codec,
+    {
+        let n = self.default_reducers(num_partitions);
+        self.shuffle(
+            "Shuffled",
+            "group_by_key",
+            n,
+            hash_partitioner(n),
+            MapSide {
+                to_m: Arc::new(|v| v),
+                merge_value: None,
+            },
+            Arc::new(|it: PartitionIter<(K, V)>| {
+                let mut map: FxHashMap<K, Vec<V>> = FxHashMap::default();
+                for (k, v) in it {
+                    map.entry(k).or_default().push(v);
+                }
+                Box::new(map.into_iter())
+            }),
+        )
+    }
+
+    /// Pairs `(k, (v, w))` for every `v` of `self` and `w` of `other` with the
+    /// same key (an inner join, through one shuffle of both sides).
+    #[track_caller]
+    pub fn join<W: Data + Codec>(&self, other: &Dataset<(K, W)>) -> Dataset<(K, (V, W))>
+    where
+        V: Codec,
+    {
+        self.join_partitions(other, 0)
+    }
+
+    /// `join` into `num_partitions` partitions (0: the larger parent's count).
+    #[track_caller]
+    pub fn join_partitions<W: Data + Codec>(
+        &self,
+        other: &Dataset<(K, W)>,
+        num_partitions: usize,
+    ) -> Dataset<(K, (V, W))>
+    where
+        V: Codec,
+    {
+        let n = if num_partitions == 0 {
+            self.num_partitions().max(other.num_partitions()).max(1)
+        } else {
+            num_partitions
+        };
+        let left = self.map_values(Side::<V, W>::Left);
+        let right = other.map_values(Side::<V, W>::Right);
+        left.union(&right)
+            .group_by_key_partitions(n)
+            .flat_map(|(k, sides)| {
+                let mut lefts = Vec::new();
+                let mut rights = Vec::new();
+                for s in sides {
+                    match s {
+                        Side::Left(v) => lefts.push(v),
+                        Side::Right(w) => rights.push(w),
+                    }
+                }
+                let mut out = Vec::with_capacity(lefts.len() * rights.len());
+                for v in &lefts {
+                    for w in &rights {
+                        out.push((k.clone(), (v.clone(), w.clone())));
+                    }
+                }
+                out
+            })
+    }
+}
+
+impl<K: Key + Ord, V: Data + Codec> Dataset<(K, V)> {
+    /// Sorts by key through a range-partitioned shuffle: partition i holds
+    /// keys below those of partition i+1 (above, descending), each partition
+    /// sorted. The range bounds come from a sample of the keys taken when the
+    /// job runs. As many partitions as the parent.
+    #[track_caller]
+    pub fn sort_by_key(&self, ascending: bool) -> Dataset<(K, V)> {
+        self.sort_by_key_partitions(ascending, 0)
+    }
+
+    /// `sort_by_key` into `num_partitions` partitions (0: the parent's count).
+    #[track_caller]
+    pub fn sort_by_key_partitions(
+        &self,
+        ascending: bool,
+        num_partitions: usize,
+    ) -> Dataset<(K, V)> {
+        let n = self.default_reducers(num_partitions);
+        self.shuffle(
+            "Shuffled",
+            "sort_by_key",
+            n,
+            range_partitioner(n, ascending),
+            MapSide {
+                to_m: Arc::new(|v| v),
+                merge_value: None,
+            },
+            Arc::new(move |it: PartitionIter<(K, V)>| {
+                let mut all: Vec<(K, V)> = it.collect();
+                if ascending {
+                    all.sort_by(|a, b| a.0.cmp(&b.0));
+                } else {
+                    all.sort_by(|a, b| b.0.cmp(&a.0));
+                }
+                Box::new(all.into_iter())
+            }),
+        )
+    }
+}
+
+impl<T: Data + Codec> Dataset<T> {
+    /// Sorts by a key computed from each element (Spark's `sortBy`).
+    #[track_caller]
+    pub fn sort_by<K: Key + Ord>(
+        &self,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        ascending: bool,
+    ) -> Dataset<T> {
+        self.sort_by_partitions(key, ascending, 0)
+    }
+
+    /// `sort_by` into `num_partitions` partitions (0: the parent's count).
+    #[track_caller]
+    pub fn sort_by_partitions<K: Key + Ord>(
+        &self,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        ascending: bool,
+        num_partitions: usize,
+    ) -> Dataset<T> {
+        self.key_by(key)
+            .sort_by_key_partitions(ascending, num_partitions)
+            .values()
+    }
+
+    /// The distinct elements (through a shuffle with map-side combining).
+    #[track_caller]
+    pub fn distinct(&self) -> Dataset<T>
+    where
+        T: Hash + Eq,
+    {
+        self.distinct_partitions(0)
+    }
+
+    /// `distinct` into `num_partitions` partitions (0: the parent's count).
+    #[track_caller]
+    pub fn distinct_partitions(&self, num_partitions: usize) -> Dataset<T>
+    where
+        T: Hash + Eq,
+    {
+        self.map(|x| (x, ()))
+            .reduce_by_key_partitions(|_, _| (), num_partitions)
+            .keys()
+    }
+
+    /// Exactly `n` partitions of nearly equal size, through a shuffle that
+    /// deals elements round-robin (Spark's `repartition`).
+    #[track_caller]
+    pub fn repartition(&self, n: usize) -> Dataset<T> {
+        let n = n.max(1);
+        let keyed: Dataset<(usize, T)> = self.map_partitions_with_index(move |p, it| {
+            // Each map task starts dealing at a different partition, so small
+            // partitions do not all land in partition 0.
+            it.enumerate().map(move |(j, x)| ((p + j) % n, x))
+        });
+        let partitioner: MakePartitioner<usize, T> = Box::new(|_| Ok(Arc::new(|k: &usize| *k)));
+        keyed.shuffle(
+            "Shuffled",
+            &format!("repartition({n})"),
+            n,
+            partitioner,
+            MapSide {
+                to_m: Arc::new(|v| v),
+                merge_value: None,
+            },
+            Arc::new(|it: PartitionIter<(usize, T)>| Box::new(it.map(|(_, x)| x))),
+        )
+    }
+}
+
+/// One side of a join, tagged for the shared shuffle.
+#[derive(Clone)]
+enum Side<V, W> {
+    Left(V),
+    Right(W),
+}
+
+impl<V: Codec, W: Codec> Codec for Side<V, W> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Side::Left(v) => {
+                out.push(0);
+                v.encode(out)
+            }
+            Side::Right(w) => {
+                out.push(1);
+                w.encode(out)
+            }
+        }
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        let (&tag, rest) = input.split_first()?;
+        *input = rest;
+        match tag {
+            0 => Some(Side::Left(V::decode(input)?)),
+            1 => Some(Side::Right(W::decode(input)?)),
+            _ => None,
+        }
+    }
+    fn mem_size(&self) -> usize {
+        8 + match self {
+            Side::Left(v) => v.mem_size(),
+            Side::Right(w) => w.mem_size(),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Running jobs: shuffle-map stages first (depth first through the lineage),
+//! then the result stage; one task per partition on the context's threads,
+//! each retried on failure (a panic in user code is caught), with progress
+//! lines on a terminal.
+
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::context::Context;
+use crate::error::{DatasetError, Result};
+use crate::node::{Dependency, Lineage, TaskContext};
+
+/// Makes sure every shuffle the lineage of `node` reads from has run.
+pub(crate) fn run_parent_stages(node: &dyn Lineage) -> Result<()> {
+    node.validate()?;
+    for dep in node.deps() {
+        match dep {
+            Dependency::Narrow(parent) => run_parent_stages(parent.as_ref())?,
+            Dependency::Shuffle(shuffle) => {
+                if !shuffle.is_done() {
+                    shuffle.run()?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        format!("panic: {s}")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("panic: {s}")
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+/// Runs `task` once per partition in `partitions` on the context's threads and
+/// returns the results in the same order. A failed attempt (an `Err` or a
+/// panic) is retried up to the context's `max_attempts`; then the stage stops
+/// and the error names the stage, the partition and the last cause.
+pub(crate) fn run_stage<R, F>(
+    ctx: &Context,
+    name: &str,
+    partitions: &[usize],
+    task: F,
+) -> Result<Vec<R>>
+where
+    R: Send,
+    F: Fn(&TaskContext) -> Result<R> + Sync,
+{
+    let stage = ctx.next_stage();
+    let total = partitions.len();
+    let next = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    let failure: Mutex<Option<DatasetError>> = Mutex::new(None);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..total).map(|_| None).collect());
+    let progress = Progress::new(ctx.inner.progress, stage, name, total);
+    let counters = &ctx.inner.counters;
+
+    let worker = || {
+        while !abort.load(Ordering::Relaxed) {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= total {
+                break;
+            }
+            let partition = partitions[index];
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                counters.task_attempts.fetch_add(1, Ordering::Relaxed);
+                let tc = TaskContext::new(partition);
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    let r = task(&tc)?;
+                    tc.check()?;
+                    Ok::<R, DatasetError>(r)
+                }));
+                let cause = match outcome {
+                    Ok(Ok(r)) => {
+                        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(r);
+                        progress.task_done();
+                        break;
+                    }
+                    Ok(Err(e)) => e.to_string(),
+                    Err(payload) => panic_message(payload.as_ref()),
+                };
+                counters.task_failures.fetch_add(1, Ordering::Relaxed);
+                if attempt >= ctx.inner.max_attempts || abort.load(Ordering::Relaxed) {
+                    let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
+                    slot.get_or_insert(DatasetError::TaskFailed {
+                        stage,
+                        stage_name: name.to_string(),
+                        partition,
+                        attempts: attempt,
+                        cause,
+                    });
+                    abort.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+    };
+
+    let threads = ctx.inner.threads.min(total);
+    if threads <= 1 {
+        worker();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(worker);
+            }
+        });
+    }
+    progress.finish();
+    if let Some(err) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(err);
+    }
+    Ok(results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every task of a finished stage has a result"))
+        .collect())
+}
+
+/// A `[Stage 3 (reduce_by_key at …): 5/8 tasks]` line on standard error,
+/// drawn only for stages that last more than half a second (like Spark's
+/// console progress bar) and erased when the stage ends.
+struct Progress<'a> {
+    enabled: bool,
+    stage: usize,
+    name: &'a str,
+    total: usize,
+    done: AtomicUsize,
+    start: Instant,
+    drawn: AtomicBool,
+    last: Mutex<Instant>,
+}
+
+impl<'a> Progress<'a> {
+    const DELAY: Duration = Duration::from_millis(500);
+    const EVERY: Duration = Duration::from_millis(100);
+
+    fn new(enabled: bool, stage: usize, name: &'a str, total: usize) -> Self {
+        let now = Instant::now();
+        Progress {
+            enabled,
+            stage,
+            name,
+            total,
+            done: AtomicUsize::new(0),
+            start: now,
+            drawn: AtomicBool::new(false),
+            last: Mutex::new(now),
+        }
+    }
+
+    fn task_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.enabled || self.start.elapsed() < Self::DELAY {
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() < Self::EVERY && done < self.total {
+            return;
+        }
+        *last = Instant::now();
+        self.drawn.store(true, Ordering::Relaxed);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[K[Stage {} ({}): {}/{} tasks]",
+            self.stage, self.name, done, self.total
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if self.drawn.load(Ordering::Relaxed) {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
+}

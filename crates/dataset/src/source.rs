@@ -1,0 +1,145 @@
+//! Source datasets: an in-memory collection, or text files.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use crate::context::NodeInfo;
+use crate::error::{DatasetError, Result};
+use crate::node::{Dependency, Lineage, Node, PartitionIter, TaskContext};
+use crate::text::{line_to_string, plan_splits, LineReader, Split};
+use crate::Data;
+
+/// `parallelize`: slices of a shared vector.
+pub(crate) struct ParallelizeNode<T> {
+    info: NodeInfo,
+    items: Arc<Vec<T>>,
+    slices: usize,
+}
+
+impl<T: Data> ParallelizeNode<T> {
+    pub(crate) fn new(info: NodeInfo, items: impl IntoIterator<Item = T>, slices: usize) -> Self {
+        ParallelizeNode {
+            info,
+            items: Arc::new(items.into_iter().collect()),
+            slices: slices.max(1),
+        }
+    }
+}
+
+impl<T: Data> Lineage for ParallelizeNode<T> {
+    fn info(&self) -> &NodeInfo {
+        &self.info
+    }
+    fn num_partitions(&self) -> usize {
+        self.slices
+    }
+    fn deps(&self) -> Vec<Dependency> {
+        Vec::new()
+    }
+}
+
+impl<T: Data> Node<T> for ParallelizeNode<T> {
+    fn compute(&self, partition: usize, _tc: &TaskContext) -> Result<PartitionIter<T>> {
+        // Spark's slicing: partition i holds [i*len/n, (i+1)*len/n).
+        let len = self.items.len();
+        let (lo, hi) = (
+            partition * len / self.slices,
+            (partition + 1) * len / self.slices,
+        );
+        let items = self.items.clone();
+        Ok(Box::new((lo..hi).map(move |i| items[i].clone())))
+    }
+}
+
+/// `text_file`: one partition per split, listed when first needed.
+pub(crate) struct TextFileNode {
+    info: NodeInfo,
+    path: PathBuf,
+    min_partitions: usize,
+    /// The plan, or the listing error (kind and text, so it can be reported
+    /// by every action that needs it).
+    splits: OnceLock<Result<Vec<Split>, (std::io::ErrorKind, String, PathBuf)>>,
+}
+
+impl TextFileNode {
+    pub(crate) fn new(info: NodeInfo, path: PathBuf, min_partitions: usize) -> Self {
+        TextFileNode {
+            info,
+            path,
+            min_partitions,
+            splits: OnceLock::new(),
+        }
+    }
+
+    fn splits(&self) -> Result<&[Split]> {
+        let planned = self.splits.get_or_init(|| {
+            plan_splits(&self.path, self.min_partitions).map_err(|e| match e {
+                DatasetError::Io { path, source } => (source.kind(), source.to_string(), path),
+                other => (
+                    std::io::ErrorKind::Other,
+                    other.to_string(),
+                    self.path.clone(),
+                ),
+            })
+        });
+        match planned {
+            Ok(s) => Ok(s),
+            Err((kind, text, path)) => Err(DatasetError::io(
+                path.clone(),
+                std::io::Error::new(*kind, text.clone()),
+            )),
+        }
+    }
+}
+
+impl Lineage for TextFileNode {
+    fn info(&self) -> &NodeInfo {
+        &self.info
+    }
+    /// For a path that cannot be listed this is `min_partitions`; the action
+    /// reports the error.
+    fn num_partitions(&self) -> usize {
+        self.splits().map_or(self.min_partitions, |s| s.len())
+    }
+    fn deps(&self) -> Vec<Dependency> {
+        Vec::new()
+    }
+    fn validate(&self) -> Result<()> {
+        self.splits().map(|_| ())
+    }
+}
+
+/// The lines of one split as `String`s; an I/O error mid-way is recorded in
+/// the task context and ends the iteration.
+struct Lines {
+    reader: LineReader,
+    tc: TaskContext,
+}
+
+impl Iterator for Lines {
+    type Item = String;
+    fn next(&mut self) -> Option<String> {
+        let mut line = None;
+        match self.reader.next_line(|l| line = Some(line_to_string(l))) {
+            Ok(_) => line,
+            Err(e) => {
+                self.tc.fail(e);
+                None
+            }
+        }
+    }
+}
+
+impl Node<String> for TextFileNode {
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<String>> {
+        let splits = self.splits()?;
+        let Some(split) = splits.get(partition) else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        let reader = LineReader::open(split)?;
+        Ok(Box::new(Lines {
+            reader,
+            tc: tc.clone(),
+        }))
+    }
+}

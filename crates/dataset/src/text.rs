@@ -1,0 +1,280 @@
+//! Text input: splitting files into byte ranges on line boundaries, and a
+//! streaming line reader for one range.
+//!
+//! Splits follow Hadoop's `TextInputFormat`: a split `(start, end]` owns the
+//! lines that *begin* after `start` and at or before `end` (the first split
+//! also owns the line at offset 0), so every line is read exactly once however
+//! the byte ranges fall, and a split reads past `end` only to finish its last
+//! line.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::error::{DatasetError, Result};
+
+/// Largest split, like HDFS's block size for local files (32 MiB in Hadoop's
+/// local file system): bounds one task's input however few partitions are asked for.
+const MAX_SPLIT: u64 = 32 << 20;
+
+/// Hadoop's slop: the last split may be up to 10% larger than the others
+/// rather than leaving a tiny split at the end.
+const SLOP: f64 = 1.1;
+
+/// One byte range of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub(crate) path: PathBuf,
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+}
+
+/// The files of `path`: itself, or the visible files of a directory, sorted.
+fn list_files(path: &Path) -> Result<Vec<(PathBuf, u64)>> {
+    let meta = std::fs::metadata(path).map_err(|e| DatasetError::io(path, e))?;
+    if meta.is_file() {
+        return Ok(vec![(path.to_path_buf(), meta.len())]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| DatasetError::io(path, e))? {
+        let entry = entry.map_err(|e| DatasetError::io(path, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Hadoop skips hidden and "_SUCCESS"-style files: an output directory
+        // of save_as_text_file reads back as its data.
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let p = entry.path();
+        let meta = std::fs::metadata(&p).map_err(|e| DatasetError::io(&p, e))?;
+        if meta.is_file() {
+            files.push((p, meta.len()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Splits the files of `path` into at least `min_partitions` byte ranges.
+pub(crate) fn plan_splits(path: &Path, min_partitions: usize) -> Result<Vec<Split>> {
+    let files = list_files(path)?;
+    let total: u64 = files.iter().map(|f| f.1).sum();
+    let goal = (total / min_partitions.max(1) as u64).max(1);
+    let size = goal.min(MAX_SPLIT);
+    let mut splits = Vec::new();
+    for (path, len) in files {
+        let mut start = 0;
+        while (len - start) as f64 / size as f64 > SLOP {
+            splits.push(Split {
+                path: path.clone(),
+                start,
+                end: start + size,
+            });
+            start += size;
+        }
+        // The rest, or the whole of an empty file (one empty partition, as Spark has).
+        splits.push(Split {
+            path,
+            start,
+            end: len,
+        });
+    }
+    Ok(splits)
+}
+
+/// Reads the lines of one split, streaming through a fixed buffer.
+pub(crate) struct LineReader {
+    file: File,
+    path: PathBuf,
+    buf: Vec<u8>,
+    /// Valid bytes are `buf[pos..filled]`.
+    pos: usize,
+    filled: usize,
+    /// File offset of `buf[pos]`: where the next line begins.
+    offset: u64,
+    end: u64,
+    eof: bool,
+}
+
+const BUF: usize = 256 << 10;
+
+impl LineReader {
+    /// Opens `split`, positioned at the first line it owns.
+    pub(crate) fn open(split: &Split) -> Result<Self> {
+        let mut file = File::open(&split.path).map_err(|e| DatasetError::io(&split.path, e))?;
+        file.seek(SeekFrom::Start(split.start))
+            .map_err(|e| DatasetError::io(&split.path, e))?;
+        let mut reader = LineReader {
+            file,
+            path: split.path.clone(),
+            buf: vec![0; BUF],
+            pos: 0,
+            filled: 0,
+            offset: split.start,
+            end: split.end,
+            eof: false,
+        };
+        if split.start > 0 {
+            // The line under `start` (even one beginning exactly there) belongs
+            // to the previous split.
+            reader.next_line(|_| ())?;
+        }
+        Ok(reader)
+    }
+
+    /// Reads more bytes after the valid ones; false at end of file.
+    fn fill(&mut self) -> Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.filled -= self.pos;
+            self.pos = 0;
+        }
+        if self.filled == self.buf.len() {
+            // A line longer than the buffer: grow it.
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.file.read(&mut self.buf[self.filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(DatasetError::io(&self.path, e)),
+            }
+        }
+    }
+
+    /// Calls `f` with the next line (without its terminator), if this split
+    /// owns another line; returns whether it did.
+    pub(crate) fn next_line(&mut self, f: impl FnOnce(&[u8])) -> Result<bool> {
+        if self.offset > self.end {
+            return Ok(false);
+        }
+        let mut scanned = 0;
+        loop {
+            let window = &self.buf[self.pos + scanned..self.filled];
+            if let Some(i) = memchr::memchr2(b'\n', b'\r', window) {
+                let term = self.pos + scanned + i;
+                if self.buf[term] == b'\r' && term + 1 == self.filled {
+                    // A CR at the end of the buffer: is it a CRLF?
+                    scanned = term - self.pos;
+                    if self.fill()? {
+                        continue;
+                    }
+                    let term = self.pos + scanned;
+                    f(&self.buf[self.pos..term]);
+                    self.advance(term + 1);
+                    return Ok(true);
+                }
+                let skip = if self.buf[term] == b'\r' && self.buf[term + 1] == b'\n' {
+                    2
+                } else {
+                    1
+                };
+                f(&self.buf[self.pos..term]);
+                self.advance(term + skip);
+                return Ok(true);
+            }
+            scanned = self.filled - self.pos;
+            if !self.fill()? {
+                if self.pos == self.filled {
+                    // End of file right after a terminator: no empty last line.
+                    return Ok(false);
+                }
+                f(&self.buf[self.pos..self.filled]);
+                self.advance(self.filled);
+                return Ok(true);
+            }
+        }
+    }
+
+    fn advance(&mut self, new_pos: usize) {
+        self.offset += (new_pos - self.pos) as u64;
+        self.pos = new_pos;
+    }
+}
+
+/// Bytes of a line as text: UTF-8, with invalid sequences replaced.
+pub(crate) fn line_to_string(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(path: &Path, min_partitions: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        for split in plan_splits(path, min_partitions).unwrap() {
+            let mut r = LineReader::open(&split).unwrap();
+            while r.next_line(|l| lines.push(line_to_string(l))).unwrap() {}
+        }
+        lines
+    }
+
+    #[test]
+    fn every_line_once_for_any_split_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let text = "a\r\nbb\rccc\n\n\r\ndddd\r\r\neeeee\nf";
+        std::fs::write(&path, text).unwrap();
+        let want = vec!["a", "bb", "ccc", "", "", "dddd", "", "eeeee", "f"];
+        for parts in 1..=text.len() + 2 {
+            assert_eq!(read_all(&path, parts), want, "{parts} partitions");
+        }
+    }
+
+    #[test]
+    fn trailing_terminators_make_no_extra_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        for (text, want) in [
+            ("x\n", vec!["x"]),
+            ("x\r\n", vec!["x"]),
+            ("x\r", vec!["x"]),
+            ("", vec![]),
+            ("\n", vec![""]),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            for parts in 1..4 {
+                assert_eq!(read_all(&path, parts), want, "{text:?} in {parts}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_lines_grow_the_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let long = "y".repeat(3 * BUF + 7);
+        std::fs::write(&path, format!("{long}\r\nshort\r")).unwrap();
+        assert_eq!(read_all(&path, 1), vec![long.clone(), "short".into()]);
+        assert_eq!(read_all(&path, 5), vec![long, "short".into()]);
+    }
+
+    #[test]
+    fn split_counts_follow_hadoop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        std::fs::write(&path, vec![b'a'; 1910]).unwrap();
+        // The course: a 1910-byte file with minPartitions=100 has 101 partitions.
+        assert_eq!(plan_splits(&path, 100).unwrap().len(), 101);
+        assert_eq!(plan_splits(&path, 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(line_to_string(b"ok\xffok"), "ok\u{fffd}ok");
+    }
+}

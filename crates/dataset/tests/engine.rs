@@ -1,0 +1,335 @@
+//! The engine's transformations and actions against plain Rust on the same data.
+
+use std::collections::HashMap;
+
+use dataset::{Context, DatasetError, ProgressMode};
+
+fn ctx(threads: usize) -> Context {
+    Context::builder()
+        .threads(threads)
+        .progress(ProgressMode::Never)
+        .build()
+}
+
+#[test]
+fn course_examples() {
+    let sc = ctx(2);
+    assert_eq!(sc.default_min_partitions(), 2);
+    let verbs = ["run", "jump", "sit", "laugh", "run", "smile"].map(String::from);
+    let rdd = sc.parallelize(verbs.clone(), 0);
+    let past = rdd.map(|s| s + "ed").collect().unwrap();
+    assert_eq!(
+        past,
+        ["runed", "jumped", "sited", "laughed", "runed", "smileed"]
+    );
+    assert_eq!(rdd.take(1).unwrap(), ["run"]);
+    assert_eq!(sc.parallelize(verbs, 48).num_partitions(), 48);
+    let r = sc.parallelize(0..10, 0);
+    assert_eq!(
+        r.map(|x| 2 * x).collect().unwrap(),
+        [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+    );
+    assert_eq!(r.filter(|x| x % 3 == 0).collect().unwrap(), [0, 3, 6, 9]);
+    let r = sc.parallelize([3, 4, 5], 0);
+    assert_eq!(
+        r.map(|x| vec![x, x - 2]).collect().unwrap(),
+        [[3, 1], [4, 2], [5, 3]]
+    );
+    assert_eq!(
+        r.flat_map(|x| [x, x - 2]).collect().unwrap(),
+        [3, 1, 4, 2, 5, 3]
+    );
+    assert_eq!(
+        r.map(|x| (x, 1)).collect().unwrap(),
+        [(3, 1), (4, 1), (5, 1)]
+    );
+    assert_eq!(r.repartition(200).num_partitions(), 200);
+    assert_eq!(r.repartition(200).count().unwrap(), 3);
+}
+
+#[test]
+fn actions_match_plain_rust() {
+    let sc = ctx(3);
+    let xs: Vec<i64> = (0..1000).map(|i| (i * 7919) % 1009 - 500).collect();
+    for parts in [1, 2, 7, 64] {
+        let d = sc.parallelize(xs.clone(), parts);
+        assert_eq!(d.num_partitions(), parts);
+        assert_eq!(d.collect().unwrap(), xs);
+        assert_eq!(d.count().unwrap(), 1000);
+        assert_eq!(d.sum().unwrap(), xs.iter().sum::<i64>());
+        assert_eq!(d.max().unwrap(), xs.iter().copied().max());
+        assert_eq!(d.min().unwrap(), xs.iter().copied().min());
+        assert_eq!(d.reduce(|a, b| a + b).unwrap(), Some(xs.iter().sum()));
+        assert_eq!(d.fold(0, |a, b| a + b).unwrap(), xs.iter().sum::<i64>());
+        assert_eq!(d.take(5).unwrap(), xs[..5]);
+        assert_eq!(d.take(2000).unwrap(), xs);
+        assert_eq!(d.first().unwrap(), Some(xs[0]));
+        let mut sorted = xs.clone();
+        sorted.sort();
+        assert_eq!(d.take_ordered(10, |x| *x).unwrap(), sorted[..10]);
+        assert_eq!(
+            d.top(3, |x| *x).unwrap(),
+            [sorted[999], sorted[998], sorted[997]]
+        );
+        let mean = xs.iter().sum::<i64>() as f64 / 1000.0;
+        let var = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / 1000.0;
+        assert!((d.mean().unwrap() - mean).abs() < 1e-9);
+        assert!((d.stdev().unwrap() - var.sqrt()).abs() < 1e-9);
+        assert!((d.sample_stdev().unwrap() - (var * 1000.0 / 999.0).sqrt()).abs() < 1e-9);
+        let seen = std::sync::atomic::AtomicI64::new(0);
+        d.foreach(|x| {
+            seen.fetch_add(x, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(seen.into_inner(), xs.iter().sum::<i64>());
+        let glom = d.glom().collect().unwrap();
+        assert_eq!(glom.len(), parts);
+        assert_eq!(glom.concat(), xs);
+    }
+    let empty = sc.parallelize(Vec::<f64>::new(), 2);
+    assert_eq!(empty.reduce(|a, b| a + b).unwrap(), None);
+    assert_eq!(empty.first().unwrap(), None);
+    assert!(empty.mean().unwrap().is_nan());
+    assert_eq!(empty.sum().unwrap(), 0.0);
+}
+
+#[test]
+fn pair_operations_match_plain_rust() {
+    let sc = ctx(2);
+    let pairs: Vec<(u32, u64)> = (0..5000u64).map(|i| ((i * 31 % 97) as u32, i)).collect();
+    let mut want_sum: HashMap<u32, u64> = HashMap::new();
+    let mut want_groups: HashMap<u32, Vec<u64>> = HashMap::new();
+    for &(k, v) in &pairs {
+        *want_sum.entry(k).or_default() += v;
+        want_groups.entry(k).or_default().push(v);
+    }
+    for parts in [1, 2, 7, 64] {
+        let d = sc.parallelize(pairs.clone(), parts);
+        let sums = d.reduce_by_key(|a, b| a + b);
+        assert_eq!(sums.num_partitions(), parts);
+        assert_eq!(sums.collect_as_map().unwrap(), want_sum);
+        let sums = d.reduce_by_key_partitions(|a, b| a + b, 5);
+        assert_eq!(sums.num_partitions(), 5);
+        assert_eq!(sums.collect_as_map().unwrap(), want_sum);
+        let mut groups = d.group_by_key().collect_as_map().unwrap();
+        for g in groups.values_mut() {
+            g.sort();
+        }
+        assert_eq!(groups, want_groups);
+        let counts = d.count_by_key().unwrap();
+        assert_eq!(counts.len(), 97);
+        assert!(counts
+            .iter()
+            .all(|(k, &c)| c == want_groups[k].len() as u64));
+        let avg = d
+            .combine_by_key(
+                |v| (v, 1u64),
+                |(s, n), v| (s + v, n + 1),
+                |a, b| (a.0 + b.0, a.1 + b.1),
+                3,
+            )
+            .map_values(|(s, n)| s / n)
+            .collect_as_map()
+            .unwrap();
+        assert!(avg
+            .iter()
+            .all(|(k, &a)| a == want_sum[k] / want_groups[k].len() as u64));
+        let mut keys = d.keys().distinct().collect().unwrap();
+        keys.sort();
+        assert_eq!(keys, (0..97).collect::<Vec<u32>>());
+        assert_eq!(d.values().sum().unwrap(), (0..5000u64).sum::<u64>());
+    }
+}
+
+#[test]
+fn sorting_is_global_and_uses_range_partitions() {
+    let sc = ctx(2);
+    let xs: Vec<u64> = (0..20_000u64)
+        .map(|i| (i * 2_654_435_761) % 100_003)
+        .collect();
+    let mut sorted = xs.clone();
+    sorted.sort();
+    for parts in [1, 2, 7, 64] {
+        let d = sc.parallelize(xs.clone(), parts);
+        let asc = d.sort_by(|x| *x, true);
+        assert_eq!(asc.collect().unwrap(), sorted);
+        // Range partitioning balances the partitions (no partition holds most data).
+        let sizes: Vec<usize> = asc.glom().collect().unwrap().iter().map(Vec::len).collect();
+        assert!(
+            sizes.iter().all(|&s| s < 3 * 20_000 / parts + 100),
+            "{sizes:?}"
+        );
+        let desc = d.map(|x| (x, x % 10)).sort_by_key_partitions(false, 3);
+        let got: Vec<u64> = desc.keys().collect().unwrap();
+        let mut want = sorted.clone();
+        want.reverse();
+        assert_eq!(got, want);
+    }
+    let words = sc.parallelize(["pear", "apple", "fig", "kiwi"].map(String::from), 2);
+    assert_eq!(
+        words.sort_by(|w| w.len(), true).first().unwrap().unwrap(),
+        "fig"
+    );
+}
+
+#[test]
+fn join_union_coalesce_repartition() {
+    let sc = ctx(2);
+    let a = sc.parallelize(
+        vec![
+            (1, "a".to_string()),
+            (2, "b".into()),
+            (2, "c".into()),
+            (3, "d".into()),
+        ],
+        2,
+    );
+    let b = sc.parallelize(vec![(2, 20u8), (3, 30), (3, 31), (4, 40)], 3);
+    let mut joined = a.join(&b).collect().unwrap();
+    joined.sort();
+    assert_eq!(
+        joined,
+        [
+            (2, ("b".to_string(), 20)),
+            (2, ("c".to_string(), 20)),
+            (3, ("d".to_string(), 30)),
+            (3, ("d".to_string(), 31)),
+        ]
+    );
+    let x = sc.parallelize(0..10, 3);
+    let y = sc.parallelize(10..15, 2);
+    let u = x.union(&y);
+    assert_eq!(u.num_partitions(), 5);
+    assert_eq!(u.collect().unwrap(), (0..15).collect::<Vec<_>>());
+    let c = u.coalesce(2);
+    assert_eq!(c.num_partitions(), 2);
+    assert_eq!(c.collect().unwrap(), (0..15).collect::<Vec<_>>());
+    assert_eq!(u.coalesce(100).num_partitions(), 5);
+    let r = sc.parallelize(0..1000, 3).repartition(7);
+    assert_eq!(r.num_partitions(), 7);
+    let sizes: Vec<usize> = r.glom().collect().unwrap().iter().map(Vec::len).collect();
+    assert!(sizes.iter().all(|&s| (140..=146).contains(&s)), "{sizes:?}");
+    let mut all = r.collect().unwrap();
+    all.sort();
+    assert_eq!(all, (0..1000).collect::<Vec<_>>());
+}
+
+#[test]
+fn text_files_and_directories() {
+    let sc = ctx(2);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "one\r\ntwo\rthree\n").unwrap();
+    std::fs::write(dir.path().join("b.txt"), b"caf\xe9\nlast").unwrap();
+    std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
+    std::fs::write(dir.path().join(".hidden"), "secret\n").unwrap();
+    let lines = sc.text_file(dir.path(), 0).collect().unwrap();
+    assert_eq!(lines, ["one", "two", "three", "caf\u{fffd}", "last"]);
+    for parts in [1, 3, 10, 40] {
+        let d = sc.text_file(dir.path().join("a.txt"), parts);
+        assert_eq!(d.collect().unwrap(), ["one", "two", "three"], "{parts}");
+    }
+    // The course: a 1910-byte file with minPartitions=100 gives 101 partitions.
+    let stop = sc.text_file(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/stopwords.txt"),
+        100,
+    );
+    assert_eq!(stop.num_partitions(), 101);
+    assert_eq!(
+        stop.take(5).unwrap(),
+        ["a", "about", "above", "across", "after"]
+    );
+    assert_eq!(stop.count().unwrap(), 318);
+    assert_eq!(stop.repartition(200).num_partitions(), 200);
+}
+
+#[test]
+fn missing_path_is_lazy_then_named() {
+    let sc = ctx(2);
+    let d = sc.text_file("no/such/file.txt", 0).map(|l| l.len());
+    // Nothing has been read yet; the action reports the path.
+    for err in [
+        d.count().unwrap_err(),
+        d.take(5).unwrap_err(),
+        d.collect().unwrap_err(),
+    ] {
+        let msg = err.to_string();
+        assert!(msg.contains("no/such/file.txt"), "{msg}");
+        assert!(matches!(err, DatasetError::Io { .. }), "{err:?}");
+    }
+    let shuffled = sc
+        .text_file("no/such/dir", 0)
+        .map(|l| (l, 1u64))
+        .reduce_by_key(|a, b| a + b);
+    assert!(shuffled
+        .count()
+        .unwrap_err()
+        .to_string()
+        .contains("no/such/dir"));
+}
+
+#[test]
+fn save_as_text_file_round_trips() {
+    let sc = ctx(2);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let d = sc.parallelize(0..100, 4);
+    d.save_as_text_file(&out).unwrap();
+    assert!(out.join("_SUCCESS").exists());
+    assert!(out.join("part-00003").exists());
+    let back: Vec<i32> = sc
+        .text_file(&out, 0)
+        .map(|l| l.parse().unwrap())
+        .collect()
+        .unwrap();
+    assert_eq!(back, (0..100).collect::<Vec<_>>());
+    let err = d.save_as_text_file(&out).unwrap_err();
+    assert!(matches!(err, DatasetError::OutputExists(_)));
+    assert!(err.to_string().contains("already exists"), "{err}");
+    // A failed job leaves no output and no temporary directory.
+    let bad = dir.path().join("bad");
+    let failing = Context::builder()
+        .threads(2)
+        .max_attempts(1)
+        .progress(ProgressMode::Never)
+        .build();
+    let r = failing
+        .parallelize(0..10, 2)
+        .map(|x| if x == 7 { panic!("boom") } else { x });
+    assert!(r.save_as_text_file(&bad).is_err());
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["out"]);
+}
+
+#[test]
+fn debug_string_shows_stages() {
+    let sc = ctx(2);
+    let counts = sc
+        .parallelize(vec!["a b", "b c"], 2)
+        .flat_map(|l| l.split(' ').map(String::from).collect::<Vec<_>>())
+        .map(|w| (w, 1u64))
+        .reduce_by_key(|a, b| a + b)
+        .cache();
+    let text = counts.debug_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].starts_with("(2) Cached["), "{text}");
+    assert!(
+        lines[1].starts_with(" |  Shuffled[") && lines[1].contains("reduce_by_key at"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(" +-(2) MapPartitions[") && lines[2].contains("map at"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("    |  MapPartitions[") && lines[3].contains("flat_map"),
+        "{text}"
+    );
+    assert!(lines[4].starts_with("    |  Parallelize["), "{text}");
+    assert!(lines[0].contains("0/2 partitions cached"), "{text}");
+    counts.count().unwrap();
+    assert!(counts.debug_string().contains("2/2 partitions cached"));
+}
