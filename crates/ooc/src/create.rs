@@ -195,11 +195,15 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
     let head = header.to_bytes();
     file.write_all_at(&head, 0)
         .map_err(|e| OocError::io(&tmp, "write", e))?;
+    // Zeros are a hole made by extending the file. Other fills are written without
+    // extending first: on ext4, writing into a hole measured 7x slower than appending.
+    if fill != Fill::Zeros {
+        write_chunks(&file, &tmp, &header, fill, ctl)?;
+    }
     file.set_len(header.data_offset + data_bytes)
         .map_err(|e| OocError::io(&tmp, "resize", e))?;
-    match fill {
-        Fill::Zeros => ctl.report(data_bytes),
-        _ => write_chunks(&file, &tmp, &header, fill, ctl)?,
+    if fill == Fill::Zeros {
+        ctl.report(data_bytes);
     }
     if ctl.cancelled() {
         return Err(OocError::Interrupted { path: path.into() });

@@ -211,12 +211,41 @@ impl Scalar {
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Scalar::F64(v) => write!(f, "{v}"),
-            Scalar::F32(v) => write!(f, "{v}"),
+            Scalar::F64(v) => f.write_str(&repr(*v, *v as f64)),
+            Scalar::F32(v) => f.write_str(&repr(*v, *v as f64)),
             Scalar::I64(v) => write!(f, "{v}"),
             Scalar::I32(v) => write!(f, "{v}"),
             Scalar::U8(v) => write!(f, "{v}"),
             Scalar::Bool(v) => f.write_str(if *v { "True" } else { "False" }),
+        }
+    }
+}
+
+/// Formats a float as Python's `repr` does: the shortest digits that round-trip, a `.0` on
+/// whole numbers, and scientific notation (`1e-05`, `2.5e+16`) outside `[1e-4, 1e16)`.
+/// `v` is the value in its own type (for its digits), `a` the same value as `f64`.
+pub fn repr<T: fmt::Display + fmt::LowerExp>(v: T, a: f64) -> String {
+    if a.is_nan() {
+        return "nan".into();
+    }
+    if a.is_infinite() {
+        return if a > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if a == 0.0 || (1e-4..1e16).contains(&a.abs()) {
+        let s = format!("{v}");
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    } else {
+        let s = format!("{v:e}");
+        match s.split_once('e') {
+            Some((m, e)) => {
+                let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
+                format!("{m}e{sign}{digits:0>2}")
+            }
+            None => s,
         }
     }
 }
@@ -307,6 +336,17 @@ mod tests {
         assert_eq!(out[0], -7.0);
         decode_to_f64(DType::Bool, ByteOrder::Little, &[2], &mut out);
         assert_eq!(out[0], 1.0);
+    }
+
+    #[test]
+    fn repr_like_python() {
+        assert_eq!(repr(0.5, 0.5), "0.5");
+        assert_eq!(repr(3.0, 3.0), "3.0");
+        assert_eq!(repr(2.5e-8, 2.5e-8), "2.5e-08");
+        assert_eq!(repr(1e20, 1e20), "1e+20");
+        assert_eq!(repr(-0.0, -0.0), "-0.0");
+        assert_eq!(repr(f64::NAN, f64::NAN), "nan");
+        assert_eq!(repr(0.1f32, 0.1f32 as f64), "0.1");
     }
 
     #[test]

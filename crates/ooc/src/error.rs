@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum OocError {
     /// An operating-system error while touching `path`.
-    #[error("{path}: {op}: {source}")]
+    #[error("{}: {op}: {source}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
@@ -19,15 +19,15 @@ pub enum OocError {
         source: std::io::Error,
     },
     /// The file does not start with the `.npy` magic string.
-    #[error("{path}: not a .npy file: bad magic (expected \\x93NUMPY, found {found:?})")]
+    #[error("{}: not a .npy file: bad magic (expected \"\\x93NUMPY\", found \"{found}\")", path.display())]
     BadMagic {
         /// The file concerned.
         path: PathBuf,
-        /// The first bytes actually found.
-        found: Vec<u8>,
+        /// The first bytes actually found, escaped.
+        found: String,
     },
     /// The header is malformed or uses a feature this crate does not support.
-    #[error("{path}: bad .npy header: {reason}")]
+    #[error("{}: bad .npy header: {reason}", path.display())]
     BadHeader {
         /// The file concerned.
         path: PathBuf,
@@ -35,7 +35,7 @@ pub enum OocError {
         reason: String,
     },
     /// The header's dtype is not one of f64, f32, i64, i32, u8, bool.
-    #[error("{path}: unsupported dtype {descr:?} (supported: f64, f32, i64, i32, u8, bool)")]
+    #[error("{}: unsupported dtype {descr:?} (supported: f64, f32, i64, i32, u8, bool)", path.display())]
     UnsupportedDtype {
         /// The file concerned.
         path: PathBuf,
@@ -44,8 +44,9 @@ pub enum OocError {
     },
     /// The file size does not match what the header announces (truncated or padded file).
     #[error(
-        "{path}: file size does not match header: shape {shape:?} of {dtype} needs {expected} bytes \
-         after the {offset}-byte header, but the file has {actual} (truncated or corrupt)"
+        "{}: file size does not match header: shape {shape:?} of {dtype} needs {expected} bytes \
+         after the {offset}-byte header, but the file has {actual} (truncated or corrupt)",
+        path.display()
     )]
     SizeMismatch {
         /// The file concerned.
@@ -73,7 +74,7 @@ pub enum OocError {
     #[error("{0}")]
     Invalid(String),
     /// The operation was cancelled (for example by Ctrl-C); nothing was left under the final name.
-    #[error("{path}: interrupted; no file was created")]
+    #[error("{}: interrupted; no file was created", path.display())]
     Interrupted {
         /// The file that was being created.
         path: PathBuf,

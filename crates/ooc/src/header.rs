@@ -125,7 +125,7 @@ impl Header {
         if n < 8 || &prefix[..6] != MAGIC {
             return Err(OocError::BadMagic {
                 path: path.into(),
-                found: prefix[..n.min(6)].to_vec(),
+                found: prefix[..n.min(6)].escape_ascii().to_string(),
             });
         }
         let version = (prefix[6], prefix[7]);
