@@ -1,12 +1,55 @@
 //! `hpcrs bench`: time every backend against its peers and print a table.
 
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
+
+use anyhow::Context;
+use workloads::bench::{self, BenchOptions};
 
 /// Arguments of `hpcrs bench`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Small problems (seconds, not minutes): a smoke test, not the targets.
+    #[arg(long)]
+    quick: bool,
+    /// Print a Markdown table (to paste into BENCHMARKS.md).
+    #[arg(long)]
+    markdown: bool,
+    /// Runs per row, best kept (default 3, or 1 with --quick).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Threads for the threaded backends and OpenMP (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
 
-/// Runs `hpcrs bench`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hpcrs bench` is being built in this session")
+/// Runs `hpcrs bench`. The C compiler is `$CC` (default `cc`), the Python of
+/// the numpy peer `$PYTHON` (default `python3`).
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut opts = BenchOptions::new(args.quick);
+    if let Some(runs) = args.runs {
+        opts.runs = runs;
+    }
+    opts.threads = args.threads;
+    opts.progress = !args.quiet;
+    let exe = std::env::current_exe().context("finding this program to start summer workers")?;
+    opts.summer_worker = Some(Box::new(move |start, stop| {
+        let mut cmd = Command::new(&exe);
+        cmd.args(["summer", "--worker", &start.to_string(), &stop.to_string()]);
+        cmd
+    }));
+    let report = bench::run(opts)?;
+    if args.markdown {
+        print!("{}", report.to_markdown());
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.all_agree() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("hpcrs: error: some rows failed or disagree with their reference (see the check column)");
+        Ok(ExitCode::FAILURE)
+    }
 }

@@ -24,6 +24,7 @@
 pub mod auc;
 mod auc_kernel;
 mod backend;
+pub mod bench;
 mod pool;
 pub mod summer;
 

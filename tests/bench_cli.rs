@@ -1,0 +1,88 @@
+//! End-to-end test of `hpcrs bench --quick`: the table's shape, and that
+//! every backend and peer that ran agreed with its reference.
+
+use assert_cmd::Command;
+
+fn hpcrs() -> Command {
+    Command::cargo_bin("hpcrs").unwrap()
+}
+
+const HEADER: &str = "| workload | backend / peer | seconds | speedup vs naive | rate | check |";
+
+#[test]
+fn quick_bench_prints_a_full_markdown_table_and_everything_agrees() {
+    let out = hpcrs()
+        .args(["bench", "--quick", "--markdown", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == HEADER)
+        .unwrap_or_else(|| panic!("no table header in:\n{text}"));
+    assert_eq!(lines[at + 1], "|---|---|---:|---:|---:|---|");
+    let rows: Vec<Vec<&str>> = lines[at + 2..]
+        .iter()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    for r in &rows {
+        assert_eq!(r.len(), 6, "row {r:?}");
+        assert!(r[5].starts_with("ok ("), "row does not agree: {r:?}");
+        assert!(r[2].parse::<f64>().unwrap() >= 0.0, "{r:?}");
+        assert!(r[3].ends_with('x'), "{r:?}");
+    }
+    // Every hpcrs backend of this build has its row (peers depend on the
+    // machine: cc, OpenMP, numpy; they are skipped with a note otherwise).
+    let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
+    for want in [
+        ("diff2d", "naive"),
+        ("diff2d", "array"),
+        ("diff2d", "threads"),
+        ("auc", "naive"),
+        ("auc", "threads"),
+        ("summer", "serial"),
+        ("summer", "threads"),
+        ("summer", "processes"),
+    ] {
+        assert!(names.contains(&want), "no row {want:?} in:\n{text}");
+    }
+    for (row, skip) in [
+        ("C serial (peer)", "diff2d C serial: skipped"),
+        ("numpy (peer)", "diff2d numpy: skipped"),
+    ] {
+        assert!(
+            names.contains(&("diff2d", row)) || text.contains(skip),
+            "neither a {row} row nor a note why not:\n{text}"
+        );
+    }
+    for target in [
+        "diff2d threads vs C OpenMP",
+        "diff2d threads vs numpy",
+        "diff2d naive vs C serial",
+        "auc threads vs C OpenMP",
+    ] {
+        assert!(
+            text.contains(&format!("- {target}: ")),
+            "no target {target}"
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    hpcrs()
+        .args(["bench", "--quick", "--runs", "0"])
+        .assert()
+        .failure()
+        .stderr("hpcrs: error: --runs must be at least 1, got 0\n");
+    hpcrs()
+        .args(["bench", "--quick", "--threads", "0"])
+        .assert()
+        .failure()
+        .stderr("hpcrs: error: --threads must be at least 1, got 0\n");
+}
