@@ -45,9 +45,9 @@ pub(crate) struct MapSide<V, M> {
 }
 
 /// A spill file, deleted when the last block that points into it is dropped.
+/// (Files are not kept open: a tiny budget can make thousands of them.)
 struct SpillFile {
     path: PathBuf,
-    file: File,
 }
 
 impl Drop for SpillFile {
@@ -63,6 +63,7 @@ enum Block<K, M> {
         offset: u64,
         len: usize,
         count: usize,
+        checksum: u64,
     },
 }
 
@@ -75,11 +76,13 @@ impl<K, M> Clone for Block<K, M> {
                 offset,
                 len,
                 count,
+                checksum,
             } => Block::Disk {
                 file: file.clone(),
                 offset: *offset,
                 len: *len,
                 count: *count,
+                checksum: *checksum,
             },
         }
     }
@@ -236,6 +239,11 @@ where
     }
 }
 
+/// A task buffers this much even when the budget is exhausted (by other
+/// tasks' outputs, say), so that a full budget means spill files of a useful
+/// size rather than one per record.
+const MIN_SPILL: usize = 64 << 10;
+
 /// Accumulates one map task's output against the memory budget, spilling
 /// when the budget says no.
 struct MapWriter<'a, K, V, M> {
@@ -272,7 +280,7 @@ where
     /// (then the caller spills).
     fn track(&mut self, size: usize) -> bool {
         self.tracked += size;
-        if self.tracked <= self.reservation.bytes() {
+        if self.tracked <= self.reservation.bytes().max(MIN_SPILL) {
             return true;
         }
         let need = (self.tracked - self.reservation.bytes()).max(self.chunk);
@@ -320,7 +328,7 @@ where
             }
             file.write_all(&buf)
                 .map_err(|e| DatasetError::io(&path, e))?;
-            offsets.push((r, offset, buf.len(), bucket.len()));
+            offsets.push((r, offset, buf.len(), bucket.len(), checksum(&buf)));
             offset += buf.len() as u64;
             bucket.clear();
             bucket.shrink_to_fit();
@@ -328,13 +336,15 @@ where
         let counters = &self.dep.ctx.inner.counters;
         counters.spill_files.fetch_add(1, Ordering::Relaxed);
         counters.spilled_bytes.fetch_add(offset, Ordering::Relaxed);
-        let file = Arc::new(SpillFile { path, file });
-        for (r, offset, len, count) in offsets {
+        drop(file);
+        let file = Arc::new(SpillFile { path });
+        for (r, offset, len, count, checksum) in offsets {
             self.spilled[r].push(Block::Disk {
                 file: file.clone(),
                 offset,
                 len,
                 count,
+                checksum,
             });
         }
         self.tracked = 0;
@@ -375,16 +385,33 @@ struct BlockReader<K, M> {
     tc: TaskContext,
 }
 
+/// A checksum of a spilled block, checked when it is read back (fixed-size
+/// records would otherwise decode from damaged bytes without complaint).
+fn checksum(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::hash::FxHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
+}
+
 fn read_disk_block<K: Codec, M: Codec>(
     file: &SpillFile,
     offset: u64,
     len: usize,
     count: usize,
+    sum: u64,
 ) -> Result<Vec<(K, M)>> {
     let mut bytes = vec![0u8; len];
-    file.file
-        .read_exact_at(&mut bytes, offset)
+    File::open(&file.path)
+        .and_then(|f| f.read_exact_at(&mut bytes, offset))
         .map_err(|e| DatasetError::io(&file.path, e))?;
+    if checksum(&bytes) != sum {
+        return Err(DatasetError::CorruptSpill {
+            path: file.path.clone(),
+            reason: format!("checksum mismatch in the {len}-byte block at offset {offset}"),
+        });
+    }
     let mut input = &bytes[..];
     let mut records = Vec::with_capacity(count);
     for _ in 0..count {
@@ -421,7 +448,8 @@ impl<K: Data + Codec, M: Data + Codec> Iterator for BlockReader<K, M> {
                     offset,
                     len,
                     count,
-                } => match read_disk_block::<K, M>(&file, offset, len, count) {
+                    checksum,
+                } => match read_disk_block::<K, M>(&file, offset, len, count, checksum) {
                     Ok(records) => Box::new(records.into_iter()),
                     Err(e) => {
                         self.tc.fail(e);
