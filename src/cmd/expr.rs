@@ -1,12 +1,131 @@
 //! `hpcrs expr`: evaluate an array expression on random inputs and time it.
 
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use expr::{Arg, Array, DType, Expr};
+use ndarray::{ArrayD, IxDyn};
 
 /// Arguments of `hpcrs expr`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The expression, e.g. 'a**2 + b**2 + 2*a*b' or 'u[-1,0] + u[1,0] - 2*u'.
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    text: String,
+    /// Elements per input (with stencil offsets on d axes: a d-D array of about N elements).
+    #[arg(long, default_value_t = 1_000_000)]
+    n: usize,
+    /// Element type of the inputs: f64, f32, i64, i32, bool or complex.
+    #[arg(long, default_value = "f64")]
+    dtype: String,
+    /// Threads to evaluate on (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Timed evaluations; the best is reported.
+    #[arg(long, default_value_t = 10)]
+    repeat: usize,
+}
+
+/// Fills an array with pseudo-random values (splitmix64): floats in [0, 1),
+/// integers in [0, 100), fair booleans.
+fn random(dt: DType, shape: &[usize], seed: u64) -> Array {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let unit = |x: u64| (x >> 11) as f64 / (1u64 << 53) as f64;
+    let s = IxDyn(shape);
+    match dt {
+        DType::Bool => Array::Bool(ArrayD::from_shape_simple_fn(s, || next() & 1 == 1)),
+        DType::I32 => Array::I32(ArrayD::from_shape_simple_fn(s, || (next() % 100) as i32)),
+        DType::I64 => Array::I64(ArrayD::from_shape_simple_fn(s, || (next() % 100) as i64)),
+        DType::F32 => Array::F32(ArrayD::from_shape_simple_fn(s, || unit(next()) as f32)),
+        DType::F64 => Array::F64(ArrayD::from_shape_simple_fn(s, || unit(next()))),
+        DType::C128 => Array::C128(ArrayD::from_shape_simple_fn(s, || {
+            expr::Complex64::new(unit(next()), unit(next()))
+        })),
+    }
+}
+
+fn as_arg(a: &Array) -> Arg<'_> {
+    match a {
+        Array::Bool(a) => a.into(),
+        Array::I32(a) => a.into(),
+        Array::I64(a) => a.into(),
+        Array::F32(a) => a.into(),
+        Array::F64(a) => a.into(),
+        Array::C128(a) => a.into(),
+    }
+}
 
 /// Runs `hpcrs expr`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hpcrs expr` is being built in this session")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dt = DType::parse(&args.dtype).with_context(|| {
+        format!(
+            "unknown --dtype `{}` (expected f64, f32, i64, i32, bool or complex)",
+            args.dtype
+        )
+    })?;
+    if args.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    if let Some(t) = args.threads {
+        if t == 0 {
+            bail!("--threads must be at least 1");
+        }
+        expr::set_num_threads(t);
+    }
+    let vars = expr::variables(&args.text).context("parsing the expression")?;
+    let ndim = vars.iter().map(|v| v.1).max().unwrap_or(0).max(1);
+    let side = (args.n as f64).powf(1.0 / ndim as f64).round().max(1.0) as usize;
+    let shape: Vec<usize> = if ndim == 1 {
+        vec![args.n]
+    } else {
+        vec![side; ndim]
+    };
+    let sig: Vec<(&str, DType)> = vars.iter().map(|(n, _)| (n.as_str(), dt)).collect();
+    let e = Expr::compile(&args.text, &sig).context("compiling the expression")?;
+    let arrays: Vec<Array> = (0..vars.len())
+        .map(|i| random(dt, &shape, i as u64 + 1))
+        .collect();
+    let inputs: Vec<(&str, Arg)> = vars
+        .iter()
+        .zip(&arrays)
+        .map(|((n, _), a)| (n.as_str(), as_arg(a)))
+        .collect();
+    let mut out = e.eval_new(&inputs).context("evaluating")?;
+    let elems: usize = shape.iter().product();
+    let out_elems: usize = out.shape().iter().product();
+    let bytes = (vars.len() * elems * dt.size() + out_elems * e.dtype().size()) as f64;
+    let mut best = f64::INFINITY;
+    for _ in 0..args.repeat {
+        let t = Instant::now();
+        e.eval(&inputs, out.view_mut()).context("evaluating")?;
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    println!("expression: {}", args.text);
+    println!(
+        "inputs: {} x {:?} {dt}; result {}; {} VM instruction(s); {} thread(s)",
+        vars.len(),
+        shape,
+        e.dtype(),
+        e.num_instructions(),
+        expr::num_threads()
+    );
+    if out_elems == 1 {
+        println!("result: {:?}", out);
+    }
+    println!(
+        "bytes moved: {:.1} MB, {:.2} GB/s, {:.1} M elements/s",
+        bytes / 1e6,
+        bytes / best / 1e9,
+        elems as f64 / best / 1e6
+    );
+    println!("best: {:.4} ms", best * 1e3);
+    Ok(ExitCode::SUCCESS)
 }

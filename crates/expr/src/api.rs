@@ -431,6 +431,16 @@ pub fn evaluate(text: &str, inputs: &[(&str, Arg<'_>)]) -> Result<Array, ExprErr
     Expr::compile(text, &sig)?.eval_new(inputs)
 }
 
+/// The variable names an expression reads, in order of first use, each with
+/// the number of stencil offsets written on it (0 when it has none): what a
+/// caller needs to build a signature for text it did not write.
+pub fn variables(text: &str) -> Result<Vec<(String, usize)>, ExprError> {
+    let ast = parse(text)?;
+    let mut names = Vec::new();
+    crate::parse::free_names(&ast, &mut names);
+    Ok(names)
+}
+
 /// Evaluates a constant expression (no inputs) to a scalar.
 pub fn evaluate_scalar(text: &str) -> Result<Scalar, ExprError> {
     let e = Expr::compile(text, &[])?;

@@ -116,6 +116,12 @@ impl<'a, A: Element, S: DataMut<Elem = A>, D: Dimension> From<&'a mut ArrayBase<
     }
 }
 
+impl<'a, A: Element, D: Dimension> From<ndarray::ArrayView<'a, A, D>> for Arg<'a> {
+    fn from(a: ndarray::ArrayView<'a, A, D>) -> Self {
+        A::arg(a.into_dyn())
+    }
+}
+
 impl<'a, A: Element, D: Dimension> From<ndarray::ArrayViewMut<'a, A, D>> for ArgMut<'a> {
     fn from(a: ndarray::ArrayViewMut<'a, A, D>) -> Self {
         A::arg_mut(a.into_dyn())

@@ -100,10 +100,11 @@ impl Space {
             let (i, j) = (ax - 2, ax - 1);
             let inner = shape[j] as isize;
             if ops.iter().all(|s| s[i] == s[j] * inner) {
-                shape[i] *= shape[j];
-                shape.remove(j);
+                // The merged axis steps like the inner one.
+                shape[j] *= shape[i];
+                shape.remove(i);
                 for s in ops.iter_mut() {
-                    s.remove(j);
+                    s.remove(i);
                 }
             }
             ax -= 1;

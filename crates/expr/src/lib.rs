@@ -34,7 +34,7 @@ mod parse;
 mod program;
 mod threads;
 
-pub use api::{evaluate, evaluate_scalar, Expr};
+pub use api::{evaluate, evaluate_scalar, variables, Expr};
 pub use array::{Arg, ArgMut, Array, Element};
 pub use check::ReduceKind;
 pub use dtype::{DType, Scalar};
