@@ -36,32 +36,33 @@ pub struct Args {
     /// Checkpoint file (default: DIR/diff2d.ckpt with --out, else diff2d.ckpt).
     #[arg(long, value_name = "FILE")]
     checkpoint: Option<PathBuf>,
-    /// Continue from a checkpoint file (its parameters are used unless
-    /// --params/--set are given, which must then describe the same problem).
+    /// Continue from a checkpoint file, with its parameters; --params/--set
+    /// may change runtime, outtime and graphics but not the problem.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
 }
 
 /// Runs `hpcrs diff2d`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut builder = ParamsBuilder::new();
+    // With --resume, start from the checkpoint's parameters so that --params
+    // and --set only change what they name (e.g. a longer runtime).
+    let mut builder = match &args.resume {
+        Some(path) => {
+            let saved = diffusion::Checkpoint::read(path)?.params;
+            ParamsBuilder::from_params(saved, &format!("checkpoint {}", path.display()))
+        }
+        None => ParamsBuilder::new(),
+    };
     if let Some(path) = &args.params {
         builder.read_file(path)?;
     }
     for assignment in &args.set {
         builder.set(assignment)?;
     }
-    let explicit = args.params.is_some() || !args.set.is_empty();
+    let params = builder.build()?;
     let mut sim = match &args.resume {
-        Some(path) => {
-            let params = if explicit {
-                Some(builder.build()?)
-            } else {
-                None
-            };
-            Simulation::resume(path, params.as_ref())?
-        }
-        None => Simulation::new(&builder.build()?)?,
+        Some(path) => Simulation::resume(path, Some(&params))?,
+        None => Simulation::new(&params)?,
     };
     if args.graphics {
         sim.params.graphics = true;

@@ -72,20 +72,30 @@ pub fn render(frame: &Frame<'_>, vmax: f64, buf: &mut [u8]) -> Result<(), String
         .disable_mesh()
         .x_desc("x")
         .y_desc("y")
+        .x_label_formatter(&|v| format!("{v}"))
+        .y_label_formatter(&|v| format!("{v}"))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 18))
         .draw()
         .map_err(e)?;
+    // Colour every pixel of the plotting area from the cell under it
+    // (drawing one rectangle per cell leaves rounding gaps between them).
     let dens = frame.dens;
-    let cells = (0..n).flat_map(|i| (0..n).map(move |j| (i, j)));
-    chart
-        .draw_series(cells.map(|(i, j)| {
+    let area = chart.plotting_area();
+    let (px, py) = area.get_pixel_range();
+    let (w, hgt) = ((px.end - px.start) as f64, (py.end - py.start) as f64);
+    let pixels = area.strip_coord_spec();
+    let cell = |v: f64| (((v - x[0]) / (2.0 * h)).round().max(0.0) as usize).min(n - 1);
+    for row_px in 0..(py.end - py.start) {
+        let y = hi - (row_px as f64 + 0.5) / hgt * (hi - lo);
+        let i = cell(y);
+        for col_px in 0..(px.end - px.start) {
+            let xv = lo + (col_px as f64 + 0.5) / w * (hi - lo);
+            let j = cell(xv);
             let c = ViridisRGB::get_color_normalized(dens[[i, j]].clamp(0.0, vmax), 0.0, vmax);
-            let (x0, x1) = ((x[j] - h).max(lo), (x[j] + h).min(hi));
-            let (y0, y1) = ((x[i] - h).max(lo), (x[i] + h).min(hi));
-            Rectangle::new([(x0, y0), (x1, y1)], c.filled())
-        }))
-        .map_err(e)?;
+            pixels.draw_pixel((col_px, row_px), &c).map_err(e)?;
+        }
+    }
     // Colour bar: a column of colours with the value axis on its right.
     let mut bar = ChartBuilder::on(&bar_area)
         .margin_top(12)

@@ -22,6 +22,7 @@
 //!   backends, so results agree bit for bit.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use ndarray::Array2;
 
@@ -72,12 +73,18 @@ impl ThreadsStepper {
     }
 }
 
-/// A barrier for a fixed team that spins (the wait is a few microseconds),
-/// then yields so that an oversubscribed machine still makes progress.
+/// A barrier for a fixed team. Waiters spin briefly (a pass takes tens of
+/// microseconds, so the partner usually arrives soon), then sleep on a
+/// condition variable so that an oversubscribed machine is not starved by
+/// spinning or by `yield` handing the core to another process for a whole
+/// time slice. This is what OpenMP runtimes do too.
 struct SpinBarrier {
     n: usize,
     count: AtomicUsize,
     generation: AtomicUsize,
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
 }
 
 impl SpinBarrier {
@@ -86,6 +93,9 @@ impl SpinBarrier {
             n,
             count: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: Condvar::new(),
         }
     }
 
@@ -93,21 +103,36 @@ impl SpinBarrier {
         let gen = self.generation.load(Ordering::Acquire);
         if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
             self.count.store(0, Ordering::Relaxed);
-            self.generation
-                .store(gen.wrapping_add(1), Ordering::Release);
+            {
+                // Publishing under the lock closes the race with a waiter
+                // that is about to sleep.
+                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+                self.generation
+                    .store(gen.wrapping_add(1), Ordering::Release);
+            }
+            if self.sleepers.load(Ordering::Acquire) > 0 {
+                self.wake.notify_all();
+            }
             return;
         }
-        let mut spins = 0u32;
-        while self.generation.load(Ordering::Acquire) == gen {
-            if spins < 20_000 {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                std::thread::yield_now();
+        for _ in 0..SPINS {
+            if self.generation.load(Ordering::Acquire) != gen {
+                return;
             }
+            std::hint::spin_loop();
         }
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.sleepers.fetch_add(1, Ordering::AcqRel);
+        while self.generation.load(Ordering::Acquire) == gen {
+            guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+        self.sleepers.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+/// Spins before sleeping at the barrier (each `pause` is ~40-140 cycles:
+/// this is some tens of microseconds).
+const SPINS: usize = 4000;
 
 /// A raw pointer the team shares. Soundness rests on the pass structure:
 /// during a pass every thread only reads the source array and writes its own

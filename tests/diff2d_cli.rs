@@ -1,0 +1,288 @@
+//! End-to-end tests of `hpcrs diff2d`: output, parameter errors, backends,
+//! .npy output, checkpoints and pictures. Small grids keep them fast.
+
+use std::path::Path;
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn hpcrs() -> Command {
+    let mut c = Command::cargo_bin("hpcrs").unwrap();
+    c.env_remove("HPCRS_DIFF2D_ABORT_IN_CHECKPOINT");
+    c
+}
+
+/// A small problem: 40x40 interior, 32 steps, an output every 4 steps.
+const SMALL: [&str; 6] = [
+    "--set",
+    "dx=0.5",
+    "--set",
+    "runtime=2",
+    "--set",
+    "outtime=0.3",
+];
+
+fn diff2d(args: &[&str]) -> Command {
+    let mut c = hpcrs();
+    c.arg("diff2d").args(args);
+    c
+}
+
+fn fails_with(args: &[&str], message: &str) {
+    diff2d(args)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn prints_the_time_at_start_and_every_nper_steps_and_a_summary() {
+    let out = diff2d(&SMALL).assert().success();
+    let out = out.get_output();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let times: Vec<f64> = stdout.lines().map(|l| l.parse().unwrap()).collect();
+    let dt = 0.25 * 0.5 * 0.5;
+    let expected: Vec<f64> = (0..=8).map(|i| (4 * i) as f64 * dt).collect();
+    assert_eq!(times, expected);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("diff2d (threads backend): grid 40x40, 32 steps,"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cell updates/s"), "{stderr}");
+}
+
+#[test]
+fn reads_the_shipped_parameters_file() {
+    // The shipped file is the course's default problem; only shorten it.
+    let params = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/diff2dparams.txt");
+    diff2d(&[
+        "--params",
+        params.to_str().unwrap(),
+        "--set",
+        "runtime=0.01",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("grid 299x299, 8 steps"));
+}
+
+#[test]
+fn parameter_file_errors_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.py");
+    let f = file.to_str().unwrap();
+    std::fs::write(&file, "D = 1.0;\n\nspeed = 2;\n").unwrap();
+    fails_with(
+        &["--params", f],
+        &format!("{f}:3: unknown parameter `speed`"),
+    );
+    std::fs::write(&file, "# c\ndx = 0.o5;\n").unwrap();
+    fails_with(
+        &["--params", f],
+        &format!("{f}:2: dx = `0.o5` is not a number"),
+    );
+    std::fs::write(&file, "graphics = yes\n").unwrap();
+    fails_with(
+        &["--params", f],
+        &format!("{f}:1: graphics must be True or False, not `yes`"),
+    );
+    let missing = dir.path().join("nope.py");
+    fails_with(
+        &["--params", missing.to_str().unwrap()],
+        &format!("{}: No such file", missing.display()),
+    );
+}
+
+#[test]
+fn invalid_values_are_refused_with_where_they_were_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.py");
+    let f = file.to_str().unwrap();
+    std::fs::write(&file, "x1 = -1;\nx2 = 1;\ndx = 0;\n").unwrap();
+    fails_with(
+        &["--params", f],
+        &format!("{f}:3: parameter dx must be a positive number, got 0"),
+    );
+    fails_with(
+        &["--set", "dx=-0.1"],
+        "--set dx=-0.1: parameter dx must be a positive number, got -0.1",
+    );
+    fails_with(
+        &["--set", "dx=25"],
+        "--set dx=25: parameter dx 25 is larger than the domain [-10, 10]",
+    );
+    fails_with(
+        &["--set", "D=0"],
+        "--set D=0: parameter D must be a positive number, got 0",
+    );
+    fails_with(
+        &["--set", "x2=-11"],
+        "--set x2=-11: parameter x2 must be larger than x1, got x1 = -10 and x2 = -11",
+    );
+    fails_with(
+        &["--set", "runtime=-1"],
+        "--set runtime=-1: parameter runtime must be zero or positive, got -1",
+    );
+    fails_with(&["--set", "dx"], "--set dx: expected name=value");
+    fails_with(&["--backend", "cuda"], "unknown backend `cuda`");
+    fails_with(
+        &["--backend", "expr"],
+        "backend `expr` is not available in this build",
+    );
+}
+
+fn run_to(dir: &Path, extra: &[&str]) -> ndarray::Array2<f64> {
+    let mut args = SMALL.to_vec();
+    args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    diff2d(&args).assert().success();
+    diffusion::read_npy(&dir.join("density.npy")).unwrap()
+}
+
+#[test]
+fn every_backend_writes_the_same_density_npy() {
+    let dir = tempfile::tempdir().unwrap();
+    let naive = run_to(&dir.path().join("naive"), &["--backend", "naive"]);
+    let array = run_to(&dir.path().join("array"), &["--backend", "array"]);
+    let threads = run_to(&dir.path().join("threads"), &["--threads", "3"]);
+    assert_eq!(naive.dim(), (42, 42));
+    assert_eq!(naive, array);
+    assert_eq!(naive, threads);
+    let p = diffusion::Params {
+        dx: 0.5,
+        runtime: 2.0,
+        outtime: 0.3,
+        ..Default::default()
+    };
+    let (lib, _) = diffusion::solve(&p, diffusion::Backend::Naive, None).unwrap();
+    assert_eq!(naive, lib);
+}
+
+#[test]
+fn numpy_reads_the_output() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| {
+        if Path::new("/work/venv/bin/python").exists() {
+            "/work/venv/bin/python".into()
+        } else {
+            "python3".into()
+        }
+    });
+    let has_numpy = StdCommand::new(&python)
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_numpy {
+        eprintln!(
+            "SKIPPED numpy check: no numpy for {python} (set PYTHON to an interpreter with numpy)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dens = run_to(dir.path(), &[]);
+    let script = "import sys, numpy as np; a = np.load(sys.argv[1]); \
+                  print(a.shape[0], a.shape[1], a.dtype, repr(float(a.sum())), repr(float(a[20, 13])))";
+    let out = StdCommand::new(&python)
+        .args([
+            "-c",
+            script,
+            dir.path().join("density.npy").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(&f[..3], &["42", "42", "float64"]);
+    // numpy sums pairwise, ndarray in another order: equal to rounding.
+    assert!((f[3].parse::<f64>().unwrap() - dens.sum()).abs() < 1e-12 * dens.sum());
+    assert_eq!(f[4].parse::<f64>().unwrap(), dens[[20, 13]]);
+}
+
+#[test]
+fn a_resumed_run_ends_with_exactly_the_uninterrupted_density() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = run_to(&dir.path().join("whole"), &[]);
+    let ck = dir.path().join("run.ckpt");
+    let ck_s = ck.to_str().unwrap();
+
+    // Crash (abort) half-way through writing the 3rd checkpoint (step 30):
+    // the 2nd one (step 20) must survive intact.
+    let mut args = SMALL.to_vec();
+    args.extend_from_slice(&["--checkpoint-every", "10", "--checkpoint", ck_s]);
+    let out = diff2d(&args)
+        .env("HPCRS_DIFF2D_ABORT_IN_CHECKPOINT", "3")
+        .assert()
+        .failure();
+    let printed = String::from_utf8_lossy(&out.get_output().stdout)
+        .lines()
+        .count();
+    assert_eq!(
+        printed, 8,
+        "outputs at steps 0..=28 were made before the crash"
+    );
+    let saved = diffusion::Checkpoint::read(&ck).unwrap();
+    assert_eq!(saved.step, 20);
+
+    // Resuming takes the checkpoint's parameters; the output continues.
+    let resumed_dir = dir.path().join("resumed");
+    let out = diff2d(&["--resume", ck_s, "--out", resumed_dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(stdout.lines().count(), 3, "outputs at 24, 28, 32: {stdout}");
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("12 steps"));
+    let resumed = diffusion::read_npy(&resumed_dir.join("density.npy")).unwrap();
+    assert_eq!(resumed, whole);
+
+    // The same parameters given explicitly are fine; others are refused.
+    let mut args = SMALL.to_vec();
+    args.extend_from_slice(&["--resume", ck_s, "--backend", "naive"]);
+    diff2d(&args).assert().success();
+    fails_with(
+        &["--resume", ck_s, "--set", "D=2"],
+        "was written for different parameters (D = 1 in the checkpoint, 2 now)",
+    );
+    std::fs::write(&ck, b"garbage").unwrap();
+    fails_with(&["--resume", ck_s], "is not an hpcrs diff2d checkpoint");
+}
+
+#[test]
+fn graphics_writes_a_png_per_output_and_a_gif() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pics");
+    diff2d(&[
+        "--set",
+        "dx=1",
+        "--set",
+        "runtime=3",
+        "--set",
+        "outtime=1",
+        "--graphics",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    // 12 steps, nper = 4: outputs at steps 0, 4, 8, 12.
+    for i in 0..4 {
+        let png = std::fs::read(out.join(format!("density_{i:04}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        // IHDR: width and height.
+        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 720);
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 600);
+    }
+    assert!(!out.join("density_0004.png").exists());
+    let gif = std::fs::read(out.join("density.gif")).unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
+    // One image descriptor (0x2C after a graphic control block) per frame.
+    let frames = gif.windows(2).filter(|w| w == &[0x00, 0x2C]).count();
+    assert!(frames >= 4, "{frames} frames");
+    assert!(out.join("density.npy").exists());
+}
