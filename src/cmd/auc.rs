@@ -42,11 +42,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // The course prints "The area is 8.175000".
         println!("The area is {area:.6}");
         eprintln!(
-            "error against exact {}: {:.3e}; backend {} ({}), {} points in {:.3} s ({:.3e} points/s)",
+            "error against exact {}: {:.3e}; backend {}{}, {} points in {:.3} s ({:.3e} points/s)",
             auc::EXACT,
             area - auc::EXACT,
             args.backend,
-            auc::simd_level(),
+            match args.backend {
+                Backend::Naive => " (scalar)".to_string(),
+                Backend::Threads => format!(" ({})", auc::simd_level()),
+                _ => String::new(),
+            },
             ntot,
             seconds,
             ntot as f64 / seconds
