@@ -319,7 +319,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
 
     // ---- summer: serial, threads, processes.
     let (jobs, n): (usize, u64) = if opts.quick {
-        (4, 200_000)
+        (4, 2_000_000)
     } else {
         (10, 5_000_000)
     };
