@@ -75,6 +75,14 @@ pub enum SummerError {
     /// An `n` whose sum `n(n-1)/2` does not fit in 64 bits.
     #[error("--n {0} is too large: the sum n(n-1)/2 must fit in 64 bits (n <= {MAX_N})")]
     TooLarge(u64),
+    /// A thread that could not be started (too many jobs for the system).
+    #[error("cannot start thread for job {job}: {source}")]
+    Thread {
+        /// Which job.
+        job: usize,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// A worker process that could not be started.
     #[error("cannot start worker process {job} (`{program}`): {source}")]
     Spawn {
@@ -159,14 +167,22 @@ pub fn run_threads(jobs: usize, n: u64) -> Result<Run, SummerError> {
     check(jobs, n)?;
     let begin = Instant::now();
     let totals = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|_| s.spawn(move || my_summer(0, black_box(n))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("my_summer does not panic"))
-            .collect()
-    });
+        let mut handles = Vec::with_capacity(jobs);
+        for job in 0..jobs {
+            let h = std::thread::Builder::new()
+                .name(format!("summer-{job}"))
+                .spawn_scoped(s, move || my_summer(0, black_box(n)))
+                .map_err(|source| SummerError::Thread { job, source })?;
+            handles.push(h);
+        }
+        // my_summer cannot panic; a panic would be a bug worth propagating.
+        Ok::<Vec<u64>, SummerError>(
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect(),
+        )
+    })?;
     Ok(Run {
         totals,
         elapsed: begin.elapsed(),
