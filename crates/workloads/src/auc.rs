@@ -172,6 +172,12 @@ pub fn area(backend: Backend, job: &AucJob) -> Result<Option<f64>, AucError> {
     if let (Some(flavour), false) = (job.flavour, backend == Backend::Mpi) {
         return Err(AucError::FlavourNotApplicable { flavour, backend });
     }
+    if let (Some(threads), Backend::Naive) = (job.threads, backend) {
+        return Err(AucError::Threads {
+            threads,
+            why: "the naive backend is the one-core scalar loop; --threads applies to threads and expr".into(),
+        });
+    }
     f(job)
 }
 

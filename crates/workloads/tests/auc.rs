@@ -89,6 +89,11 @@ fn bad_jobs_get_clear_errors() {
         auc::area(Backend::Threads, &job).unwrap_err().to_string(),
         "cannot run on 0 threads: the number of threads must be at least 1"
     );
+    job.threads = Some(2);
+    assert!(auc::area(Backend::Naive, &job)
+        .unwrap_err()
+        .to_string()
+        .starts_with("cannot run on 2 threads: the naive backend is the one-core scalar loop"));
     job.threads = None;
     job.flavour = Some(Flavour::Object);
     assert_eq!(

@@ -279,7 +279,9 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
             }
         };
         let mut job = AucJob::new(ntot).expect("a valid NTOT");
-        job.threads = opts.threads;
+        if backend != crate::Backend::Naive {
+            job.threads = opts.threads;
+        }
         cases.push(Case::new(
             "auc",
             backend.name(),
