@@ -35,10 +35,49 @@ impl Stream {
         mix(self.key.wrapping_add(k.wrapping_add(1).wrapping_mul(GAMMA)))
     }
 
-    /// A uniform `f64` in `[0, 1)` (53 random bits) at position `k`.
+    /// A uniform `f64` in `[0, 1)` at position `k`: 52 random bits as the mantissa of a
+    /// number in `[1, 2)`, minus one. Integer operations only, so the fill loop vectorises.
     #[inline]
     pub fn f64(&self, k: u64) -> f64 {
-        (self.bits(k) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        f64::from_bits(0x3FF0_0000_0000_0000 | (self.bits(k) >> 12)) - 1.0
+    }
+
+    /// Fills `out` with the `f64` values (as bits) of positions `start..start + out.len()`.
+    pub fn fill_f64_bits(&self, start: u64, out: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports AVX-512 F and DQ (64-bit vector multiply), checked above.
+            return unsafe { self.fill_f64_bits_avx512(start, out) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked above.
+            return unsafe { self.fill_f64_bits_avx2(start, out) };
+        }
+        self.fill_f64_bits_generic(start, out)
+    }
+
+    #[inline(always)]
+    fn fill_f64_bits_generic(&self, start: u64, out: &mut [u64]) {
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = self.f64(start + i as u64).to_bits();
+        }
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_f64_bits_avx2(&self, start: u64, out: &mut [u64]) {
+        self.fill_f64_bits_generic(start, out)
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512 F and DQ.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn fill_f64_bits_avx512(&self, start: u64, out: &mut [u64]) {
+        self.fill_f64_bits_generic(start, out)
     }
 }
 
