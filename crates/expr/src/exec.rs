@@ -21,7 +21,7 @@ use num_complex::Complex64;
 
 use crate::check::ReduceKind;
 use crate::dtype::{DType, Scalar};
-use crate::kernels::exec;
+use crate::kernels::exec_all;
 use crate::program::Program;
 use crate::threads::run_tasks;
 
@@ -180,6 +180,43 @@ impl Geometry {
             let start = item * BLOCK;
             (Pos::Flat { start }, BLOCK.min(self.total - start))
         }
+    }
+
+    /// Positions and lengths of blocks `items`, computed incrementally (no
+    /// division per block).
+    fn positions(&self, items: Range<usize>) -> impl Iterator<Item = (Pos, usize)> + '_ {
+        let first = items.start;
+        let (mut idx, mut c) = if self.rows_mode {
+            (
+                self.row_index(first / self.chunks_per_row),
+                first % self.chunks_per_row,
+            )
+        } else {
+            ([0; 3], 0)
+        };
+        let outer = self.shape.len().saturating_sub(1);
+        items.map(move |item| {
+            if !self.rows_mode {
+                let start = item * BLOCK;
+                return (Pos::Flat { start }, BLOCK.min(self.total - start));
+            }
+            let start = c * self.chunk;
+            let here = (Pos::Row { idx, start }, self.chunk.min(self.len - start));
+            c += 1;
+            if c == self.chunks_per_row {
+                c = 0;
+                let mut ax = outer;
+                while ax > 0 {
+                    ax -= 1;
+                    idx[ax] += 1;
+                    if idx[ax] < self.shape[ax] {
+                        break;
+                    }
+                    idx[ax] = 0;
+                }
+            }
+            here
+        })
     }
 
     /// Multi-index of row `row` over the outer axes.
@@ -403,9 +440,7 @@ unsafe fn run_block(
             fr.ptrs[v] = op.load(geo, pos, n, fr.buf(v));
         }
     }
-    for ins in &prog.instrs {
-        exec(ins, n, &fr.ptrs, &fr.scal);
-    }
+    exec_all(&prog.instrs, n, &fr.ptrs, &fr.scal);
 }
 
 /// Evaluates `prog` element by element into `sp.out`.
@@ -421,8 +456,7 @@ pub(crate) fn run_elementwise(prog: &Program, sp: &Space) {
     let out_slot = prog.out_slot();
     run_tasks(geo.nitems, geo.total, |items: Range<usize>| {
         with_frame(prog, sp, |fr| {
-            for item in items {
-                let (pos, n) = geo.pos(item);
+            for (pos, n) in geo.positions(items) {
                 // SAFETY: the API checked every operand against the space;
                 // blocks of different items write disjoint output elements.
                 unsafe {
@@ -550,9 +584,8 @@ fn reduce_all<A: Acc>(prog: &Program, sp: &Space, kind: ReduceKind) -> A {
     let parts = run_tasks(geo.nitems, geo.total, |items: Range<usize>| {
         with_frame(prog, sp, |fr| {
             let mut tmp = vec![init; BLOCK];
-            items
-                .map(|item| {
-                    let (pos, n) = geo.pos(item);
+            geo.positions(items)
+                .map(|(pos, n)| {
                     // SAFETY: operands checked against the space by the API.
                     unsafe {
                         run_block(prog, sp, &geo, fr, pos, n);

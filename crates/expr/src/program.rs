@@ -44,7 +44,7 @@ enum Slot {
 }
 
 struct Lower {
-    instrs: Vec<(Op, DType, DType, Slot, [Slot; 3])>,
+    instrs: Vec<(Op, DType, DType, Slot, [Slot; 4])>,
     consts: Vec<Scalar>,
     ntemps: usize,
     free: Vec<usize>,
@@ -90,7 +90,7 @@ impl Lower {
         let ty = args.last().map(|a| a.dt).unwrap_or(n.dt);
         let slots: Vec<Slot> = args.iter().map(|a| self.lower(a, false)).collect();
         let dst = if to_out { Slot::Out } else { self.alloc() };
-        let mut a = [slots[0]; 3];
+        let mut a = [slots[0]; 4];
         for (k, s) in slots.iter().enumerate() {
             a[k] = *s;
         }
@@ -113,13 +113,20 @@ fn is_nan(s: &Scalar) -> bool {
 
 /// Fuses `x*y + z`, `z + x*y`, `x*y - z`, `z - x*y` (and squares standing
 /// for `x*x`) into one three-operand instruction.
-fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
+fn fuse<'a>(op: Op, args: &'a [TNode]) -> (Op, Vec<&'a TNode>) {
     fn as_mul(n: &TNode) -> Option<(&TNode, &TNode)> {
         match &n.kind {
             TKind::Op(Op::Mul, a) => Some((&a[0], &a[1])),
             // Only squares of leaves: fusing would compute a subtree twice.
             TKind::Op(Op::Square, a) if !matches!(a[0].kind, TKind::Op(..)) => Some((&a[0], &a[0])),
             _ => None,
+        }
+    }
+    if op == Op::Add {
+        for (x, other) in [(&args[0], &args[1]), (&args[1], &args[0])] {
+            if let Some(terms) = relax(x, other) {
+                return (Op::Relax, terms);
+            }
         }
     }
     if matches!(op, Op::Add | Op::Sub) && args[0].dt == args[1].dt {
@@ -140,7 +147,70 @@ fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
             return (fused, vec![x, y, &args[0]]);
         }
     }
+    // Chains of additions, summed in the order written: ((a+b)+c)+d.
+    if op == Op::Add && args[0].dt == args[1].dt && args[0].dt != DType::Bool {
+        // `z + (x + y)` equals `(x + y) + z` bit for bit (IEEE addition commutes).
+        for (inner, other) in [(&args[0], &args[1]), (&args[1], &args[0])] {
+            if is_add(inner) {
+                let mut terms = Vec::with_capacity(4);
+                flatten_add(inner, 3, &mut terms);
+                terms.push(other);
+                let fused = if terms.len() == 3 { Op::Add3 } else { Op::Add4 };
+                return (fused, terms);
+            }
+        }
+    }
     (op, args.iter().collect())
+}
+
+/// `x + k*(t - c*x)` (an explicit update step, like diffusion's) with `x`
+/// a leaf: one instruction that reads `x` once. Returns `[k, t, c, x]`.
+fn relax<'a>(x: &'a TNode, other: &'a TNode) -> Option<Vec<&'a TNode>> {
+    if matches!(x.kind, TKind::Op(..)) || x.dt == DType::Bool {
+        return None;
+    }
+    let TKind::Op(Op::Mul, m) = &other.kind else {
+        return None;
+    };
+    let (k, diff) = match (&m[0].kind, &m[1].kind) {
+        (_, TKind::Op(Op::Sub, _)) => (&m[0], &m[1]),
+        (TKind::Op(Op::Sub, _), _) => (&m[1], &m[0]),
+        _ => return None,
+    };
+    let TKind::Op(Op::Sub, d) = &diff.kind else {
+        return None;
+    };
+    let TKind::Op(Op::Mul, cx) = &d[1].kind else {
+        return None;
+    };
+    let c = if cx[1] == *x {
+        &cx[0]
+    } else if cx[0] == *x {
+        &cx[1]
+    } else {
+        return None;
+    };
+    let all = [k, &d[0], c, x];
+    if all.iter().any(|n| n.dt != x.dt) {
+        return None;
+    }
+    Some(all.to_vec())
+}
+
+fn is_add(n: &TNode) -> bool {
+    matches!(&n.kind, TKind::Op(Op::Add, a) if a[0].dt == a[1].dt)
+}
+
+/// The terms of a left-nested sum `((a+b)+c)`, at most `budget` of them
+/// (a longer chain keeps its inner part as one term).
+fn flatten_add<'a>(n: &'a TNode, budget: usize, out: &mut Vec<&'a TNode>) {
+    match &n.kind {
+        TKind::Op(Op::Add, a) if budget > 1 && is_add(n) => {
+            flatten_add(&a[0], budget - 1, out);
+            out.push(&a[1]);
+        }
+        _ => out.push(n),
+    }
 }
 
 /// Lowers a typed tree; with `to_out` the result is written to the
@@ -170,7 +240,7 @@ pub(crate) fn lower(root: &TNode, nvars: usize, to_out: bool) -> Program {
             ty,
             out: out_dt,
             dst: num(dst),
-            args: [num(a[0]), num(a[1]), num(a[2])],
+            args: [num(a[0]), num(a[1]), num(a[2]), num(a[3])],
         })
         .collect();
     let consts = l
@@ -203,7 +273,7 @@ pub(crate) fn fold(op: Op, out: DType, args: &[(Scalar, DType)]) -> Scalar {
     let mut ptrs: Vec<*mut u8> = bufs.iter_mut().map(|b| b.as_mut_ptr() as *mut u8).collect();
     let mut scal = vec![true; k + 1];
     scal[k] = false;
-    let mut a = [0usize; 3];
+    let mut a = [0usize; 4];
     for (i, slot) in a.iter_mut().enumerate() {
         *slot = i.min(k.saturating_sub(1));
     }

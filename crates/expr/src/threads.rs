@@ -46,9 +46,9 @@ pub(crate) fn run_tasks<R: Send>(
     if threads <= 1 || nitems <= 1 || elems < PAR_MIN_ELEMS {
         return vec![f(0..nitems)];
     }
-    // A few bands per thread lets rayon balance uneven bands while keeping
+    // Two bands per thread lets rayon balance uneven bands while keeping
     // each band contiguous (rows of a stencil stay together in cache).
-    let ntasks = nitems.min(threads * 4);
+    let ntasks = nitems.min(threads * 2);
     let run = || {
         (0..ntasks)
             .into_par_iter()
