@@ -5,9 +5,10 @@
 //! `i = 0..ntot-1`, and the sum of `y·dx` (a left Riemann sum).
 //!
 //! Backends are looked up in a registry ([`available`], [`area`]). Each
-//! optional backend lives in its own file and registers itself with one line
-//! in [`registry`]: `auc_expr.rs` (`--backend expr`) and `auc_mpi.rs`
-//! (`--backend mpi --flavour object|buffer`). A backend computes its share with
+//! optional backend lives in its own file with a `pub fn area(job: &AucJob)
+//! -> Result<Option<f64>, AucError>` and is registered with one line in the
+//! `optional_auc_backends!` list of `lib.rs`: `auc_expr.rs` (`--backend
+//! expr`) and `auc_mpi.rs` (`--backend mpi --flavour object|buffer`). A backend computes its share with
 //! [`auc_partial`] or the pieces it needs, and returns `Ok(None)` on processes
 //! that must not print (MPI ranks other than 0).
 
@@ -120,18 +121,16 @@ impl AucJob {
 /// not report it (MPI ranks other than 0).
 pub type AreaFn = fn(&AucJob) -> Result<Option<f64>, AucError>;
 
-/// The backends compiled into this build, in table order.
-///
-/// Registration: an optional backend adds ONE line here, e.g.
-/// `reg.push((Backend::Expr, crate::auc_expr::area));` or
-/// `#[cfg(feature = "mpi")] reg.push((Backend::Mpi, crate::auc_mpi::area));`
-/// (plus its `mod` line in `lib.rs`).
+/// The backends compiled into this build, in table order: `naive` and
+/// `threads` (this file), and the optional ones registered with one line each
+/// in the `optional_auc_backends!` list of `lib.rs` (`Expr => auc_expr`,
+/// `#[cfg(feature = "mpi")] Mpi => auc_mpi`).
 pub fn registry() -> Vec<(Backend, AreaFn)> {
-    #[allow(unused_mut)]
     let mut reg: Vec<(Backend, AreaFn)> = vec![
         (Backend::Naive, area_naive as AreaFn),
         (Backend::Threads, area_threads as AreaFn),
     ];
+    reg.extend(crate::optional_auc_backends());
     reg.sort_by_key(|(b, _)| *b);
     reg
 }

@@ -29,3 +29,29 @@ mod pool;
 pub mod summer;
 
 pub use backend::{Backend, Flavour, UnknownName};
+
+/// Declares the optional auc backends, one line each: `Backend => module`
+/// declares `pub mod module;` (the file `src/module.rs`, which defines
+/// `pub fn area(job: &auc::AucJob) -> Result<Option<f64>, auc::AucError>`)
+/// and registers its `area` under that backend name (see [`auc::registry`]).
+/// Attributes such as `#[cfg(feature = "mpi")]` apply to both.
+macro_rules! optional_auc_backends {
+    ($($(#[$attr:meta])* $backend:ident => $module:ident),* $(,)?) => {
+        $( $(#[$attr])* pub mod $module; )*
+
+        /// The optional auc backends declared in `lib.rs`.
+        // The pushes carry per-line attributes (cfg), which `vec![]` cannot.
+        #[allow(clippy::vec_init_then_push)]
+        pub(crate) fn optional_auc_backends() -> Vec<(Backend, auc::AreaFn)> {
+            #[allow(unused_mut)]
+            let mut reg: Vec<(Backend, auc::AreaFn)> = Vec::new();
+            $( $(#[$attr])* reg.push((Backend::$backend, $module::area as auc::AreaFn)); )*
+            reg
+        }
+    };
+}
+
+// Registration of the optional auc backends: one line per backend, e.g.
+//     Expr => auc_expr,
+//     #[cfg(feature = "mpi")] Mpi => auc_mpi,
+optional_auc_backends! {}
