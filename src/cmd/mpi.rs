@@ -1,12 +1,278 @@
-//! `hpcrs mpi`: mPI examples of the course (hello, ring, halo benchmark).
+//! `hpcrs mpi`: the MPI examples of the course (hello, ring), the
+//! halo-exchange micro-benchmark, and a self-test of every operation.
+//!
+//! Under `mpirun -np N` (a build with `--features mpi`) each process is one
+//! rank; with `--local N` the ranks are threads of this process instead, which
+//! works in any build.
 
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use comm::{conformance, Communicator, Local, Op};
+
+/// How to build and run with MPI, for error messages.
+pub const HOW_TO_BUILD: &str = "this hpcrs was built without MPI: install MPI with scripts/setup-mpi.sh, \
+build with `cargo build --release --features mpi`, and run with e.g. `mpirun -np 4 target/release/hpcrs mpi hello`";
 
 /// Arguments of `hpcrs mpi`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// Run N ranks as threads of this process instead of MPI processes
+    /// (works without MPI; the default when hpcrs is built without it).
+    #[arg(long, value_name = "N", global = true)]
+    local: Option<usize>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Each rank prints "Hello World! I am process R of N on HOST."
+    Hello,
+    /// Each rank sends its rank to its left neighbour with sendrecv and
+    /// prints what it got from its right neighbour.
+    Ring {
+        /// object (serialised, mpi4py's `sendrecv`) or buffer (typed, `Sendrecv`).
+        #[arg(long, default_value = "object")]
+        flavour: Flavour,
+    },
+    /// Halo-exchange micro-benchmark: latency and bandwidth of sendrecv
+    /// between rank pairs for 8 B to 8 MB messages, object vs buffer flavour.
+    Halo {
+        /// Largest message in bytes (sizes go 8, 32, 128, … by factors of 4).
+        #[arg(long, default_value_t = 8 << 20)]
+        max_bytes: usize,
+        /// Timed trials per size; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        trials: usize,
+    },
+    /// Check every communication operation, both flavours, on all ranks.
+    Selftest,
+}
+
+/// The two message flavours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Flavour {
+    /// Any serde value, serialised (mpi4py's lowercase methods).
+    Object,
+    /// Slices of numbers, no serialisation (mpi4py's uppercase methods).
+    Buffer,
+}
 
 /// Runs `hpcrs mpi`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hpcrs mpi` is being built in this session")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Args { command, local } = args;
+    match command {
+        Command::Hello => spmd(local, "hello", |c| hello(c)),
+        Command::Ring { flavour } => spmd(local, "ring", |c| ring(c, flavour)),
+        Command::Halo { max_bytes, trials } => {
+            if !(8..=1 << 30).contains(&max_bytes) {
+                anyhow::bail!("--max-bytes must be between 8 and 2^30, got {max_bytes}");
+            }
+            if trials == 0 {
+                anyhow::bail!("--trials must be at least 1");
+            }
+            spmd(local, "halo", |c| halo(c, max_bytes, trials))
+        }
+        Command::Selftest => spmd(local, "selftest", |c| selftest(c)),
+    }
+}
+
+/// Runs `f` on every rank: on `n` threads with `--local n`, otherwise on the
+/// MPI world. An error on any MPI rank is printed with the rank and aborts
+/// the whole job (MPI_Abort), so no rank waits forever for it.
+fn spmd<F>(local: Option<usize>, what: &str, f: F) -> anyhow::Result<ExitCode>
+where
+    F: Fn(&AnyComm<'_>) -> anyhow::Result<()> + Sync,
+{
+    if let Some(n) = local {
+        if n == 0 {
+            anyhow::bail!("--local needs at least 1 rank, got 0");
+        }
+        Local::try_run(n, |c| f(&AnyComm::Local(c)).map_err(|e| format!("{e:#}")))
+            .with_context(|| format!("mpi {what} on {n} local rank(s)"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    run_world(what, f)
+}
+
+#[cfg(feature = "mpi")]
+fn run_world<F>(what: &str, f: F) -> anyhow::Result<ExitCode>
+where
+    F: Fn(&AnyComm<'_>) -> anyhow::Result<()>,
+{
+    let world = comm::Mpi::init()?;
+    if let Err(e) = f(&AnyComm::Mpi(&world)) {
+        eprintln!(
+            "hpcrs: error: mpi {what}: rank {} of {}: {e:#}",
+            world.rank(),
+            world.size()
+        );
+        world.abort(1);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "mpi"))]
+fn run_world<F>(what: &str, _f: F) -> anyhow::Result<ExitCode>
+where
+    F: Fn(&AnyComm<'_>) -> anyhow::Result<()>,
+{
+    anyhow::bail!("mpi {what}: {HOW_TO_BUILD} (or use --local N to run N ranks as threads)")
+}
+
+/// Either communicator, so that one closure serves both (the trait's
+/// generic methods make it unusable as `dyn Communicator`).
+enum AnyComm<'a> {
+    Local(&'a Local),
+    #[cfg(feature = "mpi")]
+    Mpi(&'a comm::Mpi),
+}
+
+/// Calls generic code with the communicator inside an [`AnyComm`].
+macro_rules! with_comm {
+    ($any:expr, |$c:ident| $body:expr) => {
+        match $any {
+            AnyComm::Local($c) => $body,
+            #[cfg(feature = "mpi")]
+            AnyComm::Mpi($c) => $body,
+        }
+    };
+}
+
+fn hello(any: &AnyComm<'_>) -> anyhow::Result<()> {
+    with_comm!(any, |c| {
+        println!(
+            "Hello World! I am process {} of {} on {}.",
+            c.rank(),
+            c.size(),
+            c.processor_name()
+        );
+        Ok(())
+    })
+}
+
+fn ring(any: &AnyComm<'_>, flavour: Flavour) -> anyhow::Result<()> {
+    with_comm!(any, |c| ring_on(*c, flavour))
+}
+
+fn ring_on<C: Communicator>(c: &C, flavour: Flavour) -> anyhow::Result<()> {
+    let (rank, size) = (c.rank(), c.size());
+    let right = (rank + 1) % size;
+    let left = (rank + size - 1) % size;
+    let rankr = match flavour {
+        Flavour::Object => c.sendrecv::<usize, usize>(&rank, left, right, 13)?,
+        Flavour::Buffer => {
+            let mut got = [0i32];
+            c.sendrecv_buf(&[rank as i32], left, &mut got, right, 13)?;
+            got[0] as usize
+        }
+    };
+    println!("I am rank {rank}; my right neighbour is {rankr}");
+    Ok(())
+}
+
+fn selftest(any: &AnyComm<'_>) -> anyhow::Result<()> {
+    with_comm!(any, |c| {
+        let passed = conformance::check_all(*c).map_err(anyhow::Error::msg)?;
+        if c.rank() == 0 {
+            println!(
+                "selftest: {} checks passed on {} rank(s): {}",
+                passed.len(),
+                c.size(),
+                passed.join(", ")
+            );
+        }
+        Ok(())
+    })
+}
+
+fn halo(any: &AnyComm<'_>, max_bytes: usize, trials: usize) -> anyhow::Result<()> {
+    with_comm!(any, |c| halo_on(*c, max_bytes, trials))
+}
+
+/// Seconds per sendrecv of `n` f64 with the partner rank, best of `trials`,
+/// the slowest rank's time.
+fn time_sendrecv<C: Communicator>(
+    c: &C,
+    n: usize,
+    object: bool,
+    trials: usize,
+) -> anyhow::Result<f64> {
+    let partner = match c.rank() ^ 1 {
+        p if p < c.size() => p,
+        _ => c.rank(), // the odd rank out exchanges with itself
+    };
+    let bytes = n * 8;
+    let reps = ((32usize << 20) / bytes).clamp(10, 20_000);
+    let send: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut recv = vec![0.0f64; n];
+    let mut best = f64::INFINITY;
+    for _ in 0..trials {
+        c.barrier()?;
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            if object {
+                let got: Vec<f64> = c.sendrecv(&send, partner, partner, 1)?;
+                std::hint::black_box(&got);
+            } else {
+                c.sendrecv_buf(&send, partner, &mut recv, partner, 1)?;
+                std::hint::black_box(&recv);
+            }
+        }
+        let mine = [t0.elapsed().as_secs_f64() / reps as f64];
+        let mut slowest = [0.0];
+        c.allreduce_buf(&mine, &mut slowest, Op::Max)?;
+        best = best.min(slowest[0]);
+    }
+    Ok(best)
+}
+
+fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::Result<()> {
+    let root = c.rank() == 0;
+    if root {
+        println!(
+            "halo exchange: sendrecv between rank pairs (0-1, 2-3, ...), {} rank(s), best of {trials}",
+            c.size()
+        );
+        println!(
+            "{:>10} | {:>12} {:>12} | {:>12} {:>12} | {:>9}",
+            "bytes", "object µs", "object MB/s", "buffer µs", "buffer MB/s", "buf/obj"
+        );
+    }
+    let mut last_ratio = None;
+    let mut bytes = 8;
+    while bytes <= max_bytes {
+        let n = bytes / 8;
+        let obj = time_sendrecv(c, n, true, trials)?;
+        let buf = time_sendrecv(c, n, false, trials)?;
+        let mbs = |t: f64| bytes as f64 / t / 1e6;
+        if root {
+            println!(
+                "{:>10} | {:>12.2} {:>12.1} | {:>12.2} {:>12.1} | {:>8.2}x",
+                bytes,
+                obj * 1e6,
+                mbs(obj),
+                buf * 1e6,
+                mbs(buf),
+                obj / buf
+            );
+        }
+        last_ratio = Some((bytes, obj / buf));
+        bytes *= 4;
+    }
+    if let (true, Some((bytes, ratio))) = (root, last_ratio) {
+        println!(
+            "buffer/object bandwidth at {bytes} bytes: {ratio:.2}x (target >= 5x at 8 MB: {})",
+            if bytes < 8 << 20 {
+                "not measured"
+            } else if ratio >= 5.0 {
+                "met"
+            } else {
+                "NOT met"
+            }
+        );
+    }
+    Ok(())
 }

@@ -44,8 +44,12 @@ pub struct Mpi {
 
 impl Mpi {
     /// Initialises MPI (once per process) and returns the world communicator.
+    ///
+    /// MPI is initialised with `MPI_THREAD_SERIALIZED`, so an `Mpi` may move
+    /// to another thread (it is `Send`, not `Sync`).
     pub fn init() -> Result<Mpi> {
-        let universe = mpi::initialize().ok_or(CommError::AlreadyInitialized)?;
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)
+            .ok_or(CommError::AlreadyInitialized)?;
         Ok(Mpi {
             world: universe.world(),
             pending: RefCell::new(Vec::new()),
@@ -91,6 +95,11 @@ impl Mpi {
         Ok(counts)
     }
 }
+
+// SAFETY: MPI runs with MPI_THREAD_SERIALIZED (see `init`), which allows MPI
+// calls from any thread as long as they are not concurrent; `Mpi` is not
+// `Sync` (its `RefCell`), so only one thread at a time can use it.
+unsafe impl Send for Mpi {}
 
 impl Drop for Mpi {
     fn drop(&mut self) {

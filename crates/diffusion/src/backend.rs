@@ -83,9 +83,12 @@ pub fn make_stepper(
             backend: "expr".into(),
             why: "the expression-engine stepper is not part of this build yet".into(),
         }),
+        #[cfg(feature = "mpi")]
+        Backend::Mpi => crate::mpi::world_stepper(),
+        #[cfg(not(feature = "mpi"))]
         Backend::Mpi => Err(DiffusionError::BackendUnavailable {
             backend: "mpi".into(),
-            why: "the distributed driver needs hpcrs built with `--features mpi` and started with `mpirun`".into(),
+            why: "this hpcrs was built without MPI; install MPI with scripts/setup-mpi.sh, build with `cargo build --release --features mpi` and run with `mpirun -np 4 target/release/hpcrs diff2d --backend mpi`".into(),
         }),
     }
 }

@@ -32,6 +32,7 @@ pub mod checkpoint;
 mod error;
 pub mod graphics;
 mod kernel;
+pub mod mpi;
 mod naive;
 mod output;
 mod params;
