@@ -328,3 +328,83 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(workload: &'static str, name: &str, peer: bool, seconds: f64) -> Row {
+        Row {
+            workload,
+            name: name.into(),
+            peer,
+            seconds: Some(seconds),
+            work: 1e9,
+            unit: "points/s",
+            status: Status::Agrees("1.0e-15".into()),
+        }
+    }
+
+    fn report() -> Report {
+        let mut r = Report::new(false, 3);
+        r.rows = vec![
+            row("diff2d", "naive", false, 1.2),
+            row("diff2d", "threads", false, 0.2),
+            row("diff2d", "C serial", true, 1.0),
+            row("diff2d", "C OpenMP", true, 0.5),
+            row("auc", "naive", false, 0.4),
+            row("auc", "threads", false, 0.05),
+            row("auc", "C OpenMP", true, 0.1),
+        ];
+        r.compute_targets();
+        r
+    }
+
+    #[test]
+    fn targets_are_the_ratios_of_the_rows() {
+        let r = report();
+        let t: Vec<(&str, Option<f64>, Option<bool>)> = r
+            .targets
+            .iter()
+            .map(|t| (t.name.as_str(), t.ratio, t.met))
+            .collect();
+        assert_eq!(t[0], ("diff2d threads vs C OpenMP", Some(2.5), Some(true)));
+        assert_eq!(t[1], ("diff2d threads vs numpy", None, None)); // no numpy row
+        assert_eq!(t[2].0, "diff2d naive vs C serial");
+        assert!((t[2].1.unwrap() - 1.2).abs() < 1e-12 && t[2].2 == Some(true));
+        assert_eq!(t[3], ("auc threads vs C OpenMP", Some(2.0), Some(false)));
+    }
+
+    #[test]
+    fn markdown_has_one_line_per_row_and_the_targets() {
+        let md = report().to_markdown();
+        assert!(
+            md.contains("| diff2d | threads | 0.2000 | 6.00x | 5.000e9 points/s | ok (1.0e-15) |")
+        );
+        assert!(md.contains(
+            "| auc | C OpenMP (peer) | 0.1000 | 4.00x | 1.000e10 points/s | ok (1.0e-15) |"
+        ));
+        assert!(md.contains(
+            "- auc threads vs C OpenMP: C OpenMP time / threads time = 2.00 (target >= 3): NOT met"
+        ));
+        assert!(md.contains(
+            "- diff2d threads vs numpy: numpy time / threads time = - (target >= 30): not measured"
+        ));
+        assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 1 + 7);
+    }
+
+    #[test]
+    fn text_table_columns_line_up() {
+        let text = report().to_text();
+        let lines: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("workload"))
+            .take(9)
+            .collect();
+        let at = lines[0].find("check").unwrap();
+        for l in &lines[2..] {
+            assert_eq!(&l[at..at + 3], "ok ", "{l}");
+        }
+        assert!(report().all_agree());
+    }
+}
