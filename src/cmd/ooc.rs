@@ -77,9 +77,9 @@ struct StatsArgs {
     /// Reduce along this axis only (numpy's axis=; negative counts from the end).
     #[arg(long, allow_hyphen_values = true)]
     axis: Option<i64>,
-    /// How to read: pread (default, fastest here), mmap (madvise WILLNEED/DONTNEED) or
-    /// mmap-populate (a MAP_POPULATE map per chunk).
-    #[arg(long, default_value = "pread")]
+    /// How to read: mmap (default: one map, madvise WILLNEED then DONTNEED per chunk),
+    /// pread (positioned reads into reused buffers) or mmap-populate (a MAP_POPULATE map per chunk).
+    #[arg(long, default_value = "mmap")]
     io: String,
     #[command(flatten)]
     common: Common,

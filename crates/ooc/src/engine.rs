@@ -4,11 +4,10 @@
 //! floating-point answer) do not depend on the number of threads. Chunks are processed in
 //! parallel batches and their partial results merged in chunk order.
 //!
-//! Three ways of getting the bytes are available ([`IoMode`]); [`IoMode::Pread`] is the
-//! default because it measured fastest on a file in the page cache (see the crate doc and
-//! `docs/bench/ooc.md`): a copy from the page cache into a reused, L2-sized buffer costs
-//! less than faulting every page of a memory map in and out, and resident memory is just
-//! the buffers.
+//! Three ways of getting the bytes are available ([`IoMode`]); [`IoMode::Mmap`] is the
+//! default because it measured cheapest on a file in the page cache (see the crate doc and
+//! `docs/bench/ooc.md`): mapping the page-cache pages (the kernel maps large folios many
+//! pages per fault) costs less CPU than copying every byte into a buffer with `pread`.
 
 use std::fs::File;
 use std::path::Path;
@@ -25,11 +24,12 @@ use crate::error::{OocError, Result};
 /// How the chunk engine gets the bytes of each chunk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IoMode {
-    /// Positioned reads (`pread`) into one reused buffer per thread (the default).
-    #[default]
+    /// Positioned reads (`pread`) into one reused buffer per thread.
     Pread,
     /// One read-only map of the whole file; each chunk is prefetched with `MADV_WILLNEED`
     /// and released with `MADV_DONTNEED` once reduced, so resident memory stays bounded.
+    /// The default: it costs the least CPU per byte (no copy).
+    #[default]
     Mmap,
     /// A fresh map per chunk with `MAP_POPULATE` (all pages faulted in by one system call),
     /// unmapped when the chunk is done.
