@@ -52,7 +52,7 @@ def check(path):
     x = np.asarray(a, dtype=np.float64)
     print(list(a.shape), a.dtype.str, bool(np.isfortran(a)) if a.ndim > 1 else False)
     print(repr(float(x.mean())), repr(float(x.std())), repr(float(x.min())), repr(float(x.max())))
-    print(repr(a[(0,) * a.ndim].item()), repr(a[tuple(d - 1 for d in a.shape)].item()))
+    print(str(a[(0,) * a.ndim]), str(a[tuple(d - 1 for d in a.shape)]))
 
 
 if __name__ == "__main__":

