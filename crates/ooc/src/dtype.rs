@@ -211,7 +211,7 @@ impl Scalar {
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Scalar::F64(v) => f.write_str(&repr(*v, *v as f64)),
+            Scalar::F64(v) => f.write_str(&repr(*v, *v)),
             Scalar::F32(v) => f.write_str(&repr(*v, *v as f64)),
             Scalar::I64(v) => write!(f, "{v}"),
             Scalar::I32(v) => write!(f, "{v}"),

@@ -90,7 +90,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
         "t" | "tb" | "tib" => 1 << 40,
         _ => return None,
     };
-    (num.is_finite() && num >= 0.0).then(|| (num * mult as f64) as u64)
+    (num.is_finite() && num >= 0.0).then_some((num * mult as f64) as u64)
 }
 
 /// How a long operation is run: memory limit, threads, I/O mode, progress and cancellation.
