@@ -12,7 +12,8 @@ use anyhow::Context;
 use comm::{conformance, Communicator, Local, Op};
 
 /// How to build and run with MPI, for error messages.
-pub const HOW_TO_BUILD: &str = "this hpcrs was built without MPI: install MPI with scripts/setup-mpi.sh, \
+#[cfg_attr(feature = "mpi", allow(dead_code))]
+const HOW_TO_BUILD: &str = "this hpcrs was built without MPI: install MPI with scripts/setup-mpi.sh, \
 build with `cargo build --release --features mpi`, and run with e.g. `mpirun -np 4 target/release/hpcrs mpi hello`";
 
 /// Arguments of `hpcrs mpi`.

@@ -3,13 +3,18 @@
 //!
 //! **Decomposition.** Rank `r` of `P` owns a contiguous block of interior
 //! rows ([`comm::block_range`], sizes differing by at most one, so odd
-//! splits work) plus one ghost row above and below: the neighbour's edge row,
-//! or the zero boundary row at the ends of the domain. Each step, a rank
-//! posts non-blocking receives for its two ghost rows and non-blocking sends
-//! of its two edge rows, updates the rows that need no ghost while the
-//! messages travel, then waits and updates its two edge rows. Every cell
-//! gets exactly the arithmetic of the serial backends, so the result is the
-//! same to the last bit for any `P`.
+//! splits work) plus a halo of `d` rows above and below: copies of the
+//! neighbours' edge rows, or the zero boundary row at the ends of the domain.
+//! Once every `d` steps (`d` = [`DEFAULT_HALO_DEPTH`], or
+//! `HPCRS_MPI_HALO_DEPTH`; `1` is the textbook exchange every step) a rank
+//! posts non-blocking receives for its two halos and non-blocking sends of its
+//! edge rows, updates the rows that need no halo while the messages travel,
+//! then finishes the step and takes `d - 1` more steps with no messages, each
+//! step using up one halo row per side. Why deep halos: a step of the default
+//! problem is ~30 µs of work per rank, so a message exchange (and a chance
+//! for a busy machine to deschedule a rank) every step costs more than the
+//! few rows computed twice. Every cell gets exactly the arithmetic of the
+//! serial backends, so the result is the same to the last bit for any `P`.
 //!
 //! **Driver.** The run loop ([`crate::Simulation::run`]) runs on rank 0 only,
 //! with a [`DistributedStepper`]: each `advance` broadcasts the number of
@@ -43,16 +48,25 @@ const UP: i32 = 100;
 const DOWN: i32 = 101;
 const BLOCK: i32 = 102;
 
-/// One rank's share of the grid: global interior rows `lo..hi` with a ghost
-/// row on each side, stored as `(hi - lo + 2) × n` row-major.
+/// Steps per halo exchange unless `HPCRS_MPI_HALO_DEPTH` says otherwise.
+pub const DEFAULT_HALO_DEPTH: usize = 8;
+
+/// One rank's share of the grid: global interior rows `lo..hi`, plus a halo
+/// of `depth` rows copied from each neighbour (or the zero boundary row at
+/// the ends of the domain), stored as global rows `a..b`, row-major.
 struct Block {
     lo: usize,
     hi: usize,
+    a: usize,
+    b: usize,
     n: usize,
+    depth: usize,
+    rank: usize,
+    size: usize,
     old: Vec<f64>,
     new: Vec<f64>,
     simd: Simd,
-    /// Reused message buffers: edge rows out, ghost rows in.
+    /// Reused message buffers: edge rows out, halo rows in.
     send_up: Vec<f64>,
     send_down: Vec<f64>,
     recv_up: Vec<f64>,
@@ -77,109 +91,188 @@ multiversion!(
     fn rows_dispatch(old: &[f64], new: &mut [f64], n: usize, lo: usize, hi: usize, k: f64) => rows
 );
 
-impl Block {
-    /// The block of `rank` of `size` in an `n × n` grid (zeros, to be filled).
-    fn new(n: usize, rank: usize, size: usize) -> Block {
+/// The halo depth: `HPCRS_MPI_HALO_DEPTH` if set (1 = exchange every step),
+/// else 8, capped by the smallest block so that halo rows always come from
+/// the next rank.
+fn halo_depth_from_env() -> usize {
+    std::env::var("HPCRS_MPI_HALO_DEPTH")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&d| d > 0)
+        .unwrap_or(DEFAULT_HALO_DEPTH)
+}
+
+/// Which global rows a rank owns (`lo..hi`) and stores (`a..b`).
+struct Extent {
+    lo: usize,
+    hi: usize,
+    a: usize,
+    b: usize,
+    depth: usize,
+}
+
+impl Extent {
+    fn new(n: usize, rank: usize, size: usize, depth: usize) -> Extent {
         let r = block_range(n - 2, size, rank);
         let (lo, hi) = (r.start + 1, r.end + 1);
-        let len = (hi - lo + 2) * n;
+        // Capped by the smallest block, so halo rows come from the next rank.
+        let depth = depth.min((n - 2) / size).max(1);
+        let a = if rank == 0 { 0 } else { lo - depth };
+        let b = if rank + 1 == size { n } else { hi + depth };
+        Extent {
+            lo,
+            hi,
+            a,
+            b,
+            depth,
+        }
+    }
+}
+
+impl Block {
+    /// The block of `rank` of `size` in an `n × n` grid (zeros, to be filled).
+    fn new(n: usize, rank: usize, size: usize, depth: usize) -> Block {
+        let Extent {
+            lo,
+            hi,
+            a,
+            b,
+            depth,
+        } = Extent::new(n, rank, size, depth);
+        let len = (b - a) * n;
         Block {
             lo,
             hi,
+            a,
+            b,
             n,
+            depth,
+            rank,
+            size,
             old: vec![0.0; len],
             new: vec![0.0; len],
             simd: Simd::detect(),
-            send_up: vec![0.0; n],
-            send_down: vec![0.0; n],
-            recv_up: vec![0.0; n],
-            recv_down: vec![0.0; n],
+            send_up: vec![0.0; depth * n],
+            send_down: vec![0.0; depth * n],
+            recv_up: vec![0.0; depth * n],
+            recv_down: vec![0.0; depth * n],
         }
     }
 
-    /// Number of owned rows.
-    fn rows(&self) -> usize {
-        self.hi - self.lo
+    /// Local index of global row `g`.
+    fn local(&self, g: usize) -> usize {
+        g - self.a
     }
 
-    /// The owned rows (without ghosts), row-major.
+    /// The owned rows (without halo), row-major.
     fn owned(&self) -> &[f64] {
-        &self.old[self.n..(self.rows() + 1) * self.n]
+        &self.old[self.local(self.lo) * self.n..self.local(self.hi) * self.n]
     }
 
-    /// Advances the block by `steps` steps, exchanging ghost rows with the
-    /// neighbouring ranks each step.
+    /// Advances the block by `steps` steps: passes of up to `depth` steps,
+    /// each starting with one halo exchange.
     fn advance<C: Communicator>(&mut self, comm: &C, k: f64, steps: usize) -> comm::Result<()> {
-        let (rank, size, n, m) = (comm.rank(), comm.size(), self.n, self.rows());
-        let above = (rank > 0).then(|| rank - 1);
-        let below = (rank + 1 < size).then_some(rank + 1);
-        for _ in 0..steps {
-            // Post the ghost receives first, then send the edge rows.
-            let recv_up = above
-                .map(|a| comm.irecv_buf(std::mem::take(&mut self.recv_up), a, DOWN))
-                .transpose()?;
-            let recv_down = below
-                .map(|b| comm.irecv_buf(std::mem::take(&mut self.recv_down), b, UP))
-                .transpose()?;
-            let send_up = match above {
-                Some(a) => {
-                    let mut buf = std::mem::take(&mut self.send_up);
-                    buf.copy_from_slice(&self.old[n..2 * n]);
-                    Some(comm.isend_buf(buf, a, UP)?)
-                }
-                None => None,
-            };
-            let send_down = match below {
-                Some(b) => {
-                    let mut buf = std::mem::take(&mut self.send_down);
-                    buf.copy_from_slice(&self.old[m * n..(m + 1) * n]);
-                    Some(comm.isend_buf(buf, b, DOWN)?)
-                }
-                None => None,
-            };
-            // Rows 2..m need no ghost row: compute them while messages travel.
-            if m > 2 {
-                rows_dispatch(self.simd, &self.old, &mut self.new, n, 2, m, k);
-            }
-            if let Some(r) = recv_up {
-                self.recv_up = r.wait()?;
-                self.check_ghost(&self.recv_up, "above")?;
-                self.old[..n].copy_from_slice(&self.recv_up);
-            }
-            if let Some(r) = recv_down {
-                self.recv_down = r.wait()?;
-                self.check_ghost(&self.recv_down, "below")?;
-                self.old[(m + 1) * n..].copy_from_slice(&self.recv_down);
-            }
-            rows_dispatch(self.simd, &self.old, &mut self.new, n, 1, 2, k);
-            if m > 1 {
-                rows_dispatch(self.simd, &self.old, &mut self.new, n, m, m + 1, k);
-            }
-            if let Some(s) = send_up {
-                self.send_up = s.wait()?;
-            }
-            if let Some(s) = send_down {
-                self.send_down = s.wait()?;
-            }
-            // The ghost rows of `new` are stale, but they are overwritten by
-            // the next exchange (or are the zero boundary, never written).
-            std::mem::swap(&mut self.old, &mut self.new);
+        let mut done = 0;
+        while done < steps {
+            let s = self.depth.min(steps - done);
+            self.pass(comm, k, s)?;
+            done += s;
         }
         Ok(())
     }
 
-    fn check_ghost(&self, got: &[f64], side: &str) -> comm::Result<()> {
-        match got.len() == self.n {
-            true => Ok(()),
-            false => Err(comm::CommError::Length {
-                op: "ghost row exchange",
-                why: format!(
-                    "the ghost row from {side} has {} values, expected {}",
-                    got.len(),
-                    self.n
-                ),
-            }),
+    /// One halo exchange, then `s <= depth` steps. At sub-step `t` the rows
+    /// `a+t..b-t` are still exact (each step eats one halo row per side), so
+    /// after `s` steps the owned rows are.
+    fn pass<C: Communicator>(&mut self, comm: &C, k: f64, s: usize) -> comm::Result<()> {
+        let (n, d) = (self.n, self.depth);
+        let above = (self.rank > 0).then(|| self.rank - 1);
+        let below = (self.rank + 1 < self.size).then_some(self.rank + 1);
+        // Post the halo receives first, then send the edge rows.
+        let recv_up = above
+            .map(|r| comm.irecv_buf(std::mem::take(&mut self.recv_up), r, DOWN))
+            .transpose()?;
+        let recv_down = below
+            .map(|r| comm.irecv_buf(std::mem::take(&mut self.recv_down), r, UP))
+            .transpose()?;
+        let send_up = match above {
+            Some(r) => {
+                let mut buf = std::mem::take(&mut self.send_up);
+                let at = self.local(self.lo) * n;
+                buf.copy_from_slice(&self.old[at..at + d * n]);
+                Some(comm.isend_buf(buf, r, UP)?)
+            }
+            None => None,
+        };
+        let send_down = match below {
+            Some(r) => {
+                let mut buf = std::mem::take(&mut self.send_down);
+                let at = self.local(self.hi - d) * n;
+                buf.copy_from_slice(&self.old[at..at + d * n]);
+                Some(comm.isend_buf(buf, r, DOWN)?)
+            }
+            None => None,
+        };
+        // The first sub-step of the owned rows that need no halo row runs
+        // while the messages travel.
+        let (own_lo, own_hi) = (self.local(self.lo), self.local(self.hi));
+        if own_hi > own_lo + 2 {
+            rows_dispatch(
+                self.simd,
+                &self.old,
+                &mut self.new,
+                n,
+                own_lo + 1,
+                own_hi - 1,
+                k,
+            );
         }
+        if let Some(r) = recv_up {
+            self.recv_up = r.wait()?;
+            check_len(&self.recv_up, d * n, "above")?;
+            self.old[..d * n].copy_from_slice(&self.recv_up);
+        }
+        if let Some(r) = recv_down {
+            self.recv_down = r.wait()?;
+            check_len(&self.recv_down, d * n, "below")?;
+            let at = self.local(self.hi) * n;
+            self.old[at..at + d * n].copy_from_slice(&self.recv_down);
+        }
+        let len = self.b - self.a;
+        for t in 1..=s {
+            // Rows that are exact after this sub-step; the domain's boundary
+            // rows (local 0 on rank 0, the last row on the last rank) stay zero.
+            let lo = if above.is_some() { t } else { 1 };
+            let hi = if below.is_some() { len - t } else { len - 1 };
+            if t == 1 && own_hi > own_lo + 2 {
+                // Already done: own_lo+1..own_hi-1. Do the rest.
+                rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, own_lo + 1, k);
+                rows_dispatch(self.simd, &self.old, &mut self.new, n, own_hi - 1, hi, k);
+            } else {
+                rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, hi, k);
+            }
+            std::mem::swap(&mut self.old, &mut self.new);
+        }
+        if let Some(r) = send_up {
+            self.send_up = r.wait()?;
+        }
+        if let Some(r) = send_down {
+            self.send_down = r.wait()?;
+        }
+        Ok(())
+    }
+}
+
+fn check_len(got: &[f64], want: usize, side: &str) -> comm::Result<()> {
+    match got.len() == want {
+        true => Ok(()),
+        false => Err(comm::CommError::Length {
+            op: "halo exchange",
+            why: format!(
+                "the halo from {side} has {} values, expected {want}",
+                got.len()
+            ),
+        }),
     }
 }
 
@@ -197,6 +290,7 @@ fn command<C: Communicator>(comm: &C, cmd: [u64; 3]) -> comm::Result<[u64; 3]> {
 pub struct DistributedStepper<C: Communicator, H: Borrow<C> = C> {
     comm: H,
     block: Option<Block>,
+    depth: usize,
     _c: PhantomData<C>,
 }
 
@@ -215,8 +309,16 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         Ok(DistributedStepper {
             comm,
             block: None,
+            depth: halo_depth_from_env(),
             _c: PhantomData,
         })
+    }
+
+    /// Sets the halo depth: steps per exchange (at least 1, at most the
+    /// smallest block's rows).
+    pub fn with_depth(mut self, depth: usize) -> Self {
+        self.depth = depth.max(1);
+        self
     }
 
     /// Sends every rank its block of `dens` (the first `advance`).
@@ -227,22 +329,23 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             op: "diff2d --backend mpi",
             why,
         })?;
-        command(comm, [SETUP, n as u64, 0])?;
+        command(comm, [SETUP, n as u64, self.depth as u64])?;
         let all = dens.as_slice().expect("density is a standard-layout array");
-        let mut mine = Block::new(n, 0, comm.size());
+        let mut mine = Block::new(n, 0, comm.size(), self.depth);
         for r in 1..comm.size() {
-            let b = Block::new(n, r, comm.size());
-            comm.send_buf(&all[(b.lo - 1) * n..(b.hi + 1) * n], r, BLOCK)?;
+            let e = Extent::new(n, r, comm.size(), self.depth);
+            comm.send_buf(&all[e.a * n..e.b * n], r, BLOCK)?;
         }
-        mine.old
-            .copy_from_slice(&all[(mine.lo - 1) * n..(mine.hi + 1) * n]);
+        mine.old.copy_from_slice(&all[mine.a * n..mine.b * n]);
         let sizes: Vec<String> = (0..comm.size())
             .map(|r| block_range(n - 2, comm.size(), r).len().to_string())
             .collect();
         eprintln!(
-            "diff2d mpi: {} rank(s), rows per rank {}, ghost rows exchanged with non-blocking sends overlapped with interior work",
+            "diff2d mpi: {} rank(s), rows per rank {}, halo of {} row(s) exchanged once every {} step(s), non-blocking, overlapped with interior work",
             comm.size(),
-            sizes.join("/")
+            sizes.join("/"),
+            mine.depth,
+            mine.depth
         );
         Ok(mine)
     }
@@ -317,7 +420,7 @@ pub fn serve<C: Communicator>(comm: &C) -> comm::Result<()> {
         match code {
             SETUP => {
                 let n = arg as usize;
-                let mut b = Block::new(n, comm.rank(), comm.size());
+                let mut b = Block::new(n, comm.rank(), comm.size(), bits as usize);
                 let got = comm.recv_buf(&mut b.old, 0, BLOCK)?;
                 if got != b.old.len() {
                     return Err(comm::CommError::Length {
@@ -384,14 +487,19 @@ mod tests {
     }
 
     fn distributed(p: &crate::Params, ranks: usize) -> Array2<f64> {
+        distributed_depth(p, ranks, DEFAULT_HALO_DEPTH)
+    }
+
+    fn distributed_depth(p: &crate::Params, ranks: usize, depth: usize) -> Array2<f64> {
         let out = Local::try_run(ranks, |c| -> Result<Option<Array2<f64>>, String> {
             if c.rank() != 0 {
                 serve(c).map_err(|e| e.to_string())?;
                 return Ok(None);
             }
             let mut sim = Simulation::new(p).map_err(|e| e.to_string())?;
-            let mut stepper =
-                DistributedStepper::<Local, &Local>::new(c).map_err(|e| e.to_string())?;
+            let mut stepper = DistributedStepper::<Local, &Local>::new(c)
+                .map_err(|e| e.to_string())?
+                .with_depth(depth);
             sim.run(&mut stepper, &RunOptions::default(), &mut NoOutput)
                 .map_err(|e| e.to_string())?;
             Ok(Some(sim.dens))
@@ -412,15 +520,15 @@ mod tests {
             .unwrap();
         let scale = serial.dens.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(scale > 0.01);
-        for ranks in 1..=4 {
-            let d = distributed(&p, ranks);
+        for (ranks, depth) in (1..=4).flat_map(|r| [1, 3, 8, 100].map(|d| (r, d))) {
+            let d = distributed_depth(&p, ranks, depth);
             let worst = d
                 .iter()
                 .zip(serial.dens.iter())
                 .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
             assert!(
                 worst <= 1e-12 * scale,
-                "{ranks} ranks: max difference {worst}"
+                "{ranks} ranks, depth {depth}: max difference {worst}"
             );
         }
     }
