@@ -54,4 +54,7 @@ macro_rules! optional_auc_backends {
 // Registration of the optional auc backends: one line per backend, e.g.
 //     Expr => auc_expr,
 //     #[cfg(feature = "mpi")] Mpi => auc_mpi,
-optional_auc_backends! {}
+pub mod auc_mpi;
+optional_auc_backends! {
+    #[cfg(feature = "mpi")] Mpi => auc_mpi_world,
+}
