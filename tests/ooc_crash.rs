@@ -1,6 +1,6 @@
-//! Crash safety of `hpcrs ooc create`: killed (SIGKILL) or interrupted (SIGINT) while
-//! writing, it leaves no file under the final name; on SIGINT it also removes its
-//! temporary file and exits with status 130.
+//! Crash safety of `hpcrs ooc create`: killed (SIGKILL) or interrupted (SIGINT, SIGTERM)
+//! while writing, it leaves no file under the final name; on SIGINT/SIGTERM it also removes
+//! its temporary file and exits with status 130.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -76,15 +76,33 @@ fn sigkill_leaves_no_file_under_the_final_name() {
     let dir = tempfile::tempdir().unwrap();
     let caught = (0..5).any(|_| interrupt(dir.path(), "-KILL").is_some());
     assert!(caught, "creation always finished before it could be killed");
-    // What is left is only the hidden temporary, never big.npy.
+    // What is left is only the hidden temporary, never big.npy...
     assert!(!dir.path().join("big.npy").exists());
+    assert!(!temp_files(dir.path()).is_empty());
+    // ...and the next creation of the same file clears it away.
+    let file = dir.path().join("big.npy");
+    let st = Command::new(assert_cmd::cargo::cargo_bin("hpcrs"))
+        .args(["ooc", "create"])
+        .arg(&file)
+        .args(["--shape", "10", "-q"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(temp_files(dir.path()).is_empty());
+    assert!(file.exists());
 }
 
 #[test]
-fn sigint_removes_the_temporary_file() {
+fn sigint_and_sigterm_remove_the_temporary_file() {
+    for signal in ["-INT", "-TERM"] {
+        sigint_like(signal);
+    }
+}
+
+fn sigint_like(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = (0..5)
-        .find_map(|_| interrupt(dir.path(), "-INT"))
+        .find_map(|_| interrupt(dir.path(), signal))
         .expect("creation always finished before it could be interrupted");
     assert_eq!(out.status.code(), Some(130));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -82,6 +82,35 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.part-{}-{nanos:08x}", std::process::id()))
 }
 
+/// Removes temporaries of `path` left by creations whose process no longer exists (killed
+/// with SIGKILL, or by a power cut), so they do not pile up. Best effort: errors are ignored.
+fn remove_stale_temps(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}.part-");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && Path::new("/proc/self").exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Fills `out` (bytes of `n` elements starting at storage index `start`) with random values.
 fn random_chunk(dtype: DType, stream: &Stream, start: u64, raw: &mut [u64], n: usize) {
     match dtype {
@@ -141,7 +170,8 @@ fn constant_chunk(pattern: &[u8], raw: &mut [u64], n: usize) {
 /// The data is written to a temporary file in the same directory, which is renamed to
 /// `path` only once everything is written (and synced, if `opts.sync`). If anything fails
 /// or `ctl.cancel` is set, the temporary file is removed and `path` is left untouched: an
-/// existing file under that name is replaced only by a complete one.
+/// existing file under that name is replaced only by a complete one. Temporaries left by
+/// earlier creations of `path` whose process is gone (killed with SIGKILL) are removed.
 ///
 /// ```
 /// let dir = tempfile::tempdir()?;
@@ -176,6 +206,7 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
             ));
         }
     }
+    remove_stale_temps(path);
     let tmp = temp_path(path);
     let file = OpenOptions::new()
         .read(true)
