@@ -1,12 +1,131 @@
-//! `hpcrs wordcount`: count words with the dataset engine (Moby Dick by default).
+//! `hpcrs wordcount`: the course's Moby Dick word count on the dataset engine.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use dataset::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words};
+use dataset::{Context, Dataset, ProgressMode};
 
 /// Arguments of `hpcrs wordcount`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Text files or directories of text files [default: data/mobydick.txt].
+    files: Vec<PathBuf>,
+    /// Stop words, one per line (read as the course does: split on '\n').
+    #[arg(long, default_value = "data/stopwords.txt")]
+    stopwords: PathBuf,
+    /// How many of the most frequent words to print (ties alphabetical).
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Minimum partitions per input [default: 2 per thread].
+    #[arg(long)]
+    partitions: Option<usize>,
+    /// Worker threads [default: one per core].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run the course's pipeline literally (a String per word through
+    /// flat_map/map/filter/reduce_by_key) instead of the fast path.
+    #[arg(long)]
+    course: bool,
+    /// Print the lineage (like toDebugString) to standard error.
+    #[arg(long)]
+    lineage: bool,
+    /// Print input size, time and throughput to standard error.
+    #[arg(long)]
+    stats: bool,
+    /// No progress lines.
+    #[arg(long, short)]
+    quiet: bool,
+}
 
 /// Runs `hpcrs wordcount`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hpcrs wordcount` is being built in this session")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let files = if args.files.is_empty() {
+        vec![PathBuf::from("data/mobydick.txt")]
+    } else {
+        args.files.clone()
+    };
+    let stopwords = read_stopwords(&args.stopwords).with_context(|| {
+        format!(
+            "cannot read the stop-word list {}",
+            args.stopwords.display()
+        )
+    })?;
+    let ctx = Context::builder()
+        .threads(args.threads.unwrap_or(0))
+        .progress(if args.quiet {
+            ProgressMode::Never
+        } else {
+            ProgressMode::Auto
+        })
+        .build();
+    if args.partitions == Some(0) {
+        anyhow::bail!("--partitions must be at least 1");
+    }
+    let partitions = args.partitions.unwrap_or(2 * ctx.default_parallelism());
+
+    let start = Instant::now();
+    let mut lines: Option<Dataset<String>> = None;
+    for f in &files {
+        let d = ctx.text_file(f, partitions);
+        lines = Some(match lines {
+            None => d,
+            Some(l) => l.union(&d),
+        });
+    }
+    let lines = lines.expect("at least one input");
+    let stopwords = Arc::new(stopwords);
+    let counts = if args.course {
+        course_pipeline(&lines, stopwords)
+    } else {
+        fast_pipeline(&lines, stopwords)
+    };
+    if args.lineage {
+        eprint!("{}", counts.debug_string());
+    }
+    let top = top_words(&counts, args.top).with_context(|| {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        format!("cannot count the words of {}", names.join(", "))
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+
+    let mut out = std::io::stdout().lock();
+    for (word, count) in &top {
+        writeln!(out, "{word} {count}")?;
+    }
+    out.flush()?;
+    if args.stats {
+        let bytes: u64 = files.iter().map(|f| input_bytes(f)).sum();
+        eprintln!(
+            "{} bytes in {} partitions on {} threads: {:.3} s, {:.1} MB/s",
+            bytes,
+            lines.num_partitions(),
+            ctx.default_parallelism(),
+            seconds,
+            bytes as f64 / 1e6 / seconds
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes of a file, or of the files of a directory (for --stats only).
+fn input_bytes(path: &std::path::Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
 }

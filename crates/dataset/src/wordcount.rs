@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use crate::dataset::Dataset;
 use crate::error::{DatasetError, Result};
-use crate::hash::FxHashMap;
 
 /// Reads a stop-word list the way the course does, `read().split('\n')`:
 /// one word per line, kept exactly (not trimmed or lower-cased), so a file
@@ -65,11 +64,12 @@ pub fn course_pipeline(
 }
 
 /// What each byte does in the cleaning: dropped, a word break, or kept
-/// (lower-cased).
-const DROP: i16 = -1;
-const SPACE: i16 = -2;
+/// (lower-cased). Kept bytes are their own value (< 0x100), so that every
+/// byte, NUL included, has a distinct code.
+const DROP: u16 = 0x100;
+const SPACE: u16 = 0x200;
 
-const CLASS: [i16; 256] = {
+const CLASS: [u16; 256] = {
     let mut t = [DROP; 256];
     let mut b = 0;
     while b < 128 {
@@ -79,39 +79,256 @@ const CLASS: [i16; 256] = {
         } else if c.is_ascii_punctuation() {
             DROP
         } else {
-            c.to_ascii_lowercase() as i16
+            c.to_ascii_lowercase() as u16
         };
         b += 1;
     }
     t
 };
 
-/// Calls `f` with each cleaned, lower-cased, non-empty word of `line`,
-/// using `buf` as scratch space (no allocation once it has grown).
+/// Bytes of slack the tokeniser keeps after each word, so that a word's
+/// first 16 bytes can be loaded as two `u64`s without bounds trouble.
+const SLACK: usize = 16;
+
+/// Cleans `line` into `buf` word by word and calls `f(padded, n)` for each
+/// non-empty word, where the word is `padded[..n]` and `padded` has at least
+/// `n + SLACK` bytes (the bytes past `n` are garbage).
+///
+/// The loop is branch-free except at spaces: every byte is stored, and the
+/// word length only advances for kept bytes.
 #[inline]
-pub fn for_each_word(line: &[u8], buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) {
-    buf.clear();
+fn tokenize(line: &[u8], buf: &mut Vec<u8>, mut f: impl FnMut(&[u8], usize)) {
+    if buf.len() < line.len() + SLACK {
+        buf.resize(line.len() + SLACK, 0);
+    }
+    let out = &mut buf[..];
+    let mut n = 0;
     for &b in line {
         let class = CLASS[b as usize];
-        if class >= 0 {
-            buf.push(class as u8);
-        } else if class == SPACE && !buf.is_empty() {
-            f(buf);
-            buf.clear();
+        if class == SPACE {
+            if n > 0 {
+                f(out, n);
+                n = 0;
+            }
+            continue;
         }
+        out[n] = class as u8;
+        n += (class < DROP) as usize;
     }
-    if !buf.is_empty() {
-        f(buf);
+    if n > 0 {
+        f(out, n);
     }
+}
+
+/// Calls `f` with each cleaned, lower-cased, non-empty word of `line`,
+/// using `buf` as scratch space (no allocation once it has grown).
+pub fn for_each_word(line: &[u8], buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) {
+    tokenize(line, buf, |padded, n| f(&padded[..n]));
 }
 
 /// Marks stop words in the per-partition count table, so that one hash
 /// lookup per word both filters and counts.
 const STOP: u64 = u64::MAX;
 
+/// One slot of [`WordTable`]: the first 16 bytes of the word inline (so most
+/// words compare in two integer comparisons), the rest in an arena.
+#[derive(Clone, Copy)]
+struct Slot {
+    head: u128,
+    len: u32,
+    /// Arena offset of the whole word, for words longer than 16 bytes.
+    start: u32,
+    count: u64,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// An open-addressing hash table of word counts specialised for short byte
+/// strings: no allocation per word, one cache line per probe.
+struct WordTable {
+    slots: Vec<Slot>,
+    shift: u32,
+    used: usize,
+    arena: Vec<u8>,
+}
+
+/// The low `n` bytes of `x`, for `n` in 0..=8, without a branch (word
+/// lengths are unpredictable, so a branch here would mispredict often).
+#[inline(always)]
+fn low_bytes(x: u64, n: usize) -> u64 {
+    let k = n.min(8) as u32;
+    x & ((1u128 << (8 * k)) - 1) as u64
+}
+
+impl WordTable {
+    fn new() -> Self {
+        let bits = 15;
+        WordTable {
+            slots: vec![
+                Slot {
+                    head: 0,
+                    len: EMPTY,
+                    start: 0,
+                    count: 0
+                };
+                1 << bits
+            ],
+            shift: 64 - bits,
+            used: 0,
+            arena: Vec::new(),
+        }
+    }
+
+    /// The word's first 16 bytes, zero-padded, read from the buffer.
+    #[inline(always)]
+    fn head_of(padded: &[u8], n: usize) -> u128 {
+        let a = low_bytes(u64::from_le_bytes(padded[..8].try_into().unwrap()), n);
+        let b = low_bytes(
+            u64::from_le_bytes(padded[8..16].try_into().unwrap()),
+            n.saturating_sub(8),
+        );
+        a as u128 | (b as u128) << 64
+    }
+
+    /// The hash of a word given its head and (for long words) its bytes.
+    #[inline(always)]
+    fn hash(head: u128, padded: &[u8], n: usize) -> u64 {
+        let (a, b) = (head as u64, (head >> 64) as u64);
+        let mut h = (a ^ 0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= b.wrapping_add(n as u64).wrapping_mul(0x94D0_49BB_1331_11EB);
+        if n > 16 {
+            // Long words: mix in the rest (rare in prose).
+            for chunk in padded[16..n].chunks(8) {
+                let mut w = [0u8; 8];
+                w[..chunk.len()].copy_from_slice(chunk);
+                h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            }
+        }
+        h ^ (h >> 31)
+    }
+
+    /// Counts one occurrence of `padded[..n]`, unless it is a stop word.
+    #[inline(always)]
+    fn count(&mut self, padded: &[u8], n: usize) {
+        let head = Self::head_of(padded, n);
+        let h = Self::hash(head, padded, n);
+        let mask = self.slots.len() - 1;
+        let mut i = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.head == head
+                && slot.len as usize == n
+                && (n <= 16 || self.arena[slot.start as usize..][..n] == padded[..n])
+            {
+                // Half of all words are stop words: no branch on it.
+                slot.count += (slot.count != STOP) as u64;
+                return;
+            }
+            if slot.len == EMPTY {
+                self.insert(i, head, padded, n, 1);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Marks `padded[..n]` as a stop word.
+    fn add_stop(&mut self, padded: &[u8], n: usize) {
+        let head = Self::head_of(padded, n);
+        let h = Self::hash(head, padded, n);
+        let mask = self.slots.len() - 1;
+        let mut i = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.len == EMPTY {
+                self.insert(i, head, padded, n, STOP);
+                return;
+            }
+            if slot.head == head
+                && slot.len as usize == n
+                && (n <= 16 || self.arena[slot.start as usize..][..n] == padded[..n])
+            {
+                slot.count = STOP;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[cold]
+    fn insert(&mut self, i: usize, head: u128, padded: &[u8], n: usize, count: u64) {
+        let start = if n > 16 {
+            let s = self.arena.len() as u32;
+            self.arena.extend_from_slice(&padded[..n]);
+            s
+        } else {
+            0
+        };
+        self.slots[i] = Slot {
+            head,
+            len: n as u32,
+            start,
+            count,
+        };
+        self.used += 1;
+        if 2 * self.used > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let bits = 64 - self.shift + 1;
+        self.shift = 64 - bits;
+        self.slots = vec![
+            Slot {
+                head: 0,
+                len: EMPTY,
+                start: 0,
+                count: 0
+            };
+            1 << bits
+        ];
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.len != EMPTY) {
+            let h = if slot.len > 16 {
+                let word = &self.arena[slot.start as usize..][..slot.len as usize];
+                Self::hash(slot.head, word, slot.len as usize)
+            } else {
+                Self::hash(slot.head, &[], slot.len as usize)
+            };
+            let mut i = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+            while self.slots[i].len != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+
+    /// The counted words (stop words left out).
+    fn into_counts(self) -> impl Iterator<Item = (String, u64)> {
+        let arena = self.arena;
+        self.slots
+            .into_iter()
+            .filter(|s| s.len != EMPTY && s.count != STOP)
+            .map(move |s| {
+                let n = s.len as usize;
+                let bytes: Vec<u8> = if n > 16 {
+                    arena[s.start as usize..][..n].to_vec()
+                } else {
+                    let mut b = s.head.to_le_bytes().to_vec();
+                    b.truncate(n);
+                    b
+                };
+                // Cleaned words are ASCII, hence valid UTF-8.
+                (String::from_utf8_lossy(&bytes).into_owned(), s.count)
+            })
+    }
+}
+
 /// The fast pipeline, same answer as [`course_pipeline`]: each partition is
-/// tokenised in place into a hash map of byte-string counts (no allocation
-/// per word, only per distinct word), whose entries then go through the
+/// tokenised in place into a table of byte-string counts (no allocation per
+/// word, only per distinct word), whose entries then go through the
 /// engine's `reduce_by_key` shuffle.
 #[track_caller]
 pub fn fast_pipeline(
@@ -120,33 +337,19 @@ pub fn fast_pipeline(
 ) -> Dataset<(String, u64)> {
     lines
         .map_partitions(move |part| {
-            let mut counts: FxHashMap<Box<[u8]>, u64> = FxHashMap::default();
-            counts.reserve(1 << 15);
-            for w in stopwords.iter() {
-                counts.insert(w.as_bytes().into(), STOP);
+            let mut table = WordTable::new();
+            for w in stopwords.iter().filter(|w| !w.is_empty()) {
+                let mut padded = w.as_bytes().to_vec();
+                padded.extend_from_slice(&[0; SLACK]);
+                table.add_stop(&padded, w.len());
             }
-            let mut buf = Vec::with_capacity(64);
+            let mut buf = Vec::with_capacity(1 << 12);
             for line in part {
-                for_each_word(line.as_bytes(), &mut buf, |word| {
-                    match counts.get_mut(word) {
-                        Some(c) => {
-                            if *c != STOP {
-                                *c += 1
-                            }
-                        }
-                        None => {
-                            counts.insert(word.into(), 1);
-                        }
-                    }
+                tokenize(line.as_bytes(), &mut buf, |padded, n| {
+                    table.count(padded, n)
                 });
             }
-            counts
-                .into_iter()
-                .filter(|&(_, c)| c != STOP)
-                .map(|(w, c)| {
-                    // Cleaned words are ASCII, hence valid UTF-8.
-                    (String::from_utf8_lossy(&w).into_owned(), c)
-                })
+            table.into_counts()
         })
         .reduce_by_key(|a, b| a + b)
 }
