@@ -1,0 +1,241 @@
+//! `hpcrs wordcount` end to end: exact counts against a simple sequential
+//! implementation, on the shipped text and on generated text, for any
+//! number of partitions.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The course's pipeline, sequentially and as plainly as possible.
+fn reference(text: &[u8], stopwords: &HashSet<String>) -> HashMap<String, u64> {
+    let text = String::from_utf8_lossy(text);
+    let mut counts = HashMap::new();
+    // Lines end at LF, CR or CRLF, as in Spark's textFile.
+    let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+    for line in normalised.split('\n') {
+        let ascii: String = line.chars().filter(|c| c.is_ascii()).collect();
+        let no_punct: String = ascii
+            .chars()
+            .filter(|c| !c.is_ascii_punctuation())
+            .collect();
+        for word in no_punct.split(' ') {
+            let word = word.to_lowercase();
+            if word.is_empty() || stopwords.contains(&word) {
+                continue;
+            }
+            *counts.entry(word).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn course_stopwords(path: &Path) -> HashSet<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .split('\n')
+        .map(String::from)
+        .collect()
+}
+
+fn top(counts: &HashMap<String, u64>, k: usize) -> String {
+    let mut all: Vec<(&String, &u64)> = counts.iter().collect();
+    all.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    all.iter()
+        .take(k)
+        .map(|(w, c)| format!("{w} {c}\n"))
+        .collect()
+}
+
+fn hpcrs() -> Command {
+    let mut cmd = Command::cargo_bin("hpcrs").unwrap();
+    cmd.current_dir(ROOT);
+    cmd
+}
+
+fn run(args: &[&str]) -> String {
+    let out = hpcrs()
+        .arg("wordcount")
+        .args(args)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn moby_dick_matches_the_sequential_count_for_any_partitioning() {
+    let text = std::fs::read(Path::new(ROOT).join("data/mobydick.txt")).unwrap();
+    let stop = course_stopwords(&Path::new(ROOT).join("data/stopwords.txt"));
+    let want = reference(&text, &stop);
+    // The defaults: data/mobydick.txt, data/stopwords.txt, top 5.
+    assert_eq!(run(&[]), top(&want, 5));
+    let k = want.len() + 10;
+    let all = top(&want, k);
+    for parts in ["1", "2", "7", "64"] {
+        assert_eq!(
+            run(&["--partitions", parts, "--top", &k.to_string()]),
+            all,
+            "{parts} partitions"
+        );
+        assert_eq!(
+            run(&["--partitions", parts, "--top", "20", "--course"]),
+            top(&want, 20),
+            "{parts} partitions, course"
+        );
+    }
+    assert_eq!(run(&["--threads", "1", "--top", "50"]), top(&want, 50));
+}
+
+/// Deterministic text with everything the cleaning must handle.
+fn generated_text(lines: usize) -> Vec<u8> {
+    let vocab = [
+        "Whale",
+        "whale,",
+        "WHALE!",
+        "ship's",
+        "don't",
+        "caf\u{e9}",
+        "na\u{ef}ve",
+        "--",
+        "the",
+        "The",
+        "a",
+        "x\ty",
+        "\u{2014}dash\u{2014}",
+        "\u{feff}bom",
+        "q\"uote\"",
+        "O'Neil",
+        "123",
+        "4.5",
+        "under_score",
+        "ab\u{0}c",
+        "Ahab",
+    ];
+    let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+    let mut seed = 12345u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut out = Vec::new();
+    for _ in 0..lines {
+        let words = next() % 12;
+        for i in 0..words {
+            if i > 0 {
+                // Single and double spaces (empty strings in the course's split).
+                out.extend_from_slice(if next() % 5 == 0 { b"  " } else { b" " });
+            }
+            out.extend_from_slice(vocab[(next() % vocab.len() as u64) as usize].as_bytes());
+        }
+        if next() % 50 == 0 {
+            out.extend_from_slice(b"bad\xff\xfeutf8");
+        }
+        out.extend_from_slice(ends[(next() % 3) as usize]);
+    }
+    out
+}
+
+#[test]
+fn generated_text_matches_the_sequential_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.txt");
+    let b = dir.path().join("b.txt");
+    let text_a = generated_text(3000);
+    let text_b = generated_text(1000);
+    std::fs::write(&a, &text_a).unwrap();
+    std::fs::write(&b, &text_b).unwrap();
+    let stop_path = dir.path().join("stop.txt");
+    std::fs::write(&stop_path, "the\r\na\nwhale\n").unwrap();
+    let mut stop: HashSet<String> = ["the", "a", "whale", ""].map(String::from).into();
+    stop.insert(String::new());
+    let mut both = text_a.clone();
+    both.extend_from_slice(b"\n");
+    both.extend_from_slice(&text_b);
+    let want = reference(&both, &stop);
+    assert!(want.contains_key("dont") && want.contains_key("caf") && want.contains_key("x\ty"));
+    assert!(want.contains_key("badutf8") && !want.contains_key("whale"));
+    let k = (want.len() + 5).to_string();
+    let (a, b, s) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        stop_path.to_str().unwrap(),
+    );
+    for parts in ["1", "2", "7", "64"] {
+        let got = run(&[a, b, "--stopwords", s, "--top", &k, "--partitions", parts]);
+        assert_eq!(got, top(&want, want.len()), "{parts} partitions");
+        let got = run(&[
+            a,
+            b,
+            "--stopwords",
+            s,
+            "--top",
+            &k,
+            "--partitions",
+            parts,
+            "--course",
+        ]);
+        assert_eq!(got, top(&want, want.len()), "{parts} partitions, course");
+    }
+    // A directory reads every file in it.
+    let dir_arg = dir.path().to_str().unwrap();
+    std::fs::remove_file(&stop_path).unwrap();
+    let stop2 = Path::new(ROOT).join("data/stopwords.txt");
+    let got = run(&[
+        dir_arg,
+        "--stopwords",
+        stop2.to_str().unwrap(),
+        "--top",
+        "10",
+    ]);
+    let want2 = reference(&both, &course_stopwords(&stop2));
+    assert_eq!(got, top(&want2, 10));
+}
+
+#[test]
+fn bad_inputs_get_clear_errors() {
+    let out = hpcrs()
+        .args(["wordcount", "no/such/book.txt", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no/such/book.txt") && err.contains("No such file"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = hpcrs()
+        .args(["wordcount", "--stopwords", "no/such/stop.txt"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stop-word list no/such/stop.txt"), "{err}");
+
+    let out = hpcrs()
+        .args(["wordcount", "--partitions", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--partitions must be at least 1"));
+
+    let out = hpcrs()
+        .args(["wordcount", "--top", "many"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("many"));
+
+    assert_eq!(run(&["--top", "0"]), "");
+}
