@@ -234,9 +234,48 @@ fn map4<T: Copy>(
     }
 }
 
+/// Block versions of the transcendental functions: vectorised for `f64`
+/// (see [`crate::vmath`]), libm per element otherwise.
+pub(crate) trait BlockMath: Sized + Copy {
+    fn sin_block(d: &mut [Self], x: &[Self]);
+    fn cos_block(d: &mut [Self], x: &[Self]);
+    fn exp_block(d: &mut [Self], x: &[Self]);
+}
+
+impl BlockMath for f64 {
+    #[inline(always)]
+    fn sin_block(d: &mut [f64], x: &[f64]) {
+        crate::vmath::sin(d, x)
+    }
+    #[inline(always)]
+    fn cos_block(d: &mut [f64], x: &[f64]) {
+        crate::vmath::cos(d, x)
+    }
+    #[inline(always)]
+    fn exp_block(d: &mut [f64], x: &[f64]) {
+        crate::vmath::exp(d, x)
+    }
+}
+
+impl BlockMath for f32 {
+    #[inline(always)]
+    fn sin_block(d: &mut [f32], x: &[f32]) {
+        map1(d, Src::S(x), f32::sin)
+    }
+    #[inline(always)]
+    fn cos_block(d: &mut [f32], x: &[f32]) {
+        map1(d, Src::S(x), f32::cos)
+    }
+    #[inline(always)]
+    fn exp_block(d: &mut [f32], x: &[f32]) {
+        map1(d, Src::S(x), f32::exp)
+    }
+}
+
 /// Real floating-point element types.
 pub(crate) trait Float:
-    Copy
+    BlockMath
+    + Copy
     + PartialOrd
     + Add<Output = Self>
     + Sub<Output = Self>
@@ -612,6 +651,23 @@ macro_rules! select {
     }};
 }
 
+/// A unary function with a block implementation (scalars use libm).
+#[inline(always)]
+unsafe fn block_fn<T: Float>(
+    ins: &Instr,
+    n: usize,
+    p: &[*mut u8],
+    s: &[bool],
+    block: impl Fn(&mut [T], &[T]),
+    one: impl Fn(T) -> T,
+) {
+    let d = dst::<T>(p, ins.dst, n);
+    match src::<T>(p, s, ins.args[0], n) {
+        Src::S(x) => block(d, x),
+        Src::K(k) => d.fill(one(k)),
+    }
+}
+
 #[inline(always)]
 unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
     match ins.op {
@@ -632,8 +688,8 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Neg => un!(ins, n, p, s, T => T, |x| -x),
         Op::Square => un!(ins, n, p, s, T => T, |x| x * x),
         Op::Recip => un!(ins, n, p, s, T => T, |x| T::ONE / x),
-        Op::Sin => un!(ins, n, p, s, T => T, |x| x.sin()),
-        Op::Cos => un!(ins, n, p, s, T => T, |x| x.cos()),
+        Op::Sin => block_fn(ins, n, p, s, T::sin_block, T::sin),
+        Op::Cos => block_fn(ins, n, p, s, T::cos_block, T::cos),
         Op::Tan => un!(ins, n, p, s, T => T, |x| x.tan()),
         Op::Asin => un!(ins, n, p, s, T => T, |x| x.asin()),
         Op::Acos => un!(ins, n, p, s, T => T, |x| x.acos()),
@@ -647,7 +703,7 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Log => un!(ins, n, p, s, T => T, |x| x.ln()),
         Op::Log10 => un!(ins, n, p, s, T => T, |x| x.log10()),
         Op::Log1p => un!(ins, n, p, s, T => T, |x| x.ln_1p()),
-        Op::Exp => un!(ins, n, p, s, T => T, |x| x.exp()),
+        Op::Exp => block_fn(ins, n, p, s, T::exp_block, T::exp),
         Op::Expm1 => un!(ins, n, p, s, T => T, |x| x.exp_m1()),
         Op::Sqrt => un!(ins, n, p, s, T => T, |x| x.sqrt()),
         Op::Abs => un!(ins, n, p, s, T => T, |x| x.abs()),

@@ -33,6 +33,7 @@ mod kernels;
 mod parse;
 mod program;
 mod threads;
+mod vmath;
 
 pub use api::{evaluate, evaluate_scalar, variables, Expr};
 pub use array::{Arg, ArgMut, Array, Element};
