@@ -56,5 +56,6 @@ macro_rules! optional_auc_backends {
 //     #[cfg(feature = "mpi")] Mpi => auc_mpi,
 pub mod auc_mpi;
 optional_auc_backends! {
+    Expr => auc_expr,
     #[cfg(feature = "mpi")] Mpi => auc_mpi_world,
 }

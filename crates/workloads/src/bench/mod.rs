@@ -98,6 +98,8 @@ struct Case {
     best: Option<f64>,
     answer: Option<Answer>,
     error: Option<String>,
+    /// A peer that cannot run on this machine: why (shown in its row).
+    skipped: Option<String>,
 }
 
 impl Case {
@@ -119,7 +121,17 @@ impl Case {
             best: None,
             answer: None,
             error: None,
+            skipped: None,
         }
+    }
+
+    /// The row of a peer that cannot run here (no compiler, no OpenMP, no numpy).
+    fn skipped(workload: &'static str, name: &str, unit: &'static str, why: &str) -> Case {
+        let mut c = Case::new(workload, name, true, 0.0, unit, || {
+            Err("skipped".to_string())
+        });
+        c.skipped = Some(why.to_string());
+        c
     }
 }
 
@@ -230,9 +242,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
                     },
                 ));
             }
-            Err(why) => report
-                .notes
-                .push(format!("diff2d {label}: skipped ({why})")),
+            Err(why) => cases.push(Case::skipped("diff2d", *label, "cell updates/s", why)),
         }
     }
     match peers::numpy_peer(&opts.python, tmp.path()) {
@@ -255,7 +265,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
                 },
             ));
         }
-        Err(why) => report.notes.push(format!("diff2d numpy: skipped ({why})")),
+        Err(why) => cases.push(Case::skipped("diff2d", "numpy", "cell updates/s", &why)),
     }
 
     // ---- auc: every registered backend, then the C peers.
@@ -315,7 +325,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
                     },
                 ));
             }
-            Err(why) => report.notes.push(format!("auc {label}: skipped ({why})")),
+            Err(why) => cases.push(Case::skipped("auc", *label, "points/s", why)),
         }
     }
 
@@ -360,7 +370,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
     // ---- time everything, round-robin.
     for round in 1..=opts.runs {
         for case in cases.iter_mut() {
-            if case.error.is_some() {
+            if case.error.is_some() || case.skipped.is_some() {
                 continue;
             }
             match (case.run)() {
@@ -393,6 +403,9 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
     let want_total = summer::expected_total(n);
     for case in cases {
         let status = match (&case.error, &case.answer) {
+            _ if case.skipped.is_some() => {
+                Status::Skipped(case.skipped.clone().unwrap_or_default())
+            }
             (Some(e), _) => Status::Failed(e.clone()),
             (None, None) => Status::Failed("no answer".into()),
             // diff2d naive is the reference the others are checked against.
