@@ -242,7 +242,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
                     },
                 ));
             }
-            Err(why) => cases.push(Case::skipped("diff2d", *label, "cell updates/s", why)),
+            Err(why) => cases.push(Case::skipped("diff2d", label, "cell updates/s", why)),
         }
     }
     match peers::numpy_peer(&opts.python, tmp.path()) {
@@ -325,7 +325,7 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
                     },
                 ));
             }
-            Err(why) => cases.push(Case::skipped("auc", *label, "points/s", why)),
+            Err(why) => cases.push(Case::skipped("auc", label, "points/s", why)),
         }
     }
 
