@@ -414,9 +414,21 @@ fn check_split(n: usize, size: usize) -> Result<(), String> {
 /// What every rank but 0 runs: steps its block as rank 0's
 /// [`DistributedStepper`] commands, until the stepper is dropped.
 pub fn serve<C: Communicator>(comm: &C) -> comm::Result<()> {
+    // Test hook for the failing-rank tests (tests/mpi_e2e.rs): this rank
+    // fails on its first command, as a rank that hits a real error would.
+    let fail_here = std::env::var("HPCRS_MPI_FAIL_RANK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        == Some(comm.rank());
     let mut block: Option<Block> = None;
     loop {
         let [code, arg, bits] = command(comm, [0; 3])?;
+        if fail_here {
+            return Err(comm::CommError::Length {
+                op: "diff2d --backend mpi",
+                why: "failure injected by HPCRS_MPI_FAIL_RANK".into(),
+            });
+        }
         match code {
             SETUP => {
                 let n = arg as usize;
