@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# MPI benchmarks of hpcrs (issue 4), side by side in one run:
+#   1. diff2d on the default problem: --backend naive vs --backend mpi with
+#      np = 1, 2 and 4 (4 oversubscribes a 2-core machine), best of ROUNDS
+#      interleaved rounds; ratios np2/np1 (target >= 1.7x) and np1/naive
+#      (target: within 1.2x), and a strong-scaling table.
+#   2. The halo-exchange micro-benchmark (hpcrs mpi halo) on 2 ranks.
+#
+# Usage: scripts/mpi_bench.sh [ROUNDS]   (default 5)
+# Needs a binary built with MPI: cargo build --release --features mpi
+# (HPCRS=path/to/hpcrs to use another binary).
+set -euo pipefail
+
+ROUNDS="${1:-5}"
+HPCRS="${HPCRS:-target/release/hpcrs}"
+CORES="$(nproc)"
+
+if ! command -v mpirun >/dev/null 2>&1; then
+    echo "mpi_bench: mpirun not found; run scripts/setup-mpi.sh" >&2
+    exit 1
+fi
+if ! "$HPCRS" mpi hello >/dev/null 2>&1; then
+    echo "mpi_bench: $HPCRS is not built with MPI; run: cargo build --release --features mpi" >&2
+    exit 1
+fi
+
+# Seconds spent stepping, from the run summary on stderr
+# ("... 0.567 s (0.564 s stepping) ...").
+stepping() {
+    sed -n 's/.*(\([0-9.]*\) s stepping).*/\1/p' | tail -n 1
+}
+
+run_naive() { "$HPCRS" diff2d --backend naive 2>&1 >/dev/null | stepping; }
+run_mpi() { mpirun -np "$1" "$HPCRS" diff2d --backend mpi 2>&1 >/dev/null | stepping; }
+
+declare -A best
+keep_best() {
+    local key=$1 t=$2
+    if [ -z "${best[$key]:-}" ] || awk -v a="$t" -v b="${best[$key]}" 'BEGIN { exit !(a < b) }'; then
+        best[$key]=$t
+    fi
+}
+
+echo "== diff2d, default problem (299x299, 13410 steps), best of $ROUNDS interleaved rounds, $CORES cores"
+echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= ROUNDS; r++)); do
+    keep_best naive "$(run_naive)"
+    for np in 1 2 4; do
+        keep_best "np$np" "$(run_mpi "$np")"
+    done
+    echo "round $r: naive ${best[naive]} s, np1 ${best[np1]} s, np2 ${best[np2]} s, np4 ${best[np4]} s (best so far)"
+done
+echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+cells=$((299 * 299 * 13410))
+printf '| ranks | stepping s | speedup vs np=1 | efficiency | cell updates/s |\n'
+printf '|---|---|---|---|---|\n'
+printf '| naive (1 process, no MPI) | %s | %.2fx | - | %.3e |\n' "${best[naive]}" \
+    "$(awk -v a="${best[np1]}" -v b="${best[naive]}" 'BEGIN { print a / b }')" \
+    "$(awk -v c="$cells" -v t="${best[naive]}" 'BEGIN { print c / t }')"
+for np in 1 2 4; do
+    t=${best[np$np]}
+    note=""
+    if [ "$np" -gt "$CORES" ]; then note=" (oversubscribed: $np ranks on $CORES cores)"; fi
+    printf '| %s%s | %s | %.2fx | %.0f%% | %.3e |\n' "$np" "$note" "$t" \
+        "$(awk -v a="${best[np1]}" -v b="$t" 'BEGIN { print a / b }')" \
+        "$(awk -v a="${best[np1]}" -v b="$t" -v p="$np" 'BEGIN { print 100 * a / b / p }')" \
+        "$(awk -v c="$cells" -v t="$t" 'BEGIN { print c / t }')"
+done
+echo
+s2=$(awk -v a="${best[np1]}" -v b="${best[np2]}" 'BEGIN { printf "%.2f", a / b }')
+s1=$(awk -v a="${best[np1]}" -v b="${best[naive]}" 'BEGIN { printf "%.2f", a / b }')
+met2=$(awk -v s="$s2" 'BEGIN { print (s >= 1.7) ? "met" : "NOT met" }')
+met1=$(awk -v s="$s1" 'BEGIN { print (s <= 1.2) ? "met" : "NOT met" }')
+echo "np=2 speedup over np=1: ${s2}x (target >= 1.7x: $met2)"
+echo "np=1 time / naive time: ${s1}x (target <= 1.2x: $met1)"
+echo
+echo "== halo exchange (mpirun -np 2 hpcrs mpi halo)"
+mpirun -np 2 "$HPCRS" mpi halo
