@@ -79,10 +79,7 @@ pub fn make_stepper(
         Backend::Naive => Ok(Box::new(NaiveStepper::new())),
         Backend::Array => Ok(Box::new(ArrayStepper)),
         Backend::Threads => Ok(Box::new(ThreadsStepper::new(threads))),
-        Backend::Expr => Err(DiffusionError::BackendUnavailable {
-            backend: "expr".into(),
-            why: "the expression-engine stepper is not part of this build yet".into(),
-        }),
+        Backend::Expr => Ok(Box::new(crate::expr_backend::ExprStepper::new(threads))),
         #[cfg(feature = "mpi")]
         Backend::Mpi => crate::mpi::world_stepper(),
         #[cfg(not(feature = "mpi"))]

@@ -46,7 +46,10 @@ impl Stepper for ExprStepper {
         let k = arr0(k);
         for _ in 0..steps {
             self.update
-                .eval(&[("u", (&*dens).into()), ("k", (&k).into())], &mut self.next)
+                .eval(
+                    &[("u", (&*dens).into()), ("k", (&k).into())],
+                    &mut self.next,
+                )
                 .expect("shapes fixed above: the update cannot fail");
             std::mem::swap(dens, &mut self.next);
         }

@@ -30,6 +30,7 @@ mod array;
 mod backend;
 pub mod checkpoint;
 mod error;
+pub mod expr_backend;
 pub mod graphics;
 mod kernel;
 pub mod mpi;

@@ -1,0 +1,147 @@
+//! End-to-end tests of `hpcrs expr`, `hpcrs diff2d --backend expr` and
+//! `hpcrs auc --backend expr`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn hpcrs() -> Command {
+    Command::cargo_bin("hpcrs").unwrap()
+}
+
+#[test]
+fn expr_times_an_expression_and_ends_with_best() {
+    let out = hpcrs()
+        .args([
+            "expr",
+            "a**2 + b**2 + 2*a*b",
+            "--n",
+            "10000",
+            "--repeat",
+            "3",
+            "--threads",
+            "2",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("inputs: 2 x [10000] f64; result f64; 4 VM instruction(s); 2 thread(s)"),
+        "{text}"
+    );
+    assert!(text.contains("GB/s"), "{text}");
+    let last = text.lines().last().unwrap();
+    let ms: f64 = last
+        .strip_prefix("best: ")
+        .and_then(|s| s.strip_suffix(" ms"))
+        .unwrap_or_else(|| panic!("last line `{last}`"))
+        .parse()
+        .unwrap();
+    assert!(ms > 0.0);
+}
+
+#[test]
+fn expr_handles_stencils_reductions_and_dtypes() {
+    hpcrs()
+        .args([
+            "expr",
+            "u[-1,0] + u[1,0] - 2*u",
+            "--n",
+            "10000",
+            "--repeat",
+            "1",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("inputs: 1 x [100, 100] f64"));
+    hpcrs()
+        .args([
+            "expr",
+            "sum(i % 7)",
+            "--n",
+            "1000",
+            "--dtype",
+            "i32",
+            "--repeat",
+            "1",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("result: I64("));
+}
+
+#[test]
+fn expr_errors_are_clear() {
+    hpcrs()
+        .args(["expr", "a + * b"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "syntax error at column 5: expected a value, found `*`\n  a + * b\n      ^",
+        ))
+        .stderr(predicate::str::contains("panicked").not());
+    hpcrs()
+        .args(["expr", "a << 1", "--n", "10"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "operator `<<` needs integer operands, got f64 and i32",
+        ));
+    hpcrs()
+        .args(["expr", "a", "--dtype", "f16"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown --dtype `f16`"));
+    hpcrs()
+        .args(["expr", "a", "--threads", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--threads must be at least 1"));
+}
+
+#[test]
+fn diff2d_expr_backend_equals_naive_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for backend in ["expr", "naive"] {
+        let out = dir.path().join(backend);
+        hpcrs()
+            .args([
+                "diff2d",
+                "--set",
+                "dx=0.5",
+                "--set",
+                "runtime=2",
+                "--backend",
+                backend,
+                "--threads",
+                "2",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        results.push(diffusion::read_npy(&out.join("density.npy")).unwrap());
+    }
+    assert!(results[0].sum() > 0.0);
+    assert_eq!(results[0], results[1]);
+}
+
+#[test]
+fn auc_expr_backend_agrees_with_naive() {
+    let area = |backend: &str| {
+        let out = hpcrs()
+            .args(["auc", "3000000", "--backend", backend])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let e = area("expr");
+    assert_eq!(e, area("naive"));
+    assert!(e.starts_with("The area is 8.17"), "{e}");
+}
