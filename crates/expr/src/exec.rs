@@ -138,7 +138,7 @@ impl Geometry {
         let len = *shape.last().unwrap_or(&1);
         let rows_mode = force_rows || shape.len() == 1 || len >= MIN_ROW;
         if rows_mode {
-            let rows = if len == 0 { 0 } else { total / len };
+            let rows = total.checked_div(len).unwrap_or(0);
             let cpr = len.div_ceil(BLOCK).max(1);
             let chunk = len.div_ceil(cpr).max(1);
             Geometry {
@@ -300,8 +300,8 @@ impl Operand {
     fn row_offset(&self, idx: &[usize; 3], start: usize) -> isize {
         let nd = self.strides.len();
         let mut off = start as isize * self.strides[nd - 1];
-        for ax in 0..nd - 1 {
-            off += idx[ax] as isize * self.strides[ax];
+        for (i, s) in idx.iter().zip(&self.strides[..nd - 1]) {
+            off += *i as isize * s;
         }
         off
     }
@@ -673,11 +673,10 @@ fn reduce_rows<A: Acc>(prog: &Program, sp: &Space, kind: ReduceKind) {
         ReduceKind::Sum => A::ZERO,
         ReduceKind::Product => A::ONE,
     };
-    let rows = if geo.len == 0 {
-        geo.total_rows()
-    } else {
-        geo.total / geo.len
-    };
+    let rows = geo
+        .total
+        .checked_div(geo.len)
+        .unwrap_or_else(|| geo.total_rows());
     let cpr = geo.chunks_per_row;
     run_tasks(rows, geo.total.max(rows), |band: Range<usize>| {
         with_frame(prog, sp, |fr| {

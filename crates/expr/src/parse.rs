@@ -601,6 +601,27 @@ fn match_op(op: &str) -> &'static str {
     OPS.iter().find(|o| **o == op).copied().unwrap_or("")
 }
 
+/// Names of the variables `ast` reads, in order of first use, with the
+/// number of offsets written on them (0 for a plain name).
+pub(crate) fn free_names(ast: &Ast, out: &mut Vec<(String, usize)>) {
+    match &ast.kind {
+        AstKind::Lit(_) => {}
+        AstKind::Name(n, offs) => {
+            let nd = offs.as_ref().map_or(0, |o| o.len());
+            match out.iter_mut().find(|(m, _)| m == n) {
+                Some(entry) => entry.1 = entry.1.max(nd),
+                None => out.push((n.clone(), nd)),
+            }
+        }
+        AstKind::Unary(_, a) => free_names(a, out),
+        AstKind::Binary(_, l, r) => {
+            free_names(l, out);
+            free_names(r, out);
+        }
+        AstKind::Call { args, .. } => args.iter().for_each(|a| free_names(a, out)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,26 +671,5 @@ mod tests {
         assert!(e.to_string().contains("does not fit"), "{e}");
         assert!(parse(&"(".repeat(5000)).is_err());
         assert!(parse(&"-".repeat(5000)).is_err());
-    }
-}
-
-/// Names of the variables `ast` reads, in order of first use, with the
-/// number of offsets written on them (0 for a plain name).
-pub(crate) fn free_names(ast: &Ast, out: &mut Vec<(String, usize)>) {
-    match &ast.kind {
-        AstKind::Lit(_) => {}
-        AstKind::Name(n, offs) => {
-            let nd = offs.as_ref().map_or(0, |o| o.len());
-            match out.iter_mut().find(|(m, _)| m == n) {
-                Some(entry) => entry.1 = entry.1.max(nd),
-                None => out.push((n.clone(), nd)),
-            }
-        }
-        AstKind::Unary(_, a) => free_names(a, out),
-        AstKind::Binary(_, l, r) => {
-            free_names(l, out);
-            free_names(r, out);
-        }
-        AstKind::Call { args, .. } => args.iter().for_each(|a| free_names(a, out)),
     }
 }

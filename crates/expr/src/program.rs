@@ -113,7 +113,7 @@ fn is_nan(s: &Scalar) -> bool {
 
 /// Fuses `x*y + z`, `z + x*y`, `x*y - z`, `z - x*y` (and squares standing
 /// for `x*x`) into one three-operand instruction.
-fn fuse<'a>(op: Op, args: &'a [TNode]) -> (Op, Vec<&'a TNode>) {
+fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
     fn as_mul(n: &TNode) -> Option<(&TNode, &TNode)> {
         match &n.kind {
             TKind::Op(Op::Mul, a) => Some((&a[0], &a[1])),

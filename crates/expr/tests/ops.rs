@@ -2,6 +2,9 @@
 //! by element, over random inputs and shapes (strided views, NaN and inf
 //! included).
 
+// Inline tables of (expression, reference function) read best as they are.
+#![allow(clippy::type_complexity)]
+
 use expr::{evaluate, Arg, Array, Complex64, DType, Expr};
 use ndarray::{s, ArrayD, ArrayViewD, IxDyn};
 use proptest::prelude::*;
