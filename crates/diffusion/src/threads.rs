@@ -38,8 +38,8 @@ pub const DEFAULT_DEPTH: usize = 8;
 pub struct ThreadsStepper {
     threads: usize,
     depth: usize,
-    /// The second array of the pair, with room to place it (see `advance`).
-    scratch: Vec<f64>,
+    /// The two working arrays (allocated on first use, kept between calls).
+    buffers: Option<(AlignedBuf, AlignedBuf)>,
     simd: Simd,
 }
 
@@ -57,7 +57,7 @@ impl ThreadsStepper {
         ThreadsStepper {
             threads,
             depth,
-            scratch: Vec::new(),
+            buffers: None,
             simd: Simd::detect(),
         }
     }
@@ -144,16 +144,65 @@ struct Shared(*mut f64);
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
-/// One thread's pass: advances rows `r0..r1` of the `n × n` field by
-/// `levels` steps, reading `src` (rows `r0-levels .. r1+levels`) and writing
-/// `dst`, which holds rows `r0..r1` of the destination. `ring` holds `3·(levels-1)` rows of `n`, zero in
-/// columns 0 and n-1; `zero` is a row of zeros.
+/// Where rows live in the team's working arrays: row `r` is
+/// `r·stride + PAD .. r·stride + PAD + n`, with `stride` a multiple of 8 and
+/// the buffer 64-byte aligned, so column 1 of every row (the first cell
+/// updated) starts a cache line and the vector stores never straddle two.
+#[derive(Clone, Copy)]
+pub(crate) struct Layout {
+    n: usize,
+    stride: usize,
+}
+
+/// Offset of column 0 inside a row's slot (column 1 is then aligned).
+const PAD: usize = 7;
+
+impl Layout {
+    fn new(n: usize) -> Self {
+        Layout {
+            n,
+            stride: (n + PAD).div_ceil(8) * 8,
+        }
+    }
+
+    fn row(&self, r: usize) -> std::ops::Range<usize> {
+        r * self.stride + PAD..r * self.stride + PAD + self.n
+    }
+}
+
+/// A zeroed `f64` buffer whose usable part starts on a 64-byte boundary
+/// plus `skew` bytes modulo 4 KiB (see [`ThreadsStepper::advance`]).
+#[derive(Debug)]
+struct AlignedBuf {
+    data: Vec<f64>,
+    offset: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    fn new(len: usize, skew: usize) -> Self {
+        const PAGE: usize = 4096 / 8;
+        let data = vec![0.0; len + PAGE];
+        let base = data.as_ptr() as usize / 8;
+        let offset = (skew / 8 + PAGE - base % PAGE) % PAGE;
+        AlignedBuf { data, offset, len }
+    }
+    fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.data[self.offset..self.offset + self.len]
+    }
+}
+
+/// One thread's pass: advances rows `r0..r1` by `levels` steps, reading
+/// `src` (rows `r0-levels .. r1+levels`) and writing `dst`, which holds the
+/// row slots `r0..r1` of the destination. `ring` holds `3·(levels-1)` row
+/// slots, zero in columns 0 and n-1; `zero` is a row of zeros.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn band_pass(
     src: &[f64],
     dst: &mut [f64],
-    n: usize,
+    lay: Layout,
+    ring_lay: Layout,
     r0: usize,
     r1: usize,
     levels: usize,
@@ -161,37 +210,35 @@ fn band_pass(
     ring: &mut [f64],
     zero: &[f64],
 ) {
+    let n = lay.n;
     // Rows computed at level l: lo(l) .. hi(l); level `levels` is r0..r1.
     let lo = |l: usize| r0.saturating_sub(levels - l).max(1);
     let hi = |l: usize| (r1 + (levels - l)).min(n - 1);
     let first = lo(1);
     let last = hi(1) + levels - 1;
     for s in first..last {
-        for l in 1..=levels {
-            let Some(r) = (s + 1).checked_sub(l) else {
-                break;
-            };
+        // Level l works on row s+1-l.
+        for l in 1..=levels.min(s + 1) {
+            let r = s + 1 - l;
             if r < lo(l) || r >= hi(l) {
                 continue;
             }
             // Input rows r-1, r, r+1 at level l-1 and the output row.
-            let (inputs, outputs) = ring.split_at_mut((l - 1) * 3 * n);
+            let (inputs, outputs) = ring.split_at_mut((l - 1) * 3 * ring_lay.stride);
             let get = |rr: usize| -> &[f64] {
                 if l == 1 {
-                    &src[rr * n..(rr + 1) * n]
+                    &src[lay.row(rr)]
                 } else if rr == 0 || rr == n - 1 {
                     zero
                 } else {
-                    let slot = (l - 2) * 3 + rr % 3;
-                    &inputs[slot * n..(slot + 1) * n]
+                    &inputs[ring_lay.row((l - 2) * 3 + rr % 3)]
                 }
             };
             let (up, mid, down) = (get(r - 1), get(r), get(r + 1));
             if l == levels {
-                row(&mut dst[(r - r0) * n..(r - r0 + 1) * n], up, mid, down, k);
+                row(&mut dst[lay.row(r - r0)], up, mid, down, k);
             } else {
-                let slot = r % 3;
-                row(&mut outputs[slot * n..(slot + 1) * n], up, mid, down, k);
+                row(&mut outputs[ring_lay.row(r % 3)], up, mid, down, k);
             }
         }
     }
@@ -203,7 +250,8 @@ multiversion!(
     fn band_pass_dispatch(
         src: &[f64],
         dst: &mut [f64],
-        n: usize,
+        lay: Layout,
+        ring_lay: Layout,
         r0: usize,
         r1: usize,
         levels: usize,
@@ -223,46 +271,60 @@ impl Stepper for ThreadsStepper {
         let team = self.threads.clamp(1, interior);
         let depth = self.depth.min(steps);
         let passes = steps.div_ceil(depth);
-        let len = n * n;
-        // Place the second array so that it starts half a page away from
-        // `dens` modulo 4 KiB: two arrays at the same page offset make the
-        // CPU's store-to-load check see false dependencies ("4K aliasing")
-        // between a row's stores and the next block's loads, which halved
-        // the speed of this loop.
-        const PAGE: usize = 4096 / 8;
-        if self.scratch.len() != len + PAGE {
-            self.scratch = vec![0.0; len + PAGE];
+        let lay = Layout::new(n);
+        // The ring's row slots use the same aligned layout.
+        let ring_lay = lay;
+        let len = n * lay.stride;
+        // The pair of working arrays in the aligned row layout. The second
+        // starts half a page after the first modulo 4 KiB: at equal page
+        // offsets the CPU's store-to-load check sees false dependencies
+        // ("4K aliasing") between one array's stores and the other's loads.
+        if self.buffers.as_ref().map_or(true, |(a, _)| a.len != len) {
+            self.buffers = Some((AlignedBuf::new(len, 0), AlignedBuf::new(len, 2048)));
         }
-        let dens_slice = dens.as_slice_mut().expect("standard layout");
-        let a = Shared(dens_slice.as_mut_ptr());
-        let base = self.scratch.as_ptr() as usize / 8;
-        let target = (a.0 as usize / 8 + PAGE / 2) % PAGE;
-        let offset = (target + PAGE - base % PAGE) % PAGE;
-        let scratch = &mut self.scratch[offset..offset + len];
-        // Boundary of the second array: zero, as in `dens`.
-        scratch.fill(0.0);
-        let b = Shared(scratch.as_mut_ptr());
+        let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
+        let (a_slice, b_slice) = (buf_a.as_mut_slice(), buf_b.as_mut_slice());
+        for (r, dens_row) in dens.outer_iter().enumerate() {
+            a_slice[lay.row(r)].copy_from_slice(dens_row.as_slice().expect("standard layout"));
+        }
+        let a = Shared(a_slice.as_mut_ptr());
+        let b = Shared(b_slice.as_mut_ptr());
         let barrier = SpinBarrier::new(team);
         let simd = self.simd;
         let work = |t: usize| {
             let r0 = 1 + interior * t / team;
             let r1 = 1 + interior * (t + 1) / team;
-            let mut ring = vec![0.0; 3 * depth.saturating_sub(1) * n];
+            let mut ring = AlignedBuf::new(3 * depth.saturating_sub(1) * ring_lay.stride, 1024);
             let zero = vec![0.0; n];
             let mut done = 0;
             for p in 0..passes {
                 let (from, to) = if p % 2 == 0 { (a, b) } else { (b, a) };
                 let levels = depth.min(steps - done);
                 // SAFETY: `from` is only read during this pass, and this
-                // thread writes only rows r0..r1 of `to`, which no other
-                // thread reads or writes in this pass.
+                // thread writes only the row slots r0..r1 of `to`, which no
+                // other thread reads or writes in this pass.
                 let (src, dst) = unsafe {
                     (
                         std::slice::from_raw_parts(from.0 as *const f64, len),
-                        std::slice::from_raw_parts_mut(to.0.add(r0 * n), (r1 - r0) * n),
+                        std::slice::from_raw_parts_mut(
+                            to.0.add(r0 * lay.stride),
+                            (r1 - r0) * lay.stride,
+                        ),
                     )
                 };
-                band_pass_dispatch(simd, src, dst, n, r0, r1, levels, k, &mut ring, &zero);
+                band_pass_dispatch(
+                    simd,
+                    src,
+                    dst,
+                    lay,
+                    ring_lay,
+                    r0,
+                    r1,
+                    levels,
+                    k,
+                    ring.as_mut_slice(),
+                    &zero,
+                );
                 done += levels;
                 barrier.wait();
             }
@@ -274,13 +336,14 @@ impl Stepper for ThreadsStepper {
             }
             work(0);
         });
-        if passes % 2 == 1 {
-            // SAFETY: the team has finished (scope joined); `b` points to
-            // `len` values of `self.scratch`, distinct from `dens`.
-            let result = unsafe { std::slice::from_raw_parts(b.0 as *const f64, len) };
-            dens.as_slice_mut()
+        let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
+        let result = if passes % 2 == 1 { buf_b } else { buf_a };
+        let result = result.as_mut_slice();
+        for (r, mut dens_row) in dens.outer_iter_mut().enumerate() {
+            dens_row
+                .as_slice_mut()
                 .expect("standard layout")
-                .copy_from_slice(result);
+                .copy_from_slice(&result[lay.row(r)]);
         }
     }
 }
