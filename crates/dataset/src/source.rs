@@ -56,17 +56,25 @@ pub(crate) struct TextFileNode {
     info: NodeInfo,
     path: PathBuf,
     min_partitions: usize,
+    /// 0: one element per line; otherwise blocks of lines of about this many bytes.
+    block_bytes: usize,
     /// The plan, or the listing error (kind and text, so it can be reported
     /// by every action that needs it).
     splits: OnceLock<Result<Vec<Split>, (std::io::ErrorKind, String, PathBuf)>>,
 }
 
 impl TextFileNode {
-    pub(crate) fn new(info: NodeInfo, path: PathBuf, min_partitions: usize) -> Self {
+    pub(crate) fn new(
+        info: NodeInfo,
+        path: PathBuf,
+        min_partitions: usize,
+        block_bytes: usize,
+    ) -> Self {
         TextFileNode {
             info,
             path,
             min_partitions,
+            block_bytes,
             splits: OnceLock::new(),
         }
     }
@@ -130,6 +138,46 @@ impl Iterator for Lines {
     }
 }
 
+/// Whole lines grouped into blocks of about `target` bytes, each line
+/// followed by `\n` (whatever its terminator was in the file).
+struct Blocks {
+    reader: LineReader,
+    tc: TaskContext,
+    target: usize,
+    done: bool,
+}
+
+impl Iterator for Blocks {
+    type Item = String;
+    fn next(&mut self) -> Option<String> {
+        if self.done {
+            return None;
+        }
+        let mut block = Vec::with_capacity(self.target + 256);
+        while block.len() < self.target {
+            let more = self.reader.next_line(|l| {
+                block.extend_from_slice(l);
+                block.push(b'\n');
+            });
+            match more {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) => {
+                    self.tc.fail(e);
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+        // A line feed ends any invalid UTF-8 sequence, so replacing per block
+        // gives the same text as replacing per line.
+        (!block.is_empty()).then(|| line_to_string(&block))
+    }
+}
+
 impl Node<String> for TextFileNode {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<String>> {
         let splits = self.splits()?;
@@ -137,6 +185,14 @@ impl Node<String> for TextFileNode {
             return Ok(Box::new(std::iter::empty()));
         };
         let reader = LineReader::open(split)?;
+        if self.block_bytes > 0 {
+            return Ok(Box::new(Blocks {
+                reader,
+                tc: tc.clone(),
+                target: self.block_bytes,
+                done: false,
+            }));
+        }
         Ok(Box::new(Lines {
             reader,
             tc: tc.clone(),

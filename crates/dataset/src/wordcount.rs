@@ -74,7 +74,9 @@ const CLASS: [u16; 256] = {
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        t[b] = if c == b' ' {
+        // Line ends separate words too, so blocks of lines can be scanned
+        // whole (`text_file_blocks`); a single line never contains them.
+        t[b] = if c == b' ' || c == b'\n' || c == b'\r' {
             SPACE
         } else if c.is_ascii_punctuation() {
             DROP
@@ -326,7 +328,10 @@ impl WordTable {
     }
 }
 
-/// The fast pipeline, same answer as [`course_pipeline`]: each partition is
+/// The fast pipeline, same answer as [`course_pipeline`], on a dataset of
+/// lines ([`Context::text_file`](crate::Context::text_file)) or of blocks of
+/// lines ([`Context::text_file_blocks`](crate::Context::text_file_blocks),
+/// faster: line ends separate words like spaces). Each partition is
 /// tokenised in place into a table of byte-string counts (no allocation per
 /// word, only per distinct word), whose entries then go through the
 /// engine's `reduce_by_key` shuffle.

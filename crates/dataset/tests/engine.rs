@@ -243,6 +243,36 @@ fn text_files_and_directories() {
 }
 
 #[test]
+fn text_file_blocks_hold_the_same_lines() {
+    let sc = ctx(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.txt");
+    let mut text = String::new();
+    for i in 0..5000 {
+        text.push_str(&format!("line {i}{}", ["\n", "\r\n", "\r"][i % 3]));
+    }
+    std::fs::write(&path, &text).unwrap();
+    for parts in [1, 3, 8] {
+        let lines = sc.text_file(&path, parts).collect().unwrap();
+        assert_eq!(lines.len(), 5000);
+        for block_bytes in [1, 100, 1 << 20] {
+            let blocks = sc.text_file_blocks(&path, parts, block_bytes);
+            assert_eq!(
+                blocks.num_partitions(),
+                sc.text_file(&path, parts).num_partitions()
+            );
+            let blocks = blocks.collect().unwrap();
+            assert!(blocks.iter().all(|b| b.ends_with('\n')));
+            let rejoined: Vec<String> = blocks.concat().lines().map(String::from).collect();
+            assert_eq!(
+                rejoined, lines,
+                "{parts} partitions, {block_bytes}-byte blocks"
+            );
+        }
+    }
+}
+
+#[test]
 fn missing_path_is_lazy_then_named() {
     let sc = ctx(2);
     let d = sc.text_file("no/such/file.txt", 0).map(|l| l.len());
