@@ -337,7 +337,12 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
             let mut idx = vec![0usize; r.shape.len()];
             for s in &r.stats {
                 let label: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
-                stats_line(&mut out, &label.join(","), s)?;
+                let label = if label.is_empty() {
+                    "()".to_string()
+                } else {
+                    label.join(",")
+                };
+                stats_line(&mut out, &label, s)?;
                 for d in (0..idx.len()).rev() {
                     idx[d] += 1;
                     if idx[d] < r.shape[d] {

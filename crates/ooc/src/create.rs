@@ -201,8 +201,8 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
         if !dir.is_dir() {
             return Err(OocError::io(
                 dir,
-                "create",
-                std::io::Error::new(std::io::ErrorKind::NotFound, "directory does not exist"),
+                "cannot create a file in it",
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
             ));
         }
     }

@@ -9,14 +9,15 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum OocError {
     /// An operating-system error while touching `path`.
-    #[error("{}: {op}: {source}", path.display())]
+    #[error("{}: {op}: {err}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// What was being done ("open", "read", "write", "rename"...).
         op: &'static str,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, so not also a `source()`, which would
+        /// print it twice in an error chain).
+        err: std::io::Error,
     },
     /// The file does not start with the `.npy` magic string.
     #[error("{}: not a .npy file: bad magic (expected \"\\x93NUMPY\", found \"{found}\")", path.display())]
@@ -90,7 +91,7 @@ impl OocError {
         OocError::Io {
             path: path.into(),
             op,
-            source,
+            err: source,
         }
     }
 }
