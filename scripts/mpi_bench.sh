@@ -31,6 +31,7 @@ stepping() {
 }
 
 run_naive() { "$HPCRS" diff2d --backend naive 2>&1 >/dev/null | stepping; }
+run_threads() { "$HPCRS" diff2d --backend threads --threads "$1" 2>&1 >/dev/null | stepping; }
 run_mpi() { mpirun -np "$1" "$HPCRS" diff2d --backend mpi 2>&1 >/dev/null | stepping; }
 
 declare -A best
@@ -45,6 +46,10 @@ echo "== diff2d, default problem (299x299, 13410 steps), best of $ROUNDS interle
 echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= ROUNDS; r++)); do
     keep_best naive "$(run_naive)"
+    # Reference for how much of a second core the machine gives right now:
+    # the shared-memory threads backend on 1 and 2 threads, same rounds.
+    keep_best thr1 "$(run_threads 1)"
+    keep_best thr2 "$(run_threads 2)"
     for np in 1 2 4; do
         keep_best "np$np" "$(run_mpi "$np")"
     done
@@ -74,6 +79,9 @@ met2=$(awk -v s="$s2" 'BEGIN { print (s >= 1.7) ? "met" : "NOT met" }')
 met1=$(awk -v s="$s1" 'BEGIN { print (s <= 1.2) ? "met" : "NOT met" }')
 echo "np=2 speedup over np=1: ${s2}x (target >= 1.7x: $met2)"
 echo "np=1 time / naive time: ${s1}x (target <= 1.2x: $met1)"
+t2=$(awk -v a="${best[thr1]}" -v b="${best[thr2]}" 'BEGIN { printf "%.2f", a / b }')
+echo "machine check, same rounds: threads backend 2 threads vs 1 thread: ${t2}x (${best[thr1]} s -> ${best[thr2]} s)"
+echo "  (if this is also far below 2x, the second core was busy with other work during the run)"
 echo
 echo "== halo exchange (mpirun -np 2 hpcrs mpi halo)"
 mpirun -np 2 "$HPCRS" mpi halo
