@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# CI's MPI stage: builds hpcrs with the `mpi` feature against the system MPI
+# (scripts/setup-mpi.sh installs it) and runs the end-to-end tests that start
+# the binary under `mpirun -np 1, 2, 3 and 4` (3 and 4 oversubscribe a 2-core
+# machine) and compare with the serial results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v mpirun >/dev/null || { echo "ci-mpi: mpirun not found; run scripts/setup-mpi.sh" >&2; exit 1; }
+cargo test --release --features mpi --test mpi_e2e --test mpi_cli
+cargo test --release --features mpi -p hpcrs-comm
