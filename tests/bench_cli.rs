@@ -82,7 +82,30 @@ fn quick_bench_prints_a_full_markdown_table_and_everything_agrees() {
 }
 
 #[test]
+fn only_runs_the_workloads_asked_for() {
+    let out = hpcrs()
+        .args(["bench", "--quick", "--quiet", "--only", "summer"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("diff2d ") || l.starts_with("auc ") || l.starts_with("summer "))
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows.iter().all(|r| r.starts_with("summer ")), "{text}");
+}
+
+#[test]
 fn bad_arguments_are_refused() {
+    hpcrs()
+        .args(["bench", "--quick", "--only", "auc,wordcount"])
+        .assert()
+        .failure()
+        .stderr("hpcrs: error: unknown workload `wordcount` in --only (expected some of: diff2d, auc, summer)\n");
     hpcrs()
         .args(["bench", "--quick", "--runs", "0"])
         .assert()

@@ -20,6 +20,9 @@ pub struct Args {
     /// Threads for the threaded backends and OpenMP (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Only these workloads (comma separated: diff2d, auc, summer).
+    #[arg(long, value_delimiter = ',')]
+    only: Option<Vec<String>>,
     /// No progress lines on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -34,6 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     opts.threads = args.threads;
     opts.progress = !args.quiet;
+    opts.only = args.only;
     let exe = std::env::current_exe().context("finding this program to start summer workers")?;
     opts.summer_worker = Some(Box::new(move |start, stop| {
         let mut cmd = Command::new(&exe);

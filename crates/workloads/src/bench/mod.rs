@@ -43,7 +43,12 @@ pub struct BenchOptions {
     pub summer_worker: Option<Box<dyn Fn(u64, u64) -> Command>>,
     /// Print one line per timed run on stderr.
     pub progress: bool,
+    /// Only these workloads (names from [`WORKLOADS`]); `None`: all.
+    pub only: Option<Vec<String>>,
 }
+
+/// The workloads the bench times, in table order.
+pub const WORKLOADS: [&str; 3] = ["diff2d", "auc", "summer"];
 
 impl BenchOptions {
     /// Defaults: the course's problems, 3 runs, all cores, `$CC`/`cc`,
@@ -57,6 +62,7 @@ impl BenchOptions {
             python: std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string()),
             summer_worker: None,
             progress: true,
+            only: None,
         }
     }
 }
@@ -71,6 +77,9 @@ pub enum BenchError {
     /// `--threads 0`.
     #[error("--threads must be at least 1, got 0")]
     NoThreads,
+    /// `--only` with a name that is not a workload.
+    #[error("unknown workload `{0}` in --only (expected some of: diff2d, auc, summer)")]
+    UnknownWorkload(String),
     /// The temporary directory for the C peers.
     #[error("cannot create a temporary directory for the C peers: {0}")]
     TempDir(std::io::Error),
@@ -153,6 +162,14 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
     }
     if opts.threads == Some(0) {
         return Err(BenchError::NoThreads);
+    }
+    if let Some(bad) = opts
+        .only
+        .iter()
+        .flatten()
+        .find(|w| !WORKLOADS.contains(&w.as_str()))
+    {
+        return Err(BenchError::UnknownWorkload(bad.clone()));
     }
     let mut report = Report::new(opts.quick, opts.runs);
     let tmp = tempfile::Builder::new()
@@ -365,6 +382,17 @@ pub fn run(mut opts: BenchOptions) -> Result<Report, BenchError> {
                 Ok((r.elapsed.as_secs_f64(), Answer::Totals(r.totals)))
             },
         ));
+    }
+
+    // ---- keep what --only asks for.
+    if let Some(only) = &opts.only {
+        let wanted = |line: &str| {
+            only.iter()
+                .any(|w| line.starts_with(&format!("{w} ")) || line.starts_with(&format!("{w}:")))
+        };
+        cases.retain(|c| only.iter().any(|w| w == c.workload));
+        report.problems.retain(|l| wanted(l));
+        report.notes.retain(|l| wanted(l));
     }
 
     // ---- time everything, round-robin.
