@@ -102,8 +102,8 @@ pub enum CommError {
     /// A group of zero ranks was asked for.
     #[error("a communicator needs at least one rank, got {0}")]
     NoRanks(usize),
-    /// MPI was already initialised (only one [`crate::Mpi`] per process).
-    #[error("MPI is already initialised in this process")]
+    /// MPI was initialised by other code than [`crate::Mpi::init`].
+    #[error("MPI was already initialised in this process by other code")]
     AlreadyInitialized,
 }
 

@@ -16,6 +16,7 @@
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
+use std::sync::Mutex;
 
 use mpi::collective::SystemOperation;
 use mpi::datatype::{Partition, PartitionMut};
@@ -31,29 +32,57 @@ use crate::communicator::{check_blocks, check_peer, check_tag, Communicator, Req
 use crate::error::{CommError, Result};
 use crate::scalar::{Op, Scalar};
 
+/// The MPI environment of this process: initialised by the first
+/// [`Mpi::init`], finalised when the process exits (`atexit`), so that any
+/// number of [`Mpi`] handles can be made one after another (MPI itself can be
+/// initialised only once per process).
+struct Universe {
+    /// Held only to be dropped at exit, which finalises MPI.
+    _held: mpi::environment::Universe,
+}
+
+// SAFETY: MPI runs with MPI_THREAD_SERIALIZED (see `Mpi::init`); the
+// universe is only touched under the mutex below.
+unsafe impl Send for Universe {}
+
+static UNIVERSE: Mutex<Option<Universe>> = Mutex::new(None);
+
+extern "C" {
+    fn atexit(f: extern "C" fn()) -> std::os::raw::c_int;
+}
+
+/// Finalises MPI (rsmpi's `Universe` drop) when the process exits.
+extern "C" fn finalize_at_exit() {
+    let mut universe = UNIVERSE.lock().unwrap_or_else(|e| e.into_inner());
+    drop(universe.take());
+}
+
 /// This process's rank in `MPI_COMM_WORLD`; see the [module docs](self).
 ///
-/// Create one per process with [`Mpi::init`]; dropping it finalises MPI.
+/// Make one with [`Mpi::init`]. MPI is finalised when the process exits.
 pub struct Mpi {
     world: SimpleCommunicator,
     /// Object sends still in flight: the bytes must live until MPI is done.
     pending: RefCell<Vec<(Vec<u8>, mpi::ffi::MPI_Request)>>,
-    /// Last, so that MPI is finalised after everything above is dropped.
-    _universe: mpi::environment::Universe,
 }
 
 impl Mpi {
-    /// Initialises MPI (once per process) and returns the world communicator.
+    /// Initialises MPI on first use and returns the world communicator.
     ///
     /// MPI is initialised with `MPI_THREAD_SERIALIZED`, so an `Mpi` may move
     /// to another thread (it is `Send`, not `Sync`).
     pub fn init() -> Result<Mpi> {
-        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)
-            .ok_or(CommError::AlreadyInitialized)?;
+        let mut universe = UNIVERSE.lock().unwrap_or_else(|e| e.into_inner());
+        if universe.is_none() {
+            let (u, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)
+                .ok_or(CommError::AlreadyInitialized)?;
+            *universe = Some(Universe { _held: u });
+            // SAFETY: registers a plain `extern "C" fn` with the C library.
+            unsafe { atexit(finalize_at_exit) };
+        }
         Ok(Mpi {
-            world: universe.world(),
+            world: SimpleCommunicator::world(),
             pending: RefCell::new(Vec::new()),
-            _universe: universe,
         })
     }
 
