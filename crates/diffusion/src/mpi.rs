@@ -351,7 +351,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
     }
 
     fn try_advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> comm::Result<()> {
-        if self.block.as_ref().is_none_or(|b| b.n != dens.nrows()) {
+        if !matches!(&self.block, Some(b) if b.n == dens.nrows()) {
             let b = self.setup(dens)?;
             self.block = Some(b);
         }
