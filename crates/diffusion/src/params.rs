@@ -259,6 +259,10 @@ mod tests {
             "p.py:1: parameter x2 must be larger than x1, got x1 = -10 and x2 = -10"
         );
         assert_eq!(
+            err_of("dx = 1e-5"),
+            "p.py:1: parameter dx 0.00001 gives 2000000 cells per side, more than the 20000 this solver accepts"
+        );
+        assert_eq!(
             err_of("runtime = -1"),
             "p.py:1: parameter runtime must be zero or positive, got -1"
         );

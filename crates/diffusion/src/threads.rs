@@ -33,11 +33,16 @@ use crate::Stepper;
 /// benchmark notes for how it was chosen.
 pub const DEFAULT_DEPTH: usize = 8;
 
+/// Fewest cell updates per call worth starting one more thread for.
+const MIN_UPDATES_PER_THREAD: usize = 1 << 18;
+
 /// Fused, time-blocked stencil on all cores (or `threads` of them).
 #[derive(Debug)]
 pub struct ThreadsStepper {
     threads: usize,
     depth: usize,
+    /// See [`ThreadsStepper::with_min_updates_per_thread`].
+    min_updates_per_thread: usize,
     /// The two working arrays (allocated on first use, kept between calls).
     buffers: Option<(AlignedBuf, AlignedBuf)>,
     simd: Simd,
@@ -57,6 +62,7 @@ impl ThreadsStepper {
         ThreadsStepper {
             threads,
             depth,
+            min_updates_per_thread: MIN_UPDATES_PER_THREAD,
             buffers: None,
             simd: Simd::detect(),
         }
@@ -65,6 +71,14 @@ impl ThreadsStepper {
     /// Sets the number of steps per pass (1 = a barrier after every step).
     pub fn with_depth(mut self, depth: usize) -> Self {
         self.depth = depth.max(1);
+        self
+    }
+
+    /// Sets the fewest cell updates per `advance` call worth starting one
+    /// more thread for (default 2^18; 0 or 1: always use the whole team, as
+    /// the tests do to exercise the multi-threaded path on small grids).
+    pub fn with_min_updates_per_thread(mut self, updates: usize) -> Self {
+        self.min_updates_per_thread = updates;
         self
     }
 
@@ -268,7 +282,15 @@ impl Stepper for ThreadsStepper {
             return;
         }
         let interior = n - 2;
-        let team = self.threads.clamp(1, interior);
+        // Starting a thread costs tens of microseconds: give each one at
+        // least MIN_UPDATES_PER_THREAD cell updates of this call, so that
+        // short calls (say an output every step) run on the caller's thread.
+        let updates = steps.saturating_mul(interior * interior);
+        let team = self
+            .threads
+            .min(interior)
+            .min(updates / self.min_updates_per_thread.max(1))
+            .max(1);
         let depth = self.depth.min(steps);
         let passes = steps.div_ceil(depth);
         let lay = Layout::new(n);

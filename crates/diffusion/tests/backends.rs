@@ -61,7 +61,9 @@ fn all_backends_agree_bitwise_on_several_problems() {
         assert_eq!(array, reference, "array vs naive on {p:?}");
         for threads in [1, 2, 3, 5] {
             for depth in [1, 2, 3, 7, 16] {
-                let mut s = ThreadsStepper::new(Some(threads)).with_depth(depth);
+                let mut s = ThreadsStepper::new(Some(threads))
+                    .with_depth(depth)
+                    .with_min_updates_per_thread(0);
                 let got = run_with(&mut s, &p);
                 assert_eq!(got, reference, "threads={threads} depth={depth} on {p:?}");
             }
@@ -82,8 +84,13 @@ fn splitting_a_run_into_calls_changes_nothing() {
     let p = &problems()[1];
     let grid = Grid::new(p).unwrap();
     let k = grid.coefficient();
-    let whole = run_with(&mut ThreadsStepper::new(Some(2)), p);
-    let mut s = ThreadsStepper::new(Some(2)).with_depth(4);
+    let whole = run_with(
+        &mut ThreadsStepper::new(Some(2)).with_min_updates_per_thread(0),
+        p,
+    );
+    let mut s = ThreadsStepper::new(Some(2))
+        .with_depth(4)
+        .with_min_updates_per_thread(0);
     let mut dens = initial_density(&grid, p);
     let mut done = 0;
     for chunk in [1, 5, 3, 11, 2].iter().cycle() {
