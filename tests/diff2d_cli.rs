@@ -287,3 +287,20 @@ fn graphics_writes_a_png_per_output_and_a_gif() {
     assert!(frames >= 4, "{frames} frames");
     assert!(out.join("density.npy").exists());
 }
+
+#[test]
+fn a_missing_file_is_reported_once_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--params", "--resume"] {
+        let missing = dir.path().join("absent.file");
+        let out = diff2d(&[flag, missing.to_str().unwrap()])
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            stderr.contains(&format!("{}: No such file", missing.display())),
+            "{stderr}"
+        );
+        assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    }
+}

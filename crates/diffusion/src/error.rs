@@ -36,12 +36,14 @@ pub enum DiffusionError {
         why: String,
     },
     /// A file that cannot be read or written.
-    #[error("{path}: {source}")]
+    // The OS error is part of the message rather than a `source`, so that
+    // `anyhow`'s `{:#}` does not print it twice.
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A checkpoint file that is damaged or does not belong to this run.
     #[error("checkpoint {path}: {why}")]
@@ -74,10 +76,10 @@ pub enum DiffusionError {
 
 impl DiffusionError {
     /// Wraps an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         DiffusionError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }
