@@ -6,13 +6,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// A file or directory could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said (part of the message, so not
+        /// repeated as a `source()`).
+        error: std::io::Error,
     },
     /// A task failed on every attempt; `cause` is the last failure.
     #[error("stage {stage} ({stage_name}), partition {partition}: task failed {attempts} time(s); last cause: {cause}")]
@@ -52,7 +52,7 @@ impl DatasetError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DatasetError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

@@ -82,7 +82,7 @@ impl TextFileNode {
     fn splits(&self) -> Result<&[Split]> {
         let planned = self.splits.get_or_init(|| {
             plan_splits(&self.path, self.min_partitions).map_err(|e| match e {
-                DatasetError::Io { path, source } => (source.kind(), source.to_string(), path),
+                DatasetError::Io { path, error } => (error.kind(), error.to_string(), path),
                 other => (
                     std::io::ErrorKind::Other,
                     other.to_string(),
