@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn sizes_count_the_heap() {
-        assert!(String::from("x".repeat(100)).mem_size() >= 100);
-        assert!(vec![String::from("x".repeat(50)); 2].mem_size() >= 100);
+        assert!("x".repeat(100).mem_size() >= 100);
+        assert!(vec!["x".repeat(50); 2].mem_size() >= 100);
     }
 }

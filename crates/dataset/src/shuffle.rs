@@ -37,6 +37,12 @@ pub(crate) type PartitionerFn<K> = Arc<dyn Fn(&K) -> usize + Send + Sync>;
 pub(crate) type MakePartitioner<K, V> =
     Box<dyn Fn(&Dataset<(K, V)>) -> Result<PartitionerFn<K>> + Send + Sync>;
 
+/// The map outputs of a shuffle, once its map stage has run.
+type Outputs<K, M> = Mutex<Option<Arc<Vec<MapOutput<K, M>>>>>;
+
+/// The reduce-side processing of a shuffled partition.
+pub(crate) type PostFn<K, M, U> = Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>;
+
 /// What the map side does with values: wrap each one (`to_m`), and, with
 /// `merge_value`, combine values of equal keys into one record.
 pub(crate) struct MapSide<V, M> {
@@ -104,7 +110,7 @@ pub(crate) struct ShuffleDep<K, V, M> {
     reducers: usize,
     make_partitioner: MakePartitioner<K, V>,
     map_side: MapSide<V, M>,
-    outputs: Mutex<Option<Arc<Vec<MapOutput<K, M>>>>>,
+    outputs: Outputs<K, M>,
     done: AtomicBool,
 }
 
@@ -466,14 +472,14 @@ impl<K: Data + Codec, M: Data + Codec> Iterator for BlockReader<K, M> {
 pub(crate) struct ShuffledNode<K, V, M, U> {
     info: NodeInfo,
     dep: Arc<ShuffleDep<K, V, M>>,
-    post: Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>,
+    post: PostFn<K, M, U>,
 }
 
 impl<K, V, M, U> ShuffledNode<K, V, M, U> {
     pub(crate) fn new(
         info: NodeInfo,
         dep: Arc<ShuffleDep<K, V, M>>,
-        post: Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>,
+        post: PostFn<K, M, U>,
     ) -> Self {
         ShuffledNode { info, dep, post }
     }
