@@ -9,19 +9,28 @@ fn hpcrs() -> Command {
 }
 
 fn sorted_lines(out: &[u8]) -> Vec<String> {
-    let mut v: Vec<String> = String::from_utf8_lossy(out).lines().map(String::from).collect();
+    let mut v: Vec<String> = String::from_utf8_lossy(out)
+        .lines()
+        .map(String::from)
+        .collect();
     v.sort();
     v
 }
 
 #[test]
 fn hello_on_local_threads() {
-    let out = hpcrs().args(["mpi", "hello", "--local", "3"]).output().unwrap();
+    let out = hpcrs()
+        .args(["mpi", "hello", "--local", "3"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let lines = sorted_lines(&out.stdout);
     assert_eq!(lines.len(), 3);
     for (r, line) in lines.iter().enumerate() {
-        assert!(line.starts_with(&format!("Hello World! I am process {r} of 3 on ")), "{line}");
+        assert!(
+            line.starts_with(&format!("Hello World! I am process {r} of 3 on ")),
+            "{line}"
+        );
         assert!(line.ends_with('.'));
     }
 }
@@ -49,13 +58,24 @@ fn selftest_on_local_threads() {
         .args(["mpi", "selftest", "--local", "3"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("selftest: 21 checks passed on 3 rank(s)"));
+        .stdout(predicate::str::starts_with(
+            "selftest: 21 checks passed on 3 rank(s)",
+        ));
 }
 
 #[test]
 fn halo_on_local_threads_prints_a_table() {
     let out = hpcrs()
-        .args(["mpi", "halo", "--local", "2", "--max-bytes", "512", "--trials", "1"])
+        .args([
+            "mpi",
+            "halo",
+            "--local",
+            "2",
+            "--max-bytes",
+            "512",
+            "--trials",
+            "1",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -64,7 +84,10 @@ fn halo_on_local_threads_prints_a_table() {
     // Header plus 8, 32, 128 and 512 bytes.
     assert_eq!(rows.len(), 5, "{text}");
     assert!(rows[4].trim_start().starts_with("512 |"), "{text}");
-    assert!(text.contains("buffer/object bandwidth at 512 bytes"), "{text}");
+    assert!(
+        text.contains("buffer/object bandwidth at 512 bytes"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -73,12 +96,16 @@ fn bad_arguments_are_clear_errors() {
         .args(["mpi", "hello", "--local", "0"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("--local needs at least 1 rank, got 0"));
+        .stderr(predicate::str::contains(
+            "--local needs at least 1 rank, got 0",
+        ));
     hpcrs()
         .args(["mpi", "halo", "--local", "2", "--max-bytes", "4"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("--max-bytes must be between 8 and 2^30, got 4"));
+        .stderr(predicate::str::contains(
+            "--max-bytes must be between 8 and 2^30, got 4",
+        ));
     hpcrs()
         .args(["mpi", "halo", "--local", "2", "--trials", "0"])
         .assert()
@@ -100,7 +127,9 @@ fn a_build_without_mpi_says_how_to_build_with_it() {
         .args(["diff2d", "--backend", "mpi", "--set", "runtime=0.1"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains(how).and(predicate::str::contains("scripts/setup-mpi.sh")));
+        .stderr(
+            predicate::str::contains(how).and(predicate::str::contains("scripts/setup-mpi.sh")),
+        );
     hpcrs()
         .args(["auc", "1000", "--backend", "mpi"])
         .assert()

@@ -14,11 +14,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_hpcrs");
 /// Whether these tests can run; prints why not.
 fn mpi_available(test: &str) -> bool {
     if !cfg!(feature = "mpi") {
-        eprintln!("note: skipping {test}: hpcrs is built without MPI (cargo test --features mpi runs it)");
+        eprintln!(
+            "note: skipping {test}: hpcrs is built without MPI (cargo test --features mpi runs it)"
+        );
         return false;
     }
     if Command::new("mpirun").arg("--version").output().is_err() {
-        eprintln!("note: skipping {test}: mpirun is not on PATH (scripts/setup-mpi.sh installs it)");
+        eprintln!(
+            "note: skipping {test}: mpirun is not on PATH (scripts/setup-mpi.sh installs it)"
+        );
         return false;
     }
     true
@@ -108,7 +112,11 @@ fn halo_table_under_mpirun() {
     let out = mpirun(2, &["mpi", "halo", "--max-bytes", "2048", "--trials", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert_eq!(text.lines().filter(|l| l.contains(" | ")).count(), 6, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.contains(" | ")).count(),
+        6,
+        "{text}"
+    );
 }
 
 fn read_density(dir: &Path) -> Vec<f64> {
@@ -126,7 +134,14 @@ fn diff2d_equals_the_serial_result_on_1_2_3_4_ranks() {
     }
     let tmp = tempfile::tempdir().unwrap();
     // 97 interior rows: 49/48, 33/32/32, 25/24/24/24 (odd splits).
-    let problem = ["--set", "dx=0.206", "--set", "runtime=3", "--set", "outtime=1"];
+    let problem = [
+        "--set",
+        "dx=0.206",
+        "--set",
+        "runtime=3",
+        "--set",
+        "outtime=1",
+    ];
     let serial_dir = tmp.path().join("serial");
     let serial = Command::new(BIN)
         .args(["diff2d", "--backend", "naive", "--out"])
@@ -146,7 +161,11 @@ fn diff2d_equals_the_serial_result_on_1_2_3_4_ranks() {
         assert!(out.status.success(), "np {np}: {}", stderr(&out));
         // Rank 0 alone prints the output times, as the serial run does.
         assert_eq!(stdout(&out), stdout(&serial), "np {np}");
-        assert!(stderr(&out).contains(&format!("diff2d mpi: {np} rank(s)")), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("diff2d mpi: {np} rank(s)")),
+            "{}",
+            stderr(&out)
+        );
         let got = read_density(&dir);
         assert_eq!(got.len(), want.len());
         let worst = got
@@ -170,7 +189,10 @@ fn auc_equals_the_serial_result_on_1_2_4_ranks_in_both_flavours() {
     assert_eq!(stdout(&serial), "The area is 8.175000\n");
     for flavour in ["object", "buffer"] {
         for np in [1, 2, 4] {
-            let out = mpirun(np, &["auc", "3000001", "--backend", "mpi", "--flavour", flavour]);
+            let out = mpirun(
+                np,
+                &["auc", "3000001", "--backend", "mpi", "--flavour", flavour],
+            );
             assert!(out.status.success(), "{flavour} np {np}: {}", stderr(&out));
             // Printed once, by rank 0.
             assert_eq!(stdout(&out), stdout(&serial), "{flavour} np {np}");
@@ -184,7 +206,18 @@ fn a_grid_too_small_for_the_ranks_fails_clearly() {
         return;
     }
     // dx = 7 on [-10, 10]: 2 interior rows for 4 ranks.
-    let out = mpirun(4, &["diff2d", "--backend", "mpi", "--set", "dx=7", "--set", "runtime=200"]);
+    let out = mpirun(
+        4,
+        &[
+            "diff2d",
+            "--backend",
+            "mpi",
+            "--set",
+            "dx=7",
+            "--set",
+            "runtime=200",
+        ],
+    );
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -199,9 +232,19 @@ fn a_failing_rank_ends_the_job_with_its_rank_and_reason() {
     if !mpi_available("a_failing_rank_ends_the_job_with_its_rank_and_reason") {
         return;
     }
+    // mpirun passes its environment on to the ranks (MPICH does by default).
     let out = Command::new("timeout")
-        .args(["120", "mpirun", "-np", "3", "-env", "HPCRS_MPI_FAIL_RANK", "2", BIN])
-        .args(["diff2d", "--backend", "mpi", "--set", "dx=0.5", "--set", "runtime=1"])
+        .env("HPCRS_MPI_FAIL_RANK", "2")
+        .args(["120", "mpirun", "-np", "3", BIN])
+        .args([
+            "diff2d",
+            "--backend",
+            "mpi",
+            "--set",
+            "dx=0.5",
+            "--set",
+            "runtime=1",
+        ])
         .output()
         .unwrap();
     // Not the timeout's 124: the job ended by itself, non-zero.
