@@ -76,7 +76,14 @@ pub(crate) enum Op {
     Add4,
     /// `d + a*(b - c*d)` (an explicit update step), reading `d` once.
     Relax,
+    /// `x + k*((((a+b)+c)+d) - w*x)` with operands `[k, a, b, c, d, w, x]`:
+    /// the explicit 5-point stencil update (diffusion, Jacobi-like steps)
+    /// in one pass: five reads and one write per element.
+    RelaxSum4,
 }
+
+/// The most operands an instruction takes.
+pub(crate) const MAX_ARGS: usize = 7;
 
 /// One instruction: `slots[dst] = op(slots[args[0]], ..., slots[args[3]])`.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +94,7 @@ pub(crate) struct Instr {
     /// Type of the result.
     pub out: DType,
     pub dst: usize,
-    pub args: [usize; 4],
+    pub args: [usize; MAX_ARGS],
 }
 
 /// An operand: a block of elements or one broadcast value.
@@ -231,6 +238,42 @@ fn map4<T: Copy>(
     };
     for (i, d) in d.iter_mut().enumerate() {
         *d = f(at(a, i), at(b, i), at(c, i), at(e, i));
+    }
+}
+
+/// `RelaxSum4` over any element type with the given arithmetic.
+#[inline(always)]
+unsafe fn relax_sum4<T: Copy>(
+    ins: &Instr,
+    n: usize,
+    p: &[*mut u8],
+    s: &[bool],
+    f: impl Fn(T, T, T, T, T, T, T) -> T,
+) {
+    let a: [Src<T>; 7] = std::array::from_fn(|i| src::<T>(p, s, ins.args[i], n));
+    let d = dst::<T>(p, ins.dst, n);
+    if let [Src::K(k), Src::S(x1), Src::S(x2), Src::S(x3), Src::S(x4), Src::K(w), Src::S(x)] = a {
+        // The usual form: scalar coefficients, five rows.
+        let rows = x1.iter().zip(x2).zip(x3).zip(x4).zip(x);
+        for (d, ((((&a, &b), &c), &e), &x)) in d.iter_mut().zip(rows) {
+            *d = f(k, a, b, c, e, w, x);
+        }
+        return;
+    }
+    let at = |s: Src<T>, i: usize| match s {
+        Src::S(v) => v[i],
+        Src::K(k) => k,
+    };
+    for (i, d) in d.iter_mut().enumerate() {
+        *d = f(
+            at(a[0], i),
+            at(a[1], i),
+            at(a[2], i),
+            at(a[3], i),
+            at(a[4], i),
+            at(a[5], i),
+            at(a[6], i),
+        );
     }
 }
 
@@ -716,6 +759,9 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Add3 => ter!(ins, n, p, s, T, |x, y, z| (x + y) + z),
         Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| ((x + y) + z) + w),
         Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x + k * (t - c * x)),
+        Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, |k, a, b, c, d, w, x| {
+            x + k * ((((a + b) + c) + d) - w * x)
+        }),
         Op::Complex => {
             let a = src::<f64>(p, s, ins.args[0], n);
             let b = src::<f64>(p, s, ins.args[1], n);
@@ -758,6 +804,9 @@ unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]
         Op::Add3 => ter!(ins, n, p, s, T, |x, y, z| x.add(y).add(z)),
         Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| x.add(y).add(z).add(w)),
         Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x.add(k.mul(t.sub(c.mul(x))))),
+        Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, |k, a, b, c, d, w, x| {
+            x.add(k.mul(a.add(b).add(c).add(d).sub(w.mul(x))))
+        }),
         op => unreachable!("type checker let {op:?} on an integer through"),
     }
 }
@@ -825,6 +874,9 @@ unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
         Op::Add3 => ter!(ins, n, p, s, C, |x, y, z| (x + y) + z),
         Op::Add4 => quad!(ins, n, p, s, C, |x, y, z, w| ((x + y) + z) + w),
         Op::Relax => quad!(ins, n, p, s, C, |k, t, c, x| x + k * (t - c * x)),
+        Op::RelaxSum4 => relax_sum4::<C>(ins, n, p, s, |k, a, b, c, d, w, x| {
+            x + k * ((((a + b) + c) + d) - w * x)
+        }),
         op => unreachable!("type checker let {op:?} on a complex through"),
     }
 }

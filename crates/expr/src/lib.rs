@@ -83,10 +83,11 @@
 //!    `x**-2` is `1/(x*x)`, `x**0.5` is `sqrt(x)`), as numexpr does.
 //! 3. **Lower** (`program.rs`) to a register program. Common shapes are
 //!    **fused** into one instruction each — `a*b + c`, `a*b - c`, `c - a*b`,
-//!    sums of three or four terms, and the explicit-update step
-//!    `x + k*(t - c*x)` — which saves a pass over the block buffers per
-//!    fused node: `a**2 + b**2 + 2*a*b` is four instructions, the diffusion
-//!    update two. Registers are reused as soon as their last reader has run.
+//!    sums of three or four terms, the explicit-update step
+//!    `x + k*(t - c*x)` and, with a four-term sum for `t`, the whole 5-point
+//!    stencil update — which saves a pass over the block buffers per fused
+//!    node: `a**2 + b**2 + 2*a*b` is four instructions, the diffusion update
+//!    one. Registers are reused as soon as their last reader has run.
 //! 4. **Run** (`exec.rs`, `kernels.rs`): the iteration space is cut into
 //!    blocks of at most 1024 elements (8 KiB of `f64` per buffer, numexpr's
 //!    size: a program's buffers stay in L1/L2). Where the innermost axis is
@@ -112,9 +113,9 @@
 //! A JIT (Cranelift) could fuse a whole expression into one loop; for
 //! memory-bound expressions the blocked VM already runs at the memory
 //! bandwidth, and it stays portable, small and safe, so it was not worth a
-//! code generator here. Where the JIT would matter is compute-light stencils
-//! on cached data: the VM's diffusion step makes two passes over each row
-//! where a hand-fused kernel makes one.
+//! code generator here. Where a JIT would matter is compute-light
+//! expressions on cached data that match none of the fused shapes: each
+//! VM instruction is one more pass over the block.
 //!
 //! # Errors
 //!

@@ -4,7 +4,7 @@
 
 use crate::check::{TKind, TNode};
 use crate::dtype::{DType, Scalar};
-use crate::kernels::{exec, Instr, Op};
+use crate::kernels::{exec, Instr, Op, MAX_ARGS};
 
 /// A compiled register program.
 ///
@@ -44,7 +44,7 @@ enum Slot {
 }
 
 struct Lower {
-    instrs: Vec<(Op, DType, DType, Slot, [Slot; 4])>,
+    instrs: Vec<(Op, DType, DType, Slot, [Slot; MAX_ARGS])>,
     consts: Vec<Scalar>,
     ntemps: usize,
     free: Vec<usize>,
@@ -90,7 +90,7 @@ impl Lower {
         let ty = args.last().map(|a| a.dt).unwrap_or(n.dt);
         let slots: Vec<Slot> = args.iter().map(|a| self.lower(a, false)).collect();
         let dst = if to_out { Slot::Out } else { self.alloc() };
-        let mut a = [slots[0]; 4];
+        let mut a = [slots[0]; MAX_ARGS];
         for (k, s) in slots.iter().enumerate() {
             a[k] = *s;
         }
@@ -125,6 +125,15 @@ fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
     if op == Op::Add {
         for (x, other) in [(&args[0], &args[1]), (&args[1], &args[0])] {
             if let Some(terms) = relax(x, other) {
+                // With a four-term sum inside: the whole 5-point update.
+                if let TKind::Op(Op::Add, sum) = &terms[1].kind {
+                    if let (Op::Add4, four) = fuse(Op::Add, sum) {
+                        let mut all = vec![terms[0]];
+                        all.extend(four);
+                        all.extend([terms[2], terms[3]]);
+                        return (Op::RelaxSum4, all);
+                    }
+                }
                 return (Op::Relax, terms);
             }
         }
@@ -240,7 +249,7 @@ pub(crate) fn lower(root: &TNode, nvars: usize, to_out: bool) -> Program {
             ty,
             out: out_dt,
             dst: num(dst),
-            args: [num(a[0]), num(a[1]), num(a[2]), num(a[3])],
+            args: a.map(num),
         })
         .collect();
     let consts = l
@@ -273,7 +282,7 @@ pub(crate) fn fold(op: Op, out: DType, args: &[(Scalar, DType)]) -> Scalar {
     let mut ptrs: Vec<*mut u8> = bufs.iter_mut().map(|b| b.as_mut_ptr() as *mut u8).collect();
     let mut scal = vec![true; k + 1];
     scal[k] = false;
-    let mut a = [0usize; 4];
+    let mut a = [0usize; MAX_ARGS];
     for (i, slot) in a.iter_mut().enumerate() {
         *slot = i.min(k.saturating_sub(1));
     }

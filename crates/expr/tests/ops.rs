@@ -433,3 +433,26 @@ fn views_of_inputs_with_offsets() {
     }
     let _unused: Option<Array> = None;
 }
+
+#[test]
+fn fused_stencil_update_with_array_coefficients() {
+    // The 5-point update fuses into one instruction; an array `k` takes the
+    // general (non-scalar) path of that instruction.
+    let u = ndarray::Array2::from_shape_fn((9, 11), |(i, j)| ((i * 13 + j * 7) % 10) as f64 / 10.0);
+    let k = ndarray::Array2::from_shape_fn((9, 11), |(i, j)| (i + j) as f64 / 100.0);
+    let text = "u + k*(u[1,0] + u[-1,0] + u[0,1] + u[0,-1] - 4*u)";
+    let e = Expr::compile(text, &[("u", DType::F64), ("k", DType::F64)]).unwrap();
+    assert_eq!(e.num_instructions(), 1);
+    let r = f64s(
+        e.eval_new(&[("u", (&u).into()), ("k", (&k).into())])
+            .unwrap(),
+    );
+    for i in 1..8 {
+        for j in 1..10 {
+            let c = u[[i, j]];
+            let want = c + k[[i, j]]
+                * ((((u[[i + 1, j]] + u[[i - 1, j]]) + u[[i, j + 1]]) + u[[i, j - 1]]) - 4.0 * c);
+            assert_eq!(r[[i, j]], want);
+        }
+    }
+}
