@@ -30,11 +30,14 @@ echo "corpus: $COPIES x data/mobydick.txt = $mb MB; $(nproc) cores; load $(cut -
 
 # hpcrs: best of RUNS, whole process.
 best=""
+best_cpu=""
 rss=0
 for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$HPCRS" wordcount "$corpus" --quiet >"$tmp/hpcrs.out"
-    read -r secs kb <"$tmp/time"
+    /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$HPCRS" wordcount "$corpus" --quiet >"$tmp/hpcrs.out"
+    read -r secs kb user sys <"$tmp/time"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
     if [[ -z "$best" ]] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$secs; fi
+    if [[ -z "$best_cpu" ]] || awk -v a="$cpu" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then best_cpu=$cpu; fi
     if ((kb > rss)); then rss=$kb; fi
 done
 # /usr/bin/time reports 10 ms steps; never divide by zero.
@@ -61,11 +64,12 @@ if [[ -n "$pyspark" ]]; then
 fi
 echo "top 5 (all agree): $(tr '\n' ' ' <"$tmp/hpcrs.out")"
 echo
-awk -v mb="$mb" -v h="$best" -v c="$counter" -v p="$pyspark" -v rss="$rss" -v runs="$RUNS" 'BEGIN {
+awk -v mb="$mb" -v h="$best" -v cpu="$best_cpu" -v c="$counter" -v p="$pyspark" -v rss="$rss" -v runs="$RUNS" 'BEGIN {
     printf "| implementation | seconds | MB/s | hpcrs speed-up | target | met |\n"
     printf "|---|---:|---:|---:|---:|---|\n"
     printf "| hpcrs wordcount (2 threads, best of %d) | %.2f | %.0f | 1 | >= 300 MB/s | %s |\n", runs, h, mb / h, (mb / h >= 300 ? "yes" : "NO")
     if (p != "") printf "| PySpark 3.5 local[2] (job only) | %.2f | %.1f | %.1fx | >= 40x | %s |\n", p, mb / p, p / h, (p / h >= 40 ? "yes" : "NO")
     printf "| Python Counter loop | %.2f | %.1f | %.1fx | >= 30x | %s |\n", c, mb / c, c / h, (c / h >= 30 ? "yes" : "NO")
-    printf "\nhpcrs peak memory: %.0f MB (target < 300 MB: %s)\n", rss / 1024, (rss / 1024 < 300 ? "yes" : "NO")
+    printf "\nhpcrs CPU time (user + sys, best run): %.2f s = %.0f MB per CPU-second (2 idle cores would give ~%.0f MB/s)\n", cpu, mb / cpu, 2 * mb / cpu
+    printf "hpcrs peak memory: %.0f MB (target < 300 MB: %s)\n", rss / 1024, (rss / 1024 < 300 ? "yes" : "NO")
 }'

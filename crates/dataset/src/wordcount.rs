@@ -159,7 +159,8 @@ struct WordTable {
 #[inline(always)]
 fn low_bytes(x: u64, n: usize) -> u64 {
     let k = n.min(8) as u32;
-    x & ((1u128 << (8 * k)) - 1) as u64
+    // (1 << 8k) - 1 in two half shifts, so that k = 8 needs no 64-bit shift.
+    x & ((1u64 << (4 * k)) << (4 * k)).wrapping_sub(1)
 }
 
 impl WordTable {
@@ -215,7 +216,7 @@ impl WordTable {
         let head = Self::head_of(padded, n);
         let h = Self::hash(head, padded, n);
         let mask = self.slots.len() - 1;
-        let mut i = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        let mut i = (h >> self.shift) as usize;
         loop {
             let slot = &mut self.slots[i];
             if slot.head == head
@@ -239,7 +240,7 @@ impl WordTable {
         let head = Self::head_of(padded, n);
         let h = Self::hash(head, padded, n);
         let mask = self.slots.len() - 1;
-        let mut i = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        let mut i = (h >> self.shift) as usize;
         loop {
             let slot = &mut self.slots[i];
             if slot.len == EMPTY {
@@ -299,7 +300,7 @@ impl WordTable {
             } else {
                 Self::hash(slot.head, &[], slot.len as usize)
             };
-            let mut i = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+            let mut i = (h >> self.shift) as usize;
             while self.slots[i].len != EMPTY {
                 i = (i + 1) & mask;
             }
