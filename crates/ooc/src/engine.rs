@@ -184,10 +184,16 @@ fn read_exact_at(path: &Path, file: &File, buf: &mut [u8], offset: u64) -> Resul
 
 /// Calls `map` on every chunk of `file`'s data (as `f64` values, with the index of the
 /// chunk's first element), in parallel, and folds the results into `acc` in chunk order.
+///
+/// Chunks are processed `batch` at a time (at least two per thread): the results of a batch
+/// are held until it is merged, so a large batch suits small results. Fewer batches mean
+/// fewer points where all threads wait for the slowest, which matters on a shared machine
+/// where one thread may be descheduled.
 pub(crate) fn fold_chunks<R, A>(
     file: &NpyFile,
     ctl: &Control,
     chunk_elems: usize,
+    batch: usize,
     map: impl Fn(usize, &[f64]) -> R + Sync,
     acc: &mut A,
     mut merge: impl FnMut(&mut A, R),
@@ -293,11 +299,11 @@ where
         Ok(r)
     };
 
-    let batch = threads * 8;
+    let batch = batch.max(threads * 2);
     let pool = ctl.pool()?;
     let mut first = 0;
     while first < n_chunks {
-        let last = (first + batch).min(n_chunks);
+        let last = first.saturating_add(batch).min(n_chunks);
         let results: Vec<Result<R>> =
             pool.install(|| (first..last).into_par_iter().map(&do_chunk).collect());
         for r in results {

@@ -16,10 +16,12 @@ use crate::stats::Stats;
 pub fn stats(file: &NpyFile, ctl: &Control) -> Result<Stats> {
     let chunk = ctl.chunk_elems(file.header().dtype.size(), decode_bytes(file));
     let mut acc = Stats::EMPTY;
+    // One Stats (40 bytes) per chunk: all chunks can be in flight in a single batch.
     fold_chunks(
         file,
         ctl,
         chunk,
+        usize::MAX,
         |_, xs| Stats::from_slice(xs),
         &mut acc,
         |a, s| a.merge(&s),
@@ -100,10 +102,13 @@ pub fn stats_axis(file: &NpyFile, axis: usize, ctl: &Control) -> Result<AxisStat
     let chunk = ctl
         .chunk_elems(h.dtype.size(), decode_bytes(file) + extra)
         .max(1);
+    // A dense partial can be as large as its chunk: a few chunks per thread at a time.
+    let batch = ctl.thread_count() * 4;
     fold_chunks(
         file,
         ctl,
         chunk,
+        batch,
         |start, xs| chunk_partial(&split, start, xs),
         &mut acc,
         |acc, p| match p {
