@@ -262,11 +262,11 @@ impl Simulation {
             stepper.advance(&mut self.dens, k, target - self.step);
             stepping += t0.elapsed().as_secs_f64();
             self.step = target;
-            if self.step % nper == 0 {
+            if self.step.is_multiple_of(nper) {
                 observer.output(&self.frame())?;
             }
             if let (Some(c), Some(path)) = (every, &ck_path) {
-                if self.step % c == 0 {
+                if self.step.is_multiple_of(c) {
                     checkpoints += 1;
                     let abort = opts.abort_in_checkpoint == Some(checkpoints);
                     checkpoint::write(path, &self.params, self.step, &self.dens, abort)?;

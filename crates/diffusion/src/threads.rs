@@ -41,6 +41,8 @@ const MIN_UPDATES_PER_THREAD: usize = 1 << 18;
 pub struct ThreadsStepper {
     threads: usize,
     depth: usize,
+    /// Use the hand-written AVX-512 row kernel when the CPU has AVX-512.
+    intrinsics: bool,
     /// See [`ThreadsStepper::with_min_updates_per_thread`].
     min_updates_per_thread: usize,
     /// The two working arrays (allocated on first use, kept between calls).
@@ -63,6 +65,7 @@ impl ThreadsStepper {
             threads,
             depth,
             min_updates_per_thread: MIN_UPDATES_PER_THREAD,
+            intrinsics: std::env::var("HPCRS_DIFF2D_KERNEL").map_or(true, |v| v != "auto"),
             buffers: None,
             simd: Simd::detect(),
         }
@@ -79,6 +82,14 @@ impl ThreadsStepper {
     /// the tests do to exercise the multi-threaded path on small grids).
     pub fn with_min_updates_per_thread(mut self, updates: usize) -> Self {
         self.min_updates_per_thread = updates;
+        self
+    }
+
+    /// Chooses the hand-written AVX-512 row kernel (`true`, the default on
+    /// CPUs with AVX-512, unless `HPCRS_DIFF2D_KERNEL=auto`) or the loop as
+    /// the compiler vectorised it. Both give the same bits.
+    pub fn with_intrinsics(mut self, intrinsics: bool) -> Self {
+        self.intrinsics = intrinsics;
         self
     }
 
@@ -212,7 +223,8 @@ impl AlignedBuf {
 /// slots, zero in columns 0 and n-1; `zero` is a row of zeros.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn band_pass(
+fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(
+    row: F,
     src: &[f64],
     dst: &mut [f64],
     lay: Layout,
@@ -258,6 +270,50 @@ fn band_pass(
     }
 }
 
+/// [`band_pass_with`] with the portable row loop.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn band_pass(
+    src: &[f64],
+    dst: &mut [f64],
+    lay: Layout,
+    ring_lay: Layout,
+    r0: usize,
+    r1: usize,
+    levels: usize,
+    k: f64,
+    ring: &mut [f64],
+    zero: &[f64],
+) {
+    band_pass_with(row, src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero)
+}
+
+/// [`band_pass_with`] with the AVX-512 row kernel.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn band_pass_avx512(
+    src: &[f64],
+    dst: &mut [f64],
+    lay: Layout,
+    ring_lay: Layout,
+    r0: usize,
+    r1: usize,
+    levels: usize,
+    k: f64,
+    ring: &mut [f64],
+    zero: &[f64],
+) {
+    // SAFETY: this function's own precondition.
+    let row = |d: &mut [f64], u: &[f64], m: &[f64], w: &[f64], k: f64| unsafe {
+        crate::kernel::row_avx512(d, u, m, w, k)
+    };
+    band_pass_with(row, src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero)
+}
+
 multiversion!(
     /// [`band_pass`] compiled for the CPU's SIMD level.
     #[allow(clippy::too_many_arguments)]
@@ -274,6 +330,32 @@ multiversion!(
         zero: &[f64],
     ) => band_pass
 );
+
+/// Runs a pass with the best kernel for `simd` (`HPCRS_DIFF2D_KERNEL=auto`
+/// as the compiler vectorised it, instead of the hand-written AVX-512 one).
+#[allow(clippy::too_many_arguments)]
+fn run_pass(
+    simd: Simd,
+    intrinsics: bool,
+    src: &[f64],
+    dst: &mut [f64],
+    lay: Layout,
+    ring_lay: Layout,
+    r0: usize,
+    r1: usize,
+    levels: usize,
+    k: f64,
+    ring: &mut [f64],
+    zero: &[f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd == Simd::Avx512 && intrinsics {
+        // SAFETY: `Simd::detect` returned Avx512, so the CPU has AVX-512F.
+        return unsafe { band_pass_avx512(src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero) };
+    }
+    let _ = intrinsics;
+    band_pass_dispatch(simd, src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero)
+}
 
 impl Stepper for ThreadsStepper {
     fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) {
@@ -301,7 +383,7 @@ impl Stepper for ThreadsStepper {
         // starts half a page after the first modulo 4 KiB: at equal page
         // offsets the CPU's store-to-load check sees false dependencies
         // ("4K aliasing") between one array's stores and the other's loads.
-        if self.buffers.as_ref().map_or(true, |(a, _)| a.len != len) {
+        if self.buffers.as_ref().is_none_or(|(a, _)| a.len != len) {
             self.buffers = Some((AlignedBuf::new(len, 0), AlignedBuf::new(len, 2048)));
         }
         let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
@@ -313,6 +395,7 @@ impl Stepper for ThreadsStepper {
         let b = Shared(b_slice.as_mut_ptr());
         let barrier = SpinBarrier::new(team);
         let simd = self.simd;
+        let intrinsics = self.intrinsics;
         let work = |t: usize| {
             let r0 = 1 + interior * t / team;
             let r1 = 1 + interior * (t + 1) / team;
@@ -334,8 +417,9 @@ impl Stepper for ThreadsStepper {
                         ),
                     )
                 };
-                band_pass_dispatch(
+                run_pass(
                     simd,
+                    intrinsics,
                     src,
                     dst,
                     lay,

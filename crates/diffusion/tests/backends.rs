@@ -61,11 +61,17 @@ fn all_backends_agree_bitwise_on_several_problems() {
         assert_eq!(array, reference, "array vs naive on {p:?}");
         for threads in [1, 2, 3, 5] {
             for depth in [1, 2, 3, 7, 16] {
-                let mut s = ThreadsStepper::new(Some(threads))
-                    .with_depth(depth)
-                    .with_min_updates_per_thread(0);
-                let got = run_with(&mut s, &p);
-                assert_eq!(got, reference, "threads={threads} depth={depth} on {p:?}");
+                for intrinsics in [true, false] {
+                    let mut s = ThreadsStepper::new(Some(threads))
+                        .with_depth(depth)
+                        .with_intrinsics(intrinsics)
+                        .with_min_updates_per_thread(0);
+                    let got = run_with(&mut s, &p);
+                    assert_eq!(
+                        got, reference,
+                        "threads={threads} depth={depth} intrinsics={intrinsics} on {p:?}"
+                    );
+                }
             }
         }
         // And within the tolerance, stated explicitly.
