@@ -49,7 +49,8 @@ row() { # name "wall cpu [inner]" "reference-wall ..."
     local t c i r
     read -r t c i <<< "$2"; read -r r _ <<< "$3"
     printf '| %-55s | %7s | %6s | %6.2f | %6.2fx |' "$1" "$t" "$c" "$(echo "$BYTES / $t / 1073741824" | bc -l)" "$(echo "$t / $r" | bc -l)"
-    if [ -n "$i" ]; then printf ' %.3f s, %.2fx |\n' "$i" "$(echo "$i / $r" | bc -l)"; else printf ' |\n'; fi
+    if [ -n "$i" ]; then printf ' %.3f s, %.2fx |\n' "$i" "$(echo "$i / $r" | bc -l)"
+    elif [ -n "${4:-}" ]; then printf '\n'; else printf ' |\n'; fi
 }
 wall() { echo "${1%% *}"; }
 
@@ -105,10 +106,10 @@ measure 1 "dds=dd if=/dev/zero of=$DIR/dd.bin bs=1M count=$MIB conv=fdatasync st
     "dd=dd if=/dev/zero of=$DIR/dd.bin bs=1M count=$MIB status=none" \
     "c=$HPCRS ooc create $DIR/created.npy --shape ${N}x${N} --fill random -q --no-sync"
 T_DDS=${BEST[dds]}; T_CS=${BEST[cs]}; T_DD=${BEST[dd]}; T_C=${BEST[c]}
-row "dd zeros bs=1M conv=fdatasync" "$T_DDS" "$T_DDS"
-row "hpcrs ooc create --fill random (fsync, default)" "$T_CS" "$T_DDS"
-row "dd zeros bs=1M (no sync)" "$T_DD" "$T_DD"
-row "hpcrs ooc create --fill random --no-sync" "$T_C" "$T_DD"
+row "dd zeros bs=1M conv=fdatasync" "$T_DDS" "$T_DDS" 5
+row "hpcrs ooc create --fill random (fsync, default)" "$T_CS" "$T_DDS" 5
+row "dd zeros bs=1M (no sync)" "$T_DD" "$T_DD" 5
+row "hpcrs ooc create --fill random --no-sync" "$T_C" "$T_DD" 5
 echo
 CS=$(wall "$T_CS"); DDS=$(wall "$T_DDS"); C=$(wall "$T_C"); DD=$(wall "$T_DD")
 echo "targets (wall): create/dd with fsync = $(printf %.2f "$(echo "$CS / $DDS" | bc -l)") (<= 2: $(ok "$CS <= 2 * $DDS"))"
