@@ -694,20 +694,19 @@ macro_rules! select {
     }};
 }
 
-/// A unary function with a block implementation (scalars use libm).
+/// sin (0), cos (1) or exp (2) with the block implementations (scalars use
+/// libm). Called directly, not through closures, so that they are inlined
+/// into the AVX2 build of the VM loop.
 #[inline(always)]
-unsafe fn block_fn<T: Float>(
-    ins: &Instr,
-    n: usize,
-    p: &[*mut u8],
-    s: &[bool],
-    block: impl Fn(&mut [T], &[T]),
-    one: impl Fn(T) -> T,
-) {
+unsafe fn block_fn<T: Float>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool], which: u8) {
     let d = dst::<T>(p, ins.dst, n);
-    match src::<T>(p, s, ins.args[0], n) {
-        Src::S(x) => block(d, x),
-        Src::K(k) => d.fill(one(k)),
+    match (src::<T>(p, s, ins.args[0], n), which) {
+        (Src::S(x), 0) => T::sin_block(d, x),
+        (Src::S(x), 1) => T::cos_block(d, x),
+        (Src::S(x), _) => T::exp_block(d, x),
+        (Src::K(k), 0) => d.fill(k.sin()),
+        (Src::K(k), 1) => d.fill(k.cos()),
+        (Src::K(k), _) => d.fill(k.exp()),
     }
 }
 
@@ -731,8 +730,8 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Neg => un!(ins, n, p, s, T => T, |x| -x),
         Op::Square => un!(ins, n, p, s, T => T, |x| x * x),
         Op::Recip => un!(ins, n, p, s, T => T, |x| T::ONE / x),
-        Op::Sin => block_fn(ins, n, p, s, T::sin_block, T::sin),
-        Op::Cos => block_fn(ins, n, p, s, T::cos_block, T::cos),
+        Op::Sin => block_fn::<T>(ins, n, p, s, 0),
+        Op::Cos => block_fn::<T>(ins, n, p, s, 1),
         Op::Tan => un!(ins, n, p, s, T => T, |x| x.tan()),
         Op::Asin => un!(ins, n, p, s, T => T, |x| x.asin()),
         Op::Acos => un!(ins, n, p, s, T => T, |x| x.acos()),
@@ -746,7 +745,7 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Log => un!(ins, n, p, s, T => T, |x| x.ln()),
         Op::Log10 => un!(ins, n, p, s, T => T, |x| x.log10()),
         Op::Log1p => un!(ins, n, p, s, T => T, |x| x.ln_1p()),
-        Op::Exp => block_fn(ins, n, p, s, T::exp_block, T::exp),
+        Op::Exp => block_fn::<T>(ins, n, p, s, 2),
         Op::Expm1 => un!(ins, n, p, s, T => T, |x| x.exp_m1()),
         Op::Sqrt => un!(ins, n, p, s, T => T, |x| x.sqrt()),
         Op::Abs => un!(ins, n, p, s, T => T, |x| x.abs()),
