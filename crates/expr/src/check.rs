@@ -373,7 +373,7 @@ impl Checker<'_> {
         match n {
             1 => x,
             2 => self.make(Op::Square, vec![x], dt),
-            _ if n % 2 == 0 => {
+            _ if n & 1 == 0 => {
                 let h = self.ipow(x, n / 2);
                 self.make(Op::Square, vec![h], dt)
             }
