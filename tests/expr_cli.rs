@@ -95,6 +95,11 @@ fn expr_errors_are_clear() {
         .failure()
         .stderr(predicate::str::contains("unknown --dtype `f16`"));
     hpcrs()
+        .args(["expr", "a", "--n", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--n must be at least 1"));
+    hpcrs()
         .args(["expr", "a", "--threads", "0"])
         .assert()
         .failure()

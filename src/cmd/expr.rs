@@ -71,6 +71,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.dtype
         )
     })?;
+    if args.n == 0 {
+        bail!("--n must be at least 1");
+    }
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
