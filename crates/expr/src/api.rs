@@ -143,7 +143,7 @@ impl Expr {
                 return Err(ExprError::Input(format!("input `{name}` is given twice")));
             }
         }
-        let mut raws: Vec<(String, Raw)> = Vec::new();
+        let mut raws: Vec<(&str, Raw)> = Vec::new();
         for v in &self.checked.vars {
             let (name, dt) = &self.sig[v.input];
             let Some((_, arg)) = inputs.iter().find(|(n, _)| n == name) else {
@@ -162,15 +162,15 @@ impl Expr {
                     raw.shape.len()
                 )));
             }
-            raws.push((name.clone(), raw));
+            raws.push((name.as_str(), raw));
         }
-        let mut full: Option<(String, Vec<usize>)> = None;
+        let mut full: Option<(&str, Vec<usize>)> = None;
         for (name, r) in &raws {
             if r.shape.is_empty() {
                 continue;
             }
             match &full {
-                None => full = Some((name.clone(), r.shape.clone())),
+                None => full = Some((name, r.shape.clone())),
                 Some((first, s)) if *s != r.shape => {
                     return Err(ExprError::Shape(format!(
                         "input `{first}` has shape {s:?} but `{name}` has shape {:?}",
@@ -189,21 +189,26 @@ impl Expr {
         if offsets {
             for (v, (name, r)) in self.checked.vars.iter().zip(&raws) {
                 let Some(offs) = &v.offsets else { continue };
-                let written = format!(
-                    "{name}[{}]",
-                    offs.iter()
-                        .map(|o| o.to_string())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
+                // Built only for an error message (this runs on every step).
+                let written = || {
+                    format!(
+                        "{name}[{}]",
+                        offs.iter()
+                            .map(|o| o.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                };
                 if r.shape.is_empty() {
                     return Err(ExprError::Offset(format!(
-                        "`{written}` uses offsets but `{name}` is a scalar"
+                        "`{}` uses offsets but `{name}` is a scalar",
+                        written()
                     )));
                 }
                 if offs.len() != nd {
                     return Err(ExprError::Offset(format!(
-                        "`{written}` gives {} offset(s) but `{name}` is {nd}-D (one offset per axis is needed)",
+                        "`{}` gives {} offset(s) but `{name}` is {nd}-D (one offset per axis is needed)",
+                        written(),
                         offs.len()
                     )));
                 }
