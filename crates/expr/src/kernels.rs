@@ -76,6 +76,8 @@ pub(crate) enum Op {
     Add4,
     /// `d + a*(b - c*d)` (an explicit update step), reading `d` once.
     Relax,
+    /// `(a*b)*c + d`.
+    Mul3Add,
     /// `x + k*((((a+b)+c)+d) - w*x)` with operands `[k, a, b, c, d, w, x]`:
     /// the explicit 5-point stencil update (diffusion, Jacobi-like steps)
     /// in one pass: five reads and one write per element.
@@ -219,6 +221,13 @@ fn map4<T: Copy>(
     match (a, b, c, e) {
         (Src::S(a), Src::S(b), Src::S(c), Src::S(e)) => {
             for ((((d, &a), &b), &c), &e) in d.iter_mut().zip(a).zip(b).zip(c).zip(e) {
+                *d = f(a, b, c, e);
+            }
+            return;
+        }
+        // Mul3Add's usual form: a constant factor first.
+        (Src::K(a), Src::S(b), Src::S(c), Src::S(e)) => {
+            for (((d, &b), &c), &e) in d.iter_mut().zip(b).zip(c).zip(e) {
                 *d = f(a, b, c, e);
             }
             return;
@@ -758,6 +767,7 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Add3 => ter!(ins, n, p, s, T, |x, y, z| (x + y) + z),
         Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| ((x + y) + z) + w),
         Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x + k * (t - c * x)),
+        Op::Mul3Add => quad!(ins, n, p, s, T, |a, b, c, d| (a * b) * c + d),
         Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, |k, a, b, c, d, w, x| {
             x + k * ((((a + b) + c) + d) - w * x)
         }),
@@ -803,6 +813,7 @@ unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]
         Op::Add3 => ter!(ins, n, p, s, T, |x, y, z| x.add(y).add(z)),
         Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| x.add(y).add(z).add(w)),
         Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x.add(k.mul(t.sub(c.mul(x))))),
+        Op::Mul3Add => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).mul(c).add(d)),
         Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, |k, a, b, c, d, w, x| {
             x.add(k.mul(a.add(b).add(c).add(d).sub(w.mul(x))))
         }),
@@ -873,6 +884,7 @@ unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
         Op::Add3 => ter!(ins, n, p, s, C, |x, y, z| (x + y) + z),
         Op::Add4 => quad!(ins, n, p, s, C, |x, y, z, w| ((x + y) + z) + w),
         Op::Relax => quad!(ins, n, p, s, C, |k, t, c, x| x + k * (t - c * x)),
+        Op::Mul3Add => quad!(ins, n, p, s, C, |a, b, c, d| (a * b) * c + d),
         Op::RelaxSum4 => relax_sum4::<C>(ins, n, p, s, |k, a, b, c, d, w, x| {
             x + k * ((((a + b) + c) + d) - w * x)
         }),

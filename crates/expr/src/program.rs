@@ -139,6 +139,18 @@ fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
         }
     }
     if matches!(op, Op::Add | Op::Sub) && args[0].dt == args[1].dt {
+        // (p*q)*y + z, e.g. the `2*a*b` of `a**2 + b**2 + 2*a*b`.
+        if op == Op::Add {
+            for (m, z) in [(&args[0], &args[1]), (&args[1], &args[0])] {
+                if let TKind::Op(Op::Mul, xy) = &m.kind {
+                    if let TKind::Op(Op::Mul, pq) = &xy[0].kind {
+                        if pq[0].dt == m.dt && pq[1].dt == m.dt && xy[1].dt == m.dt {
+                            return (Op::Mul3Add, vec![&pq[0], &pq[1], &xy[1], z]);
+                        }
+                    }
+                }
+            }
+        }
         if let Some((x, y)) = as_mul(&args[0]) {
             let fused = if op == Op::Add {
                 Op::MulAdd
