@@ -65,7 +65,7 @@ enum Flavour {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Args { command, local } = args;
     match command {
-        Command::Hello => spmd(local, "hello", |c| hello(c)),
+        Command::Hello => spmd(local, "hello", hello),
         Command::Ring { flavour } => spmd(local, "ring", |c| ring(c, flavour)),
         Command::Halo { max_bytes, trials } => {
             if !(8..=1 << 30).contains(&max_bytes) {
@@ -76,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             spmd(local, "halo", |c| halo(c, max_bytes, trials))
         }
-        Command::Selftest => spmd(local, "selftest", |c| selftest(c)),
+        Command::Selftest => spmd(local, "selftest", selftest),
     }
 }
 
