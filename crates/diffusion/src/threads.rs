@@ -15,9 +15,12 @@
 //!   (a wavefront in row × time). Intermediate levels live in a 3-row ring
 //!   per level, a few tens of KB that stay in L1; the shared arrays are read
 //!   and written once per pass rather than once per step.
-//! * **SIMD.** The row update is written on equal-length slices, so it
-//!   vectorises; the whole pass is compiled for AVX-512 or AVX2 and picked at
-//!   run time.
+//! * **SIMD.** On AVX-512 a hand-written row kernel loads 3 vectors per 8
+//!   cells (above, below, next block of the row) and makes the left/right
+//!   neighbours with `valignq`; elsewhere the row loop is written so the
+//!   compiler vectorises it, and the whole pass is compiled for AVX2 when the
+//!   CPU has it (picked at run time). Rows are laid out so that the first
+//!   updated cell of each starts a cache line.
 //! * **Same answer.** Each cell gets exactly the arithmetic of the other
 //!   backends, so results agree bit for bit.
 
