@@ -86,7 +86,7 @@
 //!    sums of three or four terms, the explicit-update step
 //!    `x + k*(t - c*x)` and, with a four-term sum for `t`, the whole 5-point
 //!    stencil update — which saves a pass over the block buffers per fused
-//!    node: `a**2 + b**2 + 2*a*b` is four instructions, the diffusion update
+//!    node: `a**2 + b**2 + 2*a*b` is three instructions, the diffusion update
 //!    one. Registers are reused as soon as their last reader has run.
 //! 4. **Run** (`exec.rs`, `kernels.rs`): the iteration space is cut into
 //!    blocks of at most 1024 elements (8 KiB of `f64` per buffer, numexpr's
