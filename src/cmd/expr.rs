@@ -120,8 +120,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         e.num_instructions(),
         expr::num_threads()
     );
-    if out_elems == 1 {
-        println!("result: {:?}", out);
+    if let Some(value) = out.single() {
+        println!("result: {value}");
     }
     println!(
         "bytes moved: {:.1} MB, {:.2} GB/s, {:.1} M elements/s",

@@ -1,5 +1,6 @@
 //! Type-erased ndarray inputs and outputs of any supported element type.
 
+use crate::dtype::Scalar;
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension, IxDyn};
 use num_complex::Complex64;
 
@@ -249,6 +250,21 @@ impl Array {
             Array::F32(a) => ArgMut::F32(a.view_mut()),
             Array::F64(a) => ArgMut::F64(a.view_mut()),
             Array::C128(a) => ArgMut::C128(a.view_mut()),
+        }
+    }
+
+    /// The only element of a one-element array (a full reduction's result).
+    pub fn single(&self) -> Option<Scalar> {
+        fn one<A: Copy>(a: &ArrayD<A>) -> Option<A> {
+            (a.len() == 1).then(|| *a.iter().next().expect("one element"))
+        }
+        match self {
+            Array::Bool(a) => one(a).map(Scalar::Bool),
+            Array::I32(a) => one(a).map(Scalar::I32),
+            Array::I64(a) => one(a).map(Scalar::I64),
+            Array::F32(a) => one(a).map(Scalar::F32),
+            Array::F64(a) => one(a).map(Scalar::F64),
+            Array::C128(a) => one(a).map(Scalar::C128),
         }
     }
 
