@@ -98,7 +98,7 @@ const SLACK: usize = 16;
 ///
 /// The loop is branch-free except at spaces: every byte is stored, and the
 /// word length only advances for kept bytes.
-#[inline]
+#[inline(always)]
 fn tokenize(line: &[u8], buf: &mut Vec<u8>, mut f: impl FnMut(&[u8], usize)) {
     if buf.len() < line.len() + SLACK {
         buf.resize(line.len() + SLACK, 0);
@@ -235,6 +235,13 @@ impl WordTable {
         }
     }
 
+    /// Counts every word of `text` (one non-generic function, so that the
+    /// tokeniser and the per-word lookup are compiled into one loop).
+    #[inline(never)]
+    fn count_words(&mut self, text: &[u8], buf: &mut Vec<u8>) {
+        tokenize(text, buf, |padded, n| self.count(padded, n));
+    }
+
     /// Marks `padded[..n]` as a stop word.
     fn add_stop(&mut self, padded: &[u8], n: usize) {
         let head = Self::head_of(padded, n);
@@ -274,7 +281,11 @@ impl WordTable {
             count,
         };
         self.used += 1;
-        if 2 * self.used > self.slots.len() {
+        // Grow past 70% full: Moby Dick's ~20,500 distinct words and stop
+        // words then fit 32,768 slots (1 MiB, half of L2) instead of 2 MiB,
+        // and table loads (cache misses) are most of the cost per word;
+        // linear probing still averages < 2 probes per hit at 70%.
+        if 10 * self.used > 7 * self.slots.len() {
             self.grow();
         }
     }
@@ -351,9 +362,7 @@ pub fn fast_pipeline(
             }
             let mut buf = Vec::with_capacity(1 << 12);
             for line in part {
-                tokenize(line.as_bytes(), &mut buf, |padded, n| {
-                    table.count(padded, n)
-                });
+                table.count_words(line.as_bytes(), &mut buf);
             }
             table.into_counts()
         })
