@@ -41,7 +41,8 @@ pub(crate) type MakePartitioner<K, V> =
 type Outputs<K, M> = Mutex<Option<Arc<Vec<MapOutput<K, M>>>>>;
 
 /// The reduce-side processing of a shuffled partition.
-pub(crate) type PostFn<K, M, U> = Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>;
+pub(crate) type PostFn<K, M, U> =
+    Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>;
 
 /// What the map side does with values: wrap each one (`to_m`), and, with
 /// `merge_value`, combine values of equal keys into one record.
