@@ -6,7 +6,7 @@
 //!
 //! Three ways of getting the bytes are available ([`IoMode`]); [`IoMode::Mmap`] is the
 //! default because it measured cheapest on a file in the page cache (see the crate doc and
-//! `docs/bench/ooc.md`): mapping the page-cache pages (the kernel maps large folios many
+//! `BENCHMARKS.md`): mapping the page-cache pages (the kernel maps large folios many
 //! pages per fault) costs less CPU than copying every byte into a buffer with `pread`.
 
 use std::fs::File;

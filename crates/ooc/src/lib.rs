@@ -35,7 +35,7 @@
 //! - **Reading** ([`engine`]): the file is cut into fixed chunks (at most 2 MiB, fewer when
 //!   `memory_limit` is small) reduced in parallel and merged in chunk order, so results do
 //!   not depend on the thread count. Three readers were measured on a 2 GiB file in the page
-//!   cache (`scripts/ooc_bench.sh`, `docs/bench/ooc.md`): one `mmap` of the file with
+//!   cache (`scripts/ooc_bench.sh`, `BENCHMARKS.md`): one `mmap` of the file with
 //!   `MADV_WILLNEED` before and `MADV_DONTNEED` after each chunk, a `MAP_POPULATE` map per
 //!   chunk, and parallel `pread` into reused buffers. `pread` spends half its time copying
 //!   (`_copy_to_iter` in `perf`); the maps avoid the copy and the kernel maps page-cache
