@@ -102,10 +102,11 @@ impl Local {
                         let rank = comm.rank;
                         let out =
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&comm)));
-                        // Close this rank's channels before reporting, so that
-                        // peers waiting on it wake up with PeerGone.
-                        drop(comm);
-                        match out {
+                        // Record this rank's failure before closing its
+                        // channels: closing wakes the peers waiting on it with
+                        // PeerGone, and their consequential errors must not
+                        // win the race to be reported as the first failure.
+                        let result = match out {
                             Ok(Ok(r)) => Some(r),
                             Ok(Err(e)) => {
                                 fail(rank, e.to_string());
@@ -115,7 +116,9 @@ impl Local {
                                 fail(rank, panic_message(&panic));
                                 None
                             }
-                        }
+                        };
+                        drop(comm);
+                        result
                     })
                 })
                 .collect();
