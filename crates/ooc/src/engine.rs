@@ -336,7 +336,7 @@ mod tests {
             ..Control::default()
         };
         let e = ctl.chunk_elems(8, 0);
-        assert!(e * 8 * 2 <= 4 << 20 && e % 512 == 0, "{e}");
+        assert!(e * 8 * 2 <= 4 << 20 && e.is_multiple_of(512), "{e}");
         let tiny = Control {
             memory_limit: 1000,
             threads: 2,
