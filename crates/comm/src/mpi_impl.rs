@@ -296,6 +296,13 @@ impl Communicator for Mpi {
     }
 
     fn abort(&self, code: i32) -> ! {
+        // MPI_Abort makes the launcher kill every rank at once, and with them
+        // the output still on its way through the launcher: flush, and give
+        // the message a moment to reach the user before pulling the plug.
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        std::thread::sleep(std::time::Duration::from_millis(300));
         self.world.abort(code)
     }
 
