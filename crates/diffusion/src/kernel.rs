@@ -54,9 +54,12 @@ impl Simd {
 
     #[cfg(target_arch = "x86_64")]
     fn hardware_best() -> Simd {
-        if std::is_x86_feature_detected!("avx512f") {
+        // The kernels are compiled with FMA enabled at both levels; every
+        // CPU with AVX-512F or AVX2 has it, but say so rather than assume.
+        let fma = std::is_x86_feature_detected!("fma");
+        if fma && std::is_x86_feature_detected!("avx512f") {
             Simd::Avx512
-        } else if std::is_x86_feature_detected!("avx2") {
+        } else if fma && std::is_x86_feature_detected!("avx2") {
             Simd::Avx2
         } else {
             Simd::Base
@@ -102,12 +105,16 @@ pub(crate) use multiversion;
 /// already in registers — 3 loads per 8 cells instead of 5, and none split
 /// across cache lines when column 1 is 64-byte aligned (the threads
 /// backend's layout). The arithmetic is exactly [`row`]'s, so results are
-/// bit-identical.
+/// bit-identical: `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`,
+/// which rounds once where [`row`] rounds twice, but `4·c` is exact (a
+/// power-of-two scaling; only `|c| > f64::MAX / 4` would overflow it), so
+/// the single rounding is the same one. That saves one of the nine vector
+/// operations per 8 cells, on the ports that bound this loop.
 ///
 /// # Safety
-/// The CPU must support AVX-512F.
+/// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: &[f64], k: f64) {
     use std::arch::x86_64::*;
     let n = mid.len();
@@ -118,7 +125,7 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
     let m = n - 2;
     let full = m / 8;
     let kv = _mm512_set1_pd(k);
-    let four = _mm512_set1_pd(4.0);
+    let minus_four = _mm512_set1_pd(-4.0);
     let (u, w, c, d) = (up.as_ptr(), down.as_ptr(), mid.as_ptr(), dst.as_mut_ptr());
     // SAFETY (all pointer arithmetic below): full blocks cover cells
     // 1..=8·full ≤ n-2, reading at most index 8·full+8 ≤ n-1 of `mid`
@@ -154,7 +161,7 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
             ),
             left,
         );
-        let lap = _mm512_sub_pd(s, _mm512_mul_pd(four, cur));
+        let lap = _mm512_fmadd_pd(minus_four, cur, s);
         _mm512_storeu_pd(d.add(j), _mm512_add_pd(cur, _mm512_mul_pd(kv, lap)));
         left = shift(next, cur, 7);
         cur = next;
@@ -169,7 +176,7 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
             _mm512_add_pd(_mm512_add_pd(ld(w.add(j)), ld(u.add(j))), ld(c.add(j + 1))),
             ld(c.add(j - 1)),
         );
-        let lap = _mm512_sub_pd(s, _mm512_mul_pd(four, cc));
+        let lap = _mm512_fmadd_pd(minus_four, cc, s);
         _mm512_mask_storeu_pd(d.add(j), mask, _mm512_add_pd(cc, _mm512_mul_pd(kv, lap)));
     }
 }

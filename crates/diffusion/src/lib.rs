@@ -53,4 +53,4 @@ pub use params::{ParamsBuilder, PARAM_NAMES};
 pub use problem::{initial_density, Grid, Params};
 pub use sim::{solve, Frame, NoOutput, Observer, RunOptions, RunSummary, Simulation, TimePrinter};
 pub use stepper::Stepper;
-pub use threads::{ThreadsStepper, DEFAULT_DEPTH};
+pub use threads::{default_depth, ThreadsStepper, MAX_DEFAULT_DEPTH, RING_BUDGET_BYTES};
