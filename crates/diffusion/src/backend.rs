@@ -7,7 +7,7 @@ use std::str::FromStr;
 use crate::{ArrayStepper, DiffusionError, NaiveStepper, Stepper, ThreadsStepper};
 
 /// The ways to run the solver; names are shared with the other workloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Backend {
     /// Scalar double loop, one thread (the course's `diff2d.cpp`).
     Naive,
