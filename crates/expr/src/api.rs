@@ -14,9 +14,9 @@ use crate::program::{fold, lower, Program};
 #[derive(Debug, Clone)]
 pub struct Expr {
     text: String,
-    sig: Vec<(String, DType)>,
-    checked: Checked,
-    prog: Program,
+    pub(crate) sig: Vec<(String, DType)>,
+    pub(crate) checked: Checked,
+    pub(crate) prog: Program,
 }
 
 impl Expr {
@@ -143,13 +143,26 @@ impl Expr {
                 return Err(ExprError::Input(format!("input `{name}` is given twice")));
             }
         }
+        self.bind_raw(&|name| {
+            inputs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, a)| a.raw())
+        })
+    }
+
+    /// [`Expr::bind`] after the names are checked: `lookup` gives the array
+    /// bound to a signature name.
+    pub(crate) fn bind_raw(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<Raw>,
+    ) -> Result<Bound, ExprError> {
         let mut raws: Vec<(&str, Raw)> = Vec::new();
         for v in &self.checked.vars {
             let (name, dt) = &self.sig[v.input];
-            let Some((_, arg)) = inputs.iter().find(|(n, _)| n == name) else {
+            let Some(raw) = lookup(name) else {
                 return Err(ExprError::Input(format!("missing input `{name}`")));
             };
-            let raw = arg.raw();
             if raw.dt != *dt {
                 return Err(ExprError::Input(format!(
                     "input `{name}` holds {} but the signature says {dt}",
@@ -391,14 +404,16 @@ impl Expr {
 }
 
 /// Inputs bound to an evaluation.
-struct Bound {
+pub(crate) struct Bound {
     /// Shape of the array inputs (empty when all are scalars).
-    full: Vec<usize>,
+    pub full: Vec<usize>,
     /// The part every stencil neighbour exists for (`full` without offsets).
-    interior: Vec<usize>,
+    pub interior: Vec<usize>,
     /// Where the interior starts along each axis.
-    lo: Vec<usize>,
-    vars: Vec<VarOp>,
+    pub lo: Vec<usize>,
+    /// One operand per variable, pointing at the variable's element for the
+    /// interior's first element.
+    pub vars: Vec<VarOp>,
 }
 
 /// A space over `shape`; a 0-d space becomes one element.

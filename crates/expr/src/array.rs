@@ -130,6 +130,7 @@ impl<'a, A: Element, D: Dimension> From<ndarray::ArrayViewMut<'a, A, D>> for Arg
 }
 
 /// Shape, strides (elements), data pointer and type of an array, erased.
+#[derive(Clone)]
 pub(crate) struct Raw {
     pub dt: DType,
     pub shape: Vec<usize>,

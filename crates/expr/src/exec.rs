@@ -21,7 +21,7 @@ use num_complex::Complex64;
 
 use crate::check::ReduceKind;
 use crate::dtype::{DType, Scalar};
-use crate::kernels::exec_all;
+use crate::kernels::{exec_all, exec_any};
 use crate::program::Program;
 use crate::threads::run_tasks;
 
@@ -235,7 +235,7 @@ impl Geometry {
 ///
 /// # Safety
 /// Both regions must be valid for the given strides (in elements).
-unsafe fn copy_strided(
+pub(crate) unsafe fn copy_strided(
     src: *const u8,
     sstride: isize,
     dst: *mut u8,
@@ -713,5 +713,306 @@ impl Geometry {
     /// Number of rows when rows are empty (the product of the outer axes).
     fn total_rows(&self) -> usize {
         self.shape[..self.shape.len() - 1].iter().product()
+    }
+}
+
+/// The widest instruction set the VM loops are compiled for on this CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Simd {
+    Base,
+    Avx2,
+    Avx512,
+}
+
+impl Simd {
+    /// Detects the CPU's level once per call site that caches it.
+    pub(crate) fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Base
+    }
+}
+
+/// A single-threaded evaluator with its own block buffers, set up once and
+/// run on many spaces of the same program (one per time step of
+/// [`crate::Expr::iterate`]): no allocation, no thread hand-off and no
+/// instruction-set check per run.
+pub(crate) struct Serial<'p> {
+    prog: &'p Program,
+    frame: Frame,
+    simd: Simd,
+    /// Owns the memory `frame.bufs` points to.
+    _scratch: Vec<u64>,
+}
+
+// SAFETY: the frame's pointers are the runner's own scratch, constants of
+// the program and scalars borrowed by the caller for the runner's life.
+unsafe impl Send for Serial<'_> {}
+
+impl<'p> Serial<'p> {
+    /// A runner for `prog`; the scalar variables are taken from `vars`
+    /// (array variables are set per block from each run's space).
+    pub(crate) fn new(prog: &'p Program, vars: &[VarOp]) -> Serial<'p> {
+        let mut scratch = vec![0u64; prog.nslots() * BUF_WORDS];
+        let mut frame = Frame {
+            ptrs: vec![std::ptr::null_mut(); prog.nslots()],
+            scal: vec![false; prog.nslots()],
+            bufs: scratch.as_mut_ptr(),
+        };
+        for (v, var) in vars.iter().enumerate() {
+            if let VarOp::Scalar(p) = var {
+                frame.ptrs[v] = *p as *mut u8;
+                frame.scal[v] = true;
+            }
+        }
+        let nv = prog.nvars;
+        for (c, val) in prog.consts.iter().enumerate() {
+            frame.ptrs[nv + c] = val.as_ptr() as *mut u8;
+            frame.scal[nv + c] = true;
+        }
+        for t in nv + prog.consts.len()..prog.nslots() {
+            frame.ptrs[t] = frame.buf(t);
+        }
+        Serial {
+            prog,
+            frame,
+            simd: Simd::detect(),
+            _scratch: scratch,
+        }
+    }
+
+    /// Evaluates the program over all of `sp` into `sp.out` on this thread.
+    ///
+    /// # Safety
+    /// The operands of `sp` must be valid for its shape, the output must not
+    /// overlap any input, and the scalar variables given to [`Serial::new`]
+    /// must still be alive.
+    pub(crate) unsafe fn run(&mut self, sp: &Space) {
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => serial_avx512(self.prog, sp, &mut self.frame),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => serial_avx2(self.prog, sp, &mut self.frame),
+            _ => serial_blocks(self.prog, sp, &mut self.frame),
+        }
+    }
+}
+
+/// [`serial_blocks`] compiled for AVX-512 (8 doubles per instruction). No
+/// FMA contraction happens in Rust, so results equal the other builds'.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn serial_avx512(prog: &Program, sp: &Space, fr: &mut Frame) {
+    serial_blocks(prog, sp, fr)
+}
+
+/// [`serial_blocks`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn serial_avx2(prog: &Program, sp: &Space, fr: &mut Frame) {
+    serial_blocks(prog, sp, fr)
+}
+
+/// All blocks of `sp` on this thread. A 2-D space of whole-row blocks whose
+/// operands are all contiguous along rows (a stencil over a C-ordered
+/// array) takes a fast path: each operand's row pointer just advances by its
+/// row stride, so a row costs the instructions and a few additions.
+#[inline(always)]
+unsafe fn serial_blocks(prog: &Program, sp: &Space, fr: &mut Frame) {
+    let out = sp
+        .out
+        .as_ref()
+        .expect("elementwise evaluation has an output");
+    let geo = Geometry::new(&sp.shape, false);
+    if geo.total == 0 {
+        return;
+    }
+    let out_slot = prog.out_slot();
+    let unit = |o: &Operand| o.strides.len() == 2 && o.strides[1] == 1;
+    let fast = sp.shape.len() == 2
+        && geo.rows_mode
+        && geo.chunks_per_row == 1
+        && unit(out)
+        && sp.vars.iter().all(|v| match v {
+            VarOp::Array(o) => unit(o),
+            VarOp::Scalar(_) => true,
+        });
+    if fast {
+        let n = geo.len;
+        let mut step = [0isize; MAX_FAST_VARS];
+        let nv = sp.vars.len();
+        if nv <= MAX_FAST_VARS {
+            for (v, var) in sp.vars.iter().enumerate() {
+                if let VarOp::Array(o) = var {
+                    fr.ptrs[v] = o.ptr;
+                    step[v] = o.strides[0] * o.esize as isize;
+                }
+            }
+            fr.ptrs[out_slot] = out.ptr;
+            let ostep = out.strides[0] * out.esize as isize;
+            for _ in 0..sp.shape[0] {
+                for ins in &prog.instrs {
+                    exec_any(ins, n, &fr.ptrs, &fr.scal);
+                }
+                for (v, s) in step[..nv].iter().enumerate() {
+                    // Scalars have a step of 0 and stay put.
+                    fr.ptrs[v] = fr.ptrs[v].wrapping_offset(*s);
+                }
+                fr.ptrs[out_slot] = fr.ptrs[out_slot].wrapping_offset(ostep);
+            }
+            return;
+        }
+    }
+    for (pos, n) in geo.positions(0..geo.nitems) {
+        let buf = fr.buf(out_slot);
+        let (d, direct) = out.dest(pos, buf);
+        fr.ptrs[out_slot] = d;
+        for (v, var) in sp.vars.iter().enumerate() {
+            if let VarOp::Array(op) = var {
+                fr.ptrs[v] = op.load(&geo, pos, n, fr.buf(v));
+            }
+        }
+        for ins in &prog.instrs {
+            exec_any(ins, n, &fr.ptrs, &fr.scal);
+        }
+        if !direct {
+            out.store(&geo, pos, n, d);
+        }
+    }
+}
+
+/// Variables the fast row path tracks (an array on the stack).
+const MAX_FAST_VARS: usize = 16;
+
+/// A variable of a [`Wave`]: where row `r` (global, along axis 0) of it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WaveVar {
+    /// A broadcast scalar (its slot is set once by [`Serial::new`]).
+    Scalar,
+    /// The iterated state, read from the level's source buffer: row `r`
+    /// reads buffer row `r + row`, starting `inner` bytes into it.
+    State { inner: isize, row: isize },
+    /// A fixed input read in place: `ptr` is its element for the interior's
+    /// first row and column; rows are `row_step` bytes apart.
+    Fixed { ptr: *mut u8, row_step: isize },
+}
+
+/// One pass of temporal blocking over a band, as a wavefront: `levels`
+/// steps advance together down the band, level `s` running `lag` rows
+/// behind level `s - 1`, alternating between two buffers (level `s` is
+/// read from `bufs[(s-1) % 2]` and written to `bufs[s % 2]`). Level `s`
+/// overwrites level `s - 2`'s rows only once level `s - 1` no longer needs
+/// them, which holds when `lag` is at least the stencil's reach along axis 0
+/// either way; so only a few rows per level are live at a time and they stay
+/// in the L1/L2 cache, where a level-by-level sweep would stream the whole
+/// band through L2 on every step.
+pub(crate) struct Wave<'a> {
+    pub bufs: [*mut u8; 2],
+    /// Global rows `[g0, g1)` each level computes (index `s - 1`).
+    pub ranges: &'a [(usize, usize)],
+    /// Global row of the buffers' first row.
+    pub b0: usize,
+    /// Global row of the interior's first row.
+    pub first: usize,
+    pub row_bytes: isize,
+    /// Elements per interior row.
+    pub n: usize,
+    pub esize: usize,
+    pub lag: usize,
+    /// Rows each level advances per tick.
+    pub chunk: usize,
+    pub vars: &'a [WaveVar],
+    /// Byte offset of the interior's first column within a buffer row.
+    pub out_inner: isize,
+}
+
+impl Serial<'_> {
+    /// Runs one wavefront pass (see [`Wave`]).
+    ///
+    /// # Safety
+    /// The buffers must hold the band's rows with the valid level-0 values
+    /// and border cells, the ranges must respect the stencil's reach, and
+    /// the fixed inputs must be valid for every row and column the ranges
+    /// name, with unit stride along rows.
+    pub(crate) unsafe fn wave(&mut self, w: &Wave) {
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => wave_avx512(self.prog, w, &mut self.frame),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => wave_avx2(self.prog, w, &mut self.frame),
+            _ => wave_body(self.prog, w, &mut self.frame),
+        }
+    }
+}
+
+/// [`wave_body`] compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn wave_avx512(prog: &Program, w: &Wave, fr: &mut Frame) {
+    wave_body(prog, w, fr)
+}
+
+/// [`wave_body`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn wave_avx2(prog: &Program, w: &Wave, fr: &mut Frame) {
+    wave_body(prog, w, fr)
+}
+
+#[inline(always)]
+unsafe fn wave_body(prog: &Program, w: &Wave, fr: &mut Frame) {
+    let levels = w.ranges.len();
+    if levels == 0 || w.n == 0 {
+        return;
+    }
+    let out_slot = prog.out_slot();
+    let base = w.ranges[0].0 as isize;
+    let (chunk, lag) = (w.chunk as isize, w.lag as isize);
+    let last_end = w.ranges[levels - 1].1 as isize;
+    let ticks =
+        ((last_end - base + (levels as isize - 1) * lag) as usize).div_ceil(w.chunk) as isize;
+    let es = w.esize as isize;
+    for t in 0..ticks {
+        for (s, &(g0, g1)) in w.ranges.iter().enumerate() {
+            let top = base + (t + 1) * chunk - s as isize * lag;
+            let lo = (top - chunk).max(g0 as isize);
+            let hi = top.min(g1 as isize);
+            if lo >= hi {
+                continue;
+            }
+            let src = w.bufs[s % 2];
+            let dst = w.bufs[(s + 1) % 2];
+            for r in lo..hi {
+                let brow = (r - w.b0 as isize) * w.row_bytes;
+                let mut col = 0;
+                while col < w.n {
+                    let n = BLOCK.min(w.n - col);
+                    let cb = col as isize * es;
+                    for (v, var) in w.vars.iter().enumerate() {
+                        match *var {
+                            WaveVar::Scalar => {}
+                            WaveVar::State { inner, row } => {
+                                fr.ptrs[v] = src.offset(brow + row * w.row_bytes + inner + cb);
+                            }
+                            WaveVar::Fixed { ptr, row_step } => {
+                                fr.ptrs[v] = ptr.offset((r - w.first as isize) * row_step + cb);
+                            }
+                        }
+                    }
+                    fr.ptrs[out_slot] = dst.offset(brow + w.out_inner + cb);
+                    for ins in &prog.instrs {
+                        exec_any(ins, n, &fr.ptrs, &fr.scal);
+                    }
+                    col += n;
+                }
+            }
+        }
     }
 }

@@ -625,7 +625,7 @@ unsafe fn exec_avx2(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
 }
 
 #[inline(always)]
-unsafe fn exec_any(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+pub(crate) unsafe fn exec_any(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     if ins.op == Op::Cast {
         return cast(ins, n, ptrs, scal);
     }

@@ -134,6 +134,7 @@ mod exec;
 mod kernels;
 mod parse;
 mod program;
+mod stencil;
 mod threads;
 mod vmath;
 
@@ -143,4 +144,5 @@ pub use check::ReduceKind;
 pub use dtype::{DType, Scalar};
 pub use error::ExprError;
 pub use num_complex::Complex64;
+pub use stencil::Iterate;
 pub use threads::{num_threads, set_num_threads};

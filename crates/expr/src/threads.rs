@@ -75,3 +75,58 @@ pub(crate) fn run_tasks<R: Send>(
     };
     pool.install(run)
 }
+
+/// A barrier for the fixed team of [`crate::Expr::iterate`]. A pass between
+/// two waits takes some tens to hundreds of microseconds, so waiters first
+/// spin (the partner is usually close); after that they sleep on a
+/// condition variable, so that on a busy machine a waiter does not burn the
+/// core the late thread needs.
+pub(crate) struct TeamBarrier {
+    n: usize,
+    arrived: AtomicUsize,
+    round: AtomicUsize,
+    lock: Mutex<()>,
+    wake: std::sync::Condvar,
+}
+
+/// Spin iterations before sleeping (a `pause` is some tens of cycles, so
+/// this is a few tens of microseconds).
+const SPINS: usize = 2000;
+
+impl TeamBarrier {
+    /// A barrier for `n` threads.
+    pub(crate) fn new(n: usize) -> TeamBarrier {
+        TeamBarrier {
+            n,
+            arrived: AtomicUsize::new(0),
+            round: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until all `n` threads have called `wait` in this round; the
+    /// memory effects before the wait of each are visible to all after it.
+    pub(crate) fn wait(&self) {
+        let round = self.round.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.arrived.store(0, Ordering::Relaxed);
+            // Under the lock: a waiter checking the round before sleeping
+            // cannot miss the wake-up.
+            let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.round.store(round.wrapping_add(1), Ordering::Release);
+            self.wake.notify_all();
+            return;
+        }
+        for _ in 0..SPINS {
+            if self.round.load(Ordering::Acquire) != round {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        while self.round.load(Ordering::Acquire) == round {
+            g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
