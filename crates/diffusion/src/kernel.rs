@@ -99,17 +99,20 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// [`row`] written with AVX-512 intrinsics, reusing registers: each block of
-/// 8 cells loads the rows above and below and the *next* block of the middle
-/// row, and builds its left and right neighbours with `valignq` from blocks
-/// already in registers — 3 loads per 8 cells instead of 5, and none split
-/// across cache lines when column 1 is 64-byte aligned (the threads
-/// backend's layout). The arithmetic is exactly [`row`]'s, so results are
-/// bit-identical: `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`,
-/// which rounds once where [`row`] rounds twice, but `4·c` is exact (a
-/// power-of-two scaling; only `|c| > f64::MAX / 4` would overflow it), so
-/// the single rounding is the same one. That saves one of the nine vector
-/// operations per 8 cells, on the ports that bound this loop.
+/// [`row`] written with AVX-512 intrinsics, balancing the two resources
+/// that bound it: the vector ports (adds, multiplies, shuffles) and the load
+/// ports. Each block of 8 cells loads the rows above and below, its left
+/// neighbours (one unaligned load, split across two cache lines when column 1
+/// is 64-byte aligned, the threads backend's layout) and the *next* block of
+/// the middle row, from which one `valignq` makes the right neighbours.
+/// Building both neighbours with `valignq` (3 loads, 8 port operations)
+/// measured 17% slower on one row in L1, loading both (5 loads, 2 split) 6%.
+///
+/// The arithmetic is exactly [`row`]'s, so results are bit-identical:
+/// `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`, which rounds once
+/// where [`row`] rounds twice, but `4·c` is exact (a power-of-two scaling;
+/// only `|c| > f64::MAX / 4` would overflow it), so the single rounding is
+/// the same one.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
@@ -131,29 +134,23 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
     // 1..=8·full ≤ n-2, reading at most index 8·full+8 ≤ n-1 of `mid`
     // (the look-ahead load is only done when j+16 ≤ n); the masked tail
     // touches only cells < n-1 and their neighbours ≤ n-1.
-    let shift = |hi: __m512d, lo: __m512d, by: i32| -> __m512d {
-        // elements [lo_by .. lo_7, hi_0 .. hi_{by-1}]
-        match by {
-            1 => _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(
-                _mm512_castpd_si512(hi),
-                _mm512_castpd_si512(lo),
-            )),
-            _ => _mm512_castsi512_pd(_mm512_alignr_epi64::<7>(
-                _mm512_castpd_si512(hi),
-                _mm512_castpd_si512(lo),
-            )),
-        }
+    // Elements [lo_1 .. lo_7, hi_0]: the right neighbours of `lo`.
+    let shift_left = |hi: __m512d, lo: __m512d| -> __m512d {
+        _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(
+            _mm512_castpd_si512(hi),
+            _mm512_castpd_si512(lo),
+        ))
     };
-    let mut left = _mm512_loadu_pd(c);
     let mut cur = _mm512_loadu_pd(c.add(1));
     let mut j = 1;
     for _ in 0..full {
         let (right, next) = if j + 16 <= n {
             let next = _mm512_loadu_pd(c.add(j + 8));
-            (shift(next, cur, 1), next)
+            (shift_left(next, cur), next)
         } else {
             (_mm512_loadu_pd(c.add(j + 1)), cur)
         };
+        let left = _mm512_loadu_pd(c.add(j - 1));
         let s = _mm512_add_pd(
             _mm512_add_pd(
                 _mm512_add_pd(_mm512_loadu_pd(w.add(j)), _mm512_loadu_pd(u.add(j))),
@@ -163,7 +160,6 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
         );
         let lap = _mm512_fmadd_pd(minus_four, cur, s);
         _mm512_storeu_pd(d.add(j), _mm512_add_pd(cur, _mm512_mul_pd(kv, lap)));
-        left = shift(next, cur, 7);
         cur = next;
         j += 8;
     }

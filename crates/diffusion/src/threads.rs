@@ -17,9 +17,9 @@
 //!   [`RING_BUDGET_BYTES`] and stay in L1 (on the default problem, 5 steps:
 //!   at 8 the rings spill to L2 and a step costs a quarter more). The shared
 //!   arrays are read and written once per pass rather than once per step.
-//! * **SIMD.** On AVX-512 a hand-written row kernel loads 3 vectors per 8
-//!   cells (above, below, next block of the row) and makes the left/right
-//!   neighbours with `valignq`; elsewhere the row loop is written so the
+//! * **SIMD.** On AVX-512 a hand-written row kernel (`kernel::row_avx512`)
+//!   balances loads against shuffles and uses one FMA per 8 cells with the
+//!   same rounding as the plain expression; elsewhere the row loop is written so the
 //!   compiler vectorises it, and the whole pass is compiled for AVX2 when the
 //!   CPU has it (picked at run time). Rows are laid out so that the first
 //!   updated cell of each starts a cache line.
