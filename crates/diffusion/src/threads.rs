@@ -240,23 +240,37 @@ impl AlignedBuf {
 
 /// One thread's pass: advances rows `r0..r1` by `levels` steps, reading
 /// `src` (rows `r0-levels .. r1+levels`) and writing `dst`, which holds the
-/// row slots `r0..r1` of the destination. `ring` holds `3·(levels-1)` row
-/// slots, zero in columns 0 and n-1; `zero` is a row of zeros.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(
-    row: F,
-    src: &[f64],
-    dst: &mut [f64],
+/// row slots `r0..r1` of the destination.
+pub(crate) struct Pass<'a> {
+    src: &'a [f64],
+    dst: &'a mut [f64],
+    /// Row slots of `src`, `dst` and `ring`.
     lay: Layout,
-    ring_lay: Layout,
     r0: usize,
     r1: usize,
     levels: usize,
     k: f64,
-    ring: &mut [f64],
-    zero: &[f64],
-) {
+    /// `3·(levels-1)` row slots for the intermediate levels, zero in
+    /// columns 0 and n-1.
+    ring: &'a mut [f64],
+    /// A row of zeros (the boundary rows of the intermediate levels).
+    zero: &'a [f64],
+}
+
+/// Runs `pass` with `row` as the one-row update.
+#[inline(always)]
+fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(row: F, pass: Pass<'_>) {
+    let Pass {
+        src,
+        dst,
+        lay,
+        r0,
+        r1,
+        levels,
+        k,
+        ring,
+        zero,
+    } = pass;
     let n = lay.n;
     // Rows computed at level l: lo(l) .. hi(l); level `levels` is r0..r1.
     let lo = |l: usize| r0.saturating_sub(levels - l).max(1);
@@ -271,21 +285,21 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(
                 continue;
             }
             // Input rows r-1, r, r+1 at level l-1 and the output row.
-            let (inputs, outputs) = ring.split_at_mut((l - 1) * 3 * ring_lay.stride);
+            let (inputs, outputs) = ring.split_at_mut((l - 1) * 3 * lay.stride);
             let get = |rr: usize| -> &[f64] {
                 if l == 1 {
                     &src[lay.row(rr)]
                 } else if rr == 0 || rr == n - 1 {
                     zero
                 } else {
-                    &inputs[ring_lay.row((l - 2) * 3 + rr % 3)]
+                    &inputs[lay.row((l - 2) * 3 + rr % 3)]
                 }
             };
             let (up, mid, down) = (get(r - 1), get(r), get(r + 1));
             if l == levels {
                 row(&mut dst[lay.row(r - r0)], up, mid, down, k);
             } else {
-                row(&mut outputs[ring_lay.row(r % 3)], up, mid, down, k);
+                row(&mut outputs[lay.row(r % 3)], up, mid, down, k);
             }
         }
     }
@@ -293,89 +307,39 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(
 
 /// [`band_pass_with`] with the portable row loop.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn band_pass(
-    src: &[f64],
-    dst: &mut [f64],
-    lay: Layout,
-    ring_lay: Layout,
-    r0: usize,
-    r1: usize,
-    levels: usize,
-    k: f64,
-    ring: &mut [f64],
-    zero: &[f64],
-) {
-    band_pass_with(row, src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero)
+fn band_pass(pass: Pass<'_>) {
+    band_pass_with(row, pass)
 }
 
 /// [`band_pass_with`] with the AVX-512 row kernel.
 ///
 /// # Safety
-/// The CPU must support AVX-512F.
+/// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn band_pass_avx512(
-    src: &[f64],
-    dst: &mut [f64],
-    lay: Layout,
-    ring_lay: Layout,
-    r0: usize,
-    r1: usize,
-    levels: usize,
-    k: f64,
-    ring: &mut [f64],
-    zero: &[f64],
-) {
+unsafe fn band_pass_avx512(pass: Pass<'_>) {
     // SAFETY: this function's own precondition.
     let row = |d: &mut [f64], u: &[f64], m: &[f64], w: &[f64], k: f64| unsafe {
         crate::kernel::row_avx512(d, u, m, w, k)
     };
-    band_pass_with(row, src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero)
+    band_pass_with(row, pass)
 }
 
 multiversion!(
     /// [`band_pass`] compiled for the CPU's SIMD level.
-    #[allow(clippy::too_many_arguments)]
-    fn band_pass_dispatch(
-        src: &[f64],
-        dst: &mut [f64],
-        lay: Layout,
-        ring_lay: Layout,
-        r0: usize,
-        r1: usize,
-        levels: usize,
-        k: f64,
-        ring: &mut [f64],
-        zero: &[f64],
-    ) => band_pass
+    fn band_pass_dispatch(pass: Pass<'_>) => band_pass
 );
 
 /// Runs a pass with the best kernel for `simd` (`HPCRS_DIFF2D_KERNEL=auto`
 /// as the compiler vectorised it, instead of the hand-written AVX-512 one).
-#[allow(clippy::too_many_arguments)]
-fn run_pass(
-    simd: Simd,
-    intrinsics: bool,
-    src: &[f64],
-    dst: &mut [f64],
-    lay: Layout,
-    ring_lay: Layout,
-    r0: usize,
-    r1: usize,
-    levels: usize,
-    k: f64,
-    ring: &mut [f64],
-    zero: &[f64],
-) {
+fn run_pass(simd: Simd, intrinsics: bool, pass: Pass<'_>) {
     #[cfg(target_arch = "x86_64")]
     if simd == Simd::Avx512 && intrinsics {
-        // SAFETY: `Simd::detect` returned Avx512, so the CPU has AVX-512F.
-        return unsafe { band_pass_avx512(src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero) };
+        // SAFETY: `Simd::detect` returned Avx512, so the CPU has AVX-512F and FMA.
+        return unsafe { band_pass_avx512(pass) };
     }
     let _ = intrinsics;
-    band_pass_dispatch(simd, src, dst, lay, ring_lay, r0, r1, levels, k, ring, zero)
+    band_pass_dispatch(simd, pass)
 }
 
 impl Stepper for ThreadsStepper {
@@ -396,9 +360,8 @@ impl Stepper for ThreadsStepper {
             .max(1);
         let depth = self.depth.unwrap_or_else(|| default_depth(n)).min(steps);
         let passes = steps.div_ceil(depth);
+        // The rings' row slots use the same aligned layout.
         let lay = Layout::new(n);
-        // The ring's row slots use the same aligned layout.
-        let ring_lay = lay;
         let len = n * lay.stride;
         // The pair of working arrays in the aligned row layout. The second
         // starts half a page after the first modulo 4 KiB: at equal page
@@ -420,7 +383,7 @@ impl Stepper for ThreadsStepper {
         let work = |t: usize| {
             let r0 = 1 + interior * t / team;
             let r1 = 1 + interior * (t + 1) / team;
-            let mut ring = AlignedBuf::new(3 * depth.saturating_sub(1) * ring_lay.stride, 1024);
+            let mut ring = AlignedBuf::new(3 * depth.saturating_sub(1) * lay.stride, 1024);
             let zero = vec![0.0; n];
             let mut done = 0;
             for p in 0..passes {
@@ -441,16 +404,17 @@ impl Stepper for ThreadsStepper {
                 run_pass(
                     simd,
                     intrinsics,
-                    src,
-                    dst,
-                    lay,
-                    ring_lay,
-                    r0,
-                    r1,
-                    levels,
-                    k,
-                    ring.as_mut_slice(),
-                    &zero,
+                    Pass {
+                        src,
+                        dst,
+                        lay,
+                        r0,
+                        r1,
+                        levels,
+                        k,
+                        ring: ring.as_mut_slice(),
+                        zero: &zero,
+                    },
                 );
                 done += levels;
                 barrier.wait();
