@@ -145,6 +145,16 @@ struct Slot {
 
 const EMPTY: u32 = u32::MAX;
 
+impl Slot {
+    /// A slot holding no word.
+    const VACANT: Slot = Slot {
+        head: 0,
+        len: EMPTY,
+        start: 0,
+        count: 0,
+    };
+}
+
 /// An open-addressing hash table of word counts specialised for short byte
 /// strings: no allocation per word, one cache line per probe.
 struct WordTable {
@@ -167,15 +177,7 @@ impl WordTable {
     fn new() -> Self {
         let bits = 15;
         WordTable {
-            slots: vec![
-                Slot {
-                    head: 0,
-                    len: EMPTY,
-                    start: 0,
-                    count: 0
-                };
-                1 << bits
-            ],
+            slots: vec![Slot::VACANT; 1 << bits],
             shift: 64 - bits,
             used: 0,
             arena: Vec::new(),
@@ -294,15 +296,7 @@ impl WordTable {
         let old = std::mem::take(&mut self.slots);
         let bits = 64 - self.shift + 1;
         self.shift = 64 - bits;
-        self.slots = vec![
-            Slot {
-                head: 0,
-                len: EMPTY,
-                start: 0,
-                count: 0
-            };
-            1 << bits
-        ];
+        self.slots = vec![Slot::VACANT; 1 << bits];
         let mask = self.slots.len() - 1;
         for slot in old.into_iter().filter(|s| s.len != EMPTY) {
             let h = if slot.len > 16 {
