@@ -906,21 +906,27 @@ pub(crate) enum WaveVar {
 
 /// One pass of temporal blocking over a band, as a wavefront: `levels`
 /// steps advance together down the band, level `s` running `lag` rows
-/// behind level `s - 1`, alternating between two buffers (level `s` is
-/// read from `bufs[(s-1) % 2]` and written to `bufs[s % 2]`). Level `s`
-/// overwrites level `s - 2`'s rows only once level `s - 1` no longer needs
-/// them, which holds when `lag` is at least the stencil's reach along axis 0
-/// either way; so only a few rows per level are live at a time and they stay
-/// in the L1/L2 cache, where a level-by-level sweep would stream the whole
-/// band through L2 on every step.
+/// behind level `s - 1`. Level 0 is read from `bufs[0]` (the band as
+/// copied in), the last level is written to `bufs[1]`, and each level in
+/// between lives in a ring of `ring_rows` rows: row `r` of level `s` is
+/// slot `r % ring_rows` of ring `s - 1`. With `lag` at least the stencil's
+/// reach forward and `ring_rows` at least `lag + reach back + chunk`, a
+/// slot is reused only once the next level has read it. So a few rows per
+/// level are live (the rings stay in the L1/L2 cache) where a
+/// level-by-level sweep would stream the whole band through L2 each step.
+/// Rows outside the interior (the border) are read from `bufs[0]`.
 pub(crate) struct Wave<'a> {
     pub bufs: [*mut u8; 2],
+    /// `(levels - 1) * ring_rows` rows.
+    pub ring: *mut u8,
+    pub ring_rows: usize,
     /// Global rows `[g0, g1)` each level computes (index `s - 1`).
     pub ranges: &'a [(usize, usize)],
     /// Global row of the buffers' first row.
     pub b0: usize,
-    /// Global row of the interior's first row.
+    /// Global rows of the interior: `[first, last)`.
     pub first: usize,
+    pub last: usize,
     pub row_bytes: isize,
     /// Elements per interior row.
     pub n: usize,
@@ -931,6 +937,22 @@ pub(crate) struct Wave<'a> {
     pub vars: &'a [WaveVar],
     /// Byte offset of the interior's first column within a buffer row.
     pub out_inner: isize,
+}
+
+impl Wave<'_> {
+    /// Where row `x` of level `lvl` is (`lvl` 0: the input band).
+    #[inline(always)]
+    unsafe fn row(&self, lvl: usize, x: isize) -> *mut u8 {
+        let levels = self.ranges.len();
+        if lvl == 0 || x < self.first as isize || x >= self.last as isize {
+            self.bufs[0].offset((x - self.b0 as isize) * self.row_bytes)
+        } else if lvl == levels {
+            self.bufs[1].offset((x - self.b0 as isize) * self.row_bytes)
+        } else {
+            let slot = (lvl - 1) * self.ring_rows + x.rem_euclid(self.ring_rows as isize) as usize;
+            self.ring.offset(slot as isize * self.row_bytes)
+        }
+    }
 }
 
 impl Serial<'_> {
@@ -979,18 +1001,24 @@ unsafe fn wave_body(prog: &Program, w: &Wave, fr: &mut Frame) {
     let ticks =
         ((last_end - base + (levels as isize - 1) * lag) as usize).div_ceil(w.chunk) as isize;
     let es = w.esize as isize;
+    let tail = w.out_inner + w.n as isize * es;
     for t in 0..ticks {
         for (s, &(g0, g1)) in w.ranges.iter().enumerate() {
             let top = base + (t + 1) * chunk - s as isize * lag;
             let lo = (top - chunk).max(g0 as isize);
             let hi = top.min(g1 as isize);
-            if lo >= hi {
-                continue;
-            }
-            let src = w.bufs[s % 2];
-            let dst = w.bufs[(s + 1) % 2];
             for r in lo..hi {
-                let brow = (r - w.b0 as isize) * w.row_bytes;
+                let d = w.row(s + 1, r);
+                if s + 1 < levels {
+                    // A ring row: its border cells are the band's.
+                    let b = w.row(0, r);
+                    std::ptr::copy_nonoverlapping(b, d, w.out_inner as usize);
+                    std::ptr::copy_nonoverlapping(
+                        b.offset(tail),
+                        d.offset(tail),
+                        (w.row_bytes - tail) as usize,
+                    );
+                }
                 let mut col = 0;
                 while col < w.n {
                     let n = BLOCK.min(w.n - col);
@@ -999,14 +1027,14 @@ unsafe fn wave_body(prog: &Program, w: &Wave, fr: &mut Frame) {
                         match *var {
                             WaveVar::Scalar => {}
                             WaveVar::State { inner, row } => {
-                                fr.ptrs[v] = src.offset(brow + row * w.row_bytes + inner + cb);
+                                fr.ptrs[v] = w.row(s, r + row).offset(inner + cb);
                             }
                             WaveVar::Fixed { ptr, row_step } => {
                                 fr.ptrs[v] = ptr.offset((r - w.first as isize) * row_step + cb);
                             }
                         }
                     }
-                    fr.ptrs[out_slot] = dst.offset(brow + w.out_inner + cb);
+                    fr.ptrs[out_slot] = d.offset(w.out_inner + cb);
                     for ins in &prog.instrs {
                         exec_any(ins, n, &fr.ptrs, &fr.scal);
                     }

@@ -387,6 +387,7 @@ impl<'a> Plan<'a> {
         };
         let mut serial = Serial::new(&self.expr.prog, &sp.vars);
 
+        let mut ring: Vec<u64> = Vec::new();
         let mut done = 0;
         let mut pass = 0;
         while done < steps {
@@ -407,17 +408,28 @@ impl<'a> Plan<'a> {
                     (g0, g1)
                 })
                 .collect();
-            if let Some(wvars) = &self.wave {
+            let use_wave = self.wave.is_some() && wave_enabled();
+            if let Some(wvars) = self.wave.as_ref().filter(|_| use_wave) {
+                let chunk = wave_chunk();
+                let lag = self.reach_hi + wave_extra_lag();
+                let ring_rows = lag + self.reach_lo + chunk;
+                let need = (self.depth - 1) * ring_rows * row_bytes;
+                if ring.len() * 8 < need {
+                    ring = vec![0u64; need.div_ceil(8)];
+                }
                 serial.wave(&Wave {
                     bufs,
+                    ring: ring.as_mut_ptr() as *mut u8,
+                    ring_rows,
                     ranges: &ranges,
                     b0,
                     first,
+                    last: first + n_int,
                     row_bytes: row_bytes as isize,
                     n: self.interior[1],
                     esize: es,
-                    lag: self.reach_lo.max(self.reach_hi),
-                    chunk: wave_chunk(),
+                    lag,
+                    chunk,
                     vars: wvars,
                     out_inner: self.out_inner,
                 });
@@ -427,7 +439,8 @@ impl<'a> Plan<'a> {
             if team > 1 {
                 barrier.wait();
             }
-            let last = bufs[levels % 2];
+            // The wavefront ends in buffer 1; the sweep alternates.
+            let last = if use_wave { bufs[1] } else { bufs[levels % 2] };
             self.copy_rows(r0, r1, last.add((r0 - b0) * row_bytes), true);
             if team > 1 {
                 barrier.wait();
@@ -487,6 +500,20 @@ fn wave_chunk() -> usize {
         .and_then(|s| s.parse().ok())
         .filter(|&c: &usize| c > 0)
         .unwrap_or(1)
+}
+
+/// The wavefront is used where it applies unless `HPCRS_EXPR_WAVE=0`
+/// (measuring knob: the level-by-level sweep gives the same result).
+fn wave_enabled() -> bool {
+    std::env::var("HPCRS_EXPR_WAVE").map_or(true, |v| v != "0")
+}
+
+/// Rows of lag beyond the reach (measuring knob).
+fn wave_extra_lag() -> usize {
+    std::env::var("HPCRS_EXPR_LAG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// C-order strides (elements) of `shape`.
