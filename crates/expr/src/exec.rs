@@ -940,16 +940,17 @@ pub(crate) struct Wave<'a> {
 }
 
 impl Wave<'_> {
-    /// Where row `x` of level `lvl` is (`lvl` 0: the input band).
+    /// Where row `x` of level `lvl` is (`lvl` 0: the input band); `xm` is
+    /// `x % ring_rows`, kept by the caller without a division per row.
     #[inline(always)]
-    unsafe fn row(&self, lvl: usize, x: isize) -> *mut u8 {
+    unsafe fn row(&self, lvl: usize, x: isize, xm: usize) -> *mut u8 {
         let levels = self.ranges.len();
         if lvl == 0 || x < self.first as isize || x >= self.last as isize {
             self.bufs[0].offset((x - self.b0 as isize) * self.row_bytes)
         } else if lvl == levels {
             self.bufs[1].offset((x - self.b0 as isize) * self.row_bytes)
         } else {
-            let slot = (lvl - 1) * self.ring_rows + x.rem_euclid(self.ring_rows as isize) as usize;
+            let slot = (lvl - 1) * self.ring_rows + xm;
             self.ring.offset(slot as isize * self.row_bytes)
         }
     }
@@ -1007,11 +1008,13 @@ unsafe fn wave_body(prog: &Program, w: &Wave, fr: &mut Frame) {
             let top = base + (t + 1) * chunk - s as isize * lag;
             let lo = (top - chunk).max(g0 as isize);
             let hi = top.min(g1 as isize);
+            let ring = w.ring_rows as isize;
             for r in lo..hi {
-                let d = w.row(s + 1, r);
+                let rm = r.rem_euclid(ring);
+                let d = w.row(s + 1, r, rm as usize);
                 if s + 1 < levels {
                     // A ring row: its border cells are the band's.
-                    let b = w.row(0, r);
+                    let b = w.row(0, r, 0);
                     std::ptr::copy_nonoverlapping(b, d, w.out_inner as usize);
                     std::ptr::copy_nonoverlapping(
                         b.offset(tail),
@@ -1027,7 +1030,14 @@ unsafe fn wave_body(prog: &Program, w: &Wave, fr: &mut Frame) {
                         match *var {
                             WaveVar::Scalar => {}
                             WaveVar::State { inner, row } => {
-                                fr.ptrs[v] = w.row(s, r + row).offset(inner + cb);
+                                // |row| < ring_rows: one wrap at most.
+                                let mut xm = rm + row;
+                                if xm < 0 {
+                                    xm += ring;
+                                } else if xm >= ring {
+                                    xm -= ring;
+                                }
+                                fr.ptrs[v] = w.row(s, r + row, xm as usize).offset(inner + cb);
                             }
                             WaveVar::Fixed { ptr, row_step } => {
                                 fr.ptrs[v] = ptr.offset((r - w.first as isize) * row_step + cb);

@@ -129,12 +129,16 @@
 //!   writes its rows back, and the team meets at a barrier — once per
 //!   `depth` steps (default 8) instead of once per step. The ghost rows are
 //!   computed by both neighbours, a few percent of extra work.
-//! * A **wavefront** inside a pass (2-D states): the `depth` steps move down
-//!   the band together, each a few rows behind the previous one, so the live
-//!   rows stay in the L1/L2 cache instead of each step streaming the band;
-//!   each row is one run of the VM program, compiled for AVX-512 or AVX2 at
-//!   run time, reading its neighbours in place (other shapes run the same
-//!   steps level by level through the block VM).
+//! * **One VM run per step and band**, single-threaded: each step is the
+//!   block VM over the band's valid rows, compiled for AVX-512 or AVX2 (chosen
+//!   once per call, not per block), with each row a block whose neighbours
+//!   (`u[-1,0]`, ...) are read in place from the band buffer. A band's two
+//!   buffers (~0.7 MB on the course's grid with 2 threads) stay in the
+//!   core's L2 cache. A wavefront variant that moves all `depth` steps down
+//!   the band together, with the intermediate levels in small row rings
+//!   (the scheme of diffusion's hand-written `threads` backend), is in
+//!   place for 2-D states but measured slower through the VM, so it is off
+//!   unless `HPCRS_EXPR_WAVE=1`.
 //!
 //! Every cell gets the arithmetic of [`Expr::eval`], so the result is bit
 //! for bit that of `steps` evaluations (`hpcrs diff2d --backend expr` equals
