@@ -26,9 +26,7 @@
 //! * **Same answer.** Each cell gets exactly the arithmetic of the other
 //!   backends, so results agree bit for bit.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
-
+use expr::TeamBarrier;
 use ndarray::Array2;
 
 use crate::kernel::{multiversion, row, Simd};
@@ -117,63 +115,6 @@ impl ThreadsStepper {
     /// The number of threads in the team.
     pub fn threads(&self) -> usize {
         self.threads
-    }
-}
-
-/// A barrier for a fixed team. Waiters spin briefly (a pass takes tens of
-/// microseconds, so the partner usually arrives soon), then sleep on a
-/// condition variable so that an oversubscribed machine is not starved by
-/// spinning or by `yield` handing the core to another process for a whole
-/// time slice. This is what OpenMP runtimes do too.
-struct SpinBarrier {
-    n: usize,
-    count: AtomicUsize,
-    generation: AtomicUsize,
-    sleepers: AtomicUsize,
-    lock: Mutex<()>,
-    wake: Condvar,
-}
-
-impl SpinBarrier {
-    fn new(n: usize) -> Self {
-        SpinBarrier {
-            n,
-            count: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
-            sleepers: AtomicUsize::new(0),
-            lock: Mutex::new(()),
-            wake: Condvar::new(),
-        }
-    }
-
-    fn wait(&self) {
-        let gen = self.generation.load(Ordering::Acquire);
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            self.count.store(0, Ordering::Relaxed);
-            {
-                // Publishing under the lock closes the race with a waiter
-                // that is about to sleep.
-                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                self.generation
-                    .store(gen.wrapping_add(1), Ordering::Release);
-            }
-            if self.sleepers.load(Ordering::Acquire) > 0 {
-                self.wake.notify_all();
-            }
-            return;
-        }
-        for _ in 0..SPINS {
-            if self.generation.load(Ordering::Acquire) != gen {
-                return;
-            }
-            std::hint::spin_loop();
-        }
-        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.sleepers.fetch_add(1, Ordering::AcqRel);
-        while self.generation.load(Ordering::Acquire) == gen {
-            guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
-        }
-        self.sleepers.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -377,7 +318,7 @@ impl Stepper for ThreadsStepper {
         }
         let a = Shared(a_slice.as_mut_ptr());
         let b = Shared(b_slice.as_mut_ptr());
-        let barrier = SpinBarrier::new(team);
+        let barrier = TeamBarrier::new(team, SPINS);
         let simd = self.simd;
         let intrinsics = self.intrinsics;
         let work = |t: usize| {

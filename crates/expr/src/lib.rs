@@ -179,4 +179,4 @@ pub use dtype::{DType, Scalar};
 pub use error::ExprError;
 pub use num_complex::Complex64;
 pub use stencil::Iterate;
-pub use threads::{num_threads, set_num_threads};
+pub use threads::{num_threads, set_num_threads, TeamBarrier};

@@ -53,6 +53,10 @@ const MIN_PAR_UPDATES: usize = 1 << 16;
 /// store-to-load dependencies ("4K aliasing").
 const SKEW_BYTES: usize = 2048;
 
+/// Spins at the team's barrier before sleeping (a `pause` is some tens of
+/// cycles, so this is a few tens of microseconds).
+const BARRIER_SPINS: usize = 2000;
+
 impl Expr {
     /// Runs `state <- expr(state, inputs)` `steps` times, in place: each
     /// step evaluates the expression with the array `u` as the input named
@@ -178,7 +182,7 @@ impl Expr {
         } else {
             threads.clamp(1, bound.interior[0])
         };
-        let barrier = TeamBarrier::new(team);
+        let barrier = TeamBarrier::new(team, BARRIER_SPINS);
         let work = |t: usize| {
             // SAFETY: see `Plan::run_band`: bands write disjoint rows of `u`
             // between barriers, and read it only when nobody writes.
