@@ -28,49 +28,8 @@ pub(crate) fn row(dst: &mut [f64], up: &[f64], mid: &[f64], down: &[f64], k: f64
     }
 }
 
-/// The SIMD level a kernel was compiled for, picked once at run time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Simd {
-    /// Baseline x86-64 (SSE2) or a non-x86 target.
-    Base,
-    /// AVX2 (256-bit vectors).
-    Avx2,
-    /// AVX-512F (512-bit vectors).
-    Avx512,
-}
-
-impl Simd {
-    /// The widest level this CPU supports. `HPCRS_SIMD=base|avx2|avx512`
-    /// caps it (for comparisons and for checking that all levels agree).
-    pub(crate) fn detect() -> Simd {
-        let cap = std::env::var("HPCRS_SIMD").ok();
-        let best = Self::hardware_best();
-        match cap.as_deref() {
-            Some("base") => Simd::Base,
-            Some("avx2") if best != Simd::Base => Simd::Avx2,
-            _ => best,
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    fn hardware_best() -> Simd {
-        // The kernels are compiled with FMA enabled at both levels; every
-        // CPU with AVX-512F or AVX2 has it, but say so rather than assume.
-        let fma = std::is_x86_feature_detected!("fma");
-        if fma && std::is_x86_feature_detected!("avx512f") {
-            Simd::Avx512
-        } else if fma && std::is_x86_feature_detected!("avx2") {
-            Simd::Avx2
-        } else {
-            Simd::Base
-        }
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    fn hardware_best() -> Simd {
-        Simd::Base
-    }
-}
+/// The SIMD level the kernels run at (shared with the expression engine).
+pub(crate) use expr::Simd;
 
 /// Declares `$name` as a function that runs `$body_fn` (an `#[inline(always)]`
 /// function) compiled for the SIMD level chosen at run time, so the whole

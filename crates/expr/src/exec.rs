@@ -23,6 +23,7 @@ use crate::check::ReduceKind;
 use crate::dtype::{DType, Scalar};
 use crate::kernels::{exec_all, exec_any};
 use crate::program::Program;
+use crate::simd::Simd;
 use crate::threads::run_tasks;
 
 /// Elements per block: 1024 f64 are 8 KiB, so a program's handful of block
@@ -713,30 +714,6 @@ impl Geometry {
     /// Number of rows when rows are empty (the product of the outer axes).
     fn total_rows(&self) -> usize {
         self.shape[..self.shape.len() - 1].iter().product()
-    }
-}
-
-/// The widest instruction set the VM loops are compiled for on this CPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Simd {
-    Base,
-    Avx2,
-    Avx512,
-}
-
-impl Simd {
-    /// Detects the CPU's level once per call site that caches it.
-    pub(crate) fn detect() -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::is_x86_feature_detected!("avx2") {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Base
     }
 }
 

@@ -155,19 +155,14 @@ pub(crate) type BlockFn = fn(u64, usize, f64) -> f64;
 /// The widest vector kernel this CPU runs, and its instruction set's name.
 pub(crate) fn vector_kernel() -> (BlockFn, &'static str) {
     static CHOICE: OnceLock<(BlockFn, &'static str)> = OnceLock::new();
-    *CHOICE.get_or_init(|| {
+    *CHOICE.get_or_init(|| match expr::Simd::detect() {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F, the only feature the variant enables.
-                return (|s, l, dx| unsafe { block_sum_avx512(s, l, dx) }, "avx512");
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, the only feature the variant enables.
-                return (|s, l, dx| unsafe { block_sum_avx2(s, l, dx) }, "avx2");
-            }
-        }
-        (block_sum_baseline, "baseline")
+        // SAFETY: the CPU has AVX-512F, the only feature the variant enables.
+        expr::Simd::Avx512 => (|s, l, dx| unsafe { block_sum_avx512(s, l, dx) }, "avx512"),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX2, the only feature the variant enables.
+        expr::Simd::Avx2 => (|s, l, dx| unsafe { block_sum_avx2(s, l, dx) }, "avx2"),
+        _ => (block_sum_baseline, "baseline"),
     })
 }
 
