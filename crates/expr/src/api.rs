@@ -126,23 +126,31 @@ impl Expr {
         Ok(out)
     }
 
-    /// Matches inputs to variables and derives the iteration space.
-    fn bind(&self, inputs: &[(&str, Arg<'_>)]) -> Result<Bound, ExprError> {
+    /// The signature's names, comma separated (for error messages).
+    pub(crate) fn signature_names(&self) -> String {
+        let names: Vec<&str> = self.sig.iter().map(|(n, _)| n.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// Checks that every input is named in the signature, and only once.
+    pub(crate) fn check_input_names(&self, inputs: &[(&str, Arg<'_>)]) -> Result<(), ExprError> {
         for (i, (name, _)) in inputs.iter().enumerate() {
             if !self.sig.iter().any(|(n, _)| n == name) {
                 return Err(ExprError::Input(format!(
                     "input `{name}` is not in the signature ({})",
-                    self.sig
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    self.signature_names()
                 )));
             }
             if inputs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ExprError::Input(format!("input `{name}` is given twice")));
             }
         }
+        Ok(())
+    }
+
+    /// Matches inputs to variables and derives the iteration space.
+    fn bind(&self, inputs: &[(&str, Arg<'_>)]) -> Result<Bound, ExprError> {
+        self.check_input_names(inputs)?;
         self.bind_raw(&|name| {
             inputs
                 .iter()

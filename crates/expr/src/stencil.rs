@@ -100,11 +100,7 @@ impl Expr {
         let Some(si) = self.sig.iter().position(|(n, _)| n == state) else {
             return Err(ExprError::Input(format!(
                 "the state `{state}` is not in the signature ({})",
-                self.sig
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.signature_names()
             )));
         };
         if !self.checked.vars.iter().any(|v| v.input == si) {
@@ -113,26 +109,12 @@ impl Expr {
                 self.text()
             )));
         }
-        for (i, (name, _)) in inputs.iter().enumerate() {
-            if *name == state {
-                return Err(ExprError::Input(format!(
-                    "`{state}` is the state: pass it as `u`, not among the inputs"
-                )));
-            }
-            if !self.sig.iter().any(|(n, _)| n == name) {
-                return Err(ExprError::Input(format!(
-                    "input `{name}` is not in the signature ({})",
-                    self.sig
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-            if inputs[..i].iter().any(|(n, _)| n == name) {
-                return Err(ExprError::Input(format!("input `{name}` is given twice")));
-            }
+        if inputs.iter().any(|(name, _)| *name == state) {
+            return Err(ExprError::Input(format!(
+                "`{state}` is the state: pass it as `u`, not among the inputs"
+            )));
         }
+        self.check_input_names(inputs)?;
         let mut u = u.into();
         let uraw = u.raw();
         if uraw.shape.is_empty() {
