@@ -35,6 +35,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    die_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Diff2d(args) => cmd::diff2d::run(args),
@@ -52,5 +53,17 @@ fn main() -> std::process::ExitCode {
             eprintln!("hpcrs: error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Restores the default action of SIGPIPE, which Rust programs ignore: then
+/// `hpcrs diff2d | head` ends quietly when `head` has read enough, as every
+/// Unix filter does, instead of reporting "Broken pipe" as an error.
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

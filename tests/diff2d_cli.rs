@@ -304,3 +304,35 @@ fn a_missing_file_is_reported_once_with_its_name() {
         assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
     }
 }
+
+/// A reader that stops early (`hpcrs diff2d | head -1`) ends the run quietly,
+/// by SIGPIPE as any Unix filter, not with a "Broken pipe" error message.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hpcrs"))
+        // 32 000 time lines, far more than a pipe buffer holds.
+        .args(["diff2d", "--set", "dx=0.5", "--set", "runtime=2000"])
+        .args(["--set", "outtime=0.0625"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first.trim().parse::<f64>().unwrap(), 0.0);
+    // The reader is gone: the next time line written kills the process.
+    let out = child.wait_with_output().unwrap();
+    const SIGPIPE: i32 = 13;
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -99,20 +99,11 @@ static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// Runs `hpcrs ooc`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let result = match args.command {
+    // A reader that stops early (`| head`) ends the process by SIGPIPE: see `main`.
+    match args.command {
         Command::Create(a) => create(a),
         Command::Stats(a) => stats(a),
         Command::Get(a) => get(a),
-    };
-    // A reader that stops early (`| head`) is not an error.
-    match result {
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(ExitCode::SUCCESS)
-        }
-        r => r,
     }
 }
 
