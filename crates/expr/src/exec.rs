@@ -235,7 +235,8 @@ impl Geometry {
 /// Copies `n` elements of size `esize` between strided and packed memory.
 ///
 /// # Safety
-/// Both regions must be valid for the given strides (in elements).
+/// Both regions must be valid for the given strides (in elements) and must
+/// not overlap.
 pub(crate) unsafe fn copy_strided(
     src: *const u8,
     sstride: isize,
@@ -244,6 +245,10 @@ pub(crate) unsafe fn copy_strided(
     n: usize,
     esize: usize,
 ) {
+    if sstride == 1 && dstride == 1 {
+        // Both contiguous (the stencil's whole rows): one memcpy.
+        return std::ptr::copy_nonoverlapping(src, dst, n * esize);
+    }
     unsafe fn go<T: Copy>(src: *const T, ss: isize, dst: *mut T, ds: isize, n: usize) {
         for k in 0..n as isize {
             *dst.offset(k * ds) = *src.offset(k * ss);
@@ -867,167 +872,3 @@ unsafe fn serial_blocks(prog: &Program, sp: &Space, fr: &mut Frame) {
 
 /// Variables the fast row path tracks (an array on the stack).
 const MAX_FAST_VARS: usize = 16;
-
-/// A variable of a [`Wave`]: where row `r` (global, along axis 0) of it is.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum WaveVar {
-    /// A broadcast scalar (its slot is set once by [`Serial::new`]).
-    Scalar,
-    /// The iterated state, read from the level's source buffer: row `r`
-    /// reads buffer row `r + row`, starting `inner` bytes into it.
-    State { inner: isize, row: isize },
-    /// A fixed input read in place: `ptr` is its element for the interior's
-    /// first row and column; rows are `row_step` bytes apart.
-    Fixed { ptr: *mut u8, row_step: isize },
-}
-
-/// One pass of temporal blocking over a band, as a wavefront: `levels`
-/// steps advance together down the band, level `s` running `lag` rows
-/// behind level `s - 1`. Level 0 is read from `bufs[0]` (the band as
-/// copied in), the last level is written to `bufs[1]`, and each level in
-/// between lives in a ring of `ring_rows` rows: row `r` of level `s` is
-/// slot `r % ring_rows` of ring `s - 1`. With `lag` at least the stencil's
-/// reach forward and `ring_rows` at least `lag + reach back + chunk`, a
-/// slot is reused only once the next level has read it. So a few rows per
-/// level are live (the rings stay in the L1/L2 cache) where a
-/// level-by-level sweep would stream the whole band through L2 each step.
-/// Rows outside the interior (the border) are read from `bufs[0]`.
-pub(crate) struct Wave<'a> {
-    pub bufs: [*mut u8; 2],
-    /// `(levels - 1) * ring_rows` rows.
-    pub ring: *mut u8,
-    pub ring_rows: usize,
-    /// Global rows `[g0, g1)` each level computes (index `s - 1`).
-    pub ranges: &'a [(usize, usize)],
-    /// Global row of the buffers' first row.
-    pub b0: usize,
-    /// Global rows of the interior: `[first, last)`.
-    pub first: usize,
-    pub last: usize,
-    pub row_bytes: isize,
-    /// Elements per interior row.
-    pub n: usize,
-    pub esize: usize,
-    pub lag: usize,
-    /// Rows each level advances per tick.
-    pub chunk: usize,
-    pub vars: &'a [WaveVar],
-    /// Byte offset of the interior's first column within a buffer row.
-    pub out_inner: isize,
-}
-
-impl Wave<'_> {
-    /// Where row `x` of level `lvl` is (`lvl` 0: the input band); `xm` is
-    /// `x % ring_rows`, kept by the caller without a division per row.
-    #[inline(always)]
-    unsafe fn row(&self, lvl: usize, x: isize, xm: usize) -> *mut u8 {
-        let levels = self.ranges.len();
-        if lvl == 0 || x < self.first as isize || x >= self.last as isize {
-            self.bufs[0].offset((x - self.b0 as isize) * self.row_bytes)
-        } else if lvl == levels {
-            self.bufs[1].offset((x - self.b0 as isize) * self.row_bytes)
-        } else {
-            let slot = (lvl - 1) * self.ring_rows + xm;
-            self.ring.offset(slot as isize * self.row_bytes)
-        }
-    }
-}
-
-impl Serial<'_> {
-    /// Runs one wavefront pass (see [`Wave`]).
-    ///
-    /// # Safety
-    /// The buffers must hold the band's rows with the valid level-0 values
-    /// and border cells, the ranges must respect the stencil's reach, and
-    /// the fixed inputs must be valid for every row and column the ranges
-    /// name, with unit stride along rows.
-    pub(crate) unsafe fn wave(&mut self, w: &Wave) {
-        match self.simd {
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => wave_avx512(self.prog, w, &mut self.frame),
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => wave_avx2(self.prog, w, &mut self.frame),
-            _ => wave_body(self.prog, w, &mut self.frame),
-        }
-    }
-}
-
-/// [`wave_body`] compiled for AVX-512.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn wave_avx512(prog: &Program, w: &Wave, fr: &mut Frame) {
-    wave_body(prog, w, fr)
-}
-
-/// [`wave_body`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn wave_avx2(prog: &Program, w: &Wave, fr: &mut Frame) {
-    wave_body(prog, w, fr)
-}
-
-#[inline(always)]
-unsafe fn wave_body(prog: &Program, w: &Wave, fr: &mut Frame) {
-    let levels = w.ranges.len();
-    if levels == 0 || w.n == 0 {
-        return;
-    }
-    let out_slot = prog.out_slot();
-    let base = w.ranges[0].0 as isize;
-    let (chunk, lag) = (w.chunk as isize, w.lag as isize);
-    let last_end = w.ranges[levels - 1].1 as isize;
-    let ticks =
-        ((last_end - base + (levels as isize - 1) * lag) as usize).div_ceil(w.chunk) as isize;
-    let es = w.esize as isize;
-    let tail = w.out_inner + w.n as isize * es;
-    for t in 0..ticks {
-        for (s, &(g0, g1)) in w.ranges.iter().enumerate() {
-            let top = base + (t + 1) * chunk - s as isize * lag;
-            let lo = (top - chunk).max(g0 as isize);
-            let hi = top.min(g1 as isize);
-            let ring = w.ring_rows as isize;
-            for r in lo..hi {
-                let rm = r.rem_euclid(ring);
-                let d = w.row(s + 1, r, rm as usize);
-                if s + 1 < levels {
-                    // A ring row: its border cells are the band's.
-                    let b = w.row(0, r, 0);
-                    std::ptr::copy_nonoverlapping(b, d, w.out_inner as usize);
-                    std::ptr::copy_nonoverlapping(
-                        b.offset(tail),
-                        d.offset(tail),
-                        (w.row_bytes - tail) as usize,
-                    );
-                }
-                let mut col = 0;
-                while col < w.n {
-                    let n = BLOCK.min(w.n - col);
-                    let cb = col as isize * es;
-                    for (v, var) in w.vars.iter().enumerate() {
-                        match *var {
-                            WaveVar::Scalar => {}
-                            WaveVar::State { inner, row } => {
-                                // |row| < ring_rows: one wrap at most.
-                                let mut xm = rm + row;
-                                if xm < 0 {
-                                    xm += ring;
-                                } else if xm >= ring {
-                                    xm -= ring;
-                                }
-                                fr.ptrs[v] = w.row(s, r + row, xm as usize).offset(inner + cb);
-                            }
-                            WaveVar::Fixed { ptr, row_step } => {
-                                fr.ptrs[v] = ptr.offset((r - w.first as isize) * row_step + cb);
-                            }
-                        }
-                    }
-                    fr.ptrs[out_slot] = d.offset(w.out_inner + cb);
-                    for ins in &prog.instrs {
-                        exec_any(ins, n, &fr.ptrs, &fr.scal);
-                    }
-                    col += n;
-                }
-            }
-        }
-    }
-}

@@ -134,11 +134,11 @@
 //!   once per call, not per block), with each row a block whose neighbours
 //!   (`u[-1,0]`, ...) are read in place from the band buffer. A band's two
 //!   buffers (~0.7 MB on the course's grid with 2 threads) stay in the
-//!   core's L2 cache. A wavefront variant that moves all `depth` steps down
-//!   the band together, with the intermediate levels in small row rings
-//!   (the scheme of diffusion's hand-written `threads` backend), is in
-//!   place for 2-D states but measured slower through the VM, so it is off
-//!   unless `HPCRS_EXPR_WAVE=1`.
+//!   core's L2 cache. A wavefront that moves all `depth` steps down the band
+//!   together, with the intermediate levels in small row rings (the scheme
+//!   of diffusion's hand-written `threads` backend), measured slower through
+//!   the VM (0.92 s against 0.63 s on the course's grid, one thread) and was
+//!   removed.
 //!
 //! Every cell gets the arithmetic of [`Expr::eval`], so the result is bit
 //! for bit that of `steps` evaluations (`hpcrs diff2d --backend expr` equals

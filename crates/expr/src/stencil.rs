@@ -21,7 +21,7 @@
 use crate::api::Bound;
 use crate::array::{ArgMut, Raw};
 use crate::error::ExprError;
-use crate::exec::{copy_strided, Operand, Serial, Space, VarOp, Wave, WaveVar};
+use crate::exec::{copy_strided, Operand, Serial, Space, VarOp};
 use crate::threads::{num_threads, TeamBarrier};
 use crate::{Arg, Expr};
 
@@ -207,9 +207,6 @@ struct Plan<'a> {
     vars: Vec<VarKind>,
     /// Byte offset of the interior's first element within its buffer row.
     out_inner: isize,
-    /// The variables as the wavefront sees them, when it applies: a 2-D
-    /// state whose fixed array inputs are contiguous along rows.
-    wave: Option<Vec<WaveVar>>,
 }
 
 // SAFETY: the raw pointers are borrowed by `iterate` for the whole call;
@@ -248,25 +245,6 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let out_inner: isize = (1..nd).map(|ax| b.lo[ax] as isize * bstrides[ax]).sum();
-        let wave = (nd == 2)
-            .then(|| {
-                vars.iter()
-                    .map(|v| match v {
-                        VarKind::Fixed(VarOp::Scalar(_)) => Some(WaveVar::Scalar),
-                        VarKind::Fixed(VarOp::Array(op)) => {
-                            (op.strides[1] == 1).then(|| WaveVar::Fixed {
-                                ptr: op.ptr,
-                                row_step: op.strides[0] * op.esize as isize,
-                            })
-                        }
-                        VarKind::State { inner, row } => Some(WaveVar::State {
-                            inner: *inner,
-                            row: *row,
-                        }),
-                    })
-                    .collect::<Option<Vec<_>>>()
-            })
-            .flatten();
         Plan {
             expr,
             u: u.clone(),
@@ -280,7 +258,6 @@ impl<'a> Plan<'a> {
             esize,
             vars,
             out_inner: out_inner * esize as isize,
-            wave,
         }
     }
 
@@ -375,7 +352,6 @@ impl<'a> Plan<'a> {
         };
         let mut serial = Serial::new(&self.expr.prog, &sp.vars);
 
-        let mut ring: Vec<u64> = Vec::new();
         let mut done = 0;
         let mut pass = 0;
         while done < steps {
@@ -396,39 +372,11 @@ impl<'a> Plan<'a> {
                     (g0, g1)
                 })
                 .collect();
-            let use_wave = self.wave.is_some() && wave_enabled();
-            if let Some(wvars) = self.wave.as_ref().filter(|_| use_wave) {
-                let chunk = wave_chunk();
-                let lag = self.reach_hi + wave_extra_lag();
-                let ring_rows = lag + self.reach_lo + chunk;
-                let need = (self.depth - 1) * ring_rows * row_bytes;
-                if ring.len() * 8 < need {
-                    ring = vec![0u64; need.div_ceil(8)];
-                }
-                serial.wave(&Wave {
-                    bufs,
-                    ring: ring.as_mut_ptr() as *mut u8,
-                    ring_rows,
-                    ranges: &ranges,
-                    b0,
-                    first,
-                    last: first + n_int,
-                    row_bytes: row_bytes as isize,
-                    n: self.interior[1],
-                    esize: es,
-                    lag,
-                    chunk,
-                    vars: wvars,
-                    out_inner: self.out_inner,
-                });
-            } else {
-                self.sweep(&mut serial, &mut sp, &ranges, bufs, b0);
-            }
+            self.sweep(&mut serial, &mut sp, &ranges, bufs, b0);
             if team > 1 {
                 barrier.wait();
             }
-            // The wavefront ends in buffer 1; the sweep alternates.
-            let last = if use_wave { bufs[1] } else { bufs[levels % 2] };
+            let last = bufs[levels % 2];
             self.copy_rows(r0, r1, last.add((r0 - b0) * row_bytes), true);
             if team > 1 {
                 barrier.wait();
@@ -479,30 +427,6 @@ impl Plan<'_> {
             serial.run(sp);
         }
     }
-}
-
-/// Rows per level per tick of the wavefront (measuring knob).
-fn wave_chunk() -> usize {
-    std::env::var("HPCRS_EXPR_CHUNK")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&c: &usize| c > 0)
-        .unwrap_or(1)
-}
-
-/// The wavefront runs only with `HPCRS_EXPR_WAVE=1` (measuring knob, same
-/// results): on the course's grid it measured slower than the
-/// level-by-level sweep, whose band buffers stay in L2 anyway.
-fn wave_enabled() -> bool {
-    std::env::var("HPCRS_EXPR_WAVE").is_ok_and(|v| v == "1")
-}
-
-/// Rows of lag beyond the reach (measuring knob).
-fn wave_extra_lag() -> usize {
-    std::env::var("HPCRS_EXPR_LAG")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 /// C-order strides (elements) of `shape`.

@@ -247,7 +247,7 @@ fn bad_calls_give_clear_errors() {
 
 #[test]
 fn two_d_asymmetric_reach_and_long_rows() {
-    // Reaches two rows back and none forward (the wavefront's lag is 2).
+    // Reaches two rows back and none forward.
     check(
         "0.5*u + k*(u[-2,0] - u[0,1]) + c*0.01",
         &[80, 90],
@@ -286,33 +286,4 @@ fn a_strided_fixed_input_takes_the_general_path() {
         .unwrap();
         assert_eq!(bits(&u.into_dyn()), bits(&want));
     }
-}
-
-#[test]
-fn the_wavefront_variant_matches_too() {
-    // The opt-in wavefront (see the crate doc) gives the same bits; other
-    // tests running meanwhile may take it as well, which changes nothing.
-    std::env::set_var("HPCRS_EXPR_WAVE", "1");
-    check(
-        "u + k*(u[1,0] + u[-1,0] + u[0,1] + u[0,-1] - 4*u)",
-        &[67, 70],
-        0.2,
-        37,
-        false,
-    );
-    check(
-        "0.5*u + k*(u[-2,0] - u[0,1]) + c*0.01",
-        &[80, 90],
-        0.4,
-        21,
-        true,
-    );
-    check(
-        "u + k*(u[1,0] + u[-1,0] + u[0,1] + u[0,-1] - 4*u)",
-        &[12, 2500],
-        0.2,
-        9,
-        false,
-    );
-    std::env::remove_var("HPCRS_EXPR_WAVE");
 }
