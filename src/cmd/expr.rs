@@ -39,14 +39,13 @@ fn random(dt: DType, shape: &[usize], seed: u64) -> Array {
         z ^ (z >> 31)
     };
     let unit = |x: u64| (x >> 11) as f64 / (1u64 << 53) as f64;
-    let s = shape;
     match dt {
-        DType::Bool => Array::Bool(filled(s, || next() & 1 == 1)),
-        DType::I32 => Array::I32(filled(s, || (next() % 100) as i32)),
-        DType::I64 => Array::I64(filled(s, || (next() % 100) as i64)),
-        DType::F32 => Array::F32(filled(s, || unit(next()) as f32)),
-        DType::F64 => Array::F64(filled(s, || unit(next()))),
-        DType::C128 => Array::C128(filled(s, || {
+        DType::Bool => Array::Bool(filled(shape, || next() & 1 == 1)),
+        DType::I32 => Array::I32(filled(shape, || (next() % 100) as i32)),
+        DType::I64 => Array::I64(filled(shape, || (next() % 100) as i64)),
+        DType::F32 => Array::F32(filled(shape, || unit(next()) as f32)),
+        DType::F64 => Array::F64(filled(shape, || unit(next()))),
+        DType::C128 => Array::C128(filled(shape, || {
             expr::Complex64::new(unit(next()), unit(next()))
         })),
     }
