@@ -328,8 +328,7 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     assert_eq!(first.trim().parse::<f64>().unwrap(), 0.0);
     // The reader is gone: the next time line written kills the process.
     let out = child.wait_with_output().unwrap();
-    const SIGPIPE: i32 = 13;
-    assert_eq!(out.status.signal(), Some(SIGPIPE), "{out:?}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{out:?}");
     assert!(
         out.stderr.is_empty(),
         "{}",
