@@ -1,7 +1,7 @@
 //! Run-time choice of the widest SIMD instruction set the CPU has.
 
 /// The SIMD level a kernel was compiled for, picked once at run time (by
-/// this crate's VM and by the diffusion solver's hand-written kernels).
+/// this crate's VM, the diffusion solver's kernels and the auc kernel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Simd {
     /// Baseline x86-64 (SSE2) or a non-x86 target.
