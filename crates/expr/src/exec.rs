@@ -21,7 +21,7 @@ use num_complex::Complex64;
 
 use crate::check::ReduceKind;
 use crate::dtype::{DType, Scalar};
-use crate::kernels::{exec_all, exec_any};
+use crate::kernels::exec_program;
 use crate::program::Program;
 use crate::simd::Simd;
 use crate::threads::run_tasks;
@@ -425,6 +425,8 @@ struct Frame {
     ptrs: Vec<*mut u8>,
     scal: Vec<bool>,
     bufs: *mut u64,
+    /// The instruction set the program's loops run with.
+    simd: Simd,
 }
 
 impl Frame {
@@ -449,6 +451,7 @@ fn with_frame<R>(prog: &Program, sp: &Space, body: impl FnOnce(&mut Frame) -> R)
             ptrs: vec![std::ptr::null_mut(); prog.nslots()],
             scal: vec![false; prog.nslots()],
             bufs: scratch.as_mut_ptr(),
+            simd: Simd::detect(),
         };
         for (v, var) in sp.vars.iter().enumerate() {
             if let VarOp::Scalar(p) = var {
@@ -484,7 +487,7 @@ unsafe fn run_block(
             fr.ptrs[v] = op.load(geo, pos, n, fr.buf(v));
         }
     }
-    exec_all(&prog.instrs, n, &fr.ptrs, &fr.scal);
+    exec_program(fr.simd, &prog.instrs, n, &fr.ptrs, &fr.scal);
 }
 
 /// Evaluates `prog` element by element into `sp.out`.
@@ -729,7 +732,6 @@ impl Geometry {
 pub(crate) struct Serial<'p> {
     prog: &'p Program,
     frame: Frame,
-    simd: Simd,
     /// Owns the memory `frame.bufs` points to.
     _scratch: Vec<u64>,
 }
@@ -747,6 +749,7 @@ impl<'p> Serial<'p> {
             ptrs: vec![std::ptr::null_mut(); prog.nslots()],
             scal: vec![false; prog.nslots()],
             bufs: scratch.as_mut_ptr(),
+            simd: Simd::detect(),
         };
         for (v, var) in vars.iter().enumerate() {
             if let VarOp::Scalar(p) = var {
@@ -765,7 +768,6 @@ impl<'p> Serial<'p> {
         Serial {
             prog,
             frame,
-            simd: Simd::detect(),
             _scratch: scratch,
         }
     }
@@ -777,36 +779,14 @@ impl<'p> Serial<'p> {
     /// overlap any input, and the scalar variables given to [`Serial::new`]
     /// must still be alive.
     pub(crate) unsafe fn run(&mut self, sp: &Space) {
-        match self.simd {
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => serial_avx512(self.prog, sp, &mut self.frame),
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => serial_avx2(self.prog, sp, &mut self.frame),
-            _ => serial_blocks(self.prog, sp, &mut self.frame),
-        }
+        serial_blocks(self.prog, sp, &mut self.frame)
     }
-}
-
-/// [`serial_blocks`] compiled for AVX-512 (8 doubles per instruction). No
-/// FMA contraction happens in Rust, so results equal the other builds'.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn serial_avx512(prog: &Program, sp: &Space, fr: &mut Frame) {
-    serial_blocks(prog, sp, fr)
-}
-
-/// [`serial_blocks`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn serial_avx2(prog: &Program, sp: &Space, fr: &mut Frame) {
-    serial_blocks(prog, sp, fr)
 }
 
 /// All blocks of `sp` on this thread. A 2-D space of whole-row blocks whose
 /// operands are all contiguous along rows (a stencil over a C-ordered
 /// array) takes a fast path: each operand's row pointer just advances by its
 /// row stride, so a row costs the instructions and a few additions.
-#[inline(always)]
 unsafe fn serial_blocks(prog: &Program, sp: &Space, fr: &mut Frame) {
     let out = sp
         .out
@@ -840,9 +820,7 @@ unsafe fn serial_blocks(prog: &Program, sp: &Space, fr: &mut Frame) {
             fr.ptrs[out_slot] = out.ptr;
             let ostep = out.strides[0] * out.esize as isize;
             for _ in 0..sp.shape[0] {
-                for ins in &prog.instrs {
-                    exec_any(ins, n, &fr.ptrs, &fr.scal);
-                }
+                exec_program(fr.simd, &prog.instrs, n, &fr.ptrs, &fr.scal);
                 for (v, s) in step[..nv].iter().enumerate() {
                     // Scalars have a step of 0 and stay put.
                     fr.ptrs[v] = fr.ptrs[v].wrapping_offset(*s);
@@ -861,9 +839,7 @@ unsafe fn serial_blocks(prog: &Program, sp: &Space, fr: &mut Frame) {
                 fr.ptrs[v] = op.load(&geo, pos, n, fr.buf(v));
             }
         }
-        for ins in &prog.instrs {
-            exec_any(ins, n, &fr.ptrs, &fr.scal);
-        }
+        exec_program(fr.simd, &prog.instrs, n, &fr.ptrs, &fr.scal);
         if !direct {
             out.store(&geo, pos, n, d);
         }

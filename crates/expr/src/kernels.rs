@@ -11,6 +11,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 use num_complex::Complex64;
 
 use crate::dtype::DType;
+use crate::simd::Simd;
 
 /// Operations of the virtual machine. Operand types are those of the
 /// instruction's `ty`; the result type is its `out`.
@@ -592,42 +593,74 @@ macro_rules! impl_int {
 impl_int!(i32);
 impl_int!(i64);
 
-/// Runs one instruction on a block of `n` elements.
+/// Runs one instruction on a block (constant folding uses it, with `n` = 1).
 ///
 /// # Safety
-/// Every slot the instruction names must point to `n` valid elements of its
-/// type (one when it is a scalar), and `dst` must not overlap any argument.
+/// As for [`exec_program`].
 pub(crate) unsafe fn exec(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    exec_all(std::slice::from_ref(ins), n, ptrs, scal)
+    exec_program(Simd::Base, std::slice::from_ref(ins), n, ptrs, scal)
 }
 
-/// Runs a whole program on one block, choosing the instruction set once.
+/// Runs a whole program on one block with the loops compiled for `simd`.
+///
+/// Each SIMD level has exactly one copy of the VM's loops (every operation ×
+/// type × scalar/block mix), in a function of its own that is never inlined:
+/// inlining them into each caller made this crate take most of a release
+/// build's ten minutes to optimise, for no measurable speed (the call is
+/// once per block of up to [`crate::exec::BLOCK`] elements). No FMA
+/// contraction happens in Rust, so every level gives the same bits.
 ///
 /// # Safety
-/// As for [`exec`], for every instruction.
-pub(crate) unsafe fn exec_all(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        return exec_avx2(prog, n, ptrs, scal);
+/// Every instruction's slots must point to `n` valid elements of its types
+/// (one for a scalar slot), the destination of each must not overlap its
+/// operands, and the CPU must support `simd`.
+pub(crate) unsafe fn exec_program(
+    simd: Simd,
+    prog: &[Instr],
+    n: usize,
+    ptrs: &[*mut u8],
+    scal: &[bool],
+) {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => exec_avx512(prog, n, ptrs, scal),
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => exec_avx2(prog, n, ptrs, scal),
+        _ => exec_base(prog, n, ptrs, scal),
     }
+}
+
+/// The VM's loops for baseline x86-64 (SSE2) or a non-x86 target.
+#[inline(never)]
+unsafe fn exec_base(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     for ins in prog {
         exec_any(ins, n, ptrs, scal);
     }
 }
 
-/// The same loops compiled for AVX2 (4 doubles per instruction instead of
-/// SSE2's 2), chosen at run time. No FMA: results stay bit-identical to the
-/// SSE2 build and to plain Rust.
+/// The VM's loops compiled for AVX2 (4 doubles per instruction).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[inline(never)]
 unsafe fn exec_avx2(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     for ins in prog {
         exec_any(ins, n, ptrs, scal);
     }
 }
 
+/// The VM's loops compiled for AVX-512 (8 doubles per instruction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline(never)]
+unsafe fn exec_avx512(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+    for ins in prog {
+        exec_any(ins, n, ptrs, scal);
+    }
+}
+
+/// One instruction; inlined into exactly the three functions above.
 #[inline(always)]
-pub(crate) unsafe fn exec_any(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+unsafe fn exec_any(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     if ins.op == Op::Cast {
         return cast(ins, n, ptrs, scal);
     }

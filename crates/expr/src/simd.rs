@@ -14,8 +14,14 @@ pub enum Simd {
 
 impl Simd {
     /// The widest level this CPU supports. `HPCRS_SIMD=base|avx2|avx512`
-    /// caps it (for comparisons and for checking that all levels agree).
+    /// caps it (for comparisons and for checking that all levels agree); it
+    /// is read once per process, so asking again costs an atomic load.
     pub fn detect() -> Simd {
+        static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *LEVEL.get_or_init(Self::detect_uncached)
+    }
+
+    fn detect_uncached() -> Simd {
         let cap = std::env::var("HPCRS_SIMD").ok();
         let best = Self::hardware_best();
         match cap.as_deref() {

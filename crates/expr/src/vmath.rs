@@ -50,11 +50,7 @@ pub(crate) fn exp(d: &mut [f64], x: &[f64]) {
         // meaningless values; they are redone below.
         *d = exp_core(x.clamp(-708.0, 708.0));
     }
-    for (d, &x) in d.iter_mut().zip(x) {
-        if x.is_nan() || x.abs() > 708.0 {
-            *d = x.exp();
-        }
-    }
+    redo_outside(d, x, 708.0, f64::exp);
 }
 
 const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
@@ -136,8 +132,27 @@ fn trig(d: &mut [f64], x: &[f64], shift: u64, slow: fn(f64) -> f64) {
     for (d, &x) in d.iter_mut().zip(x) {
         *d = sincos_core(x.clamp(-TRIG_MAX, TRIG_MAX), shift);
     }
+    redo_outside(d, x, TRIG_MAX, slow);
+}
+
+/// Redoes with `slow` (libm) the elements of `x` that are NaN or beyond
+/// `±max`. One vectorised test over the block first, and the per-element
+/// loop out of line: inlined into the AVX-512 build, the loop was
+/// if-converted into libm calls on every lane, three times slower overall.
+#[inline(always)]
+fn redo_outside(d: &mut [f64], x: &[f64], max: f64, slow: fn(f64) -> f64) {
+    // `!(|x| <= max)` is also true for NaN.
+    let any = x.iter().fold(false, |any, &x| any | !(x.abs() <= max));
+    if any {
+        redo_outside_slow(d, x, max, slow);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn redo_outside_slow(d: &mut [f64], x: &[f64], max: f64, slow: fn(f64) -> f64) {
     for (d, &x) in d.iter_mut().zip(x) {
-        if x.is_nan() || x.abs() > TRIG_MAX {
+        if !(x.abs() <= max) {
             *d = slow(x);
         }
     }
