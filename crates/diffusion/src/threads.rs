@@ -8,9 +8,12 @@
 //!   thread. A thread advances its band by `depth` steps in one pass, reading
 //!   `depth` extra rows on each side of it from the shared array (an
 //!   overlapped "ghost zone": the cells near the band edges are computed by
-//!   both neighbours, which costs a few percent of extra work). The team
-//!   meets at a spin barrier once per pass instead of once per step.
-//! * **Cache reuse.** Within a pass a thread sweeps down its band once,
+//!   both neighbours, which costs a few percent of extra work). There is no
+//!   barrier: before a pass a thread waits only for the parts of its two
+//!   neighbours' previous passes that touch its rows ([`Progress`]), so
+//!   threads drift apart by up to a pass instead of waiting on each other's
+//!   jitter.
+//! * **Cache reuse.** Within a pass a thread sweeps its band once,
 //!   computing every time level as soon as its three input rows exist
 //!   (a wavefront in row × time). Intermediate levels live in a 3-row ring
 //!   per level; the depth is chosen so that the rings fit in
@@ -26,7 +29,8 @@
 //! * **Same answer.** Each cell gets exactly the arithmetic of the other
 //!   backends, so results agree bit for bit.
 
-use expr::TeamBarrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use ndarray::Array2;
 
 use crate::kernel::{multiversion, row, Simd};
@@ -118,13 +122,53 @@ impl ThreadsStepper {
     }
 }
 
-/// Spins before sleeping at the barrier (each `pause` is ~40-140 cycles:
-/// this is some tens of microseconds).
+/// Spins while waiting for a neighbour before yielding the CPU (each
+/// `pause` is ~40-140 cycles: this is some tens of microseconds).
 const SPINS: usize = 4000;
+
+/// How far one thread of the team has got, for its neighbours.
+///
+/// Instead of a barrier after every pass, each thread waits only for the
+/// two threads whose bands touch its own, and only for as much of their
+/// previous pass as it needs. Thread `t` sweeps its band starting from one
+/// edge: the neighbour there needs, for its next pass, just the first
+/// `levels` rows of `t`'s pass (final values to read, and source rows `t`
+/// no longer reads, to overwrite). So `t` publishes two stages per pass
+/// `p`: `2p+1` when that start edge is done, `2p+2` at the end. Even
+/// threads sweep bottom-up and odd ones top-down, so with two threads both
+/// start at their shared edge and each may run up to most of a pass ahead
+/// of the other: the per-pass jitter of a shared machine (measured at 10-20
+/// µs of barrier wait in a 90 µs pass) is absorbed instead of waited for.
+#[repr(align(128))]
+#[derive(Default)]
+struct Progress(AtomicUsize);
+
+impl Progress {
+    /// Publishes `stage` (after this thread's writes that it covers).
+    fn publish(&self, stage: usize) {
+        self.0.store(stage, Ordering::Release);
+    }
+
+    /// Waits until the stage reaches `stage`: spinning, then yielding (so
+    /// that a team larger than the machine still makes progress).
+    fn wait_for(&self, stage: usize) {
+        let mut spins = 0;
+        while self.0.load(Ordering::Acquire) < stage {
+            if spins < SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
 
 /// A raw pointer the team shares. Soundness rests on the pass structure:
 /// during a pass every thread only reads the source array and writes its own
-/// disjoint rows of the destination; passes are separated by a barrier.
+/// disjoint rows of the destination, and [`Progress`] orders each thread's
+/// passes after the parts of its neighbours' previous passes that touch the
+/// same rows.
 #[derive(Clone, Copy)]
 struct Shared(*mut f64);
 // SAFETY: see the type's doc; access is coordinated by the barrier.
@@ -182,6 +226,11 @@ impl AlignedBuf {
 /// One thread's pass: advances rows `r0..r1` by `levels` steps, reading
 /// `src` (rows `r0-levels .. r1+levels`) and writing `dst`, which holds the
 /// row slots `r0..r1` of the destination.
+///
+/// The band is swept top-down, or bottom-up when `mirror` is set: the pass
+/// then runs on the grid turned upside down (row `r` read as row `n-1-r`),
+/// which gives the same bits because the stencil adds `down + up`, and
+/// floating-point addition is commutative.
 pub(crate) struct Pass<'a> {
     src: &'a [f64],
     dst: &'a mut [f64],
@@ -196,6 +245,13 @@ pub(crate) struct Pass<'a> {
     ring: &'a mut [f64],
     /// A row of zeros (the boundary rows of the intermediate levels).
     zero: &'a [f64],
+    /// Sweep the band bottom-up.
+    mirror: bool,
+    /// Called once the band's first `levels` rows (at the edge the sweep
+    /// starts from, which the neighbour there reads in the next pass) are
+    /// final, and this pass has read its last source row beyond that edge
+    /// (the neighbour may then overwrite them): see [`Progress`].
+    start_edge_done: &'a dyn Fn(),
 }
 
 /// Runs `pass` with `row` as the one-row update.
@@ -211,13 +267,23 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(row: F, pass: 
         k,
         ring,
         zero,
+        mirror,
+        start_edge_done,
     } = pass;
     let n = lay.n;
+    // The sweep runs over logical rows; `phys` maps one to its grid row.
+    let phys = |r: usize| if mirror { n - 1 - r } else { r };
+    // `dst` starts at grid row `band_lo`; the band in logical rows:
+    let band_lo = r0;
+    let (r0, r1) = if mirror { (n - r1, n - r0) } else { (r0, r1) };
     // Rows computed at level l: lo(l) .. hi(l); level `levels` is r0..r1.
     let lo = |l: usize| r0.saturating_sub(levels - l).max(1);
     let hi = |l: usize| (r1 + (levels - l)).min(n - 1);
     let first = lo(1);
     let last = hi(1) + levels - 1;
+    // Level `levels` writes row r in iteration r+levels-1, and level 1 has
+    // read the last source row above r0 in iteration r0.
+    let edge_iteration = (r0 + 2 * levels - 2).min(last - 1);
     for s in first..last {
         // Level l works on row s+1-l.
         for l in 1..=levels.min(s + 1) {
@@ -229,7 +295,7 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(row: F, pass: 
             let (inputs, outputs) = ring.split_at_mut((l - 1) * 3 * lay.stride);
             let get = |rr: usize| -> &[f64] {
                 if l == 1 {
-                    &src[lay.row(rr)]
+                    &src[lay.row(phys(rr))]
                 } else if rr == 0 || rr == n - 1 {
                     zero
                 } else {
@@ -238,10 +304,13 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(row: F, pass: 
             };
             let (up, mid, down) = (get(r - 1), get(r), get(r + 1));
             if l == levels {
-                row(&mut dst[lay.row(r - r0)], up, mid, down, k);
+                row(&mut dst[lay.row(phys(r) - band_lo)], up, mid, down, k);
             } else {
                 row(&mut outputs[lay.row(r % 3)], up, mid, down, k);
             }
+        }
+        if s == edge_iteration {
+            start_edge_done();
         }
     }
 }
@@ -300,6 +369,9 @@ impl Stepper for ThreadsStepper {
             .min(updates / self.min_updates_per_thread.max(1))
             .max(1);
         let depth = self.depth.unwrap_or_else(|| default_depth(n)).min(steps);
+        // A neighbour reads up to `depth` rows into a band: bands must be
+        // at least that high, so that it never reads a third thread's rows.
+        let team = team.min(interior / depth).max(1);
         let passes = steps.div_ceil(depth);
         // The rings' row slots use the same aligned layout.
         let lay = Layout::new(n);
@@ -318,7 +390,8 @@ impl Stepper for ThreadsStepper {
         }
         let a = Shared(a_slice.as_mut_ptr());
         let b = Shared(b_slice.as_mut_ptr());
-        let barrier = TeamBarrier::new(team, SPINS);
+        // Progress of each thread (used instead of a barrier per pass).
+        let progress: Vec<Progress> = (0..team).map(|_| Progress::default()).collect();
         let simd = self.simd;
         let intrinsics = self.intrinsics;
         let work = |t: usize| {
@@ -326,13 +399,32 @@ impl Stepper for ThreadsStepper {
             let r1 = 1 + interior * (t + 1) / team;
             let mut ring = AlignedBuf::new(3 * depth.saturating_sub(1) * lay.stride, 1024);
             let zero = vec![0.0; n];
+            // Even threads sweep bottom-up (see `Progress`).
+            let mirror = team > 1 && t % 2 == 0;
+            // The neighbours above and below, and whether their sweeps start
+            // at the edge they share with this band.
+            let above = (t > 0).then(|| (&progress[t - 1], (t - 1) % 2 == 0));
+            let below = (t + 1 < team).then(|| (&progress[t + 1], (t + 1) % 2 == 1));
+            let mine = &progress[t];
             let mut done = 0;
             for p in 0..passes {
+                if p > 0 {
+                    // Pass p-1 of each neighbour: its start edge (stage
+                    // 2p-1) if that is this side, else all of it (2p).
+                    for (theirs, starts_here) in above.iter().chain(below.iter()) {
+                        theirs.wait_for(if *starts_here { 2 * p - 1 } else { 2 * p });
+                    }
+                }
                 let (from, to) = if p % 2 == 0 { (a, b) } else { (b, a) };
                 let levels = depth.min(steps - done);
-                // SAFETY: `from` is only read during this pass, and this
-                // thread writes only the row slots r0..r1 of `to`, which no
-                // other thread reads or writes in this pass.
+                // SAFETY: this thread writes only the row slots r0..r1 of
+                // `to`, and reads `from` in its band and up to `levels` rows
+                // into each neighbour's. The wait above made those rows of
+                // `from` final (the neighbours' previous pass wrote them),
+                // and the neighbours no longer read these rows of `to` (the
+                // source of their previous pass). Neither may start its next
+                // pass, which overwrites `from`'s rows, before this one has
+                // published its start edge or its end: the rows it reads.
                 let (src, dst) = unsafe {
                     (
                         std::slice::from_raw_parts(from.0 as *const f64, len),
@@ -355,10 +447,12 @@ impl Stepper for ThreadsStepper {
                         k,
                         ring: ring.as_mut_slice(),
                         zero: &zero,
+                        mirror,
+                        start_edge_done: &|| mine.publish(2 * p + 1),
                     },
                 );
                 done += levels;
-                barrier.wait();
+                mine.publish(2 * p + 2);
             }
         };
         std::thread::scope(|scope| {
