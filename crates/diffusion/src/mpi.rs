@@ -14,7 +14,8 @@
 //! problem is ~30 µs of work per rank, so a message exchange (and a chance
 //! for a busy machine to deschedule a rank) every step costs more than the
 //! few rows computed twice. Every cell gets exactly the arithmetic of the
-//! serial backends, so the result is the same to the last bit for any `P`.
+//! `naive` and `threads` backends, so the result is the same to the last bit
+//! for any `P`.
 //!
 //! **Driver.** The run loop ([`crate::Simulation::run`]) runs on rank 0 only,
 //! with a [`DistributedStepper`]: each `advance` broadcasts the number of

@@ -4,7 +4,7 @@
 
 use ndarray::Array2;
 
-use crate::kernel::{multiversion, Simd};
+use crate::kernel::{multiversion, update, Simd};
 use crate::Stepper;
 
 /// Scalar double loop over the grid, one step at a time.
@@ -41,8 +41,7 @@ fn step(old: &[f64], new: &mut [f64], n: usize, k: f64) {
         let down = &old[(i + 1) * n..(i + 2) * n];
         let out = &mut new[i * n..(i + 1) * n];
         for j in 1..n - 1 {
-            let c = mid[j];
-            out[j] = c + k * ((((down[j] + up[j]) + mid[j + 1]) + mid[j - 1]) - 4.0 * c);
+            out[j] = update(mid[j], up[j], down[j], mid[j - 1], mid[j + 1], k);
         }
     }
 }

@@ -26,8 +26,8 @@
 //!   compiler vectorises it, and the whole pass is compiled for AVX2 when the
 //!   CPU has it (picked at run time). Rows are laid out so that the first
 //!   updated cell of each starts a cache line.
-//! * **Same answer.** Each cell gets exactly the arithmetic of the other
-//!   backends, so results agree bit for bit.
+//! * **Same answer.** Each cell gets exactly the arithmetic of the `naive`
+//!   backend (`kernel::update`), so results agree bit for bit.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,5 +1,7 @@
-//! Every backend gives the same density (bit for bit), and the stepping
-//! matches the closed-form decay of a discrete sine mode.
+//! The compiled backends give the same density bit for bit, the numpy-like
+//! `array` backend the same to 1e-12 relative (it rounds `c + k·lap` twice
+//! where they fuse it), and the stepping matches the closed-form decay of a
+//! discrete sine mode.
 
 use diffusion::{
     initial_density, make_stepper, solve, ArrayStepper, Backend, Grid, NaiveStepper, Params,
@@ -50,15 +52,25 @@ fn run_with(stepper: &mut dyn Stepper, p: &Params) -> Array2<f64> {
     dens
 }
 
+/// The largest difference between `a` and `b`, relative to `b`'s largest value.
+fn relative_difference(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    let max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    diff / max
+}
+
 #[test]
-fn all_backends_agree_bitwise_on_several_problems() {
+fn all_backends_agree_on_several_problems() {
     for p in problems() {
         let reference = run_with(&mut NaiveStepper::new(), &p);
         let grid = Grid::new(&p).unwrap();
         assert!(grid.nsteps > 5, "{p:?} should take several steps");
         assert!(reference.iter().any(|&v| v > 0.0));
         let array = run_with(&mut ArrayStepper, &p);
-        assert_eq!(array, reference, "array vs naive on {p:?}");
+        let diff = relative_difference(&array, &reference);
+        // One rounding per cell and step apart (none when k is a power of
+        // two, as with dx = 0.5), within the 1e-12 with room to spare.
+        assert!(diff <= 1e-13, "array vs naive on {p:?}: {diff:e}");
         for threads in [1, 2, 3, 5] {
             for depth in [1, 2, 3, 7, 16] {
                 for intrinsics in [true, false] {
@@ -74,14 +86,9 @@ fn all_backends_agree_bitwise_on_several_problems() {
                 }
             }
         }
-        // And within the tolerance, stated explicitly.
+        // And through `solve` with the default team and depth.
         let (threads, _) = solve(&p, Backend::Threads, None).unwrap();
-        let max = reference.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = threads
-            .iter()
-            .zip(&reference)
-            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-        assert!(diff <= 1e-12 * max);
+        assert_eq!(threads, reference, "solve with threads on {p:?}");
     }
 }
 
