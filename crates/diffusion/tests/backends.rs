@@ -55,7 +55,10 @@ fn run_with(stepper: &mut dyn Stepper, p: &Params) -> Array2<f64> {
 /// The largest difference between `a` and `b`, relative to `b`'s largest value.
 fn relative_difference(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     let max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
     diff / max
 }
 
