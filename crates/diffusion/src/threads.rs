@@ -143,6 +143,11 @@ const SPINS: usize = 4000;
 #[derive(Default)]
 struct Progress(AtomicUsize);
 
+/// Whether thread `t` of a team sweeps its band bottom-up (see [`Progress`]).
+fn sweeps_up(t: usize) -> bool {
+    t.is_multiple_of(2)
+}
+
 impl Progress {
     /// Publishes `stage` (after this thread's writes that it covers).
     fn publish(&self, stage: usize) {
@@ -399,12 +404,11 @@ impl Stepper for ThreadsStepper {
             let r1 = 1 + interior * (t + 1) / team;
             let mut ring = AlignedBuf::new(3 * depth.saturating_sub(1) * lay.stride, 1024);
             let zero = vec![0.0; n];
-            // Even threads sweep bottom-up (see `Progress`).
-            let mirror = team > 1 && t % 2 == 0;
+            let mirror = team > 1 && sweeps_up(t);
             // The neighbours above and below, and whether their sweeps start
             // at the edge they share with this band.
-            let above = (t > 0).then(|| (&progress[t - 1], (t - 1) % 2 == 0));
-            let below = (t + 1 < team).then(|| (&progress[t + 1], (t + 1) % 2 == 1));
+            let above = (t > 0).then(|| (&progress[t - 1], sweeps_up(t - 1)));
+            let below = (t + 1 < team).then(|| (&progress[t + 1], !sweeps_up(t + 1)));
             let mine = &progress[t];
             let mut done = 0;
             for p in 0..passes {
