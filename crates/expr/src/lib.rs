@@ -98,8 +98,9 @@
 //!    are gathered into block buffers and scattered back. Axes contiguous
 //!    with each other are merged first, so a contiguous array of any shape
 //!    is one long row. Each (operation, type) pair is one branch-free loop
-//!    over slices that LLVM vectorises; the program runs in an AVX2 build of
-//!    those loops when the CPU has it (no FMA contraction, so results are
+//!    over slices that LLVM vectorises; the program runs in the AVX-512 or
+//!    AVX2 build of those loops when the CPU has it (one copy of the loops
+//!    per level, chosen once; no FMA contraction, so results are
 //!    bit-identical with plain Rust). `sin`, `cos` and `exp` of `f64` use
 //!    vectorisable versions of fdlibm's algorithms (within 1 ulp of libm;
 //!    numexpr's PyPI wheel, without VML, calls libm per element). Outputs
@@ -130,8 +131,7 @@
 //!   `depth` steps (default 16) instead of once per step. The ghost rows are
 //!   computed by both neighbours (~10% extra work on ~150-row bands).
 //! * **One VM run per step and band**, single-threaded: each step is the
-//!   block VM over the band's valid rows, compiled for AVX-512 or AVX2 (chosen
-//!   once per call, not per block), with each row a block whose neighbours
+//!   block VM over the band's valid rows, in its AVX-512 or AVX2 build, with each row a block whose neighbours
 //!   (`u[-1,0]`, ...) are read in place from the band buffer. A band's two
 //!   buffers (~0.7 MB on the course's grid with 2 threads) stay in the
 //!   core's L2 cache. A wavefront that moves all `depth` steps down the band
