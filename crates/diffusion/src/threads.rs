@@ -122,8 +122,8 @@ impl ThreadsStepper {
     }
 }
 
-/// Spins while waiting for a neighbour before yielding the CPU (each
-/// `pause` is ~40-140 cycles: this is some tens of microseconds).
+/// Spins while waiting for a neighbour before yielding the CPU (a `pause`
+/// took 17 ns on the Xeon this was measured on: ~70 µs).
 const SPINS: usize = 4000;
 
 /// How far one thread of the team has got, for its neighbours.
@@ -142,11 +142,6 @@ const SPINS: usize = 4000;
 #[repr(align(128))]
 #[derive(Default)]
 struct Progress(AtomicUsize);
-
-/// Whether thread `t` of a team sweeps its band bottom-up (see [`Progress`]).
-fn sweeps_up(t: usize) -> bool {
-    t.is_multiple_of(2)
-}
 
 impl Progress {
     /// Publishes `stage` (after this thread's writes that it covers).
@@ -169,6 +164,11 @@ impl Progress {
     }
 }
 
+/// Whether thread `t` of a team sweeps its band bottom-up (see [`Progress`]).
+fn sweeps_up(t: usize) -> bool {
+    t.is_multiple_of(2)
+}
+
 /// A raw pointer the team shares. Soundness rests on the pass structure:
 /// during a pass every thread only reads the source array and writes its own
 /// disjoint rows of the destination, and [`Progress`] orders each thread's
@@ -176,7 +176,7 @@ impl Progress {
 /// same rows.
 #[derive(Clone, Copy)]
 struct Shared(*mut f64);
-// SAFETY: see the type's doc; access is coordinated by the barrier.
+// SAFETY: see the type's doc; access is ordered by `Progress`.
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
