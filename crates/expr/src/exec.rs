@@ -430,6 +430,33 @@ struct Frame {
 }
 
 impl Frame {
+    /// A frame for `prog` over the scratch `bufs` (one BUF_WORDS buffer per
+    /// slot): scalar variables (taken from `vars`), constants and
+    /// temporaries point at their storage; array variables are set per block.
+    fn new(prog: &Program, vars: &[VarOp], bufs: *mut u64) -> Frame {
+        let mut frame = Frame {
+            ptrs: vec![std::ptr::null_mut(); prog.nslots()],
+            scal: vec![false; prog.nslots()],
+            bufs,
+            simd: Simd::detect(),
+        };
+        for (v, var) in vars.iter().enumerate() {
+            if let VarOp::Scalar(p) = var {
+                frame.ptrs[v] = *p as *mut u8;
+                frame.scal[v] = true;
+            }
+        }
+        let nv = prog.nvars;
+        for (c, val) in prog.consts.iter().enumerate() {
+            frame.ptrs[nv + c] = val.as_ptr() as *mut u8;
+            frame.scal[nv + c] = true;
+        }
+        for t in nv + prog.consts.len()..prog.nslots() {
+            frame.ptrs[t] = frame.buf(t);
+        }
+        frame
+    }
+
     /// Block buffer number `k` of this thread's scratch.
     fn buf(&self, k: usize) -> *mut u8 {
         // SAFETY: the scratch holds one BUF_WORDS buffer per slot.
@@ -446,27 +473,7 @@ fn with_frame<R>(prog: &Program, sp: &Space, body: impl FnOnce(&mut Frame) -> R)
         if scratch.len() < need {
             scratch.resize(need, 0);
         }
-        let nv = prog.nvars;
-        let mut frame = Frame {
-            ptrs: vec![std::ptr::null_mut(); prog.nslots()],
-            scal: vec![false; prog.nslots()],
-            bufs: scratch.as_mut_ptr(),
-            simd: Simd::detect(),
-        };
-        for (v, var) in sp.vars.iter().enumerate() {
-            if let VarOp::Scalar(p) = var {
-                frame.ptrs[v] = *p as *mut u8;
-                frame.scal[v] = true;
-            }
-        }
-        for (c, val) in prog.consts.iter().enumerate() {
-            frame.ptrs[nv + c] = val.as_ptr() as *mut u8;
-            frame.scal[nv + c] = true;
-        }
-        for t in nv + prog.consts.len()..prog.nslots() {
-            frame.ptrs[t] = frame.buf(t);
-        }
-        body(&mut frame)
+        body(&mut Frame::new(prog, &sp.vars, scratch.as_mut_ptr()))
     })
 }
 
@@ -745,26 +752,7 @@ impl<'p> Serial<'p> {
     /// (array variables are set per block from each run's space).
     pub(crate) fn new(prog: &'p Program, vars: &[VarOp]) -> Serial<'p> {
         let mut scratch = vec![0u64; prog.nslots() * BUF_WORDS];
-        let mut frame = Frame {
-            ptrs: vec![std::ptr::null_mut(); prog.nslots()],
-            scal: vec![false; prog.nslots()],
-            bufs: scratch.as_mut_ptr(),
-            simd: Simd::detect(),
-        };
-        for (v, var) in vars.iter().enumerate() {
-            if let VarOp::Scalar(p) = var {
-                frame.ptrs[v] = *p as *mut u8;
-                frame.scal[v] = true;
-            }
-        }
-        let nv = prog.nvars;
-        for (c, val) in prog.consts.iter().enumerate() {
-            frame.ptrs[nv + c] = val.as_ptr() as *mut u8;
-            frame.scal[nv + c] = true;
-        }
-        for t in nv + prog.consts.len()..prog.nslots() {
-            frame.ptrs[t] = frame.buf(t);
-        }
+        let frame = Frame::new(prog, vars, scratch.as_mut_ptr());
         Serial {
             prog,
             frame,

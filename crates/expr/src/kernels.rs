@@ -633,9 +633,7 @@ pub(crate) unsafe fn exec_program(
 /// The VM's loops for baseline x86-64 (SSE2) or a non-x86 target.
 #[inline(never)]
 unsafe fn exec_base(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    for ins in prog {
-        exec_any(ins, n, ptrs, scal);
-    }
+    exec_each(prog, n, ptrs, scal)
 }
 
 /// The VM's loops compiled for AVX2 (4 doubles per instruction).
@@ -643,9 +641,7 @@ unsafe fn exec_base(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
 #[target_feature(enable = "avx2")]
 #[inline(never)]
 unsafe fn exec_avx2(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    for ins in prog {
-        exec_any(ins, n, ptrs, scal);
-    }
+    exec_each(prog, n, ptrs, scal)
 }
 
 /// The VM's loops compiled for AVX-512 (8 doubles per instruction).
@@ -653,12 +649,19 @@ unsafe fn exec_avx2(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[inline(never)]
 unsafe fn exec_avx512(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+    exec_each(prog, n, ptrs, scal)
+}
+
+/// The program's instructions in order: the body of the three functions
+/// above, inlined into each so that it is compiled for its level.
+#[inline(always)]
+unsafe fn exec_each(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     for ins in prog {
         exec_any(ins, n, ptrs, scal);
     }
 }
 
-/// One instruction; inlined into exactly the three functions above.
+/// One instruction; inlined into `exec_each`.
 #[inline(always)]
 unsafe fn exec_any(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     if ins.op == Op::Cast {
