@@ -769,6 +769,30 @@ impl<'p> Serial<'p> {
     pub(crate) unsafe fn run(&mut self, sp: &Space) {
         serial_blocks(self.prog, sp, &mut self.frame)
     }
+
+    /// Runs the program once over `n` (at most [`BLOCK`]) contiguous
+    /// elements: each `(slot, ptr)` of `arrays` points array variable `slot`
+    /// at its first element (scalar variables keep what [`Serial::new`]
+    /// gave them) and the results go to `out`. This is the whole cost of a
+    /// row of the stencil wavefront: no geometry, no allocation.
+    ///
+    /// # Safety
+    /// Each pointer must be valid for `n` elements of its variable's type,
+    /// `out` for `n` of the result's, and `out` must not overlap an input.
+    pub(crate) unsafe fn run_span(
+        &mut self,
+        n: usize,
+        arrays: impl IntoIterator<Item = (usize, *mut u8)>,
+        out: *mut u8,
+    ) {
+        debug_assert!(n <= BLOCK);
+        let fr = &mut self.frame;
+        for (slot, p) in arrays {
+            fr.ptrs[slot] = p;
+        }
+        fr.ptrs[self.prog.out_slot()] = out;
+        exec_program(fr.simd, &self.prog.instrs, n, &fr.ptrs, &fr.scal);
+    }
 }
 
 /// All blocks of `sp` on this thread. A 2-D space of whole-row blocks whose

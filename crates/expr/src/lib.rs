@@ -123,22 +123,27 @@
 //!
 //! * A **persistent team**: the threads are started once per call, and the
 //!   interior rows (axis 0) are split into one band per thread.
-//! * **Temporal blocking with overlapped ghost zones**: each thread copies
-//!   its band plus `depth` steps' reach of neighbour rows on each side into
-//!   two private buffers and advances it `depth` steps alone (each step
-//!   computes the rows still valid, which shrink by the stencil's reach),
-//!   writes its rows back, and the team meets at a barrier — once per
-//!   `depth` steps (default 16) instead of once per step. The ghost rows are
-//!   computed by both neighbours (~10% extra work on ~150-row bands).
-//! * **One VM run per step and band**, single-threaded: each step is the
-//!   block VM over the band's valid rows, in its AVX-512 or AVX2 build, with each row a block whose neighbours
-//!   (`u[-1,0]`, ...) are read in place from the band buffer. A band's two
-//!   buffers (~0.7 MB on the course's grid with 2 threads) stay in the
-//!   core's L2 cache. A wavefront that moves all `depth` steps down the band
-//!   together, with the intermediate levels in small row rings (the scheme
-//!   of diffusion's hand-written `threads` backend), measured slower through
-//!   the VM (0.92 s against 0.63 s on the course's grid, one thread) and was
-//!   removed.
+//! * **Temporal blocking with overlapped ghost zones**: the state lives in
+//!   two shared grids (copied from `u` once per call). In a pass each
+//!   thread reads its band plus `depth` steps' reach of neighbour rows on
+//!   each side from one grid, advances it `depth` steps alone (each step
+//!   computes the rows still valid, which shrink by the stencil's reach,
+//!   in two private buffers) and writes its rows of the other grid; then
+//!   the team meets at a barrier — once per `depth` steps instead of once
+//!   per step. The ghost rows are computed by both neighbours.
+//! * **Aligned rows**: the grids' and buffers' rows are padded so that each
+//!   row's interior starts a cache line; the centre, up and down rows of a
+//!   stencil and its stores are then aligned 64-byte accesses (a
+//!   line-crossing one costs two). On the course's grid this took one
+//!   thread from 0.84 s to 0.65 s.
+//! * **A wavefront in row × level** for 2-D states with rows of up to a
+//!   block: the band is swept once per pass, each level computing a row as
+//!   soon as the rows it reads exist, one VM call per row, so the rows in
+//!   flight stay in L1 (the depth is chosen to keep them within 32 KiB:
+//!   4 steps on the course's grid). Other states go level by level, each
+//!   level one VM run over the band. A program that is one f64 `RelaxSum4`
+//!   (the diffusion update) has its own small function per SIMD level, as
+//!   the VM's big one paid a prologue per call that cost a fifth of a row.
 //!
 //! Every cell gets the arithmetic of [`Expr::eval`], so the result is bit
 //! for bit that of `steps` evaluations (`hpcrs diff2d --backend expr` equals

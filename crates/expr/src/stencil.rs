@@ -4,16 +4,20 @@
 //! One step of a stencil on a mid-sized grid is little work (the course's
 //! diffusion: 90 000 cells, some tens of microseconds), so evaluating step
 //! by step pays a thread hand-off and a pass over memory per step. Here the
-//! team is started once per call, the rows (axis 0) are split into one band
-//! per thread, and each thread copies its band plus `depth` steps' reach of
-//! neighbour rows on each side (an overlapped ghost zone) into two private
-//! buffers, then advances the band `depth` steps alone, ping-ponging between
-//! them: each step is one single-threaded block-VM run over the rows still
-//! valid, which shrink by the stencil's reach per step. Then the band is
-//! written back, and the team meets at a barrier — once per `depth` steps
-//! instead of once per step. The ghost rows are computed by both
-//! neighbours (a few percent of extra work); the buffers of a band stay in
-//! the core's L2 cache.
+//! team is started once per call and the rows (axis 0) are split into one
+//! band per thread. The state lives in two shared grids, copied from `u`
+//! once per call, with rows padded so that each row's interior starts a
+//! cache line (64-byte vector accesses that cross a line cost two). A
+//! *pass* advances every band `depth` steps from one grid into the other:
+//! each thread reads its band plus `depth` steps' reach of neighbour rows
+//! (an overlapped ghost zone, computed by both neighbours: a few percent of
+//! extra work) and keeps the levels in between in two private buffers. The
+//! team meets at a barrier once per pass instead of once per step.
+//!
+//! A 2-D state whose rows fit a VM block is swept as a *wavefront* in row ×
+//! level: each level computes a row as soon as the rows it reads exist, so
+//! the rows in flight stay in L1 (see [`Plan::wavefront`]); other states go
+//! level by level, each level one block-VM run over the band.
 //!
 //! Each cell gets the very arithmetic of [`Expr::eval`], so the result is
 //! bit-identical to that many evaluations.
@@ -21,7 +25,7 @@
 use crate::api::Bound;
 use crate::array::{ArgMut, Raw};
 use crate::error::ExprError;
-use crate::exec::{copy_strided, Operand, Serial, Space, VarOp};
+use crate::exec::{copy_strided, Operand, Serial, Space, VarOp, BLOCK};
 use crate::threads::{num_threads, TeamBarrier};
 use crate::{Arg, Expr};
 
@@ -32,21 +36,40 @@ pub struct Iterate {
     /// Threads in the team; 0 means the [`crate::set_num_threads`] setting.
     pub threads: usize,
     /// Steps a thread advances its band between two meetings of the team
-    /// (the temporal-blocking depth); 0 means [`Iterate::DEFAULT_DEPTH`].
+    /// (the temporal-blocking depth); 0 chooses one: for a wavefront (2-D
+    /// rows of at most a VM block) as many steps as keep the rows in flight
+    /// within [`Iterate::L1_BUDGET_BYTES`], at least
+    /// [`Iterate::MIN_WAVEFRONT_DEPTH`]; otherwise [`Iterate::DEFAULT_DEPTH`].
     pub depth: usize,
 }
 
 impl Iterate {
-    /// The default depth: the ghost zones then cost ~10% of extra work on
-    /// a band of ~150 rows, and the team meets 1/16 as often (on the
-    /// course's diffusion with 2 threads, 16 measured ~5% faster than 8 and
-    /// on par with 32).
+    /// The default depth of a level-by-level sweep: the ghost zones then
+    /// cost ~10% of extra work on a band of ~150 rows, and the team meets
+    /// 1/16 as often (on the course's diffusion with 2 threads, 16 measured
+    /// ~5% faster than 8 and on par with 32).
     pub const DEFAULT_DEPTH: usize = 16;
+
+    /// L1 data cache bytes a wavefront's rows in flight may fill: the
+    /// smallest L1d of current x86 cores.
+    pub const L1_BUDGET_BYTES: usize = 32 << 10;
+
+    /// The shallowest default wavefront: below it the team's meetings cost
+    /// more than the spilled rows. On the course's diffusion (301-cell
+    /// rows, 4 by the budget), one thread took 0.45-0.47 s at depth 4 and
+    /// 6, 0.50-0.54 s at 8 and 16; two threads 0.34 s at 4 and 6.
+    pub const MIN_WAVEFRONT_DEPTH: usize = 4;
 }
 
 /// Below this many cell updates per call, one thread does all the work:
 /// starting a thread costs tens of microseconds.
 const MIN_PAR_UPDATES: usize = 1 << 16;
+
+/// Bytes in a cache line. The band buffers' rows are padded to whole lines
+/// and placed so that each row's interior starts one: the stencil's centre,
+/// row-above and row-below loads and its stores are then aligned, and a
+/// 64-byte AVX-512 access that crosses a line costs two.
+const CACHE_LINE: usize = 64;
 
 /// Extra bytes between the team's two buffers modulo 4 KiB: loads from one
 /// and stores to the other at equal page offsets make the CPU see false
@@ -153,13 +176,7 @@ impl Expr {
         } else {
             opts.threads
         };
-        let depth = if opts.depth == 0 {
-            Iterate::DEFAULT_DEPTH
-        } else {
-            opts.depth
-        }
-        .min(steps);
-        let plan = Plan::new(self, si, &uraw, &bound, depth);
+        let plan = Plan::new(self, si, &uraw, &bound, opts.depth, steps);
         let updates = bound
             .interior
             .iter()
@@ -171,10 +188,13 @@ impl Expr {
             threads.clamp(1, bound.interior[0])
         };
         let barrier = TeamBarrier::new(team, BARRIER_SPINS);
+        let (_grid_mem, grids) = plan.buffer_pair(bound.full[0] * plan.row_bytes);
+        let grids = SendPtrs(grids);
         let work = |t: usize| {
-            // SAFETY: see `Plan::run_band`: bands write disjoint rows of `u`
-            // between barriers, and read it only when nobody writes.
-            unsafe { plan.run_band(t, team, steps, &barrier) }
+            let grids = &grids;
+            // SAFETY: see `Plan::run_band`: bands write disjoint rows of the
+            // grids between barriers, and read them only when nobody writes.
+            unsafe { plan.run_band(t, team, steps, &barrier, grids.0) }
         };
         if team == 1 {
             work(0);
@@ -205,14 +225,22 @@ struct Plan<'a> {
     reach_lo: usize,
     reach_hi: usize,
     depth: usize,
-    /// Elements per row of axis 0 (1 for 1-D).
-    row_elems: usize,
+    /// Bytes from one row of axis 0 to the next in the band buffers: the
+    /// row's elements, padded for 2-D and 3-D to whole cache lines (see
+    /// [`CACHE_LINE`]).
+    row_bytes: usize,
+    /// The same in elements, and the C strides of the rest of a row: the
+    /// buffers' strides.
+    bstrides: Vec<isize>,
     esize: usize,
     /// Per variable: a scalar, an input read in place, or the state at an
     /// offset (byte offset within a buffer row block, row offset along axis 0).
     vars: Vec<VarKind>,
     /// Byte offset of the interior's first element within its buffer row.
     out_inner: isize,
+    /// The array variables as a wavefront row finds them, when the band can
+    /// be swept as a wavefront (see [`Plan::wavefront`]).
+    row_vars: Option<Vec<(usize, RowVar)>>,
 }
 
 // SAFETY: the raw pointers are borrowed by `iterate` for the whole call;
@@ -224,13 +252,33 @@ enum VarKind {
     State { inner: isize, row: isize },
 }
 
+/// Where an array variable's row `x` is, for one step of the wavefront.
+#[derive(Clone, Copy)]
+enum RowVar {
+    /// The state: this many bytes from the start of row `x` in the buffer
+    /// of the level the step reads (offsets along both axes included).
+    State(isize),
+    /// An input read in place: its element for the interior's first row
+    /// (and first column), and the bytes from one row to the next.
+    Fixed { first: *mut u8, stride: isize },
+}
+
 impl<'a> Plan<'a> {
-    fn new(expr: &'a Expr, si: usize, u: &Raw, b: &Bound, depth: usize) -> Plan<'a> {
+    /// The plan for `steps` steps of `depth` (0: the default) per pass.
+    fn new(expr: &'a Expr, si: usize, u: &Raw, b: &Bound, depth: usize, steps: usize) -> Plan<'a> {
         let nd = b.full.len();
         let esize = u.dt.size();
         let hi0 = b.full[0] - b.interior[0] - b.lo[0];
-        // C strides (elements) of a buffer holding whole rows of `u`.
-        let bstrides = c_strides(&b.full);
+        // Strides (elements) of a buffer holding whole rows of `u`: C order
+        // within a row, rows padded to whole cache lines.
+        let mut bstrides = c_strides(&b.full);
+        let row_bytes = if nd == 1 {
+            esize
+        } else {
+            let packed = b.full[1..].iter().product::<usize>() * esize;
+            packed.next_multiple_of(CACHE_LINE)
+        };
+        bstrides[0] = (row_bytes / esize) as isize;
         let vars: Vec<VarKind> = expr
             .checked
             .vars
@@ -251,6 +299,41 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let out_inner: isize = (1..nd).map(|ax| b.lo[ax] as isize * bstrides[ax]).sum();
+        let row_vars = (nd == 2 && b.interior[1] <= BLOCK)
+            .then(|| {
+                vars.iter()
+                    .enumerate()
+                    .filter_map(|(v, kind)| match kind {
+                        VarKind::State { inner, row } => {
+                            Some(Some((v, RowVar::State(inner + row * row_bytes as isize))))
+                        }
+                        VarKind::Fixed(VarOp::Array(op)) => Some((op.strides[1] == 1).then(|| {
+                            let stride = op.strides[0] * op.esize as isize;
+                            (
+                                v,
+                                RowVar::Fixed {
+                                    first: op.ptr,
+                                    stride,
+                                },
+                            )
+                        })),
+                        VarKind::Fixed(VarOp::Scalar(_)) => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten();
+        let lag = b.lo[0].max(hi0);
+        let depth = match (depth, &row_vars) {
+            (0, Some(_)) => {
+                // Rows in flight: 2 buffers x (depth * lag + 2) rows.
+                let rows = Iterate::L1_BUDGET_BYTES / (2 * row_bytes);
+                (rows.saturating_sub(2) / lag.max(1))
+                    .clamp(Iterate::MIN_WAVEFRONT_DEPTH, Iterate::DEFAULT_DEPTH)
+            }
+            (0, None) => Iterate::DEFAULT_DEPTH,
+            (d, _) => d,
+        }
+        .min(steps);
         Plan {
             expr,
             u: u.clone(),
@@ -260,10 +343,12 @@ impl<'a> Plan<'a> {
             reach_lo: b.lo[0],
             reach_hi: hi0,
             depth,
-            row_elems: b.full[1..].iter().product(),
+            row_bytes,
+            bstrides,
             esize,
             vars,
             out_inner: out_inner * esize as isize,
+            row_vars,
         }
     }
 
@@ -271,7 +356,7 @@ impl<'a> Plan<'a> {
     /// rows at `buf`.
     ///
     /// # Safety
-    /// `buf` must hold `(r1 - r0) * row_elems` elements; no other thread may
+    /// `buf` must hold `r1 - r0` buffer rows; no other thread may
     /// write those rows of `u` (or, with `back`, read or write them).
     unsafe fn copy_rows(&self, r0: usize, r1: usize, buf: *mut u8, back: bool) {
         let u = &self.u;
@@ -289,7 +374,7 @@ impl<'a> Plan<'a> {
             1 => go(r0 as isize * s[0], s[0], buf, r1 - r0),
             2 => {
                 for r in r0..r1 {
-                    let packed = buf.add((r - r0) * self.row_elems * es);
+                    let packed = buf.add((r - r0) * self.row_bytes);
                     go(r as isize * s[0], s[1], packed, self.full[1]);
                 }
             }
@@ -297,7 +382,7 @@ impl<'a> Plan<'a> {
                 let (n1, n2) = (self.full[1], self.full[2]);
                 for r in r0..r1 {
                     for j in 0..n1 {
-                        let packed = buf.add(((r - r0) * self.row_elems + j * n2) * es);
+                        let packed = buf.add((r - r0) * self.row_bytes + j * n2 * es);
                         go(r as isize * s[0] + j as isize * s[1], s[2], packed, n2);
                     }
                 }
@@ -306,53 +391,75 @@ impl<'a> Plan<'a> {
     }
 
     /// Thread `t` of `team`: advances its band of interior rows `steps`
-    /// steps, `depth` at a time, meeting the team at `barrier` twice per
-    /// pass (after computing, and after writing back).
+    /// steps, `depth` at a time, meeting the team at `barrier` once per pass.
+    ///
+    /// The state lives in the two shared `grids` (buffer layout), which
+    /// pass `p` reads from `grids[p % 2]` and writes to `grids[(p + 1) % 2]`;
+    /// the levels in between stay in two private band buffers. The thread
+    /// first copies its rows of `u` into both grids (the first and last
+    /// thread also the border rows) and at the end copies its rows of the
+    /// final grid back.
     ///
     /// # Safety
-    /// Every thread of the team must run this with the same arguments. In a
-    /// pass, all threads first read `u` (copying their bands in), compute
-    /// in private buffers, wait, write their own disjoint rows back, and
-    /// wait again before the next pass reads `u`.
-    unsafe fn run_band(&self, t: usize, team: usize, steps: usize, barrier: &TeamBarrier) {
+    /// Every thread of the team must run this with the same arguments. A
+    /// thread writes only its own rows of either grid (and of `u`, at the
+    /// end); it reads its neighbours' rows of a grid only in the pass after
+    /// a barrier that follows their writes, and the barrier after that pass
+    /// keeps them from overwriting those rows while it reads.
+    unsafe fn run_band(
+        &self,
+        t: usize,
+        team: usize,
+        steps: usize,
+        barrier: &TeamBarrier,
+        grids: [*mut u8; 2],
+    ) {
         let n_int = self.interior[0];
         let first = self.lo[0];
         let r0 = first + n_int * t / team;
         let r1 = first + n_int * (t + 1) / team;
         let b0 = r0.saturating_sub(self.depth * self.reach_lo);
         let b1 = (r1 + self.depth * self.reach_hi).min(self.full[0]);
-        let es = self.esize;
-        let row_bytes = self.row_elems * es;
-        let band_bytes = (b1 - b0) * row_bytes;
-        // Two buffers in one allocation, the second 2 KiB off the first's
-        // page offset.
-        let words_a = band_bytes.div_ceil(4096) * 512;
-        let skew = SKEW_BYTES / 8;
-        let mut mem = vec![0u64; words_a + skew + band_bytes.div_ceil(8) + 1];
-        let base = mem.as_mut_ptr() as *mut u8;
-        let bufs = [base, base.add((words_a + skew) * 8)];
+        let wait = || {
+            if team > 1 {
+                barrier.wait()
+            }
+        };
 
-        // The step's space: shape[0] and the pointers change per step.
-        let bstrides = c_strides(&self.full);
-        let mut shape = self.interior.clone();
-        let vars: Vec<VarOp> = self
-            .vars
-            .iter()
-            .map(|v| match v {
-                VarKind::Fixed(op) => op.clone(),
-                VarKind::State { .. } => VarOp::Array(Operand {
-                    ptr: std::ptr::null_mut(),
-                    strides: bstrides.clone(),
-                    esize: es,
-                }),
-            })
-            .collect();
+        // This band's rows of u into both grids: the border cells, which no
+        // step writes, must be in both.
+        let own0 = if t == 0 { 0 } else { r0 };
+        let own1 = if t + 1 == team { self.full[0] } else { r1 };
+        for g in grids {
+            self.copy_rows(own0, own1, g.add(own0 * self.row_bytes), false);
+        }
+        // The private buffers need u's border cells too, once.
+        let (_mem, bufs) = self.buffer_pair((b1 - b0) * self.row_bytes);
+        for b in bufs {
+            self.copy_rows(b0, b1, b, false);
+        }
+        wait();
+
+        // The step's space of the general sweep: shape[0] and the pointers
+        // change per level.
+        let es = self.esize;
         let mut sp = Space {
-            shape: std::mem::take(&mut shape),
-            vars,
+            shape: self.interior.clone(),
+            vars: self
+                .vars
+                .iter()
+                .map(|v| match v {
+                    VarKind::Fixed(op) => op.clone(),
+                    VarKind::State { .. } => VarOp::Array(Operand {
+                        ptr: std::ptr::null_mut(),
+                        strides: self.bstrides.clone(),
+                        esize: es,
+                    }),
+                })
+                .collect(),
             out: Some(Operand {
                 ptr: std::ptr::null_mut(),
-                strides: bstrides.clone(),
+                strides: self.bstrides.clone(),
                 esize: es,
             }),
         };
@@ -362,36 +469,90 @@ impl<'a> Plan<'a> {
         let mut pass = 0;
         while done < steps {
             let levels = self.depth.min(steps - done);
-            // Level 0 (the band and its ghost rows) into buffer 0; buffer 1
-            // needs u's border cells, which no step writes, only once.
-            self.copy_rows(b0, b1, bufs[0], false);
-            if pass == 0 {
-                self.copy_rows(b0, b1, bufs[1], false);
-            }
-            // Rows still valid at level s: the band plus the reach of the
-            // steps left in this pass, inside the interior.
-            let ranges: Vec<(usize, usize)> = (1..=levels)
+            // Computation s reads time level s and writes level s + 1, over
+            // the rows still valid at level s + 1: the band plus the reach
+            // of the steps left in this pass, inside the interior. Levels 0
+            // and `levels` are the shared grids, the others alternate
+            // between the private buffers.
+            let src = Rows::grid(grids[pass % 2]);
+            let dst = Rows::grid(grids[(pass + 1) % 2]);
+            let private = |lvl: usize| Rows {
+                base: bufs[lvl % 2],
+                origin: b0,
+            };
+            let plan: Vec<Level> = (0..levels)
                 .map(|s| {
-                    let left = levels - s;
-                    let g0 = r0.saturating_sub(left * self.reach_lo).max(first);
-                    let g1 = (r1 + left * self.reach_hi).min(first + n_int);
-                    (g0, g1)
+                    let left = levels - 1 - s;
+                    Level {
+                        rows: (
+                            r0.saturating_sub(left * self.reach_lo).max(first),
+                            (r1 + left * self.reach_hi).min(first + n_int),
+                        ),
+                        src: if s == 0 { src } else { private(s) },
+                        dst: if s + 1 == levels { dst } else { private(s + 1) },
+                    }
                 })
                 .collect();
-            self.sweep(&mut serial, &mut sp, &ranges, bufs, b0);
-            if team > 1 {
-                barrier.wait();
+            match &self.row_vars {
+                Some(rows) => self.wavefront(&mut serial, rows, &plan),
+                None => self.sweep(&mut serial, &mut sp, &plan),
             }
-            let last = bufs[levels % 2];
-            self.copy_rows(r0, r1, last.add((r0 - b0) * row_bytes), true);
-            if team > 1 {
-                barrier.wait();
-            }
+            wait();
             done += levels;
             pass += 1;
         }
-        drop(mem);
+        let last = grids[pass % 2];
+        self.copy_rows(r0, r1, last.add(r0 * self.row_bytes), true);
     }
+
+    /// Two buffers of `bytes` each in buffer layout (see [`CACHE_LINE`]),
+    /// in one allocation that the first value owns; the second buffer
+    /// starts [`SKEW_BYTES`] off the first's page offset.
+    fn buffer_pair(&self, bytes: usize) -> (Vec<u64>, [*mut u8; 2]) {
+        let words_a = bytes.div_ceil(4096) * 512;
+        let skew = SKEW_BYTES / 8;
+        let line_words = CACHE_LINE / 8;
+        let mut mem = vec![0u64; words_a + skew + bytes.div_ceil(8) + 1 + line_words];
+        let start = mem.as_mut_ptr() as *mut u8;
+        let misalign = (start as usize + self.out_inner as usize) % CACHE_LINE;
+        // SAFETY: the allocation has a cache line to spare.
+        let base = unsafe { start.add((CACHE_LINE - misalign) % CACHE_LINE) };
+        // SAFETY: the second buffer ends inside the allocation.
+        let second = unsafe { base.add((words_a + skew) * 8) };
+        (mem, [base, second])
+    }
+}
+
+/// The rows of one time level: a buffer in buffer layout, and the row of
+/// `u` its first row holds.
+#[derive(Clone, Copy)]
+struct Rows {
+    base: *mut u8,
+    origin: usize,
+}
+
+impl Rows {
+    /// A whole grid.
+    fn grid(base: *mut u8) -> Rows {
+        Rows { base, origin: 0 }
+    }
+
+    /// Address of row `x` plus `off` bytes.
+    ///
+    /// # Safety
+    /// The buffer must hold row `x` (`off` may reach into its neighbours).
+    unsafe fn at(self, x: usize, row_bytes: usize, off: isize) -> *mut u8 {
+        let row = (x as isize - self.origin as isize) * row_bytes as isize;
+        self.base.offset(row + off)
+    }
+}
+
+/// One computation of a pass: the rows it updates (of axis 0) and where
+/// it reads and writes them.
+struct Level {
+    rows: (usize, usize),
+    src: Rows,
+    dst: Rows,
 }
 
 impl Plan<'_> {
@@ -400,24 +561,16 @@ impl Plan<'_> {
     ///
     /// # Safety
     /// As for [`Plan::run_band`]; `sp` is the band's step space.
-    unsafe fn sweep(
-        &self,
-        serial: &mut Serial,
-        sp: &mut Space,
-        ranges: &[(usize, usize)],
-        bufs: [*mut u8; 2],
-        b0: usize,
-    ) {
+    unsafe fn sweep(&self, serial: &mut Serial, sp: &mut Space, levels: &[Level]) {
         let first = self.lo[0];
-        let row_bytes = (self.row_elems * self.esize) as isize;
-        for (s, &(g0, g1)) in ranges.iter().enumerate() {
-            let (src, dst) = (bufs[s % 2], bufs[(s + 1) % 2]);
+        let rb = self.row_bytes;
+        for lvl in levels {
+            let (g0, g1) = lvl.rows;
             sp.shape[0] = g1 - g0;
-            let row0 = (g0 - b0) as isize * row_bytes;
             for (op, kind) in sp.vars.iter_mut().zip(&self.vars) {
                 match (op, kind) {
                     (VarOp::Array(op), VarKind::State { inner, row }) => {
-                        op.ptr = src.offset(row0 + row * row_bytes + inner);
+                        op.ptr = lvl.src.at(g0, rb, row * rb as isize + inner);
                     }
                     (VarOp::Array(op), VarKind::Fixed(VarOp::Array(orig))) => {
                         // Inputs read in place, from the level's first row.
@@ -428,12 +581,57 @@ impl Plan<'_> {
                 }
             }
             if let Some(out) = &mut sp.out {
-                out.ptr = dst.offset(row0 + self.out_inner);
+                out.ptr = lvl.dst.at(g0, rb, self.out_inner);
             }
             serial.run(sp);
         }
     }
+
+    /// One pass as a wavefront in row x level: the band is swept once, and
+    /// each level computes row `x` as soon as the level below has computed
+    /// the rows `x` reads, so the rows in flight stay in L1 instead of each
+    /// level streaming the whole band through L2. Level `s` trails level
+    /// `s - 1` by `lag` rows, the stencil's reach along axis 0: then level
+    /// `s - 1` has produced every row that row `x` of level `s` reads, and
+    /// has read for the last time the row `x` of level `s - 2` that level
+    /// `s` overwrites in their shared buffer. Each (level, row) is one run
+    /// of the VM over a row; only 2-D states with rows of at most a block.
+    ///
+    /// # Safety
+    /// As for [`Plan::run_band`]; `rows` are this plan's `row_vars`.
+    unsafe fn wavefront(&self, serial: &mut Serial, rows: &[(usize, RowVar)], levels: &[Level]) {
+        let rb = self.row_bytes;
+        let n = self.interior[1];
+        let first = self.lo[0];
+        let lag = self.reach_lo.max(self.reach_hi);
+        let last = levels.len() - 1;
+        for w in levels[0].rows.0..levels[last].rows.1 + last * lag {
+            for (s, lvl) in levels.iter().enumerate() {
+                let (g0, g1) = lvl.rows;
+                // Levels start further down the band as `s` grows.
+                let Some(x) = w.checked_sub(s * lag).filter(|&x| x >= g0) else {
+                    break;
+                };
+                if x >= g1 {
+                    continue;
+                }
+                let arrays = rows.iter().map(|&(v, kind)| match kind {
+                    RowVar::State(off) => (v, lvl.src.at(x, rb, off)),
+                    RowVar::Fixed { first: p, stride } => {
+                        (v, p.offset((x - first) as isize * stride))
+                    }
+                });
+                serial.run_span(n, arrays, lvl.dst.at(x, rb, self.out_inner));
+            }
+        }
+    }
 }
+
+/// The two shared grids' addresses, handed to the team's threads.
+struct SendPtrs([*mut u8; 2]);
+
+// SAFETY: `Plan::run_band` documents how the team shares the grids.
+unsafe impl Sync for SendPtrs {}
 
 /// C-order strides (elements) of `shape`.
 fn c_strides(shape: &[usize]) -> Vec<isize> {

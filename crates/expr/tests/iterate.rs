@@ -255,6 +255,15 @@ fn two_d_asymmetric_reach_and_long_rows() {
         21,
         true,
     );
+    // Reaches two rows both ways (the wavefront's levels trail by two
+    // rows), on rows narrower than the VM's row fast path.
+    check(
+        "u + k*(u[2,0] + u[-2,0] + u[0,1] - 3*u)",
+        &[90, 13],
+        0.2,
+        23,
+        false,
+    );
     // Rows longer than a VM block (1024 elements) are cut into blocks.
     check(
         "u + k*(u[1,0] + u[-1,0] + u[0,1] + u[0,-1] - 4*u)",
