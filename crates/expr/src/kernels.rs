@@ -79,6 +79,12 @@ pub(crate) enum Op {
     Relax,
     /// `(a*b)*c + d`.
     Mul3Add,
+    /// `a*b + c*d`: e.g. the `a**2 + b**2` of `a**2 + b**2 + 2*a*b`, whose
+    /// first pass then reads both inputs (two streams from memory at once
+    /// instead of one after the other).
+    MulMulAdd,
+    /// `a*b - c*d`.
+    MulMulSub,
     /// `x + k*((((a+b)+c)+d) - w*x)` with operands `[k, a, b, c, d, w, x]`:
     /// the explicit 5-point stencil update (diffusion, Jacobi-like steps)
     /// in one pass: five reads and one write per element.
@@ -862,6 +868,8 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| ((x + y) + z) + w),
         Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x + k * (t - c * x)),
         Op::Mul3Add => quad!(ins, n, p, s, T, |a, b, c, d| (a * b) * c + d),
+        Op::MulMulAdd => quad!(ins, n, p, s, T, |a, b, c, d| a * b + c * d),
+        Op::MulMulSub => quad!(ins, n, p, s, T, |a, b, c, d| a * b - c * d),
         Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, relax_sum4_value),
         Op::Complex => {
             let a = src::<f64>(p, s, ins.args[0], n);
@@ -906,6 +914,8 @@ unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]
         Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| x.add(y).add(z).add(w)),
         Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x.add(k.mul(t.sub(c.mul(x))))),
         Op::Mul3Add => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).mul(c).add(d)),
+        Op::MulMulAdd => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).add(c.mul(d))),
+        Op::MulMulSub => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).sub(c.mul(d))),
         Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, |k, a, b, c, d, w, x| {
             x.add(k.mul(a.add(b).add(c).add(d).sub(w.mul(x))))
         }),
@@ -977,6 +987,8 @@ unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
         Op::Add4 => quad!(ins, n, p, s, C, |x, y, z, w| ((x + y) + z) + w),
         Op::Relax => quad!(ins, n, p, s, C, |k, t, c, x| x + k * (t - c * x)),
         Op::Mul3Add => quad!(ins, n, p, s, C, |a, b, c, d| (a * b) * c + d),
+        Op::MulMulAdd => quad!(ins, n, p, s, C, |a, b, c, d| a * b + c * d),
+        Op::MulMulSub => quad!(ins, n, p, s, C, |a, b, c, d| a * b - c * d),
         Op::RelaxSum4 => relax_sum4::<C>(ins, n, p, s, |k, a, b, c, d, w, x| {
             x + k * ((((a + b) + c) + d) - w * x)
         }),

@@ -112,7 +112,8 @@ fn is_nan(s: &Scalar) -> bool {
 }
 
 /// Fuses `x*y + z`, `z + x*y`, `x*y - z`, `z - x*y` (and squares standing
-/// for `x*x`) into one three-operand instruction.
+/// for `x*x`) into one three-operand instruction, and `x*y ± z*w` into one
+/// four-operand one.
 fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
     fn as_mul(n: &TNode) -> Option<(&TNode, &TNode)> {
         match &n.kind {
@@ -150,6 +151,14 @@ fn fuse(op: Op, args: &[TNode]) -> (Op, Vec<&TNode>) {
                     }
                 }
             }
+        }
+        if let (Some((x, y)), Some((z, w))) = (as_mul(&args[0]), as_mul(&args[1])) {
+            let fused = if op == Op::Add {
+                Op::MulMulAdd
+            } else {
+                Op::MulMulSub
+            };
+            return (fused, vec![x, y, z, w]);
         }
         if let Some((x, y)) = as_mul(&args[0]) {
             let fused = if op == Op::Add {
