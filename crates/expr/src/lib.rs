@@ -83,11 +83,16 @@
 //!    `x**-2` is `1/(x*x)`, `x**0.5` is `sqrt(x)`), as numexpr does.
 //! 3. **Lower** (`program.rs`) to a register program. Common shapes are
 //!    **fused** into one instruction each — `a*b + c`, `a*b - c`, `c - a*b`,
-//!    sums of three or four terms, the explicit-update step
-//!    `x + k*(t - c*x)` and, with a four-term sum for `t`, the whole 5-point
-//!    stencil update — which saves a pass over the block buffers per fused
-//!    node: `a**2 + b**2 + 2*a*b` is three instructions, the diffusion update
-//!    one. Registers are reused as soon as their last reader has run.
+//!    `a*b ± c*d`, `(a*b)*c + d`, sums of three or four terms, the
+//!    explicit-update step `x + k*(t - c*x)` and, with a four-term sum for
+//!    `t`, the whole 5-point stencil update — which saves a pass over the
+//!    block buffers per fused node: `a**2 + b**2 + 2*a*b` is two
+//!    instructions, the diffusion update one. Fusing never changes the
+//!    rounding: each product and sum is rounded as in the unfused form.
+//!    On arrays bigger than the caches it also matters which inputs the
+//!    first pass reads: `a*a + b*b` in one instruction streams `a` and `b`
+//!    from memory together (two misses in flight) rather than one after the
+//!    other. Registers are reused as soon as their last reader has run.
 //! 4. **Run** (`exec.rs`, `kernels.rs`): the iteration space is cut into
 //!    blocks of at most 1024 elements (8 KiB of `f64` per buffer, numexpr's
 //!    size: a program's buffers stay in L1/L2). Where the innermost axis is
