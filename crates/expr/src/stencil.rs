@@ -65,7 +65,8 @@ impl Iterate {
 /// starting a thread costs tens of microseconds.
 const MIN_PAR_UPDATES: usize = 1 << 16;
 
-/// Bytes in a cache line. The band buffers' rows are padded to whole lines
+/// Bytes in a cache line. The rows of the grids and band buffers are padded
+/// to whole lines
 /// and placed so that each row's interior starts one: the stencil's centre,
 /// row-above and row-below loads and its stores are then aligned, and a
 /// 64-byte AVX-512 access that crosses a line costs two.
@@ -78,10 +79,10 @@ const SKEW_BYTES: usize = 2048;
 
 /// Spins at the team's barrier before sleeping: ~0.9 ms at the 17 ns a
 /// `pause` takes on the Xeon this was measured on (libgomp spins for a
-/// similar time by default). A pass of the course's diffusion is ~0.8 ms,
-/// and the threads' finishing times often differ by more than the 35 µs of
-/// the 2000 spins used before; each wake-up from sleep then cost tens of
-/// microseconds. With 50000: best of 8 interleaved runs 0.403 -> 0.379 s,
+/// similar time by default). Measured when a pass of the course's diffusion
+/// was 16 steps, ~0.8 ms: the threads' finishing times often differed by
+/// more than the 35 µs of the 2000 spins used before, and each wake-up from
+/// sleep then cost tens of microseconds. With 50000: best of 8 interleaved runs 0.403 -> 0.379 s,
 /// median 0.443 -> 0.409 s. The price is CPU burnt while waiting, which
 /// only matters when the team has more threads than the machine has cores.
 const BARRIER_SPINS: usize = 50000;
@@ -96,7 +97,7 @@ impl Expr {
     /// second array with `u`'s border, swapping the two after each call;
     /// but the steps run with temporal blocking on a team of threads (see
     /// [`Iterate`] and the crate doc), so there is one synchronisation per
-    /// [`Iterate::DEFAULT_DEPTH`] steps rather than a thread hand-off per step.
+    /// [`Iterate::depth`] steps rather than a thread hand-off per step.
     ///
     /// The expression must be elementwise (no reduction), must read `state`,
     /// and its result type must be `state`'s type; the other `inputs` (arrays
@@ -225,7 +226,8 @@ struct Plan<'a> {
     reach_lo: usize,
     reach_hi: usize,
     depth: usize,
-    /// Bytes from one row of axis 0 to the next in the band buffers: the
+    /// Bytes from one row of axis 0 to the next in the grids and band
+    /// buffers: the
     /// row's elements, padded for 2-D and 3-D to whole cache lines (see
     /// [`CACHE_LINE`]).
     row_bytes: usize,
