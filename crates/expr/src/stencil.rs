@@ -66,10 +66,9 @@ impl Iterate {
 const MIN_PAR_UPDATES: usize = 1 << 16;
 
 /// Bytes in a cache line. The rows of the grids and band buffers are padded
-/// to whole lines
-/// and placed so that each row's interior starts one: the stencil's centre,
-/// row-above and row-below loads and its stores are then aligned, and a
-/// 64-byte AVX-512 access that crosses a line costs two.
+/// to whole lines and placed so that each row's interior starts one: the
+/// stencil's centre, row-above and row-below loads and its stores are then
+/// aligned, and a 64-byte AVX-512 access that crosses a line costs two.
 const CACHE_LINE: usize = 64;
 
 /// Extra bytes between the team's two buffers modulo 4 KiB: loads from one
@@ -82,8 +81,8 @@ const SKEW_BYTES: usize = 2048;
 /// similar time by default). Measured when a pass of the course's diffusion
 /// was 16 steps, ~0.8 ms: the threads' finishing times often differed by
 /// more than the 35 µs of the 2000 spins used before, and each wake-up from
-/// sleep then cost tens of microseconds. With 50000: best of 8 interleaved runs 0.403 -> 0.379 s,
-/// median 0.443 -> 0.409 s. The price is CPU burnt while waiting, which
+/// sleep then cost tens of microseconds. With 50000: best of 8 interleaved
+/// runs 0.403 -> 0.379 s, median 0.443 -> 0.409 s. The price is CPU burnt while waiting, which
 /// only matters when the team has more threads than the machine has cores.
 const BARRIER_SPINS: usize = 50000;
 
@@ -98,6 +97,9 @@ impl Expr {
     /// but the steps run with temporal blocking on a team of threads (see
     /// [`Iterate`] and the crate doc), so there is one synchronisation per
     /// [`Iterate::depth`] steps rather than a thread hand-off per step.
+    ///
+    /// Memory: two copies of `u` (the grids the passes alternate between)
+    /// and, per thread, two buffers of its band and ghost rows.
     ///
     /// The expression must be elementwise (no reduction), must read `state`,
     /// and its result type must be `state`'s type; the other `inputs` (arrays
@@ -227,9 +229,8 @@ struct Plan<'a> {
     reach_hi: usize,
     depth: usize,
     /// Bytes from one row of axis 0 to the next in the grids and band
-    /// buffers: the
-    /// row's elements, padded for 2-D and 3-D to whole cache lines (see
-    /// [`CACHE_LINE`]).
+    /// buffers: the row's elements, padded for 2-D and 3-D to whole cache
+    /// lines (see [`CACHE_LINE`]).
     row_bytes: usize,
     /// The same in elements, and the C strides of the rest of a row: the
     /// buffers' strides.
@@ -482,7 +483,7 @@ impl<'a> Plan<'a> {
                 base: bufs[lvl % 2],
                 origin: b0,
             };
-            let plan: Vec<Level> = (0..levels)
+            let pass_levels: Vec<Level> = (0..levels)
                 .map(|s| {
                     let left = levels - 1 - s;
                     Level {
@@ -496,8 +497,8 @@ impl<'a> Plan<'a> {
                 })
                 .collect();
             match &self.row_vars {
-                Some(rows) => self.wavefront(&mut serial, rows, &plan),
-                None => self.sweep(&mut serial, &mut sp, &plan),
+                Some(rows) => self.wavefront(&mut serial, rows, &pass_levels),
+                None => self.sweep(&mut serial, &mut sp, &pass_levels),
             }
             wait();
             done += levels;
