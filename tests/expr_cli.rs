@@ -28,7 +28,7 @@ fn expr_times_an_expression_and_ends_with_best() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(
-        text.contains("inputs: 2 x [10000] f64; result f64; 3 VM instruction(s); 2 thread(s)"),
+        text.contains("inputs: 2 x [10000] f64; result f64; 2 VM instruction(s); 2 thread(s)"),
         "{text}"
     );
     assert!(text.contains("GB/s"), "{text}");
