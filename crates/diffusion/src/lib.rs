@@ -29,6 +29,7 @@
 mod array;
 mod backend;
 pub mod checkpoint;
+mod compare;
 mod error;
 pub mod expr_backend;
 pub mod graphics;
@@ -45,6 +46,7 @@ mod threads;
 pub use array::ArrayStepper;
 pub use backend::{make_stepper, Backend};
 pub use checkpoint::Checkpoint;
+pub use compare::relative_difference;
 pub use error::DiffusionError;
 pub use graphics::Pictures;
 pub use naive::NaiveStepper;

@@ -535,12 +535,9 @@ mod tests {
         assert!(scale > 0.01);
         for (ranks, depth) in (1..=4).flat_map(|r| [1, 3, 8, 100].map(|d| (r, d))) {
             let d = distributed_depth(&p, ranks, depth);
-            let worst = d
-                .iter()
-                .zip(serial.dens.iter())
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let worst = crate::relative_difference(&d, &serial.dens);
             assert!(
-                worst <= 1e-12 * scale,
+                worst <= 1e-12,
                 "{ranks} ranks, depth {depth}: max difference {worst}"
             );
         }

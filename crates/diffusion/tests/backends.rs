@@ -4,8 +4,8 @@
 //! discrete sine mode.
 
 use diffusion::{
-    initial_density, make_stepper, solve, ArrayStepper, Backend, Grid, NaiveStepper, Params,
-    Stepper, ThreadsStepper,
+    initial_density, make_stepper, relative_difference, solve, ArrayStepper, Backend, Grid,
+    NaiveStepper, Params, Stepper, ThreadsStepper,
 };
 use ndarray::Array2;
 
@@ -50,16 +50,6 @@ fn run_with(stepper: &mut dyn Stepper, p: &Params) -> Array2<f64> {
     let mut dens = initial_density(&grid, p);
     stepper.advance(&mut dens, grid.coefficient(), grid.nsteps);
     dens
-}
-
-/// The largest difference between `a` and `b`, relative to `b`'s largest value.
-fn relative_difference(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-    let max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let diff = a
-        .iter()
-        .zip(b)
-        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-    diff / max
 }
 
 #[test]

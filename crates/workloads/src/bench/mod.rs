@@ -484,15 +484,10 @@ fn check(
         Answer::Density(d) => match reference {
             None => Status::Unchecked("no naive result to compare with".into()),
             Some(r) => {
-                let scale = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                let diff = d
-                    .iter()
-                    .zip(r.iter())
-                    .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
                 if d.dim() != r.dim() {
                     Status::Differs(format!("shape {:?} vs {:?}", d.dim(), r.dim()))
                 } else {
-                    verdict(diff / scale, 1e-12, "density")
+                    verdict(diffusion::relative_difference(d, r), 1e-12, "density")
                 }
             }
         },
