@@ -613,7 +613,8 @@ pub(crate) unsafe fn exec(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]
 /// type × scalar/block mix), in a function of its own that is never inlined:
 /// inlining them into each caller made this crate take most of a release
 /// build's ten minutes to optimise, for no measurable speed (the call is
-/// once per block of up to [`crate::exec::BLOCK`] elements). No FMA
+/// once per instruction and block of up to [`crate::exec::BLOCK`]
+/// elements). No FMA
 /// contraction happens in Rust, so every level gives the same bits.
 ///
 /// # Safety
@@ -627,58 +628,21 @@ pub(crate) unsafe fn exec_program(
     ptrs: &[*mut u8],
     scal: &[bool],
 ) {
-    if let [ins] = prog {
-        if ins.op == Op::RelaxSum4 && ins.ty == DType::F64 {
-            return stencil_update(simd, ins, n, ptrs, scal);
+    // One call per instruction, with the loop over the program out here:
+    // inside the big per-level functions LLVM hoisted what every op's loop
+    // derives from `n` (trip counts, masks, constants) out of the loop over
+    // instructions, so each call paid a prologue computing and spilling all
+    // of them. `Expr::iterate` runs a one-instruction program once per row
+    // of a few hundred cells, where that prologue cost a fifth of the row.
+    for ins in prog {
+        match simd {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => exec_avx512(ins, n, ptrs, scal),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => exec_avx2(ins, n, ptrs, scal),
+            _ => exec_base(ins, n, ptrs, scal),
         }
     }
-    match simd {
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => exec_avx512(prog, n, ptrs, scal),
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => exec_avx2(prog, n, ptrs, scal),
-        _ => exec_base(prog, n, ptrs, scal),
-    }
-}
-
-/// A program that is one f64 `RelaxSum4` (the diffusion update) runs in a
-/// function of its own per SIMD level. [`crate::Expr::iterate`] calls the
-/// program once per row of a few hundred cells; in the VM's big functions
-/// each call paid a prologue that set up values for every op's loops, a
-/// fifth of the row's time.
-///
-/// # Safety
-/// As for [`exec_program`].
-unsafe fn stencil_update(simd: Simd, ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    match simd {
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => stencil_avx512(ins, n, ptrs, scal),
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => stencil_avx2(ins, n, ptrs, scal),
-        _ => stencil_base(ins, n, ptrs, scal),
-    }
-}
-
-/// [`stencil_update`] for baseline x86-64 or a non-x86 target.
-#[inline(never)]
-unsafe fn stencil_base(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    relax_sum4::<f64>(ins, n, ptrs, scal, relax_sum4_value)
-}
-
-/// [`stencil_update`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline(never)]
-unsafe fn stencil_avx2(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    relax_sum4::<f64>(ins, n, ptrs, scal, relax_sum4_value)
-}
-
-/// [`stencil_update`] compiled for AVX-512.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-#[inline(never)]
-unsafe fn stencil_avx512(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    relax_sum4::<f64>(ins, n, ptrs, scal, relax_sum4_value)
 }
 
 /// `RelaxSum4`'s arithmetic for real types: `x + k*((((a+b)+c)+d) - w*x)`.
@@ -689,41 +653,28 @@ fn relax_sum4_value<T: Float>(k: T, a: T, b: T, c: T, d: T, w: T, x: T) -> T {
 
 /// The VM's loops for baseline x86-64 (SSE2) or a non-x86 target.
 #[inline(never)]
-unsafe fn exec_base(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    exec_each(prog, n, ptrs, scal)
+unsafe fn exec_base(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+    exec_any(ins, n, ptrs, scal)
 }
 
 /// The VM's loops compiled for AVX2 (4 doubles per instruction).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline(never)]
-unsafe fn exec_avx2(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    exec_each(prog, n, ptrs, scal)
+unsafe fn exec_avx2(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+    exec_any(ins, n, ptrs, scal)
 }
 
 /// The VM's loops compiled for AVX-512 (8 doubles per instruction).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[inline(never)]
-unsafe fn exec_avx512(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    exec_each(prog, n, ptrs, scal)
+unsafe fn exec_avx512(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
+    exec_any(ins, n, ptrs, scal)
 }
 
-/// The program's instructions in order: the body of the three functions
-/// above, inlined into each so that it is compiled for its level.
-#[inline(always)]
-unsafe fn exec_each(prog: &[Instr], n: usize, ptrs: &[*mut u8], scal: &[bool]) {
-    for ins in prog {
-        // Opaque per instruction: otherwise LLVM hoists what every op's
-        // loop derives from `n` (trip counts, masks) out of this loop, and
-        // each call pays a prologue computing and spilling all of them; a
-        // stencil row is one call of one instruction.
-        let n = std::hint::black_box(n);
-        exec_any(ins, n, ptrs, scal);
-    }
-}
-
-/// One instruction; inlined into `exec_each`.
+/// One instruction: the body of the three functions above, inlined into
+/// each so that it is compiled for its level.
 #[inline(always)]
 unsafe fn exec_any(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
     if ins.op == Op::Cast {

@@ -146,9 +146,10 @@
 //!   soon as the rows it reads exist, one VM call per row, so the rows in
 //!   flight stay in L1 (the depth is chosen to keep them within 32 KiB:
 //!   4 steps on the course's grid). Other states go level by level, each
-//!   level one VM run over the band. A program that is one f64 `RelaxSum4`
-//!   (the diffusion update) has its own small function per SIMD level, as
-//!   the VM's big one paid a prologue per call that cost a fifth of a row.
+//!   level one VM run over the band. The VM is entered once per
+//!   instruction, not once per program: with the loop over instructions
+//!   inside, LLVM hoisted set-up for every op's loop out of it, and each
+//!   row paid that prologue, a fifth of the row's time.
 //!
 //! Every cell gets the arithmetic of [`Expr::eval`], so the result is bit
 //! for bit that of `steps` evaluations (`hpcrs diff2d --backend expr` equals
