@@ -191,13 +191,10 @@ impl Expr {
             threads.clamp(1, bound.interior[0])
         };
         let barrier = TeamBarrier::new(team, BARRIER_SPINS);
-        let (_grid_mem, grids) = plan.buffer_pair(bound.full[0] * plan.row_bytes);
-        let grids = SendPtrs(grids);
         let work = |t: usize| {
-            let grids = &grids;
             // SAFETY: see `Plan::run_band`: bands write disjoint rows of the
             // grids between barriers, and read them only when nobody writes.
-            unsafe { plan.run_band(t, team, steps, &barrier, grids.0) }
+            unsafe { plan.run_band(t, team, steps, &barrier) }
         };
         if team == 1 {
             work(0);
@@ -244,10 +241,15 @@ struct Plan<'a> {
     /// The array variables as a wavefront row finds them, when the band can
     /// be swept as a wavefront (see [`Plan::wavefront`]).
     row_vars: Option<Vec<(usize, RowVar)>>,
+    /// The two shared grids the passes alternate between (buffer layout,
+    /// whole rows of `u`), and the memory that holds them.
+    grids: [*mut u8; 2],
+    _grid_mem: Vec<u64>,
 }
 
-// SAFETY: the raw pointers are borrowed by `iterate` for the whole call;
-// `run_band` documents how the team shares them.
+// SAFETY: the raw pointers are borrowed by `iterate` for the whole call, or
+// point into the plan's own grids; `run_band` documents how the team shares
+// them.
 unsafe impl Sync for Plan<'_> {}
 
 enum VarKind {
@@ -302,29 +304,11 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let out_inner: isize = (1..nd).map(|ax| b.lo[ax] as isize * bstrides[ax]).sum();
-        let row_vars = (nd == 2 && b.interior[1] <= BLOCK)
-            .then(|| {
-                vars.iter()
-                    .enumerate()
-                    .filter_map(|(v, kind)| match kind {
-                        VarKind::State { inner, row } => {
-                            Some(Some((v, RowVar::State(inner + row * row_bytes as isize))))
-                        }
-                        VarKind::Fixed(VarOp::Array(op)) => Some((op.strides[1] == 1).then(|| {
-                            let stride = op.strides[0] * op.esize as isize;
-                            (
-                                v,
-                                RowVar::Fixed {
-                                    first: op.ptr,
-                                    stride,
-                                },
-                            )
-                        })),
-                        VarKind::Fixed(VarOp::Scalar(_)) => None,
-                    })
-                    .collect::<Option<Vec<_>>>()
-            })
-            .flatten();
+        let row_vars = if nd == 2 && b.interior[1] <= BLOCK {
+            wavefront_vars(&vars, row_bytes)
+        } else {
+            None
+        };
         let lag = b.lo[0].max(hi0);
         let depth = match (depth, &row_vars) {
             (0, Some(_)) => {
@@ -337,6 +321,8 @@ impl<'a> Plan<'a> {
             (d, _) => d,
         }
         .min(steps);
+        let out_inner = out_inner * esize as isize;
+        let (grid_mem, grids) = buffer_pair(b.full[0] * row_bytes, out_inner);
         Plan {
             expr,
             u: u.clone(),
@@ -350,8 +336,10 @@ impl<'a> Plan<'a> {
             bstrides,
             esize,
             vars,
-            out_inner: out_inner * esize as isize,
+            out_inner,
             row_vars,
+            grids,
+            _grid_mem: grid_mem,
         }
     }
 
@@ -396,7 +384,7 @@ impl<'a> Plan<'a> {
     /// Thread `t` of `team`: advances its band of interior rows `steps`
     /// steps, `depth` at a time, meeting the team at `barrier` once per pass.
     ///
-    /// The state lives in the two shared `grids` (buffer layout), which
+    /// The state lives in the two shared grids (buffer layout), which
     /// pass `p` reads from `grids[p % 2]` and writes to `grids[(p + 1) % 2]`;
     /// the levels in between stay in two private band buffers. The thread
     /// first copies its rows of `u` into both grids (the first and last
@@ -409,14 +397,8 @@ impl<'a> Plan<'a> {
     /// end); it reads its neighbours' rows of a grid only in the pass after
     /// a barrier that follows their writes, and the barrier after that pass
     /// keeps them from overwriting those rows while it reads.
-    unsafe fn run_band(
-        &self,
-        t: usize,
-        team: usize,
-        steps: usize,
-        barrier: &TeamBarrier,
-        grids: [*mut u8; 2],
-    ) {
+    unsafe fn run_band(&self, t: usize, team: usize, steps: usize, barrier: &TeamBarrier) {
+        let grids = self.grids;
         let n_int = self.interior[0];
         let first = self.lo[0];
         let r0 = first + n_int * t / team;
@@ -437,7 +419,7 @@ impl<'a> Plan<'a> {
             self.copy_rows(own0, own1, g.add(own0 * self.row_bytes), false);
         }
         // The private buffers need u's border cells too, once.
-        let (_mem, bufs) = self.buffer_pair((b1 - b0) * self.row_bytes);
+        let (_mem, bufs) = buffer_pair((b1 - b0) * self.row_bytes, self.out_inner);
         for b in bufs {
             self.copy_rows(b0, b1, b, false);
         }
@@ -507,23 +489,51 @@ impl<'a> Plan<'a> {
         let last = grids[pass % 2];
         self.copy_rows(r0, r1, last.add(r0 * self.row_bytes), true);
     }
+}
 
-    /// Two buffers of `bytes` each in buffer layout (see [`CACHE_LINE`]),
-    /// in one allocation that the first value owns; the second buffer
-    /// starts [`SKEW_BYTES`] off the first's page offset.
-    fn buffer_pair(&self, bytes: usize) -> (Vec<u64>, [*mut u8; 2]) {
-        let words_a = bytes.div_ceil(4096) * 512;
-        let skew = SKEW_BYTES / 8;
-        let line_words = CACHE_LINE / 8;
-        let mut mem = vec![0u64; words_a + skew + bytes.div_ceil(8) + 1 + line_words];
-        let start = mem.as_mut_ptr() as *mut u8;
-        let misalign = (start as usize + self.out_inner as usize) % CACHE_LINE;
-        // SAFETY: the allocation has a cache line to spare.
-        let base = unsafe { start.add((CACHE_LINE - misalign) % CACHE_LINE) };
-        // SAFETY: the second buffer ends inside the allocation.
-        let second = unsafe { base.add((words_a + skew) * 8) };
-        (mem, [base, second])
+/// Two buffers of `bytes` each in buffer layout, placed so that byte
+/// `out_inner` of each row (the interior's first element) starts a cache
+/// line (see [`CACHE_LINE`]), in one allocation that the first value owns;
+/// the second buffer starts [`SKEW_BYTES`] off the first's page offset.
+fn buffer_pair(bytes: usize, out_inner: isize) -> (Vec<u64>, [*mut u8; 2]) {
+    let words_a = bytes.div_ceil(4096) * 512;
+    let skew = SKEW_BYTES / 8;
+    let line_words = CACHE_LINE / 8;
+    let mut mem = vec![0u64; words_a + skew + bytes.div_ceil(8) + 1 + line_words];
+    let start = mem.as_mut_ptr() as *mut u8;
+    let misalign = (start as usize + out_inner as usize) % CACHE_LINE;
+    // SAFETY: the allocation has a cache line to spare.
+    let base = unsafe { start.add((CACHE_LINE - misalign) % CACHE_LINE) };
+    // SAFETY: the second buffer ends inside the allocation.
+    let second = unsafe { base.add((words_a + skew) * 8) };
+    (mem, [base, second])
+}
+
+/// The array variables as a wavefront row finds them (see [`RowVar`]), or
+/// `None` when an input is not contiguous along rows (the level-by-level
+/// sweep then gathers it). Scalars are left out: the VM frame holds them.
+fn wavefront_vars(vars: &[VarKind], row_bytes: usize) -> Option<Vec<(usize, RowVar)>> {
+    let mut rows = Vec::new();
+    for (v, kind) in vars.iter().enumerate() {
+        match kind {
+            VarKind::State { inner, row } => {
+                rows.push((v, RowVar::State(inner + row * row_bytes as isize)));
+            }
+            VarKind::Fixed(VarOp::Array(op)) if op.strides[1] == 1 => {
+                let stride = op.strides[0] * op.esize as isize;
+                rows.push((
+                    v,
+                    RowVar::Fixed {
+                        first: op.ptr,
+                        stride,
+                    },
+                ));
+            }
+            VarKind::Fixed(VarOp::Array(_)) => return None,
+            VarKind::Fixed(VarOp::Scalar(_)) => {}
+        }
     }
+    Some(rows)
 }
 
 /// The rows of one time level: a buffer in buffer layout, and the row of
@@ -629,12 +639,6 @@ impl Plan<'_> {
         }
     }
 }
-
-/// The two shared grids' addresses, handed to the team's threads.
-struct SendPtrs([*mut u8; 2]);
-
-// SAFETY: `Plan::run_band` documents how the team shares the grids.
-unsafe impl Sync for SendPtrs {}
 
 /// C-order strides (elements) of `shape`.
 fn c_strides(shape: &[usize]) -> Vec<isize> {
