@@ -645,12 +645,6 @@ pub(crate) unsafe fn exec_program(
     }
 }
 
-/// `RelaxSum4`'s arithmetic for real types: `x + k*((((a+b)+c)+d) - w*x)`.
-#[inline(always)]
-fn relax_sum4_value<T: Float>(k: T, a: T, b: T, c: T, d: T, w: T, x: T) -> T {
-    x + k * ((((a + b) + c) + d) - w * x)
-}
-
 /// The VM's loops for baseline x86-64 (SSE2) or a non-x86 target.
 #[inline(never)]
 unsafe fn exec_base(ins: &Instr, n: usize, ptrs: &[*mut u8], scal: &[bool]) {
@@ -821,7 +815,9 @@ unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[b
         Op::Mul3Add => quad!(ins, n, p, s, T, |a, b, c, d| (a * b) * c + d),
         Op::MulMulAdd => quad!(ins, n, p, s, T, |a, b, c, d| a * b + c * d),
         Op::MulMulSub => quad!(ins, n, p, s, T, |a, b, c, d| a * b - c * d),
-        Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, relax_sum4_value),
+        Op::RelaxSum4 => relax_sum4::<T>(ins, n, p, s, |k, a, b, c, d, w, x| {
+            x + k * ((((a + b) + c) + d) - w * x)
+        }),
         Op::Complex => {
             let a = src::<f64>(p, s, ins.args[0], n);
             let b = src::<f64>(p, s, ins.args[1], n);
