@@ -1,0 +1,199 @@
+//! Writing a file so that readers see the old content or the new, never a
+//! part: write a unique temporary in the same directory, flush it to disk,
+//! rename it over the target, flush the directory. On any error, and when an
+//! [`AtomicFile`] is dropped without [`AtomicFile::commit`], the temporary is
+//! removed: a failed write leaves nothing behind.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A write that failed, naming the file it was for.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct WriteError {
+    /// The file being written (the target, not the temporary).
+    pub path: PathBuf,
+    /// The cause.
+    #[source]
+    pub source: io::Error,
+}
+
+impl WriteError {
+    fn new(path: &Path, source: io::Error) -> WriteError {
+        WriteError {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// A file being written in place of `target`; it replaces `target` only on
+/// [`commit`](AtomicFile::commit).
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+impl AtomicFile {
+    /// Creates a uniquely named temporary (`.NAME.XXXXXX.tmp`) beside
+    /// `target`, so that two writers of one target never share it.
+    pub fn create(target: impl AsRef<Path>) -> Result<AtomicFile, WriteError> {
+        let target = target.as_ref();
+        let name = target.file_name().ok_or_else(|| {
+            WriteError::new(
+                target,
+                io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
+            )
+        })?;
+        let dir = parent_dir(target);
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| WriteError::new(target, e))?;
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+        })
+    }
+
+    /// The file to write into.
+    pub fn file(&self) -> &File {
+        self.temp.as_file()
+    }
+
+    /// The file to write into, mutably.
+    pub fn file_mut(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// The path of the target (for error messages).
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes the data to disk, renames the temporary over the target and
+    /// flushes the directory, so that the new file survives a crash.
+    pub fn commit(self) -> Result<(), WriteError> {
+        let target = self.target;
+        let fail = |e| WriteError::new(&target, e);
+        self.temp.as_file().sync_all().map_err(fail)?;
+        self.temp.persist(&target).map_err(|e| fail(e.error))?;
+        sync_dir(parent_dir(&target)).map_err(fail)
+    }
+}
+
+/// Writes `target` atomically with `write`, which gets a buffered writer;
+/// see the [module](self) documentation.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("out.txt");
+/// runtime::atomic::write_atomically(&path, |w| w.write_all(b"hello"))?;
+/// assert_eq!(std::fs::read(&path)?, b"hello");
+/// assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomically(
+    target: impl AsRef<Path>,
+    write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> Result<(), WriteError> {
+    let file = AtomicFile::create(target)?;
+    let mut w = BufWriter::new(file.file());
+    write(&mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| WriteError::new(file.target(), e))?;
+    drop(w);
+    file.commit()
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Flushes a directory's entries to disk (a no-op where directories cannot
+/// be opened as files).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn replaces_the_old_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "old").unwrap();
+        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(names(dir.path()), ["a.txt"]);
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "old").unwrap();
+        let err = write_atomically(&path, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("disk on fire"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("a.txt: disk on fire"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(names(dir.path()), ["a.txt"]);
+    }
+
+    #[test]
+    fn dropping_without_commit_removes_the_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = AtomicFile::create(dir.path().join("b.bin")).unwrap();
+        f.file_mut().write_all(b"x").unwrap();
+        assert_eq!(names(dir.path()).len(), 1);
+        drop(f);
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn two_writers_of_one_target_do_not_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        let a = AtomicFile::create(&path).unwrap();
+        let b = AtomicFile::create(&path).unwrap();
+        a.commit().unwrap();
+        b.commit().unwrap();
+        assert_eq!(names(dir.path()), ["c.txt"]);
+    }
+
+    #[test]
+    fn a_missing_directory_names_the_target() {
+        let err = AtomicFile::create("/nonexistent-dir/x.npy").unwrap_err();
+        assert!(err.to_string().starts_with("/nonexistent-dir/x.npy: "), "{err}");
+    }
+}
