@@ -62,8 +62,8 @@ pub enum DiffusionError {
         why: String,
     },
     /// A backend name that does not exist.
-    #[error("unknown backend `{0}` (expected one of: naive, array, expr, threads, mpi)")]
-    UnknownBackend(String),
+    #[error(transparent)]
+    UnknownBackend(#[from] runtime::UnknownName),
     /// Writing a picture failed.
     #[error("graphics {path}: {why}")]
     Graphics {

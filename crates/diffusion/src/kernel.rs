@@ -45,7 +45,7 @@ pub(crate) fn update(c: f64, up: f64, down: f64, left: f64, right: f64, k: f64) 
 }
 
 /// The SIMD level the kernels run at (shared with the expression engine).
-pub(crate) use expr::Simd;
+pub(crate) use runtime::Simd;
 
 /// Declares `$name` as a function that runs `$body_fn` (an `#[inline(always)]`
 /// function) compiled for the SIMD level chosen at run time, so the whole

@@ -23,7 +23,7 @@ use crate::check::ReduceKind;
 use crate::dtype::{DType, Scalar};
 use crate::kernels::exec_program;
 use crate::program::Program;
-use crate::simd::Simd;
+use runtime::Simd;
 use crate::threads::run_tasks;
 
 /// Elements per block: 1024 f64 are 8 KiB, so a program's handful of block

@@ -11,7 +11,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 use num_complex::Complex64;
 
 use crate::dtype::DType;
-use crate::simd::Simd;
+use runtime::Simd;
 
 /// Operations of the virtual machine. Operand types are those of the
 /// instruction's `ty`; the result type is its `out`.

@@ -155,13 +155,13 @@ pub(crate) type BlockFn = fn(u64, usize, f64) -> f64;
 /// The widest vector kernel this CPU runs, and its instruction set's name.
 pub(crate) fn vector_kernel() -> (BlockFn, &'static str) {
     static CHOICE: OnceLock<(BlockFn, &'static str)> = OnceLock::new();
-    *CHOICE.get_or_init(|| match expr::Simd::detect() {
+    *CHOICE.get_or_init(|| match runtime::Simd::detect() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX-512F, the only feature the variant enables.
-        expr::Simd::Avx512 => (|s, l, dx| unsafe { block_sum_avx512(s, l, dx) }, "avx512"),
+        runtime::Simd::Avx512 => (|s, l, dx| unsafe { block_sum_avx512(s, l, dx) }, "avx512"),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX2, the only feature the variant enables.
-        expr::Simd::Avx2 => (|s, l, dx| unsafe { block_sum_avx2(s, l, dx) }, "avx2"),
+        runtime::Simd::Avx2 => (|s, l, dx| unsafe { block_sum_avx2(s, l, dx) }, "avx2"),
         _ => (block_sum_baseline, "baseline"),
     })
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 /// How a workload is run: the diffusion solver's backend names, shared by
 /// every workload. A workload that does not implement one of them says so
 /// with a clear error instead of silently running another.
-pub use diffusion::Backend;
+pub use runtime::Backend;
 
 /// A name that is not one of the accepted ones ([`Flavour`], summer's modes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
