@@ -37,6 +37,10 @@ enum Command {
 fn main() -> std::process::ExitCode {
     die_quietly_on_closed_pipe();
     let cli = Cli::parse();
+    if let Err(err) = apply_simd_cap() {
+        eprintln!("hpcrs: error: {err:#}");
+        return std::process::ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Diff2d(args) => cmd::diff2d::run(args),
         Command::Auc(args) => cmd::auc::run(args),
@@ -54,6 +58,19 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `HPCRS_SIMD=base|avx2|avx512` caps the SIMD level every kernel uses
+/// (to compare levels, or to check that they agree).
+fn apply_simd_cap() -> anyhow::Result<()> {
+    if let Some(level) = std::env::var_os("HPCRS_SIMD") {
+        let level = level.to_string_lossy();
+        let level: runtime::Simd = level
+            .parse()
+            .map_err(|e| anyhow::anyhow!("environment variable HPCRS_SIMD: {e}"))?;
+        runtime::simd::limit(level);
+    }
+    Ok(())
 }
 
 /// Restores the default action of SIGPIPE, which Rust programs ignore: then
