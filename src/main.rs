@@ -2,6 +2,7 @@
 //! crate and prints; the algorithms live in `crates/`.
 
 mod cmd;
+mod progress;
 
 use clap::{Parser, Subcommand};
 
