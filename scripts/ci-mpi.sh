@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v mpirun >/dev/null || { echo "ci-mpi: mpirun not found; run scripts/setup-mpi.sh" >&2; exit 1; }
-cargo test --features mpi --test mpi_e2e --test mpi_cli
+cargo test --features mpi --test cli mpi
 cargo test --features mpi -p hpcrs-comm

@@ -5,9 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use assert_cmd::Command;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ROOT: &str = crate::util::ROOT;
 
 /// The course's pipeline, sequentially and as plainly as possible.
 fn reference(text: &[u8], stopwords: &HashSet<String>) -> HashMap<String, u64> {
@@ -49,8 +48,8 @@ fn top(counts: &HashMap<String, u64>, k: usize) -> String {
         .collect()
 }
 
-fn hpcrs() -> Command {
-    let mut cmd = Command::cargo_bin("hpcrs").unwrap();
+fn hpcrs() -> assert_cmd::Command {
+    let mut cmd = crate::util::hpcrs();
     cmd.current_dir(ROOT);
     cmd
 }

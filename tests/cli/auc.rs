@@ -1,11 +1,8 @@
 //! End-to-end tests of `hpcrs auc`.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
+use crate::util::hpcrs;
 
-fn hpcrs() -> Command {
-    Command::cargo_bin("hpcrs").unwrap()
-}
 
 #[test]
 fn prints_the_area_like_the_course() {

@@ -1,11 +1,8 @@
 //! End-to-end tests of `hpcrs summer`: every mode returns n(n-1)/2 per job.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
+use crate::util::hpcrs;
 
-fn hpcrs() -> Command {
-    Command::cargo_bin("hpcrs").unwrap()
-}
 
 #[test]
 fn every_mode_returns_the_closed_form_for_each_job() {

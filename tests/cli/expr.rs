@@ -1,12 +1,9 @@
 //! End-to-end tests of `hpcrs expr`, `hpcrs diff2d --backend expr` and
 //! `hpcrs auc --backend expr`.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
+use crate::util::hpcrs;
 
-fn hpcrs() -> Command {
-    Command::cargo_bin("hpcrs").unwrap()
-}
 
 #[test]
 fn expr_times_an_expression_and_ends_with_best() {

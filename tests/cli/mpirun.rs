@@ -2,31 +2,13 @@
 //! 2-core machine; MPICH needs no flag for that) of the binary built with
 //! `--features mpi`, compared with the serial results.
 //!
-//! Skipped, with a note on stderr, when the binary is built without MPI or
-//! `mpirun` is not on PATH, so plain `cargo test` passes everywhere. CI runs:
-//! `cargo test --release --features mpi --test mpi_e2e`.
+//! Compiled only with `--features mpi`; `mpirun` must be on PATH
+//! (scripts/setup-mpi.sh installs it). CI runs them in scripts/ci-mpi.sh.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hpcrs");
-
-/// Whether these tests can run; prints why not.
-fn mpi_available(test: &str) -> bool {
-    if !cfg!(feature = "mpi") {
-        eprintln!(
-            "note: skipping {test}: hpcrs is built without MPI (cargo test --features mpi runs it)"
-        );
-        return false;
-    }
-    if Command::new("mpirun").arg("--version").output().is_err() {
-        eprintln!(
-            "note: skipping {test}: mpirun is not on PATH (scripts/setup-mpi.sh installs it)"
-        );
-        return false;
-    }
-    true
-}
+use crate::util::{stderr, stdout, BIN};
 
 /// `mpirun -np NP hpcrs ARGS…`, killed after two minutes so a hang fails the
 /// test instead of blocking CI.
@@ -38,25 +20,12 @@ fn mpirun(np: usize, args: &[&str]) -> Output {
         .expect("running timeout/mpirun")
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn sorted_lines(out: &Output) -> Vec<String> {
-    let mut v: Vec<String> = stdout(out).lines().map(String::from).collect();
-    v.sort();
-    v
+    crate::util::sorted_lines(&out.stdout)
 }
 
 #[test]
 fn hello_on_1_2_4_ranks() {
-    if !mpi_available("hello_on_1_2_4_ranks") {
-        return;
-    }
     for np in [1, 2, 4] {
         let out = mpirun(np, &["mpi", "hello"]);
         assert!(out.status.success(), "np {np}: {}", stderr(&out));
@@ -73,9 +42,6 @@ fn hello_on_1_2_4_ranks() {
 
 #[test]
 fn ring_on_4_ranks_in_both_flavours() {
-    if !mpi_available("ring_on_4_ranks_in_both_flavours") {
-        return;
-    }
     for flavour in ["object", "buffer"] {
         let out = mpirun(4, &["mpi", "ring", "--flavour", flavour]);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -90,9 +56,6 @@ fn ring_on_4_ranks_in_both_flavours() {
 
 #[test]
 fn every_operation_in_both_flavours_on_1_2_3_4_ranks() {
-    if !mpi_available("every_operation_in_both_flavours_on_1_2_3_4_ranks") {
-        return;
-    }
     for np in [1, 2, 3, 4] {
         let out = mpirun(np, &["mpi", "selftest"]);
         assert!(out.status.success(), "np {np}: {}", stderr(&out));
@@ -106,9 +69,6 @@ fn every_operation_in_both_flavours_on_1_2_3_4_ranks() {
 
 #[test]
 fn halo_table_under_mpirun() {
-    if !mpi_available("halo_table_under_mpirun") {
-        return;
-    }
     let out = mpirun(2, &["mpi", "halo", "--max-bytes", "2048", "--trials", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -129,9 +89,6 @@ fn read_density(dir: &Path) -> Vec<f64> {
 
 #[test]
 fn diff2d_equals_the_serial_result_on_1_2_3_4_ranks() {
-    if !mpi_available("diff2d_equals_the_serial_result_on_1_2_3_4_ranks") {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     // 97 interior rows: 49/48, 33/32/32, 25/24/24/24 (odd splits).
     let problem = [
@@ -178,9 +135,6 @@ fn diff2d_equals_the_serial_result_on_1_2_3_4_ranks() {
 
 #[test]
 fn auc_equals_the_serial_result_on_1_2_4_ranks_in_both_flavours() {
-    if !mpi_available("auc_equals_the_serial_result_on_1_2_4_ranks_in_both_flavours") {
-        return;
-    }
     let serial = Command::new(BIN)
         .args(["auc", "3000001", "--backend", "naive"])
         .output()
@@ -202,9 +156,6 @@ fn auc_equals_the_serial_result_on_1_2_4_ranks_in_both_flavours() {
 
 #[test]
 fn a_grid_too_small_for_the_ranks_fails_clearly() {
-    if !mpi_available("a_grid_too_small_for_the_ranks_fails_clearly") {
-        return;
-    }
     // dx = 7 on [-10, 10]: 2 interior rows for 4 ranks.
     let out = mpirun(
         4,
@@ -229,9 +180,6 @@ fn a_grid_too_small_for_the_ranks_fails_clearly() {
 
 #[test]
 fn a_failing_rank_ends_the_job_with_its_rank_and_reason() {
-    if !mpi_available("a_failing_rank_ends_the_job_with_its_rank_and_reason") {
-        return;
-    }
     // mpirun passes its environment on to the ranks (MPICH does by default).
     let out = Command::new("timeout")
         .env("HPCRS_MPI_FAIL_RANK", "2")

@@ -4,11 +4,10 @@
 use std::path::Path;
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn hpcrs() -> Command {
-    let mut c = Command::cargo_bin("hpcrs").unwrap();
+fn hpcrs() -> assert_cmd::Command {
+    let mut c = crate::util::hpcrs();
     c.env_remove("HPCRS_DIFF2D_ABORT_IN_CHECKPOINT");
     c
 }
@@ -23,7 +22,7 @@ const SMALL: [&str; 6] = [
     "outtime=0.3",
 ];
 
-fn diff2d(args: &[&str]) -> Command {
+fn diff2d(args: &[&str]) -> assert_cmd::Command {
     let mut c = hpcrs();
     c.arg("diff2d").args(args);
     c
@@ -57,7 +56,7 @@ fn prints_the_time_at_start_and_every_nper_steps_and_a_summary() {
 #[test]
 fn reads_the_shipped_parameters_file() {
     // The shipped file is the course's default problem; only shorten it.
-    let params = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/diff2dparams.txt");
+    let params = Path::new(crate::util::ROOT).join("data/diff2dparams.txt");
     diff2d(&[
         "--params",
         params.to_str().unwrap(),
@@ -165,24 +164,9 @@ fn every_backend_writes_the_same_density_npy() {
 }
 
 #[test]
+#[ignore = "needs numpy in $PYTHON"]
 fn numpy_reads_the_output() {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| {
-        if Path::new("/work/venv/bin/python").exists() {
-            "/work/venv/bin/python".into()
-        } else {
-            "python3".into()
-        }
-    });
-    let has_numpy = StdCommand::new(&python)
-        .args(["-c", "import numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_numpy {
-        eprintln!(
-            "SKIPPED numpy check: no numpy for {python} (set PYTHON to an interpreter with numpy)"
-        );
-        return;
-    }
+    let python = crate::util::python_with_numpy();
     let dir = tempfile::tempdir().unwrap();
     let dens = run_to(dir.path(), &[]);
     let script = "import sys, numpy as np; a = np.load(sys.argv[1]); \
@@ -315,7 +299,7 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     use std::io::BufRead;
     use std::os::unix::process::ExitStatusExt;
     use std::process::Stdio;
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hpcrs"))
+    let mut child = StdCommand::new(crate::util::BIN)
         // 32 000 time lines, far more than a pipe buffer holds.
         .args(["diff2d", "--set", "dx=0.5", "--set", "runtime=2000"])
         .args(["--set", "outtime=0.0625"])

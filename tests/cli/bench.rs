@@ -1,11 +1,8 @@
 //! End-to-end test of `hpcrs bench --quick`: the table's shape, and that
 //! every backend and peer that ran agreed with its reference.
 
-use assert_cmd::Command;
+use crate::util::hpcrs;
 
-fn hpcrs() -> Command {
-    Command::cargo_bin("hpcrs").unwrap()
-}
 
 const HEADER: &str = "| workload | backend / peer | seconds | speedup vs naive | rate | check |";
 

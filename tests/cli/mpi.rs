@@ -1,21 +1,9 @@
 //! `hpcrs mpi` on local threads (any build), and the messages of a build
-//! without MPI. The runs under mpirun are in tests/mpi_e2e.rs.
+//! without MPI. The runs under mpirun are in mpirun.rs.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn hpcrs() -> Command {
-    Command::cargo_bin("hpcrs").unwrap()
-}
-
-fn sorted_lines(out: &[u8]) -> Vec<String> {
-    let mut v: Vec<String> = String::from_utf8_lossy(out)
-        .lines()
-        .map(String::from)
-        .collect();
-    v.sort();
-    v
-}
+use crate::util::{hpcrs, sorted_lines};
 
 #[test]
 fn hello_on_local_threads() {

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn start(file: &Path) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("hpcrs"))
+    crate::util::hpcrs_process()
         .args(["ooc", "create"])
         .arg(file)
         // 64 MiB in 16 KiB chunks on one thread: long enough to be caught mid-way.
@@ -81,7 +81,7 @@ fn sigkill_leaves_no_file_under_the_final_name() {
     assert!(!temp_files(dir.path()).is_empty());
     // ...and the next creation of the same file clears it away.
     let file = dir.path().join("big.npy");
-    let st = Command::new(assert_cmd::cargo::cargo_bin("hpcrs"))
+    let st = crate::util::hpcrs_process()
         .args(["ooc", "create"])
         .arg(&file)
         .args(["--shape", "10", "-q"])

@@ -4,14 +4,12 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 
 const LIMIT: u64 = 8 << 20;
 
 /// Runs `hpcrs ooc ARGS --report-rss` and returns its peak RSS in bytes.
 fn peak(args: &[&str], file: &Path) -> u64 {
-    let out = Command::cargo_bin("hpcrs")
-        .unwrap()
+    let out = crate::util::hpcrs()
         .arg("ooc")
         .arg(args[0])
         .arg(file)

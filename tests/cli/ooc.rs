@@ -1,13 +1,10 @@
 //! End-to-end tests of `hpcrs ooc create / stats / get`.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
+use crate::util::hpcrs;
 
-fn hpcrs() -> Command {
-    Command::cargo_bin("hpcrs").unwrap()
-}
 
-fn stdout(cmd: &mut Command) -> String {
+fn stdout(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.assert().success().get_output().stdout.clone();
     String::from_utf8(out).unwrap()
 }

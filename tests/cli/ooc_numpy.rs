@@ -1,36 +1,18 @@
 //! Round trips with numpy: numpy.load(..., mmap_mode='r') opens what hpcrs writes, and
 //! hpcrs opens what numpy writes (every dtype, C and Fortran order, both byte orders,
-//! format versions 1.0 to 3.0). Needs numpy in $PYTHON (default python3); skipped with a
-//! note when numpy is missing.
+//! format versions 1.0 to 3.0). Needs numpy in $PYTHON (default python3): ignored by
+//! default, run with `cargo test --test cli -- --ignored numpy`.
 
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::Command as Bin;
-
-fn python() -> Option<String> {
-    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&py)
-        .args(["-c", "import numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Some(py)
-    } else {
-        eprintln!(
-            "SKIPPED: numpy not importable with PYTHON={py}; set PYTHON to a python with numpy"
-        );
-        None
-    }
-}
 
 fn peers() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ooc_peers.py")
+    Path::new(crate::util::ROOT).join("scripts/ooc_peers.py")
 }
 
 fn hpcrs(args: &[&str], file: &Path) -> String {
-    let out = Bin::cargo_bin("hpcrs")
-        .unwrap()
+    let out = crate::util::hpcrs()
         .arg("ooc")
         .arg(args[0])
         .arg(file)
@@ -56,8 +38,9 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 #[test]
+#[ignore = "needs numpy in $PYTHON"]
 fn numpy_reads_what_hpcrs_writes() {
-    let Some(py) = python() else { return };
+    let py = crate::util::python_with_numpy();
     let dir = tempfile::tempdir().unwrap();
     for dtype in ["f64", "f32", "i64", "i32", "u8", "bool"] {
         for order in ["", "--fortran"] {
@@ -102,8 +85,9 @@ fn numpy_reads_what_hpcrs_writes() {
 }
 
 #[test]
+#[ignore = "needs numpy in $PYTHON"]
 fn hpcrs_reads_what_numpy_writes() {
-    let Some(py) = python() else { return };
+    let py = crate::util::python_with_numpy();
     let dir = tempfile::tempdir().unwrap();
     let st = Command::new(&py)
         .arg(peers())

@@ -1,0 +1,59 @@
+//! What the CLI tests share: the binary, the repository root, output text,
+//! and the Python with numpy that the round-trip tests need.
+
+use std::process::{Command as StdCommand, Output};
+
+use assert_cmd::Command;
+
+/// The path of the `hpcrs` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_hpcrs");
+
+/// The repository root (where `data/` and `scripts/` are).
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// `hpcrs`, ready for arguments.
+pub fn hpcrs() -> Command {
+    Command::new(BIN)
+}
+
+/// `hpcrs` as a plain process, for tests that send it signals.
+pub fn hpcrs_process() -> StdCommand {
+    StdCommand::new(BIN)
+}
+
+/// A process's standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A process's standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The lines of standard output, sorted (ranks and threads print in any order).
+pub fn sorted_lines(out: &[u8]) -> Vec<String> {
+    let mut v: Vec<String> = String::from_utf8_lossy(out)
+        .lines()
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+/// The Python interpreter with numpy: `$PYTHON`, else `python3`. Tests that
+/// call it are `#[ignore]`d (CI runs them with `--ignored numpy`); a missing
+/// numpy then fails them, with this message.
+pub fn python_with_numpy() -> String {
+    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = StdCommand::new(&py)
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "numpy is not importable with PYTHON={py}: set PYTHON to an interpreter with numpy \
+         (scripts/setup-ci.sh makes one)"
+    );
+    py
+}
