@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use expr::{Arg, Array, DType, Expr};
 use ndarray::{ArrayD, IxDyn};
+use runtime::rng::RngCore;
 
 /// Arguments of `hpcrs expr`.
 #[derive(clap::Args)]
@@ -16,10 +17,10 @@ pub struct Args {
     /// Elements per input (with stencil offsets on d axes: a d-D array of about N elements).
     #[arg(long, default_value_t = 1_000_000)]
     n: usize,
-    /// Element type of the inputs: f64, f32, i64, i32, bool or complex.
-    #[arg(long, default_value = "f64")]
-    dtype: String,
-    /// Threads to evaluate on (default: all cores).
+    /// Element type of the inputs.
+    #[arg(long, value_enum, default_value_t = DType::F64)]
+    dtype: DType,
+    /// Threads to evaluate on (0 or absent: all cores).
     #[arg(long)]
     threads: Option<usize>,
     /// Timed evaluations; the best is reported.
@@ -27,17 +28,11 @@ pub struct Args {
     repeat: usize,
 }
 
-/// Fills an array with pseudo-random values (splitmix64): floats in [0, 1),
+/// Fills an array with seeded pseudo-random values: floats in [0, 1),
 /// integers in [0, 100), fair booleans.
 fn random(dt: DType, shape: &[usize], seed: u64) -> Array {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut rng = runtime::rng::seeded(seed);
+    let mut next = move || rng.next_u64();
     let unit = |x: u64| (x >> 11) as f64 / (1u64 << 53) as f64;
     match dt {
         DType::Bool => Array::Bool(filled(shape, || next() & 1 == 1)),
@@ -94,12 +89,7 @@ fn as_arg(a: &Array) -> Arg<'_> {
 
 /// Runs `hpcrs expr`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let dt = DType::parse(&args.dtype).with_context(|| {
-        format!(
-            "unknown --dtype `{}` (expected f64, f32, i64, i32, bool or complex)",
-            args.dtype
-        )
-    })?;
+    let dt = args.dtype;
     if args.n == 0 {
         bail!("--n must be at least 1");
     }
@@ -107,9 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("--repeat must be at least 1");
     }
     if let Some(t) = args.threads {
-        if t == 0 {
-            bail!("--threads must be at least 1");
-        }
+        runtime::pool::Threads::from_count(t).context("--threads")?;
         expr::set_num_threads(t);
     }
     let vars = expr::variables(&args.text).context("parsing the expression")?;

@@ -10,18 +10,24 @@ use num_complex::Complex64;
 /// `bool < i32 < i64 < f32 < f64 < complex`; the common type of two operands is
 /// the higher of the two (see the crate doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DType {
     /// `bool`.
     Bool,
     /// 32-bit signed integer (numexpr's `int`).
+    #[cfg_attr(feature = "clap", value(alias = "int32"))]
     I32,
     /// 64-bit signed integer (numexpr's `long`).
+    #[cfg_attr(feature = "clap", value(alias = "int64"))]
     I64,
     /// 32-bit float (numexpr's `float`).
+    #[cfg_attr(feature = "clap", value(alias = "float32"))]
     F32,
     /// 64-bit float (numexpr's `double`).
+    #[cfg_attr(feature = "clap", value(alias = "float64"))]
     F64,
     /// Complex number with two `f64` parts (numexpr's `complex`).
+    #[cfg_attr(feature = "clap", value(name = "complex", alias = "c128", alias = "complex128"))]
     C128,
 }
 

@@ -8,7 +8,7 @@
 //!   generating what comes before it, so a file filled by chunks on any
 //!   number of threads is the same file.
 
-use rand_core::{RngCore, SeedableRng};
+pub use rand_core::{RngCore, SeedableRng};
 pub use rand_xoshiro::SplitMix64;
 
 /// SplitMix64's increment (the golden ratio in 64-bit fixed point).
