@@ -1,63 +1,77 @@
 //! Type-erased ndarray inputs and outputs of any supported element type.
 
-use crate::dtype::Scalar;
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension, IxDyn};
 use num_complex::Complex64;
 
-use crate::dtype::DType;
+use crate::dtype::{DType, Scalar};
 
-/// A borrowed input array (any dimension, any strides) of a supported type.
-///
-/// Build one with `Arg::from(&array)` or `(&array).into()`; a 0-d array is a
-/// scalar that broadcasts against the other inputs.
-#[derive(Debug, Clone)]
-pub enum Arg<'a> {
-    /// `bool` elements.
-    Bool(ArrayViewD<'a, bool>),
-    /// `i32` elements.
-    I32(ArrayViewD<'a, i32>),
-    /// `i64` elements.
-    I64(ArrayViewD<'a, i64>),
-    /// `f32` elements.
-    F32(ArrayViewD<'a, f32>),
-    /// `f64` elements.
-    F64(ArrayViewD<'a, f64>),
-    /// Complex elements.
-    C128(ArrayViewD<'a, Complex64>),
+/// Defines an enum with one variant per [`DType`], each holding the
+/// container `$holder` of that element type, and its `dtype` and `shape`.
+macro_rules! per_dtype {
+    ($(#[$meta:meta])* pub enum $name:ident $(<$lt:lifetime>)? of $holder:ident) => {
+        $(#[$meta])*
+        pub enum $name $(<$lt>)? {
+            /// `bool` elements.
+            Bool($holder<$($lt,)? bool>),
+            /// `i32` elements.
+            I32($holder<$($lt,)? i32>),
+            /// `i64` elements.
+            I64($holder<$($lt,)? i64>),
+            /// `f32` elements.
+            F32($holder<$($lt,)? f32>),
+            /// `f64` elements.
+            F64($holder<$($lt,)? f64>),
+            /// Complex elements.
+            C128($holder<$($lt,)? Complex64>),
+        }
+
+        impl $(<$lt>)? $name $(<$lt>)? {
+            /// The element type.
+            pub fn dtype(&self) -> DType {
+                match self {
+                    $name::Bool(_) => DType::Bool,
+                    $name::I32(_) => DType::I32,
+                    $name::I64(_) => DType::I64,
+                    $name::F32(_) => DType::F32,
+                    $name::F64(_) => DType::F64,
+                    $name::C128(_) => DType::C128,
+                }
+            }
+
+            /// The shape.
+            pub fn shape(&self) -> &[usize] {
+                match self {
+                    $name::Bool(a) => a.shape(),
+                    $name::I32(a) => a.shape(),
+                    $name::I64(a) => a.shape(),
+                    $name::F32(a) => a.shape(),
+                    $name::F64(a) => a.shape(),
+                    $name::C128(a) => a.shape(),
+                }
+            }
+        }
+    };
 }
 
-/// A borrowed output array (possibly a strided view into a bigger array).
-#[derive(Debug)]
-pub enum ArgMut<'a> {
-    /// `bool` elements.
-    Bool(ArrayViewMutD<'a, bool>),
-    /// `i32` elements.
-    I32(ArrayViewMutD<'a, i32>),
-    /// `i64` elements.
-    I64(ArrayViewMutD<'a, i64>),
-    /// `f32` elements.
-    F32(ArrayViewMutD<'a, f32>),
-    /// `f64` elements.
-    F64(ArrayViewMutD<'a, f64>),
-    /// Complex elements.
-    C128(ArrayViewMutD<'a, Complex64>),
+per_dtype! {
+    /// A borrowed input array (any dimension, any strides) of a supported type.
+    ///
+    /// Build one with `Arg::from(&array)` or `(&array).into()`; a 0-d array is a
+    /// scalar that broadcasts against the other inputs.
+    #[derive(Debug, Clone)]
+    pub enum Arg<'a> of ArrayViewD
 }
 
-/// An owned result array, as returned by [`crate::evaluate`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Array {
-    /// `bool` elements.
-    Bool(ArrayD<bool>),
-    /// `i32` elements.
-    I32(ArrayD<i32>),
-    /// `i64` elements.
-    I64(ArrayD<i64>),
-    /// `f32` elements.
-    F32(ArrayD<f32>),
-    /// `f64` elements.
-    F64(ArrayD<f64>),
-    /// Complex elements.
-    C128(ArrayD<Complex64>),
+per_dtype! {
+    /// A borrowed output array (possibly a strided view into a bigger array).
+    #[derive(Debug)]
+    pub enum ArgMut<'a> of ArrayViewMutD
+}
+
+per_dtype! {
+    /// An owned result array, as returned by [`crate::evaluate`].
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Array of ArrayD
 }
 
 /// Element types the engine accepts in arrays.
@@ -150,23 +164,7 @@ macro_rules! raw {
 }
 
 impl Arg<'_> {
-    /// The element type.
-    pub fn dtype(&self) -> DType {
-        self.raw().dt
-    }
-
-    /// The shape.
-    pub fn shape(&self) -> &[usize] {
-        match self {
-            Arg::Bool(v) => v.shape(),
-            Arg::I32(v) => v.shape(),
-            Arg::I64(v) => v.shape(),
-            Arg::F32(v) => v.shape(),
-            Arg::F64(v) => v.shape(),
-            Arg::C128(v) => v.shape(),
-        }
-    }
-
+    /// Its shape, strides, pointer and type.
     pub(crate) fn raw(&self) -> Raw {
         match self {
             Arg::Bool(v) => raw!(v, DType::Bool, as_ptr),
@@ -180,18 +178,7 @@ impl Arg<'_> {
 }
 
 impl ArgMut<'_> {
-    /// The element type.
-    pub fn dtype(&self) -> DType {
-        match self {
-            ArgMut::Bool(_) => DType::Bool,
-            ArgMut::I32(_) => DType::I32,
-            ArgMut::I64(_) => DType::I64,
-            ArgMut::F32(_) => DType::F32,
-            ArgMut::F64(_) => DType::F64,
-            ArgMut::C128(_) => DType::C128,
-        }
-    }
-
+    /// Its shape, strides, pointer and type.
     pub(crate) fn raw(&mut self) -> Raw {
         match self {
             ArgMut::Bool(v) => raw!(v, DType::Bool, as_mut_ptr),
@@ -215,30 +202,6 @@ impl Array {
             DType::F32 => Array::F32(ArrayD::default(s)),
             DType::F64 => Array::F64(ArrayD::default(s)),
             DType::C128 => Array::C128(ArrayD::default(s)),
-        }
-    }
-
-    /// The element type.
-    pub fn dtype(&self) -> DType {
-        match self {
-            Array::Bool(_) => DType::Bool,
-            Array::I32(_) => DType::I32,
-            Array::I64(_) => DType::I64,
-            Array::F32(_) => DType::F32,
-            Array::F64(_) => DType::F64,
-            Array::C128(_) => DType::C128,
-        }
-    }
-
-    /// The shape.
-    pub fn shape(&self) -> &[usize] {
-        match self {
-            Array::Bool(a) => a.shape(),
-            Array::I32(a) => a.shape(),
-            Array::I64(a) => a.shape(),
-            Array::F32(a) => a.shape(),
-            Array::F64(a) => a.shape(),
-            Array::C128(a) => a.shape(),
         }
     }
 

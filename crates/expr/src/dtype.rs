@@ -27,7 +27,10 @@ pub enum DType {
     #[cfg_attr(feature = "clap", value(alias = "float64"))]
     F64,
     /// Complex number with two `f64` parts (numexpr's `complex`).
-    #[cfg_attr(feature = "clap", value(name = "complex", alias = "c128", alias = "complex128"))]
+    #[cfg_attr(
+        feature = "clap",
+        value(name = "complex", alias = "c128", alias = "complex128")
+    )]
     C128,
 }
 

@@ -75,14 +75,16 @@
 //! temporaries live in the cache instead of being full-size arrays as in
 //! numpy. The pipeline:
 //!
-//! 1. **Parse** (`parse.rs`) to a syntax tree with columns for errors.
-//! 2. **Type-check** (`check.rs`) to a typed tree where every cast is an
-//!    explicit node. **Constant folding** runs the very kernels of the VM on
+//! 1. **Parse** (`compile/lexer.rs`, `compile/parser.rs`) to a syntax tree
+//!    with columns for errors.
+//! 2. **Type-check** (`compile/check.rs`, `power.rs`, `functions.rs`) to a
+//!    typed tree where every cast is an explicit node. **Constant folding** runs the very kernels of the VM on
 //!    one-element blocks, so a folded value cannot differ from an evaluated
 //!    one. **Integer powers** become multiplications (`x**3` is `x*x*x`,
 //!    `x**-2` is `1/(x*x)`, `x**0.5` is `sqrt(x)`), as numexpr does.
-//! 3. **Lower** (`program.rs`) to a register program. Common shapes are
-//!    **fused** into one instruction each — `a*b + c`, `a*b - c`, `c - a*b`,
+//! 3. **Lower** (`compile/fuse.rs`, `compile/lower.rs`) to a register
+//!    program of the instructions in the opcode table (`vm/ops.rs`).
+//!    Common shapes are **fused** into one instruction each — `a*b + c`, `a*b - c`, `c - a*b`,
 //!    `a*b ± c*d`, `(a*b)*c + d`, sums of three or four terms, the
 //!    explicit-update step `x + k*(t - c*x)` and, with a four-term sum for
 //!    `t`, the whole 5-point stencil update — which saves a pass over the
@@ -93,7 +95,7 @@
 //!    first pass reads: `a*a + b*b` in one instruction streams `a` and `b`
 //!    from memory together (two misses in flight) rather than one after the
 //!    other. Registers are reused as soon as their last reader has run.
-//! 4. **Run** (`exec.rs`, `kernels.rs`): the iteration space is cut into
+//! 4. **Run** (`exec/`, `vm/`): the iteration space is cut into
 //!    blocks of at most 1024 elements (8 KiB of `f64` per buffer, numexpr's
 //!    size: a program's buffers stay in L1/L2). Where the innermost axis is
 //!    long, a block is a piece of one row, and any operand whose rows are
@@ -172,22 +174,21 @@
 
 mod api;
 mod array;
-mod check;
+mod barrier;
+mod compile;
 mod dtype;
 mod error;
 mod exec;
-mod kernels;
-mod parse;
-mod program;
 mod stencil;
 mod threads;
-mod vmath;
+mod vm;
 
 pub use api::{evaluate, evaluate_scalar, variables, Expr};
 pub use array::{Arg, ArgMut, Array, Element};
-pub use check::ReduceKind;
+pub use barrier::TeamBarrier;
+pub use compile::typed::ReduceKind;
 pub use dtype::{DType, Scalar};
 pub use error::ExprError;
 pub use num_complex::Complex64;
 pub use stencil::Iterate;
-pub use threads::{num_threads, set_num_threads, TeamBarrier};
+pub use threads::{num_threads, set_num_threads};

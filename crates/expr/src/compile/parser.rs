@@ -1,55 +1,14 @@
-//! Text to syntax tree: a lexer and a precedence-climbing parser with
-//! Python's operator precedence (numexpr parses with Python, so the same text
-//! means the same thing here).
+//! Tokens to syntax tree: a precedence-climbing parser with Python's
+//! operator precedence (numexpr parses with Python, so the same text means
+//! the same thing here).
 
-use num_complex::Complex64;
-
+use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
+use crate::compile::lexer::{describe, lex, match_op, Tok};
 use crate::dtype::Scalar;
 use crate::error::ExprError;
 
-/// Binary operators of the language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinOp {
-    Or,
-    And,
-    Lt,
-    Le,
-    Eq,
-    Ne,
-    Ge,
-    Gt,
-    Shl,
-    Shr,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Pow,
-}
-
 impl BinOp {
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Or => "|",
-            BinOp::And => "&",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Ge => ">=",
-            BinOp::Gt => ">",
-            BinOp::Shl => "<<",
-            BinOp::Shr => ">>",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Mod => "%",
-            BinOp::Pow => "**",
-        }
-    }
-
+    /// Whether this is one of the six comparisons.
     fn is_comparison(self) -> bool {
         matches!(
             self,
@@ -71,180 +30,9 @@ impl BinOp {
     }
 }
 
-/// Unary operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UnOp {
-    Neg,
-    Plus,
-    Invert,
-}
-
-/// A syntax tree node with the 1-based column where it starts.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Ast {
-    pub col: usize,
-    pub kind: AstKind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum AstKind {
-    Lit(Scalar),
-    /// A variable, with stencil offsets when written `u[-1,0]`.
-    Name(String, Option<Vec<i64>>),
-    Unary(UnOp, Box<Ast>),
-    Binary(BinOp, Box<Ast>, Box<Ast>),
-    /// A call; `axis` is the `axis=N` keyword (reductions only).
-    Call {
-        func: String,
-        args: Vec<Ast>,
-        axis: Option<i64>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(Scalar),
-    Ident(String),
-    Op(&'static str),
-    End,
-}
-
-struct Lexer<'a> {
-    chars: Vec<char>,
-    pos: usize,
-    text: &'a str,
-}
-
-const OPS: [&str; 24] = [
-    "**", "<<", ">>", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "<", ">", "&", "|", "~",
-    "(", ")", "[", "]", ",", "=", "^",
-];
-
-impl<'a> Lexer<'a> {
-    fn err(&self, col: usize, msg: impl Into<String>) -> ExprError {
-        ExprError::Syntax {
-            expr: self.text.to_string(),
-            col,
-            msg: msg.into(),
-        }
-    }
-
-    /// All tokens with their 1-based columns.
-    fn tokens(mut self) -> Result<Vec<(Tok, usize)>, ExprError> {
-        let mut out = Vec::new();
-        loop {
-            while self.pos < self.chars.len() && self.chars[self.pos].is_whitespace() {
-                self.pos += 1;
-            }
-            let col = self.pos + 1;
-            let Some(&c) = self.chars.get(self.pos) else {
-                out.push((Tok::End, col));
-                return Ok(out);
-            };
-            if c.is_ascii_digit()
-                || (c == '.'
-                    && self
-                        .chars
-                        .get(self.pos + 1)
-                        .is_some_and(|d| d.is_ascii_digit()))
-            {
-                out.push((self.number(col)?, col));
-            } else if c.is_alphabetic() || c == '_' {
-                let start = self.pos;
-                while self.pos < self.chars.len()
-                    && (self.chars[self.pos].is_alphanumeric() || self.chars[self.pos] == '_')
-                {
-                    self.pos += 1;
-                }
-                let word: String = self.chars[start..self.pos].iter().collect();
-                out.push((Tok::Ident(word), col));
-            } else {
-                let rest: String = self.chars[self.pos..(self.pos + 2).min(self.chars.len())]
-                    .iter()
-                    .collect();
-                let Some(op) = OPS.iter().find(|op| rest.starts_with(*op)) else {
-                    return Err(self.err(col, format!("unexpected character `{c}`")));
-                };
-                if *op == "^" {
-                    return Err(self.err(col, "`^` is not supported (use `**` for powers)"));
-                }
-                self.pos += op.chars().count();
-                out.push((Tok::Op(op), col));
-            }
-        }
-    }
-
-    fn number(&mut self, col: usize) -> Result<Tok, ExprError> {
-        let start = self.pos;
-        let digits = |l: &mut Self| {
-            while l.pos < l.chars.len() && l.chars[l.pos].is_ascii_digit() {
-                l.pos += 1;
-            }
-        };
-        digits(self);
-        let mut is_float = false;
-        if self.chars.get(self.pos) == Some(&'.') {
-            is_float = true;
-            self.pos += 1;
-            digits(self);
-        }
-        if matches!(self.chars.get(self.pos), Some('e' | 'E')) {
-            let save = self.pos;
-            self.pos += 1;
-            if matches!(self.chars.get(self.pos), Some('+' | '-')) {
-                self.pos += 1;
-            }
-            if self.chars.get(self.pos).is_some_and(|d| d.is_ascii_digit()) {
-                is_float = true;
-                digits(self);
-            } else {
-                self.pos = save;
-                return Err(self.err(save + 1, "exponent without digits"));
-            }
-        }
-        let text: String = self.chars[start..self.pos].iter().collect();
-        let imag = matches!(self.chars.get(self.pos), Some('j' | 'J'));
-        if imag {
-            self.pos += 1;
-        }
-        if self
-            .chars
-            .get(self.pos)
-            .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-        {
-            return Err(self.err(self.pos + 1, format!("invalid number starting `{text}`")));
-        }
-        if imag {
-            let v: f64 = text
-                .parse()
-                .map_err(|_| self.err(col, format!("invalid number `{text}`")))?;
-            return Ok(Tok::Num(Scalar::C128(Complex64::new(0.0, v))));
-        }
-        if is_float {
-            let v: f64 = text
-                .parse()
-                .map_err(|_| self.err(col, format!("invalid number `{text}`")))?;
-            return Ok(Tok::Num(Scalar::F64(v)));
-        }
-        // numexpr: integer literals are `int` (i32) when they fit, else `long`.
-        match text.parse::<i64>() {
-            Ok(v) => Ok(Tok::Num(match i32::try_from(v) {
-                Ok(small) => Scalar::I32(small),
-                Err(_) => Scalar::I64(v),
-            })),
-            Err(_) => Err(self.err(col, format!("integer `{text}` does not fit in 64 bits"))),
-        }
-    }
-}
-
 /// Parses expression text into a syntax tree.
 pub(crate) fn parse(text: &str) -> Result<Ast, ExprError> {
-    let toks = Lexer {
-        chars: text.chars().collect(),
-        pos: 0,
-        text,
-    }
-    .tokens()?;
+    let toks = lex(text)?;
     let mut p = Parser {
         toks,
         pos: 0,
@@ -258,18 +46,10 @@ pub(crate) fn parse(text: &str) -> Result<Ast, ExprError> {
     }
 }
 
-fn describe(t: &Tok) -> String {
-    match t {
-        Tok::Num(v) => format!("number `{v}`"),
-        Tok::Ident(s) => format!("name `{s}`"),
-        Tok::Op(o) => format!("`{o}`"),
-        Tok::End => "end of expression".to_string(),
-    }
-}
-
 /// Deeper nesting than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 200;
 
+/// The parser's position in the tokens.
 struct Parser<'a> {
     toks: Vec<(Tok, usize)>,
     pos: usize,
@@ -346,7 +126,6 @@ impl Parser<'_> {
             if power <= min {
                 break;
             }
-            let col = self.col();
             self.bump();
             let rhs = if op == BinOp::Pow {
                 // Right-associative, and its right side may carry a sign: a**-b.
@@ -363,10 +142,8 @@ impl Parser<'_> {
                     )));
                 }
             }
-            let start = lhs.col;
-            let _ = col;
             lhs = Ast {
-                col: start,
+                col: lhs.col,
                 kind: AstKind::Binary(op, Box::new(lhs), Box::new(rhs)),
             };
         }
@@ -593,32 +370,6 @@ impl Parser<'_> {
                 }
             }
         }
-    }
-}
-
-/// Maps an operator text to the `'static` spelling held by tokens.
-fn match_op(op: &str) -> &'static str {
-    OPS.iter().find(|o| **o == op).copied().unwrap_or("")
-}
-
-/// Names of the variables `ast` reads, in order of first use, with the
-/// number of offsets written on them (0 for a plain name).
-pub(crate) fn free_names(ast: &Ast, out: &mut Vec<(String, usize)>) {
-    match &ast.kind {
-        AstKind::Lit(_) => {}
-        AstKind::Name(n, offs) => {
-            let nd = offs.as_ref().map_or(0, |o| o.len());
-            match out.iter_mut().find(|(m, _)| m == n) {
-                Some(entry) => entry.1 = entry.1.max(nd),
-                None => out.push((n.clone(), nd)),
-            }
-        }
-        AstKind::Unary(_, a) => free_names(a, out),
-        AstKind::Binary(_, l, r) => {
-            free_names(l, out);
-            free_names(r, out);
-        }
-        AstKind::Call { args, .. } => args.iter().for_each(|a| free_names(a, out)),
     }
 }
 

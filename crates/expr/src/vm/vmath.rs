@@ -20,11 +20,14 @@ const ROUND: f64 = 6755399441055744.0;
 const INVLN2: f64 = std::f64::consts::LOG2_E;
 const LN2HI: f64 = 6.931_471_803_691_238_164_90e-01;
 const LN2LO: f64 = 1.908_214_929_270_587_700_02e-10;
-const P1: f64 = 1.666_666_666_666_660_190_37e-01;
-const P2: f64 = -2.777_777_777_701_559_338_42e-03;
-const P3: f64 = 6.613_756_321_437_934_361_17e-05;
-const P4: f64 = -1.653_390_220_546_525_153_90e-06;
-const P5: f64 = 4.138_136_797_057_238_460_39e-08;
+/// fdlibm's `P1`..`P5`: the minimax polynomial of `e_exp.c`.
+const P: [f64; 5] = [
+    1.666_666_666_666_660_190_37e-01,
+    -2.777_777_777_701_559_338_42e-03,
+    6.613_756_321_437_934_361_17e-05,
+    -1.653_390_220_546_525_153_90e-06,
+    4.138_136_797_057_238_460_39e-08,
+];
 
 /// `exp(x)` for |x| ≤ 708 (fdlibm's `e_exp.c` without its branches).
 #[inline(always)]
@@ -36,7 +39,7 @@ fn exp_core(x: f64) -> f64 {
     let lo = k * LN2LO;
     let r = hi - lo;
     let z = r * r;
-    let c = r - z * (P1 + z * (P2 + z * (P3 + z * (P4 + z * P5))));
+    let c = r - z * (P[0] + z * (P[1] + z * (P[2] + z * (P[3] + z * P[4]))));
     let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
     let scale = f64::from_bits((ki.wrapping_add(1023) as u64) << 52);
     y * scale
@@ -46,8 +49,8 @@ fn exp_core(x: f64) -> f64 {
 #[inline(always)]
 pub(crate) fn exp(d: &mut [f64], x: &[f64]) {
     for (d, &x) in d.iter_mut().zip(x) {
-        // Clamped so that out-of-range lanes compute garbage, not UB-free but
-        // meaningless values; they are redone below.
+        // Clamped so that out-of-range lanes compute a finite, meaningless
+        // value; they are redone below.
         *d = exp_core(x.clamp(-708.0, 708.0));
     }
     redo_outside(d, x, 708.0, f64::exp);
@@ -58,18 +61,24 @@ const PIO2_1: f64 = 1.570_796_326_734_125_614_17e+00;
 const PIO2_2: f64 = 6.077_100_506_303_965_976_60e-11;
 const PIO2_3: f64 = 2.022_266_248_711_166_455_80e-21;
 const PIO2_3T: f64 = 8.478_427_660_368_899_569_97e-32;
-const S1: f64 = -1.666_666_666_666_663_243_48e-01;
-const S2: f64 = 8.333_333_333_322_489_461_24e-03;
-const S3: f64 = -1.984_126_982_985_794_931_34e-04;
-const S4: f64 = 2.755_731_370_707_006_767_89e-06;
-const S5: f64 = -2.505_076_025_340_686_341_95e-08;
-const S6: f64 = 1.589_690_995_211_550_102_21e-10;
-const C1: f64 = 4.166_666_666_666_660_190_37e-02;
-const C2: f64 = -1.388_888_888_887_410_957_49e-03;
-const C3: f64 = 2.480_158_728_947_672_941_78e-05;
-const C4: f64 = -2.755_731_435_139_066_330_35e-07;
-const C5: f64 = 2.087_572_321_298_174_827_90e-09;
-const C6: f64 = -1.135_964_755_778_819_482_65e-11;
+/// musl's `S1`..`S6`: the sine polynomial of `__sin.c`.
+const S: [f64; 6] = [
+    -1.666_666_666_666_663_243_48e-01,
+    8.333_333_333_322_489_461_24e-03,
+    -1.984_126_982_985_794_931_34e-04,
+    2.755_731_370_707_006_767_89e-06,
+    -2.505_076_025_340_686_341_95e-08,
+    1.589_690_995_211_550_102_21e-10,
+];
+/// musl's `C1`..`C6`: the cosine polynomial of `__cos.c`.
+const C: [f64; 6] = [
+    4.166_666_666_666_660_190_37e-02,
+    -1.388_888_888_887_410_957_49e-03,
+    2.480_158_728_947_672_941_78e-05,
+    -2.755_731_435_139_066_330_35e-07,
+    2.087_572_321_298_174_827_90e-09,
+    -1.135_964_755_778_819_482_65e-11,
+];
 
 /// Reduces `x` (|x| ≤ 1e5) to `r + rt` in [-π/4, π/4] and its quadrant.
 #[inline(always)]
@@ -96,9 +105,9 @@ fn reduce(x: f64) -> (f64, f64, u64) {
 fn ksin(x: f64, y: f64) -> f64 {
     let z = x * x;
     let w = z * z;
-    let r = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
+    let r = S[1] + z * (S[2] + z * S[3]) + z * w * (S[4] + z * S[5]);
     let v = z * x;
-    x - ((z * (0.5 * y - v * r) - y) - v * S1)
+    x - ((z * (0.5 * y - v * r) - y) - v * S[0])
 }
 
 /// musl's `__cos(x, y)` kernel on [-π/4, π/4].
@@ -106,7 +115,7 @@ fn ksin(x: f64, y: f64) -> f64 {
 fn kcos(x: f64, y: f64) -> f64 {
     let z = x * x;
     let w = z * z;
-    let r = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
+    let r = z * (C[0] + z * (C[1] + z * C[2])) + w * w * (C[3] + z * (C[4] + z * C[5]));
     let hz = 0.5 * z;
     let w = 1.0 - hz;
     w + (((1.0 - w) - hz) + (z * r - x * y))
@@ -137,8 +146,8 @@ fn trig(d: &mut [f64], x: &[f64], shift: u64, slow: fn(f64) -> f64) {
 
 /// Redoes with `slow` (libm) the elements of `x` that are NaN or beyond
 /// `±max`. One vectorised test over the block first, and the per-element
-/// loop out of line: inlined into the AVX-512 build, the loop was
-/// if-converted into libm calls on every lane, three times slower overall.
+/// loop out of line: inlined into the AVX-512 build, LLVM would if-convert
+/// it into libm calls on every lane.
 #[inline(always)]
 fn redo_outside(d: &mut [f64], x: &[f64], max: f64, slow: fn(f64) -> f64) {
     // `|`, not `||`: no branch, so the test vectorises.

@@ -1,0 +1,175 @@
+//! The three kinds of evaluation once the inputs are bound: elementwise
+//! into an output, a reduction over everything, a reduction along one axis.
+
+use crate::api::{Bound, Expr};
+use crate::array::Raw;
+use crate::compile::typed::{ReduceKind, TKind, TNode};
+use crate::compile::{fold, lower};
+use crate::error::ExprError;
+use crate::exec::elementwise::run_elementwise;
+use crate::exec::reduce::{run_reduce_all, run_reduce_rows};
+use crate::exec::space::{Operand, Space, VarOp};
+use crate::vm::ops::Op;
+
+impl Expr {
+    pub(super) fn eval_elementwise(&self, b: &Bound, o: Raw) -> Result<(), ExprError> {
+        let rdt = self.prog.result_dt;
+        if !rdt.casts_safely_to(o.dt) {
+            return Err(ExprError::Output(format!(
+                "the result is {rdt} but `out` holds {}; only upward casts bool < i32 < i64 < f32 < f64 < complex are allowed",
+                o.dt
+            )));
+        }
+        let has_arrays = b.vars.iter().any(|v| matches!(v, VarOp::Array(_)));
+        if has_arrays && o.shape != b.full {
+            return Err(ExprError::Output(format!(
+                "`out` has shape {:?} but the inputs have shape {:?}",
+                o.shape, b.full
+            )));
+        }
+        let (shape, lo) = if has_arrays {
+            (b.interior.clone(), b.lo.clone())
+        } else {
+            (o.shape.clone(), vec![0; o.shape.len()])
+        };
+        let es = o.dt.size() as isize;
+        let off: isize = lo
+            .iter()
+            .zip(&o.strides)
+            .map(|(&l, &s)| l as isize * s)
+            .sum();
+        let out = Operand {
+            // SAFETY: lo is inside the output, whose shape equals the inputs'.
+            ptr: unsafe { o.ptr.offset(off * es) },
+            strides: o.strides.clone(),
+            esize: o.dt.size(),
+        };
+        let prog;
+        let prog = if o.dt == rdt {
+            &self.prog
+        } else {
+            let root = TNode {
+                kind: TKind::Op(Op::Cast, vec![self.checked.root.clone()]),
+                dt: o.dt,
+            };
+            prog = lower(&root, self.checked.vars.len(), true);
+            &prog
+        };
+        let mut sp = space(shape, b.vars.clone(), Some(out));
+        sp.coalesce();
+        run_elementwise(prog, &sp);
+        Ok(())
+    }
+
+    pub(super) fn eval_reduce_all(
+        &self,
+        b: &Bound,
+        o: Raw,
+        kind: ReduceKind,
+    ) -> Result<(), ExprError> {
+        let acc = self.prog.result_dt;
+        if !acc.casts_safely_to(o.dt) {
+            return Err(ExprError::Output(format!(
+                "the reduction gives {acc} but `out` holds {}",
+                o.dt
+            )));
+        }
+        if o.shape.iter().product::<usize>() != 1 {
+            return Err(ExprError::Output(format!(
+                "a reduction over everything gives one value, but `out` has shape {:?}",
+                o.shape
+            )));
+        }
+        let mut sp = space(b.interior.clone(), b.vars.clone(), None);
+        sp.coalesce();
+        let v = run_reduce_all(&self.prog, &sp, kind);
+        let v = if o.dt == acc {
+            v
+        } else {
+            fold(Op::Cast, o.dt, &[(v, acc)])
+        };
+        let mut bytes = [0u64; 2];
+        v.store(&mut bytes);
+        // SAFETY: `out` holds exactly one element of type o.dt.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr() as *const u8, o.ptr, o.dt.size()) };
+        Ok(())
+    }
+
+    pub(super) fn eval_reduce_axis(
+        &self,
+        b: &Bound,
+        o: Raw,
+        kind: ReduceKind,
+        axis: i64,
+    ) -> Result<(), ExprError> {
+        let nd = b.interior.len();
+        let ax = norm_axis(axis, nd)?;
+        let acc = self.prog.result_dt;
+        if o.dt != acc {
+            return Err(ExprError::Output(format!(
+                "the reduction gives {acc} but `out` holds {}",
+                o.dt
+            )));
+        }
+        let mut reduced = b.interior.clone();
+        reduced.remove(ax);
+        if o.shape != reduced {
+            return Err(ExprError::Output(format!(
+                "reducing axis {ax} gives shape {reduced:?} but `out` has shape {:?}",
+                o.shape
+            )));
+        }
+        // Move the reduced axis last: each output element is then one row.
+        let mut shape = b.interior.clone();
+        let len = shape.remove(ax);
+        shape.push(len);
+        let vars = b
+            .vars
+            .iter()
+            .map(|v| match v {
+                VarOp::Array(op) => {
+                    let mut op = op.clone();
+                    let s = op.strides.remove(ax);
+                    op.strides.push(s);
+                    VarOp::Array(op)
+                }
+                s => s.clone(),
+            })
+            .collect();
+        let out = Operand {
+            ptr: o.ptr,
+            strides: o.strides.clone(),
+            esize: o.dt.size(),
+        };
+        let sp = space(shape, vars, Some(out));
+        run_reduce_rows(&self.prog, &sp, kind);
+        Ok(())
+    }
+}
+
+/// A space over `shape`; a 0-d space becomes one element.
+fn space(mut shape: Vec<usize>, mut vars: Vec<VarOp>, mut out: Option<Operand>) -> Space {
+    if shape.is_empty() {
+        shape.push(1);
+        for v in &mut vars {
+            if let VarOp::Array(op) = v {
+                op.strides = vec![0];
+            }
+        }
+        if let Some(o) = &mut out {
+            o.strides = vec![0];
+        }
+    }
+    Space { shape, vars, out }
+}
+
+/// Axis `axis` of `nd` (negative counts from the end), checked.
+pub(super) fn norm_axis(axis: i64, nd: usize) -> Result<usize, ExprError> {
+    let a = if axis < 0 { axis + nd as i64 } else { axis };
+    if a < 0 || a >= nd as i64 {
+        return Err(ExprError::Shape(format!(
+            "axis={axis} is out of range for {nd}-D inputs"
+        )));
+    }
+    Ok(a as usize)
+}

@@ -1,0 +1,261 @@
+//! Syntax tree to typed tree: name resolution, numexpr's casting rules for
+//! operators, and constant folding as each node is built. Powers and
+//! function calls have files of their own (`power.rs`, `functions.rs`).
+
+use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
+use crate::compile::fold::fold;
+use crate::compile::functions::is_function;
+use crate::compile::typed::{Checked, ReduceKind, TKind, TNode, VarRef};
+use crate::dtype::{DType, Scalar};
+use crate::error::ExprError;
+use crate::vm::ops::Op;
+
+/// The checker's state: the text (for errors), the signature, and the
+/// variable references found so far.
+pub(crate) struct Checker<'a> {
+    pub text: &'a str,
+    pub sig: &'a [(String, DType)],
+    pub vars: Vec<VarRef>,
+}
+
+impl Checker<'_> {
+    /// A type error at `col`.
+    pub(super) fn type_err(&self, col: usize, msg: String) -> ExprError {
+        ExprError::Type {
+            expr: self.text.to_string(),
+            col,
+            msg,
+        }
+    }
+
+    /// Checks a whole expression, allowing one reduction as the outermost call.
+    pub fn check_root(mut self, ast: &Ast) -> Result<Checked, ExprError> {
+        if let AstKind::Call { func, args, axis } = &ast.kind {
+            let kind = match func.as_str() {
+                "sum" => Some(ReduceKind::Sum),
+                "product" => Some(ReduceKind::Product),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                if args.len() != 1 {
+                    return Err(self.type_err(
+                        ast.col,
+                        format!(
+                            "`{func}` takes one expression (and `axis=`), got {} arguments",
+                            args.len()
+                        ),
+                    ));
+                }
+                let arg = self.node(&args[0])?;
+                let acc = match arg.dt {
+                    DType::Bool | DType::I32 | DType::I64 => DType::I64,
+                    dt => dt,
+                };
+                let root = self.cast(arg, acc);
+                return Ok(Checked {
+                    root,
+                    vars: self.vars,
+                    reduce: Some((kind, *axis)),
+                });
+            }
+        }
+        if let AstKind::Call {
+            func,
+            axis: Some(_),
+            ..
+        } = &ast.kind
+        {
+            return Err(self.type_err(ast.col, format!("`{func}` takes no `axis=` argument")));
+        }
+        let root = self.node(ast)?;
+        Ok(Checked {
+            root,
+            vars: self.vars,
+            reduce: None,
+        })
+    }
+
+    /// Casts `node` up to `to` (constants are converted at once).
+    pub(super) fn cast(&self, node: TNode, to: DType) -> TNode {
+        if node.dt == to {
+            return node;
+        }
+        self.make(Op::Cast, vec![node], to)
+    }
+
+    /// Builds an operation node, folding it when every argument is constant.
+    pub(super) fn make(&self, op: Op, args: Vec<TNode>, dt: DType) -> TNode {
+        if args.iter().all(|a| matches!(a.kind, TKind::Const(_))) {
+            let vals: Vec<(Scalar, DType)> = args
+                .iter()
+                .map(|a| match a.kind {
+                    TKind::Const(v) => (v, a.dt),
+                    _ => unreachable!("checked constant"),
+                })
+                .collect();
+            return TNode {
+                kind: TKind::Const(fold(op, dt, &vals)),
+                dt,
+            };
+        }
+        TNode {
+            kind: TKind::Op(op, args),
+            dt,
+        }
+    }
+
+    /// Checks one node of the syntax tree.
+    pub(super) fn node(&mut self, ast: &Ast) -> Result<TNode, ExprError> {
+        match &ast.kind {
+            AstKind::Lit(v) => Ok(TNode {
+                kind: TKind::Const(*v),
+                dt: v.dtype(),
+            }),
+            AstKind::Name(name, offsets) => self.name(name, offsets, ast.col),
+            AstKind::Unary(op, arg) => {
+                let x = self.node(arg)?;
+                match op {
+                    UnOp::Plus => Ok(x),
+                    UnOp::Neg => {
+                        if x.dt == DType::Bool {
+                            return Err(self.type_err(
+                                ast.col,
+                                "unary `-` is not defined for bool (use `~` to negate)".into(),
+                            ));
+                        }
+                        let dt = x.dt;
+                        Ok(self.make(Op::Neg, vec![x], dt))
+                    }
+                    UnOp::Invert => {
+                        if !(x.dt == DType::Bool || x.dt.is_int()) {
+                            return Err(self.type_err(
+                                ast.col,
+                                format!("`~` needs a bool or integer operand, got {}", x.dt),
+                            ));
+                        }
+                        let dt = x.dt;
+                        Ok(self.make(Op::Not, vec![x], dt))
+                    }
+                }
+            }
+            AstKind::Binary(op, l, r) => {
+                let (l, r) = (self.node(l)?, self.node(r)?);
+                self.binary(*op, l, r, ast.col)
+            }
+            AstKind::Call { func, args, axis } => self.call(func, args, *axis, ast.col),
+        }
+    }
+
+    /// A variable reference: an input of the signature, with its offsets.
+    fn name(
+        &mut self,
+        name: &str,
+        offsets: &Option<Vec<i64>>,
+        col: usize,
+    ) -> Result<TNode, ExprError> {
+        let Some(input) = self.sig.iter().position(|(n, _)| n == name) else {
+            if is_function(name) {
+                return Err(self.type_err(
+                    col,
+                    format!("`{name}` is a function: call it as `{name}(...)`"),
+                ));
+            }
+            return Err(ExprError::UnknownName {
+                expr: self.text.to_string(),
+                col,
+                name: name.to_string(),
+                known: if self.sig.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.sig
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            });
+        };
+        let r = VarRef {
+            input,
+            offsets: offsets.clone(),
+        };
+        let slot = match self.vars.iter().position(|v| *v == r) {
+            Some(i) => i,
+            None => {
+                self.vars.push(r);
+                self.vars.len() - 1
+            }
+        };
+        Ok(TNode {
+            kind: TKind::Var(slot),
+            dt: self.sig[input].1,
+        })
+    }
+
+    /// A binary operator: both operands cast to their common type, then the
+    /// operator's own rules.
+    fn binary(&self, op: BinOp, l: TNode, r: TNode, col: usize) -> Result<TNode, ExprError> {
+        let sym = op.symbol();
+        let t = l.dt.common(r.dt);
+        let both = |s: &Self, l: TNode, r: TNode, t: DType| vec![s.cast(l, t), s.cast(r, t)];
+        let (lt, rt) = (l.dt, r.dt);
+        let kop = Op::operator(sym, 2).expect("the opcode table has every binary operator");
+        match op {
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod => {
+                if t == DType::Bool {
+                    return Err(self.type_err(
+                        col,
+                        format!("operator `{sym}` is not defined for bool operands"),
+                    ));
+                }
+                if op == BinOp::Mod && t == DType::C128 {
+                    return Err(
+                        self.type_err(col, "operator `%` is not defined for complex".into())
+                    );
+                }
+                Ok(self.make(kop, both(self, l, r, t), t))
+            }
+            BinOp::Div => {
+                if t == DType::Bool {
+                    return Err(
+                        self.type_err(col, "operator `/` is not defined for bool operands".into())
+                    );
+                }
+                // True division, as numexpr on Python 3: integers divide as f64.
+                let t = if t.is_int() { DType::F64 } else { t };
+                Ok(self.make(kop, both(self, l, r, t), t))
+            }
+            BinOp::Pow => self.pow(l, r, col),
+            BinOp::Shl | BinOp::Shr => {
+                if !lt.is_int() || !rt.is_int() {
+                    return Err(self.type_err(
+                        col,
+                        format!("operator `{sym}` needs integer operands, got {lt} and {rt}"),
+                    ));
+                }
+                Ok(self.make(kop, both(self, l, r, t), t))
+            }
+            BinOp::And | BinOp::Or => {
+                let ok = |d: DType| d == DType::Bool || d.is_int();
+                if !ok(lt) || !ok(rt) {
+                    return Err(self.type_err(
+                        col,
+                        format!(
+                            "operator `{sym}` needs bool or integer operands, got {lt} and {rt}"
+                        ),
+                    ));
+                }
+                Ok(self.make(kop, both(self, l, r, t), t))
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Eq | BinOp::Ne | BinOp::Ge | BinOp::Gt => {
+                if t == DType::C128 && !matches!(kop, Op::Eq | Op::Ne) {
+                    return Err(self.type_err(
+                        col,
+                        format!("ordering comparison `{sym}` is not defined for complex"),
+                    ));
+                }
+                Ok(self.make(kop, both(self, l, r, t), DType::Bool))
+            }
+        }
+    }
+}
