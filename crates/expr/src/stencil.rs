@@ -39,12 +39,16 @@ use crate::error::ExprError;
 use crate::threads::num_threads;
 use crate::{Arg, Expr};
 use plan::Plan;
+use runtime::pool::MAX_THREADS;
 
 /// How [`Expr::iterate_with`] runs: the size of the team and the temporal
 /// blocking depth. `Iterate::default()` is what [`Expr::iterate`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Iterate {
     /// Threads in the team; 0 means the [`crate::set_num_threads`] setting.
+    /// Counts above [`runtime::pool::MAX_THREADS`] are clamped to it, as
+    /// by `set_num_threads`, and the team never has more threads than the
+    /// interior has rows.
     pub threads: usize,
     /// Steps a thread advances its band between two meetings of the team
     /// (the temporal-blocking depth); 0 chooses one: for a wavefront (2-D
@@ -177,7 +181,7 @@ impl Expr {
         let threads = if opts.threads == 0 {
             num_threads()
         } else {
-            opts.threads
+            opts.threads.min(MAX_THREADS)
         };
         let plan = Plan::new(self, si, &uraw, &bound, opts.depth, steps);
         let updates = bound

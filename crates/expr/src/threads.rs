@@ -1,32 +1,32 @@
 //! The thread-count setting (numexpr's `set_num_threads`) and the parallel
-//! driver that splits work into contiguous bands, one rayon task each.
+//! driver that splits work into contiguous bands, one rayon task each, on
+//! the pool [`runtime::pool`] keeps for that many threads.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use runtime::pool::{self, Threads, MAX_THREADS};
 
-/// 0 means "all cores".
+/// The setting; 0 means all cores.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// A pool built for a thread count other than rayon's global one, kept for reuse.
-static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
-
 /// Sets the number of threads evaluations use and returns the previous
-/// setting, like numexpr's `set_num_threads`. `0` means all cores (the default).
+/// number, like numexpr's `set_num_threads`. `0` means all cores (the
+/// default); a count above [`runtime::pool::MAX_THREADS`] is clamped to it
+/// (so that the setting cannot fail; the command line refuses such counts
+/// before they get here).
 pub fn set_num_threads(n: usize) -> usize {
     let old = num_threads();
-    THREADS.store(n, Ordering::Relaxed);
+    THREADS.store(n.min(MAX_THREADS), Ordering::Relaxed);
     old
 }
 
-/// The number of threads evaluations use.
+/// The number of threads evaluations use (all cores counted when the
+/// setting is 0).
 pub fn num_threads() -> usize {
     match THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        0 => pool::cores(),
         n => n,
     }
 }
@@ -58,20 +58,31 @@ pub(crate) fn run_tasks<R: Send>(
     if threads == rayon::current_num_threads() {
         return run();
     }
-    let pool = {
-        let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        match &*guard {
-            Some((n, p)) if *n == threads => p.clone(),
-            _ => match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-                Ok(p) => {
-                    let p = Arc::new(p);
-                    *guard = Some((threads, p.clone()));
-                    p
-                }
-                // Cannot spawn threads: run serially rather than fail.
-                Err(_) => return vec![f(0..nitems)],
-            },
-        }
-    };
-    pool.install(run)
+    match pool::pool(Threads::Exactly(threads)) {
+        Ok(Some(p)) => p.install(run),
+        // The system cannot start the threads: run serially rather than fail.
+        _ => vec![f(0..nitems)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One test, as the setting is global to the process.
+    #[test]
+    fn bands_cover_the_items_and_the_setting_is_clamped() {
+        let bands = run_tasks(100, 1 << 20, |r| r);
+        let flat: Vec<usize> = bands.into_iter().flatten().collect();
+        assert_eq!(flat, (0..100).collect::<Vec<_>>());
+
+        let before = THREADS.load(Ordering::Relaxed);
+        set_num_threads(MAX_THREADS + 5);
+        assert_eq!(num_threads(), MAX_THREADS);
+        assert_eq!(set_num_threads(3), MAX_THREADS);
+        assert_eq!(num_threads(), 3);
+        set_num_threads(0);
+        assert_eq!(num_threads(), pool::cores());
+        THREADS.store(before, Ordering::Relaxed);
+    }
 }
