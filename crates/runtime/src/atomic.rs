@@ -83,6 +83,17 @@ impl AtomicFile {
         self.temp.persist(&target).map_err(|e| fail(e.error))?;
         sync_dir(parent_dir(&target)).map_err(fail)
     }
+
+    /// Renames the temporary over the target without flushing anything to disk:
+    /// readers see the whole new file or the old one, but a power cut may lose
+    /// the new one. For scratch data where the flush costs more than a rewrite.
+    pub fn commit_unsynced(self) -> Result<(), WriteError> {
+        let target = self.target;
+        self.temp
+            .persist(&target)
+            .map(drop)
+            .map_err(|e| WriteError::new(&target, e.error))
+    }
 }
 
 /// Writes `target` atomically with `write`, which gets a buffered writer;
