@@ -65,9 +65,10 @@ impl Iterate {
     /// ~5% faster than 8 and on par with 32).
     pub const DEFAULT_DEPTH: usize = 16;
 
-    /// L1 data cache bytes a wavefront's rows in flight may fill: the
-    /// smallest L1d of current x86 cores.
-    pub const L1_BUDGET_BYTES: usize = 32 << 10;
+    /// L1 data cache bytes a wavefront's rows in flight may fill
+    /// ([`runtime::layout::L1_BUDGET_BYTES`], the smallest L1d of current
+    /// x86 cores).
+    pub const L1_BUDGET_BYTES: usize = runtime::layout::L1_BUDGET_BYTES;
 
     /// The shallowest default wavefront: below it the team's meetings cost
     /// more than the spilled rows. On the course's diffusion (301-cell
@@ -77,17 +78,21 @@ impl Iterate {
 }
 
 /// Below this many cell updates per call, one thread does all the work:
-/// starting a thread costs tens of microseconds.
+/// starting a thread costs more than such a call's work. (The diffusion
+/// solver's `threads` backend counts its minimum per additional thread, as
+/// its team grows with the work; this team is all threads or one.)
 const MIN_PAR_UPDATES: usize = 1 << 16;
 
-/// Spins at the team's barrier before sleeping: ~0.9 ms at the 17 ns a
-/// `pause` takes on the Xeon this was measured on (libgomp spins for a
-/// similar time by default). Measured when a pass of the course's diffusion
-/// was 16 steps, ~0.8 ms: the threads' finishing times often differed by
-/// more than the 35 µs of the 2000 spins used before, and each wake-up from
-/// sleep then cost tens of microseconds. With 50000: best of 8 interleaved
-/// runs 0.403 -> 0.379 s, median 0.443 -> 0.409 s. The price is CPU burnt while waiting, which
-/// only matters when the team has more threads than the machine has cores.
+/// Spins at the team's barrier before a waiter sleeps, far more than the
+/// diffusion solver's `threads` backend spins before yielding: there a
+/// thread waits for one neighbour's progress within a pass and then yields,
+/// staying runnable, so giving up early costs little; here the whole team
+/// meets once per pass of up to [`Iterate::DEFAULT_DEPTH`] steps, the
+/// threads' finishing times can differ by a good part of a pass, and a
+/// waiter that gives up sleeps on a condition variable, whose wake-up is
+/// slow next to a spin. So a waiter spins for about as long as a pass
+/// takes. The price is CPU burnt while waiting, which only matters when the
+/// team has more threads than the machine has cores.
 const BARRIER_SPINS: usize = 50000;
 
 impl Expr {

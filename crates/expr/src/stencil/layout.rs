@@ -1,36 +1,33 @@
 //! The buffer layout of the grids and band buffers: whole rows of `u` in C
-//! order, each row padded so that its interior starts a cache line, and the
-//! copies between `u` and that layout.
+//! order, each row padded to whole cache lines ([`CACHE_LINE`]) and placed
+//! so that its interior starts one (the stencil's centre, row-above and
+//! row-below loads and its stores are then aligned, and a 64-byte AVX-512
+//! access never straddles two lines), and the copies between `u` and that
+//! layout.
+
+use runtime::layout::{bytes_to_page_offset, ALIAS_SKEW_BYTES, CACHE_LINE, PAGE};
 
 use crate::exec::strided::copy_strided;
 use crate::stencil::plan::Plan;
 
-/// Bytes in a cache line. The rows of the grids and band buffers are padded
-/// to whole lines and placed so that each row's interior starts one: the
-/// stencil's centre, row-above and row-below loads and its stores are then
-/// aligned, and a 64-byte AVX-512 access that crosses a line costs two.
-pub(crate) const CACHE_LINE: usize = 64;
-
-/// Extra bytes between the team's two buffers modulo 4 KiB: loads from one
-/// and stores to the other at equal page offsets make the CPU see false
-/// store-to-load dependencies ("4K aliasing").
-const SKEW_BYTES: usize = 2048;
-
-/// Two buffers of `bytes` each in buffer layout, placed so that byte
-/// `out_inner` of each row (the interior's first element) starts a cache
-/// line (see [`CACHE_LINE`]), in one allocation that the first value owns;
-/// the second buffer starts [`SKEW_BYTES`] off the first's page offset.
+/// Two buffers of `bytes` each in buffer layout, in one allocation that the
+/// first value owns. Each is placed so that byte `out_inner` of each row
+/// (the interior's first element) starts a cache line, and the second's
+/// page offset is the first's plus [`ALIAS_SKEW_BYTES`]: a loop that reads
+/// one and writes the other then never sees 4K aliasing.
 pub(crate) fn buffer_pair(bytes: usize, out_inner: isize) -> (Vec<u64>, [*mut u8; 2]) {
-    let words_a = bytes.div_ceil(4096) * 512;
-    let skew = SKEW_BYTES / 8;
-    let line_words = CACHE_LINE / 8;
-    let mut mem = vec![0u64; words_a + skew + bytes.div_ceil(8) + 1 + line_words];
+    // Up to a line to align the first buffer, up to a page to place the
+    // second.
+    let mut mem = vec![0u64; (CACHE_LINE + bytes + PAGE + bytes).div_ceil(8)];
     let start = mem.as_mut_ptr() as *mut u8;
     let misalign = (start as usize + out_inner as usize) % CACHE_LINE;
     // SAFETY: the allocation has a cache line to spare.
     let base = unsafe { start.add((CACHE_LINE - misalign) % CACHE_LINE) };
-    // SAFETY: the second buffer ends inside the allocation.
-    let second = unsafe { base.add((words_a + skew) * 8) };
+    let end = base as usize + bytes;
+    let gap = bytes_to_page_offset(end, base as usize % PAGE + ALIAS_SKEW_BYTES);
+    // SAFETY: the allocation has a page to spare after the first buffer, so
+    // the second ends inside it.
+    let second = unsafe { base.add(bytes + gap) };
     (mem, [base, second])
 }
 

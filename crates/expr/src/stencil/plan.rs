@@ -6,7 +6,9 @@ use crate::api::Bound;
 use crate::array::Raw;
 use crate::exec::geometry::BLOCK;
 use crate::exec::space::VarOp;
-use crate::stencil::layout::{buffer_pair, c_strides, CACHE_LINE};
+use runtime::layout::CACHE_LINE;
+
+use crate::stencil::layout::{buffer_pair, c_strides};
 use crate::{Expr, Iterate};
 
 /// What a band needs to know about the iteration.
@@ -25,7 +27,7 @@ pub(crate) struct Plan<'a> {
     pub(crate) depth: usize,
     /// Bytes from one row of axis 0 to the next in the grids and band
     /// buffers: the row's elements, padded for 2-D and 3-D to whole cache
-    /// lines (see [`CACHE_LINE`]).
+    /// lines.
     pub(crate) row_bytes: usize,
     /// The same in elements, and the C strides of the rest of a row: the
     /// buffers' strides.
