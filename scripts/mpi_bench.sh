@@ -84,4 +84,10 @@ echo "machine check, same rounds: threads backend 2 threads vs 1 thread: ${t2}x 
 echo "  (if this is also far below 2x, the second core was busy with other work during the run)"
 echo
 echo "== halo exchange (mpirun -np 2 hpcrs mpi halo)"
-mpirun -np 2 "$HPCRS" mpi halo
+halo=$(mpirun -np 2 "$HPCRS" mpi halo)
+echo "$halo"
+ratio=$(echo "$halo" | awk '/^buffer\/object bandwidth at 8388608 bytes/ { sub("x", "", $NF); print $NF }')
+if [ -n "$ratio" ]; then
+    met=$(awk -v r="$ratio" 'BEGIN { print (r >= 5) ? "met" : "NOT met" }')
+    echo "buffer/object at 8 MB: ${ratio}x (target >= 5x: $met)"
+fi
