@@ -172,13 +172,16 @@ impl Scalar {
     /// # Safety
     /// `p` must point to a valid, aligned element of type `dt`.
     pub(crate) unsafe fn load(dt: DType, p: *const u8) -> Scalar {
-        match dt {
-            DType::Bool => Scalar::Bool(*(p as *const bool)),
-            DType::I32 => Scalar::I32(*(p as *const i32)),
-            DType::I64 => Scalar::I64(*(p as *const i64)),
-            DType::F32 => Scalar::F32(*(p as *const f32)),
-            DType::F64 => Scalar::F64(*(p as *const f64)),
-            DType::C128 => Scalar::C128(*(p as *const Complex64)),
+        // SAFETY: the caller's contract: a valid element of type `dt`.
+        unsafe {
+            match dt {
+                DType::Bool => Scalar::Bool(*(p as *const bool)),
+                DType::I32 => Scalar::I32(*(p as *const i32)),
+                DType::I64 => Scalar::I64(*(p as *const i64)),
+                DType::F32 => Scalar::F32(*(p as *const f32)),
+                DType::F64 => Scalar::F64(*(p as *const f64)),
+                DType::C128 => Scalar::C128(*(p as *const Complex64)),
+            }
         }
     }
 }

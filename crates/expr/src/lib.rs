@@ -170,7 +170,7 @@
 //! column and a caret under the expression; unknown names list the inputs;
 //! type errors name the operator and the types; shape, offset, input and
 //! output errors name the arrays and their shapes.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod api;
 mod array;

@@ -57,12 +57,15 @@ impl Plan<'_> {
         let own0 = if t == 0 { 0 } else { r0 };
         let own1 = if t + 1 == team { self.full[0] } else { r1 };
         for g in grids {
-            self.copy_rows(own0, own1, g.add(own0 * self.row_bytes), false);
+            // SAFETY: the grids hold every row of `u`; this thread's rows
+            // of `u` are written by no one during the call.
+            unsafe { self.copy_rows(own0, own1, g.add(own0 * self.row_bytes), false) };
         }
         // The private buffers need u's border cells too, once.
         let (_mem, bufs) = buffer_pair((b1 - b0) * self.row_bytes, self.out_inner);
         for b in bufs {
-            self.copy_rows(b0, b1, b, false);
+            // SAFETY: the buffers hold rows `b0..b1`; `u` is only read here.
+            unsafe { self.copy_rows(b0, b1, b, false) };
         }
         wait();
 
@@ -119,15 +122,22 @@ impl Plan<'_> {
                     }
                 })
                 .collect();
-            match &self.row_vars {
-                Some(rows) => self.wavefront(&mut serial, rows, &pass_levels),
-                None => self.sweep(&mut serial, &mut sp, &pass_levels),
+            // SAFETY: the levels read the rows this pass may read and write
+            // this thread's own (the caller's contract); `sp` is the band's
+            // step space and `rows` the plan's `row_vars`.
+            unsafe {
+                match &self.row_vars {
+                    Some(rows) => self.wavefront(&mut serial, rows, &pass_levels),
+                    None => self.sweep(&mut serial, &mut sp, &pass_levels),
+                }
             }
             wait();
             done += levels;
             pass += 1;
         }
         let last = grids[pass % 2];
-        self.copy_rows(r0, r1, last.add(r0 * self.row_bytes), true);
+        // SAFETY: the final grid holds every row; rows `r0..r1` of `u` are
+        // this thread's alone.
+        unsafe { self.copy_rows(r0, r1, last.add(r0 * self.row_bytes), true) };
     }
 }

@@ -51,7 +51,8 @@ impl Rows {
     /// The buffer must hold row `x` (`off` may reach into its neighbours).
     pub(crate) unsafe fn at(self, x: usize, row_bytes: usize, off: isize) -> *mut u8 {
         let row = (x as isize - self.origin as isize) * row_bytes as isize;
-        self.base.offset(row + off)
+        // SAFETY: the caller's contract: the address is inside the buffer.
+        unsafe { self.base.offset(row + off) }
     }
 }
 
@@ -74,20 +75,28 @@ impl Plan<'_> {
     pub(crate) unsafe fn copy_rows(&self, r0: usize, r1: usize, buf: *mut u8, back: bool) {
         let u = &self.u;
         let es = self.esize;
-        let at = |off: isize| u.ptr.offset(off * es as isize);
+        // Copies `n` elements of `u` from element offset `src_off` (stride
+        // `stride`) to or from packed memory at `packed`.
         let go = |src_off: isize, stride: isize, packed: *mut u8, n: usize| {
-            if back {
-                copy_strided(packed, 1, at(src_off), stride, n, es)
-            } else {
-                copy_strided(at(src_off), stride, packed, 1, n, es)
+            // SAFETY: the offsets stay inside `u` (rows `r0..r1` of its
+            // shape) and the packed rows inside `buf` (the caller's
+            // contract), and the two never overlap.
+            unsafe {
+                let at = u.ptr.offset(src_off * es as isize);
+                if back {
+                    copy_strided(packed, 1, at, stride, n, es)
+                } else {
+                    copy_strided(at, stride, packed, 1, n, es)
+                }
             }
         };
         let s = &u.strides;
+        // `wrapping_add` for the packed addresses: they stay inside `buf`.
         match self.full.len() {
             1 => go(r0 as isize * s[0], s[0], buf, r1 - r0),
             2 => {
                 for r in r0..r1 {
-                    let packed = buf.add((r - r0) * self.row_bytes);
+                    let packed = buf.wrapping_add((r - r0) * self.row_bytes);
                     go(r as isize * s[0], s[1], packed, self.full[1]);
                 }
             }
@@ -95,7 +104,7 @@ impl Plan<'_> {
                 let (n1, n2) = (self.full[1], self.full[2]);
                 for r in r0..r1 {
                     for j in 0..n1 {
-                        let packed = buf.add((r - r0) * self.row_bytes + j * n2 * es);
+                        let packed = buf.wrapping_add((r - r0) * self.row_bytes + j * n2 * es);
                         go(r as isize * s[0] + j as isize * s[1], s[2], packed, n2);
                     }
                 }

@@ -19,23 +19,28 @@ impl Plan<'_> {
         for lvl in levels {
             let (g0, g1) = lvl.rows;
             sp.shape[0] = g1 - g0;
-            for (op, kind) in sp.vars.iter_mut().zip(&self.vars) {
-                match (op, kind) {
-                    (VarOp::Array(op), VarKind::State { inner, row }) => {
-                        op.ptr = lvl.src.at(g0, rb, row * rb as isize + inner);
+            // SAFETY: the level's rows are inside its source and destination
+            // buffers and inside the interior of the inputs (the plan's
+            // layout), and the caller's contract orders the team's accesses.
+            unsafe {
+                for (op, kind) in sp.vars.iter_mut().zip(&self.vars) {
+                    match (op, kind) {
+                        (VarOp::Array(op), VarKind::State { inner, row }) => {
+                            op.ptr = lvl.src.at(g0, rb, row * rb as isize + inner);
+                        }
+                        (VarOp::Array(op), VarKind::Fixed(VarOp::Array(orig))) => {
+                            // Inputs read in place, from the level's first row.
+                            let rows = (g0 - first) as isize * orig.strides[0];
+                            op.ptr = orig.ptr.offset(rows * orig.esize as isize);
+                        }
+                        _ => {}
                     }
-                    (VarOp::Array(op), VarKind::Fixed(VarOp::Array(orig))) => {
-                        // Inputs read in place, from the level's first row.
-                        let rows = (g0 - first) as isize * orig.strides[0];
-                        op.ptr = orig.ptr.offset(rows * orig.esize as isize);
-                    }
-                    _ => {}
                 }
+                if let Some(out) = &mut sp.out {
+                    out.ptr = lvl.dst.at(g0, rb, self.out_inner);
+                }
+                serial.run(sp);
             }
-            if let Some(out) = &mut sp.out {
-                out.ptr = lvl.dst.at(g0, rb, self.out_inner);
-            }
-            serial.run(sp);
         }
     }
 
@@ -72,13 +77,19 @@ impl Plan<'_> {
                 if x >= g1 {
                     continue;
                 }
-                let arrays = rows.iter().map(|&(v, kind)| match kind {
-                    RowVar::State(off) => (v, lvl.src.at(x, rb, off)),
-                    RowVar::Fixed { first: p, stride } => {
-                        (v, p.offset((x - first) as isize * stride))
-                    }
-                });
-                serial.run_span(n, arrays, lvl.dst.at(x, rb, self.out_inner));
+                // SAFETY: row `x` is in this level's rows, so it is inside
+                // the level's buffers and the inputs' interior, and the
+                // lag keeps it apart from the rows other levels write (see
+                // above); the caller's contract orders the team's accesses.
+                unsafe {
+                    let arrays = rows.iter().map(|&(v, kind)| match kind {
+                        RowVar::State(off) => (v, lvl.src.at(x, rb, off)),
+                        RowVar::Fixed { first: p, stride } => {
+                            (v, p.offset((x - first) as isize * stride))
+                        }
+                    });
+                    serial.run_span(n, arrays, lvl.dst.at(x, rb, self.out_inner));
+                }
             }
         }
     }
