@@ -4,8 +4,8 @@
 ///
 /// Collective calls report an error on the rank that detected it; the other
 /// ranks of the collective may then wait forever on a real MPI job, which is
-/// why the `hpcrs` binary aborts the whole job (printing the rank and the
-/// reason) as soon as any rank returns an error.
+/// why a rank's work runs under [`crate::run_on_world`], which aborts the
+/// whole job as soon as any rank fails.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CommError {
     /// A peer rank outside `0..size`.

@@ -1,6 +1,7 @@
 //! The element types of the buffer flavour and the reduction operations.
 
 use std::fmt::Debug;
+use std::ops::{Add, Mul};
 
 /// A reduction operation of `reduce` and `allreduce`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,15 +38,17 @@ pub trait Scalar:
     fn combine(self, other: Self, op: Op) -> Self;
 }
 
-macro_rules! int_scalar {
-    ($($t:ty),*) => {$(
+/// Implements [`Scalar`] for number types whose `Sum` and `Prod` are the
+/// methods `$add` and `$mul` (wrapping for integers, IEEE for floats).
+macro_rules! scalar {
+    ($add:ident, $mul:ident: $($t:ty),*) => {$(
         impl sealed::Sealed for $t {}
         impl Scalar for $t {
             const NAME: &'static str = stringify!($t);
             fn combine(self, other: Self, op: Op) -> Self {
                 match op {
-                    Op::Sum => self.wrapping_add(other),
-                    Op::Prod => self.wrapping_mul(other),
+                    Op::Sum => self.$add(other),
+                    Op::Prod => self.$mul(other),
                     Op::Min => self.min(other),
                     Op::Max => self.max(other),
                 }
@@ -53,25 +56,8 @@ macro_rules! int_scalar {
         }
     )*};
 }
-int_scalar!(i64, i32, i16, i8, u64, u32, u16, u8);
-
-macro_rules! float_scalar {
-    ($($t:ty),*) => {$(
-        impl sealed::Sealed for $t {}
-        impl Scalar for $t {
-            const NAME: &'static str = stringify!($t);
-            fn combine(self, other: Self, op: Op) -> Self {
-                match op {
-                    Op::Sum => self + other,
-                    Op::Prod => self * other,
-                    Op::Min => self.min(other),
-                    Op::Max => self.max(other),
-                }
-            }
-        }
-    )*};
-}
-float_scalar!(f64, f32);
+scalar!(wrapping_add, wrapping_mul: i64, i32, i16, i8, u64, u32, u16, u8);
+scalar!(add, mul: f64, f32);
 
 /// A value the object flavour's `reduce` and `allreduce` can combine with an
 /// [`Op`]: every [`Scalar`], and vectors of them element by element (as
