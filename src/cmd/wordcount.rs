@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use dataset::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words};
 use dataset::{Context, Dataset, ProgressMode};
+use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words};
 
 /// Bytes per block of lines on the fast path: large enough to make the
 /// per-block cost vanish, small enough to stay in cache.

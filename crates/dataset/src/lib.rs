@@ -55,7 +55,6 @@ mod source;
 mod stats;
 mod text;
 mod util;
-pub mod wordcount;
 
 pub use codec::Codec;
 pub use context::{

@@ -27,6 +27,9 @@ mod backend;
 pub mod bench;
 mod pool;
 pub mod summer;
+pub mod wordcount;
+mod wordcount_clean;
+mod wordcount_table;
 
 pub use backend::{Backend, Flavour, UnknownName};
 
