@@ -4,10 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// A barrier for a fixed team of threads that meet many times, as
-/// [`crate::Expr::iterate`]'s team does between passes (and the diffusion
-/// solver's hand-written `threads` backend). A pass between two waits takes
-/// tens to hundreds of microseconds, so waiters first spin for `spins`
-/// iterations (the partner is usually close); after that they sleep on a
+/// [`crate::Expr::iterate`]'s team does between passes. The work between
+/// two waits is short, so waiters first spin for `spins` iterations (the
+/// partner is usually close); after that they sleep on a
 /// condition variable, so that on a busy machine a waiter does not burn the
 /// core the late thread needs, nor hand it away for a whole time slice with
 /// `yield`. This is what OpenMP runtimes do too.

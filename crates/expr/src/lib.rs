@@ -124,7 +124,8 @@
 //! step. numexpr has nothing for this — each step is one more `evaluate`
 //! call, and with it a hand-off to the threads and a pass over the whole
 //! array — and on a mid-sized grid that overhead is the cost: the course's
-//! diffusion step is 90 000 cells, some tens of microseconds of work.
+//! diffusion step is 90 000 cells, little work next to a hand-off to the
+//! threads.
 //! [`Expr::iterate`] (and [`Expr::iterate_with`], which takes an
 //! [`Iterate`] with the team size and depth) runs the steps in place:
 //!
@@ -141,17 +142,15 @@
 //! * **Aligned rows**: the grids' and buffers' rows are padded so that each
 //!   row's interior starts a cache line; the centre, up and down rows of a
 //!   stencil and its stores are then aligned 64-byte accesses (a
-//!   line-crossing one costs two). On the course's grid this took one
-//!   thread from 0.84 s to 0.65 s.
+//!   line-crossing one costs two).
 //! * **A wavefront in row × level** for 2-D states with rows of up to a
 //!   block: the band is swept once per pass, each level computing a row as
 //!   soon as the rows it reads exist, one VM call per row, so the rows in
-//!   flight stay in L1 (the depth is chosen to keep them within 32 KiB:
-//!   4 steps on the course's grid). Other states go level by level, each
+//!   flight stay in L1 (the depth is chosen to keep them within
+//!   [`Iterate::L1_BUDGET_BYTES`]). Other states go level by level, each
 //!   level one VM run over the band. The VM is entered once per
-//!   instruction, not once per program: with the loop over instructions
-//!   inside, LLVM hoisted set-up for every op's loop out of it, and each
-//!   row paid that prologue, a fifth of the row's time.
+//!   instruction, not once per program, so that a short row does not pay
+//!   the set-up of every operation's loop (see `vm/dispatch.rs`).
 //!
 //! Every cell gets the arithmetic of [`Expr::eval`], so the result is bit
 //! for bit that of `steps` evaluations (`hpcrs diff2d --backend expr` equals
@@ -159,8 +158,8 @@
 //!
 //! A JIT (Cranelift) could fuse a whole expression into one loop; for
 //! memory-bound expressions the blocked VM already runs at the memory
-//! bandwidth, and it stays portable, small and safe, so it was not worth a
-//! code generator here. Where a JIT would matter is compute-light
+//! bandwidth, and it stays portable, small and safe, so a code generator
+//! is not worth its weight here. Where a JIT would matter is compute-light
 //! expressions on cached data that match none of the fused shapes: each
 //! VM instruction is one more pass over the block.
 //!

@@ -2,7 +2,7 @@
 //! temporal blocking on a persistent team of threads.
 //!
 //! One step of a stencil on a mid-sized grid is little work (the course's
-//! diffusion: 90 000 cells, some tens of microseconds), so evaluating step
+//! diffusion: 90 000 cells), so evaluating step
 //! by step pays a thread hand-off and a pass over memory per step. Here the
 //! team is started once per call and the rows (axis 0) are split into one
 //! band per thread. The state lives in two shared grids, copied from `u`
@@ -59,10 +59,10 @@ pub struct Iterate {
 }
 
 impl Iterate {
-    /// The default depth of a level-by-level sweep: the ghost zones then
-    /// cost ~10% of extra work on a band of ~150 rows, and the team meets
-    /// 1/16 as often (on the course's diffusion with 2 threads, 16 measured
-    /// ~5% faster than 8 and on par with 32).
+    /// The default depth of a level-by-level sweep: deep enough that the
+    /// team meets rarely, shallow enough that the ghost zones (rows
+    /// computed by both neighbours) stay a small part of the work on bands
+    /// of a hundred rows or more.
     pub const DEFAULT_DEPTH: usize = 16;
 
     /// L1 data cache bytes a wavefront's rows in flight may fill
@@ -71,9 +71,7 @@ impl Iterate {
     pub const L1_BUDGET_BYTES: usize = runtime::layout::L1_BUDGET_BYTES;
 
     /// The shallowest default wavefront: below it the team's meetings cost
-    /// more than the spilled rows. On the course's diffusion (301-cell
-    /// rows, 4 by the budget), one thread took 0.45-0.47 s at depth 4 and
-    /// 6, 0.50-0.54 s at 8 and 16; two threads 0.34 s at 4 and 6.
+    /// more than the rows that spill out of L1.
     pub const MIN_WAVEFRONT_DEPTH: usize = 4;
 }
 
