@@ -1,14 +1,19 @@
 //! `hpcrs ooc`: out-of-core arrays: create, stats and get on .npy files.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use clap::ValueEnum;
 use ooc::{Control, CreateOptions, DType, Fill, IoMode, NpyFile, OocError, Stats};
+use runtime::pool::Threads;
+use runtime::progress::Progress;
+use runtime::size::human_bytes;
+
+use crate::progress::Bar;
 
 /// Arguments of `hpcrs ooc`.
 #[derive(clap::Args)]
@@ -33,9 +38,9 @@ struct Common {
     /// Most file data held in memory at once (e.g. 512M, 2G). Default: a quarter of RAM.
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
-    /// Worker threads (default: one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    /// Worker threads (0 or absent: one per core; at most 1024).
+    #[arg(long)]
+    threads: Option<usize>,
     /// No progress bar and no timing line.
     #[arg(long, short)]
     quiet: bool,
@@ -51,12 +56,12 @@ struct CreateArgs {
     /// Shape, e.g. 40000x40000 (or 40000,40000; one number for 1-D).
     #[arg(long)]
     shape: String,
-    /// Element type: f64, f32, i64, i32, u8 or bool.
-    #[arg(long, default_value = "f64")]
-    dtype: String,
-    /// zeros, random (uniform [0,1) for floats) or a number.
-    #[arg(long, default_value = "zeros", allow_hyphen_values = true)]
-    fill: String,
+    /// Element type (numpy's names, such as float32 or uint8, are accepted too).
+    #[arg(long, value_enum, default_value_t = DType::F64, ignore_case = true)]
+    dtype: DType,
+    /// zeros, random (uniform [0,1) for floats, all bit patterns for integers) or a number.
+    #[arg(long, default_value = "zeros", allow_hyphen_values = true, value_parser = parse_fill)]
+    fill: FillArg,
     /// Seed of --fill random; the same seed gives the same file whatever the thread count.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -77,10 +82,9 @@ struct StatsArgs {
     /// Reduce along this axis only (numpy's axis=; negative counts from the end).
     #[arg(long, allow_hyphen_values = true)]
     axis: Option<i64>,
-    /// How to read: mmap (default: one map, madvise WILLNEED then DONTNEED per chunk),
-    /// pread (positioned reads into reused buffers) or mmap-populate (a MAP_POPULATE map per chunk).
-    #[arg(long, default_value = "mmap")]
-    io: String,
+    /// How to read the chunks.
+    #[arg(long, value_enum, default_value_t = IoMode::Mmap)]
+    io: IoMode,
     #[command(flatten)]
     common: Common,
 }
@@ -109,72 +113,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Formats a float as Python's repr does.
 fn num(v: f64) -> String {
-    ooc::dtype::repr(v, v)
+    ooc::scalar::repr(v, v)
 }
 
-fn control<'a>(common: &Common, progress: &'a (dyn Fn(u64) + Sync)) -> anyhow::Result<Control<'a>> {
+fn control<'a>(common: &Common, progress: &'a dyn Progress) -> anyhow::Result<Control<'a>> {
     let memory_limit = match &common.memory_limit {
-        Some(s) => ooc::engine::parse_size(s)
+        Some(s) => ooc::memory::parse_size(s)
             .with_context(|| format!("--memory-limit {s:?}: expected a size such as 512M or 2G"))?,
-        None => ooc::engine::default_memory_limit(),
+        None => ooc::memory::default_memory_limit(),
     };
+    let threads = Threads::from_option(common.threads).context("--threads")?;
     // Ctrl-C stops at the next chunk so that a partial file can be removed; a second
     // handler cannot be installed, which only matters if this runs twice in one process.
     let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
     Ok(Control {
         memory_limit,
-        threads: common.threads,
-        progress: Some(progress),
+        threads,
+        progress,
         cancel: Some(&CANCEL),
         ..Control::default()
     })
 }
 
-fn progress_bar(common: &Common, total: u64, what: &str) -> ProgressBar {
-    if common.quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
-fn finish(common: &Common, pb: &ProgressBar, verb: &str, bytes: u64, start: Instant) {
-    pb.finish_and_clear();
+fn finish(common: &Common, verb: &str, bytes: u64, start: Instant) {
     let secs = start.elapsed().as_secs_f64();
     if !common.quiet {
         eprintln!(
             "{verb} {} in {secs:.3} s ({}/s)",
-            human(bytes),
-            human((bytes as f64 / secs.max(1e-9)) as u64)
+            human_bytes(bytes),
+            human_bytes((bytes as f64 / secs.max(1e-9)) as u64)
         );
     }
     if common.report_rss {
-        if let Some(rss) = ooc::engine::peak_rss() {
+        if let Some(rss) = ooc::memory::peak_rss() {
             eprintln!("peak RSS {rss} bytes");
         }
-    }
-}
-
-fn human(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.2} {}", units[u])
     }
 }
 
@@ -196,35 +169,64 @@ fn parse_shape(text: &str) -> anyhow::Result<Vec<usize>> {
         .collect()
 }
 
-fn parse_fill(text: &str, seed: u64) -> anyhow::Result<Fill> {
-    Ok(match text.to_ascii_lowercase().as_str() {
-        "zeros" | "zero" => Fill::Zeros,
-        "random" | "rand" | "uniform" => Fill::Random { seed },
-        "true" => Fill::Value(1.0),
-        "false" => Fill::Value(0.0),
-        v => Fill::Value(
-            v.parse::<f64>()
-                .with_context(|| format!("--fill {text:?}: expected zeros, random or a number"))?,
-        ),
+/// The named fills of `--fill`; any other value is a number.
+#[derive(Clone, Copy, ValueEnum)]
+enum FillKind {
+    /// Zeros (a hole in the file: instant, no disk space until written).
+    #[value(alias = "zero")]
+    Zeros,
+    /// Uniform random values from --seed.
+    #[value(alias = "rand", alias = "uniform")]
+    Random,
+}
+
+/// What `--fill` says: a named fill or one value.
+#[derive(Clone, Copy)]
+enum FillArg {
+    Named(FillKind),
+    Value(f64),
+}
+
+impl FillArg {
+    fn fill(self, seed: u64) -> Fill {
+        match self {
+            FillArg::Named(FillKind::Zeros) => Fill::Zeros,
+            FillArg::Named(FillKind::Random) => Fill::Random { seed },
+            FillArg::Value(v) => Fill::Value(v),
+        }
+    }
+}
+
+/// Parses `--fill`: a [`FillKind`] name, `true` or `false` (for bool arrays), or a number.
+fn parse_fill(text: &str) -> Result<FillArg, String> {
+    if let Ok(kind) = FillKind::from_str(text, true) {
+        return Ok(FillArg::Named(kind));
+    }
+    match text.to_ascii_lowercase().as_str() {
+        "true" => return Ok(FillArg::Value(1.0)),
+        "false" => return Ok(FillArg::Value(0.0)),
+        _ => {}
+    }
+    text.parse::<f64>().map(FillArg::Value).map_err(|_| {
+        let names: Vec<String> = FillKind::value_variants()
+            .iter()
+            .filter_map(|k| k.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("expected {} or a number", names.join(", "))
     })
 }
 
 fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     let shape = parse_shape(&a.shape)?;
-    let dtype = DType::from_name(&a.dtype).with_context(|| {
-        format!(
-            "--dtype {:?}: expected one of f64, f32, i64, i32, u8, bool",
-            a.dtype
-        )
-    })?;
-    let fill = parse_fill(&a.fill, a.seed)?;
+    let dtype = a.dtype;
+    let fill = a.fill.fill(a.seed);
     let total = shape
         .iter()
         .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d as u64));
     let total = total.with_context(|| format!("--shape {}: too large", a.shape))?;
-    let pb = progress_bar(&a.common, total, "create");
-    let inc = |b: u64| pb.inc(b);
-    let ctl = control(&a.common, &inc)?;
+    let progress = Bar::shared(a.common.quiet);
+    let ctl = control(&a.common, &*progress)?;
     let opts = CreateOptions {
         dtype,
         fortran_order: a.fortran,
@@ -235,13 +237,12 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     match ooc::create(&a.file, &shape, &opts, &ctl) {
         Ok(_) => {}
         Err(e) if interrupted(&e) => {
-            pb.abandon();
             eprintln!("hpcrs: interrupted; {} was not created", a.file.display());
             return Ok(ExitCode::from(130));
         }
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", a.file.display())),
     }
-    finish(&a.common, &pb, "wrote", total, start);
+    finish(&a.common, "wrote", total, start);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -252,7 +253,7 @@ fn describe(file: &NpyFile) -> String {
         h.shape,
         h.dtype.descr(h.byte_order),
         if h.fortran_order { "Fortran" } else { "C" },
-        human(file.data_bytes())
+        human_bytes(file.data_bytes())
     )
 }
 
@@ -260,30 +261,24 @@ fn stats_line(out: &mut impl Write, label: &str, s: &Stats) -> std::io::Result<(
     writeln!(
         out,
         "{label}\t{}\t{}\t{}\t{}\t{}",
-        s.count,
-        num(s.mean),
-        num(s.std()),
+        s.count(),
+        num(s.mean()),
+        num(s.stdev()),
         num(s.min()),
         num(s.max())
     )
 }
 
 fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
-    let io = IoMode::from_name(&a.io)
-        .with_context(|| format!("--io {:?}: expected pread, mmap or mmap-populate", a.io))?;
     let file = NpyFile::open(&a.file)?;
-    let pb = progress_bar(&a.common, file.data_bytes(), "stats");
-    let inc = |b: u64| pb.inc(b);
-    let mut ctl = control(&a.common, &inc)?;
-    ctl.io = io;
+    let progress = Bar::shared(a.common.quiet);
+    let mut ctl = control(&a.common, &*progress)?;
+    ctl.io = a.io;
     let start = Instant::now();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match a.axis {
-        None => ooc::reduce::stats(&file, &ctl).map(|s| {
-            pb.finish_and_clear();
-            (s, None)
-        }),
+        None => ooc::reduce::stats(&file, &ctl).map(|s| (s, None)),
         Some(k) => {
             let ndim = file.shape().len() as i64;
             let axis = if k < 0 { k + ndim } else { k };
@@ -301,20 +296,18 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let (whole, along) = match result {
         Ok(r) => r,
         Err(e) if interrupted(&e) => {
-            pb.abandon();
             eprintln!("hpcrs: interrupted");
             return Ok(ExitCode::from(130));
         }
         Err(e) => return Err(e).with_context(|| format!("stats of {}", a.file.display())),
     };
-    pb.finish_and_clear();
     writeln!(out, "file\t{}", a.file.display())?;
     writeln!(out, "array\t{}", describe(&file))?;
     match along {
         None => {
-            writeln!(out, "count\t{}", whole.count)?;
-            writeln!(out, "mean\t{}", num(whole.mean))?;
-            writeln!(out, "std\t{}", num(whole.std()))?;
+            writeln!(out, "count\t{}", whole.count())?;
+            writeln!(out, "mean\t{}", num(whole.mean()))?;
+            writeln!(out, "std\t{}", num(whole.stdev()))?;
             writeln!(out, "min\t{}", num(whole.min()))?;
             writeln!(out, "max\t{}", num(whole.max()))?;
         }
@@ -345,7 +338,7 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    finish(&a.common, &pb, "read", file.data_bytes(), start);
+    finish(&a.common, "read", file.data_bytes(), start);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,7 +9,7 @@ fn main() {
     let t = Instant::now();
     let mut acc = 0.0;
     for _ in 0..reps {
-        acc += ooc::Stats::from_slice(std::hint::black_box(&xs)).mean;
+        acc += ooc::stats::of_slice(std::hint::black_box(&xs)).mean();
     }
     let secs = t.elapsed().as_secs_f64();
     let bytes = (xs.len() * 8 * reps) as f64;

@@ -6,9 +6,10 @@ use std::sync::OnceLock;
 
 use memmap2::{Advice, Mmap, MmapMut, MmapOptions};
 
-use crate::dtype::{ByteOrder, DType, Scalar};
+use crate::dtype::ByteOrder;
 use crate::error::{OocError, Result};
 use crate::header::Header;
+use crate::scalar::Scalar;
 
 /// An open `.npy` file whose header has been checked against the file's size.
 ///
@@ -261,11 +262,6 @@ impl NpyFileMut {
             .flush()
             .map_err(|e| OocError::io(&self.path, "msync", e))
     }
-}
-
-/// Whether `dtype` data in `order` can be viewed in place as `f64` on this machine.
-pub fn native_f64(dtype: DType, order: ByteOrder) -> bool {
-    dtype == DType::F64 && order == ByteOrder::NATIVE
 }
 
 #[cfg(test)]

@@ -1,17 +1,14 @@
-//! Creating a `.npy` file: chunked parallel fill, written under a temporary name and
-//! renamed into place only when complete.
+//! Creating a `.npy` file: what it holds, and writing it whole or not at all.
 
-use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rayon::prelude::*;
-
-use crate::dtype::{ByteOrder, DType};
-use crate::engine::Control;
+use crate::control::Control;
+use crate::dtype::DType;
 use crate::error::{OocError, Result};
 use crate::header::Header;
-use crate::rng::Stream;
+use crate::stale::{create_locked, remove_stale_temporaries};
+use crate::write::write_chunks;
 
 /// What a new array is filled with.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,123 +52,14 @@ impl Default for CreateOptions {
     }
 }
 
-/// Removes the temporary file unless the creation completed.
-struct TempGuard {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// The temporary name used while `path` is being written: a hidden file in the same
-/// directory (so the final rename is atomic), unique to this process and moment.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "array.npy".into());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    path.with_file_name(format!(".{name}.part-{}-{nanos:08x}", std::process::id()))
-}
-
-/// Removes temporaries of `path` left by creations whose process no longer exists (killed
-/// with SIGKILL, or by a power cut), so they do not pile up. Best effort: errors are ignored.
-fn remove_stale_temps(path: &Path) {
-    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return;
-    };
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(d) => d.to_path_buf(),
-        None => PathBuf::from("."),
-    };
-    let prefix = format!(".{name}.part-");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file.strip_prefix(&prefix) else {
-            continue;
-        };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        let alive = Path::new("/proc").join(pid.to_string()).exists();
-        if !alive && Path::new("/proc/self").exists() {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// Fills `out` (bytes of `n` elements starting at storage index `start`) with random values.
-fn random_chunk(dtype: DType, stream: &Stream, start: u64, raw: &mut [u64], n: usize) {
-    match dtype {
-        DType::F64 => stream.fill_f64_bits(start, &mut raw[..n]),
-        DType::I64 => {
-            for (i, v) in raw[..n].iter_mut().enumerate() {
-                *v = stream.bits(start + i as u64);
-            }
-        }
-        _ => {
-            // SAFETY: u64 storage viewed as bytes.
-            let bytes = unsafe {
-                std::slice::from_raw_parts_mut(raw.as_mut_ptr() as *mut u8, raw.len() * 8)
-            };
-            match dtype {
-                DType::F32 => {
-                    for (i, b) in bytes.chunks_exact_mut(4).take(n).enumerate() {
-                        let x = stream.bits(start + i as u64);
-                        let v = (x >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
-                        b.copy_from_slice(&v.to_ne_bytes());
-                    }
-                }
-                DType::I32 => {
-                    for (i, b) in bytes.chunks_exact_mut(4).take(n).enumerate() {
-                        let v = (stream.bits(start + i as u64) >> 32) as u32;
-                        b.copy_from_slice(&v.to_ne_bytes());
-                    }
-                }
-                DType::U8 => {
-                    for (i, b) in bytes[..n].iter_mut().enumerate() {
-                        *b = (stream.bits(start + i as u64) >> 56) as u8;
-                    }
-                }
-                DType::Bool => {
-                    for (i, b) in bytes[..n].iter_mut().enumerate() {
-                        *b = (stream.bits(start + i as u64) >> 63) as u8;
-                    }
-                }
-                DType::F64 | DType::I64 => unreachable!(),
-            }
-        }
-    }
-}
-
-/// Fills `raw` with `n` copies of the element whose native bytes are `pattern`.
-fn constant_chunk(pattern: &[u8], raw: &mut [u64], n: usize) {
-    // SAFETY: u64 storage viewed as bytes.
-    let bytes =
-        unsafe { std::slice::from_raw_parts_mut(raw.as_mut_ptr() as *mut u8, raw.len() * 8) };
-    for b in bytes.chunks_exact_mut(pattern.len()).take(n) {
-        b.copy_from_slice(pattern);
-    }
-}
-
 /// Creates the `.npy` file `path` holding an array of `shape`, filled as `opts` says.
 ///
-/// The data is written to a temporary file in the same directory, which is renamed to
-/// `path` only once everything is written (and synced, if `opts.sync`). If anything fails
-/// or `ctl.cancel` is set, the temporary file is removed and `path` is left untouched: an
-/// existing file under that name is replaced only by a complete one. Temporaries left by
-/// earlier creations of `path` whose process is gone (killed with SIGKILL) are removed.
+/// The data is written to a uniquely named temporary file in the same directory, which is
+/// renamed to `path` only once everything is written (and synced, if `opts.sync`). If
+/// anything fails or `ctl.cancel` is set, even during the final sync, the temporary file is
+/// removed and `path` is left untouched: an existing file under that name is replaced only
+/// by a complete one. Temporaries left by earlier creations of `path` whose process is gone
+/// (killed with SIGKILL) are removed.
 ///
 /// ```
 /// let dir = tempfile::tempdir()?;
@@ -206,127 +94,37 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
             ));
         }
     }
-    remove_stale_temps(path);
-    let tmp = temp_path(path);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| OocError::io(&tmp, "create", e))?;
-    let mut guard = TempGuard {
-        path: tmp.clone(),
-        armed: true,
-    };
-    let head = header.to_bytes();
-    file.write_all_at(&head, 0)
-        .map_err(|e| OocError::io(&tmp, "write", e))?;
+    remove_stale_temporaries(path);
+    let out = create_locked(path)?;
+    let _task = ctl.task("create", data_bytes);
+    let file = out.file();
+    file.write_all_at(&header.to_bytes(), 0)
+        .map_err(|e| OocError::io(path, "write", e))?;
     // Zeros are a hole made by extending the file. Other fills are written without
-    // extending first: on ext4, writing into a hole measured 7x slower than appending.
+    // extending first: on ext4, writing into a hole is several times slower than appending.
     if fill != Fill::Zeros {
-        write_chunks(&file, &tmp, &header, fill, ctl)?;
+        write_chunks(file, path, &header, fill, ctl)?;
     }
     file.set_len(header.data_offset + data_bytes)
-        .map_err(|e| OocError::io(&tmp, "resize", e))?;
+        .map_err(|e| OocError::io(path, "resize", e))?;
     if fill == Fill::Zeros {
-        ctl.report(data_bytes);
+        ctl.progress.advance(data_bytes);
     }
+    let interrupted = || OocError::Interrupted { path: path.into() };
     if ctl.cancelled() {
-        return Err(OocError::Interrupted { path: path.into() });
+        return Err(interrupted());
     }
-    if opts.sync {
+    let committed = if opts.sync {
         file.sync_all()
-            .map_err(|e| OocError::io(&tmp, "fsync", e))?;
-    }
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| OocError::io(path, "rename", e))?;
-    guard.armed = false;
-    if opts.sync {
-        // The rename itself is durable only once the directory is synced.
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(header)
-}
-
-/// Writes every chunk of a constant or random fill.
-///
-/// Chunks are generated in parallel a batch at a time (one chunk per thread) and written in
-/// file order by one writer, while the next batch is being generated (double buffering).
-/// Writing in order matters: on ext4, filling holes left by out-of-order parallel writes
-/// measured several times slower than appending.
-fn write_chunks(file: &File, tmp: &Path, header: &Header, fill: Fill, ctl: &Control) -> Result<()> {
-    let dtype = header.dtype;
-    debug_assert_eq!(header.byte_order, ByteOrder::NATIVE);
-    let item = dtype.size();
-    let len = header.len();
-    // Two batches of buffers are alive at once, hence `item` extra bytes per element.
-    let chunk = ctl.chunk_elems(item, item);
-    let n_chunks = len.div_ceil(chunk);
-    let threads = ctl.thread_count();
-    let stream = match fill {
-        Fill::Random { seed } => Stream::new(seed),
-        _ => Stream::new(0),
-    };
-    let mut pattern = Vec::new();
-    if let Fill::Value(v) = fill {
-        dtype.encode(v, &mut pattern);
-    }
-    let generate = |ci: usize, raw: &mut Vec<u64>| -> Result<usize> {
+            .map_err(|e| OocError::io(path, "fsync", e))?;
+        // The flush of a large file takes seconds: a Ctrl-C during it still cancels.
         if ctl.cancelled() {
-            return Err(OocError::Interrupted { path: tmp.into() });
+            return Err(interrupted());
         }
-        let start = ci * chunk;
-        let n = chunk.min(len - start);
-        raw.resize((n * item).div_ceil(8), 0);
-        match fill {
-            Fill::Random { .. } => random_chunk(dtype, &stream, start as u64, raw, n),
-            _ => constant_chunk(&pattern, raw, n),
-        }
-        Ok(n * item)
+        out.commit()
+    } else {
+        out.commit_unsynced()
     };
-    let write = |first: usize, bufs: &[Vec<u64>], sizes: &[usize]| -> Result<()> {
-        for (k, (raw, &nbytes)) in bufs.iter().zip(sizes).enumerate() {
-            // SAFETY: u64 storage viewed as bytes.
-            let bytes = unsafe { std::slice::from_raw_parts(raw.as_ptr() as *const u8, nbytes) };
-            let at = header.data_offset + ((first + k) * chunk * item) as u64;
-            file.write_all_at(bytes, at)
-                .map_err(|e| OocError::io(tmp, "write", e))?;
-            ctl.report(nbytes as u64);
-        }
-        Ok(())
-    };
-    let gen_batch = |first: usize, bufs: &mut [Vec<u64>]| -> Result<Vec<usize>> {
-        bufs.par_iter_mut()
-            .enumerate()
-            .map(|(k, raw)| generate(first + k, raw))
-            .collect()
-    };
-    let pool = ctl.pool()?;
-    pool.install(|| -> Result<()> {
-        let batch = threads.max(1);
-        let mut cur: Vec<Vec<u64>> = vec![Vec::new(); batch.min(n_chunks)];
-        let mut next: Vec<Vec<u64>> = vec![Vec::new(); batch.min(n_chunks)];
-        let mut first = 0;
-        let mut sizes = gen_batch(first, &mut cur)?;
-        while first < n_chunks {
-            let nfirst = first + cur.len();
-            let nlen = batch.min(n_chunks.saturating_sub(nfirst));
-            next.truncate(nlen);
-            let (w, g) = rayon::join(
-                || write(first, &cur, &sizes),
-                || gen_batch(nfirst, &mut next),
-            );
-            w?;
-            sizes = g?;
-            std::mem::swap(&mut cur, &mut next);
-            first = nfirst;
-        }
-        Ok(())
-    })
+    committed.map_err(|e| OocError::io(e.path, "rename into place", e.source))?;
+    Ok(header)
 }

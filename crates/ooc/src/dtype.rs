@@ -1,4 +1,5 @@
-//! Element types and byte orders of `.npy` data, and their conversion to `f64`.
+//! Element types and byte orders of `.npy` data: names, numpy `descr` strings, sizes,
+//! and the encoding of one value.
 
 use std::fmt;
 
@@ -69,17 +70,25 @@ impl DType {
         }
     }
 
-    /// Parses a command-line name; numpy's names (`float64`, `int32`, `uint8`...) are accepted too.
+    /// Other accepted names: numpy's (`float64`, `int32`, `uint8`...) and its
+    /// one-letter codes (`f8`, `i4`, `u1`...).
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            DType::F64 => &["float64", "f8", "double"],
+            DType::F32 => &["float32", "f4", "single"],
+            DType::I64 => &["int64", "i8"],
+            DType::I32 => &["int32", "i4"],
+            DType::U8 => &["uint8", "u1"],
+            DType::Bool => &["b1"],
+        }
+    }
+
+    /// Parses a [name](DType::name) or an [alias](DType::aliases), in any case.
     pub fn from_name(name: &str) -> Option<DType> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "f64" | "float64" | "f8" | "double" => DType::F64,
-            "f32" | "float32" | "f4" | "single" => DType::F32,
-            "i64" | "int64" | "i8" => DType::I64,
-            "i32" | "int32" | "i4" => DType::I32,
-            "u8" | "uint8" | "u1" => DType::U8,
-            "bool" | "b1" => DType::Bool,
-            _ => return None,
-        })
+        let name = name.to_ascii_lowercase();
+        DType::ALL
+            .into_iter()
+            .find(|d| d.name() == name || d.aliases().contains(&name.as_str()))
     }
 
     /// The numpy `descr` string for this dtype in `order` (one-byte types use `|`).
@@ -156,149 +165,17 @@ impl fmt::Display for DType {
     }
 }
 
-/// One element, kept in its own type so that integers print exactly.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Scalar {
-    /// An `f64` element.
-    F64(f64),
-    /// An `f32` element.
-    F32(f32),
-    /// An `i64` element.
-    I64(i64),
-    /// An `i32` element.
-    I32(i32),
-    /// A `u8` element.
-    U8(u8),
-    /// A `bool` element.
-    Bool(bool),
-}
-
-impl Scalar {
-    /// Decodes one element of `dtype` stored in `order` from `bytes` (exactly `dtype.size()` long).
-    pub fn decode(dtype: DType, order: ByteOrder, bytes: &[u8]) -> Scalar {
-        macro_rules! num {
-            ($t:ty, $n:literal) => {{
-                let b: [u8; $n] = bytes[..$n].try_into().expect("length checked by caller");
-                match order {
-                    ByteOrder::Little => <$t>::from_le_bytes(b),
-                    ByteOrder::Big => <$t>::from_be_bytes(b),
-                }
-            }};
-        }
-        match dtype {
-            DType::F64 => Scalar::F64(num!(f64, 8)),
-            DType::F32 => Scalar::F32(num!(f32, 4)),
-            DType::I64 => Scalar::I64(num!(i64, 8)),
-            DType::I32 => Scalar::I32(num!(i32, 4)),
-            DType::U8 => Scalar::U8(bytes[0]),
-            DType::Bool => Scalar::Bool(bytes[0] != 0),
-        }
+/// `--dtype NAME` on the command line. Written by hand rather than derived so that the
+/// aliases come from [`DType::aliases`], the one list [`DType::from_name`] also reads.
+#[cfg(feature = "clap")]
+impl clap::ValueEnum for DType {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DType::ALL
     }
 
-    /// The value as `f64` (exact except for `i64` beyond 2^53).
-    pub fn to_f64(self) -> f64 {
-        match self {
-            Scalar::F64(v) => v,
-            Scalar::F32(v) => v as f64,
-            Scalar::I64(v) => v as f64,
-            Scalar::I32(v) => v as f64,
-            Scalar::U8(v) => v as f64,
-            Scalar::Bool(v) => v as u8 as f64,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).aliases(self.aliases().iter().copied()))
     }
-}
-
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::F64(v) => f.write_str(&repr(*v, *v)),
-            Scalar::F32(v) => f.write_str(&repr(*v, *v as f64)),
-            Scalar::I64(v) => write!(f, "{v}"),
-            Scalar::I32(v) => write!(f, "{v}"),
-            Scalar::U8(v) => write!(f, "{v}"),
-            Scalar::Bool(v) => f.write_str(if *v { "True" } else { "False" }),
-        }
-    }
-}
-
-/// Formats a float as Python's `repr` does: the shortest digits that round-trip, a `.0` on
-/// whole numbers, and scientific notation (`1e-05`, `2.5e+16`) outside `[1e-4, 1e16)`.
-/// `v` is the value in its own type (for its digits), `a` the same value as `f64`.
-pub fn repr<T: fmt::Display + fmt::LowerExp>(v: T, a: f64) -> String {
-    if a.is_nan() {
-        return "nan".into();
-    }
-    if a.is_infinite() {
-        return if a > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    if a == 0.0 || (1e-4..1e16).contains(&a.abs()) {
-        let s = format!("{v}");
-        if s.contains('.') {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    } else {
-        let s = format!("{v:e}");
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-                format!("{m}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
-    }
-}
-
-/// Decodes `bytes` (a whole number of elements of `dtype` in `order`) into `out`, as `f64`.
-///
-/// `out` must hold `bytes.len() / dtype.size()` values. Written as plain loops over
-/// fixed-size chunks so that the compiler vectorises them.
-pub fn decode_to_f64(dtype: DType, order: ByteOrder, bytes: &[u8], out: &mut [f64]) {
-    macro_rules! conv {
-        ($t:ty, $n:literal) => {{
-            let it = bytes.chunks_exact($n).zip(out.iter_mut());
-            match order {
-                ByteOrder::Little => {
-                    for (b, o) in it {
-                        *o = <$t>::from_le_bytes(b.try_into().unwrap()) as f64;
-                    }
-                }
-                ByteOrder::Big => {
-                    for (b, o) in it {
-                        *o = <$t>::from_be_bytes(b.try_into().unwrap()) as f64;
-                    }
-                }
-            }
-        }};
-    }
-    match dtype {
-        DType::F64 => conv!(f64, 8),
-        DType::F32 => conv!(f32, 4),
-        DType::I64 => conv!(i64, 8),
-        DType::I32 => conv!(i32, 4),
-        DType::U8 => {
-            for (b, o) in bytes.iter().zip(out.iter_mut()) {
-                *o = *b as f64;
-            }
-        }
-        DType::Bool => {
-            for (b, o) in bytes.iter().zip(out.iter_mut()) {
-                *o = (*b != 0) as u8 as f64;
-            }
-        }
-    }
-}
-
-/// Views `bytes` as native `f64` values without copying, when the data is `f64` in this
-/// machine's byte order and the slice happens to be 8-byte aligned.
-pub fn as_native_f64(dtype: DType, order: ByteOrder, bytes: &[u8]) -> Option<&[f64]> {
-    if dtype != DType::F64 || order != ByteOrder::NATIVE {
-        return None;
-    }
-    // SAFETY: every bit pattern is a valid f64; align_to only returns the aligned middle.
-    let (head, mid, tail) = unsafe { bytes.align_to::<f64>() };
-    (head.is_empty() && tail.is_empty()).then_some(mid)
 }
 
 #[cfg(test)]
@@ -322,31 +199,14 @@ mod tests {
     }
 
     #[test]
-    fn decode_both_orders() {
-        let v = 1234.5f64;
-        let mut out = [0.0];
-        decode_to_f64(DType::F64, ByteOrder::Big, &v.to_be_bytes(), &mut out);
-        assert_eq!(out[0], v);
-        decode_to_f64(
-            DType::I32,
-            ByteOrder::Little,
-            &(-7i32).to_le_bytes(),
-            &mut out,
-        );
-        assert_eq!(out[0], -7.0);
-        decode_to_f64(DType::Bool, ByteOrder::Little, &[2], &mut out);
-        assert_eq!(out[0], 1.0);
-    }
-
-    #[test]
-    fn repr_like_python() {
-        assert_eq!(repr(0.5, 0.5), "0.5");
-        assert_eq!(repr(3.0, 3.0), "3.0");
-        assert_eq!(repr(2.5e-8, 2.5e-8), "2.5e-08");
-        assert_eq!(repr(1e20, 1e20), "1e+20");
-        assert_eq!(repr(-0.0, -0.0), "-0.0");
-        assert_eq!(repr(f64::NAN, f64::NAN), "nan");
-        assert_eq!(repr(0.1f32, 0.1f32 as f64), "0.1");
+    fn names_and_aliases_parse() {
+        for dtype in DType::ALL {
+            assert_eq!(DType::from_name(dtype.name()), Some(dtype));
+            for alias in dtype.aliases() {
+                assert_eq!(DType::from_name(&alias.to_uppercase()), Some(dtype));
+            }
+        }
+        assert_eq!(DType::from_name("c16"), None);
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub enum OocError {
     /// An argument does not make sense (bad axis, bad shape, value out of range...).
     #[error("{0}")]
     Invalid(String),
+    /// The worker threads asked for cannot be had (too many, or the system refused them).
+    #[error(transparent)]
+    Pool(#[from] runtime::pool::PoolError),
     /// The operation was cancelled (for example by Ctrl-C); nothing was left under the final name.
     #[error("{}: interrupted; no file was created", path.display())]
     Interrupted {

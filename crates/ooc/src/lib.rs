@@ -16,8 +16,8 @@
 //! create(&path, &[400, 300], &opts, &ctl)?;
 //! let a = NpyFile::open(&path)?;
 //! let s = reduce::stats(&a, &ctl)?;                   // whole array
-//! assert_eq!(s.count, 120_000);
-//! assert!((s.mean - 0.5).abs() < 0.01 && (s.std() - 0.2887).abs() < 0.01);
+//! assert_eq!(s.count(), 120_000);
+//! assert!((s.mean() - 0.5).abs() < 0.01 && (s.stdev() - 0.2887).abs() < 0.01);
 //! let rows = reduce::stats_axis(&a, 1, &ctl)?;        // one result per row
 //! assert_eq!(rows.shape, [400]);
 //! let x = a.get(&[399, 299])?.to_f64();               // random element access
@@ -31,50 +31,59 @@
 //!   whole `ndarray`s of native byte order, while this one must stream any part of a file
 //!   of any supported dtype and byte order, write the header of a file that is then filled
 //!   chunk by chunk under a temporary name, and report every corrupt header precisely.
-//!   The header is a small Python-literal dict; its parser is ~150 lines with tests.
-//! - **Reading** ([`engine`]): the file is cut into fixed chunks (at most 2 MiB, fewer when
-//!   `memory_limit` is small) reduced in parallel and merged in chunk order, so results do
-//!   not depend on the thread count. Three readers were measured on a 2 GiB file in the page
-//!   cache (`scripts/ooc_bench.sh`, `BENCHMARKS.md`): one `mmap` of the file with
-//!   `MADV_WILLNEED` before and `MADV_DONTNEED` after each chunk, a `MAP_POPULATE` map per
-//!   chunk, and parallel `pread` into reused buffers. `pread` spends half its time copying
-//!   (`_copy_to_iter` in `perf`); the maps avoid the copy and the kernel maps page-cache
-//!   large folios many pages per fault (about 5 800 faults per GiB), so the whole-file map
-//!   costs the least CPU per byte and is the default. `MADV_HUGEPAGE` changed nothing (same
-//!   fault count). `MADV_DONTNEED` after each chunk is what keeps the resident set bounded:
-//!   without it a full pass over a mapped file makes all of it resident, as with numpy.
+//! - **Reading**: the file is cut into fixed chunks (at most 2 MiB, fewer when
+//!   [`Control::memory_limit`] is small) reduced in parallel and merged in chunk order, so
+//!   results do not depend on how chunks are spread over threads. A chunk's bytes come
+//!   from one map of the whole file (the default, the least CPU per byte: no copy), a
+//!   `MAP_POPULATE` map per chunk, or `pread` into reused buffers ([`IoMode`]); mapped
+//!   pages are released with `MADV_DONTNEED` after each chunk, which keeps the resident set
+//!   bounded where numpy's memmap makes the whole file resident.
 //! - **Statistics** ([`stats`]): per 1024-value block, two passes in L1 (sum, min, max; then
 //!   squared deviations from the block mean), 16 lanes compiled for AVX2 when the CPU has it;
-//!   blocks, chunks and threads are combined with Chan et al.'s pairwise formula. Stable
-//!   where the textbook `E[x²] − E[x]²` fails (see the tests), NaN propagates as in numpy.
-//! - **Random fill** ([`rng`]): SplitMix64 used as a counter-based generator, so element
-//!   `k` is a function of `(seed, k)` alone: the same seed gives the same file whatever the
-//!   thread count or chunk size.
-//! - **Writing** ([`create`]): chunks are generated in parallel and written in file order by
-//!   one writer while the next batch is generated; the file is a hidden temporary in the
-//!   same directory, fsynced (unless asked not to) and renamed into place only when
-//!   complete. Cancellation (Ctrl-C in `hpcrs`) removes the temporary; a SIGKILL leaves it
-//!   (hidden, named `.NAME.part-PID-…`) but never a partial file under the final name.
+//!   blocks, chunks and threads are combined with Chan et al.'s pairwise formula into a
+//!   [`runtime::stats::Stats`]. Stable where the textbook `E[x²] − E[x]²` fails (see the
+//!   tests); NaN propagates as in numpy; the statistics of an empty array are NaN.
+//! - **Random fill**: [`runtime::rng::Stream`], SplitMix64 used as a counter-based
+//!   generator, so element `k` is a function of `(seed, k)` alone: the same seed gives the
+//!   same file whatever the thread count or chunk size.
+//! - **Writing** ([`create()`]): chunks are generated in parallel and written in file order by
+//!   one writer while the next batch is generated; the file is a uniquely named hidden
+//!   temporary in the same directory ([`runtime::atomic::AtomicFile`]), fsynced (unless
+//!   asked not to) and renamed into place only when complete. Cancellation (Ctrl-C in
+//!   `hpcrs`) removes the temporary; a SIGKILL leaves it (`.NAME.XXXXXX.tmp`) but never a
+//!   partial file under the final name, and the next creation of the same file removes it.
 //! - **Bounded memory**: [`Control::memory_limit`] bounds the chunk buffers and mapped
-//!   pages at once (half for chunks, half headroom); `tests/ooc_memory.rs` checks the peak
+//!   pages at once (half for chunks, half headroom); the command-line tests check the peak
 //!   RSS of a 48 MiB pass under an 8 MiB limit.
-#![warn(missing_docs)]
+//! - **Threads and progress** come from [`runtime`]: [`Control::threads`] is a
+//!   [`runtime::pool::Threads`], [`Control::progress`] a [`runtime::Progress`] told the
+//!   total bytes, each chunk done and the end.
+#![deny(missing_docs)]
 
 pub mod array;
+pub mod control;
 pub mod create;
+pub mod decode;
 pub mod dtype;
-pub mod engine;
+mod engine;
 pub mod error;
+mod fill;
 pub mod header;
+pub mod memory;
+mod read;
 pub mod reduce;
-pub mod rng;
+pub mod scalar;
+mod stale;
 pub mod stats;
+mod write;
 
 pub use array::{NpyFile, NpyFileMut};
+pub use control::{Control, IoMode};
 pub use create::{create, CreateOptions, Fill};
-pub use dtype::{ByteOrder, DType, Scalar};
-pub use engine::{Control, IoMode};
+pub use dtype::{ByteOrder, DType};
 pub use error::{OocError, Result};
 pub use header::Header;
 pub use reduce::AxisStats;
-pub use stats::Stats;
+pub use runtime::pool::Threads;
+pub use runtime::stats::Stats;
+pub use scalar::Scalar;

@@ -1,19 +1,24 @@
 //! Statistics over a whole array or along one axis, chunk by chunk, on all threads.
 
+use runtime::stats::Stats;
+
 use crate::array::{strides, NpyFile};
-use crate::engine::{fold_chunks, Control};
+use crate::control::Control;
+use crate::decode::native_f64;
+use crate::engine::fold_chunks;
 use crate::error::{OocError, Result};
-use crate::stats::Stats;
+use crate::stats::of_slice;
 
 /// Count, mean, variance, min and max of every element of `file`.
 ///
 /// ```no_run
 /// let file = ooc::NpyFile::open("big.npy")?;
 /// let s = ooc::reduce::stats(&file, &ooc::Control::default())?;
-/// println!("mean {} std {}", s.mean, s.std());
+/// println!("mean {} std {}", s.mean(), s.stdev());
 /// # Ok::<(), ooc::OocError>(())
 /// ```
 pub fn stats(file: &NpyFile, ctl: &Control) -> Result<Stats> {
+    let _task = ctl.task("stats", file.data_bytes());
     let chunk = ctl.chunk_elems(file.header().dtype.size(), decode_bytes(file));
     let mut acc = Stats::EMPTY;
     // One Stats (40 bytes) per chunk: all chunks can be in flight in a single batch.
@@ -22,7 +27,7 @@ pub fn stats(file: &NpyFile, ctl: &Control) -> Result<Stats> {
         ctl,
         chunk,
         usize::MAX,
-        |_, xs| Stats::from_slice(xs),
+        |_, xs| of_slice(xs),
         &mut acc,
         |a, s| a.merge(&s),
     )?;
@@ -32,7 +37,7 @@ pub fn stats(file: &NpyFile, ctl: &Control) -> Result<Stats> {
 /// Bytes of decode buffer per element, when the data is not native f64.
 fn decode_bytes(file: &NpyFile) -> usize {
     let h = file.header();
-    if crate::array::native_f64(h.dtype, h.byte_order) {
+    if native_f64(h.dtype, h.byte_order) {
         0
     } else {
         8
@@ -94,6 +99,7 @@ pub fn stats_axis(file: &NpyFile, axis: usize, ctl: &Control) -> Result<AxisStat
             ctl.memory_limit
         )));
     }
+    let _task = ctl.task("stats", file.data_bytes());
     let mut acc = vec![Stats::EMPTY; results];
     let split = Split { n, inner };
     // Dense partials need up to a chunk's worth of accumulators per thread, so chunks are
@@ -163,7 +169,7 @@ fn chunk_partial(split: &Split, start: usize, xs: &[f64]) -> Partial {
         while e < end {
             let o = e / n;
             let run_end = ((o + 1) * n).min(end);
-            runs.push((o, Stats::from_slice(&xs[e - start..run_end - start])));
+            runs.push((o, of_slice(&xs[e - start..run_end - start])));
             e = run_end;
         }
         return Partial::Runs(runs);
@@ -228,19 +234,7 @@ fn chunk_partial(split: &Split, start: usize, xs: &[f64]) -> Partial {
         }
     }
     let stats = (0..width)
-        .map(|i| {
-            if cnt[i] == 0 {
-                Stats::EMPTY
-            } else {
-                Stats {
-                    count: cnt[i],
-                    mean: mean[i],
-                    m2: m2[i],
-                    min: lo[i],
-                    max: hi[i],
-                }
-            }
-        })
+        .map(|i| Stats::from_parts(cnt[i], mean[i], m2[i], lo[i], hi[i]))
         .collect();
     Partial::Dense(r0, stats)
 }

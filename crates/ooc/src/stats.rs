@@ -1,19 +1,26 @@
-//! Running statistics (count, mean, variance, min, max) that merge exactly.
+//! The statistics kernel: count, mean, variance, min and max of a slice of values, as a
+//! [`Stats`] that merges with others.
 //!
 //! Each block of up to [`BLOCK`] values is reduced with two passes over data that is
 //! already in L1 cache (sum, min and max, then the sum of squared deviations from the
 //! block mean), which is as stable as Welford's method and vectorises. Blocks, chunks and
 //! threads are then combined with Chan, Golub and LeVeque's pairwise formula
 //! ([`Stats::merge`]).
+//!
+//! The rules are [`runtime::stats`]'s: one NaN makes the mean, variance, min and max NaN
+//! (as in numpy), and the statistics of no values (an empty array, or an empty row of
+//! [`stats_axis`](crate::reduce::stats_axis)) are NaN with a count of 0.
 
-/// Values reduced at once by [`Stats::from_slice`]: 8 KiB of `f64`, well inside L1.
+use runtime::stats::Stats;
+use runtime::Simd;
+
+/// Values reduced at once by [`of_slice`]: 8 KiB of `f64`, well inside L1.
 pub const BLOCK: usize = 1024;
 
 /// How far ahead of the first pass the block loop prefetches, in values: 6 KiB, past the
 /// next 4 KiB page boundary. Page-cache pages are scattered in physical memory and the
-/// hardware prefetcher stops at each page boundary, so without this every page starts
-/// with a cold miss: measured on a 2 GiB file in the page cache, `ooc stats` took 0.24 s
-/// best of 6 without it and 0.19 s with it (2 KiB ahead: 0.21 s; 12 KiB: 0.19 s too).
+/// hardware prefetcher stops at each page boundary, so without this every page of a mapped
+/// file starts with a cold miss.
 const PREFETCH_AHEAD: usize = 768;
 
 /// Asks for the cache lines holding `xs[at..at + len]` (`len` values), if mapped; never
@@ -24,7 +31,7 @@ fn prefetch(xs: &[f64], at: usize, len: usize) {
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let p = xs.as_ptr().wrapping_add(at) as *const i8;
-        for line in (0..len * 8).step_by(64) {
+        for line in (0..len * 8).step_by(runtime::layout::CACHE_LINE) {
             // SAFETY: a prefetch is only a hint: it never faults, even outside `xs`.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(line)) };
         }
@@ -33,229 +40,94 @@ fn prefetch(xs: &[f64], at: usize, len: usize) {
     let _ = (xs, at, len);
 }
 
-/// Count, mean, sum of squared deviations (M2), min and max of a set of values.
+/// Statistics of a slice of any length, block by block.
 ///
-/// NaN propagates as in numpy: one NaN makes mean, min, max and std NaN.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Stats {
-    /// Number of values.
-    pub count: u64,
-    /// Their mean (NaN when `count == 0`).
-    pub mean: f64,
-    /// Sum of squared deviations from the mean.
-    pub m2: f64,
-    /// Smallest value (+inf when empty).
-    pub min: f64,
-    /// Largest value (-inf when empty).
-    pub max: f64,
+/// At [`Simd::Avx2`] and above (see [`Simd::detect`]) a copy of the kernel compiled for
+/// AVX2 is used; the portable build only assumes SSE2.
+///
+/// ```
+/// let s = ooc::stats::of_slice(&[1.0, 2.0, 3.0, 4.0]);
+/// assert_eq!((s.count(), s.mean(), s.variance()), (4, 2.5, 1.25));
+/// ```
+pub fn of_slice(xs: &[f64]) -> Stats {
+    #[cfg(target_arch = "x86_64")]
+    if Simd::detect() >= Simd::Avx2 {
+        // SAFETY: the CPU supports AVX2 (Simd::Avx2 and wider include it).
+        return unsafe { of_slice_avx2(xs) };
+    }
+    of_slice_lanes::<4>(xs)
 }
 
-impl Default for Stats {
-    fn default() -> Self {
-        Stats::EMPTY
+/// Statistics of one block, with two passes: the block should fit in L1 cache.
+#[inline(always)]
+fn block<const L: usize>(xs: &[f64]) -> Stats {
+    if xs.is_empty() {
+        return Stats::EMPTY;
     }
-}
-
-/// Minimum that propagates NaN (numpy's `minimum`).
-#[inline]
-fn nan_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.min(b)
+    // L independent lanes let the compiler use SIMD and hide add latency.
+    let mut sum = [0.0f64; L];
+    let mut lo = [f64::INFINITY; L];
+    let mut hi = [f64::NEG_INFINITY; L];
+    let chunks = xs.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        prefetch(c, PREFETCH_AHEAD, L);
+        for k in 0..L {
+            sum[k] += c[k];
+            // `if x < m` (not f64::min) compiles to minpd; NaN is handled below.
+            lo[k] = if c[k] < lo[k] { c[k] } else { lo[k] };
+            hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
+        }
     }
-}
-
-/// Maximum that propagates NaN (numpy's `maximum`).
-#[inline]
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
+    for (k, &x) in rest.iter().enumerate() {
+        sum[k] += x;
+        lo[k] = if x < lo[k] { x } else { lo[k] };
+        hi[k] = if x > hi[k] { x } else { hi[k] };
     }
-}
-
-impl Stats {
-    /// The statistics of no values.
-    pub const EMPTY: Stats = Stats {
-        count: 0,
-        mean: f64::NAN,
-        m2: 0.0,
-        min: f64::INFINITY,
-        max: f64::NEG_INFINITY,
-    };
-
-    /// Adds one value (Welford's update).
-    pub fn push(&mut self, x: f64) {
-        if self.count == 0 {
-            *self = Stats {
-                count: 1,
-                mean: x,
-                m2: 0.0,
-                min: x,
-                max: x,
-            };
-            return;
-        }
-        self.count += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.count as f64;
-        self.m2 += delta * (x - self.mean);
-        self.min = nan_min(self.min, x);
-        self.max = nan_max(self.max, x);
+    let total = sum.iter().sum::<f64>();
+    let n = xs.len() as f64;
+    let mean = total / n;
+    let mut min = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let mut max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    if total.is_nan() && xs.iter().any(|x| x.is_nan()) {
+        // Rare path: a NaN poisons everything, as in numpy.
+        min = f64::NAN;
+        max = f64::NAN;
     }
-
-    /// Merges `other` into `self` (Chan et al.'s parallel formula; exact in count, min, max).
-    pub fn merge(&mut self, other: &Stats) {
-        if other.count == 0 {
-            return;
-        }
-        if self.count == 0 {
-            *self = *other;
-            return;
-        }
-        let (na, nb) = (self.count as f64, other.count as f64);
-        let n = na + nb;
-        let delta = other.mean - self.mean;
-        self.mean += delta * (nb / n);
-        self.m2 += other.m2 + delta * delta * (na * nb / n);
-        self.count += other.count;
-        self.min = nan_min(self.min, other.min);
-        self.max = nan_max(self.max, other.max);
-    }
-
-    /// Statistics of a slice of any length, block by block.
-    ///
-    /// On x86-64 with AVX2 (checked at run time) a copy of the kernel compiled for AVX2 is
-    /// used; the portable build only assumes SSE2.
-    pub fn from_slice(xs: &[f64]) -> Stats {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { from_slice_avx2(xs) };
-        }
-        from_slice_lanes::<4>(xs)
-    }
-
-    /// Statistics of one block, with two passes: the block should fit in L1 cache.
-    #[inline(always)]
-    fn block<const L: usize>(xs: &[f64]) -> Stats {
-        if xs.is_empty() {
-            return Stats::EMPTY;
-        }
-        // L independent lanes let the compiler use SIMD and hide add latency.
-        let mut sum = [0.0f64; L];
-        let mut lo = [f64::INFINITY; L];
-        let mut hi = [f64::NEG_INFINITY; L];
-        let chunks = xs.chunks_exact(L);
-        let rest = chunks.remainder();
-        for c in chunks {
-            prefetch(c, PREFETCH_AHEAD, L);
-            for k in 0..L {
-                sum[k] += c[k];
-                // `if x < m` (not f64::min) compiles to minpd; NaN is handled below.
-                lo[k] = if c[k] < lo[k] { c[k] } else { lo[k] };
-                hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
-            }
-        }
-        for (k, &x) in rest.iter().enumerate() {
-            sum[k] += x;
-            lo[k] = if x < lo[k] { x } else { lo[k] };
-            hi[k] = if x > hi[k] { x } else { hi[k] };
-        }
-        let total = sum.iter().sum::<f64>();
-        let n = xs.len() as f64;
-        let mean = total / n;
-        let mut min = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-        let mut max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-        if total.is_nan() && xs.iter().any(|x| x.is_nan()) {
-            // Rare path: a NaN poisons everything, as in numpy.
-            min = f64::NAN;
-            max = f64::NAN;
-        }
-        let mut dev = [0.0f64; L];
-        let chunks = xs.chunks_exact(L);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for k in 0..L {
-                let d = c[k] - mean;
-                dev[k] += d * d;
-            }
-        }
-        for (k, &x) in rest.iter().enumerate() {
-            let d = x - mean;
+    let mut dev = [0.0f64; L];
+    let chunks = xs.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..L {
+            let d = c[k] - mean;
             dev[k] += d * d;
         }
-        Stats {
-            count: xs.len() as u64,
-            mean,
-            m2: dev.iter().sum::<f64>(),
-            min,
-            max,
-        }
     }
-
-    /// Sum of the values (`mean * count`).
-    pub fn sum(&self) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.mean * self.count as f64
-        }
+    for (k, &x) in rest.iter().enumerate() {
+        let d = x - mean;
+        dev[k] += d * d;
     }
-
-    /// Population variance (numpy's default, `ddof=0`); NaN when empty.
-    pub fn variance(&self) -> f64 {
-        if self.count == 0 {
-            f64::NAN
-        } else {
-            self.m2 / self.count as f64
-        }
-    }
-
-    /// Population standard deviation (`ddof=0`); NaN when empty.
-    pub fn std(&self) -> f64 {
-        self.variance().sqrt()
-    }
-
-    /// Smallest value, NaN when empty.
-    pub fn min(&self) -> f64 {
-        if self.count == 0 {
-            f64::NAN
-        } else {
-            self.min
-        }
-    }
-
-    /// Largest value, NaN when empty.
-    pub fn max(&self) -> f64 {
-        if self.count == 0 {
-            f64::NAN
-        } else {
-            self.max
-        }
-    }
+    Stats::from_parts(xs.len() as u64, mean, dev.iter().sum::<f64>(), min, max)
 }
 
 /// The block loop, inlined into each instruction-set variant.
 #[inline(always)]
-fn from_slice_lanes<const L: usize>(xs: &[f64]) -> Stats {
+fn of_slice_lanes<const L: usize>(xs: &[f64]) -> Stats {
     let mut s = Stats::EMPTY;
-    for block in xs.chunks(BLOCK) {
-        s.merge(&Stats::block::<L>(block));
+    for b in xs.chunks(BLOCK) {
+        s.merge(&block::<L>(b));
     }
     s
 }
 
-/// [`from_slice_lanes`] compiled for AVX2, with more lanes to fill the wider registers.
+/// [`of_slice_lanes`] compiled for AVX2, with more lanes to fill the wider registers.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn from_slice_avx2(xs: &[f64]) -> Stats {
-    from_slice_lanes::<16>(xs)
+unsafe fn of_slice_avx2(xs: &[f64]) -> Stats {
+    of_slice_lanes::<16>(xs)
 }
 
 #[cfg(test)]
@@ -276,46 +148,44 @@ mod tests {
         let xs: Vec<f64> = (0..10_007)
             .map(|i| ((i * 7919) % 1000) as f64 * 0.37 - 50.0)
             .collect();
-        let s = Stats::from_slice(&xs);
+        let s = of_slice(&xs);
         let (mean, var, min, max) = naive(&xs);
-        assert_eq!(s.count, 10_007);
-        assert!((s.mean - mean).abs() < 1e-12 * mean.abs().max(1.0));
+        assert_eq!(s.count(), 10_007);
+        assert!((s.mean() - mean).abs() < 1e-12 * mean.abs().max(1.0));
         assert!((s.variance() - var).abs() < 1e-10 * var);
-        assert_eq!((s.min, s.max), (min, max));
-        let mut w = Stats::EMPTY;
-        xs.iter().for_each(|&x| w.push(x));
-        assert!((w.variance() - var).abs() < 1e-10 * var);
+        assert_eq!((s.min(), s.max()), (min, max));
+        assert_eq!(of_slice_lanes::<4>(&xs).count(), 10_007);
     }
 
     #[test]
     fn stable_with_large_offset() {
         // Values 1e9 + {0,1,2,3}: the naive sum-of-squares formula loses everything here.
         let xs: Vec<f64> = (0..100_000).map(|i| 1e9 + (i % 4) as f64).collect();
-        let s = Stats::from_slice(&xs);
+        let s = of_slice(&xs);
         assert!((s.variance() - 1.25).abs() < 1e-6, "{}", s.variance());
     }
 
     #[test]
     fn merge_is_order_independent_in_value() {
         let xs: Vec<f64> = (0..5000).map(|i| (i as f64).sin()).collect();
-        let whole = Stats::from_slice(&xs);
+        let whole = of_slice(&xs);
         let mut parts = Stats::EMPTY;
         for c in xs.chunks(333).rev() {
-            parts.merge(&Stats::from_slice(c));
+            parts.merge(&of_slice(c));
         }
-        assert_eq!(parts.count, whole.count);
-        assert!((parts.mean - whole.mean).abs() < 1e-14);
-        assert!((parts.m2 - whole.m2).abs() < 1e-10);
+        assert_eq!(parts.count(), whole.count());
+        assert!((parts.mean() - whole.mean()).abs() < 1e-14);
+        assert!((parts.m2() - whole.m2()).abs() < 1e-10);
     }
 
     #[test]
     fn nan_and_empty() {
-        let s = Stats::from_slice(&[1.0, f64::NAN, 3.0]);
-        assert!(s.mean.is_nan() && s.min.is_nan() && s.max.is_nan());
-        let e = Stats::from_slice(&[]);
-        assert_eq!(e.count, 0);
-        assert!(e.mean.is_nan() && e.min().is_nan() && e.std().is_nan());
-        let inf = Stats::from_slice(&[f64::INFINITY, f64::NEG_INFINITY]);
-        assert_eq!((inf.min, inf.max), (f64::NEG_INFINITY, f64::INFINITY));
+        let s = of_slice(&[1.0, f64::NAN, 3.0]);
+        assert!(s.mean().is_nan() && s.min().is_nan() && s.max().is_nan());
+        let e = of_slice(&[]);
+        assert_eq!((e.count(), e.sum()), (0, 0.0));
+        assert!(e.mean().is_nan() && e.min().is_nan() && e.stdev().is_nan());
+        let inf = of_slice(&[f64::INFINITY, f64::NEG_INFINITY]);
+        assert_eq!((inf.min(), inf.max()), (f64::NEG_INFINITY, f64::INFINITY));
     }
 }

@@ -4,12 +4,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ooc::reduce::{stats, stats_axis};
-use ooc::{create, ByteOrder, Control, CreateOptions, DType, Fill, IoMode, NpyFile, NpyFileMut};
+use ooc::{
+    create, ByteOrder, Control, CreateOptions, DType, Fill, IoMode, NpyFile, NpyFileMut, Threads,
+};
+use runtime::progress::Progress;
 
 fn ctl(limit: u64, threads: usize, io: IoMode) -> Control<'static> {
     Control {
         memory_limit: limit,
-        threads,
+        threads: Threads::Exactly(threads),
         io,
         ..Control::default()
     }
@@ -82,16 +85,16 @@ fn every_dtype_and_order_reduces_like_the_reference() {
             for io in [IoMode::Pread, IoMode::Mmap, IoMode::MmapPopulate] {
                 for limit in [4096u64, 1 << 20] {
                     let s = stats(&f, &ctl(limit, 2, io)).unwrap();
-                    assert_eq!(s.count, xs.len() as u64);
+                    assert_eq!(s.count(), xs.len() as u64);
                     assert!(
-                        close(s.mean, mean),
+                        close(s.mean(), mean),
                         "{dtype} {fortran} {io:?}: {} vs {mean}",
-                        s.mean
+                        s.mean()
                     );
                     assert!(close(s.variance(), var), "{dtype} {fortran} {io:?}");
                     let min = xs.iter().cloned().fold(f64::INFINITY, f64::min);
                     let max = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    assert_eq!((s.min, s.max), (min, max));
+                    assert_eq!((s.min(), s.max()), (min, max));
                 }
             }
             // Along every axis, against a direct computation over the logical index.
@@ -113,15 +116,15 @@ fn every_dtype_and_order_reduces_like_the_reference() {
                         .collect();
                     let m = vals.iter().sum::<f64>() / vals.len() as f64;
                     let v = vals.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / vals.len() as f64;
-                    assert_eq!(s.count, vals.len() as u64);
-                    assert!(close(s.mean, m), "{dtype} {fortran} axis {axis} [{ri}]");
+                    assert_eq!(s.count(), vals.len() as u64);
+                    assert!(close(s.mean(), m), "{dtype} {fortran} axis {axis} [{ri}]");
                     assert!(
                         close(s.variance(), v),
                         "{dtype} {fortran} axis {axis} [{ri}]"
                     );
-                    assert_eq!(s.min, vals.iter().cloned().fold(f64::INFINITY, f64::min));
+                    assert_eq!(s.min(), vals.iter().cloned().fold(f64::INFINITY, f64::min));
                     assert_eq!(
-                        s.max,
+                        s.max(),
                         vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
                     );
                 }
@@ -142,7 +145,7 @@ fn constant_fill_and_closed_forms() {
     );
     let s = stats(&f, &Control::default()).unwrap();
     assert_eq!(
-        (s.count, s.mean, s.min, s.max, s.std()),
+        (s.count(), s.mean(), s.min(), s.max(), s.stdev()),
         (3000, -7.0, -7.0, -7.0, 0.0)
     );
     let z = make(
@@ -153,7 +156,7 @@ fn constant_fill_and_closed_forms() {
         Fill::Zeros,
     );
     let s = stats(&z, &Control::default()).unwrap();
-    assert_eq!((s.count, s.mean, s.max), (2500, 0.0, 0.0));
+    assert_eq!((s.count(), s.mean(), s.max()), (2500, 0.0, 0.0));
     // Uniform [0,1): mean 1/2, std 1/sqrt(12).
     let u = make(
         &dir.path().join("u.npy"),
@@ -163,8 +166,8 @@ fn constant_fill_and_closed_forms() {
         Fill::Random { seed: 1 },
     );
     let s = stats(&u, &Control::default()).unwrap();
-    assert!((s.mean - 0.5).abs() < 0.003);
-    assert!((s.std() - (1.0f64 / 12.0).sqrt()).abs() < 0.002);
+    assert!((s.mean() - 0.5).abs() < 0.003);
+    assert!((s.stdev() - (1.0f64 / 12.0).sqrt()).abs() < 0.002);
     // Bad values for the dtype are refused before anything is written.
     let e = create(
         &dir.path().join("bad.npy"),
@@ -207,7 +210,7 @@ fn element_row_and_write_access() {
         let e = f.get(&[4, 0]).unwrap_err().to_string();
         assert!(e.contains("out of bounds"), "{e}");
         let r = stats_axis(&f, 1, &Control::default()).unwrap();
-        let means: Vec<f64> = r.stats.iter().map(|s| s.mean).collect();
+        let means: Vec<f64> = r.stats.iter().map(|s| s.mean()).collect();
         assert_eq!(means, [2.5, 12.5, 22.5, 32.5]);
     }
 }
@@ -226,26 +229,41 @@ fn big_endian_data_is_read() {
     let f = NpyFile::open(&p).unwrap();
     assert_eq!(f.get(&[1]).unwrap().to_f64(), -2.0);
     let s = stats(&f, &Control::default()).unwrap();
-    assert_eq!((s.mean, s.min, s.max), (3.5 / 3.0, -2.0, 4.0));
+    assert_eq!((s.mean(), s.min(), s.max()), (3.5 / 3.0, -2.0, 4.0));
+}
+
+/// Cancels the operation once more than one chunk has been reported, as an interrupt would.
+struct CancelAfterFirstChunk {
+    cancel: AtomicBool,
+    written: AtomicU64,
+    finished: AtomicBool,
+}
+
+impl Progress for CancelAfterFirstChunk {
+    fn advance(&self, done: u64) {
+        if self.written.fetch_add(done, Ordering::SeqCst) > 0 {
+            self.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+    fn finish(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+    }
 }
 
 #[test]
 fn cancelled_create_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("big.npy");
-    let cancel = AtomicBool::new(false);
-    let written = AtomicU64::new(0);
-    // Fail after the first chunk, as an interrupt would.
-    let progress = |b: u64| {
-        if written.fetch_add(b, Ordering::SeqCst) > 0 {
-            cancel.store(true, Ordering::SeqCst);
-        }
+    let watch = CancelAfterFirstChunk {
+        cancel: AtomicBool::new(false),
+        written: AtomicU64::new(0),
+        finished: AtomicBool::new(false),
     };
     let c = Control {
         memory_limit: 64 << 10,
-        threads: 2,
-        progress: Some(&progress),
-        cancel: Some(&cancel),
+        threads: Threads::Exactly(2),
+        progress: &watch,
+        cancel: Some(&watch.cancel),
         ..Control::default()
     };
     let opts = CreateOptions {
@@ -254,6 +272,10 @@ fn cancelled_create_leaves_nothing() {
     };
     let e = create(&p, &[1000, 1000], &opts, &c).unwrap_err();
     assert!(e.to_string().contains("interrupted"), "{e}");
+    assert!(
+        watch.finished.load(Ordering::SeqCst),
+        "progress not told the end"
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
 }

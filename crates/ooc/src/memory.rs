@@ -1,0 +1,67 @@
+//! Memory facts of this machine and process, and byte sizes as people write them
+//! (`512M`, `2G`), for the memory limit of [`Control`](crate::Control).
+
+/// Default memory limit: a quarter of the machine's physical memory (1 GiB if unknown).
+pub fn default_memory_limit() -> u64 {
+    physical_memory().map(|m| m / 4).unwrap_or(1 << 30)
+}
+
+/// Physical memory in bytes, from `/proc/meminfo` (`None` elsewhere).
+pub fn physical_memory() -> Option<u64> {
+    proc_kib("/proc/meminfo", "MemTotal:")
+}
+
+/// Peak resident memory of this process so far (`VmHWM`), in bytes, on Linux.
+pub fn peak_rss() -> Option<u64> {
+    proc_kib("/proc/self/status", "VmHWM:")
+}
+
+/// The value of the `key NNN kB` line of a `/proc` file, in bytes.
+fn proc_kib(file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Parses a byte size such as `512M`, `2G`, `1.5GiB`, `4096` (binary units).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1u64,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return None,
+    };
+    (num.is_finite() && num >= 0.0).then_some((num * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("8M"), Some(8 << 20));
+        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
+        assert_eq!(parse_size("12 kb"), Some(12 << 10));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("5X"), None);
+    }
+
+    #[test]
+    fn this_machine_has_memory() {
+        if cfg!(target_os = "linux") {
+            assert!(physical_memory().unwrap() > 1 << 20);
+            assert!(peak_rss().unwrap() > 0);
+        }
+    }
+}
