@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use diffusion::{
-    make_stepper, Backend, Observer, ParamsBuilder, Pictures, RunOptions, Simulation, TimePrinter,
+    make_stepper, Backend, Observer, Outcome, ParamsBuilder, Pictures, RunOptions, Simulation,
+    StepperOptions, TimePrinter,
 };
+use runtime::pool::Threads;
 
 /// Arguments of `hpcrs diff2d`.
 #[derive(clap::Args)]
@@ -21,7 +23,7 @@ pub struct Args {
     /// How to step: naive, array, expr, threads or mpi.
     #[arg(long, default_value = "threads")]
     backend: Backend,
-    /// Threads for the threads backend (default: all cores).
+    /// Threads for the threads and expr backends (default or 0: all cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Write the final density to DIR/density.npy (and pictures there with --graphics).
@@ -40,6 +42,71 @@ pub struct Args {
     /// may change runtime, outtime and graphics but not the problem.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+}
+
+/// The environment variables that tune a backend, for measurements: the
+/// steps per synchronisation of `threads`, `expr` and `mpi` (halo depth).
+fn depth_variable(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Threads => Some("HPCRS_DIFF2D_DEPTH"),
+        Backend::Expr => Some("HPCRS_EXPR_DEPTH"),
+        Backend::Mpi => Some("HPCRS_MPI_HALO_DEPTH"),
+        Backend::Naive | Backend::Array => None,
+    }
+}
+
+/// `HPCRS_DIFF2D_KERNEL=auto` runs the threads backend's row loop as the
+/// compiler vectorised it instead of the hand-written AVX-512 kernel.
+const KERNEL_VARIABLE: &str = "HPCRS_DIFF2D_KERNEL";
+
+/// The number in environment variable `name`, if it is set.
+fn env_number(name: &str) -> anyhow::Result<Option<usize>> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("environment variable {name}: `{v}` is not a number")),
+    }
+}
+
+/// The stepper's and the run loop's options from the arguments and the
+/// tuning variables.
+// The `testing` build of diffusion adds a test-hook field to both option
+// structs, so the struct updates below are needed there and not here.
+#[allow(clippy::needless_update)]
+fn options(
+    args: &Args,
+    checkpoint_path: Option<PathBuf>,
+) -> anyhow::Result<(StepperOptions, RunOptions)> {
+    let stepper = StepperOptions {
+        threads: Threads::from_option(args.threads)?,
+        depth: depth_variable(args.backend)
+            .map(env_number)
+            .transpose()?
+            .flatten(),
+        intrinsics: std::env::var(KERNEL_VARIABLE).map_or(true, |v| v != "auto"),
+        ..StepperOptions::default()
+    };
+    let run = RunOptions {
+        checkpoint_every: args.checkpoint_every,
+        checkpoint_path,
+        ..RunOptions::default()
+    };
+    diffusion::with_test_hooks! {
+        // A crash half-way through the N-th checkpoint (tests/cli/diff2d.rs).
+        let run = RunOptions {
+            abort_in_checkpoint: env_number("HPCRS_DIFF2D_ABORT_IN_CHECKPOINT")?,
+            ..run
+        };
+        // An MPI rank that fails (tests/cli/mpirun.rs).
+        let stepper = StepperOptions {
+            fail_rank: env_number("HPCRS_MPI_FAIL_RANK")?,
+            ..stepper
+        };
+    }
+    Ok((stepper, run))
 }
 
 /// Runs `hpcrs diff2d`.
@@ -67,9 +134,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.graphics {
         sim.params.graphics = true;
     }
-    let mut stepper = make_stepper(args.backend, args.threads)?;
+    #[cfg(feature = "mpi")]
+    if args.backend == Backend::Mpi {
+        // Every rank runs this; a rank that fails ends the whole job, so
+        // that no other rank waits for it forever.
+        let world = comm::Mpi::init()?;
+        let report = |failure: &comm::Failure<anyhow::Error>, rank, size| {
+            eprintln!("hpcrs: error: rank {rank} of {size}: {failure:#}")
+        };
+        return Ok(comm::run_on_world(&world, |_| solve(&args, sim), report)?);
+    }
+    solve(&args, sim)
+}
 
+/// Runs the simulation with the chosen backend and prints the output times,
+/// writes the pictures, checkpoints and `density.npy`, and the summary. An
+/// MPI rank other than 0 only serves rank 0 and prints nothing.
+fn solve(args: &Args, mut sim: Simulation) -> anyhow::Result<ExitCode> {
     let out_dir = args.out.clone();
+    let checkpoint_path = args.checkpoint.clone().or_else(|| {
+        args.checkpoint_every.map(|_| {
+            out_dir
+                .as_ref()
+                .map_or_else(|| PathBuf::from("diff2d.ckpt"), |d| d.join("diff2d.ckpt"))
+        })
+    });
+    let (stepper_options, run_options) = options(args, checkpoint_path)?;
+    let mut stepper = make_stepper(args.backend, &stepper_options)?;
+
     if let Some(dir) = &out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -85,30 +177,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let checkpoint_path = args.checkpoint.clone().or_else(|| {
-        args.checkpoint_every.map(|_| {
-            out_dir
-                .as_ref()
-                .map_or_else(|| PathBuf::from("diff2d.ckpt"), |d| d.join("diff2d.ckpt"))
-        })
-    });
-    let options = RunOptions {
-        checkpoint_every: args.checkpoint_every,
-        checkpoint_path,
-        // Test hook for the crash-during-checkpoint test (tests/diff2d_cli.rs).
-        abort_in_checkpoint: std::env::var("HPCRS_DIFF2D_ABORT_IN_CHECKPOINT")
-            .ok()
-            .and_then(|v| v.parse().ok()),
-    };
+    if let Some(plan) = stepper.describe(sim.grid.npnts) {
+        eprintln!("{plan}");
+    }
 
     let stdout = std::io::stdout().lock();
     let mut observer = (TimePrinter(stdout), pictures);
-    let summary = sim.run(
+    let outcome = sim.run(
         stepper.as_mut(),
-        &options,
+        &run_options,
         &mut observer as &mut dyn Observer,
     )?;
     drop(observer);
+    // Release the serving ranks of an MPI run before writing the result.
+    drop(stepper);
+    let summary = match outcome {
+        Outcome::Ran(summary) => summary,
+        Outcome::Served => return Ok(ExitCode::SUCCESS),
+    };
 
     if let Some(dir) = &out_dir {
         diffusion::write_npy(&dir.join("density.npy"), &sim.dens)?;

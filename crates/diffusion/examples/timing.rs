@@ -5,10 +5,12 @@
 //! cargo run --release -p hpcrs-diffusion --example timing -- naive threads dx=0.1
 //! ```
 //!
-//! `hpcrs bench` is the full side-by-side benchmark; this is the quick loop
-//! used while optimising a backend.
+//! `THREADS=N` sets the team size and `DEPTH=N` the time-blocking depth
+//! (halo depth for mpi). `hpcrs bench` is the full side-by-side benchmark;
+//! this is the quick loop used while optimising a backend.
 
-use diffusion::{solve, Backend, ParamsBuilder};
+use diffusion::{solve_with, Backend, ParamsBuilder, StepperOptions};
+use runtime::pool::Threads;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = ParamsBuilder::new();
@@ -28,13 +30,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
-    let threads = std::env::var("THREADS").ok().and_then(|s| s.parse().ok());
+    let number = |name: &str| std::env::var(name).ok().and_then(|s| s.parse().ok());
+    let options = StepperOptions {
+        threads: Threads::from_option(number("THREADS"))?,
+        depth: number("DEPTH"),
+        ..StepperOptions::default()
+    };
     let mut reference = None;
     for backend in backends {
         let mut best = f64::INFINITY;
         let mut last = None;
         for _ in 0..repeat {
-            let (dens, summary) = solve(&params, backend, threads)?;
+            let (dens, summary) = solve_with(&params, backend, &options)?;
             best = best.min(summary.step_seconds);
             last = Some((dens, summary));
         }

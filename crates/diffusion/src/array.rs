@@ -3,17 +3,22 @@
 
 use ndarray::{s, Array2};
 
-use crate::Stepper;
+use crate::{DiffusionError, Stepper};
 
 /// Whole-array operations, one temporary per operation (like numpy).
 #[derive(Debug, Default)]
 pub struct ArrayStepper;
 
 impl Stepper for ArrayStepper {
-    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) {
+    fn advance(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> Result<(), DiffusionError> {
         let n = dens.nrows();
         if n < 3 {
-            return;
+            return Ok(());
         }
         let r = n - 2;
         let mut lapl = Array2::<f64>::zeros((n, n));
@@ -30,5 +35,6 @@ impl Stepper for ArrayStepper {
             let next = &*dens + &(&lapl * k);
             *dens = next;
         }
+        Ok(())
     }
 }

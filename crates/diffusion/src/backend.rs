@@ -1,31 +1,36 @@
 //! Choosing a backend by name. Adding one is a file with a [`Stepper`] and
 //! one arm in [`make_stepper`].
 
-use crate::{ArrayStepper, DiffusionError, NaiveStepper, Stepper, ThreadsStepper};
+use crate::{ArrayStepper, DiffusionError, NaiveStepper, Stepper, StepperOptions, ThreadsStepper};
 
 pub use runtime::Backend;
 
-/// Builds the stepper of `backend`; `threads` is the team size of the
-/// threaded backends (`None`: all cores) and is ignored by the serial ones.
+/// Builds the stepper of `backend` with `options` (each backend takes the
+/// options it has and ignores the others).
+///
+/// With `mpi` this initialises MPI: on rank 0 the stepper drives the run,
+/// on every other rank it serves rank 0 (see [`Stepper::serve`]).
 ///
 /// ```
-/// use diffusion::{make_stepper, Backend};
-/// let stepper = make_stepper("threads".parse()?, Some(2))?;
-/// assert!(make_stepper(Backend::Mpi, None).is_err() || cfg!(feature = "mpi"));
+/// use diffusion::{make_stepper, Backend, StepperOptions};
+/// let stepper = make_stepper("threads".parse()?, &StepperOptions::default())?;
+/// assert!(make_stepper(Backend::Mpi, &StepperOptions::default()).is_err() || cfg!(feature = "mpi"));
 /// # drop(stepper);
 /// # Ok::<(), diffusion::DiffusionError>(())
 /// ```
 pub fn make_stepper(
     backend: Backend,
-    threads: Option<usize>,
+    options: &StepperOptions,
 ) -> Result<Box<dyn Stepper + Send>, DiffusionError> {
     match backend {
         Backend::Naive => Ok(Box::new(NaiveStepper::new())),
         Backend::Array => Ok(Box::new(ArrayStepper)),
-        Backend::Threads => Ok(Box::new(ThreadsStepper::new(threads))),
-        Backend::Expr => Ok(Box::new(crate::expr_backend::ExprStepper::new(threads))),
+        Backend::Threads => Ok(Box::new(ThreadsStepper::from_options(options)?)),
+        Backend::Expr => Ok(Box::new(crate::expr_backend::ExprStepper::from_options(
+            options,
+        )?)),
         #[cfg(feature = "mpi")]
-        Backend::Mpi => crate::mpi::world_stepper(),
+        Backend::Mpi => crate::mpi::world_stepper(options),
         #[cfg(not(feature = "mpi"))]
         Backend::Mpi => Err(DiffusionError::BackendUnavailable {
             backend: "mpi".into(),

@@ -1,6 +1,6 @@
 //! Checkpoint files: the parameters, the step count and the density, with a
-//! checksum, written atomically (temporary file, fsync, rename, fsync of the
-//! directory) so that a crash never leaves a half-written checkpoint behind.
+//! checksum, written atomically ([`runtime::atomic`]) so that a crash never
+//! leaves a half-written checkpoint behind.
 //!
 //! Layout (little-endian): magic `HPCRSDF\x01`, `u64` grid side `npnts`,
 //! `u64` step, six `f64` (D, x1, x2, runtime, dx, outtime), `u64` graphics
@@ -8,11 +8,11 @@
 //! checksum of everything before it. A hand-written format because it is
 //! twenty lines and must carry the checksum and parameters exactly.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
 
 use ndarray::Array2;
+use runtime::atomic::write_atomically;
 
 use crate::{DiffusionError, Params};
 
@@ -30,7 +30,9 @@ pub struct Checkpoint {
     pub dens: Array2<f64>,
 }
 
-/// 64-bit FNV-1a, fed in pieces.
+/// 64-bit FNV-1a, fed in pieces: the checksum the file format specifies
+/// (written here because it is part of the format, which existing
+/// checkpoints must keep matching, not a general-purpose hash).
 struct Fnv(u64);
 
 impl Fnv {
@@ -64,32 +66,50 @@ fn header(params: &Params, step: usize, npnts: usize) -> Vec<u8> {
     h
 }
 
-/// Writes a checkpoint to `path` atomically. With `abort_half_way` the
-/// process aborts after writing half of the temporary file (a test hook
-/// standing for a crash during the write).
+/// Writes a checkpoint to `path` atomically.
 pub fn write(
     path: &Path,
     params: &Params,
     step: usize,
     dens: &Array2<f64>,
-    abort_half_way: bool,
 ) -> Result<(), DiffusionError> {
-    let io = |e| DiffusionError::io(path, e);
-    let tmp = temp_name(path);
-    let file = File::create(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
-    let mut out = BufWriter::with_capacity(1 << 16, file);
+    write_atomically(path, |w| encode(w, params, step, dens, |_| Ok(())))?;
+    Ok(())
+}
+
+/// Test hook standing for a crash during a checkpoint: writes half of the
+/// checkpoint's temporary file, flushes it and aborts the process, leaving
+/// the temporary behind and the previous checkpoint in place.
+#[cfg(feature = "testing")]
+pub(crate) fn write_half_and_abort(path: &Path, params: &Params, step: usize, dens: &Array2<f64>) {
+    let crash = |w: &mut dyn Write| -> io::Result<()> {
+        w.flush()?;
+        std::process::abort()
+    };
+    // Only an error before the half-way point returns here.
+    let _ = write_atomically(path, |w| encode(w, params, step, dens, crash));
+    std::process::abort()
+}
+
+/// Writes the checkpoint's bytes to `out`, calling `at_half` when half of
+/// the density is written.
+fn encode<W: Write>(
+    out: &mut W,
+    params: &Params,
+    step: usize,
+    dens: &Array2<f64>,
+    mut at_half: impl FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut sum = Fnv::new();
     let h = header(params, step, dens.nrows());
     sum.update(&h);
-    out.write_all(&h).map_err(io)?;
+    out.write_all(&h)?;
     let values = dens.as_slice().expect("density is standard layout");
     let mut buf = Vec::with_capacity(8 * 4096);
     let (first, second) = values.split_at(values.len() / 2);
     for (half, part) in [first, second].into_iter().enumerate() {
-        if abort_half_way && half == 1 {
-            // Stand-in for a crash: half a file on disk, nothing renamed.
-            out.flush().map_err(io)?;
-            std::process::abort();
+        if half == 1 {
+            at_half(out)?;
         }
         for chunk in part.chunks(4096) {
             buf.clear();
@@ -97,35 +117,10 @@ pub fn write(
                 buf.extend_from_slice(&v.to_le_bytes());
             }
             sum.update(&buf);
-            out.write_all(&buf).map_err(io)?;
+            out.write_all(&buf)?;
         }
     }
-    out.write_all(&sum.0.to_le_bytes()).map_err(io)?;
-    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(|e| DiffusionError::io(&tmp, e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)?;
-    // Make the rename itself durable.
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// `dir/.name.tmp`: in the same directory, so the rename is atomic.
-pub(crate) fn temp_name(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "checkpoint".into());
-    path.with_file_name(format!(".{name}.tmp"))
+    out.write_all(&sum.0.to_le_bytes())
 }
 
 impl Checkpoint {
@@ -224,12 +219,20 @@ mod tests {
         (p, dens)
     }
 
-    #[test]
-    fn round_trip_is_exact() {
+    /// A directory holding the checkpoint of `sample()` at `step`, written
+    /// as `c.ckpt`.
+    fn written(step: usize) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.ckpt");
         let (p, dens) = sample();
-        write(&path, &p, 42, &dens, false).unwrap();
+        write(&path, &p, step, &dens).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let (dir, path) = written(42);
+        let (p, dens) = sample();
         let ck = Checkpoint::read(&path).unwrap();
         assert_eq!(
             ck,
@@ -239,15 +242,13 @@ mod tests {
                 dens
             }
         );
-        assert!(!temp_name(&path).exists());
+        // No temporary is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
     fn damage_is_detected() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.ckpt");
-        let (p, dens) = sample();
-        write(&path, &p, 1, &dens, false).unwrap();
+        let (_dir, path) = written(1);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[HEADER + 17] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
@@ -259,6 +260,23 @@ mod tests {
         std::fs::write(&path, b"hello").unwrap();
         let e = Checkpoint::read(&path).unwrap_err().to_string();
         assert!(e.ends_with("is not an hpcrs diff2d checkpoint"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_previous_checkpoint() {
+        let (_dir, path) = written(7);
+        let (p, dens) = sample();
+        let mut sink = Vec::new();
+        let failing = |_: &mut dyn Write| Err(io::Error::other("disk full"));
+        let e = encode(&mut sink, &p, 8, &dens, failing).unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+        let e = write_atomically(&path, |w| encode(w, &p, 8, &dens, failing)).unwrap_err();
+        assert!(e.to_string().ends_with("c.ckpt: disk full"), "{e}");
+        assert_eq!(Checkpoint::read(&path).unwrap().step, 7);
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
     }
 
     #[test]

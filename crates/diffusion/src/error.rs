@@ -64,6 +64,26 @@ pub enum DiffusionError {
     /// A backend name that does not exist.
     #[error(transparent)]
     UnknownBackend(#[from] runtime::UnknownName),
+    /// A thread count that cannot be used.
+    #[error(transparent)]
+    Threads(#[from] runtime::pool::PoolError),
+    /// The expression engine refused the update (the `expr` backend).
+    #[error(transparent)]
+    Expr(#[from] expr::ExprError),
+    /// A message between MPI ranks failed (the `mpi` backend).
+    #[error(transparent)]
+    Comm(#[from] comm::CommError),
+    /// The ranks of a distributed run cannot go on: a grid too small for
+    /// them, or a rank that does not follow the protocol.
+    #[error("diff2d --backend mpi: {why}")]
+    Distributed {
+        /// What went wrong.
+        why: String,
+    },
+    /// [`crate::solve`] ran on an MPI rank that served rank 0's run, so the
+    /// result is on rank 0, not here.
+    #[error("this MPI rank served the run of rank 0, which holds the result")]
+    Served,
     /// Writing a picture failed.
     #[error("graphics {path}: {why}")]
     Graphics {
@@ -72,6 +92,15 @@ pub enum DiffusionError {
         /// What went wrong.
         why: String,
     },
+}
+
+impl From<runtime::atomic::WriteError> for DiffusionError {
+    fn from(e: runtime::atomic::WriteError) -> Self {
+        DiffusionError::Io {
+            path: e.path,
+            error: e.source,
+        }
+    }
 }
 
 impl DiffusionError {

@@ -7,13 +7,13 @@
 //! (DejaVu Sans, freely licensed: `assets/DejaVu-LICENSE.txt`), so no system
 //! fonts are needed; encoded with the `png` and `gif` crates.
 
-use std::fs::File;
-use std::io::BufWriter;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use runtime::atomic::{write_atomically, AtomicFile};
 
 use crate::{DiffusionError, Frame, Observer};
 
@@ -128,9 +128,22 @@ pub struct Pictures {
     dir: PathBuf,
     vmax: f64,
     buf: Vec<u8>,
-    gif_tmp: PathBuf,
-    gif: Option<gif::Encoder<BufWriter<File>>>,
+    /// The GIF being written, from the first output to [`Observer::finish`].
+    gif: Option<gif::Encoder<BufWriter<Pending>>>,
     written: Vec<PathBuf>,
+}
+
+/// An [`AtomicFile`] as a writer, for the GIF encoder to own.
+struct Pending(AtomicFile);
+
+impl Write for Pending {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.file_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.file_mut().flush()
+    }
 }
 
 impl std::fmt::Debug for Pictures {
@@ -150,11 +163,9 @@ impl Pictures {
         let dir = dir.into();
         register_font()?;
         std::fs::create_dir_all(&dir).map_err(|e| DiffusionError::io(&dir, e))?;
-        let gif_tmp = crate::checkpoint::temp_name(&dir.join("density.gif"));
         Ok(Pictures {
             vmax: if vmax > 0.0 { vmax } else { 1.0 },
             buf: vec![0; (WIDTH * HEIGHT * 3) as usize],
-            gif_tmp,
             gif: None,
             written: Vec::new(),
             dir,
@@ -173,10 +184,10 @@ impl Pictures {
         }
     }
 
+    /// The picture in `buf` as a PNG file at `path`, written atomically.
     fn write_png(&self, path: &Path) -> Result<(), DiffusionError> {
-        let tmp = crate::checkpoint::temp_name(path);
-        let file = File::create(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
-        let mut enc = png::Encoder::new(BufWriter::new(file), WIDTH, HEIGHT);
+        let mut png = Vec::new();
+        let mut enc = png::Encoder::new(&mut png, WIDTH, HEIGHT);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc
@@ -185,14 +196,16 @@ impl Pictures {
         w.write_image_data(&self.buf)
             .map_err(|e| Self::graphics_err(path, e))?;
         w.finish().map_err(|e| Self::graphics_err(path, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| DiffusionError::io(path, e))
+        write_atomically(path, |w| w.write_all(&png))?;
+        Ok(())
     }
 
+    /// Adds the picture in `buf` to the GIF, starting the file (a temporary
+    /// until [`Observer::finish`]) on the first frame.
     fn add_gif_frame(&mut self) -> Result<(), DiffusionError> {
         let gif_path = self.dir.join("density.gif");
         if self.gif.is_none() {
-            let file =
-                File::create(&self.gif_tmp).map_err(|e| DiffusionError::io(&self.gif_tmp, e))?;
+            let file = Pending(AtomicFile::create(&gif_path)?);
             let mut enc = gif::Encoder::new(BufWriter::new(file), WIDTH as u16, HEIGHT as u16, &[])
                 .map_err(|e| Self::graphics_err(&gif_path, e))?;
             enc.set_repeat(gif::Repeat::Infinite)
@@ -221,16 +234,17 @@ impl Observer for Pictures {
         Ok(())
     }
 
+    /// Ends the GIF and puts it in place.
     fn finish(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
         let gif_path = self.dir.join("density.gif");
         if let Some(enc) = self.gif.take() {
             let out = enc
                 .into_inner()
                 .map_err(|e| DiffusionError::io(&gif_path, e))?;
-            out.into_inner()
+            let Pending(file) = out
+                .into_inner()
                 .map_err(|e| DiffusionError::io(&gif_path, e.into_error()))?;
-            std::fs::rename(&self.gif_tmp, &gif_path)
-                .map_err(|e| DiffusionError::io(&gif_path, e))?;
+            file.commit()?;
         }
         Ok(())
     }

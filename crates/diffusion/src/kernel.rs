@@ -6,7 +6,7 @@
 //! multiply-add fused, as a C compiler contracts it (`gcc -O3` does):
 //! `fma(k, (((down + up) + right) + left) - 4·c, c)`. Fusing it rounds once
 //! instead of twice and saves one of the seven vector-port operations per
-//! block of the AVX-512 kernel, which those ports bound: 12-15% faster. The
+//! block of the AVX-512 kernel, whose speed those ports bound. The
 //! numpy-like backends (`array`, `expr`) round `c + k·lap` twice, as numpy
 //! and numexpr do; the two families agree to ~1e-15 relative, each agrees
 //! with itself bit for bit whatever instruction set or thread count it runs
@@ -20,10 +20,10 @@
 /// above (`up`), at (`mid`) and below (`down`). Columns 0 and n-1 of `dst`
 /// are left alone (they are the zero boundary).
 ///
-/// A plain indexed loop over row slices: the compiler removes the bounds
-/// checks and vectorises and unrolls it (four vectors per iteration). An
-/// explicit fixed-size-block version was tried and ran at half the speed
-/// (one vector per iteration, every access split across cache lines).
+/// A plain indexed loop over row slices, on purpose: the compiler removes
+/// the bounds checks, vectorises it and unrolls it four vectors per
+/// iteration, which it does not do for a loop over explicit fixed-size
+/// blocks (one vector per iteration, every access split across cache lines).
 #[inline(always)]
 pub(crate) fn row(dst: &mut [f64], up: &[f64], mid: &[f64], down: &[f64], k: f64) {
     let n = mid.len();
@@ -63,6 +63,7 @@ macro_rules! multiversion {
                 match simd {
                     // SAFETY: `Simd::detect` only returns a level the CPU supports.
                     $crate::kernel::Simd::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
                     $crate::kernel::Simd::Avx2 => return unsafe { avx2($($arg),*) },
                     $crate::kernel::Simd::Base => {}
                 }
@@ -80,8 +81,9 @@ pub(crate) use multiversion;
 /// neighbours (one unaligned load, split across two cache lines when column 1
 /// is 64-byte aligned, the threads backend's layout) and the *next* block of
 /// the middle row, from which one `valignq` makes the right neighbours.
-/// Building both neighbours with `valignq` (3 loads, 8 port operations)
-/// measured 17% slower on one row in L1, loading both (5 loads, 2 split) 6%.
+/// Building both neighbours with `valignq` would put more work on the vector
+/// ports, loading both would add a second split load: this mix keeps the
+/// two kinds of port equally busy.
 ///
 /// The arithmetic is exactly [`update`]'s, so results are bit-identical:
 /// `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`, which rounds once
@@ -102,52 +104,56 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
     assert!(up.len() >= n && down.len() >= n && dst.len() >= n);
     let m = n - 2;
     let full = m / 8;
-    let kv = _mm512_set1_pd(k);
-    let minus_four = _mm512_set1_pd(-4.0);
-    let (u, w, c, d) = (up.as_ptr(), down.as_ptr(), mid.as_ptr(), dst.as_mut_ptr());
-    // SAFETY (all pointer arithmetic below): full blocks cover cells
-    // 1..=8·full ≤ n-2, reading at most index 8·full+8 ≤ n-1 of `mid`
-    // (the look-ahead load is only done when j+16 ≤ n); the masked tail
-    // touches only cells < n-1 and their neighbours ≤ n-1.
-    // Elements [lo_1 .. lo_7, hi_0]: the right neighbours of `lo`.
-    let shift_left = |hi: __m512d, lo: __m512d| -> __m512d {
-        _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(
-            _mm512_castpd_si512(hi),
-            _mm512_castpd_si512(lo),
-        ))
-    };
-    let mut cur = _mm512_loadu_pd(c.add(1));
-    let mut j = 1;
-    for _ in 0..full {
-        let (right, next) = if j + 16 <= n {
-            let next = _mm512_loadu_pd(c.add(j + 8));
-            (shift_left(next, cur), next)
-        } else {
-            (_mm512_loadu_pd(c.add(j + 1)), cur)
+    // SAFETY: the CPU has AVX-512F and FMA (this function's precondition).
+    // The pointer arithmetic stays in the rows: full blocks cover cells
+    // 1..=8·full ≤ n-2, reading at most index 8·full+8 ≤ n-1 of `mid` (the
+    // look-ahead load is only done when j+16 ≤ n); the masked tail touches
+    // only cells < n-1 and their neighbours ≤ n-1; `dst`, `up` and `down`
+    // hold at least n values (asserted above).
+    unsafe {
+        let kv = _mm512_set1_pd(k);
+        let minus_four = _mm512_set1_pd(-4.0);
+        let (u, w, c, d) = (up.as_ptr(), down.as_ptr(), mid.as_ptr(), dst.as_mut_ptr());
+        // Elements [lo_1 .. lo_7, hi_0]: the right neighbours of `lo`.
+        let shift_left = |hi: __m512d, lo: __m512d| -> __m512d {
+            _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(
+                _mm512_castpd_si512(hi),
+                _mm512_castpd_si512(lo),
+            ))
         };
-        let left = _mm512_loadu_pd(c.add(j - 1));
-        let s = _mm512_add_pd(
-            _mm512_add_pd(
-                _mm512_add_pd(_mm512_loadu_pd(w.add(j)), _mm512_loadu_pd(u.add(j))),
-                right,
-            ),
-            left,
-        );
-        let lap = _mm512_fmadd_pd(minus_four, cur, s);
-        _mm512_storeu_pd(d.add(j), _mm512_fmadd_pd(kv, lap, cur));
-        cur = next;
-        j += 8;
-    }
-    let rem = m - 8 * full;
-    if rem > 0 {
-        let mask: __mmask8 = ((1u32 << rem) - 1) as __mmask8;
-        let ld = |p: *const f64| _mm512_maskz_loadu_pd(mask, p);
-        let cc = ld(c.add(j));
-        let s = _mm512_add_pd(
-            _mm512_add_pd(_mm512_add_pd(ld(w.add(j)), ld(u.add(j))), ld(c.add(j + 1))),
-            ld(c.add(j - 1)),
-        );
-        let lap = _mm512_fmadd_pd(minus_four, cc, s);
-        _mm512_mask_storeu_pd(d.add(j), mask, _mm512_fmadd_pd(kv, lap, cc));
+        let mut cur = _mm512_loadu_pd(c.add(1));
+        let mut j = 1;
+        for _ in 0..full {
+            let (right, next) = if j + 16 <= n {
+                let next = _mm512_loadu_pd(c.add(j + 8));
+                (shift_left(next, cur), next)
+            } else {
+                (_mm512_loadu_pd(c.add(j + 1)), cur)
+            };
+            let left = _mm512_loadu_pd(c.add(j - 1));
+            let s = _mm512_add_pd(
+                _mm512_add_pd(
+                    _mm512_add_pd(_mm512_loadu_pd(w.add(j)), _mm512_loadu_pd(u.add(j))),
+                    right,
+                ),
+                left,
+            );
+            let lap = _mm512_fmadd_pd(minus_four, cur, s);
+            _mm512_storeu_pd(d.add(j), _mm512_fmadd_pd(kv, lap, cur));
+            cur = next;
+            j += 8;
+        }
+        let rem = m - 8 * full;
+        if rem > 0 {
+            let mask: __mmask8 = ((1u32 << rem) - 1) as __mmask8;
+            let ld = |p: *const f64| _mm512_maskz_loadu_pd(mask, p);
+            let cc = ld(c.add(j));
+            let s = _mm512_add_pd(
+                _mm512_add_pd(_mm512_add_pd(ld(w.add(j)), ld(u.add(j))), ld(c.add(j + 1))),
+                ld(c.add(j - 1)),
+            );
+            let lap = _mm512_fmadd_pd(minus_four, cc, s);
+            _mm512_mask_storeu_pd(d.add(j), mask, _mm512_fmadd_pd(kv, lap, cc));
+        }
     }
 }

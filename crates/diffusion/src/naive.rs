@@ -5,7 +5,7 @@
 use ndarray::Array2;
 
 use crate::kernel::{multiversion, update, Simd};
-use crate::Stepper;
+use crate::{DiffusionError, Stepper};
 
 /// Scalar double loop over the grid, one step at a time.
 #[derive(Debug)]
@@ -52,10 +52,15 @@ multiversion!(
 );
 
 impl Stepper for NaiveStepper {
-    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) {
+    fn advance(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> Result<(), DiffusionError> {
         let n = dens.nrows();
         if n < 3 || steps == 0 {
-            return;
+            return Ok(());
         }
         if self.scratch.dim() != dens.dim() {
             self.scratch = Array2::zeros(dens.dim());
@@ -69,5 +74,6 @@ impl Stepper for NaiveStepper {
             step_dispatch(self.simd, old, new, n, k);
             std::mem::swap(dens, &mut self.scratch);
         }
+        Ok(())
     }
 }

@@ -1,26 +1,18 @@
 //! Writing the density as a `.npy` file that `numpy.load` reads, atomically.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
+use runtime::atomic::write_atomically;
 
 use crate::DiffusionError;
 
 /// Writes `dens` to `path` in numpy's `.npy` format (little-endian `f64`,
-/// C order), through a temporary file renamed into place.
+/// C order), atomically ([`runtime::atomic`]).
 pub fn write_npy(path: &Path, dens: &Array2<f64>) -> Result<(), DiffusionError> {
-    let tmp = crate::checkpoint::temp_name(path);
-    let io = |e| DiffusionError::io(&tmp, e);
-    let file = File::create(&tmp).map_err(io)?;
-    let mut out = BufWriter::new(file);
-    dens.write_npy(&mut out)
-        .map_err(|e| io(std::io::Error::other(e.to_string())))?;
-    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| DiffusionError::io(path, e))
+    write_atomically(path, |w| dens.write_npy(w).map_err(std::io::Error::other))?;
+    Ok(())
 }
 
 /// Reads a `.npy` file of `f64` written by [`write_npy`] or numpy.

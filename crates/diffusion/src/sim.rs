@@ -8,89 +8,12 @@ use std::time::Instant;
 use ndarray::Array2;
 
 use crate::checkpoint::{self, Checkpoint};
-use crate::{initial_density, DiffusionError, Grid, Params, Stepper};
+use crate::{
+    initial_density, DiffusionError, Frame, Grid, NoOutput, Observer, Params, Stepper,
+    StepperOptions,
+};
 
-/// A state of the run handed to an [`Observer`].
-#[derive(Debug, Clone, Copy)]
-pub struct Frame<'a> {
-    /// Steps done since the start of the simulation.
-    pub step: usize,
-    /// Simulated time, `step · dt`.
-    pub time: f64,
-    /// The density field, `npnts × npnts` including the zero boundary.
-    pub dens: &'a Array2<f64>,
-    /// The grid.
-    pub grid: &'a Grid,
-}
-
-/// Receives the simulation's outputs: at the start (step 0) and after
-/// every `nper` steps, like the course's program.
-pub trait Observer {
-    /// One output.
-    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError>;
-
-    /// Called once when the run has reached its last step.
-    fn finish(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        Ok(())
-    }
-}
-
-/// An observer that does nothing (for benchmarks).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoOutput;
-
-impl Observer for NoOutput {
-    fn output(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        Ok(())
-    }
-}
-
-/// Prints the simulation time of every output on its own line, like the
-/// course's `print(simtime)`.
-#[derive(Debug)]
-pub struct TimePrinter<W: std::io::Write>(pub W);
-
-impl<W: std::io::Write> Observer for TimePrinter<W> {
-    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        writeln!(self.0, "{}", frame.time)
-            .and_then(|_| self.0.flush())
-            .map_err(|e| DiffusionError::io("standard output", e))
-    }
-}
-
-impl<A: Observer, B: Observer> Observer for (A, B) {
-    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        self.0.output(frame)?;
-        self.1.output(frame)
-    }
-
-    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        self.0.finish(frame)?;
-        self.1.finish(frame)
-    }
-}
-
-impl<T: Observer + ?Sized> Observer for Box<T> {
-    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        (**self).output(frame)
-    }
-
-    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        (**self).finish(frame)
-    }
-}
-
-impl<T: Observer> Observer for Option<T> {
-    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        self.as_mut().map_or(Ok(()), |o| o.output(frame))
-    }
-
-    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        self.as_mut().map_or(Ok(()), |o| o.finish(frame))
-    }
-}
-
-/// How to run: checkpoints (and a fault-injection hook for testing them).
+/// How to run: when and where to checkpoint.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Write a checkpoint every this many steps (`None` or 0: never).
@@ -99,7 +22,7 @@ pub struct RunOptions {
     pub checkpoint_path: Option<PathBuf>,
     /// Test hook: abort the process half-way through writing the N-th
     /// checkpoint of this run (1-based), as a crash or `kill -9` would.
-    #[doc(hidden)]
+    #[cfg(feature = "testing")]
     pub abort_in_checkpoint: Option<usize>,
 }
 
@@ -139,6 +62,28 @@ impl fmt::Display for RunSummary {
             self.updates_per_second(),
             n = self.nrows
         )
+    }
+}
+
+/// What [`Simulation::run`] did in this process.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Outcome {
+    /// It ran the loop to the last step: the density is in the simulation.
+    Ran(RunSummary),
+    /// It served a run driven by another process (an MPI rank other than
+    /// 0): the density, the outputs and the timing are that process's, and
+    /// this one has nothing to report.
+    Served,
+}
+
+impl Outcome {
+    /// The summary of a run this process drove.
+    pub fn summary(&self) -> Option<&RunSummary> {
+        match self {
+            Outcome::Ran(s) => Some(s),
+            Outcome::Served => None,
+        }
     }
 }
 
@@ -185,24 +130,24 @@ impl Simulation {
             }
         };
         let grid = Grid::new(&params)?;
+        let refuse = |why: String| {
+            Err(DiffusionError::Checkpoint {
+                path: path.clone(),
+                why,
+            })
+        };
         if ck.dens.nrows() != grid.npnts {
-            return Err(DiffusionError::Checkpoint {
-                path,
-                why: format!(
-                    "holds a {0}x{0} grid, these parameters give {1}x{1}",
-                    ck.dens.nrows(),
-                    grid.npnts
-                ),
-            });
+            return refuse(format!(
+                "holds a {0}x{0} grid, these parameters give {1}x{1}",
+                ck.dens.nrows(),
+                grid.npnts
+            ));
         }
         if ck.step > grid.nsteps {
-            return Err(DiffusionError::Checkpoint {
-                path,
-                why: format!(
-                    "is at step {}, past the last step {} of runtime = {}",
-                    ck.step, grid.nsteps, params.runtime
-                ),
-            });
+            return refuse(format!(
+                "is at step {}, past the last step {} of runtime = {}",
+                ck.step, grid.nsteps, params.runtime
+            ));
         }
         Ok(Simulation {
             params,
@@ -227,17 +172,15 @@ impl Simulation {
     }
 
     /// Runs to the last step: outputs at step 0 (unless resumed) and every
-    /// `nper` steps, checkpoints every `checkpoint_every` steps.
+    /// `nper` steps, checkpoints every `checkpoint_every` steps. A stepper
+    /// that serves a run driven elsewhere ([`Stepper::serve`]) serves it
+    /// instead, and the result is [`Outcome::Served`].
     pub fn run(
         &mut self,
         stepper: &mut dyn Stepper,
         opts: &RunOptions,
         observer: &mut dyn Observer,
-    ) -> Result<RunSummary, DiffusionError> {
-        let start = Instant::now();
-        let mut stepping = 0.0;
-        let first_step = self.step;
-        let nper = self.grid.nper;
+    ) -> Result<Outcome, DiffusionError> {
         let every = opts.checkpoint_every.filter(|&c| c > 0);
         let ck_path = match (every, &opts.checkpoint_path) {
             (Some(_), None) => {
@@ -246,10 +189,18 @@ impl Simulation {
                     why: "needs a checkpoint file to write to".into(),
                 })
             }
-            (Some(_), Some(p)) => Some(p.clone()),
+            (Some(c), Some(p)) => Some((c, p)),
             (None, _) => None,
         };
+        if stepper.serve()? {
+            return Ok(Outcome::Served);
+        }
+        let start = Instant::now();
+        let mut stepping = 0.0;
+        let first_step = self.step;
+        let nper = self.grid.nper;
         let k = self.grid.coefficient();
+        #[cfg(feature = "testing")]
         let mut checkpoints = 0;
         if self.step == 0 {
             observer.output(&self.frame())?;
@@ -259,32 +210,43 @@ impl Simulation {
             let next_ck = every.map_or(usize::MAX, |c| (self.step / c + 1) * c);
             let target = next_out.min(next_ck).min(self.grid.nsteps);
             let t0 = Instant::now();
-            stepper.advance(&mut self.dens, k, target - self.step);
+            stepper.advance(&mut self.dens, k, target - self.step)?;
             stepping += t0.elapsed().as_secs_f64();
             self.step = target;
             if self.step.is_multiple_of(nper) {
                 observer.output(&self.frame())?;
             }
-            if let (Some(c), Some(path)) = (every, &ck_path) {
+            if let Some((c, path)) = ck_path {
                 if self.step.is_multiple_of(c) {
-                    checkpoints += 1;
-                    let abort = opts.abort_in_checkpoint == Some(checkpoints);
-                    checkpoint::write(path, &self.params, self.step, &self.dens, abort)?;
+                    #[cfg(feature = "testing")]
+                    {
+                        checkpoints += 1;
+                        if opts.abort_in_checkpoint == Some(checkpoints) {
+                            checkpoint::write_half_and_abort(
+                                path,
+                                &self.params,
+                                self.step,
+                                &self.dens,
+                            );
+                        }
+                    }
+                    checkpoint::write(path, &self.params, self.step, &self.dens)?;
                 }
             }
         }
         observer.finish(&self.frame())?;
-        Ok(RunSummary {
+        Ok(Outcome::Ran(RunSummary {
             nrows: self.grid.nrows,
             steps: self.step - first_step,
             seconds: start.elapsed().as_secs_f64(),
             step_seconds: stepping,
-        })
+        }))
     }
 }
 
-/// Solves `params` from time 0 to the end with `backend`, without output:
-/// the final density and the timing. What `hpcrs bench` calls.
+/// Solves `params` from time 0 to the end with `backend` on `threads`
+/// threads (`None` or 0: all cores), without output: the final density and
+/// the timing. What `hpcrs bench` calls.
 ///
 /// ```
 /// use diffusion::{solve, Backend, Params};
@@ -299,8 +261,24 @@ pub fn solve(
     backend: crate::Backend,
     threads: Option<usize>,
 ) -> Result<(Array2<f64>, RunSummary), DiffusionError> {
+    let options = StepperOptions {
+        threads: runtime::pool::Threads::from_option(threads)?,
+        ..StepperOptions::default()
+    };
+    solve_with(params, backend, &options)
+}
+
+/// [`solve`] with every option of the stepper. On an MPI rank that served
+/// rank 0's run the result is [`DiffusionError::Served`].
+pub fn solve_with(
+    params: &Params,
+    backend: crate::Backend,
+    options: &StepperOptions,
+) -> Result<(Array2<f64>, RunSummary), DiffusionError> {
     let mut sim = Simulation::new(params)?;
-    let mut stepper = crate::make_stepper(backend, threads)?;
-    let summary = sim.run(stepper.as_mut(), &RunOptions::default(), &mut NoOutput)?;
-    Ok((sim.dens, summary))
+    let mut stepper = crate::make_stepper(backend, options)?;
+    match sim.run(stepper.as_mut(), &RunOptions::default(), &mut NoOutput)? {
+        Outcome::Ran(summary) => Ok((sim.dens, summary)),
+        Outcome::Served => Err(DiffusionError::Served),
+    }
 }

@@ -2,6 +2,8 @@
 
 use ndarray::Array2;
 
+use crate::DiffusionError;
+
 /// Advances the density field by whole explicit time steps,
 /// `p ← p + k·(p[i-1,j] + p[i+1,j] + p[i,j-1] + p[i,j+1] - 4p[i,j])` on the
 /// interior, keeping the boundary ring at zero.
@@ -12,5 +14,26 @@ use ndarray::Array2;
 pub trait Stepper {
     /// Advances the `npnts × npnts` field `dens` by `steps` steps with update
     /// coefficient `k` (see [`crate::Grid::coefficient`]).
-    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize);
+    fn advance(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> Result<(), DiffusionError>;
+
+    /// Takes this process's part in a run driven by another process (an MPI
+    /// rank other than 0, serving rank 0): serves until the driver is done
+    /// and returns `true`; the caller then skips its run loop and reports
+    /// nothing. A stepper that drives its own run returns `false` at once
+    /// (the default).
+    fn serve(&mut self) -> Result<bool, DiffusionError> {
+        Ok(false)
+    }
+
+    /// A line saying how the stepper splits a grid of `npnts` points per
+    /// side (for the program to show), if that is worth showing.
+    fn describe(&self, npnts: usize) -> Option<String> {
+        let _ = npnts;
+        None
+    }
 }

@@ -5,9 +5,10 @@
 
 use diffusion::{
     initial_density, make_stepper, relative_difference, solve, ArrayStepper, Backend, Grid,
-    NaiveStepper, Params, Stepper, ThreadsStepper,
+    NaiveStepper, Params, Stepper, StepperOptions, ThreadsStepper,
 };
 use ndarray::Array2;
+use runtime::pool::Threads;
 
 /// Non-default problems: other D, domains and dx, step counts that are not
 /// multiples of the time-blocking depth.
@@ -48,7 +49,9 @@ fn problems() -> Vec<Params> {
 fn run_with(stepper: &mut dyn Stepper, p: &Params) -> Array2<f64> {
     let grid = Grid::new(p).unwrap();
     let mut dens = initial_density(&grid, p);
-    stepper.advance(&mut dens, grid.coefficient(), grid.nsteps);
+    stepper
+        .advance(&mut dens, grid.coefficient(), grid.nsteps)
+        .unwrap();
     dens
 }
 
@@ -67,7 +70,8 @@ fn all_backends_agree_on_several_problems() {
         for threads in [1, 2, 3, 5] {
             for depth in [1, 2, 3, 7, 16] {
                 for intrinsics in [true, false] {
-                    let mut s = ThreadsStepper::new(Some(threads))
+                    let mut s = ThreadsStepper::new(Threads::Exactly(threads))
+                        .unwrap()
                         .with_depth(depth)
                         .with_intrinsics(intrinsics)
                         .with_min_updates_per_thread(0);
@@ -90,18 +94,14 @@ fn splitting_a_run_into_calls_changes_nothing() {
     let p = &problems()[1];
     let grid = Grid::new(p).unwrap();
     let k = grid.coefficient();
-    let whole = run_with(
-        &mut ThreadsStepper::new(Some(2)).with_min_updates_per_thread(0),
-        p,
-    );
-    let mut s = ThreadsStepper::new(Some(2))
-        .with_depth(4)
-        .with_min_updates_per_thread(0);
+    let two = || ThreadsStepper::new(Threads::Exactly(2)).unwrap();
+    let whole = run_with(&mut two().with_min_updates_per_thread(0), p);
+    let mut s = two().with_depth(4).with_min_updates_per_thread(0);
     let mut dens = initial_density(&grid, p);
     let mut done = 0;
     for chunk in [1, 5, 3, 11, 2].iter().cycle() {
         let c = (*chunk).min(grid.nsteps - done);
-        s.advance(&mut dens, k, c);
+        s.advance(&mut dens, k, c).unwrap();
         done += c;
         if done == grid.nsteps {
             break;
@@ -133,10 +133,19 @@ fn a_sine_mode_decays_by_the_discrete_factor() {
     let g =
         1.0 - 4.0 * k * ((pi * a / (2.0 * m1)).sin().powi(2) + (pi * b / (2.0 * m1)).sin().powi(2));
     let expected = mode.mapv(|v| v * g.powi(steps as i32));
-    for backend in [Backend::Naive, Backend::Array, Backend::Threads] {
-        let mut s = make_stepper(backend, Some(2)).unwrap();
+    let two = StepperOptions {
+        threads: Threads::Exactly(2),
+        ..StepperOptions::default()
+    };
+    for backend in [
+        Backend::Naive,
+        Backend::Array,
+        Backend::Expr,
+        Backend::Threads,
+    ] {
+        let mut s = make_stepper(backend, &two).unwrap();
         let mut dens = mode.clone();
-        s.advance(&mut dens, k, steps);
+        s.advance(&mut dens, k, steps).unwrap();
         let err = dens
             .iter()
             .zip(&expected)

@@ -1,9 +1,12 @@
 //! The run loop: output times, checkpoints and bitwise-exact restarts.
 
+use std::path::Path;
+
 use diffusion::{
-    make_stepper, Backend, Checkpoint, DiffusionError, Frame, Observer, Params, RunOptions,
-    Simulation,
+    make_stepper, Backend, Checkpoint, DiffusionError, Frame, Observer, Outcome, Params,
+    RunOptions, RunSummary, Simulation, Stepper, StepperOptions,
 };
+use runtime::pool::Threads;
 
 #[derive(Default)]
 struct Steps(Vec<usize>, usize);
@@ -28,16 +31,39 @@ fn small() -> Params {
     }
 }
 
+/// The stepper of `backend` on two threads.
+fn stepper(backend: Backend) -> Box<dyn Stepper + Send> {
+    let two = StepperOptions {
+        threads: Threads::Exactly(2),
+        ..StepperOptions::default()
+    };
+    make_stepper(backend, &two).unwrap()
+}
+
+/// Checkpoints every `every` steps to `path`.
+fn checkpointing(every: usize, path: &Path) -> RunOptions {
+    RunOptions {
+        checkpoint_every: Some(every),
+        checkpoint_path: Some(path.to_path_buf()),
+        ..RunOptions::default()
+    }
+}
+
+/// Runs `sim` to its end: the summary of a run that this process drove.
+fn run(sim: &mut Simulation, backend: Backend, opts: &RunOptions, obs: &mut Steps) -> RunSummary {
+    match sim.run(stepper(backend).as_mut(), opts, obs).unwrap() {
+        Outcome::Ran(summary) => summary,
+        Outcome::Served => panic!("a serial stepper never serves"),
+    }
+}
+
 #[test]
 fn outputs_at_start_and_every_nper_steps() {
     let p = small();
     let mut sim = Simulation::new(&p).unwrap();
     assert_eq!((sim.grid.nsteps, sim.grid.nper), (32, 4));
     let mut obs = Steps::default();
-    let mut st = make_stepper(Backend::Threads, Some(2)).unwrap();
-    let summary = sim
-        .run(st.as_mut(), &RunOptions::default(), &mut obs)
-        .unwrap();
+    let summary = run(&mut sim, Backend::Threads, &RunOptions::default(), &mut obs);
     assert_eq!(obs.0, (0..=8).map(|i| i * 4).collect::<Vec<_>>());
     assert_eq!(obs.1, 32);
     assert_eq!(summary.steps, 32);
@@ -50,12 +76,14 @@ fn a_resumed_run_ends_bitwise_equal_to_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let ck = dir.path().join("run.ckpt");
     let p = small();
-    for backend in [Backend::Naive, Backend::Threads] {
+    for backend in [Backend::Naive, Backend::Expr, Backend::Threads] {
         let mut whole = Simulation::new(&p).unwrap();
-        let mut st = make_stepper(backend, Some(2)).unwrap();
-        whole
-            .run(st.as_mut(), &RunOptions::default(), &mut Steps::default())
-            .unwrap();
+        run(
+            &mut whole,
+            backend,
+            &RunOptions::default(),
+            &mut Steps::default(),
+        );
 
         // A run that checkpoints every 7 steps, stopped after step 21: run a
         // shorter problem with the same grid, then extend it on resume.
@@ -65,21 +93,14 @@ fn a_resumed_run_ends_bitwise_equal_to_an_uninterrupted_one() {
         };
         let mut first = Simulation::new(&short).unwrap();
         assert_eq!(first.grid.nsteps, 21);
-        let opts = RunOptions {
-            checkpoint_every: Some(7),
-            checkpoint_path: Some(ck.clone()),
-            ..RunOptions::default()
-        };
-        first
-            .run(st.as_mut(), &opts, &mut Steps::default())
-            .unwrap();
+        let opts = checkpointing(7, &ck);
+        run(&mut first, backend, &opts, &mut Steps::default());
         assert_eq!(Checkpoint::read(&ck).unwrap().step, 21);
 
         let mut resumed = Simulation::resume(&ck, Some(&p)).unwrap();
         assert_eq!(resumed.step, 21);
         let mut obs = Steps::default();
-        let mut st2 = make_stepper(backend, Some(2)).unwrap();
-        let summary = resumed.run(st2.as_mut(), &opts, &mut obs).unwrap();
+        let summary = run(&mut resumed, backend, &opts, &mut obs);
         assert_eq!(summary.steps, 32 - 21);
         // Only the outputs not yet made: 24, 28, 32.
         assert_eq!(obs.0, vec![24, 28, 32]);
@@ -94,20 +115,21 @@ fn resume_refuses_other_parameters_and_takes_its_own_by_default() {
     let ck = dir.path().join("c.ckpt");
     let p = small();
     let mut sim = Simulation::new(&p).unwrap();
-    let mut st = make_stepper(Backend::Naive, None).unwrap();
-    let opts = RunOptions {
-        checkpoint_every: Some(8),
-        checkpoint_path: Some(ck.clone()),
-        ..RunOptions::default()
+    run(
+        &mut sim,
+        Backend::Naive,
+        &checkpointing(8, &ck),
+        &mut Steps::default(),
+    );
+    let refusal = |other: &Params| {
+        Simulation::resume(&ck, Some(other))
+            .unwrap_err()
+            .to_string()
     };
-    sim.run(st.as_mut(), &opts, &mut Steps::default()).unwrap();
-    let other = Params {
+    let e = refusal(&Params {
         dx: 0.4,
         ..p.clone()
-    };
-    let e = Simulation::resume(&ck, Some(&other))
-        .unwrap_err()
-        .to_string();
+    });
     assert!(
         e.contains("was written for different parameters (dx = 0.5 in the checkpoint, 0.4 now)"),
         "{e}"
@@ -115,26 +137,26 @@ fn resume_refuses_other_parameters_and_takes_its_own_by_default() {
     let own = Simulation::resume(&ck, None).unwrap();
     assert_eq!(own.params, p);
     assert_eq!(own.step, 32);
-    let shorter = Params {
+    let e = refusal(&Params {
         runtime: 1.0,
         ..p.clone()
-    };
-    let e = Simulation::resume(&ck, Some(&shorter))
-        .unwrap_err()
-        .to_string();
+    });
     assert!(e.contains("is at step 32, past the last step 16"), "{e}");
 }
 
 #[test]
 fn checkpointing_without_a_file_is_an_error() {
     let mut sim = Simulation::new(&small()).unwrap();
-    let mut st = make_stepper(Backend::Naive, None).unwrap();
     let opts = RunOptions {
         checkpoint_every: Some(3),
         ..RunOptions::default()
     };
     let e = sim
-        .run(st.as_mut(), &opts, &mut Steps::default())
+        .run(
+            stepper(Backend::Naive).as_mut(),
+            &opts,
+            &mut Steps::default(),
+        )
         .unwrap_err();
     assert_eq!(
         e.to_string(),

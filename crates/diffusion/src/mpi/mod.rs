@@ -1,0 +1,43 @@
+//! The `mpi` backend: the grid's interior rows split across the ranks of a
+//! [`Communicator`](comm::Communicator), ghost rows exchanged every few
+//! steps.
+//!
+//! **Decomposition** (`block.rs`). Each rank owns a contiguous block of
+//! interior rows plus a halo of `d` rows on each side, refreshed by one
+//! non-blocking exchange every `d` steps (`d` = [`DEFAULT_HALO_DEPTH`] or
+//! [`StepperOptions::depth`](crate::StepperOptions::depth); 1 is the
+//! textbook exchange every step), overlapped with the rows that need no
+//! halo. Why deep halos: a step of the default problem is little work per
+//! rank, so a message exchange (and a chance for a busy machine to
+//! deschedule a rank) every step costs more than the few rows computed
+//! twice. Every cell gets exactly the arithmetic of the `naive` and
+//! `threads` backends, so the result is the same to the last bit for any
+//! number of ranks.
+//!
+//! **Protocol** (`protocol.rs`). The run loop ([`crate::Simulation::run`])
+//! runs on rank 0 with a [`DistributedStepper`]: each `advance` broadcasts
+//! the number of steps to the other ranks, steps together with them, and
+//! gathers the blocks into rank 0's density, so that the loop's outputs,
+//! pictures and checkpoints see the whole field. The other ranks' steppers
+//! ([`Server`]) serve in [`Stepper::serve`](crate::Stepper::serve) until
+//! rank 0's stepper is dropped, and their run loop returns
+//! [`Outcome::Served`](crate::Outcome::Served).
+//!
+//! **Failures.** Errors are returned on the rank that meets them. The other
+//! ranks may then wait for it forever, so a program runs a distributed job
+//! under something that aborts the whole job when a rank fails (`hpcrs`
+//! uses comm's); a failed [`DistributedStepper`] does not release the
+//! servers.
+
+mod block;
+mod protocol;
+#[cfg(feature = "mpi")]
+mod world;
+
+pub use protocol::{rank_stepper, DistributedStepper, RankStepper, Server};
+#[cfg(feature = "mpi")]
+pub use world::world_stepper;
+
+/// Steps per halo exchange unless [`StepperOptions::depth`](crate::StepperOptions::depth)
+/// says otherwise.
+pub const DEFAULT_HALO_DEPTH: usize = 8;

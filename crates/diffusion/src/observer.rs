@@ -1,0 +1,86 @@
+//! What the run loop reports to: an [`Observer`] gets every output, as a
+//! [`Frame`] (time printing, pictures).
+
+use ndarray::Array2;
+
+use crate::{DiffusionError, Grid};
+
+/// A state of the run handed to an [`Observer`].
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Steps done since the start of the simulation.
+    pub step: usize,
+    /// Simulated time, `step · dt`.
+    pub time: f64,
+    /// The density field, `npnts × npnts` including the zero boundary.
+    pub dens: &'a Array2<f64>,
+    /// The grid.
+    pub grid: &'a Grid,
+}
+
+/// Receives the simulation's outputs: at the start (step 0) and after
+/// every `nper` steps, like the course's program.
+pub trait Observer {
+    /// One output.
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError>;
+
+    /// Called once when the run has reached its last step.
+    fn finish(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        Ok(())
+    }
+}
+
+/// An observer that does nothing (for benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoOutput;
+
+impl Observer for NoOutput {
+    fn output(&mut self, _frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        Ok(())
+    }
+}
+
+/// Prints the simulation time of every output on its own line, like the
+/// course's `print(simtime)`.
+#[derive(Debug)]
+pub struct TimePrinter<W: std::io::Write>(pub W);
+
+impl<W: std::io::Write> Observer for TimePrinter<W> {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        writeln!(self.0, "{}", frame.time)
+            .and_then(|_| self.0.flush())
+            .map_err(|e| DiffusionError::io("standard output", e))
+    }
+}
+
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.0.output(frame)?;
+        self.1.output(frame)
+    }
+
+    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.0.finish(frame)?;
+        self.1.finish(frame)
+    }
+}
+
+impl<T: Observer + ?Sized> Observer for Box<T> {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        (**self).output(frame)
+    }
+
+    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        (**self).finish(frame)
+    }
+}
+
+impl<T: Observer> Observer for Option<T> {
+    fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.as_mut().map_or(Ok(()), |o| o.output(frame))
+    }
+
+    fn finish(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
+        self.as_mut().map_or(Ok(()), |o| o.finish(frame))
+    }
+}

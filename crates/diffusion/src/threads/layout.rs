@@ -1,0 +1,95 @@
+//! Where the rows of the team's working arrays live: padded to whole cache
+//! lines, each row's first updated cell starting one, and the arrays placed
+//! at chosen offsets within a page.
+
+use runtime::layout::{bytes_to_page_offset, CACHE_LINE, PAGE};
+
+/// `f64` values in a cache line.
+const LINE: usize = CACHE_LINE / std::mem::size_of::<f64>();
+
+/// Offset of column 0 inside a row's slot: column 1, the first cell
+/// updated, then starts a cache line.
+const PAD: usize = LINE - 1;
+
+/// Row `r` of a working array is `r·stride + PAD .. r·stride + PAD + n`,
+/// with `stride` a whole number of cache lines: in an array that starts a
+/// cache line ([`AlignedBuf`]), column 1 of every row starts one, so the
+/// vector loads and stores of the row kernel never straddle two lines.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    /// Cells per row.
+    pub(crate) n: usize,
+    /// `f64` slots from one row to the next.
+    pub(crate) stride: usize,
+}
+
+impl Layout {
+    /// The layout of rows of `n` cells.
+    pub(crate) fn new(n: usize) -> Self {
+        Layout {
+            n,
+            stride: (n + PAD).div_ceil(LINE) * LINE,
+        }
+    }
+
+    /// The slots of row `r`.
+    #[inline(always)]
+    pub(crate) fn row(&self, r: usize) -> std::ops::Range<usize> {
+        r * self.stride + PAD..r * self.stride + PAD + self.n
+    }
+
+    /// Bytes of one row slot.
+    pub(crate) fn row_bytes(&self) -> usize {
+        self.stride * std::mem::size_of::<f64>()
+    }
+}
+
+/// A zeroed `f64` buffer whose usable part starts `skew` bytes past a page
+/// boundary (a cache line boundary for any `skew` that is a multiple of
+/// [`CACHE_LINE`]).
+#[derive(Debug)]
+pub(crate) struct AlignedBuf {
+    data: Vec<f64>,
+    offset: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    /// `len` zeros starting at page offset `skew`.
+    pub(crate) fn new(len: usize, skew: usize) -> Self {
+        let slack = PAGE / std::mem::size_of::<f64>();
+        let data = vec![0.0; len + slack];
+        let offset =
+            bytes_to_page_offset(data.as_ptr() as usize, skew) / std::mem::size_of::<f64>();
+        AlignedBuf { data, offset, len }
+    }
+
+    /// Its length in `f64`s.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The usable part.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.data[self.offset..self.offset + self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_1_of_every_row_starts_a_cache_line() {
+        for n in [3, 8, 9, 301] {
+            let lay = Layout::new(n);
+            let mut buf = AlignedBuf::new(4 * lay.stride, 2048);
+            let base = buf.as_mut_slice().as_ptr() as usize;
+            assert_eq!(base % PAGE, 2048);
+            for r in 0..4 {
+                let col1 = base + (lay.row(r).start + 1) * 8;
+                assert_eq!(col1 % CACHE_LINE, 0, "n={n} row {r}");
+            }
+        }
+    }
+}
