@@ -66,8 +66,10 @@ impl Mpi {
 /// MPICH's `MPI_Wait` spins without yielding. When ranks outnumber cores
 /// (oversubscription) or share them with other work, the spinning rank may
 /// hold the very core the rank it waits for needs, for a whole scheduler time
-/// slice per message; yielding lets that rank run. On an idle core
-/// `sched_yield` returns at once, so the cost is a few hundred nanoseconds.
+/// slice per message; yielding lets that rank run. It first spins a few
+/// polls, for messages that are about to arrive, and on an idle core
+/// `sched_yield` returns at once, so a rank with a core of its own loses
+/// next to nothing.
 fn wait_yielding(req: &mut MPI_Request) -> MPI_Status {
     let mut status = MaybeUninit::<MPI_Status>::uninit();
     let mut polls = 0u32;
