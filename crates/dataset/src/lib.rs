@@ -43,7 +43,6 @@ mod codec;
 mod context;
 mod dataset;
 mod error;
-mod hash;
 mod memory;
 mod narrow;
 mod node;
@@ -62,7 +61,6 @@ pub use context::{
 };
 pub use dataset::{Dataset, Partition};
 pub use error::{DatasetError, Result};
-pub use hash::{FxBuildHasher, FxHashMap, FxHasher};
 pub use pairs::Key;
 pub use stats::{Numeric, StatCounter};
 

@@ -4,9 +4,10 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::codec::Codec;
 use crate::dataset::Dataset;
-use crate::hash::FxHashMap;
 use crate::node::PartitionIter;
 use crate::shuffle::{
     hash_partitioner, range_partitioner, MakePartitioner, MapSide, ShuffleDep, ShuffledNode,

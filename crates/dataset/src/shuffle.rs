@@ -12,18 +12,19 @@
 //! files are deleted when the shuffle is dropped.
 
 use std::fs::File;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHasher};
+
 use crate::codec::Codec;
 use crate::context::{Context, NodeInfo};
 use crate::dataset::Dataset;
 use crate::error::{DatasetError, Result};
-use crate::hash::FxHashMap;
 use crate::memory::Reservation;
 use crate::node::{Dependency, Lineage, Node, PartitionIter, ShuffleStage, TaskContext};
 use crate::scheduler::run_stage;
@@ -396,7 +397,7 @@ struct BlockReader<K, M> {
 /// records would otherwise decode from damaged bytes without complaint).
 fn checksum(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
-    let mut h = crate::hash::FxHasher::default();
+    let mut h = FxHasher::default();
     h.write(bytes);
     h.write_usize(bytes.len());
     h.finish()
@@ -520,10 +521,17 @@ where
 pub(crate) fn hash_partitioner<K: Hash + 'static, V>(n: usize) -> MakePartitioner<K, V> {
     Box::new(move |_| {
         let n = n as u64;
-        Ok(Arc::new(move |k: &K| {
-            (crate::hash::hash_one(k) % n) as usize
-        }))
+        Ok(Arc::new(move |k: &K| bucket(FxBuildHasher.hash_one(k), n)))
     })
+}
+
+/// The partition of a key whose hash is `hash`, out of `n`.
+///
+/// FxHasher's `finish` rotates the well-mixed high bits of its last multiply
+/// into the low bits, so `hash % n` spreads keys evenly with no further
+/// mixing.
+fn bucket(hash: u64, n: u64) -> usize {
+    (hash % n) as usize
 }
 
 /// A tiny deterministic generator for sampling.
@@ -601,4 +609,27 @@ pub(crate) fn range_partitioner<K: Data + Ord, V: Data>(
             }
         }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_partitioning_is_deterministic_and_even() {
+        assert_eq!(
+            FxBuildHasher.hash_one("whale"),
+            FxBuildHasher.hash_one(String::from("whale"))
+        );
+        for n in [2u64, 7, 8, 64] {
+            let mut ints = vec![0usize; n as usize];
+            let mut words = vec![0usize; n as usize];
+            for i in 0..1000 * n {
+                ints[bucket(FxBuildHasher.hash_one(i), n)] += 1;
+                words[bucket(FxBuildHasher.hash_one(format!("w{i}")), n)] += 1;
+            }
+            assert!(ints.iter().all(|&c| c > 800), "{n}: {ints:?}");
+            assert!(words.iter().all(|&c| c > 800), "{n}: {words:?}");
+        }
+    }
 }
