@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use runtime::pool::Threads;
 use workloads::auc::{self, AucJob};
 use workloads::{Backend, Flavour};
 
@@ -15,13 +16,13 @@ pub struct Args {
     ntot: Option<String>,
     /// How to compute: naive (scalar loop, one core), threads (vectorised, all
     /// cores), expr, mpi (when built in).
-    #[arg(long, default_value = "threads")]
+    #[arg(long, value_enum, default_value_t = Backend::Threads)]
     backend: Backend,
-    /// Number of threads for the threads backend (default: all cores).
+    /// Number of threads for the threads and expr backends (0 or absent: all cores).
     #[arg(long)]
     threads: Option<usize>,
     /// MPI message flavour for --backend mpi: object (serialised) or buffer (typed).
-    #[arg(long)]
+    #[arg(long, value_enum)]
     flavour: Option<Flavour>,
 }
 
@@ -32,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => auc::DEFAULT_NTOT,
     };
     let mut job = AucJob::new(ntot)?;
-    job.threads = args.threads;
+    job.threads = Threads::from_option(args.threads).context("--threads")?;
     job.flavour = args.flavour;
     let begin = Instant::now();
     let area = auc::area(args.backend, &job)

@@ -1,9 +1,11 @@
 //! `hpcrs bench`: time every backend against its peers and print a table.
 
 use std::process::{Command, ExitCode};
+use std::sync::Arc;
 
 use anyhow::Context;
-use workloads::bench::{self, BenchOptions};
+use bench::{BenchOptions, Workload};
+use runtime::pool::Threads;
 
 /// Arguments of `hpcrs bench`.
 #[derive(clap::Args)]
@@ -17,13 +19,13 @@ pub struct Args {
     /// Runs per row, best kept (default 3, or 1 with --quick).
     #[arg(long)]
     runs: Option<usize>,
-    /// Threads for the threaded backends and OpenMP (default: all cores).
+    /// Threads for the threaded backends and OpenMP (0 or absent: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Only these workloads (comma separated: diff2d, auc, summer).
-    #[arg(long, value_delimiter = ',')]
-    only: Option<Vec<String>>,
-    /// No progress lines on stderr.
+    /// Only these workloads (comma separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Option<Vec<Workload>>,
+    /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -35,16 +37,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(runs) = args.runs {
         opts.runs = runs;
     }
-    opts.threads = args.threads;
-    opts.progress = !args.quiet;
-    opts.only = args.only;
+    opts.threads = Threads::from_option(args.threads).context("--threads")?;
+    if let Ok(cc) = std::env::var("CC") {
+        opts.cc = cc;
+    }
+    if let Ok(python) = std::env::var("PYTHON") {
+        opts.python = python;
+    }
+    opts.progress = crate::progress::Bar::shared(args.quiet);
+    if let Some(only) = args.only {
+        opts.workloads = only;
+    }
     let exe = std::env::current_exe().context("finding this program to start summer workers")?;
-    opts.summer_worker = Some(Box::new(move |start, stop| {
+    opts.summer_worker = Some(Arc::new(move |start, stop| {
         let mut cmd = Command::new(&exe);
         cmd.args(["summer", "--worker", &start.to_string(), &stop.to_string()]);
         cmd
     }));
-    let report = bench::run(opts)?;
+    let report = bench::run(&opts)?;
     if args.markdown {
         print!("{}", report.to_markdown());
     } else {

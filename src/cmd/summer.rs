@@ -10,7 +10,7 @@ use workloads::summer::{self, Mode};
 pub struct Args {
     /// How to run the jobs: serial, threads (one OS thread per job) or
     /// processes (one worker process per job, results through pipes).
-    #[arg(long, default_value = "threads")]
+    #[arg(long, value_enum, default_value_t = Mode::Threads)]
     mode: Mode,
     /// Number of jobs.
     #[arg(long, default_value_t = 10)]

@@ -8,11 +8,14 @@
 //! optional backend lives in its own file with a `pub fn area(job: &AucJob)
 //! -> Result<Option<f64>, AucError>` and is registered with one line in the
 //! `optional_auc_backends!` list of `lib.rs`: `auc_expr.rs` (`--backend
-//! expr`) and `auc_mpi.rs` (`--backend mpi --flavour object|buffer`). A backend computes its share with
+//! expr`) and `auc_mpi_world.rs` (`--backend mpi --flavour object|buffer`,
+//! over the generic `auc_mpi.rs`). A backend computes its share with
 //! [`auc_partial`] or the pieces it needs, and returns `Ok(None)` on processes
 //! that must not print (MPI ranks other than 0).
 
 use std::ops::Range;
+
+use runtime::pool::{self, PoolError, Threads};
 
 use crate::auc_kernel::{self, block_sum_scalar, sum_range, sum_range_parallel};
 use crate::{Backend, Flavour};
@@ -71,7 +74,7 @@ pub enum AucError {
         /// The backend in use.
         backend: Backend,
     },
-    /// `--threads 0` or a thread pool that could not start.
+    /// A thread count given to a backend that runs on one thread.
     #[error("cannot run on {threads} threads: {why}")]
     Threads {
         /// The number of threads asked for.
@@ -79,6 +82,9 @@ pub enum AucError {
         /// Why not.
         why: String,
     },
+    /// A thread count above the cap, or a pool that could not start.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
     /// An error inside a registered backend (expression engine, MPI, ...).
     #[error("{backend} backend: {source}")]
     Backend {
@@ -94,8 +100,8 @@ pub enum AucError {
 pub struct AucJob {
     /// Number of sample points (validated: `1..=MAX_NTOT`).
     pub ntot: u64,
-    /// Threads to use (`None`: all cores). Used by `threads` and `expr`.
-    pub threads: Option<usize>,
+    /// Threads to use (see [`runtime::pool`]). Used by `threads` and `expr`.
+    pub threads: Threads,
     /// Message flavour for `mpi` (`None`: the backend's default).
     pub flavour: Option<Flavour>,
 }
@@ -106,7 +112,7 @@ impl AucJob {
         check_ntot(ntot)?;
         Ok(AucJob {
             ntot,
-            threads: None,
+            threads: Threads::AllCores,
             flavour: None,
         })
     }
@@ -124,7 +130,7 @@ pub type AreaFn = fn(&AucJob) -> Result<Option<f64>, AucError>;
 /// The backends compiled into this build, in table order: `naive` and
 /// `threads` (this file), and the optional ones registered with one line each
 /// in the `optional_auc_backends!` list of `lib.rs` (`Expr => auc_expr`,
-/// `#[cfg(feature = "mpi")] Mpi => auc_mpi`).
+/// `#[cfg(feature = "mpi")] Mpi => auc_mpi_world`).
 pub fn registry() -> Vec<(Backend, AreaFn)> {
     let mut reg: Vec<(Backend, AreaFn)> = vec![
         (Backend::Naive, area_naive as AreaFn),
@@ -171,7 +177,10 @@ pub fn area(backend: Backend, job: &AucJob) -> Result<Option<f64>, AucError> {
     if let (Some(flavour), false) = (job.flavour, backend == Backend::Mpi) {
         return Err(AucError::FlavourNotApplicable { flavour, backend });
     }
-    if let (Some(threads), Backend::Naive) = (job.threads, backend) {
+    if let Threads::Exactly(n) = job.threads {
+        Threads::from_count(n)?;
+    }
+    if let (Threads::Exactly(threads), Backend::Naive) = (job.threads, backend) {
         return Err(AucError::Threads {
             threads,
             why: "the naive backend is the one-core scalar loop; --threads applies to threads and expr".into(),
@@ -286,8 +295,7 @@ fn area_naive(job: &AucJob) -> Result<Option<f64>, AucError> {
 fn area_threads(job: &AucJob) -> Result<Option<f64>, AucError> {
     let dx = job.dx();
     let (kernel, _) = auc_kernel::vector_kernel();
-    let sum = crate::pool::install(job.threads, || sum_range_parallel(0..job.ntot, dx, kernel))
-        .map_err(|(threads, why)| AucError::Threads { threads, why })?;
+    let sum = pool::install(job.threads, || sum_range_parallel(0..job.ntot, dx, kernel))?;
     Ok(Some(sum * dx))
 }
 

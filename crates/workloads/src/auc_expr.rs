@@ -27,18 +27,10 @@ fn engine_error(e: expr::ExprError) -> AucError {
 
 /// The area with the expression engine on `job.threads` threads.
 pub fn area(job: &AucJob) -> Result<Option<f64>, AucError> {
-    if job.threads == Some(0) {
-        return Err(AucError::Threads {
-            threads: 0,
-            why: "at least one thread is needed".into(),
-        });
-    }
     let sum = Expr::compile(INTEGRAND, &[("x", DType::F64)]).map_err(engine_error)?;
-    let previous = job.threads.map(expr::set_num_threads);
+    let previous = expr::set_num_threads(job.threads.count());
     let result = sum_chunks(&sum, job);
-    if let Some(p) = previous {
-        expr::set_num_threads(p);
-    }
+    expr::set_num_threads(previous);
     Ok(Some(result? * job.dx()))
 }
 

@@ -41,7 +41,8 @@ pub(crate) fn block_sum_scalar(start: u64, len: usize, dx: f64) -> f64 {
     acc
 }
 
-/// The vector kernel, inlined into each `target_feature` variant below.
+/// The vector kernel on plain arrays: the baseline variant, and the
+/// operations every x86-64 variant performs in the same order.
 #[inline(always)]
 fn block_sum_lanes(start: u64, len: usize, dx: f64) -> f64 {
     let mut acc = [0.0f64; LANES];
@@ -56,22 +57,29 @@ fn block_sum_lanes(start: u64, len: usize, dx: f64) -> f64 {
             idx[l] += LANES as f64;
         }
     }
-    // Pairwise over the lanes, then the (short) tail.
+    finish_block(acc, start, len, dx)
+}
+
+/// The end of every vector kernel: the [`LANES`] partial sums added
+/// pairwise, then the scalar tail of the block (the `len % LANES` points
+/// after the last full round).
+#[inline(always)]
+fn finish_block(mut lanes: [f64; LANES], start: u64, len: usize, dx: f64) -> f64 {
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for l in 0..width {
-            acc[l] += acc[l + width];
+            lanes[l] += lanes[l + width];
         }
     }
-    let done = start + (chunks * LANES) as u64;
-    acc[0] + block_sum_scalar(done, len - chunks * LANES, dx)
+    let done = len / LANES * LANES;
+    lanes[0] + block_sum_scalar(start + done as u64, len - done, dx)
 }
 
 /// The vector kernel with explicit x86-64 vectors of `W` lanes, `LANES / W`
 /// of them: the same operations, in the same order, on the same lanes as
-/// [`block_sum_lanes`] (LLVM's auto-vectoriser only manages 2-wide vectors
-/// and register spills on that one, a third of this speed).
+/// [`block_sum_lanes`], which LLVM's auto-vectoriser does not keep in wide
+/// registers.
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_kernel {
     ($name:ident, $feature:literal, $vec:ty, $w:literal, $set1:ident, $setr:expr,
@@ -105,16 +113,8 @@ macro_rules! x86_kernel {
                 }
             }
             // SAFETY: V vectors of $w f64 lanes are exactly LANES f64s.
-            let mut lanes: [f64; LANES] = unsafe { std::mem::transmute(acc) };
-            let mut width = LANES;
-            while width > 1 {
-                width /= 2;
-                for l in 0..width {
-                    lanes[l] += lanes[l + width];
-                }
-            }
-            let done = start + (chunks * LANES) as u64;
-            lanes[0] + block_sum_scalar(done, len - chunks * LANES, dx)
+            let lanes: [f64; LANES] = unsafe { std::mem::transmute(acc) };
+            finish_block(lanes, start, len, dx)
         }
     };
 }

@@ -1,6 +1,5 @@
-//! The course's small workloads, fast: the area under a curve (`auc.py`), the
-//! threads-versus-processes demo (`summer*.py`) and `hpcrs bench`, which times
-//! every backend of every workload against its C and numpy peers.
+//! The course's small workloads, fast: the area under a curve (`auc.py`) and
+//! the threads-versus-processes demo (`summer*.py`).
 //!
 //! Backend names are shared by all workloads ([`Backend`]); each workload
 //! keeps a registry of the backends it has, so that asking for one it lacks
@@ -19,13 +18,11 @@
 //! assert_eq!(workloads::summer::my_summer(0, 100), 4950);
 //! # Ok::<(), workloads::auc::AucError>(())
 //! ```
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod auc;
 mod auc_kernel;
 mod backend;
-pub mod bench;
-mod pool;
 pub mod summer;
 pub mod wordcount;
 mod wordcount_clean;
@@ -54,10 +51,10 @@ macro_rules! optional_auc_backends {
     };
 }
 
-// Registration of the optional auc backends: one line per backend, e.g.
-//     Expr => auc_expr,
-//     #[cfg(feature = "mpi")] Mpi => auc_mpi,
+// The generic MPI algorithm (tested on threads), whatever the features.
 pub mod auc_mpi;
+
+// Registration of the optional auc backends: one line per backend.
 optional_auc_backends! {
     Expr => auc_expr,
     #[cfg(feature = "mpi")] Mpi => auc_mpi_world,

@@ -20,8 +20,11 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use runtime::UnknownName;
+
 /// How `summer` runs its jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Mode {
     /// One job after the other on the calling thread (`summer_serial.py`).
     Serial,
@@ -52,17 +55,14 @@ impl std::fmt::Display for Mode {
 }
 
 impl std::str::FromStr for Mode {
-    type Err = crate::backend::UnknownName;
+    type Err = UnknownName;
 
+    /// Parses a name, ignoring case and surrounding white space.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Mode::ALL
             .into_iter()
             .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| crate::backend::UnknownName {
-                what: "mode",
-                name: s.to_string(),
-                expected: "serial, threads, processes".to_string(),
-            })
+            .ok_or_else(|| UnknownName::new("mode", s, Mode::ALL.map(Mode::name)))
     }
 }
 
@@ -295,6 +295,17 @@ mod tests {
             assert_eq!(run_serial(3, n).unwrap().totals, want);
             assert_eq!(run_threads(3, n).unwrap().totals, want);
         }
+    }
+
+    #[test]
+    fn mode_names_round_trip() {
+        for m in Mode::ALL {
+            assert_eq!(m.name().parse::<Mode>().unwrap(), m);
+        }
+        assert_eq!(
+            "fork".parse::<Mode>().unwrap_err().to_string(),
+            "unknown mode `fork` (expected one of: serial, threads, processes)"
+        );
     }
 
     #[test]

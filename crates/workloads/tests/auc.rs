@@ -1,6 +1,7 @@
 //! `auc` against the closed form of the course's Riemann sum, backend
 //! agreement, MPI-style partial sums and bad inputs.
 
+use runtime::pool::{Threads, MAX_THREADS};
 use workloads::auc::{self, AucError, AucJob};
 use workloads::{Backend, Flavour};
 
@@ -41,7 +42,7 @@ fn naive_and_threads_agree_and_thread_count_does_not_matter() {
     let mut job = AucJob::new(n).unwrap();
     let naive = auc::area(Backend::Naive, &job).unwrap().unwrap();
     let all = auc::area(Backend::Threads, &job).unwrap().unwrap();
-    job.threads = Some(3);
+    job.threads = Threads::Exactly(3);
     let three = auc::area(Backend::Threads, &job).unwrap().unwrap();
     assert!(rel(naive, all) < 1e-13);
     // The pairwise tree depends only on NTOT: bit-for-bit the same.
@@ -84,17 +85,20 @@ fn ntot_parsing() {
 fn bad_jobs_get_clear_errors() {
     assert!(matches!(AucJob::new(0), Err(AucError::Zero)));
     let mut job = AucJob::new(100).unwrap();
-    job.threads = Some(0);
+    job.threads = Threads::Exactly(MAX_THREADS + 1);
     assert_eq!(
         auc::area(Backend::Threads, &job).unwrap_err().to_string(),
-        "cannot run on 0 threads: the number of threads must be at least 1"
+        format!(
+            "{} threads is more than the {MAX_THREADS} allowed",
+            MAX_THREADS + 1
+        )
     );
-    job.threads = Some(2);
+    job.threads = Threads::Exactly(2);
     assert!(auc::area(Backend::Naive, &job)
         .unwrap_err()
         .to_string()
         .starts_with("cannot run on 2 threads: the naive backend is the one-core scalar loop"));
-    job.threads = None;
+    job.threads = Threads::AllCores;
     job.flavour = Some(Flavour::Object);
     assert_eq!(
         auc::area(Backend::Naive, &job).unwrap_err().to_string(),

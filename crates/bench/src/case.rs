@@ -1,0 +1,124 @@
+//! A row to time (a case) and the cases of one workload (a plan).
+
+use crate::check::{Answer, Check};
+use crate::{Runner, Status, Timing, Workload};
+
+/// One timed run: its seconds and its answer, or why it failed.
+pub(crate) type RunOnce = Box<dyn FnMut() -> Result<(f64, Answer), String>>;
+
+/// A row to time.
+pub(crate) struct Case {
+    /// The workload of the row.
+    pub workload: Workload,
+    /// Who runs it.
+    pub runner: Runner,
+    /// Units of work of one run (cell updates, points, additions).
+    pub work: f64,
+    /// How its answer is checked.
+    pub check: Check,
+    /// How to run it once; `Err`: a peer this machine cannot run, and why.
+    run: Result<RunOnce, String>,
+    /// The times of its successful runs.
+    pub timing: Timing,
+    /// The answer of its last successful run.
+    pub answer: Option<Answer>,
+    /// The error that stopped it.
+    pub error: Option<String>,
+}
+
+impl Case {
+    /// A row that runs `run`.
+    pub(crate) fn new(
+        workload: Workload,
+        runner: Runner,
+        work: f64,
+        check: Check,
+        run: impl FnMut() -> Result<(f64, Answer), String> + 'static,
+    ) -> Case {
+        Case {
+            workload,
+            runner,
+            work,
+            check,
+            run: Ok(Box::new(run)),
+            timing: Timing::default(),
+            answer: None,
+            error: None,
+        }
+    }
+
+    /// The row of a peer this machine cannot run (no compiler, no OpenMP,
+    /// no numpy), saying why.
+    pub(crate) fn skipped(workload: Workload, runner: Runner, why: impl Into<String>) -> Case {
+        Case {
+            workload,
+            runner,
+            work: 0.0,
+            check: Check::AgainstReference,
+            run: Err(why.into()),
+            timing: Timing::default(),
+            answer: None,
+            error: None,
+        }
+    }
+
+    /// Whether the next round runs it (not skipped, not failed).
+    pub(crate) fn runnable(&self) -> bool {
+        self.run.is_ok() && self.error.is_none()
+    }
+
+    /// Runs it once: the seconds, or `None` if it failed (the error is kept).
+    pub(crate) fn run_once(&mut self) -> Option<f64> {
+        let run = self.run.as_mut().ok()?;
+        match run() {
+            Ok((seconds, answer)) => {
+                self.timing.push(seconds);
+                self.answer = Some(answer);
+                Some(seconds)
+            }
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Why it was skipped, if it was.
+    pub(crate) fn skip_reason(&self) -> Option<&str> {
+        self.run.as_ref().err().map(String::as_str)
+    }
+
+    /// The status of its row, given the reference of its workload.
+    pub(crate) fn status(&self, reference: Option<&ndarray::Array2<f64>>) -> Status {
+        if let Some(why) = self.skip_reason() {
+            return Status::Skipped(why.to_string());
+        }
+        match (&self.error, &self.answer) {
+            (Some(e), _) => Status::Failed(e.clone()),
+            (None, None) => Status::Failed("no answer".into()),
+            (None, Some(answer)) => self.check.verdict(answer, reference),
+        }
+    }
+}
+
+/// The cases of one workload, with its problem line and its notes (backends
+/// this build lacks).
+pub(crate) struct Plan {
+    /// The problem, one line, starting with the workload's name.
+    pub problem: String,
+    /// The rows, in table order.
+    pub cases: Vec<Case>,
+    /// Remarks, each starting with the workload's name.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// A plan with no cases yet.
+    pub(crate) fn new(problem: String) -> Plan {
+        Plan {
+            problem,
+            cases: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! What the bench runs and how: every knob is a field, set by the caller
+//! (the command line reads `$CC` and `$PYTHON`, not this crate).
+
+use std::process::Command;
+use std::sync::Arc;
+
+use runtime::pool::Threads;
+use runtime::progress::{self, SharedProgress};
+
+use crate::Workload;
+
+/// Builds the command of one summer worker process for `(start, stop)` (see
+/// [`workloads::summer::run_processes`]).
+pub type WorkerCommand = Arc<dyn Fn(u64, u64) -> Command + Send + Sync>;
+
+/// What to run and how.
+pub struct BenchOptions {
+    /// Small problems (a test, a smoke check) instead of the course's.
+    pub quick: bool,
+    /// Runs per row; the table shows the best.
+    pub runs: usize,
+    /// Threads of the threaded backends and of OpenMP, as `--threads` means
+    /// everywhere (see [`runtime::pool`]).
+    pub threads: Threads,
+    /// The C compiler of the C peers.
+    pub cc: String,
+    /// The Python interpreter of the numpy peer (one with numpy).
+    pub python: String,
+    /// Starts a summer worker process; `None` leaves out the `processes` row.
+    pub summer_worker: Option<WorkerCommand>,
+    /// Receives one step and one line per timed run.
+    pub progress: SharedProgress,
+    /// The workloads to run (the table keeps [`Workload::ALL`]'s order).
+    pub workloads: Vec<Workload>,
+}
+
+impl BenchOptions {
+    /// The defaults: the course's problems (or small ones when `quick`), 3
+    /// runs (1 when `quick`), all cores, `cc`, `python3`, no summer worker,
+    /// no progress, every workload.
+    pub fn new(quick: bool) -> Self {
+        BenchOptions {
+            quick,
+            runs: if quick { 1 } else { 3 },
+            threads: Threads::AllCores,
+            cc: "cc".to_string(),
+            python: "python3".to_string(),
+            summer_worker: None,
+            progress: progress::silent(),
+            workloads: Workload::ALL.to_vec(),
+        }
+    }
+
+    /// The selected workloads, in table order, each once.
+    pub(crate) fn selected(&self) -> Vec<Workload> {
+        Workload::ALL
+            .into_iter()
+            .filter(|w| self.workloads.contains(w))
+            .collect()
+    }
+}
