@@ -3,19 +3,14 @@
 
 use ndarray::{s, Array2};
 
-use crate::{DiffusionError, Stepper};
+use crate::Stepper;
 
 /// Whole-array operations, one temporary per operation (like numpy).
 #[derive(Debug, Default)]
 pub struct ArrayStepper;
 
 impl Stepper for ArrayStepper {
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         let n = dens.nrows();
         if n < 3 {
             return Ok(());

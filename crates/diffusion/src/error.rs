@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+/// The crate's results: `Result<T>` is `Result<T, DiffusionError>`.
+pub type Result<T, E = DiffusionError> = std::result::Result<T, E>;
+
 /// What can go wrong when setting up, running or saving a diffusion problem.
 ///
 /// Every variant that comes from a file names the file (and the line, for the

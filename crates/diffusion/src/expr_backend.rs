@@ -62,12 +62,7 @@ impl ExprStepper {
 }
 
 impl Stepper for ExprStepper {
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         let (r, c) = dens.dim();
         if r < 3 || c < 3 {
             return Ok(()); // no interior cell: nothing ever changes

@@ -55,7 +55,7 @@ pub use array::ArrayStepper;
 pub use backend::{make_stepper, Backend};
 pub use checkpoint::Checkpoint;
 pub use compare::relative_difference;
-pub use error::DiffusionError;
+pub use error::{DiffusionError, Result};
 pub use graphics::Pictures;
 pub use naive::NaiveStepper;
 pub use observer::{Frame, NoOutput, Observer, TimePrinter};

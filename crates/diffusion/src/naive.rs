@@ -5,7 +5,7 @@
 use ndarray::Array2;
 
 use crate::kernel::{multiversion, update, Simd};
-use crate::{DiffusionError, Stepper};
+use crate::Stepper;
 
 /// Scalar double loop over the grid, one step at a time.
 #[derive(Debug)]
@@ -52,12 +52,7 @@ multiversion!(
 );
 
 impl Stepper for NaiveStepper {
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         let n = dens.nrows();
         if n < 3 || steps == 0 {
             return Ok(());

@@ -2,8 +2,6 @@
 
 use ndarray::Array2;
 
-use crate::DiffusionError;
-
 /// Advances the density field by whole explicit time steps,
 /// `p ← p + k·(p[i-1,j] + p[i+1,j] + p[i,j-1] + p[i,j+1] - 4p[i,j])` on the
 /// interior, keeping the boundary ring at zero.
@@ -14,19 +12,14 @@ use crate::DiffusionError;
 pub trait Stepper {
     /// Advances the `npnts × npnts` field `dens` by `steps` steps with update
     /// coefficient `k` (see [`crate::Grid::coefficient`]).
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError>;
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()>;
 
     /// Takes this process's part in a run driven by another process (an MPI
     /// rank other than 0, serving rank 0): serves until the driver is done
     /// and returns `true`; the caller then skips its run loop and reports
     /// nothing. A stepper that drives its own run returns `false` at once
     /// (the default).
-    fn serve(&mut self) -> Result<bool, DiffusionError> {
+    fn serve(&mut self) -> crate::Result<bool> {
         Ok(false)
     }
 

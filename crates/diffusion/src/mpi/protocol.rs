@@ -106,12 +106,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         Ok(mine)
     }
 
-    fn try_advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn try_advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         if !matches!(&self.block, Some(b) if b.n == dens.nrows()) {
             let b = self.setup(dens)?;
             self.block = Some(b);
@@ -143,12 +138,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
 }
 
 impl<C: Communicator, H: Borrow<C>> Stepper for DistributedStepper<C, H> {
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         if dens.nrows() < 3 || steps == 0 {
             return Ok(());
         }
@@ -251,12 +241,7 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
 
 impl<C: Communicator, H: Borrow<C>> Stepper for Server<C, H> {
     /// A server does not drive: this is an error.
-    fn advance(
-        &mut self,
-        _dens: &mut Array2<f64>,
-        _k: f64,
-        _steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, _dens: &mut Array2<f64>, _k: f64, _steps: usize) -> crate::Result<()> {
         Err(distributed(format!(
             "rank {} serves rank 0 and cannot drive a run",
             self.comm.borrow().rank()
@@ -278,12 +263,7 @@ pub enum RankStepper<C: Communicator, H: Borrow<C> = C> {
 }
 
 impl<C: Communicator, H: Borrow<C>> Stepper for RankStepper<C, H> {
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         match self {
             RankStepper::Drive(s) => s.advance(dens, k, steps),
             RankStepper::Serve(s) => s.advance(dens, k, steps),

@@ -144,12 +144,7 @@ impl ThreadsStepper {
 }
 
 impl Stepper for ThreadsStepper {
-    fn advance(
-        &mut self,
-        dens: &mut Array2<f64>,
-        k: f64,
-        steps: usize,
-    ) -> Result<(), DiffusionError> {
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         let n = dens.nrows();
         if n < 3 || steps == 0 {
             return Ok(());
