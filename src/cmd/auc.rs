@@ -35,6 +35,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut job = AucJob::new(ntot)?;
     job.threads = Threads::from_option(args.threads).context("--threads")?;
     job.flavour = args.flavour;
+    job.on_rank_failure = |failure, rank, size| {
+        eprintln!("hpcrs: error: auc --backend mpi: rank {rank} of {size}: {failure}")
+    };
     let begin = Instant::now();
     let area = auc::area(args.backend, &job)
         .with_context(|| format!("computing the area with {} points", ntot))?;

@@ -5,8 +5,8 @@ the peer that `hpcrs bench` times hpcrs against.
 Whole-array slicing with temporaries, as in the course: the laplacian of the
 interior from four shifted slices, then dens2 = dens1 + D/dx**2*dt*lapl and
 a swap. Run it with the interpreter in $PYTHON (numpy from PyPI), e.g.
-    $PYTHON scripts/diff2d_numpy.py              # the course's parameters
-    $PYTHON scripts/diff2d_numpy.py D x1 x2 runtime dx outtime
+    $PYTHON crates/bench/peers/diff2d_numpy.py    # the course's parameters
+    $PYTHON crates/bench/peers/diff2d_numpy.py D x1 x2 runtime dx outtime
 
 stdout: the simulation time at the start and every nper steps, like the
 course's program; stderr: one line of key=value results (seconds of the time

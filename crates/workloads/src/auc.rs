@@ -96,7 +96,7 @@ pub enum AucError {
 }
 
 /// One area computation: everything a backend needs to know.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AucJob {
     /// Number of sample points (validated: `1..=MAX_NTOT`).
     pub ntot: u64,
@@ -104,16 +104,28 @@ pub struct AucJob {
     pub threads: Threads,
     /// Message flavour for `mpi` (`None`: the backend's default).
     pub flavour: Option<Flavour>,
+    /// For `mpi`: reports a rank's failure before the job is aborted (the
+    /// other ranks would wait for it forever). The command line prints it;
+    /// the default reports nothing.
+    pub on_rank_failure: RankFailureReport,
 }
 
+/// Reports why rank `rank` of `size` failed (see [`AucJob::on_rank_failure`]).
+pub type RankFailureReport = fn(failure: &str, rank: usize, size: usize);
+
+/// The [`RankFailureReport`] that reports nothing.
+pub fn ignore_rank_failure(_failure: &str, _rank: usize, _size: usize) {}
+
 impl AucJob {
-    /// A job with `ntot` points, all cores and no flavour, after checking `ntot`.
+    /// A job with `ntot` points, all cores, no flavour and no report of a
+    /// rank's failure, after checking `ntot`.
     pub fn new(ntot: u64) -> Result<AucJob, AucError> {
         check_ntot(ntot)?;
         Ok(AucJob {
             ntot,
             threads: Threads::AllCores,
             flavour: None,
+            on_rank_failure: ignore_rank_failure,
         })
     }
 
