@@ -1,19 +1,16 @@
 //! Actions: they run a job and bring a result back to the caller.
 
 use std::collections::HashMap;
-use std::fmt::Display;
 use std::hash::Hash;
-use std::io::Write;
-use std::path::Path;
 
 use crate::dataset::Dataset;
-use crate::error::{DatasetError, Result};
+use crate::error::Result;
 use crate::pairs::Key;
-use crate::stats::{Numeric, StatCounter};
 use crate::Data;
 
+/// The name of an action's stage: the action and its call site.
 #[track_caller]
-fn stage_name(op: &str) -> String {
+pub(crate) fn stage_name(op: &str) -> String {
     let loc = std::panic::Location::caller();
     format!("{op} at {}:{}", loc.file(), loc.line())
 }
@@ -167,89 +164,6 @@ impl<T: Data> Dataset<T> {
     #[track_caller]
     pub fn glom(&self) -> Dataset<Vec<T>> {
         self.map_partitions(|it| std::iter::once(it.collect::<Vec<T>>()))
-    }
-
-    /// Writes the elements, one per line, as a directory `path` holding one
-    /// `part-NNNNN` file per partition and an empty `_SUCCESS` file, like
-    /// Spark. Fails if `path` exists. The files are written into a hidden
-    /// temporary directory beside `path` that is renamed into place only when
-    /// every task succeeded, so a failed job leaves nothing behind.
-    #[track_caller]
-    pub fn save_as_text_file(&self, path: impl AsRef<Path>) -> Result<()>
-    where
-        T: Display,
-    {
-        let path = path.as_ref();
-        if path.exists() {
-            return Err(DatasetError::OutputExists(path.to_path_buf()));
-        }
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let name = path.file_name().ok_or_else(|| {
-            DatasetError::InvalidArgument(format!("{} has no file name", path.display()))
-        })?;
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{}-", name.to_string_lossy()))
-            .tempdir_in(&parent)
-            .map_err(|e| DatasetError::io(&parent, e))?;
-        let dir = tmp.path().to_path_buf();
-        let all: Vec<usize> = (0..self.num_partitions()).collect();
-        crate::scheduler::run_parent_stages(self.lineage.as_ref())?;
-        let node = &self.node;
-        crate::scheduler::run_stage(&self.ctx, &stage_name("save_as_text_file"), &all, |tc| {
-            let file = dir.join(format!("part-{:05}", tc.partition));
-            let io = |e| DatasetError::io(&file, e);
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&file).map_err(io)?);
-            for x in node.compute(tc.partition, tc)? {
-                writeln!(w, "{x}").map_err(io)?;
-            }
-            w.flush().map_err(io)?;
-            Ok(())
-        })?;
-        let success = dir.join("_SUCCESS");
-        std::fs::File::create(&success).map_err(|e| DatasetError::io(&success, e))?;
-        let kept = tmp.keep();
-        std::fs::rename(&kept, path).map_err(|e| {
-            let _ = std::fs::remove_dir_all(&kept);
-            DatasetError::io(path, e)
-        })
-    }
-}
-
-impl<T: Numeric> Dataset<T> {
-    /// Count, mean, variance, min and max in one pass (Spark's `stats`).
-    #[track_caller]
-    pub fn stats(&self) -> Result<StatCounter> {
-        let parts = self.run_all(&stage_name("stats"), |it| {
-            let mut s = StatCounter::default();
-            for x in it {
-                s.push(x.to_f64());
-            }
-            s
-        })?;
-        Ok(parts
-            .into_iter()
-            .fold(StatCounter::default(), |a, b| a.merge(&b)))
-    }
-
-    /// The mean (NaN if empty).
-    #[track_caller]
-    pub fn mean(&self) -> Result<f64> {
-        Ok(self.stats()?.mean())
-    }
-
-    /// The population standard deviation, as Spark's `stdev` (NaN if empty).
-    #[track_caller]
-    pub fn stdev(&self) -> Result<f64> {
-        Ok(self.stats()?.stdev())
-    }
-
-    /// The sample standard deviation (divides by n - 1).
-    #[track_caller]
-    pub fn sample_stdev(&self) -> Result<f64> {
-        Ok(self.stats()?.sample_stdev())
     }
 }
 

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use crate::codec::Codec;
 use crate::context::Context;
 use crate::error::Result;
-use crate::narrow::{CoalesceNode, MapPartitionsNode, UnionNode};
-use crate::node::{Dependency, Lineage, Node, PartitionIter};
-use crate::persist::CachedNode;
-use crate::scheduler::{run_parent_stages, run_stage};
+use crate::lineage::{Dependency, Lineage, Node, PartitionIter};
+use crate::nodes::{CachedNode, CoalesceNode, MapPartitionsNode, PartitionFn, UnionNode};
+use crate::scheduler::run_tasks;
 use crate::Data;
 
 /// A resilient distributed dataset (Spark's RDD) of elements `T`.
@@ -77,19 +76,19 @@ impl<T: Data> Dataset<T> {
         out
     }
 
-    /// Runs `f` over the given partitions as one stage, after any shuffle the
-    /// lineage needs; results in partition order.
+    /// Every partition number, `0..num_partitions()`.
+    pub(crate) fn all_partitions(&self) -> Vec<usize> {
+        (0..self.num_partitions()).collect()
+    }
+
+    /// Runs `f` over the given partitions as one stage, after any shuffle
+    /// the lineage needs; results in partition order.
     pub(crate) fn run_job<R, F>(&self, name: &str, partitions: &[usize], f: F) -> Result<Vec<R>>
     where
         R: Send,
         F: Fn(PartitionIter<T>) -> R + Sync,
     {
-        run_parent_stages(self.lineage.as_ref())?;
-        let node = &self.node;
-        run_stage(&self.ctx, name, partitions, |tc| {
-            let it = node.compute(tc.partition, tc)?;
-            Ok(f(it))
-        })
+        run_tasks(self, name, partitions, |_, it| Ok(f(it)))
     }
 
     /// Runs `f` on every partition.
@@ -98,50 +97,51 @@ impl<T: Data> Dataset<T> {
         R: Send,
         F: Fn(PartitionIter<T>) -> R + Sync,
     {
-        let all: Vec<usize> = (0..self.num_partitions()).collect();
-        self.run_job(name, &all, f)
+        self.run_job(name, &self.all_partitions(), f)
     }
 
+    /// A narrow transformation named `op`: `f` of each partition.
     #[track_caller]
-    fn with_partition_fn<U: Data>(
+    pub(crate) fn with_partition_fn<U: Data>(
         &self,
-        kind: &'static str,
         op: &str,
-        f: Arc<dyn Fn(usize, PartitionIter<T>) -> PartitionIter<U> + Send + Sync>,
+        f: Arc<PartitionFn<T, U>>,
     ) -> Dataset<U> {
-        let info = self.ctx.node_info(kind, op);
+        let info = self.ctx.node_info("MapPartitions", op);
         Dataset::from_node(
             self.ctx.clone(),
             MapPartitionsNode::new(info, self.clone(), f),
         )
     }
 
+    /// A narrow transformation named `op` built from a user function `f`,
+    /// which every partition's task shares: `apply` turns the shared `f` and
+    /// a partition into the output partition.
+    #[track_caller]
+    pub(crate) fn with_shared_fn<F, U>(
+        &self,
+        op: &str,
+        f: F,
+        apply: fn(Arc<F>, PartitionIter<T>) -> PartitionIter<U>,
+    ) -> Dataset<U>
+    where
+        F: Send + Sync + 'static,
+        U: Data,
+    {
+        let f = Arc::new(f);
+        self.with_partition_fn(op, Arc::new(move |_, it| apply(f.clone(), it)))
+    }
+
     /// Applies `f` to every element.
     #[track_caller]
     pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Dataset<U> {
-        let f = Arc::new(f);
-        self.with_partition_fn(
-            "MapPartitions",
-            "map",
-            Arc::new(move |_, it| {
-                let f = f.clone();
-                Box::new(it.map(move |x| f(x)))
-            }),
-        )
+        self.with_shared_fn("map", f, |f, it| Box::new(it.map(move |x| f(x))))
     }
 
     /// Keeps the elements for which `f` is true.
     #[track_caller]
     pub fn filter(&self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Dataset<T> {
-        let f = Arc::new(f);
-        self.with_partition_fn(
-            "MapPartitions",
-            "filter",
-            Arc::new(move |_, it| {
-                let f = f.clone();
-                Box::new(it.filter(move |x| f(x)))
-            }),
-        )
+        self.with_shared_fn("filter", f, |f, it| Box::new(it.filter(move |x| f(x))))
     }
 
     /// Applies `f` to every element and flattens the results.
@@ -151,15 +151,13 @@ impl<T: Data> Dataset<T> {
         I: IntoIterator<Item = U> + 'static,
         I::IntoIter: Send + 'static,
     {
-        let f = Arc::new(f);
-        self.with_partition_fn(
-            "MapPartitions",
-            "flat_map",
-            Arc::new(move |_, it| {
-                let f = f.clone();
-                Box::new(it.flat_map(move |x| f(x)))
-            }),
-        )
+        self.with_shared_fn("flat_map", f, |f, it| Box::new(it.flat_map(move |x| f(x))))
+    }
+
+    /// Pairs every element with a key computed from it.
+    #[track_caller]
+    pub fn key_by<K: Data>(&self, f: impl Fn(&T) -> K + Send + Sync + 'static) -> Dataset<(K, T)> {
+        self.with_shared_fn("key_by", f, |f, it| Box::new(it.map(move |x| (f(&x), x))))
     }
 
     /// Applies `f` to each whole partition (an iterator), once per partition:
@@ -173,11 +171,7 @@ impl<T: Data> Dataset<T> {
         I: IntoIterator<Item = U>,
         I::IntoIter: Send + 'static,
     {
-        self.with_partition_fn(
-            "MapPartitions",
-            "map_partitions",
-            Arc::new(move |_, it| Box::new(f(it).into_iter())),
-        )
+        self.with_index_fn("map_partitions", move |_, it| f(it))
     }
 
     /// Like `map_partitions`, with the partition index.
@@ -190,25 +184,22 @@ impl<T: Data> Dataset<T> {
         I: IntoIterator<Item = U>,
         I::IntoIter: Send + 'static,
     {
-        self.with_partition_fn(
-            "MapPartitions",
-            "map_partitions_with_index",
-            Arc::new(move |i, it| Box::new(f(i, it).into_iter())),
-        )
+        self.with_index_fn("map_partitions_with_index", f)
     }
 
-    /// Pairs every element with a key computed from it.
+    /// A narrow transformation named `op`: `f` of each partition's index and
+    /// elements.
     #[track_caller]
-    pub fn key_by<K: Data>(&self, f: impl Fn(&T) -> K + Send + Sync + 'static) -> Dataset<(K, T)> {
-        let f = Arc::new(f);
-        self.with_partition_fn(
-            "MapPartitions",
-            "key_by",
-            Arc::new(move |_, it| {
-                let f = f.clone();
-                Box::new(it.map(move |x| (f(&x), x)))
-            }),
-        )
+    fn with_index_fn<U: Data, I>(
+        &self,
+        op: &str,
+        f: impl Fn(usize, Partition<T>) -> I + Send + Sync + 'static,
+    ) -> Dataset<U>
+    where
+        I: IntoIterator<Item = U>,
+        I::IntoIter: Send + 'static,
+    {
+        self.with_partition_fn(op, Arc::new(move |i, it| Box::new(f(i, it).into_iter())))
     }
 
     /// The elements of `self` followed by those of `other` (duplicates kept);
@@ -277,6 +268,8 @@ impl<T: Data + Codec> Dataset<T> {
     }
 }
 
+/// Appends the lineage of `node` to `out`: its line, prefixed by `first`,
+/// then its parents', indented by `rest`.
 fn write_lineage(out: &mut String, node: &dyn Lineage, first: &str, rest: &str, stage_head: bool) {
     let info = node.info();
     out.push_str(first);

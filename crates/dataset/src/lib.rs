@@ -39,28 +39,33 @@
 #![warn(missing_docs)]
 
 mod actions;
+mod builder;
 mod codec;
+mod combine;
 mod context;
 mod dataset;
 mod error;
+mod lineage;
 mod memory;
-mod narrow;
-mod node;
+mod metrics;
+mod nodes;
 mod pairs;
-mod persist;
+mod partitioner;
+mod save;
 mod scheduler;
 mod shuffle;
-mod source;
+mod sources;
 mod stats;
+mod task;
 mod text;
 mod util;
 
+pub use builder::{ContextBuilder, DEFAULT_MAX_ATTEMPTS, DEFAULT_MEMORY_BUDGET};
 pub use codec::Codec;
-pub use context::{
-    Context, ContextBuilder, Metrics, ProgressMode, DEFAULT_MAX_ATTEMPTS, DEFAULT_MEMORY_BUDGET,
-};
+pub use context::{Context, ProgressMode};
 pub use dataset::{Dataset, Partition};
 pub use error::{DatasetError, Result};
+pub use metrics::Metrics;
 pub use pairs::Key;
 pub use stats::{Numeric, StatCounter};
 

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::codec::Codec;
+use crate::combine::Combiners;
 use crate::dataset::Dataset;
-use crate::node::PartitionIter;
-use crate::shuffle::{
-    hash_partitioner, range_partitioner, MakePartitioner, MapSide, ShuffleDep, ShuffledNode,
-};
+use crate::lineage::PartitionIter;
+use crate::nodes::{PostFn, ShuffledNode};
+use crate::partitioner::{hash_partitioner, key_is_partition, range_partitioner, MakePartitioner};
+use crate::shuffle::{MapSide, ShuffleDep};
+use crate::util::or_default;
 use crate::Data;
 
 /// Keys of shuffled datasets: hashable, comparable for equality, encodable
@@ -19,24 +21,17 @@ use crate::Data;
 pub trait Key: Data + Codec + Hash + Eq {}
 impl<T: Data + Codec + Hash + Eq> Key for T {}
 
-type Post<K, M, U> = Arc<dyn Fn(PartitionIter<(K, M)>) -> PartitionIter<U> + Send + Sync>;
-
-/// Merges records of equal keys with `merge` on the reduce side.
-fn merge_post<K: Key, C: Data>(merge: Arc<dyn Fn(C, C) -> C + Send + Sync>) -> Post<K, C, (K, C)> {
+/// The reduce side of a combining shuffle: merges the records of equal keys
+/// with `merge`.
+fn merge_post<K: Key, C: Data + Codec>(
+    merge: Arc<dyn Fn(C, C) -> C + Send + Sync>,
+) -> PostFn<K, C, (K, C)> {
     Arc::new(move |it| {
-        let mut map: FxHashMap<K, Option<C>> = FxHashMap::default();
+        let mut combiners = Combiners::new();
         for (k, c) in it {
-            match map.get_mut(&k) {
-                Some(slot) => {
-                    let old = slot.take().expect("a slot is refilled after every merge");
-                    *slot = Some(merge(old, c));
-                }
-                None => {
-                    map.insert(k, Some(c));
-                }
-            }
+            combiners.add(k, c, |c| c, |a, b| merge(a, b));
         }
-        Box::new(map.into_iter().map(|(k, c)| (k, c.expect("filled"))))
+        Box::new(combiners.into_iter())
     })
 }
 
@@ -44,13 +39,13 @@ impl<K: Data, V: Data> Dataset<(K, V)> {
     /// The keys.
     #[track_caller]
     pub fn keys(&self) -> Dataset<K> {
-        self.map_partitions(|it| it.map(|(k, _)| k))
+        self.with_shared_fn("keys", (), |_, it| Box::new(it.map(|(k, _)| k)))
     }
 
     /// The values.
     #[track_caller]
     pub fn values(&self) -> Dataset<V> {
-        self.map_partitions(|it| it.map(|(_, v)| v))
+        self.with_shared_fn("values", (), |_, it| Box::new(it.map(|(_, v)| v)))
     }
 
     /// Applies `f` to every value, keeping keys (and partitioning) as they are.
@@ -59,26 +54,25 @@ impl<K: Data, V: Data> Dataset<(K, V)> {
         &self,
         f: impl Fn(V) -> W + Send + Sync + 'static,
     ) -> Dataset<(K, W)> {
-        let f = Arc::new(f);
-        self.map_partitions(move |it| {
-            let f = f.clone();
-            it.map(move |(k, v)| (k, f(v)))
+        self.with_shared_fn("map_values", f, |f, it| {
+            Box::new(it.map(move |(k, v)| (k, f(v))))
         })
     }
 }
 
 impl<K: Key, V: Data> Dataset<(K, V)> {
+    /// A shuffle into `reducers` partitions, named `op`, whose reduce side
+    /// passes each partition through `post`.
     #[track_caller]
     fn shuffle<M: Data + Codec, U: Data>(
         &self,
-        kind: &'static str,
         op: &str,
         reducers: usize,
         partitioner: MakePartitioner<K, V>,
         map_side: MapSide<V, M>,
-        post: Post<K, M, U>,
+        post: PostFn<K, M, U>,
     ) -> Dataset<U> {
-        let info = self.ctx.node_info(kind, op);
+        let info = self.ctx.node_info("Shuffled", op);
         let dep = Arc::new(ShuffleDep::new(
             info.op.clone(),
             self.clone(),
@@ -89,12 +83,9 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
         Dataset::from_node(self.ctx.clone(), ShuffledNode::new(info, dep, post))
     }
 
+    /// `n` partitions, or as many as this dataset has for 0.
     fn default_reducers(&self, n: usize) -> usize {
-        if n == 0 {
-            self.num_partitions().max(1)
-        } else {
-            n
-        }
+        or_default(n, self.num_partitions().max(1))
     }
 
     /// Spark's `combineByKey`: per key, `create` makes a combiner from the
@@ -109,17 +100,15 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
         merge_combiners: impl Fn(C, C) -> C + Send + Sync + 'static,
         num_partitions: usize,
     ) -> Dataset<(K, C)> {
-        let n = self.default_reducers(num_partitions);
-        self.shuffle(
-            "Shuffled",
+        let map_side = MapSide {
+            to_m: Arc::new(create),
+            merge_value: Some(Arc::new(merge_value)),
+        };
+        self.combine(
             "combine_by_key",
-            n,
-            hash_partitioner(n),
-            MapSide {
-                to_m: Arc::new(create),
-                merge_value: Some(Arc::new(merge_value)),
-            },
-            merge_post(Arc::new(merge_combiners)),
+            map_side,
+            Arc::new(merge_combiners),
+            num_partitions,
         )
     }
 
@@ -143,20 +132,27 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
     where
         V: Codec,
     {
-        let n = self.default_reducers(num_partitions);
         let f = Arc::new(f);
-        let g = f.clone();
-        self.shuffle(
-            "Shuffled",
-            "reduce_by_key",
-            n,
-            hash_partitioner(n),
-            MapSide {
-                to_m: Arc::new(|v| v),
-                merge_value: Some(Arc::new(move |a, b| f(a, b))),
-            },
-            merge_post(Arc::new(move |a, b| g(a, b))),
-        )
+        let map_side = MapSide {
+            to_m: Arc::new(|v| v),
+            merge_value: Some(f.clone()),
+        };
+        self.combine("reduce_by_key", map_side, f, num_partitions)
+    }
+
+    /// A hash shuffle named `op` that combines values per key on the map
+    /// side as `map_side` says and merges the combiners of each key with
+    /// `merge` on the reduce side.
+    #[track_caller]
+    fn combine<C: Data + Codec>(
+        &self,
+        op: &str,
+        map_side: MapSide<V, C>,
+        merge: Arc<dyn Fn(C, C) -> C + Send + Sync>,
+        num_partitions: usize,
+    ) -> Dataset<(K, C)> {
+        let n = self.default_reducers(num_partitions);
+        self.shuffle(op, n, hash_partitioner(n), map_side, merge_post(merge))
     }
 
     /// All values of each key, as `(key, values)` (no map-side combining,
@@ -177,14 +173,10 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
     {
         let n = self.default_reducers(num_partitions);
         self.shuffle(
-            "Shuffled",
             "group_by_key",
             n,
             hash_partitioner(n),
-            MapSide {
-                to_m: Arc::new(|v| v),
-                merge_value: None,
-            },
+            MapSide::pass(),
             Arc::new(|it: PartitionIter<(K, V)>| {
                 let mut map: FxHashMap<K, Vec<V>> = FxHashMap::default();
                 for (k, v) in it {
@@ -215,11 +207,10 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
     where
         V: Codec,
     {
-        let n = if num_partitions == 0 {
-            self.num_partitions().max(other.num_partitions()).max(1)
-        } else {
-            num_partitions
-        };
+        let n = or_default(
+            num_partitions,
+            self.num_partitions().max(other.num_partitions()).max(1),
+        );
         let left = self.map_values(Side::<V, W>::Left);
         let right = other.map_values(Side::<V, W>::Right);
         left.union(&right)
@@ -263,14 +254,10 @@ impl<K: Key + Ord, V: Data + Codec> Dataset<(K, V)> {
     ) -> Dataset<(K, V)> {
         let n = self.default_reducers(num_partitions);
         self.shuffle(
-            "Shuffled",
             "sort_by_key",
             n,
             range_partitioner(n, ascending),
-            MapSide {
-                to_m: Arc::new(|v| v),
-                merge_value: None,
-            },
+            MapSide::pass(),
             Arc::new(move |it: PartitionIter<(K, V)>| {
                 let mut all: Vec<(K, V)> = it.collect();
                 if ascending {
@@ -338,16 +325,11 @@ impl<T: Data + Codec> Dataset<T> {
             // partitions do not all land in partition 0.
             it.enumerate().map(move |(j, x)| ((p + j) % n, x))
         });
-        let partitioner: MakePartitioner<usize, T> = Box::new(|_| Ok(Arc::new(|k: &usize| *k)));
         keyed.shuffle(
-            "Shuffled",
             &format!("repartition({n})"),
             n,
-            partitioner,
-            MapSide {
-                to_m: Arc::new(|v| v),
-                merge_value: None,
-            },
+            key_is_partition(),
+            MapSide::pass(),
             Arc::new(|it: PartitionIter<(usize, T)>| Box::new(it.map(|(_, x)| x))),
         )
     }

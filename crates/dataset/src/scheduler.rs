@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::context::Context;
+use crate::dataset::Dataset;
 use crate::error::{DatasetError, Result};
-use crate::node::{Dependency, Lineage, TaskContext};
+use crate::lineage::{Dependency, Lineage, PartitionIter};
+use crate::task::TaskContext;
 
 /// Makes sure every shuffle the lineage of `node` reads from has run.
 pub(crate) fn run_parent_stages(node: &dyn Lineage) -> Result<()> {
@@ -40,20 +41,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs `task` once per partition in `partitions` on the context's threads and
-/// returns the results in the same order. A failed attempt (an `Err` or a
-/// panic) is retried up to the context's `max_attempts`; then the stage stops
-/// and the error names the stage, the partition and the last cause.
-pub(crate) fn run_stage<R, F>(
-    ctx: &Context,
+/// Runs the stage `name`: `task` once per partition of `dataset` in
+/// `partitions`, given the partition's elements, on the context's threads,
+/// after every shuffle the lineage reads from. Returns the results in the
+/// order of `partitions`. A failed attempt (an `Err` or a panic) is retried
+/// up to the context's `max_attempts`; then the stage stops and the error
+/// names the stage, the partition and the last cause.
+pub(crate) fn run_tasks<T, R, F>(
+    dataset: &Dataset<T>,
     name: &str,
     partitions: &[usize],
     task: F,
 ) -> Result<Vec<R>>
 where
     R: Send,
-    F: Fn(&TaskContext) -> Result<R> + Sync,
+    F: Fn(&TaskContext, PartitionIter<T>) -> Result<R> + Sync,
 {
+    run_parent_stages(dataset.lineage.as_ref())?;
+    let ctx = &dataset.ctx;
     let stage = ctx.next_stage();
     let total = partitions.len();
     let next = AtomicUsize::new(0);
@@ -76,7 +81,7 @@ where
                 counters.task_attempts.fetch_add(1, Ordering::Relaxed);
                 let tc = TaskContext::new(partition);
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    let r = task(&tc)?;
+                    let r = task(&tc, dataset.node.compute(partition, &tc)?)?;
                     tc.check()?;
                     Ok::<R, DatasetError>(r)
                 }));

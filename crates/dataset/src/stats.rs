@@ -1,5 +1,9 @@
 //! Numeric summaries: `mean`, `stdev` and friends, merged across partitions.
 
+use crate::actions::stage_name;
+use crate::dataset::Dataset;
+use crate::error::Result;
+
 /// Numbers that `mean`, `stdev` and `stats` accept.
 pub trait Numeric: crate::Data {
     /// The value as a double.
@@ -120,5 +124,40 @@ impl StatCounter {
     /// Largest value (-inf if empty).
     pub fn max(&self) -> f64 {
         self.max
+    }
+}
+
+impl<T: Numeric> Dataset<T> {
+    /// Count, mean, variance, min and max in one pass (Spark's `stats`).
+    #[track_caller]
+    pub fn stats(&self) -> Result<StatCounter> {
+        let parts = self.run_all(&stage_name("stats"), |it| {
+            let mut s = StatCounter::default();
+            for x in it {
+                s.push(x.to_f64());
+            }
+            s
+        })?;
+        Ok(parts
+            .into_iter()
+            .fold(StatCounter::default(), |a, b| a.merge(&b)))
+    }
+
+    /// The mean (NaN if empty).
+    #[track_caller]
+    pub fn mean(&self) -> Result<f64> {
+        Ok(self.stats()?.mean())
+    }
+
+    /// The population standard deviation, as Spark's `stdev` (NaN if empty).
+    #[track_caller]
+    pub fn stdev(&self) -> Result<f64> {
+        Ok(self.stats()?.stdev())
+    }
+
+    /// The sample standard deviation (divides by n - 1).
+    #[track_caller]
+    pub fn sample_stdev(&self) -> Result<f64> {
+        Ok(self.stats()?.sample_stdev())
     }
 }

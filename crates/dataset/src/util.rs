@@ -15,3 +15,12 @@ pub(crate) fn human_bytes(n: u64) -> String {
         format!("{x:.1} {}", UNITS[unit])
     }
 }
+
+/// `n`, or `default` when `n` is 0 (the API's "not told").
+pub(crate) fn or_default(n: usize, default: usize) -> usize {
+    if n == 0 {
+        default
+    } else {
+        n
+    }
+}

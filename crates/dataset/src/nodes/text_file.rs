@@ -1,57 +1,15 @@
-//! Source datasets: an in-memory collection, or text files.
+//! `text_file` and `text_file_blocks`: the lines of text files, one
+//! partition per split (see `text.rs`).
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use crate::context::NodeInfo;
 use crate::error::{DatasetError, Result};
-use crate::node::{Dependency, Lineage, Node, PartitionIter, TaskContext};
+use crate::lineage::{Dependency, Lineage, Node, NodeInfo, PartitionIter};
+use crate::task::TaskContext;
 use crate::text::{line_to_string, plan_splits, LineReader, Split};
-use crate::Data;
 
-/// `parallelize`: slices of a shared vector.
-pub(crate) struct ParallelizeNode<T> {
-    info: NodeInfo,
-    items: Arc<Vec<T>>,
-    slices: usize,
-}
-
-impl<T: Data> ParallelizeNode<T> {
-    pub(crate) fn new(info: NodeInfo, items: impl IntoIterator<Item = T>, slices: usize) -> Self {
-        ParallelizeNode {
-            info,
-            items: Arc::new(items.into_iter().collect()),
-            slices: slices.max(1),
-        }
-    }
-}
-
-impl<T: Data> Lineage for ParallelizeNode<T> {
-    fn info(&self) -> &NodeInfo {
-        &self.info
-    }
-    fn num_partitions(&self) -> usize {
-        self.slices
-    }
-    fn deps(&self) -> Vec<Dependency> {
-        Vec::new()
-    }
-}
-
-impl<T: Data> Node<T> for ParallelizeNode<T> {
-    fn compute(&self, partition: usize, _tc: &TaskContext) -> Result<PartitionIter<T>> {
-        // Spark's slicing: partition i holds [i*len/n, (i+1)*len/n).
-        let len = self.items.len();
-        let (lo, hi) = (
-            partition * len / self.slices,
-            (partition + 1) * len / self.slices,
-        );
-        let items = self.items.clone();
-        Ok(Box::new((lo..hi).map(move |i| items[i].clone())))
-    }
-}
-
-/// `text_file`: one partition per split, listed when first needed.
+/// The splits of a file or directory, listed when first needed.
 pub(crate) struct TextFileNode {
     info: NodeInfo,
     path: PathBuf,

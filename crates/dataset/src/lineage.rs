@@ -1,13 +1,24 @@
 //! The lineage graph: every dataset is a node that knows its partitions, its
 //! parents (narrow or shuffle dependencies) and how to compute one partition.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::context::NodeInfo;
-use crate::error::{DatasetError, Result};
+use crate::error::Result;
+use crate::task::TaskContext;
 
 /// The elements of one partition, produced lazily.
 pub type PartitionIter<T> = Box<dyn Iterator<Item = T> + Send>;
+
+/// What a dataset node is, for `debug_string` and error messages.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeInfo {
+    /// Numbered per context, in creation order (Spark's RDD id).
+    pub(crate) id: usize,
+    /// The kind of node (`MapPartitions`, `Shuffled`, …).
+    pub(crate) kind: &'static str,
+    /// The transformation and the call site that created it.
+    pub(crate) op: String,
+}
 
 /// How a node depends on a parent.
 pub(crate) enum Dependency {
@@ -37,6 +48,33 @@ pub(crate) trait Node<T>: Lineage {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<T>>;
 }
 
+/// A node whose partition i is computed from partition i of one parent
+/// (`map_partitions`, `cache`): its lineage follows from that.
+pub(crate) trait OneToOne: Send + Sync {
+    fn info(&self) -> &NodeInfo;
+    /// The parent's lineage.
+    fn parent(&self) -> &Arc<dyn Lineage>;
+    /// Extra text for `debug_string`.
+    fn extra(&self) -> String {
+        String::new()
+    }
+}
+
+impl<N: OneToOne> Lineage for N {
+    fn info(&self) -> &NodeInfo {
+        OneToOne::info(self)
+    }
+    fn num_partitions(&self) -> usize {
+        self.parent().num_partitions()
+    }
+    fn deps(&self) -> Vec<Dependency> {
+        vec![Dependency::Narrow(self.parent().clone())]
+    }
+    fn extra(&self) -> String {
+        OneToOne::extra(self)
+    }
+}
+
 /// The map side of a shuffle, run as a stage before its readers.
 pub(crate) trait ShuffleStage: Send + Sync {
     /// The dataset whose partitions the map tasks read.
@@ -45,43 +83,4 @@ pub(crate) trait ShuffleStage: Send + Sync {
     fn is_done(&self) -> bool;
     /// Runs the whole map stage if it has not run (idempotent, thread-safe).
     fn run(&self) -> Result<()>;
-}
-
-/// What a running task knows about itself; iterators that fail mid-stream
-/// (an I/O error while reading a file) record the error here.
-#[derive(Clone)]
-pub(crate) struct TaskContext {
-    pub(crate) partition: usize,
-    failure: Arc<Mutex<Option<DatasetError>>>,
-}
-
-impl TaskContext {
-    pub(crate) fn new(partition: usize) -> Self {
-        TaskContext {
-            partition,
-            failure: Arc::new(Mutex::new(None)),
-        }
-    }
-
-    /// Records a failure seen by a lazy iterator; the first one wins.
-    pub(crate) fn fail(&self, err: DatasetError) {
-        let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
-        slot.get_or_insert(err);
-    }
-
-    /// The failure recorded so far, if any.
-    pub(crate) fn take_failure(&self) -> Option<DatasetError> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-    }
-
-    /// `Err` if a failure was recorded.
-    pub(crate) fn check(&self) -> Result<()> {
-        match self.take_failure() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
 }

@@ -6,12 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::codec::Codec;
-use crate::context::{Context, NodeInfo};
+use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::node::{Dependency, Lineage, Node, PartitionIter, TaskContext};
+use crate::lineage::{Lineage, Node, NodeInfo, OneToOne, PartitionIter};
+use crate::task::TaskContext;
 use crate::Data;
 
+/// The parent's partitions, kept in the context's cache once computed.
 pub(crate) struct CachedNode<T> {
     info: NodeInfo,
     ctx: Context,
@@ -71,24 +73,21 @@ impl<T: Clone> Iterator for SharedIter<T> {
     }
 }
 
-impl<T: Data + Codec> Lineage for CachedNode<T> {
+impl<T: Data + Codec> OneToOne for CachedNode<T> {
     fn info(&self) -> &NodeInfo {
         &self.info
     }
-    fn num_partitions(&self) -> usize {
-        self.parent.num_partitions()
-    }
-    fn deps(&self) -> Vec<Dependency> {
-        vec![Dependency::Narrow(self.parent.lineage.clone())]
+    fn parent(&self) -> &Arc<dyn Lineage> {
+        &self.parent.lineage
     }
     fn extra(&self) -> String {
-        let (n, bytes) = self.stats();
         if !self.active.load(Ordering::Relaxed) {
             return "[unpersisted]".into();
         }
+        let (n, bytes) = self.stats();
         format!(
             "[memory: {n}/{} partitions cached, {}]",
-            self.num_partitions(),
+            self.parent.num_partitions(),
             crate::util::human_bytes(bytes as u64)
         )
     }

@@ -1,0 +1,116 @@
+//! Spill files: the buckets a map task holds, written to disk when the
+//! memory budget is full, one block per reduce partition, and read back by
+//! the reduce tasks.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustc_hash::FxHasher;
+
+use crate::codec::Codec;
+use crate::error::{DatasetError, Result};
+
+/// A spill file, deleted when the last block that points into it is dropped.
+/// (Files are not kept open: a tiny budget can make thousands of them.)
+pub(super) struct SpillFile {
+    path: PathBuf,
+}
+
+impl Drop for SpillFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The records of one reduce partition in a spill file.
+#[derive(Clone)]
+pub(super) struct DiskBlock {
+    file: Arc<SpillFile>,
+    offset: u64,
+    len: usize,
+    count: usize,
+    checksum: u64,
+}
+
+/// Writes the non-empty `buckets` (indexed by reduce partition) to a new
+/// file at `path`, one block each, and empties them. Returns each block with
+/// its reduce partition, and the bytes written. The file is removed if
+/// writing fails.
+pub(super) fn write_buckets<K: Codec, M: Codec>(
+    path: PathBuf,
+    buckets: &mut [Vec<(K, M)>],
+) -> Result<(Vec<(usize, DiskBlock)>, u64)> {
+    let mut out = File::create(&path).map_err(|e| DatasetError::io(&path, e))?;
+    let file = Arc::new(SpillFile { path });
+    let mut blocks = Vec::new();
+    let mut buf = Vec::new();
+    let mut offset = 0u64;
+    for (r, bucket) in buckets.iter_mut().enumerate() {
+        if bucket.is_empty() {
+            continue;
+        }
+        buf.clear();
+        for record in bucket.iter() {
+            record.encode(&mut buf);
+        }
+        out.write_all(&buf)
+            .map_err(|e| DatasetError::io(&file.path, e))?;
+        let block = DiskBlock {
+            file: file.clone(),
+            offset,
+            len: buf.len(),
+            count: bucket.len(),
+            checksum: checksum(&buf),
+        };
+        blocks.push((r, block));
+        offset += buf.len() as u64;
+        bucket.clear();
+        bucket.shrink_to_fit();
+    }
+    Ok((blocks, offset))
+}
+
+impl DiskBlock {
+    /// The block's records, checked against the checksum taken when they
+    /// were written.
+    pub(super) fn read<K: Codec, M: Codec>(&self) -> Result<Vec<(K, M)>> {
+        let (path, offset, len) = (&self.file.path, self.offset, self.len);
+        let corrupt = |reason: String| DatasetError::CorruptSpill {
+            path: path.clone(),
+            reason,
+        };
+        let mut bytes = vec![0u8; len];
+        File::open(path)
+            .and_then(|f| f.read_exact_at(&mut bytes, offset))
+            .map_err(|e| DatasetError::io(path, e))?;
+        if checksum(&bytes) != self.checksum {
+            return Err(corrupt(format!(
+                "checksum mismatch in the {len}-byte block at offset {offset}"
+            )));
+        }
+        let mut input = &bytes[..];
+        let mut records = Vec::with_capacity(self.count);
+        for i in 0..self.count {
+            let record = <(K, M)>::decode(&mut input).ok_or_else(|| {
+                corrupt(format!(
+                    "record {i} of the block at offset {offset} does not decode"
+                ))
+            })?;
+            records.push(record);
+        }
+        Ok(records)
+    }
+}
+
+/// A checksum of a spilled block, checked when it is read back (fixed-size
+/// records would otherwise decode from damaged bytes without complaint).
+fn checksum(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
+}

@@ -1,0 +1,180 @@
+//! The map side of a shuffle: one task's records into one block per reduce
+//! partition, combined per key where the shuffle allows it, and spilled to
+//! disk when the memory budget says no.
+
+use std::hash::Hash;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::read::Block;
+use super::{spill, ShuffleDep};
+use crate::codec::Codec;
+use crate::combine::Combiners;
+use crate::context::Context;
+use crate::error::Result;
+use crate::lineage::PartitionIter;
+use crate::memory::Reservation;
+use crate::partitioner::PartitionerFn;
+use crate::task::TaskContext;
+use crate::Data;
+
+/// What one map task produced: blocks per reduce partition, and the memory
+/// its in-memory blocks hold.
+pub(super) struct MapOutput<K, M> {
+    blocks: Vec<Vec<Block<K, M>>>,
+    _reservation: Reservation,
+}
+
+impl<K, M> MapOutput<K, M> {
+    /// The blocks for reduce partition `r`.
+    pub(super) fn blocks(&self, r: usize) -> &[Block<K, M>] {
+        self.blocks.get(r).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Runs the map task of `dep` over `input`, one partition of its parent.
+pub(super) fn map_task<K, V, M>(
+    dep: &ShuffleDep<K, V, M>,
+    tc: &TaskContext,
+    input: PartitionIter<(K, V)>,
+    partitioner: &PartitionerFn<K>,
+) -> Result<MapOutput<K, M>>
+where
+    K: Data + Codec + Hash + Eq,
+    V: Data,
+    M: Data + Codec,
+{
+    let ctx = &dep.parent.ctx;
+    let name = |n: usize| format!("shuffle-{}-map-{}-{n}.bin", dep.parent.id(), tc.partition);
+    let mut writer = MapWriter::new(ctx, dep.reducers, partitioner, name);
+    let to_m = &dep.map_side.to_m;
+    match &dep.map_side.merge_value {
+        Some(merge) => {
+            let mut combiners = Combiners::new();
+            for (k, v) in input {
+                let added = combiners.add(k, v, |v| to_m(v), |m, v| merge(m, v));
+                if added > 0 && !writer.track(added) {
+                    writer.extend(combiners.drain());
+                    writer.spill()?;
+                }
+            }
+            writer.extend(combiners.into_iter());
+        }
+        None => {
+            for (k, v) in input {
+                let m = to_m(v);
+                let size = k.mem_size() + m.mem_size();
+                writer.extend(std::iter::once((k, m)));
+                if !writer.track(size) {
+                    writer.spill()?;
+                }
+            }
+        }
+    }
+    Ok(writer.finish())
+}
+
+/// A task buffers this much even when the budget is exhausted (by other
+/// tasks' outputs, say), so that a full budget means spill files of a useful
+/// size rather than one per record.
+const MIN_SPILL: usize = 64 << 10;
+
+/// One map task's records, bucketed by reduce partition and accounted
+/// against the memory budget, and the blocks it has spilled.
+struct MapWriter<'a, K, M, N> {
+    ctx: &'a Context,
+    partitioner: &'a PartitionerFn<K>,
+    /// The name of the task's `n`th spill file.
+    spill_name: N,
+    buckets: Vec<Vec<(K, M)>>,
+    tracked: usize,
+    reservation: Reservation,
+    chunk: usize,
+    spilled: Vec<Vec<Block<K, M>>>,
+}
+
+impl<'a, K, M, N> MapWriter<'a, K, M, N>
+where
+    K: Codec,
+    M: Codec,
+    N: Fn(usize) -> String,
+{
+    fn new(
+        ctx: &'a Context,
+        reducers: usize,
+        partitioner: &'a PartitionerFn<K>,
+        spill_name: N,
+    ) -> Self {
+        let inner = &ctx.inner;
+        // Ask for memory in steps of a fraction of one thread's share, so
+        // tasks do not go to the budget for every record.
+        let chunk = (inner.memory.budget() / (8 * ctx.default_parallelism())).clamp(1, 4 << 20);
+        MapWriter {
+            ctx,
+            partitioner,
+            spill_name,
+            buckets: std::iter::repeat_with(Vec::new).take(reducers).collect(),
+            tracked: 0,
+            reservation: Reservation::empty(&inner.memory),
+            chunk,
+            spilled: std::iter::repeat_with(Vec::new).take(reducers).collect(),
+        }
+    }
+
+    /// Puts records in the buckets of their reduce partitions.
+    fn extend(&mut self, records: impl Iterator<Item = (K, M)>) {
+        for (k, m) in records {
+            self.buckets[(self.partitioner)(&k)].push((k, m));
+        }
+    }
+
+    /// Counts `size` more bytes held; false if they do not fit the budget
+    /// (then the caller spills).
+    fn track(&mut self, size: usize) -> bool {
+        self.tracked += size;
+        if self.tracked <= self.reservation.bytes().max(MIN_SPILL) {
+            return true;
+        }
+        let need = (self.tracked - self.reservation.bytes()).max(self.chunk);
+        match self.ctx.inner.cache.reserve(need) {
+            Some(r) => {
+                self.reservation.absorb(r);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Writes the buckets to a new spill file, empties them and gives their
+    /// memory back.
+    fn spill(&mut self) -> Result<()> {
+        let path = self
+            .ctx
+            .spill_dir()?
+            .join((self.spill_name)(self.ctx.next_id()));
+        let (blocks, bytes) = spill::write_buckets(path, &mut self.buckets)?;
+        let counters = &self.ctx.inner.counters;
+        counters.spill_files.fetch_add(1, Ordering::Relaxed);
+        counters.spilled_bytes.fetch_add(bytes, Ordering::Relaxed);
+        for (r, block) in blocks {
+            self.spilled[r].push(Block::Disk(block));
+        }
+        self.tracked = 0;
+        self.reservation = Reservation::empty(&self.ctx.inner.memory);
+        Ok(())
+    }
+
+    /// The task's output: what was spilled, and what the buckets hold now.
+    fn finish(self) -> MapOutput<K, M> {
+        let mut blocks = self.spilled;
+        for (r, bucket) in self.buckets.into_iter().enumerate() {
+            if !bucket.is_empty() {
+                blocks[r].push(Block::Mem(Arc::new(bucket)));
+            }
+        }
+        MapOutput {
+            blocks,
+            _reservation: self.reservation,
+        }
+    }
+}
