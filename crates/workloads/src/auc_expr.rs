@@ -18,6 +18,7 @@ pub const INTEGRAND: &str = "sum((0.7*x - 2)*x*x + 4)";
 /// Points per chunk: 8 MB of `x`, so that memory stays bounded for any NTOT.
 const CHUNK: u64 = 1 << 20;
 
+/// An expression-engine error as the backend's error.
 fn engine_error(e: expr::ExprError) -> AucError {
     AucError::Backend {
         backend: Backend::Expr,
@@ -28,12 +29,15 @@ fn engine_error(e: expr::ExprError) -> AucError {
 /// The area with the expression engine on `job.threads` threads.
 pub fn area(job: &AucJob) -> Result<Option<f64>, AucError> {
     let sum = Expr::compile(INTEGRAND, &[("x", DType::F64)]).map_err(engine_error)?;
+    // The engine's own setting for the evaluations, the pool for the points.
     let previous = expr::set_num_threads(job.threads.count());
-    let result = sum_chunks(&sum, job);
+    let result = runtime::pool::install(job.threads, || sum_chunks(&sum, job));
     expr::set_num_threads(previous);
-    Ok(Some(result? * job.dx()))
+    let total = result??;
+    Ok(Some(total * job.dx()))
 }
 
+/// The sum of the integrand over every point, chunk by chunk.
 fn sum_chunks(sum: &Expr, job: &AucJob) -> Result<f64, AucError> {
     let dx = job.dx();
     let mut x = vec![0.0f64; CHUNK.min(job.ntot) as usize];
