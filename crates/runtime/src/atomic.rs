@@ -122,7 +122,7 @@ pub fn write_atomically(
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -131,7 +131,7 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Flushes a directory's entries to disk (a no-op where directories cannot
 /// be opened as files).
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)?.sync_all()

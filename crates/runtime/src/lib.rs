@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod atomic;
+pub mod atomic_dir;
 pub mod layout;
 pub mod backend;
 pub mod panic;
