@@ -47,6 +47,12 @@ pub enum DatasetError {
 /// Result of every fallible operation of the crate.
 pub type Result<T, E = DatasetError> = std::result::Result<T, E>;
 
+impl From<runtime::atomic::WriteError> for DatasetError {
+    fn from(e: runtime::atomic::WriteError) -> Self {
+        DatasetError::io(e.path, e.source)
+    }
+}
+
 impl DatasetError {
     /// An I/O error about `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

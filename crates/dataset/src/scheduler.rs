@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use runtime::panic::panic_message;
+
 use crate::dataset::Dataset;
 use crate::error::{DatasetError, Result};
 use crate::lineage::{Dependency, Lineage, PartitionIter};
@@ -28,17 +30,6 @@ pub(crate) fn run_parent_stages(node: &dyn Lineage) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The text of a panic payload.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        format!("panic: {s}")
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("panic: {s}")
-    } else {
-        "panic with a non-string payload".to_string()
-    }
 }
 
 /// Runs the stage `name`: `task` once per partition of `dataset` in
@@ -92,7 +83,7 @@ where
                         break;
                     }
                     Ok(Err(e)) => e.to_string(),
-                    Err(payload) => panic_message(payload.as_ref()),
+                    Err(payload) => format!("panic: {}", panic_message(payload.as_ref())),
                 };
                 counters.task_failures.fetch_add(1, Ordering::Relaxed);
                 if attempt >= ctx.inner.max_attempts || abort.load(Ordering::Relaxed) {

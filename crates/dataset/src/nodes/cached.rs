@@ -88,7 +88,7 @@ impl<T: Data + Codec> OneToOne for CachedNode<T> {
         format!(
             "[memory: {n}/{} partitions cached, {}]",
             self.parent.num_partitions(),
-            crate::util::human_bytes(bytes as u64)
+            runtime::size::human_bytes(bytes as u64)
         )
     }
 }
