@@ -11,16 +11,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+#include "clock.h"
 
 int main(int argc, char **argv) {
     long ntot = argc > 1 ? atol(argv[1]) : 300000000L;

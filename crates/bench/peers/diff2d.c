@@ -18,16 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+#include "clock.h"
 
 int main(int argc, char **argv) {
     double D = 1.0, x1 = -10.0, x2 = 10.0, runtime = 15.0, dx = 0.0667, outtime = 0.5;

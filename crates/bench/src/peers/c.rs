@@ -1,7 +1,7 @@
-//! The C peers: `peers/diff2d.c` and `peers/auc.c`, compiled serial and with
-//! OpenMP.
+//! The C peers: `peers/diff2d.c` and `peers/auc.c` (with the `peers/clock.h`
+//! they include), compiled serial and with OpenMP.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use runtime::pool::Threads;
@@ -12,6 +12,8 @@ use super::{openmp_env, Program};
 const DIFF2D_C: &str = include_str!("../../peers/diff2d.c");
 /// The C auc loop.
 const AUC_C: &str = include_str!("../../peers/auc.c");
+/// The clock both C peers time their loops with.
+const CLOCK_H: &str = include_str!("../../peers/clock.h");
 
 /// The flags every C peer is compiled with.
 pub(crate) const CFLAGS: [&str; 2] = ["-O3", "-march=native"];
@@ -46,15 +48,12 @@ impl CPeers {
             Some(v) => format!("{cc} ({v})"),
             None => cc.to_string(),
         };
-        if version.is_none() {
-            let why = format!("no C compiler: `{cc} --version` failed (install gcc, or set $CC)");
-            return CPeers {
-                compiler,
-                serial: Err(why.clone()),
-                openmp: Err(why),
-            };
-        }
-        let serial = build_variant(cc, dir, false, Vec::new());
+        let serial = version
+            .ok_or_else(|| {
+                format!("no C compiler: `{cc} --version` failed (install gcc, or set $CC)")
+            })
+            .and_then(|_| write_source(dir, "clock.h", CLOCK_H))
+            .and_then(|_| build_variant(cc, dir, false, Vec::new()));
         let openmp = match &serial {
             Ok(_) => build_variant(cc, dir, true, openmp_env(threads)),
             Err(why) => Err(why.clone()),
@@ -65,6 +64,13 @@ impl CPeers {
             openmp,
         }
     }
+}
+
+/// Writes a peer's source file `name` into `dir`.
+fn write_source(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// The first line of `cc --version`, if it runs.
@@ -90,9 +96,7 @@ fn build_variant(
     env: Vec<(String, String)>,
 ) -> Result<CPrograms, String> {
     let compile = |name: &str, src: &str| -> Result<Program, String> {
-        let source = dir.join(format!("{name}.c"));
-        std::fs::write(&source, src)
-            .map_err(|e| format!("cannot write {}: {e}", source.display()))?;
+        let source = write_source(dir, &format!("{name}.c"), src)?;
         let exe = dir.join(format!("{name}_{}", if openmp { "omp" } else { "serial" }));
         let mut cmd = Command::new(cc);
         cmd.args(CFLAGS);
@@ -120,4 +124,24 @@ fn build_variant(
         diff2d: compile("diff2d", DIFF2D_C)?,
         auc: compile("auc", AUC_C)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cc` is also Rust's linker on this platform, so it is there.
+    #[test]
+    fn the_c_peers_compile_and_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = CPeers::build("cc", dir.path(), Threads::Exactly(2));
+        let serial = c.serial.expect("cc compiles the serial peers");
+        let r = serial.auc.run(&["1000".to_string()]).unwrap();
+        let area = r.number("area").unwrap();
+        assert!((area - 8.175).abs() < 0.02, "{area}");
+        assert!(r.number("seconds").unwrap() >= 0.0);
+        if let Ok(openmp) = c.openmp {
+            assert_eq!(openmp.auc.env, [("OMP_NUM_THREADS".into(), "2".into())]);
+        }
+    }
 }
