@@ -48,9 +48,14 @@ impl AtomicFile {
             )
         })?;
         let dir = parent_dir(target);
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
-            .suffix(".tmp")
+        let prefix = format!(".{}.", name.to_string_lossy());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // The file the temporary becomes gets the permissions of any new file
+        // (0666 less the umask), not tempfile's private 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
             .tempfile_in(dir)
             .map_err(|e| WriteError::new(target, e))?;
         Ok(AtomicFile {
@@ -200,6 +205,19 @@ mod tests {
         a.commit().unwrap();
         b.commit().unwrap();
         assert_eq!(names(dir.path()), ["c.txt"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_new_file_has_the_permissions_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.txt");
+        std::fs::write(&plain, "x").unwrap();
+        let atomic = dir.path().join("atomic.txt");
+        write_atomically(&atomic, |w| w.write_all(b"x")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&atomic), mode(&plain));
     }
 
     #[test]
