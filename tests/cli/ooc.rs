@@ -132,7 +132,7 @@ fn bad_arguments_get_clear_errors() {
     let f = dir.path().join("x.npy");
     let cases: [(&[&str], &str); 4] = [
         (&["--shape", "10xabc"], "\"abc\" is not a dimension"),
-        (&["--shape", "10", "--dtype", "c16"], "--dtype \"c16\""),
+        (&["--shape", "10", "--dtype", "c16"], "invalid value 'c16' for '--dtype"),
         (
             &["--shape", "10", "--dtype", "u8", "--fill", "256"],
             "does not fit dtype u8",

@@ -30,7 +30,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".part-"))
+        .filter(|n| n.starts_with(".big.npy.") && n.ends_with(".tmp"))
         .collect()
 }
 
