@@ -1,11 +1,11 @@
 //! The instructions' bodies: each (operation, type) pair is one of the
 //! block loops ([`crate::vm::loops`]) with the operation's formula.
 //!
-//! Generic layers hold what the type families share: [`numeric`] has the
-//! formulas every number type computes alike (through [`Arith`]),
-//! [`ordered`] adds the comparisons of real numbers, and [`float`], [`int`],
-//! [`complex`] and [`boolean`] hold the rest. [`cast`] converts between
-//! types. Which pairs exist is the opcode table's `types` column.
+//! The formulas every number type computes alike (through [`Arith`]) are
+//! written once, in `numeric_match!`, which [`float`], [`int`] and
+//! [`complex`] complete with their own; [`boolean`] has its own, and
+//! [`cast`] converts between types. Which pairs exist is the opcode
+//! table's `types` column.
 //!
 //! Every function here has the same contract, the one of
 //! [`crate::vm::dispatch::exec_program`] for a single instruction: each slot
@@ -95,70 +95,54 @@ macro_rules! select {
     }};
 }
 
-/// The operations every number type (integer, float, complex) computes
-/// with the same formula.
-///
-/// # Safety
-/// The module's contract.
-#[inline(always)]
-unsafe fn numeric<T: Arith + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
-    // SAFETY: the module's contract: every slot read holds `n` elements of
-    // its type (one if scalar), the destination `n` apart from them.
-    unsafe {
-        match ins.op {
-            Op::Copy => un!(ins, n, p, s, T => T, |x| x),
-            Op::Add => bin!(ins, n, p, s, T => T, |x, y| x.add(y)),
-            Op::Sub => bin!(ins, n, p, s, T => T, |x, y| x.sub(y)),
-            Op::Mul => bin!(ins, n, p, s, T => T, |x, y| x.mul(y)),
-            Op::Eq => bin!(ins, n, p, s, T => bool, |x, y| x == y),
-            Op::Ne => bin!(ins, n, p, s, T => bool, |x, y| x != y),
-            Op::Neg => un!(ins, n, p, s, T => T, |x| x.neg()),
-            Op::Square => un!(ins, n, p, s, T => T, |x| x.mul(x)),
-            Op::Where => select!(ins, n, p, s, T),
-            Op::MulAdd => ter!(ins, n, p, s, T, |x, y, z| x.mul(y).add(z)),
-            Op::MulSub => ter!(ins, n, p, s, T, |x, y, z| x.mul(y).sub(z)),
-            Op::NegMulAdd => ter!(ins, n, p, s, T, |x, y, z| z.sub(x.mul(y))),
-            Op::Add3 => ter!(ins, n, p, s, T, |x, y, z| x.add(y).add(z)),
-            Op::Add4 => quad!(ins, n, p, s, T, |x, y, z, w| x.add(y).add(z).add(w)),
-            Op::Relax => quad!(ins, n, p, s, T, |k, t, c, x| x.add(k.mul(t.sub(c.mul(x))))),
-            Op::Mul3Add => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).mul(c).add(d)),
-            Op::MulMulAdd => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).add(c.mul(d))),
-            Op::MulMulSub => quad!(ins, n, p, s, T, |a, b, c, d| a.mul(b).sub(c.mul(d))),
+/// One `match` on the instruction's operation for the number type `T`:
+/// the type's own arms, given in braces, then the arms every number type
+/// (integer, float, complex) computes with the same formula through
+/// [`Arith`]; after `ordered`, also the comparisons of real numbers. A
+/// single `match` per type keeps the dispatch to one jump table.
+macro_rules! numeric_match {
+    (ordered $ins:ident, $n:ident, $p:ident, $s:ident, $T:ty, { $($arms:tt)* }) => {
+        numeric_match!($ins, $n, $p, $s, $T, {
+            $($arms)*
+            Op::Lt => bin!($ins, $n, $p, $s, $T => bool, |x, y| x < y),
+            Op::Le => bin!($ins, $n, $p, $s, $T => bool, |x, y| x <= y),
+            Op::Ge => bin!($ins, $n, $p, $s, $T => bool, |x, y| x >= y),
+            Op::Gt => bin!($ins, $n, $p, $s, $T => bool, |x, y| x > y),
+        })
+    };
+    ($ins:ident, $n:ident, $p:ident, $s:ident, $T:ty, { $($arms:tt)* }) => {
+        match $ins.op {
+            $($arms)*
+            Op::Copy => un!($ins, $n, $p, $s, $T => $T, |x| x),
+            Op::Add => bin!($ins, $n, $p, $s, $T => $T, |x, y| x.add(y)),
+            Op::Sub => bin!($ins, $n, $p, $s, $T => $T, |x, y| x.sub(y)),
+            Op::Mul => bin!($ins, $n, $p, $s, $T => $T, |x, y| x.mul(y)),
+            Op::Eq => bin!($ins, $n, $p, $s, $T => bool, |x, y| x == y),
+            Op::Ne => bin!($ins, $n, $p, $s, $T => bool, |x, y| x != y),
+            Op::Neg => un!($ins, $n, $p, $s, $T => $T, |x| x.neg()),
+            Op::Square => un!($ins, $n, $p, $s, $T => $T, |x| x.mul(x)),
+            Op::Where => select!($ins, $n, $p, $s, $T),
+            Op::MulAdd => ter!($ins, $n, $p, $s, $T, |x, y, z| x.mul(y).add(z)),
+            Op::MulSub => ter!($ins, $n, $p, $s, $T, |x, y, z| x.mul(y).sub(z)),
+            Op::NegMulAdd => ter!($ins, $n, $p, $s, $T, |x, y, z| z.sub(x.mul(y))),
+            Op::Add3 => ter!($ins, $n, $p, $s, $T, |x, y, z| x.add(y).add(z)),
+            Op::Add4 => quad!($ins, $n, $p, $s, $T, |x, y, z, w| x.add(y).add(z).add(w)),
+            Op::Relax => quad!($ins, $n, $p, $s, $T, |k, t, c, x| x.add(k.mul(t.sub(c.mul(x))))),
+            Op::Mul3Add => quad!($ins, $n, $p, $s, $T, |a, b, c, d| a.mul(b).mul(c).add(d)),
+            Op::MulMulAdd => quad!($ins, $n, $p, $s, $T, |a, b, c, d| a.mul(b).add(c.mul(d))),
+            Op::MulMulSub => quad!($ins, $n, $p, $s, $T, |a, b, c, d| a.mul(b).sub(c.mul(d))),
             Op::RelaxSum4 => {
                 // Written out rather than with `std::array::from_fn`, which
                 // LLVM may leave as a call in this hot path.
-                let arg = |i: usize| src::<T>(p, s, ins.args[i], n);
+                let arg = |i: usize| src::<$T>($p, $s, $ins.args[i], $n);
                 let a = [arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6)];
-                map7(dst::<T>(p, ins.dst, n), a, |k, a, b, c, d, w, x| {
+                map7(dst::<$T>($p, $ins.dst, $n), a, |k, a, b, c, d, w, x| {
                     x.add(k.mul(a.add(b).add(c).add(d).sub(w.mul(x))))
                 })
             }
-            op => unreachable!("the type checker let {op:?} on {} through", ins.ty),
+            op => unreachable!("the type checker let {op:?} on {} through", $ins.ty),
         }
-    }
-}
-
-/// The comparisons of real numbers, then [`numeric`].
-///
-/// # Safety
-/// The module's contract.
-#[inline(always)]
-unsafe fn ordered<T: Arith + PartialOrd + 'static>(
-    ins: &Instr,
-    n: usize,
-    p: &[*mut u8],
-    s: &[bool],
-) {
-    // SAFETY: the module's contract, passed on.
-    unsafe {
-        match ins.op {
-            Op::Lt => bin!(ins, n, p, s, T => bool, |x, y| x < y),
-            Op::Le => bin!(ins, n, p, s, T => bool, |x, y| x <= y),
-            Op::Ge => bin!(ins, n, p, s, T => bool, |x, y| x >= y),
-            Op::Gt => bin!(ins, n, p, s, T => bool, |x, y| x > y),
-            _ => numeric::<T>(ins, n, p, s),
-        }
-    }
+    };
 }
 
 /// sin, cos or exp (`which` 0, 1, 2) with the block implementations
@@ -189,7 +173,7 @@ unsafe fn block_fn<T: Float>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool], w
 pub(crate) unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
     // SAFETY: the module's contract.
     unsafe {
-        match ins.op {
+        numeric_match!(ordered ins, n, p, s, T, {
             Op::Div => bin!(ins, n, p, s, T => T, |x, y| x / y),
             Op::Pow => bin!(ins, n, p, s, T => T, |x, y| x.powf(y)),
             Op::Mod => bin!(ins, n, p, s, T => T, |x, y| x.rem(y)),
@@ -222,8 +206,7 @@ pub(crate) unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut 
                     Complex64::new(x, y)
                 })
             }
-            _ => ordered::<T>(ins, n, p, s),
-        }
+        })
     }
 }
 
@@ -235,7 +218,7 @@ pub(crate) unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut 
 pub(crate) unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
     // SAFETY: the module's contract.
     unsafe {
-        match ins.op {
+        numeric_match!(ordered ins, n, p, s, T, {
             Op::Pow => bin!(ins, n, p, s, T => T, |x, y| x.pow(y)),
             Op::Mod => bin!(ins, n, p, s, T => T, |x, y| x.rem(y)),
             Op::Shl => bin!(ins, n, p, s, T => T, |x, y| x.shl(y)),
@@ -245,8 +228,7 @@ pub(crate) unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8],
             Op::Not => un!(ins, n, p, s, T => T, |x| x.not()),
             Op::Abs => un!(ins, n, p, s, T => T, |x| x.abs()),
             Op::Conj => un!(ins, n, p, s, T => T, |x| x),
-            _ => ordered::<T>(ins, n, p, s),
-        }
+        })
     }
 }
 
@@ -260,7 +242,7 @@ pub(crate) unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
     let one = C::new(1.0, 0.0);
     // SAFETY: the module's contract.
     unsafe {
-        match ins.op {
+        numeric_match!(ins, n, p, s, C, {
             Op::Div => bin!(ins, n, p, s, C => C, |x, y| x / y),
             Op::Pow => bin!(ins, n, p, s, C => C, |x, y| x.powc(y)),
             Op::Recip => un!(ins, n, p, s, C => C, |x| one / x),
@@ -286,8 +268,7 @@ pub(crate) unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
             Op::Abs => un!(ins, n, p, s, C => f64, |x| x.norm()),
             Op::Real => un!(ins, n, p, s, C => f64, |x| x.re),
             Op::Imag => un!(ins, n, p, s, C => f64, |x| x.im),
-            _ => numeric::<C>(ins, n, p, s),
-        }
+        })
     }
 }
 
