@@ -50,11 +50,14 @@ impl AtomicDir {
                 "not a file name",
             ))
         })?;
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
-            .suffix(".tmp")
-            .tempdir_in(parent_dir(target))
-            .map_err(fail)?;
+        let prefix = format!(".{}.", name.to_string_lossy());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // The directory gets the permissions of any new directory (0777 less
+        // the umask), not tempfile's private 0700.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+        let temp = builder.tempdir_in(parent_dir(target)).map_err(fail)?;
         Ok(AtomicDir {
             target: target.to_path_buf(),
             temp,
@@ -181,6 +184,19 @@ mod tests {
         a.commit().unwrap();
         assert!(b.commit().is_err());
         assert_eq!(names(dir.path()), ["out"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_has_the_permissions_of_any_new_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::create_dir(&plain).unwrap();
+        let target = dir.path().join("out");
+        AtomicDir::create(&target).unwrap().commit().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&target), mode(&plain));
     }
 
     #[test]
