@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use dataset::{Context, Dataset, ProgressMode};
+use dataset::{Context, Dataset};
 use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words};
 
 /// Bytes per block of lines on the fast path: large enough to make the
@@ -28,7 +28,7 @@ pub struct Args {
     /// Minimum partitions per input [default: 2 per thread].
     #[arg(long)]
     partitions: Option<usize>,
-    /// Worker threads [default: one per core].
+    /// Worker threads (0 or absent: one per core; at most 1024).
     #[arg(long)]
     threads: Option<usize>,
     /// Run the course's pipeline literally (a String per word through
@@ -41,7 +41,7 @@ pub struct Args {
     /// Print input size, time and throughput to standard error.
     #[arg(long)]
     stats: bool,
-    /// No progress lines.
+    /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -61,12 +61,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let ctx = Context::builder()
         .threads(args.threads.unwrap_or(0))
-        .progress(if args.quiet {
-            ProgressMode::Never
-        } else {
-            ProgressMode::Auto
-        })
-        .build();
+        .progress(crate::progress::Bar::shared(args.quiet))
+        .build()?;
     if args.partitions == Some(0) {
         anyhow::bail!("--partitions must be at least 1");
     }

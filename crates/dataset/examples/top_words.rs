@@ -5,7 +5,7 @@
 use dataset::Context;
 
 fn main() -> Result<(), dataset::DatasetError> {
-    let sc = Context::local(0); // all cores; Context::builder() sets memory budget, retries, spill dir
+    let sc = Context::local(0)?; // all cores; Context::builder() sets memory budget, retries, spill dir
     let lines = sc.text_file("data/mobydick.txt", 4); // lazy: nothing is read yet
     let counts = lines
         .flat_map(|l| l.split(' ').map(str::to_lowercase).collect::<Vec<_>>())

@@ -1,9 +1,14 @@
 //! The settings of a [`Context`]: threads, memory budget, retries, spill
-//! directory, progress.
+//! directory, progress receiver.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use crate::context::{Context, ProgressMode};
+use runtime::pool::{self, Threads};
+use runtime::progress::SharedProgress;
+
+use crate::context::Context;
+use crate::error::Result;
 
 /// Default memory budget for cached partitions and in-memory shuffle data.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
@@ -13,13 +18,21 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 pub const DEFAULT_MAX_ATTEMPTS: usize = 4;
 
 /// Settings for a [`Context`]; start with [`Context::builder`].
-#[derive(Clone, Debug)]
+///
+/// ```
+/// use dataset::Context;
+/// let ctx = Context::builder().threads(2).max_attempts(1).build()?;
+/// assert_eq!(ctx.default_parallelism(), 2);
+/// assert!(Context::builder().threads(1 << 20).build().is_err());
+/// # Ok::<(), dataset::DatasetError>(())
+/// ```
+#[derive(Clone)]
 pub struct ContextBuilder {
     pub(crate) threads: usize,
     pub(crate) memory_budget: usize,
     pub(crate) max_attempts: usize,
     pub(crate) spill_dir: Option<PathBuf>,
-    pub(crate) progress: ProgressMode,
+    pub(crate) progress: SharedProgress,
 }
 
 impl Default for ContextBuilder {
@@ -29,13 +42,27 @@ impl Default for ContextBuilder {
             memory_budget: DEFAULT_MEMORY_BUDGET,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             spill_dir: None,
-            progress: ProgressMode::Auto,
+            progress: runtime::progress::silent(),
         }
     }
 }
 
+impl fmt::Debug for ContextBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextBuilder")
+            .field("threads", &self.threads)
+            .field("memory_budget", &self.memory_budget)
+            .field("max_attempts", &self.max_attempts)
+            .field("spill_dir", &self.spill_dir)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ContextBuilder {
-    /// Worker threads; 0 (the default) means one per core.
+    /// Worker threads, as `--threads` means everywhere (`runtime::pool`):
+    /// 0 (the default) is one per core, and more than
+    /// [`MAX_THREADS`](runtime::pool::MAX_THREADS) makes [`build`](Self::build)
+    /// fail.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -62,14 +89,19 @@ impl ContextBuilder {
         self
     }
 
-    /// When to show progress lines (default [`ProgressMode::Auto`]).
-    pub fn progress(mut self, mode: ProgressMode) -> Self {
-        self.progress = mode;
+    /// Where stages report their progress: each stage is a task started with
+    /// its name and number of partitions, advanced by one per finished
+    /// partition, with a note for each retried attempt. Default: silent.
+    pub fn progress(mut self, progress: SharedProgress) -> Self {
+        self.progress = progress;
         self
     }
 
-    /// Creates the context.
-    pub fn build(self) -> Context {
-        Context::new(self)
+    /// Creates the context, and the thread pool it runs on (one per size,
+    /// shared by every context of that size in the process).
+    pub fn build(self) -> Result<Context> {
+        let threads = Threads::from_count(self.threads)?;
+        let pool = pool::pool(threads)?;
+        Ok(Context::new(self, threads, pool))
     }
 }

@@ -5,27 +5,22 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use runtime::pool::Threads;
+use runtime::progress::SharedProgress;
+
 use crate::builder::ContextBuilder;
 use crate::error::{DatasetError, Result};
 use crate::lineage::NodeInfo;
 use crate::memory::{Cache, Memory};
 use crate::metrics::{Counters, Metrics};
 
-/// When to draw progress lines on standard error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProgressMode {
-    /// Only when standard error is a terminal (the default).
-    Auto,
-    /// Never.
-    Never,
-    /// Always, even when standard error is a file or a pipe.
-    Always,
-}
-
+/// What the clones of a context share.
 pub(crate) struct Inner {
-    pub(crate) threads: usize,
+    threads: Threads,
+    /// The pool stages run on; `None` is rayon's global pool (all cores).
+    pub(crate) pool: Option<Arc<rayon::ThreadPool>>,
     pub(crate) max_attempts: usize,
-    pub(crate) progress: bool,
+    pub(crate) progress: SharedProgress,
     pub(crate) memory: Arc<Memory>,
     pub(crate) cache: Cache,
     pub(crate) counters: Counters,
@@ -39,9 +34,10 @@ pub(crate) struct Inner {
 /// settings every job of its datasets runs with. Cloning is cheap (shared).
 ///
 /// ```
-/// let ctx = dataset::Context::local(2);
+/// let ctx = dataset::Context::local(2)?;
 /// assert_eq!(ctx.default_parallelism(), 2);
 /// assert_eq!(ctx.default_min_partitions(), 2);
+/// # Ok::<(), dataset::DatasetError>(())
 /// ```
 #[derive(Clone)]
 pub struct Context {
@@ -49,16 +45,17 @@ pub struct Context {
 }
 
 impl Default for Context {
-    /// A context with one thread per core.
+    /// A context with one thread per core, silent.
     fn default() -> Self {
-        Context::builder().build()
+        Context::new(ContextBuilder::default(), Threads::AllCores, None)
     }
 }
 
 impl Context {
     /// A context running tasks on `threads` local threads (Spark's
-    /// `local[threads]`); 0 means one per core.
-    pub fn local(threads: usize) -> Context {
+    /// `local[threads]`); 0 means one per core (see
+    /// [`ContextBuilder::threads`]).
+    pub fn local(threads: usize) -> Result<Context> {
         Context::builder().threads(threads).build()
     }
 
@@ -67,24 +64,19 @@ impl Context {
         ContextBuilder::default()
     }
 
-    pub(crate) fn new(settings: ContextBuilder) -> Context {
-        use std::io::IsTerminal;
-        let threads = if settings.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            settings.threads
-        };
+    /// A context with `settings`, running on `pool`, the pool of `threads`.
+    pub(crate) fn new(
+        settings: ContextBuilder,
+        threads: Threads,
+        pool: Option<Arc<rayon::ThreadPool>>,
+    ) -> Context {
         let memory = Arc::new(Memory::new(settings.memory_budget));
-        let progress = match settings.progress {
-            ProgressMode::Auto => std::io::stderr().is_terminal(),
-            ProgressMode::Never => false,
-            ProgressMode::Always => true,
-        };
         Context {
             inner: Arc::new(Inner {
                 threads,
+                pool,
                 max_attempts: settings.max_attempts,
-                progress,
+                progress: settings.progress,
                 cache: Cache::new(memory.clone()),
                 memory,
                 counters: Counters::default(),
@@ -98,13 +90,13 @@ impl Context {
 
     /// Threads tasks run on (Spark's `defaultParallelism`).
     pub fn default_parallelism(&self) -> usize {
-        self.inner.threads
+        self.inner.threads.count()
     }
 
     /// Partitions `text_file` makes at least, when not told: `min(threads, 2)`
     /// as in Spark.
     pub fn default_min_partitions(&self) -> usize {
-        self.inner.threads.min(2)
+        self.default_parallelism().min(2)
     }
 
     /// Bytes of the memory budget in use now (cache and shuffles).
@@ -149,15 +141,16 @@ impl Context {
         if let Some(d) = dir.as_ref() {
             return Ok(d.path().to_path_buf());
         }
-        let base = self
-            .inner
-            .spill_base
-            .clone()
-            .unwrap_or_else(std::env::temp_dir);
-        let made = tempfile::Builder::new()
-            .prefix("hpcrs-spill-")
-            .tempdir_in(&base)
-            .map_err(|e| DatasetError::io(&base, e))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("hpcrs-spill-");
+        let made = match &self.inner.spill_base {
+            Some(base) => builder
+                .tempdir_in(base)
+                .map_err(|e| DatasetError::io(base, e)),
+            None => builder
+                .tempdir()
+                .map_err(|e| DatasetError::io(tempfile::env::temp_dir(), e)),
+        }?;
         let path = made.path().to_path_buf();
         *dir = Some(made);
         Ok(path)

@@ -36,6 +36,9 @@ pub enum DatasetError {
         /// What was wrong.
         reason: String,
     },
+    /// A thread count that cannot be used (see `runtime::pool`).
+    #[error(transparent)]
+    Threads(#[from] runtime::pool::PoolError),
     /// An argument that makes no sense (zero partitions, say).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

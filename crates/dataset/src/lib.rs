@@ -23,7 +23,7 @@
 //! ```
 //! use dataset::Context;
 //!
-//! let ctx = Context::local(2);
+//! let ctx = Context::local(2)?;
 //! let words = ctx.parallelize(["run", "jump", "sit", "run", "smile", "run"], 3);
 //! let counts = words.map(|w| (w.to_string(), 1u64)).reduce_by_key(|a, b| a + b);
 //! let top = counts.take_ordered(2, |(w, c)| (std::cmp::Reverse(*c), w.clone()))?;
@@ -36,7 +36,7 @@
 //! Why not an existing crate: the point of this crate is the engine itself
 //! (stages, shuffles, lineage, spilling) as the course teaches it; the thread
 //! scheduling it needs is a few lines over `std::thread::scope`.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod actions;
 mod builder;
@@ -62,7 +62,7 @@ mod util;
 
 pub use builder::{ContextBuilder, DEFAULT_MAX_ATTEMPTS, DEFAULT_MEMORY_BUDGET};
 pub use codec::Codec;
-pub use context::{Context, ProgressMode};
+pub use context::Context;
 pub use dataset::{Dataset, Partition};
 pub use error::{DatasetError, Result};
 pub use metrics::Metrics;

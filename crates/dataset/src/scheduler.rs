@@ -1,16 +1,16 @@
 //! Running jobs: shuffle-map stages first (depth first through the lineage),
 //! then the result stage; one task per partition on the context's threads,
-//! each retried on failure (a panic in user code is caught), with progress
-//! lines on a terminal.
+//! each retried on failure (a panic in user code is caught). Each stage is
+//! reported to the context's progress receiver as a task of its own.
 
-use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use runtime::panic::panic_message;
+use runtime::progress::Unit;
 
+use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{DatasetError, Result};
 use crate::lineage::{Dependency, Lineage, PartitionIter};
@@ -56,7 +56,7 @@ where
     let abort = AtomicBool::new(false);
     let failure: Mutex<Option<DatasetError>> = Mutex::new(None);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..total).map(|_| None).collect());
-    let progress = Progress::new(ctx.inner.progress, stage, name, total);
+    let progress = &ctx.inner.progress;
     let counters = &ctx.inner.counters;
 
     let worker = || {
@@ -79,7 +79,7 @@ where
                 let cause = match outcome {
                     Ok(Ok(r)) => {
                         results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(r);
-                        progress.task_done();
+                        progress.advance(1);
                         break;
                     }
                     Ok(Err(e)) => e.to_string(),
@@ -98,20 +98,19 @@ where
                     abort.store(true, Ordering::Relaxed);
                     return;
                 }
+                progress.note(&format!(
+                    "stage {stage} ({name}), partition {partition}: attempt {attempt} failed, retrying: {cause}"
+                ));
             }
         }
     };
 
-    let threads = ctx.inner.threads.min(total);
-    if threads <= 1 {
-        worker();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(worker);
-            }
-        });
-    }
+    progress.start(
+        &format!("stage {stage} ({name})"),
+        Some(total as u64),
+        Unit::Items,
+    );
+    on_workers(ctx, total, worker);
     progress.finish();
     if let Some(err) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(err);
@@ -124,63 +123,23 @@ where
         .collect())
 }
 
-/// A `[Stage 3 (reduce_by_key at …): 5/8 tasks]` line on standard error,
-/// drawn only for stages that last more than half a second (like Spark's
-/// console progress bar) and erased when the stage ends.
-struct Progress<'a> {
-    enabled: bool,
-    stage: usize,
-    name: &'a str,
-    total: usize,
-    done: AtomicUsize,
-    start: Instant,
-    drawn: AtomicBool,
-    last: Mutex<Instant>,
-}
-
-impl<'a> Progress<'a> {
-    const DELAY: Duration = Duration::from_millis(500);
-    const EVERY: Duration = Duration::from_millis(100);
-
-    fn new(enabled: bool, stage: usize, name: &'a str, total: usize) -> Self {
-        let now = Instant::now();
-        Progress {
-            enabled,
-            stage,
-            name,
-            total,
-            done: AtomicUsize::new(0),
-            start: now,
-            drawn: AtomicBool::new(false),
-            last: Mutex::new(now),
-        }
+/// Runs copies of `worker` on the context's pool, one per thread but no more
+/// than there are `tasks`, and returns when every copy has returned. A single
+/// copy runs on the calling thread.
+fn on_workers(ctx: &Context, tasks: usize, worker: impl Fn() + Sync) {
+    let workers = ctx.default_parallelism().min(tasks);
+    if workers <= 1 {
+        return worker();
     }
-
-    fn task_done(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if !self.enabled || self.start.elapsed() < Self::DELAY {
-            return;
-        }
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() < Self::EVERY && done < self.total {
-            return;
-        }
-        *last = Instant::now();
-        self.drawn.store(true, Ordering::Relaxed);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[K[Stage {} ({}): {}/{} tasks]",
-            self.stage, self.name, done, self.total
-        );
-        let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.drawn.load(Ordering::Relaxed) {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-        }
+    let spawn_all = || {
+        rayon::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|_| worker());
+            }
+        })
+    };
+    match &ctx.inner.pool {
+        Some(pool) => pool.install(spawn_all),
+        None => spawn_all(),
     }
 }

@@ -32,7 +32,7 @@ impl<T: Numeric> Dataset<T> {
     /// Count, mean, variance, min and max in one pass (Spark's `stats`).
     ///
     /// ```
-    /// let ctx = dataset::Context::local(2);
+    /// let ctx = dataset::Context::local(2)?;
     /// let s = ctx.parallelize([1.0, 2.0, 3.0, 6.0], 2).stats()?;
     /// assert_eq!((s.count(), s.mean(), s.max()), (4, 3.0, 6.0));
     /// assert!(ctx.parallelize(Vec::<f64>::new(), 2).stats()?.min().is_nan());

@@ -2,13 +2,10 @@
 
 use std::collections::HashMap;
 
-use dataset::{Context, DatasetError, ProgressMode};
+use dataset::{Context, DatasetError};
 
 fn ctx(threads: usize) -> Context {
-    Context::builder()
-        .threads(threads)
-        .progress(ProgressMode::Never)
-        .build()
+    Context::local(threads).unwrap()
 }
 
 #[test]
@@ -320,8 +317,8 @@ fn save_as_text_file_round_trips() {
     let failing = Context::builder()
         .threads(2)
         .max_attempts(1)
-        .progress(ProgressMode::Never)
-        .build();
+        .build()
+        .unwrap();
     let r = failing
         .parallelize(0..10, 2)
         .map(|x| if x == 7 { panic!("boom") } else { x });
@@ -362,4 +359,76 @@ fn debug_string_shows_stages() {
     assert!(lines[0].contains("0/2 partitions cached"), "{text}");
     counts.count().unwrap();
     assert!(counts.debug_string().contains("2/2 partitions cached"));
+}
+
+/// A progress receiver that writes down what it is told.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl Recorder {
+    fn push(&self, line: String) {
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+impl runtime::Progress for Recorder {
+    fn start(&self, what: &str, total: Option<u64>, unit: runtime::progress::Unit) {
+        self.push(format!("start {what} {total:?} {unit:?}"));
+    }
+    fn advance(&self, done: u64) {
+        self.push(format!("advance {done}"));
+    }
+    fn note(&self, line: &str) {
+        self.push(format!("note {line}"));
+    }
+    fn finish(&self) {
+        self.push("finish".into());
+    }
+}
+
+#[test]
+fn every_stage_reports_its_tasks_to_the_progress_receiver() {
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let sc = Context::builder()
+        .threads(2)
+        .progress(recorder.clone())
+        .build()
+        .unwrap();
+    let n = sc
+        .parallelize(0..100u64, 4)
+        .map(|x| (x % 7, 1u64))
+        .reduce_by_key_partitions(|a, b| a + b, 3)
+        .count()
+        .unwrap();
+    assert_eq!(n, 7);
+    let log = recorder.0.lock().unwrap().clone();
+    let (map, result) = log.split_at(6);
+    assert!(
+        map[0].starts_with("start stage 0 (shuffle map for reduce_by_key at ")
+            && map[0].ends_with(" Some(4) Items"),
+        "{log:?}"
+    );
+    assert!(map[1..5].iter().all(|l| l == "advance 1"), "{log:?}");
+    assert_eq!(map[5], "finish");
+    assert!(
+        result[0].starts_with("start stage 1 (count at ") && result[0].ends_with(" Some(3) Items"),
+        "{log:?}"
+    );
+    assert_eq!(
+        result[1..],
+        ["advance 1", "advance 1", "advance 1", "finish"]
+    );
+}
+
+#[test]
+fn threads_follow_the_pool_policy() {
+    assert_eq!(ctx(0).default_parallelism(), runtime::pool::cores());
+    assert_eq!(ctx(3).default_parallelism(), 3);
+    let too_many = runtime::pool::MAX_THREADS + 1;
+    let err = Context::local(too_many).err().expect("too many threads");
+    assert!(matches!(err, DatasetError::Threads(_)), "{err:?}");
+    assert!(err.to_string().contains(&too_many.to_string()), "{err}");
+    // More threads than cores (oversubscription) still computes the same.
+    let sum = ctx(8).parallelize(0..1000u64, 16).sum().unwrap();
+    assert_eq!(sum, 499_500);
 }

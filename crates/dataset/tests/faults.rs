@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use dataset::{Context, DatasetError, ProgressMode};
-
-fn quiet() -> dataset::ContextBuilder {
-    Context::builder().progress(ProgressMode::Never)
-}
+use dataset::{Context, DatasetError};
 
 #[test]
 fn failed_tasks_are_retried_and_results_unchanged() {
-    let sc = quiet().threads(2).max_attempts(3).build();
+    let notes = Arc::new(Notes::default());
+    let sc = Context::builder()
+        .threads(2)
+        .max_attempts(3)
+        .progress(notes.clone())
+        .build()
+        .unwrap();
     // Partition 1 panics on its first two attempts, in the map stage of a shuffle.
     let attempts = Arc::new(AtomicUsize::new(0));
     let a = attempts.clone();
@@ -32,11 +34,38 @@ fn failed_tasks_are_retried_and_results_unchanged() {
     assert_eq!(attempts.load(Ordering::SeqCst), 3);
     let m = sc.metrics();
     assert_eq!(m.task_failures, 2);
+    // Each retry is a note for the user.
+    let notes = notes.0.lock().unwrap();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for (i, note) in notes.iter().enumerate() {
+        let retry = format!(
+            "partition 1: attempt {} failed, retrying: panic: injected fault in partition 1",
+            i + 1
+        );
+        assert!(
+            note.starts_with("stage 0 (shuffle map for reduce_by_key at ") && note.contains(&retry),
+            "{note}"
+        );
+    }
+}
+
+/// The notes a progress receiver is given.
+#[derive(Default)]
+struct Notes(std::sync::Mutex<Vec<String>>);
+
+impl runtime::Progress for Notes {
+    fn note(&self, line: &str) {
+        self.0.lock().unwrap().push(line.to_string());
+    }
 }
 
 #[test]
 fn a_task_that_always_fails_names_stage_partition_and_cause() {
-    let sc = quiet().threads(2).max_attempts(2).build();
+    let sc = Context::builder()
+        .threads(2)
+        .max_attempts(2)
+        .build()
+        .unwrap();
     let err = sc
         .parallelize(0..100, 5)
         .map(|x| if x == 42 { panic!("bad record {x}") } else { x })
@@ -65,7 +94,7 @@ fn a_task_that_always_fails_names_stage_partition_and_cause() {
 
 #[test]
 fn evicted_cache_partitions_are_recomputed_from_lineage() {
-    let sc = quiet().threads(2).build();
+    let sc = Context::builder().threads(2).build().unwrap();
     let computed = Arc::new(AtomicUsize::new(0));
     let c = computed.clone();
     let squares = sc
@@ -99,7 +128,11 @@ fn evicted_cache_partitions_are_recomputed_from_lineage() {
 #[test]
 fn cache_beyond_the_budget_evicts_and_recomputes() {
     // Room for about two of the four partitions (each ~25 strings of ~1 KiB).
-    let sc = quiet().threads(1).memory_budget(60 << 10).build();
+    let sc = Context::builder()
+        .threads(1)
+        .memory_budget(60 << 10)
+        .build()
+        .unwrap();
     let computed = Arc::new(AtomicUsize::new(0));
     let c = computed.clone();
     let big = sc
@@ -134,11 +167,12 @@ fn shuffles_spill_beyond_a_tiny_budget_and_clean_up() {
     let mut sorted = words.clone();
     sorted.sort();
     {
-        let sc = quiet()
+        let sc = Context::builder()
             .threads(2)
             .memory_budget(16 << 10)
             .spill_dir(spill_root.path())
-            .build();
+            .build()
+            .unwrap();
         let d = sc.parallelize(words.clone(), 4);
         let counts = d.map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
         assert_eq!(counts.collect_as_map().unwrap(), want);
@@ -171,12 +205,13 @@ fn shuffles_spill_beyond_a_tiny_budget_and_clean_up() {
 #[test]
 fn corrupt_spill_files_fail_with_their_name() {
     let spill_root = tempfile::tempdir().unwrap();
-    let sc = quiet()
+    let sc = Context::builder()
         .threads(1)
         .memory_budget(1024)
         .spill_dir(spill_root.path())
         .max_attempts(1)
-        .build();
+        .build()
+        .unwrap();
     let counts = sc
         .parallelize((0..20_000u64).map(|i| (i, i)).collect::<Vec<_>>(), 2)
         .group_by_key();

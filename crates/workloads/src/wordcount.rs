@@ -12,7 +12,7 @@
 //! let book = dir.path().join("book.txt");
 //! std::fs::write(&book, "Call me Ishmael.\nThe whale, the WHALE!\n")?;
 //! let stop = Arc::new(["the".to_string()].into_iter().collect());
-//! let ctx = dataset::Context::local(2);
+//! let ctx = dataset::Context::local(2)?;
 //! let lines = ctx.text_file(&book, 2);
 //! let fast = top_words(&fast_pipeline(&lines, Arc::clone(&stop)), 2)?;
 //! assert_eq!(fast, [("whale".to_string(), 2), ("call".to_string(), 1)]);
