@@ -14,14 +14,14 @@ pub struct Args {
     /// Number of sample points (like `auc.py NTOT`; 3e8 and 300_000_000 are accepted).
     #[arg(value_name = "NTOT", allow_hyphen_values = true)]
     ntot: Option<String>,
-    /// How to compute: naive (scalar loop, one core), threads (vectorised, all
-    /// cores), expr, mpi (when built in).
+    /// How to compute (`array` is not an auc backend; `mpi` needs a build
+    /// with MPI).
     #[arg(long, value_enum, default_value_t = Backend::Threads)]
     backend: Backend,
     /// Number of threads for the threads and expr backends (0 or absent: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// MPI message flavour for --backend mpi: object (serialised) or buffer (typed).
+    /// MPI message flavour, for --backend mpi (default: object).
     #[arg(long, value_enum)]
     flavour: Option<Flavour>,
 }

@@ -8,8 +8,7 @@ use workloads::summer::{self, Mode};
 /// Arguments of `hpcrs summer`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// How to run the jobs: serial, threads (one OS thread per job) or
-    /// processes (one worker process per job, results through pipes).
+    /// How to run the jobs (worker processes send their totals through pipes).
     #[arg(long, value_enum, default_value_t = Mode::Threads)]
     mode: Mode,
     /// Number of jobs.
