@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use comm::{conformance, Communicator, Local, Op};
+use runtime::pool::MAX_THREADS;
 
 /// How to build and run with MPI, for error messages.
 #[cfg_attr(feature = "mpi", allow(dead_code))]
@@ -23,6 +24,7 @@ pub struct Args {
     command: Command,
     /// Run N ranks as threads of this process instead of MPI processes
     /// (works without MPI; the default when hpcrs is built without it).
+    /// Each rank is a thread, so N is at most the thread cap, 1024.
     #[arg(long, value_name = "N", global = true)]
     local: Option<usize>,
 }
@@ -90,6 +92,11 @@ where
     if let Some(n) = local {
         if n == 0 {
             anyhow::bail!("--local needs at least 1 rank, got 0");
+        }
+        if n > MAX_THREADS {
+            anyhow::bail!(
+                "--local {n} is more than the {MAX_THREADS} local ranks allowed (each is a thread)"
+            );
         }
         Local::try_run(n, |c| f(&AnyComm::Local(c)).map_err(|e| format!("{e:#}")))
             .with_context(|| format!("mpi {what} on {n} local rank(s)"))?;

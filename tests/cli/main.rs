@@ -12,6 +12,7 @@ mod bench;
 mod diff2d;
 mod expr;
 mod mpi;
+mod mpi_hostile;
 #[cfg(feature = "mpi")]
 mod mpirun;
 mod ooc;

@@ -184,17 +184,21 @@ fn gather<C: Communicator>(comm: &C) -> Outcome {
 }
 
 fn allgather<C: Communicator>(comm: &C) -> Outcome {
-    let rank = comm.rank();
-    let got: Vec<Vec<u8>> = comm.allgather(&vec![rank as u8; rank])?;
-    expect(got, (0..comm.size()).map(|r| vec![r as u8; r]).collect())
+    // Parts of different lengths, bounded so that every rank's result stays
+    // small on a thousand ranks.
+    let part = |r: usize| vec![r as u8; r % 5];
+    let got: Vec<Vec<u8>> = comm.allgather(&part(comm.rank()))?;
+    expect(got, (0..comm.size()).map(part).collect())
 }
 
 fn reduce_allreduce<C: Communicator>(comm: &C) -> Outcome {
     let (rank, n) = (comm.rank(), comm.size() as i64);
     let x = rank as i64 + 1;
+    // Integer products wrap, as MPI's do: n! overflows i64 past 20 ranks.
+    let factorial = (1..=n).fold(1i64, i64::wrapping_mul);
     for (op, want) in [
         (Op::Sum, n * (n + 1) / 2),
-        (Op::Prod, (1..=n).product()),
+        (Op::Prod, factorial),
         (Op::Min, 1),
         (Op::Max, n),
     ] {
@@ -203,7 +207,7 @@ fn reduce_allreduce<C: Communicator>(comm: &C) -> Outcome {
         let v = comm.allreduce(&vec![x, -x], op)?;
         let neg = match op {
             Op::Sum => -want,
-            Op::Prod => want * if n % 2 == 0 { 1 } else { -1 },
+            Op::Prod => want.wrapping_mul(if n % 2 == 0 { 1 } else { -1 }),
             Op::Min => -n,
             Op::Max => -1,
         };
@@ -286,9 +290,11 @@ fn gather_buf<C: Communicator>(comm: &C) -> Outcome {
 }
 
 fn allgather_buf<C: Communicator>(comm: &C) -> Outcome {
+    // Distinct small values that fit an i8 on any number of ranks.
+    let value = |r: usize| (r % 100) as i8;
     let mut all = vec![0i8; comm.size()];
-    comm.allgather_buf(&[comm.rank() as i8], &mut all)?;
-    expect(all, (0..comm.size() as i8).collect())
+    comm.allgather_buf(&[value(comm.rank())], &mut all)?;
+    expect(all, (0..comm.size()).map(value).collect())
 }
 
 fn reduce_allreduce_buf<C: Communicator>(comm: &C) -> Outcome {
@@ -310,7 +316,8 @@ fn reduce_allreduce_buf<C: Communicator>(comm: &C) -> Outcome {
     }
     let mut prod = [0i32];
     comm.allreduce_buf(&[rank as i32 + 1], &mut prod, Op::Prod)?;
-    expect(prod[0], (1..=comm.size() as i32).product())
+    // Wrapping, as MPI's integer products do (n! overflows i32 past 12 ranks).
+    expect(prod[0], (1..=comm.size() as i32).fold(1, i32::wrapping_mul))
 }
 
 // ---- errors ----

@@ -99,6 +99,16 @@ pub enum CommError {
     /// A message too large for MPI's `int` counts.
     #[error("a message of {0} elements is too large for MPI (at most 2^31-1 per call)")]
     TooLarge(usize),
+    /// The ranks of a [`crate::Local`] group could not all be started (no
+    /// memory for their mailboxes, or the system refused a thread); none of
+    /// them ran.
+    #[error("cannot start {ranks} local rank(s): {why}")]
+    CannotStart {
+        /// The size of the group asked for.
+        ranks: usize,
+        /// What the system refused.
+        why: String,
+    },
     /// A group of zero ranks was asked for.
     #[error("a communicator needs at least one rank, got {0}")]
     NoRanks(usize),

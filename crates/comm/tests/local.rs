@@ -188,3 +188,81 @@ fn isend_buf_gives_the_buffer_back_for_reuse() {
     .unwrap();
     assert_eq!(r, vec![4, 4]);
 }
+
+#[test]
+fn every_operation_passes_on_many_ranks() {
+    // More ranks than an i8 counts, and n! far past every integer type.
+    let results = Local::run(130, conformance::check_all).unwrap();
+    for (rank, r) in results.into_iter().enumerate() {
+        let passed = r.unwrap_or_else(|e| panic!("rank {rank}: {e}"));
+        assert_eq!(passed.len(), 21, "rank {rank}: only {passed:?}");
+    }
+}
+
+#[test]
+fn messages_match_by_source_and_tag_whatever_the_order_of_receives() {
+    // Every rank sends three messages with tags 0, 1, 2 to every rank
+    // (itself included), then receives them source by source from the last,
+    // tags from the last: each receive finds its own message.
+    let n = 12;
+    let got = Local::run(n, |c| {
+        for dest in 0..n {
+            for tag in 0..3 {
+                c.send(&(c.rank(), dest, tag), dest, tag).unwrap();
+            }
+        }
+        let mut seen = Vec::new();
+        for source in (0..n).rev() {
+            for tag in (0..3).rev() {
+                let m: (usize, usize, i32) = c.recv(source, tag).unwrap();
+                assert_eq!(m, (source, c.rank(), tag));
+                seen.push(m);
+            }
+        }
+        c.barrier().unwrap();
+        seen.len()
+    })
+    .unwrap();
+    assert_eq!(got, vec![3 * n; n]);
+}
+
+#[test]
+fn messages_from_one_source_with_one_tag_arrive_in_the_order_sent() {
+    let got = Local::run(2, |c| {
+        if c.rank() == 0 {
+            for i in 0..10_000u32 {
+                c.send_buf(&[i], 1, 7).unwrap();
+            }
+            return true;
+        }
+        (0..10_000u32).all(|i| {
+            let mut x = [0u32];
+            c.recv_buf(&mut x, 0, 7).unwrap();
+            x[0] == i
+        })
+    })
+    .unwrap();
+    assert_eq!(got, vec![true, true]);
+}
+
+#[test]
+fn messages_sent_before_a_rank_exits_are_still_received() {
+    let got = Local::run(2, |c| {
+        if c.rank() == 0 {
+            c.send(&41u8, 1, 0).unwrap();
+            c.send(&42u8, 1, 1).unwrap();
+            return Ok(vec![]);
+        }
+        // Rank 0 has most likely exited by now: its messages stay, and only
+        // a receive past them finds it gone.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let b: u8 = c.recv(0, 1).unwrap();
+        let a: u8 = c.recv(0, 0).unwrap();
+        c.recv::<u8>(0, 0).map(|_| vec![]).or_else(|e| match e {
+            CommError::PeerGone { peer: 0, .. } => Ok(vec![a, b]),
+            other => Err(other),
+        })
+    })
+    .unwrap();
+    assert_eq!(got[1], Ok(vec![41, 42]));
+}

@@ -3,7 +3,7 @@
 //! operations are a rooted one on rank 0 followed by a broadcast. Reductions
 //! combine in rank order, so results are the same on every run.
 
-use super::mailbox::Payload;
+use super::payload::Payload;
 use super::Local;
 use crate::communicator::checks::{check_blocks, check_peer, root_data};
 use crate::communicator::codec::{decode, encode};

@@ -1,168 +1,150 @@
-//! The messages of a [`Local`] group and their matching: every ordered pair
-//! of ranks has an unbounded channel; a receive takes the first message from
-//! its source with its tag and keeps the others aside, in order, for later
-//! receives — MPI's matching by (source, tag). A message a receive refuses
-//! (wrong flavour, type or length) stays for a later receive, as MPI's
-//! probe leaves it unconsumed.
+//! One rank's mailbox: every message sent to the rank, queued by
+//! (source, tag) in the order sent — MPI's matching, where a receive takes
+//! the oldest message from its source with its tag and leaves the others.
+//!
+//! A group of `n` ranks has `n` mailboxes, so its memory grows with the ranks
+//! and the messages in flight, not with the pairs of ranks: a queue exists
+//! only while it holds messages.
+//!
+//! Only the owning rank receives, so at most one thread waits on a mailbox;
+//! it records whom it waits for, so that senders and exiting ranks wake it
+//! only when it matters.
 
-use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::Local;
-use crate::communicator::checks::check_peer;
+use super::payload::Payload;
 use crate::communicator::Tag;
-use crate::error::{CommError, Result};
-use crate::scalar::Scalar;
 
-/// What travels through a channel.
-pub(super) enum Payload {
-    /// Object flavour: serialised bytes.
-    Bytes(Vec<u8>),
-    /// Buffer flavour: a `Vec<T>` of a [`Scalar`] type, moved without
-    /// serialisation, with the type's name for error messages.
-    Buf(Box<dyn Any + Send>, &'static str),
+/// The `waiting_on` of a mailbox whose owner is not waiting.
+const NOBODY: usize = usize::MAX;
+
+/// The messages of one rank; see the [module docs](self).
+pub(super) struct Mailbox {
+    /// Messages not yet received, by (source, tag), oldest first.
+    queues: Mutex<HashMap<(usize, Tag), VecDeque<Payload>>>,
+    /// Signalled when a message the owner waits for arrives, or its source exits.
+    wake: Condvar,
+    /// The owner has exited: sends to it fail, and receives from it fail
+    /// once the messages it sent have been taken.
+    closed: AtomicBool,
+    /// The source the owner is blocked on, or [`NOBODY`].
+    waiting_on: AtomicUsize,
 }
 
-impl Payload {
-    /// A buffer-flavour payload.
-    fn buf<T: Scalar>(v: Vec<T>) -> Payload {
-        Payload::Buf(Box::new(v), T::NAME)
-    }
-
-    /// What the message carries, for a type-mismatch error.
-    fn describe(&self) -> String {
-        match self {
-            Payload::Bytes(b) => format!("a serialised object ({} bytes)", b.len()),
-            Payload::Buf(_, name) => format!("a buffer of {name}"),
+impl Mailbox {
+    /// An empty mailbox of a running rank.
+    pub(super) fn new() -> Mailbox {
+        Mailbox {
+            queues: Mutex::new(HashMap::new()),
+            wake: Condvar::new(),
+            closed: AtomicBool::new(false),
+            waiting_on: AtomicUsize::new(NOBODY),
         }
     }
-}
 
-/// A message: its tag and payload (the source is the channel it came by).
-pub(super) struct Envelope {
-    tag: Tag,
-    payload: Payload,
-}
-
-impl Local {
-    /// Sends `payload` to `dest`; `op` names the calling operation in errors.
-    pub(super) fn post(
-        &self,
-        payload: Payload,
-        dest: usize,
-        tag: Tag,
-        op: &'static str,
-    ) -> Result<()> {
-        check_peer(dest, self.size)?;
-        self.to[dest]
-            .send(Envelope { tag, payload })
-            .map_err(|_| CommError::PeerGone {
-                rank: self.rank,
-                peer: dest,
-                op,
-            })
+    /// The queues, even if a thread panicked while holding them (no code
+    /// that can panic runs under the lock, and the queues stay consistent).
+    fn queues(&self) -> MutexGuard<'_, HashMap<(usize, Tag), VecDeque<Payload>>> {
+        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends a buffer-flavour message.
-    pub(super) fn post_vec<T: Scalar>(
-        &self,
-        v: Vec<T>,
-        dest: usize,
-        tag: Tag,
-        op: &'static str,
-    ) -> Result<()> {
-        self.post(Payload::buf(v), dest, tag, op)
-    }
-
-    /// Takes the first message from `source` with `tag`, keeping others aside.
-    fn take(&self, source: usize, tag: Tag, op: &'static str) -> Result<Payload> {
-        check_peer(source, self.size)?;
-        let mut aside = self.aside[source].borrow_mut();
-        if let Some(i) = aside.iter().position(|e| e.tag == tag) {
-            return Ok(aside.remove(i).expect("index from position").payload);
+    /// Queues a message from `source`; gives it back if the owner has exited.
+    pub(super) fn deliver(&self, source: usize, tag: Tag, payload: Payload) -> Result<(), Payload> {
+        let mut queues = self.queues();
+        if self.closed.load(SeqCst) {
+            return Err(payload);
         }
+        queues.entry((source, tag)).or_default().push_back(payload);
+        // The owner sets `waiting_on` under the lock we hold, so this read
+        // is exact: wake it only if it waits for this source.
+        let wanted = self.waiting_on.load(SeqCst) == source;
+        drop(queues);
+        if wanted {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Takes the oldest message from `source` with `tag`, waiting for it;
+    /// `None` once `source_exited` says the source is gone and no such
+    /// message is queued.
+    pub(super) fn take(
+        &self,
+        source: usize,
+        tag: Tag,
+        source_exited: impl Fn() -> bool,
+    ) -> Option<Payload> {
+        let mut queues = self.queues();
         loop {
-            let env = self.from[source].recv().map_err(|_| CommError::PeerGone {
-                rank: self.rank,
-                peer: source,
-                op,
-            })?;
-            if env.tag == tag {
-                return Ok(env.payload);
+            if let Some(payload) = pop(&mut queues, source, tag) {
+                return Some(payload);
             }
-            aside.push_back(env);
+            // Announce the wait before checking the source, and the exiting
+            // source closes before it reads `waiting_on` (both sequentially
+            // consistent): at least one of the two sees the other, so either
+            // we see the exit or it wakes us (under the lock we hold until
+            // `wait` releases it).
+            self.waiting_on.store(source, SeqCst);
+            if source_exited() {
+                self.waiting_on.store(NOBODY, SeqCst);
+                return None;
+            }
+            queues = self
+                .wake
+                .wait(queues)
+                .unwrap_or_else(PoisonError::into_inner);
+            self.waiting_on.store(NOBODY, SeqCst);
         }
     }
 
-    /// Puts a message that a receive refused back in front, so that a later
-    /// receive still finds it.
-    fn put_back(&self, source: usize, tag: Tag, payload: Payload) {
-        self.aside[source]
-            .borrow_mut()
-            .push_front(Envelope { tag, payload });
+    /// Puts a message that a receive refused back in front of its queue, so
+    /// that a later receive still finds it first.
+    pub(super) fn put_back(&self, source: usize, tag: Tag, payload: Payload) {
+        self.queues()
+            .entry((source, tag))
+            .or_default()
+            .push_front(payload);
     }
 
-    /// Receives an object-flavour message.
-    pub(super) fn take_bytes(&self, source: usize, tag: Tag, op: &'static str) -> Result<Vec<u8>> {
-        match self.take(source, tag, op)? {
-            Payload::Bytes(b) => Ok(b),
-            other => {
-                let got = other.describe();
-                self.put_back(source, tag, other);
-                Err(CommError::TypeMismatch {
-                    from: source,
-                    tag,
-                    got,
-                    expected: "a serialised object".into(),
-                })
-            }
-        }
-    }
-
-    /// Receives a buffer-flavour message of element type `T`.
-    pub(super) fn take_vec<T: Scalar>(
-        &self,
-        source: usize,
-        tag: Tag,
-        op: &'static str,
-    ) -> Result<Vec<T>> {
-        let payload = self.take(source, tag, op)?;
-        let got = payload.describe();
-        let payload = match payload {
-            Payload::Buf(b, name) => match b.downcast::<Vec<T>>() {
-                Ok(v) => return Ok(*v),
-                Err(b) => Payload::Buf(b, name),
-            },
-            bytes => bytes,
+    /// Marks the owner as exited and frees the messages it never received.
+    pub(super) fn close(&self) {
+        let unread = {
+            let mut queues = self.queues();
+            self.closed.store(true, SeqCst);
+            std::mem::take(&mut *queues)
         };
-        self.put_back(source, tag, payload);
-        Err(CommError::TypeMismatch {
-            from: source,
-            tag,
-            got,
-            expected: format!("a buffer of {}", T::NAME),
-        })
+        drop(unread);
     }
 
-    /// Receives a buffer-flavour message into `buf`; returns its length.
-    pub(super) fn recv_into<T: Scalar>(
-        &self,
-        buf: &mut [T],
-        source: usize,
-        tag: Tag,
-        op: &'static str,
-    ) -> Result<usize> {
-        let v = self.take_vec::<T>(source, tag, op)?;
-        if v.len() > buf.len() {
-            let got = v.len();
-            self.put_back(source, tag, Payload::buf(v));
-            return Err(CommError::Truncated {
-                from: source,
-                tag,
-                got,
-                capacity: buf.len(),
-            });
-        }
-        buf[..v.len()].copy_from_slice(&v);
-        Ok(v.len())
+    /// Whether the owner has exited.
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(SeqCst)
     }
+
+    /// Wakes the owner if it waits for `source`, which has just exited.
+    pub(super) fn wake_if_waiting_on(&self, source: usize) {
+        if self.waiting_on.load(SeqCst) == source {
+            // Taking the lock orders this wake-up after the owner's check of
+            // `source_exited` (made under the lock), so it cannot be lost.
+            drop(self.queues());
+            self.wake.notify_one();
+        }
+    }
+}
+
+/// Pops the oldest message of queue (`source`, `tag`), dropping the queue
+/// once it is empty so that idle pairs of ranks cost nothing.
+fn pop(
+    queues: &mut HashMap<(usize, Tag), VecDeque<Payload>>,
+    source: usize,
+    tag: Tag,
+) -> Option<Payload> {
+    let queue = queues.get_mut(&(source, tag))?;
+    let payload = queue.pop_front();
+    if queue.is_empty() {
+        queues.remove(&(source, tag));
+    }
+    payload
 }

@@ -1,14 +1,14 @@
-//! [`PointToPoint`] for [`Local`]: sends post to the peer's channel at once
-//! (channels are unbounded), receives match by (source, tag).
+//! [`PointToPoint`] for [`Local`]: sends post to the peer's mailbox at once
+//! (mailboxes are unbounded), receives match by (source, tag).
 
-use super::mailbox::Payload;
+use super::payload::Payload;
 use super::Local;
 use crate::communicator::checks::{check_peer, check_tag};
 use crate::communicator::{PointToPoint, Request, Tag};
 use crate::error::Result;
 use crate::scalar::Scalar;
 
-/// The request of [`Local::isend_buf`]: the data left at once (channels are
+/// The request of [`Local::isend_buf`]: the data left at once (mailboxes are
 /// unbounded); waiting gives the buffer back.
 #[must_use = "a request does nothing useful until it is waited on"]
 pub struct LocalSend<T>(Vec<T>);

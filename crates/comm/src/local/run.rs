@@ -1,14 +1,14 @@
 //! Making a group of [`Local`] ranks and running a closure on each, one
 //! thread per rank (the threads' `mpirun`).
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Mutex;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::thread::{Builder, Scope, ScopedJoinHandle};
 
 use runtime::panic::panic_message;
 
-use super::mailbox::Envelope;
+use super::gate::Gate;
+use super::mailbox::Mailbox;
 use super::Local;
 use crate::error::{CommError, Result};
 use crate::host::hostname;
@@ -22,6 +22,8 @@ impl Local {
     /// result in rank order.
     ///
     /// If a rank panics, the error names the first rank that failed and why.
+    /// If the system cannot start `n` threads, no rank runs and the error is
+    /// [`CommError::CannotStart`].
     pub fn run<R, F>(n: usize, f: F) -> Result<Vec<R>>
     where
         R: Send,
@@ -45,40 +47,54 @@ impl Local {
             let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
             first.get_or_insert((rank, reason));
         };
-        let results: Vec<Option<R>> = std::thread::scope(|s| {
-            let handles: Vec<_> = comms
-                .into_iter()
-                .map(|comm| {
-                    let (f, fail) = (&f, &fail);
-                    s.spawn(move || {
-                        let rank = comm.rank;
-                        let out =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&comm)));
-                        // Record this rank's failure before closing its
-                        // channels: closing wakes the peers waiting on it with
-                        // PeerGone, and their consequential errors must not
-                        // win the race to be reported as the first failure.
-                        let result = match out {
-                            Ok(Ok(r)) => Some(r),
-                            Ok(Err(e)) => {
-                                fail(rank, e.to_string());
-                                None
-                            }
-                            Err(panic) => {
-                                fail(rank, format!("panicked: {}", panic_message(&*panic)));
-                                None
-                            }
-                        };
-                        drop(comm);
-                        result
-                    })
-                })
-                .collect();
-            handles
+        let gate = Gate::new();
+        let results = std::thread::scope(|s| {
+            let mut handles = Vec::with_capacity(n);
+            for comm in comms {
+                let rank = comm.rank;
+                let (f, fail, gate) = (&f, &fail, &gate);
+                let spawned = spawn_rank(s, move || {
+                    if !gate.pass() {
+                        return None;
+                    }
+                    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&comm)));
+                    // Record this rank's failure before closing its mailbox:
+                    // closing wakes the peers waiting on it with PeerGone,
+                    // and their consequential errors must not win the race
+                    // to be reported as the first failure.
+                    let result = match out {
+                        Ok(Ok(r)) => Some(r),
+                        Ok(Err(e)) => {
+                            fail(rank, e.to_string());
+                            None
+                        }
+                        Err(panic) => {
+                            fail(rank, format!("panicked: {}", panic_message(&*panic)));
+                            None
+                        }
+                    };
+                    drop(comm);
+                    result
+                });
+                match spawned {
+                    Ok(h) => handles.push(h),
+                    Err(e) => {
+                        // The ranks not yet started are dropped with the rest
+                        // of `comms`; the started ones leave at the gate.
+                        gate.open(false);
+                        return Err(CommError::CannotStart {
+                            ranks: n,
+                            why: format!("the system refused the thread of rank {rank}: {e}"),
+                        });
+                    }
+                }
+            }
+            gate.open(true);
+            Ok(handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or(None))
-                .collect()
-        });
+                .collect::<Vec<Option<R>>>())
+        })?;
         if let Some((rank, reason)) = first.into_inner().unwrap_or_else(|e| e.into_inner()) {
             return Err(CommError::RankFailed { rank, reason });
         }
@@ -89,35 +105,46 @@ impl Local {
     }
 
     /// Makes the `n` connected ranks of a group, to be moved to `n` threads.
+    ///
+    /// The group holds one mailbox per rank; messages add to it only while
+    /// they are in flight.
     pub fn group(n: usize) -> Result<Vec<Local>> {
         if n == 0 {
             return Err(CommError::NoRanks(n));
         }
-        // senders[s][d] / receivers[d][s]: the channel from s to d.
-        let mut senders: Vec<Vec<Sender<Envelope>>> =
-            (0..n).map(|_| Vec::with_capacity(n)).collect();
-        let mut receivers: Vec<Vec<Receiver<Envelope>>> =
-            (0..n).map(|_| Vec::with_capacity(n)).collect();
-        for sender_row in senders.iter_mut() {
-            for receiver_row in receivers.iter_mut() {
-                let (tx, rx) = channel();
-                sender_row.push(tx);
-                receiver_row.push(rx);
-            }
-        }
+        let cannot = |what: &str| CommError::CannotStart {
+            ranks: n,
+            why: format!("not enough memory for their {what}"),
+        };
+        let mut boxes = Vec::new();
+        boxes
+            .try_reserve_exact(n)
+            .map_err(|_| cannot("mailboxes"))?;
+        boxes.extend((0..n).map(|_| Mailbox::new()));
+        let boxes: Arc<[Mailbox]> = boxes.into();
+        let mut ranks = Vec::new();
+        ranks.try_reserve_exact(n).map_err(|_| cannot("handles"))?;
         let host = hostname();
-        Ok(senders
-            .into_iter()
-            .zip(receivers)
-            .enumerate()
-            .map(|(rank, (to, from))| Local {
-                rank,
-                size: n,
-                to,
-                from,
-                aside: (0..n).map(|_| RefCell::new(VecDeque::new())).collect(),
-                host: host.clone(),
-            })
-            .collect())
+        ranks.extend((0..n).map(|rank| Local {
+            rank,
+            size: n,
+            boxes: Arc::clone(&boxes),
+            host: host.clone(),
+            one_thread: PhantomData,
+        }));
+        Ok(ranks)
     }
+}
+
+/// Starts one rank's thread; an error (rather than a panic) if the system
+/// refuses it.
+fn spawn_rank<'scope, R, F>(
+    s: &'scope Scope<'scope, '_>,
+    body: F,
+) -> std::io::Result<ScopedJoinHandle<'scope, Option<R>>>
+where
+    R: Send + 'scope,
+    F: FnOnce() -> Option<R> + Send + 'scope,
+{
+    Builder::new().spawn_scoped(s, body)
 }
