@@ -12,6 +12,8 @@ use crate::exec::space::{Operand, Space, VarOp};
 use crate::vm::ops::Op;
 
 impl Expr {
+    /// Elementwise into `o`, cast on the way out when `o` is of a higher
+    /// kind; with offsets, only `o`'s interior is written.
     pub(super) fn eval_elementwise(&self, b: &Bound, o: Raw) -> Result<(), ExprError> {
         let rdt = self.prog.result_dt;
         if !rdt.casts_safely_to(o.dt) {
@@ -61,6 +63,7 @@ impl Expr {
         Ok(())
     }
 
+    /// A reduction over everything into the one element of `o`.
     pub(super) fn eval_reduce_all(
         &self,
         b: &Bound,
@@ -95,6 +98,8 @@ impl Expr {
         Ok(())
     }
 
+    /// A reduction along `axis` into `o`, which has the interior's shape
+    /// without that axis.
     pub(super) fn eval_reduce_axis(
         &self,
         b: &Bound,
