@@ -19,6 +19,17 @@
 //! - **Memory.** Cached partitions and in-memory shuffle blocks share one
 //!   budget; beyond it shuffles spill to a temporary directory (removed
 //!   afterwards) and cache entries are evicted, least recently used first.
+//! - **Threads and progress.** Tasks run on the `runtime::pool` thread pool
+//!   of the context's size; each stage reports its tasks to the
+//!   `runtime::Progress` the context was built with (silent by default). The
+//!   crate itself never prints.
+//!
+//! Where things are: `context.rs`, `builder.rs` and `sources.rs` (the entry
+//! point), `dataset.rs`, `pairs.rs`, `actions.rs`, `stats.rs` and `save.rs`
+//! (the API), `nodes/` (one file per kind of dataset), `scheduler.rs`
+//! (stages and retries), `partitioner.rs` and `shuffle/` (wide
+//! dependencies), `memory.rs` and `codec.rs` (the budget and what is
+//! spilled).
 //!
 //! ```
 //! use dataset::Context;
@@ -35,7 +46,7 @@
 //!
 //! Why not an existing crate: the point of this crate is the engine itself
 //! (stages, shuffles, lineage, spilling) as the course teaches it; the thread
-//! scheduling it needs is a few lines over `std::thread::scope`.
+//! pool under it is runtime's, shared with every other workload.
 #![deny(missing_docs)]
 
 mod actions;

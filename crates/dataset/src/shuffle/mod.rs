@@ -4,13 +4,13 @@
 //! every record to a reduce partition with the shuffle's partitioner (hash, or
 //! range for sorts), combining values of equal keys on the map side when the
 //! operation allows it (`reduce_by_key`, `distinct`, `count_by_key`: Spark's
-//! map-side combine), and keeps one block per reduce partition
-//! ([`write`](self::write)). Blocks live in memory while the memory budget
-//! allows; beyond it a task writes what it holds to a spill file and starts
-//! afresh ([`spill`](self::spill)). Reduce tasks then read their block from
-//! every map output, from memory or disk ([`read`](self::read)). Map outputs
-//! are kept (like Spark's shuffle files) so later jobs and recomputed
-//! partitions reuse them; spill files are deleted when the shuffle is dropped.
+//! map-side combine), and keeps one block per reduce partition (`write.rs`).
+//! Blocks live in memory while the memory budget allows; beyond it a task
+//! writes what it holds to a spill file and starts afresh (`spill.rs`). Reduce
+//! tasks then read their block from every map output, from memory or disk
+//! (`read.rs`). Map outputs are kept (like Spark's shuffle files) so later
+//! jobs and recomputed partitions reuse them; spill files are deleted when the
+//! shuffle is dropped.
 
 mod read;
 mod spill;
