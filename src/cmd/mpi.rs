@@ -5,7 +5,10 @@
 //! rank; with `--local N` the ranks are threads of this process instead, which
 //! works in any build.
 
+use std::fmt;
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -82,6 +85,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The context of an error writing to standard output. Every local rank
+/// shares the stream, so its failure is the process's, reported once and
+/// not as a rank's.
+#[derive(Debug)]
+struct StdoutFailed;
+
+impl fmt::Display for StdoutFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("writing to standard output")
+    }
+}
+
+/// Writes one line to standard output, locked so that the lines of
+/// different ranks never interleave; a failure is an error, not a panic.
+fn emit(line: fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").context(StdoutFailed)
+}
+
+/// `println!` that returns an error instead of panicking ([`emit`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        emit(format_args!($($arg)*))
+    };
+}
+
 /// Runs `f` on every rank: on `n` threads with `--local n`, otherwise on the
 /// MPI world. An error on any MPI rank is printed with the rank and aborts
 /// the whole job (MPI_Abort), so no rank waits forever for it.
@@ -98,8 +127,27 @@ where
                 "--local {n} is more than the {MAX_THREADS} local ranks allowed (each is a thread)"
             );
         }
-        Local::try_run(n, |c| f(&AnyComm::Local(c)).map_err(|e| format!("{e:#}")))
-            .with_context(|| format!("mpi {what} on {n} local rank(s)"))?;
+        let stdout_failed = Mutex::new(None);
+        let ran = Local::try_run(n, |c| {
+            f(&AnyComm::Local(c)).map_err(|e| {
+                let text = format!("{e:#}");
+                if e.downcast_ref::<StdoutFailed>().is_some() {
+                    let mut first = stdout_failed.lock().unwrap_or_else(|p| p.into_inner());
+                    first.get_or_insert(e);
+                }
+                text
+            })
+        });
+        // A failed standard output fails every rank that prints, and the
+        // others then wait for ranks that are gone: report the cause alone.
+        if let Some(e) = stdout_failed
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+        {
+            return Err(e);
+        }
+        ran.with_context(|| format!("mpi {what} on {n} local rank(s)"))?;
+        std::io::stdout().flush().context(StdoutFailed)?;
         return Ok(ExitCode::SUCCESS);
     }
     run_world(what, f)
@@ -112,13 +160,16 @@ where
 {
     let world = comm::Mpi::init()?;
     if let Err(e) = f(&AnyComm::Mpi(&world)) {
-        eprintln!(
+        // Best effort: the job must be aborted even if standard error fails.
+        let _ = writeln!(
+            std::io::stderr().lock(),
             "hpcrs: error: mpi {what}: rank {} of {}: {e:#}",
             world.rank(),
             world.size()
         );
         world.abort(1);
     }
+    std::io::stdout().flush().context(StdoutFailed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,13 +202,12 @@ macro_rules! with_comm {
 
 fn hello(any: &AnyComm<'_>) -> anyhow::Result<()> {
     with_comm!(any, |c| {
-        println!(
+        say!(
             "Hello World! I am process {} of {} on {}.",
             c.rank(),
             c.size(),
             c.processor_name()
-        );
-        Ok(())
+        )
     })
 }
 
@@ -177,20 +227,19 @@ fn ring_on<C: Communicator>(c: &C, flavour: Flavour) -> anyhow::Result<()> {
             got[0] as usize
         }
     };
-    println!("I am rank {rank}; my right neighbour is {rankr}");
-    Ok(())
+    say!("I am rank {rank}; my right neighbour is {rankr}")
 }
 
 fn selftest(any: &AnyComm<'_>) -> anyhow::Result<()> {
     with_comm!(any, |c| {
         let passed = conformance::check_all(*c).map_err(anyhow::Error::msg)?;
         if c.rank() == 0 {
-            println!(
+            say!(
                 "selftest: {} checks passed on {} rank(s): {}",
                 passed.len(),
                 c.size(),
                 passed.join(", ")
-            );
+            )?;
         }
         Ok(())
     })
@@ -240,14 +289,19 @@ fn time_sendrecv<C: Communicator>(
 fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::Result<()> {
     let root = c.rank() == 0;
     if root {
-        println!(
+        say!(
             "halo exchange: sendrecv between rank pairs (0-1, 2-3, ...), {} rank(s), best of {trials}",
             c.size()
-        );
-        println!(
+        )?;
+        say!(
             "{:>10} | {:>12} {:>12} | {:>12} {:>12} | {:>9}",
-            "bytes", "object µs", "object MB/s", "buffer µs", "buffer MB/s", "buf/obj"
-        );
+            "bytes",
+            "object µs",
+            "object MB/s",
+            "buffer µs",
+            "buffer MB/s",
+            "buf/obj"
+        )?;
     }
     let mut last_ratio = None;
     let mut bytes = 8;
@@ -257,7 +311,7 @@ fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::R
         let buf = time_sendrecv(c, n, false, trials)?;
         let mbs = |t: f64| bytes as f64 / t / 1e6;
         if root {
-            println!(
+            say!(
                 "{:>10} | {:>12.2} {:>12.1} | {:>12.2} {:>12.1} | {:>8.2}x",
                 bytes,
                 obj * 1e6,
@@ -265,13 +319,13 @@ fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::R
                 buf * 1e6,
                 mbs(buf),
                 obj / buf
-            );
+            )?;
         }
         last_ratio = Some((bytes, obj / buf));
         bytes *= 4;
     }
     if let (true, Some((bytes, ratio))) = (root, last_ratio) {
-        println!("buffer/object bandwidth at {bytes} bytes: {ratio:.2}x");
+        say!("buffer/object bandwidth at {bytes} bytes: {ratio:.2}x")?;
     }
     Ok(())
 }

@@ -127,3 +127,24 @@ impl LimitAddressSpace for std::process::Command {
         }
     }
 }
+
+#[test]
+fn a_full_standard_output_is_one_error_not_a_panic_per_rank() {
+    let full = "hpcrs: error: writing to standard output: No space left on device (os error 28)\n";
+    for args in [
+        &["mpi", "hello", "--local", "2"][..],
+        &["mpi", "hello", "--local", "64"],
+        &["mpi", "ring", "--local", "3", "--flavour", "buffer"],
+        &["mpi", "selftest", "--local", "2"],
+        &["mpi", "halo", "--local", "2", "--max-bytes", "8", "--trials", "1"],
+    ] {
+        let out = hpcrs_process()
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), full, "{args:?}");
+    }
+}
