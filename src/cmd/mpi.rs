@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::Context;
 use comm::{conformance, Communicator, Local, Op};
 use runtime::pool::MAX_THREADS;
+use runtime::size::human_bytes;
 
 /// How to build and run with MPI, for error messages.
 #[cfg_attr(feature = "mpi", allow(dead_code))]
@@ -49,7 +50,7 @@ enum Command {
         /// Largest message in bytes (sizes go 8, 32, 128, … by factors of 4).
         #[arg(long, default_value_t = 8 << 20)]
         max_bytes: usize,
-        /// Timed trials per size; the best is reported.
+        /// Timed trials per size (1 to 100); the best is reported.
         #[arg(long, default_value_t = 3)]
         trials: usize,
     },
@@ -66,9 +67,21 @@ enum Flavour {
     Buffer,
 }
 
+/// The most timed trials per message size `halo` accepts: the best of a
+/// hundred is as good as the best of more, and a typo must not run for days.
+const MAX_TRIALS: usize = 100;
+
+/// The copies of its largest message one rank of `halo` holds at its peak:
+/// the send and receive buffers, the message in flight each way, and the
+/// decoded copy of the object flavour.
+const HALO_COPIES: u64 = 5;
+
 /// Runs `hpcrs mpi`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Args { command, local } = args;
+    if let Some(n) = local {
+        check_local(n)?;
+    }
     match command {
         Command::Hello => spmd(local, "hello", hello),
         Command::Ring { flavour } => spmd(local, "ring", |c| ring(c, flavour)),
@@ -79,10 +92,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if trials == 0 {
                 anyhow::bail!("--trials must be at least 1");
             }
+            if trials > MAX_TRIALS {
+                anyhow::bail!("--trials {trials} is more than the {MAX_TRIALS} allowed");
+            }
+            check_halo_memory(local, max_bytes)?;
             spmd(local, "halo", |c| halo(c, max_bytes, trials))
         }
         Command::Selftest => spmd(local, "selftest", selftest),
     }
+}
+
+/// Checks `--local N`: at least one rank, and no more than the threads
+/// any subcommand may start (each local rank is a thread).
+fn check_local(n: usize) -> anyhow::Result<()> {
+    if n == 0 {
+        anyhow::bail!("--local needs at least 1 rank, got 0");
+    }
+    if n > MAX_THREADS {
+        anyhow::bail!(
+            "--local {n} is more than the {MAX_THREADS} local ranks allowed (each is a thread)"
+        );
+    }
+    Ok(())
 }
 
 /// The context of an error writing to standard output. Every local rank
@@ -119,14 +150,6 @@ where
     F: Fn(&AnyComm<'_>) -> anyhow::Result<()> + Sync,
 {
     if let Some(n) = local {
-        if n == 0 {
-            anyhow::bail!("--local needs at least 1 rank, got 0");
-        }
-        if n > MAX_THREADS {
-            anyhow::bail!(
-                "--local {n} is more than the {MAX_THREADS} local ranks allowed (each is a thread)"
-            );
-        }
         let stdout_failed = Mutex::new(None);
         let ran = Local::try_run(n, |c| {
             f(&AnyComm::Local(c)).map_err(|e| {
@@ -246,23 +269,71 @@ fn selftest(any: &AnyComm<'_>) -> anyhow::Result<()> {
 }
 
 fn halo(any: &AnyComm<'_>, max_bytes: usize, trials: usize) -> anyhow::Result<()> {
-    with_comm!(any, |c| halo_on(*c, max_bytes, trials))
+    with_comm!(any, |c| halo_on(*c, max_bytes, trials, ranks_here(any)))
+}
+
+/// The message sizes of `halo`: 8 bytes, then by factors of 4 up to `max_bytes`.
+fn halo_sizes(max_bytes: usize) -> impl Iterator<Item = usize> {
+    std::iter::successors(Some(8usize), |b| b.checked_mul(4)).take_while(move |&b| b <= max_bytes)
+}
+
+/// How many ranks share this process (and its cores): all of them on local
+/// threads, one under MPI.
+fn ranks_here(any: &AnyComm<'_>) -> usize {
+    match any {
+        AnyComm::Local(c) => c.size(),
+        #[cfg(feature = "mpi")]
+        AnyComm::Mpi(_) => 1,
+    }
+}
+
+/// Refuses a `halo` whose ranks in this process would need more memory than
+/// the machine has available, before any rank allocates.
+fn check_halo_memory(local: Option<usize>, max_bytes: usize) -> anyhow::Result<()> {
+    let largest = halo_sizes(max_bytes).last().unwrap_or(0) as u64;
+    let (ranks, who) = match local {
+        Some(n) => (n as u64, format!("{n} local rank(s)")),
+        None => (1, "each MPI rank".to_string()),
+    };
+    let need = ranks.saturating_mul(HALO_COPIES).saturating_mul(largest);
+    match available_memory() {
+        Some(available) if need > available => anyhow::bail!(
+            "mpi halo: --max-bytes {max_bytes} on {who} needs about {} of memory, but {} is \
+             available: lower --max-bytes or --local",
+            human_bytes(need),
+            human_bytes(available)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The memory this machine can give without swapping (`MemAvailable` of
+/// `/proc/meminfo`), if the system says.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 /// Seconds per sendrecv of `n` f64 with the partner rank, best of `trials`,
-/// the slowest rank's time.
+/// the slowest rank's time. `ranks_here` ranks share this process's cores.
 fn time_sendrecv<C: Communicator>(
     c: &C,
     n: usize,
     object: bool,
     trials: usize,
+    ranks_here: usize,
 ) -> anyhow::Result<f64> {
     let partner = match c.rank() ^ 1 {
         p if p < c.size() => p,
         _ => c.rank(), // the odd rank out exchanges with itself
     };
     let bytes = n * 8;
-    let reps = ((32usize << 20) / bytes).clamp(10, 20_000);
+    // About 32 MiB per timing; when more ranks than cores share the process,
+    // each repetition takes that many times longer, so do fewer.
+    let oversubscription = ranks_here.div_ceil(runtime::pool::cores()).max(1);
+    let reps = (((32usize << 20) / bytes).clamp(10, 20_000) / oversubscription).max(1);
     let send: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let mut recv = vec![0.0f64; n];
     let mut best = f64::INFINITY;
@@ -286,7 +357,12 @@ fn time_sendrecv<C: Communicator>(
     Ok(best)
 }
 
-fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::Result<()> {
+fn halo_on<C: Communicator>(
+    c: &C,
+    max_bytes: usize,
+    trials: usize,
+    ranks_here: usize,
+) -> anyhow::Result<()> {
     let root = c.rank() == 0;
     if root {
         say!(
@@ -304,11 +380,10 @@ fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::R
         )?;
     }
     let mut last_ratio = None;
-    let mut bytes = 8;
-    while bytes <= max_bytes {
+    for bytes in halo_sizes(max_bytes) {
         let n = bytes / 8;
-        let obj = time_sendrecv(c, n, true, trials)?;
-        let buf = time_sendrecv(c, n, false, trials)?;
+        let obj = time_sendrecv(c, n, true, trials, ranks_here)?;
+        let buf = time_sendrecv(c, n, false, trials, ranks_here)?;
         let mbs = |t: f64| bytes as f64 / t / 1e6;
         if root {
             say!(
@@ -322,7 +397,6 @@ fn halo_on<C: Communicator>(c: &C, max_bytes: usize, trials: usize) -> anyhow::R
             )?;
         }
         last_ratio = Some((bytes, obj / buf));
-        bytes *= 4;
     }
     if let (true, Some((bytes, ratio))) = (root, last_ratio) {
         say!("buffer/object bandwidth at {bytes} bytes: {ratio:.2}x")?;

@@ -4,6 +4,8 @@
 
 use std::process::Stdio;
 
+use proptest::prelude::*;
+
 use crate::util::{hpcrs_process, stderr, stdout};
 
 /// Runs `hpcrs ARGS` to completion; returns its output and its peak
@@ -136,7 +138,16 @@ fn a_full_standard_output_is_one_error_not_a_panic_per_rank() {
         &["mpi", "hello", "--local", "64"],
         &["mpi", "ring", "--local", "3", "--flavour", "buffer"],
         &["mpi", "selftest", "--local", "2"],
-        &["mpi", "halo", "--local", "2", "--max-bytes", "8", "--trials", "1"],
+        &[
+            "mpi",
+            "halo",
+            "--local",
+            "2",
+            "--max-bytes",
+            "8",
+            "--trials",
+            "1",
+        ],
     ] {
         let out = hpcrs_process()
             .args(args)
@@ -146,5 +157,214 @@ fn a_full_standard_output_is_one_error_not_a_panic_per_rank() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         assert_eq!(stderr(&out), full, "{args:?}");
+    }
+}
+
+#[test]
+fn halo_arguments_out_of_range_are_one_line_errors() {
+    for (args, needle) in [
+        (
+            &["--max-bytes", "0"][..],
+            "--max-bytes must be between 8 and 2^30, got 0",
+        ),
+        (
+            &["--max-bytes", "18446744073709551615"],
+            "--max-bytes must be between 8 and 2^30, got 18446744073709551615",
+        ),
+        (&["--trials", "0"], "--trials must be at least 1"),
+        (
+            &["--trials", "101"],
+            "--trials 101 is more than the 100 allowed",
+        ),
+        (
+            &["--trials", "18446744073709551615"],
+            "--trials 18446744073709551615 is more than the 100 allowed",
+        ),
+    ] {
+        let out = hpcrs_process()
+            .args(["mpi", "halo", "--local", "2"])
+            .args(args)
+            .output()
+            .unwrap();
+        one_line_error(&out, needle);
+    }
+}
+
+#[test]
+fn halo_refuses_messages_that_would_not_fit_in_memory() {
+    // 1024 ranks, each holding a few copies of a 512 MiB message: terabytes.
+    let out = hpcrs_process()
+        .args([
+            "mpi",
+            "halo",
+            "--local",
+            "1024",
+            "--max-bytes",
+            "1073741824",
+        ])
+        .output()
+        .unwrap();
+    one_line_error(
+        &out,
+        "mpi halo: --max-bytes 1073741824 on 1024 local rank(s) needs about 2.50 TiB of memory, but ",
+    );
+    assert!(stderr(&out).contains(": lower --max-bytes or --local"));
+}
+
+#[test]
+fn halo_on_many_local_ranks_ends_in_bounded_time() {
+    // Far more ranks than cores: the repetitions shrink with the
+    // oversubscription, so the table comes in seconds, not minutes.
+    let start = std::time::Instant::now();
+    let out = hpcrs_process()
+        .args([
+            "mpi",
+            "halo",
+            "--local",
+            "256",
+            "--max-bytes",
+            "32",
+            "--trials",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("buffer/object bandwidth at 32 bytes"),
+        "{}",
+        stdout(&out)
+    );
+    let took = start.elapsed();
+    assert!(took.as_secs() < 20, "took {took:?}");
+}
+
+#[test]
+fn selftest_passes_on_the_most_local_ranks() {
+    let max = runtime::pool::MAX_THREADS.to_string();
+    let out = hpcrs_process()
+        .args(["mpi", "selftest", "--local", &max])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("selftest: 21 checks passed on {max} rank(s)")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// What any `hpcrs mpi` run may end in: success (checked by `ok`), a clap
+/// usage error (exit 2, `error: ...` first), or one `hpcrs: error:` line
+/// (exit 1). Never a panic, an abort or a signal.
+fn ends_cleanly(
+    out: &std::process::Output,
+    ok: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let (text, err) = (stdout(out), stderr(out));
+    if err.contains("panicked") {
+        return Err(format!("a panic: {err}"));
+    }
+    match out.status.code() {
+        Some(0) => ok(&text),
+        Some(2) if err.starts_with("error: ") => Ok(()),
+        Some(1) if err.starts_with("hpcrs: error: ") && err.lines().count() == 1 => Ok(()),
+        code => Err(format!("exit {code:?} ({:?}): {err}", out.status)),
+    }
+}
+
+/// Runs `hpcrs mpi ARGS` with a clean environment for errors.
+fn mpi(args: &[&str]) -> std::process::Output {
+    hpcrs_process()
+        .arg("mpi")
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// `--local` values: counts around the limits, numbers as people mistype
+/// them, and arbitrary text.
+fn local_values() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0usize..=48).prop_map(|n| n.to_string()),
+        (1000usize..=1100).prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        "[+-]?[0-9]{1,3}(\\.[0-9]|e[0-9])?",
+        " ?[0-9_x]{1,4} ?",
+        "\\PC{0,12}",
+    ]
+}
+
+/// Checks that standard output is `hello` on `arg` ranks.
+fn hello_lines(arg: &str, text: &str) -> Result<(), String> {
+    let n: usize = arg
+        .parse()
+        .map_err(|e| format!("--local={arg:?} ({e}) ran: {text}"))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let of_n = format!(" of {n} on ");
+    match lines.len() == n && lines.iter().all(|l| l.contains(&of_n)) {
+        true => Ok(()),
+        false => Err(format!("--local={arg}: {} line(s): {text}", lines.len())),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn hello_with_any_local_value_says_hello_n_times_or_fails_cleanly(arg in local_values()) {
+        let out = mpi(&["hello", &format!("--local={arg}")]);
+        ends_cleanly(&out, |text| hello_lines(&arg, text)).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn ring_with_any_flavour_and_local_value_fails_cleanly_or_answers(
+        arg in local_values(),
+        flavour in prop_oneof![Just("object".to_string()), Just("buffer".to_string()), "\\PC{0,8}"],
+    ) {
+        let out = mpi(&["ring", &format!("--local={arg}"), &format!("--flavour={flavour}")]);
+        ends_cleanly(&out, |text| {
+            let n: usize = arg.parse().map_err(|e| format!("{arg:?}: {e}"))?;
+            match text.lines().count() == n {
+                true => Ok(()),
+                false => Err(format!("--local={arg}: {text}")),
+            }
+        })
+        .map_err(TestCaseError::fail)?;
+    }
+}
+
+proptest! {
+    // Each run times every message size: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn halo_with_any_sizes_and_trials_prints_its_table_or_fails_cleanly(
+        max_bytes in prop_oneof![
+            (0usize..=512).prop_map(|n| n.to_string()),
+            ((1u64 << 30) + 1..=u64::MAX).prop_map(|n| n.to_string()),
+            "\\PC{0,8}",
+        ],
+        trials in prop_oneof![
+            (0usize..=2).prop_map(|n| n.to_string()),
+            (101u64..=u64::MAX).prop_map(|n| n.to_string()),
+            "[+-]?[0-9]?[.e_][0-9]?",
+            "\\PC{0,6}",
+        ],
+    ) {
+        let out = mpi(&[
+            "halo",
+            "--local=2",
+            &format!("--max-bytes={max_bytes}"),
+            &format!("--trials={trials}"),
+        ]);
+        ends_cleanly(&out, |text| match text.contains("buffer/object bandwidth at ") {
+            true => Ok(()),
+            false => Err(format!("no ratio line: {text}")),
+        })
+        .map_err(TestCaseError::fail)?;
     }
 }
