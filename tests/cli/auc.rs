@@ -1,8 +1,7 @@
 //! End-to-end tests of `hpcrs auc`.
 
-use predicates::prelude::*;
 use crate::util::hpcrs;
-
+use predicates::prelude::*;
 
 #[test]
 fn prints_the_area_like_the_course() {
@@ -63,12 +62,16 @@ fn missing_backends_say_so() {
         .args(["auc", "100", "--backend", "cuda"])
         .assert()
         .failure()
+        .code(2)
         .stderr(predicate::str::contains(
-            "unknown backend `cuda` (expected one of: naive, array, expr, threads, mpi)",
+            "invalid value 'cuda' for '--backend <BACKEND>'",
+        ))
+        .stderr(predicate::str::contains(
+            "[possible values: naive, array, expr, threads, mpi]",
         ));
     hpcrs()
-        .args(["auc", "100", "--threads", "0"])
+        .args(["auc", "100", "--threads", "5000"])
         .assert()
-        .failure()
-        .stderr(predicate::str::contains("cannot run on 0 threads"));
+        .code(1)
+        .stderr("hpcrs: error: --threads: 5000 threads is more than the 1024 allowed\n");
 }

@@ -1,8 +1,7 @@
 //! End-to-end tests of `hpcrs ooc create / stats / get`.
 
-use predicates::prelude::*;
 use crate::util::hpcrs;
-
+use predicates::prelude::*;
 
 fn stdout(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.assert().success().get_output().stdout.clone();
@@ -132,7 +131,10 @@ fn bad_arguments_get_clear_errors() {
     let f = dir.path().join("x.npy");
     let cases: [(&[&str], &str); 4] = [
         (&["--shape", "10xabc"], "\"abc\" is not a dimension"),
-        (&["--shape", "10", "--dtype", "c16"], "invalid value 'c16' for '--dtype"),
+        (
+            &["--shape", "10", "--dtype", "c16"],
+            "invalid value 'c16' for '--dtype",
+        ),
         (
             &["--shape", "10", "--dtype", "u8", "--fill", "256"],
             "does not fit dtype u8",

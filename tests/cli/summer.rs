@@ -1,8 +1,7 @@
 //! End-to-end tests of `hpcrs summer`: every mode returns n(n-1)/2 per job.
 
-use predicates::prelude::*;
 use crate::util::hpcrs;
-
+use predicates::prelude::*;
 
 #[test]
 fn every_mode_returns_the_closed_form_for_each_job() {
@@ -46,7 +45,11 @@ fn bad_inputs_are_refused() {
         .args(["summer", "--mode", "fork"])
         .assert()
         .failure()
+        .code(2)
         .stderr(predicate::str::contains(
-            "unknown mode `fork` (expected one of: serial, threads, processes)",
+            "invalid value 'fork' for '--mode <MODE>'",
+        ))
+        .stderr(predicate::str::contains(
+            "[possible values: serial, threads, processes]",
         ));
 }
