@@ -15,6 +15,7 @@ use anyhow::Context;
 use comm::{conformance, Communicator, Local, Op};
 use runtime::pool::MAX_THREADS;
 use runtime::size::human_bytes;
+use workloads::Flavour;
 
 /// How to build and run with MPI, for error messages.
 #[cfg_attr(feature = "mpi", allow(dead_code))]
@@ -56,15 +57,6 @@ enum Command {
     },
     /// Check every communication operation, both flavours, on all ranks.
     Selftest,
-}
-
-/// The two message flavours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Flavour {
-    /// Any serde value, serialised (mpi4py's lowercase methods).
-    Object,
-    /// Slices of numbers, no serialisation (mpi4py's uppercase methods).
-    Buffer,
 }
 
 /// The most timed trials per message size `halo` accepts: the best of a
