@@ -131,18 +131,37 @@ macro_rules! numeric_match {
             Op::Mul3Add => quad!($ins, $n, $p, $s, $T, |a, b, c, d| a.mul(b).mul(c).add(d)),
             Op::MulMulAdd => quad!($ins, $n, $p, $s, $T, |a, b, c, d| a.mul(b).add(c.mul(d))),
             Op::MulMulSub => quad!($ins, $n, $p, $s, $T, |a, b, c, d| a.mul(b).sub(c.mul(d))),
-            Op::RelaxSum4 => {
-                // Written out rather than with `std::array::from_fn`, which
-                // LLVM may leave as a call in this hot path.
-                let arg = |i: usize| src::<$T>($p, $s, $ins.args[i], $n);
-                let a = [arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6)];
-                map7(dst::<$T>($p, $ins.dst, $n), a, |k, a, b, c, d, w, x| {
-                    x.add(k.mul(a.add(b).add(c).add(d).sub(w.mul(x))))
-                })
-            }
+            Op::RelaxSum4 => relax_sum4::<$T>($ins, $n, $p, $s),
             op => unreachable!("the type checker let {op:?} on {} through", $ins.ty),
         }
     };
+}
+
+/// `RelaxSum4`, the diffusion update: a function of its own, inlined
+/// before the type's big `match` is, so that reading its seven operands
+/// stays inline (inside the `match`, LLVM may leave a helper such as a
+/// closure over the operand number, or `std::array::from_fn`, as a call).
+///
+/// # Safety
+/// The module's contract.
+#[inline(always)]
+unsafe fn relax_sum4<T: Arith + 'static>(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
+    let a = &ins.args;
+    // SAFETY: the module's contract.
+    unsafe {
+        let operands = [
+            src::<T>(p, s, a[0], n),
+            src::<T>(p, s, a[1], n),
+            src::<T>(p, s, a[2], n),
+            src::<T>(p, s, a[3], n),
+            src::<T>(p, s, a[4], n),
+            src::<T>(p, s, a[5], n),
+            src::<T>(p, s, a[6], n),
+        ];
+        map7(dst::<T>(p, ins.dst, n), operands, |k, a, b, c, d, w, x| {
+            x.add(k.mul(a.add(b).add(c).add(d).sub(w.mul(x))))
+        })
+    }
 }
 
 /// sin, cos or exp (`which` 0, 1, 2) with the block implementations
