@@ -1,6 +1,7 @@
 //! `hpcrs`: the command-line front end. It parses arguments, calls a library
 //! crate and prints; the algorithms live in `crates/`.
 
+mod args;
 mod cmd;
 mod progress;
 

@@ -12,15 +12,16 @@ use workloads::{Backend, Flavour};
 #[derive(clap::Args)]
 pub struct Args {
     /// Number of sample points (like `auc.py NTOT`; 3e8 and 300_000_000 are accepted).
-    #[arg(value_name = "NTOT", allow_hyphen_values = true)]
-    ntot: Option<String>,
+    #[arg(value_name = "NTOT", allow_hyphen_values = true, value_parser = crate::args::count::<u64>)]
+    ntot: Option<u64>,
     /// How to compute (`array` is not an auc backend; `mpi` needs a build
     /// with MPI).
     #[arg(long, value_enum, default_value_t = Backend::Threads)]
     backend: Backend,
-    /// Number of threads for the threads and expr backends (0 or absent: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Number of threads for the threads and expr backends (0 or absent: all
+    /// cores; at most 1024).
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
+    threads: Option<Threads>,
     /// MPI message flavour, for --backend mpi (default: object).
     #[arg(long, value_enum)]
     flavour: Option<Flavour>,
@@ -28,12 +29,9 @@ pub struct Args {
 
 /// Runs `hpcrs auc`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ntot = match &args.ntot {
-        Some(s) => auc::parse_ntot(s)?,
-        None => auc::DEFAULT_NTOT,
-    };
+    let ntot = args.ntot.unwrap_or(auc::DEFAULT_NTOT);
     let mut job = AucJob::new(ntot)?;
-    job.threads = Threads::from_option(args.threads).context("--threads")?;
+    job.threads = args.threads.unwrap_or_default();
     job.flavour = args.flavour;
     job.on_rank_failure = |failure, rank, size| {
         eprintln!("hpcrs: error: auc --backend mpi: rank {rank} of {size}: {failure}")

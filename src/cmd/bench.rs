@@ -17,11 +17,12 @@ pub struct Args {
     #[arg(long)]
     markdown: bool,
     /// Runs per row, best kept (default 3, or 1 with --quick).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
     runs: Option<usize>,
-    /// Threads for the threaded backends and OpenMP (0 or absent: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Threads for the threaded backends and OpenMP (0 or absent: all cores;
+    /// at most 1024).
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
+    threads: Option<Threads>,
     /// Only these workloads (comma separated).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Option<Vec<Workload>>,
@@ -37,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(runs) = args.runs {
         opts.runs = runs;
     }
-    opts.threads = Threads::from_option(args.threads).context("--threads")?;
+    opts.threads = args.threads.unwrap_or_default();
     if let Ok(cc) = std::env::var("CC") {
         opts.cc = cc;
     }

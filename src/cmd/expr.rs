@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use expr::{Arg, Array, DType, Expr};
 use ndarray::{ArrayD, IxDyn};
+use runtime::pool::Threads;
 use runtime::rng::RngCore;
 
 /// Arguments of `hpcrs expr`.
@@ -15,16 +16,16 @@ pub struct Args {
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     text: String,
     /// Elements per input (with stencil offsets on d axes: a d-D array of about N elements).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
     n: usize,
     /// Element type of the inputs.
     #[arg(long, value_enum, default_value_t = DType::F64)]
     dtype: DType,
-    /// Threads to evaluate on (0 or absent: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Threads to evaluate on (0 or absent: all cores; at most 1024).
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
+    threads: Option<Threads>,
     /// Timed evaluations; the best is reported.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
     repeat: usize,
 }
 
@@ -96,9 +97,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    if let Some(t) = args.threads {
-        runtime::pool::Threads::from_count(t).context("--threads")?;
-        expr::set_num_threads(t);
+    if let Some(threads) = args.threads {
+        // expr's setting 0 is one thread per core.
+        expr::set_num_threads(match threads {
+            Threads::AllCores => 0,
+            Threads::Exactly(n) => n,
+        });
     }
     let vars = expr::variables(&args.text).context("parsing the expression")?;
     let ndim = vars.iter().map(|v| v.1).max().unwrap_or(0).max(1);

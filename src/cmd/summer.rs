@@ -12,13 +12,14 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Threads)]
     mode: Mode,
     /// Number of jobs.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
     jobs: usize,
     /// Each job sums range(0, n).
-    #[arg(long, default_value_t = 5_000_000)]
+    #[arg(long, default_value_t = 5_000_000, allow_negative_numbers = true, value_parser = crate::args::count::<u64>)]
     n: u64,
     /// Internal: be one worker process, print the sum of START..STOP and exit.
-    #[arg(long, hide = true, num_args = 2, value_names = ["START", "STOP"])]
+    #[arg(long, hide = true, num_args = 2, value_names = ["START", "STOP"],
+          value_parser = crate::args::count::<u64>)]
     worker: Option<Vec<u64>>,
 }
 

@@ -118,6 +118,9 @@ fn bad_arguments_are_refused() {
     hpcrs()
         .args(["bench", "--quick", "--threads", "5000"])
         .assert()
-        .code(1)
-        .stderr("hpcrs: error: --threads: 5000 threads is more than the 1024 allowed\n");
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: invalid value '5000' for '--threads <THREADS>': \
+             5000 threads is more than the 1024 allowed\n",
+        ));
 }

@@ -1,0 +1,259 @@
+//! `hpcrs auc`, `summer`, `expr` and `bench` as a hostile user drives them:
+//! numbers written every way, counts too large for memory, a full standard
+//! output, workers that lie or outlive their parent. Each ends in the right
+//! answer, a clap usage error (exit 2) or one `hpcrs: error:` line (exit 1);
+//! never a panic, an abort, a signal or a stray process.
+
+use std::process::{Output, Stdio};
+
+use proptest::prelude::*;
+
+use crate::util::{hpcrs_process, stderr, stdout};
+
+/// Runs `hpcrs ARGS` with no input and without backtraces.
+fn run(args: &[&str]) -> Output {
+    hpcrs_process()
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Asserts that `out` is a clap usage error (exit 2) whose first line is
+/// `error: invalid value 'VALUE' for 'ARG': REASON`.
+fn usage_error(out: &Output, value: &str, arg: &str, reason: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!("error: invalid value '{value}' for '{arg}': {reason}")
+    );
+    assert!(stdout(out).is_empty(), "{}", stdout(out));
+}
+
+/// Asserts that `out` failed with exit code 1 and one line on standard
+/// error, `hpcrs: error: ...` containing `needle`.
+fn one_line_error(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("hpcrs: error: "), "{err}");
+    assert!(err.contains(needle), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// What any run may end in: success (checked by `ok`), a clap usage error
+/// (exit 2, `error: ...` first), or one `hpcrs: error:` line (exit 1).
+fn ends_cleanly(out: &Output, ok: impl FnOnce(&str) -> Result<(), String>) -> Result<(), String> {
+    let (text, err) = (stdout(out), stderr(out));
+    if err.contains("panicked") {
+        return Err(format!("a panic: {err}"));
+    }
+    match out.status.code() {
+        Some(0) => ok(&text),
+        Some(2) if err.starts_with("error: ") => Ok(()),
+        Some(1) if err.starts_with("hpcrs: error: ") && err.lines().count() == 1 => Ok(()),
+        code => Err(format!("exit {code:?} ({:?}): {err}", out.status)),
+    }
+}
+
+// ---- One parser for counts everywhere ----
+
+#[test]
+fn counts_are_written_the_same_way_in_every_subcommand() {
+    // The same count three ways gives the same answer.
+    let area = |ntot: &str| stdout(&run(&["auc", ntot, "--backend", "naive"]));
+    let plain = area("3000000");
+    assert_eq!(plain, "The area is 8.175000\n");
+    assert_eq!(area("3_000_000"), plain);
+    assert_eq!(area("3e6"), plain);
+    assert_eq!(area("0.3e7"), plain);
+    let out = run(&[
+        "summer", "--mode", "serial", "--jobs", "2e0", "--n", "1_000",
+    ]);
+    assert!(
+        stdout(&out).starts_with("2 jobs (serial): each sum(range(0, 1000)) = 499500\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "expr",
+        "a",
+        "--n",
+        "1e4",
+        "--repeat",
+        "1e0",
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        stdout(&out)
+            .contains("inputs: 1 x [10000] f64; result f64; 1 VM instruction(s); 1 thread(s)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn what_is_not_a_count_is_a_usage_error_naming_the_argument() {
+    let max = u64::MAX;
+    for (args, value, arg, reason) in [
+        (
+            &["auc", "_1"][..],
+            "_1",
+            "[NTOT]",
+            "`_` may only stand between two digits, as in 1_000_000",
+        ),
+        (
+            &["auc", "1e400"],
+            "1e400",
+            "[NTOT]",
+            &format!("too large: at most {max}"),
+        ),
+        (&["auc", "-5"], "-5", "[NTOT]", "a count cannot be negative"),
+        (
+            &["auc", "1.5"],
+            "1.5",
+            "[NTOT]",
+            "not a whole number; expected one such as 1000000, 1_000_000 or 1e6",
+        ),
+        (
+            &["auc", ""],
+            "",
+            "[NTOT]",
+            "empty; expected a whole number such as 1000000, 1_000_000 or 1e6",
+        ),
+        (
+            &["expr", "a", "--n", "1.5e0"],
+            "1.5e0",
+            "--n <N>",
+            "not a whole number; expected one such as 1000000, 1_000_000 or 1e6",
+        ),
+        (
+            &["expr", "a", "--repeat", "x"],
+            "x",
+            "--repeat <REPEAT>",
+            "not a whole number such as 1000000, 1_000_000 or 1e6",
+        ),
+        (
+            &["summer", "--jobs", "1__0"],
+            "1__0",
+            "--jobs <JOBS>",
+            "`_` may only stand between two digits, as in 1_000_000",
+        ),
+        (
+            &["summer", "--n", "-1"],
+            "-1",
+            "--n <N>",
+            "a count cannot be negative",
+        ),
+        (
+            &["summer", "--n", "18446744073709551616"],
+            "18446744073709551616",
+            "--n <N>",
+            &format!("too large: at most {max}"),
+        ),
+        (
+            &["bench", "--runs", "1e-1"],
+            "1e-1",
+            "--runs <RUNS>",
+            "not a whole number; expected one such as 1000000, 1_000_000 or 1e6",
+        ),
+    ] {
+        usage_error(&run(args), value, arg, reason);
+    }
+}
+
+#[test]
+fn threads_zero_is_all_cores_and_above_the_cap_is_refused_everywhere() {
+    let max = runtime::pool::MAX_THREADS;
+    let over = (max + 1).to_string();
+    let reason = format!("{over} threads is more than the {max} allowed");
+    for args in [
+        &["auc", "1000", "--threads", &over][..],
+        &["expr", "a", "--threads", &over],
+        &["bench", "--quick", "--threads", &over],
+    ] {
+        usage_error(&run(args), &over, "--threads <THREADS>", &reason);
+    }
+    // The case that took 40 s: refused at once.
+    let begin = std::time::Instant::now();
+    usage_error(
+        &run(&["auc", "1000000", "--threads", "10000"]),
+        "10000",
+        "--threads <THREADS>",
+        &format!("10000 threads is more than the {max} allowed"),
+    );
+    assert!(begin.elapsed().as_secs() < 5);
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let out = run(&["expr", "a", "--n", "10", "--repeat", "1", "--threads", "0"]);
+    assert!(
+        stdout(&out).contains(&format!("; {cores} thread(s)\n")),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["auc", "1000", "--threads", "0"]);
+    assert_eq!(stdout(&out), "The area is 8.173655\n", "{}", stderr(&out));
+}
+
+#[test]
+fn auc_zero_points_is_one_error_line() {
+    one_line_error(
+        &run(&["auc", "0"]),
+        "NTOT must be at least 1 (the number of sample points), got 0",
+    );
+    one_line_error(
+        &run(&["auc", "1e16"]),
+        "NTOT = 10000000000000000 is too large",
+    );
+}
+
+/// Texts for a count argument: counts in every form, numbers as people
+/// mistype them, and arbitrary text.
+fn count_texts() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u64..=5000).prop_map(|n| n.to_string()),
+        (1u64..=50, 0u32..=3).prop_map(|(m, e)| format!("{m}e{e}")),
+        any::<u64>().prop_map(|n| n.to_string()),
+        "[+-]?[0-9_]{1,4}(\\.[0-9_]{0,2})?([eE][+-]?[0-4])?",
+        "\\PC{0,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn summer_with_any_n_answers_the_closed_form_or_fails_cleanly(n in count_texts()) {
+        let out = run(&["summer", "--mode", "serial", "--jobs", "1", &format!("--n={n}")]);
+        ends_cleanly(&out, |text| {
+            let want = text
+                .split_once(" = ")
+                .and_then(|(head, total)| {
+                    let n: u128 = head.strip_prefix("1 jobs (serial): each sum(range(0, ")?
+                        .strip_suffix("))")?
+                        .parse()
+                        .ok()?;
+                    let total: u128 = total.lines().next()?.parse().ok()?;
+                    Some(total == n * n.saturating_sub(1) / 2)
+                });
+            match want {
+                Some(true) => Ok(()),
+                _ => Err(format!("--n={n}: {text}")),
+            }
+        })
+        .map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn auc_with_any_ntot_answers_or_fails_cleanly(ntot in count_texts()) {
+        let out = run(&["auc", &ntot, "--backend", "naive"]);
+        ends_cleanly(&out, |text| match text.starts_with("The area is ") {
+            true => Ok(()),
+            false => Err(format!("NTOT {ntot:?}: {text}")),
+        })
+        .map_err(TestCaseError::fail)?;
+    }
+}
