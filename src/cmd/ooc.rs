@@ -15,6 +15,8 @@ use runtime::size::human_bytes;
 
 use crate::progress::Bar;
 
+mod sigbus;
+
 /// Arguments of `hpcrs ooc`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -96,6 +98,9 @@ struct GetArgs {
     /// Indices, one per axis for an element, fewer for a row or sub-array (negative counts from the end).
     #[arg(allow_hyphen_values = true)]
     index: Vec<i64>,
+    /// How to read the elements (both map modes use one map of the file).
+    #[arg(long, value_enum, default_value_t = IoMode::Mmap)]
+    io: IoMode,
 }
 
 /// Set by Ctrl-C; checked by the chunk engine before every chunk.
@@ -104,6 +109,8 @@ static CANCEL: AtomicBool = AtomicBool::new(false);
 /// Runs `hpcrs ooc`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A reader that stops early (`| head`) ends the process by SIGPIPE: see `main`.
+    // A page of a mapped file that cannot be read is an error naming the file, not a crash.
+    sigbus::install();
     match args.command {
         Command::Create(a) => create(a),
         Command::Stats(a) => stats(a),
@@ -367,15 +374,16 @@ fn resolve(path: &Path, shape: &[usize], index: &[i64]) -> anyhow::Result<Vec<us
 }
 
 fn get(a: GetArgs) -> anyhow::Result<ExitCode> {
-    let file = NpyFile::open(&a.file)?;
+    let file = NpyFile::open(&a.file)?.read_with(a.io);
     let index = resolve(&a.file, file.shape(), &a.index)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if index.len() == file.shape().len() {
         writeln!(out, "{}", file.get(&index)?)?;
     } else {
-        for v in file.row(&index)? {
-            writeln!(out, "{v}")?;
+        // One element at a time: a large sub-array is printed in constant memory.
+        for v in file.elements(&index)? {
+            writeln!(out, "{}", v?)?;
         }
     }
     out.flush()?;

@@ -18,6 +18,7 @@ mod mpi_hostile;
 mod mpirun;
 mod ooc;
 mod ooc_crash;
+mod ooc_hostile;
 mod ooc_memory;
 mod ooc_numpy;
 mod summer;

@@ -6,22 +6,27 @@ use std::sync::OnceLock;
 
 use memmap2::{Advice, Mmap, MmapMut, MmapOptions};
 
+use crate::control::IoMode;
 use crate::dtype::ByteOrder;
 use crate::error::{OocError, Result};
 use crate::header::Header;
+use crate::mapped::Registered;
 use crate::scalar::Scalar;
 
 /// An open `.npy` file whose header has been checked against the file's size.
 ///
 /// Element and row access go through a read-only memory map created on first use (with
-/// `MADV_RANDOM`, so that one element costs one page, not a readahead window); the
-/// chunked reductions in [`crate::reduce`] read the file their own way.
+/// `MADV_RANDOM`, so that one element costs one page, not a readahead window), or through
+/// positioned reads ([`NpyFile::read_with`]); the chunked reductions in [`crate::reduce`]
+/// read the file their own way.
 #[derive(Debug)]
 pub struct NpyFile {
     path: PathBuf,
     file: File,
     header: Header,
-    map: OnceLock<Mmap>,
+    /// How elements are read.
+    io: IoMode,
+    map: OnceLock<Registered<Mmap>>,
 }
 
 /// Element strides (in elements) of `shape` stored in C or Fortran order.
@@ -62,6 +67,14 @@ fn open_checked(path: &Path, write: bool) -> Result<(File, Header)> {
         .open(path)
         .map_err(|e| OocError::io(path, "open", e))?;
     let header = Header::read(path, &file)?;
+    check_size(path, &file, &header)?;
+    Ok((file, header))
+}
+
+/// Checks that `file` (named `path`) is exactly as long as `header` says. Done at open and
+/// again before every map of the file: a map of a file shorter than its header faults
+/// (`SIGBUS`) where a read would have said what is wrong.
+pub(crate) fn check_size(path: &Path, file: &File, header: &Header) -> Result<()> {
     let size = file
         .metadata()
         .map_err(|e| OocError::io(path, "stat", e))?
@@ -78,7 +91,7 @@ fn open_checked(path: &Path, write: bool) -> Result<(File, Header)> {
             actual,
         });
     }
-    Ok((file, header))
+    Ok(())
 }
 
 impl NpyFile {
@@ -91,8 +104,17 @@ impl NpyFile {
             path: path.into(),
             file,
             header,
+            io: IoMode::Mmap,
             map: OnceLock::new(),
         })
+    }
+
+    /// Sets how [`get`](NpyFile::get), [`row`](NpyFile::row) and
+    /// [`elements`](NpyFile::elements) read: [`IoMode::Pread`] with positioned reads,
+    /// either map mode through one map of the file (the default).
+    pub fn read_with(mut self, io: IoMode) -> NpyFile {
+        self.io = io;
+        self
     }
 
     /// The file's path.
@@ -130,35 +152,59 @@ impl NpyFile {
         self.len() as u64 * self.header.dtype.size() as u64
     }
 
+    /// Checks that the file still has the size its header says (see [`check_size`]).
+    pub(crate) fn check_size(&self) -> Result<()> {
+        check_size(&self.path, &self.file, &self.header)
+    }
+
     fn map(&self) -> Result<&Mmap> {
         if let Some(m) = self.map.get() {
             return Ok(m);
         }
-        // SAFETY: the map is read-only; like numpy.memmap, we accept that another process
-        // truncating the file under us would be undefined behaviour.
+        self.check_size()?;
+        // SAFETY: the map is read-only and the file was just checked to be as long as its
+        // header says. A file truncated later makes a read of the lost pages raise SIGBUS
+        // (as with numpy.memmap); the map is registered so that a program can name the file.
         let m = unsafe { MmapOptions::new().map(&self.file) }
             .map_err(|e| OocError::io(&self.path, "mmap", e))?;
         // Advice is a hint: ignoring a failure only costs speed.
         let _ = m.advise(Advice::Random);
-        Ok(self.map.get_or_init(|| m))
+        Ok(self.map.get_or_init(|| Registered::new(m, &self.path)))
+    }
+
+    /// Where element bytes come from; `run` is how many bytes one positioned read should
+    /// fetch at once.
+    fn source(&self, run: usize) -> Result<Source<'_>> {
+        Ok(match self.io {
+            IoMode::Pread => Source::pread(self, run),
+            IoMode::Mmap | IoMode::MmapPopulate => Source::Map(self.map()?),
+        })
     }
 
     /// Reads the element at `index` (one index per axis).
     pub fn get(&self, index: &[usize]) -> Result<Scalar> {
         let pos = position(&self.header, index)?;
         let size = self.header.dtype.size();
-        let start = self.header.data_offset as usize + pos * size;
-        let map = self.map()?;
+        let start = self.header.data_offset + (pos * size) as u64;
+        let mut source = self.source(size)?;
+        let bytes = source.bytes(start, size)?;
         Ok(Scalar::decode(
             self.header.dtype,
             self.header.byte_order,
-            &map[start..start + size],
+            bytes,
         ))
     }
 
     /// Reads the sub-array `a[prefix...]` (for a 2-D array and one index: a row), flattened
     /// in C order. An empty prefix reads the whole array; a full index reads one element.
+    /// [`elements`](NpyFile::elements) gives the same values one at a time.
     pub fn row(&self, prefix: &[usize]) -> Result<Vec<Scalar>> {
+        self.elements(prefix)?.collect()
+    }
+
+    /// The elements of the sub-array `a[prefix...]`, in C order, read as they are asked
+    /// for (so that printing a large sub-array needs no memory for it).
+    pub fn elements(&self, prefix: &[usize]) -> Result<Elements<'_>> {
         let h = &self.header;
         if prefix.len() > h.shape.len() || prefix.iter().zip(&h.shape).any(|(i, d)| i >= d) {
             return Err(OocError::OutOfBounds {
@@ -169,27 +215,147 @@ impl NpyFile {
         let st = strides(&h.shape, h.fortran_order);
         let base: usize = prefix.iter().zip(&st).map(|(i, s)| i * s).sum();
         let rest = &h.shape[prefix.len()..];
-        let rest_st = &st[prefix.len()..];
-        let n: usize = rest.iter().product();
-        let size = h.dtype.size();
-        let map = self.map()?;
-        let off = h.data_offset as usize;
-        let mut out = Vec::with_capacity(n);
-        let mut idx = vec![0usize; rest.len()];
-        for _ in 0..n {
-            let pos = base + idx.iter().zip(rest_st).map(|(i, s)| i * s).sum::<usize>();
-            let at = off + pos * size;
-            out.push(Scalar::decode(h.dtype, h.byte_order, &map[at..at + size]));
-            // Odometer increment over the remaining axes, last axis fastest (C order).
-            for d in (0..rest.len()).rev() {
-                idx[d] += 1;
-                if idx[d] < rest[d] {
-                    break;
+        let rest_st = st[prefix.len()..].to_vec();
+        // Consecutive elements are adjacent on disk when the last axis has stride 1.
+        let run = match rest_st.last() {
+            Some(1) | None => READ_RUN,
+            Some(_) => h.dtype.size(),
+        };
+        Ok(Elements {
+            source: self.source(run)?,
+            header: h,
+            base,
+            rest,
+            rest_st,
+            idx: vec![0; rest.len()],
+            remaining: rest.iter().product(),
+        })
+    }
+}
+
+/// Bytes fetched by one positioned read when elements are read in order.
+const READ_RUN: usize = 64 << 10;
+
+/// Where the bytes of elements come from.
+enum Source<'a> {
+    /// The map of the whole file.
+    Map(&'a [u8]),
+    /// Positioned reads into a window of the file.
+    Pread {
+        /// The file read.
+        file: &'a NpyFile,
+        /// The bytes read last.
+        window: Vec<u8>,
+        /// The file offset of `window[0]`.
+        at: u64,
+        /// Bytes to read at once.
+        run: usize,
+    },
+}
+
+impl<'a> Source<'a> {
+    fn pread(file: &'a NpyFile, run: usize) -> Source<'a> {
+        Source::Pread {
+            file,
+            window: Vec::new(),
+            at: 0,
+            run,
+        }
+    }
+
+    /// The `size` bytes at file offset `offset`, which lie inside the data.
+    fn bytes(&mut self, offset: u64, size: usize) -> Result<&[u8]> {
+        match self {
+            Source::Map(m) => Ok(&m[offset as usize..offset as usize + size]),
+            Source::Pread {
+                file,
+                window,
+                at,
+                run,
+            } => {
+                let inside = offset >= *at && offset + size as u64 <= *at + window.len() as u64;
+                if !inside {
+                    let end = file.header.data_offset + file.data_bytes();
+                    let len = (*run).max(size).min((end - offset) as usize);
+                    window.resize(len, 0);
+                    read_exact_at(file, window, offset)?;
+                    *at = offset;
                 }
-                idx[d] = 0;
+                let from = (offset - *at) as usize;
+                Ok(&window[from..from + size])
             }
         }
-        Ok(out)
+    }
+}
+
+/// Fills `buf` from `offset` in `file`; a file that ends too soon (truncated since it was
+/// opened) is an error that says so.
+pub(crate) fn read_exact_at(file: &NpyFile, buf: &mut [u8], offset: u64) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.file().read_exact_at(buf, offset).map_err(|e| {
+        let e = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            std::io::Error::new(
+                e.kind(),
+                "the file is shorter than its header says (truncated while being read?)",
+            )
+        } else {
+            e
+        };
+        OocError::io(file.path(), "read", e)
+    })
+}
+
+/// The elements of a sub-array, in C order: see [`NpyFile::elements`].
+pub struct Elements<'a> {
+    source: Source<'a>,
+    header: &'a Header,
+    /// Storage position of the sub-array's first element.
+    base: usize,
+    /// The sub-array's shape.
+    rest: &'a [usize],
+    /// Its strides in storage, in elements.
+    rest_st: Vec<usize>,
+    /// The index of the next element in the sub-array.
+    idx: Vec<usize>,
+    /// Elements not yet read.
+    remaining: usize,
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Result<Scalar>;
+
+    fn next(&mut self) -> Option<Result<Scalar>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let h = self.header;
+        let pos = self.base
+            + self
+                .idx
+                .iter()
+                .zip(&self.rest_st)
+                .map(|(i, s)| i * s)
+                .sum::<usize>();
+        // Odometer increment over the remaining axes, last axis fastest (C order).
+        for d in (0..self.rest.len()).rev() {
+            self.idx[d] += 1;
+            if self.idx[d] < self.rest[d] {
+                break;
+            }
+            self.idx[d] = 0;
+        }
+        let size = h.dtype.size();
+        let at = h.data_offset + (pos * size) as u64;
+        Some(
+            self.source
+                .bytes(at, size)
+                .map(|b| Scalar::decode(h.dtype, h.byte_order, b)),
+        )
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
     }
 }
 
@@ -198,7 +364,7 @@ impl NpyFile {
 pub struct NpyFileMut {
     path: PathBuf,
     header: Header,
-    map: MmapMut,
+    map: Registered<MmapMut>,
 }
 
 impl NpyFileMut {
@@ -206,13 +372,14 @@ impl NpyFileMut {
     pub fn open(path: impl AsRef<Path>) -> Result<NpyFileMut> {
         let path = path.as_ref();
         let (file, header) = open_checked(path, true)?;
-        // SAFETY: as for NpyFile; writes go straight to the page cache.
+        // SAFETY: as for NpyFile (the size was checked by `open_checked`); writes go
+        // straight to the page cache.
         let map = unsafe { MmapOptions::new().map_mut(&file) }
             .map_err(|e| OocError::io(path, "mmap", e))?;
         Ok(NpyFileMut {
             path: path.into(),
             header,
-            map,
+            map: Registered::new(map, path),
         })
     }
 

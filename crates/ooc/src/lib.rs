@@ -38,6 +38,11 @@
 //!   `MAP_POPULATE` map per chunk, or `pread` into reused buffers ([`IoMode`]); mapped
 //!   pages are released with `MADV_DONTNEED` after each chunk, which keeps the resident set
 //!   bounded where numpy's memmap makes the whole file resident.
+//! - **Unreadable pages**: a file's size is checked against its header at open and again
+//!   before every map, so a truncated file is an error. A page that goes missing later (the
+//!   file truncated while being read, a sparse file on a full `tmpfs`) can only fault with
+//!   `SIGBUS`; every map is recorded in [`mapped`] (address range and path) so that a
+//!   program's signal handler can name the file. This crate installs no handler itself.
 //! - **Statistics** ([`stats`]): per 1024-value block, two passes in L1 (sum, min, max; then
 //!   squared deviations from the block mean), 16 lanes compiled for AVX2 when the CPU has it;
 //!   blocks, chunks and threads are combined with Chan et al.'s pairwise formula into a
@@ -69,6 +74,7 @@ mod engine;
 pub mod error;
 mod fill;
 pub mod header;
+pub mod mapped;
 pub mod memory;
 mod read;
 pub mod reduce;
@@ -77,7 +83,7 @@ mod stale;
 pub mod stats;
 mod write;
 
-pub use array::{NpyFile, NpyFileMut};
+pub use array::{Elements, NpyFile, NpyFileMut};
 pub use control::{Control, IoMode};
 pub use create::{create, CreateOptions, Fill};
 pub use dtype::{ByteOrder, DType};

@@ -7,34 +7,39 @@
 //! time on. Releasing each chunk's pages with `MADV_DONTNEED` is what keeps the resident
 //! set bounded: without it a full pass over a mapped file makes all of it resident.
 
-use std::os::unix::fs::FileExt;
-
 use memmap2::{Advice, Mmap, MmapOptions, UncheckedAdvice};
 
-use crate::array::NpyFile;
+use crate::array::{read_exact_at, NpyFile};
 use crate::control::IoMode;
 use crate::error::{OocError, Result};
+use crate::mapped::Registered;
 
 /// Reads chunks of one file.
 pub(crate) struct Reader<'f> {
     file: &'f NpyFile,
     io: IoMode,
     /// The map of the whole file, for [`IoMode::Mmap`].
-    whole: Option<Mmap>,
+    whole: Option<Registered<Mmap>>,
 }
 
 impl<'f> Reader<'f> {
     /// A reader of `file` (which maps it whole for [`IoMode::Mmap`]).
+    ///
+    /// The file's size is checked against its header first, so that a file truncated since
+    /// it was opened is an error rather than a fault.
     pub(crate) fn new(file: &'f NpyFile, io: IoMode) -> Result<Reader<'f>> {
+        file.check_size()?;
         let whole = match io {
             IoMode::Mmap => {
-                // SAFETY: a read-only map of a file opened read-only; as with numpy.memmap,
-                // another process truncating the file under us is not defended against.
+                // SAFETY: a read-only map of a file just checked to be as long as its header
+                // says. A file truncated later (or a page the file system cannot supply)
+                // makes the read of that page raise SIGBUS, as with numpy.memmap; the map is
+                // registered so that a program's handler can name the file.
                 let m = unsafe { MmapOptions::new().map(file.file()) }
                     .map_err(|e| OocError::io(file.path(), "mmap", e))?;
                 // Advice is a hint: ignoring a failure only costs speed.
                 let _ = m.advise(Advice::Sequential);
-                Some(m)
+                Some(Registered::new(m, file.path()))
             }
             IoMode::Pread | IoMode::MmapPopulate => None,
         };
@@ -72,14 +77,13 @@ impl<'f> Reader<'f> {
                         .map(file.file())
                 }
                 .map_err(|e| OocError::io(file.path(), "mmap", e))?;
+                let m = Registered::new(m, file.path());
                 Ok(f(&m))
             }
             _ => {
                 buf.resize(len.div_ceil(8), 0);
                 let bytes = &mut bytemuck::cast_slice_mut::<u64, u8>(buf)[..len];
-                file.file()
-                    .read_exact_at(bytes, offset as u64)
-                    .map_err(|e| OocError::io(file.path(), "read", e))?;
+                read_exact_at(file, bytes, offset as u64)?;
                 Ok(f(bytes))
             }
         }

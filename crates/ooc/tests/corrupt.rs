@@ -1,6 +1,6 @@
 //! Truncated and corrupt files get an error naming the problem, never a panic.
 
-use ooc::{create, Control, CreateOptions, Fill, NpyFile};
+use ooc::{create, Control, CreateOptions, Fill, IoMode, NpyFile};
 
 fn sample(dir: &std::path::Path) -> Vec<u8> {
     let p = dir.join("ok.npy");
@@ -106,4 +106,31 @@ fn missing_file() {
         e.contains("/nonexistent/x.npy") && e.contains("open"),
         "{e}"
     );
+}
+
+#[test]
+fn truncated_after_open_is_an_error_not_a_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("shrunk.npy");
+    std::fs::write(&p, sample(dir.path())).unwrap();
+    let files: Vec<NpyFile> = (0..4).map(|_| NpyFile::open(&p).unwrap()).collect();
+    let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+    f.set_len(200).unwrap();
+    for (file, io) in files
+        .iter()
+        .zip([IoMode::Mmap, IoMode::MmapPopulate, IoMode::Pread])
+    {
+        let ctl = Control {
+            io,
+            ..Control::default()
+        };
+        let e = ooc::reduce::stats(file, &ctl).unwrap_err().to_string();
+        assert!(
+            e.contains("shrunk.npy") && e.contains("file size does not match header"),
+            "{io:?}: {e}"
+        );
+    }
+    // Element access checks the size before it maps the file.
+    let e = files[3].get(&[9, 9]).unwrap_err().to_string();
+    assert!(e.contains("file size does not match header"), "{e}");
 }

@@ -1,0 +1,152 @@
+//! `hpcrs ooc` under hostile inputs and faults: every case ends in one error line naming
+//! the file or the argument and exit status 1 (2 for usage errors), or in the right answer;
+//! never a signal, a panic or a hang.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use crate::util::{hpcrs, hpcrs_process, stderr, stdout};
+
+/// The line the SIGBUS handler prints, after the file's path.
+const UNREADABLE_PAGE: &str = ": a page of the memory-mapped file could not be read";
+
+/// Runs `hpcrs ooc ARGS...` and returns its output, whatever the exit status.
+fn ooc(args: &[&str], file: &Path) -> Output {
+    hpcrs().arg("ooc").args(args).arg(file).output().unwrap()
+}
+
+/// Creates `name` in `dir` with `ooc create FILE ARGS... -q --no-sync`.
+fn create(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let f = dir.join(name);
+    hpcrs()
+        .args(["ooc", "create"])
+        .arg(&f)
+        .args(args)
+        .args(["-q", "--no-sync"])
+        .assert()
+        .success();
+    f
+}
+
+/// Asserts that `out` is a failure with exit status `code` and one line of standard error
+/// that contains each of `parts`, and no panic.
+fn one_line_error(out: &Output, code: i32, parts: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "status {:?}: {err}",
+        out.status
+    );
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("hpcrs: error: ") || code == 2, "{err}");
+    for part in parts {
+        assert!(err.contains(part), "{part:?} not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_file_shorter_than_its_header_says_is_a_clear_error_in_every_io_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = create(dir.path(), "t.npy", &["--shape", "1000x100", "--fill", "1"]);
+    let len = std::fs::metadata(&f).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_len(len - 4096)
+        .unwrap();
+    let name = f.to_str().unwrap();
+    for io in ["mmap", "pread", "mmap-populate"] {
+        for sub in [&["stats", "-q", "--io", io][..], &["get", "--io", io]] {
+            let out = ooc(sub, &f);
+            one_line_error(&out, 1, &[name, "file size does not match header"]);
+        }
+    }
+}
+
+/// `ooc get FILE` streams the whole array to a pipe nobody reads yet, so it blocks after a
+/// pipe's worth of lines, far from the end; the file is then truncated to its header and
+/// the pipe drained: the next element read is on a page that no longer exists. No timing
+/// is involved: the blocked pipe holds the reader back.
+fn get_while_truncated(io: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    // 2^21 elements print 8 MiB of "0.0\n", far more than any pipe buffers.
+    let f = create(dir.path(), "shrinking.npy", &["--shape", "2097152"]);
+    let mut child = hpcrs_process()
+        .args(["ooc", "get", "--io", io])
+        .arg(&f)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    assert_eq!(first, "0.0\n");
+    // The file was opened, checked and mapped: cut it back to its header.
+    let header = ooc::NpyFile::open(&f).unwrap().header().data_offset;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_len(header)
+        .unwrap();
+    let mut rest = Vec::new();
+    lines.read_to_end(&mut rest).unwrap();
+    let printed = rest.len() / 4 + 1;
+    assert!(printed < 2097152, "all elements were printed");
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_file_truncated_while_mapped_is_an_error_naming_it_not_sigbus() {
+    let out = get_while_truncated("mmap");
+    one_line_error(&out, 1, &["shrinking.npy", UNREADABLE_PAGE, "--io pread"]);
+}
+
+#[test]
+fn a_file_truncated_while_read_with_pread_is_an_error_naming_it() {
+    let out = get_while_truncated("pread");
+    one_line_error(&out, 1, &["shrinking.npy", "shorter than its header says"]);
+}
+
+/// A sparse file on a full tmpfs: its holes cannot be mapped (the kernel would have to
+/// allocate a page) but read as zeros with read(2).
+#[test]
+#[ignore = "needs root: mounts a 1 MiB tmpfs"]
+fn a_sparse_file_on_a_full_tmpfs_is_an_error_suggesting_pread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1M", "tmpfs"])
+        .arg(mnt)
+        .status()
+        .unwrap();
+    assert!(st.success(), "cannot mount a tmpfs (not root?)");
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(mnt);
+    let f = create(mnt, "sparse.npy", &["--shape", "4000000"]);
+    // Fill the file system.
+    let filler = mnt.join("filler");
+    let _ = std::fs::write(&filler, vec![1u8; 2 << 20]);
+    let name = f.to_str().unwrap();
+    for args in [
+        &["stats", "-q"][..],
+        &["stats", "-q", "--io", "mmap-populate"],
+        &["get"],
+    ] {
+        let out = ooc(args, &f);
+        one_line_error(&out, 1, &[name, UNREADABLE_PAGE, "--io pread"]);
+    }
+    let out = ooc(&["stats", "-q", "--io", "pread"], &f);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("max\t0.0"), "{}", stdout(&out));
+}
