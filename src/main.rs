@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd;
+mod memory;
 mod progress;
 
 use clap::{Parser, Subcommand};

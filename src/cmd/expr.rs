@@ -77,6 +77,13 @@ fn advise_huge_pages(addr: usize, len: usize) {
     let _ = (lo, hi);
 }
 
+/// The number of elements of an array of `shape`, if it fits in 64 bits.
+fn count_elements(shape: &[usize]) -> Option<u64> {
+    shape
+        .iter()
+        .try_fold(1u64, |n, &side| n.checked_mul(side as u64))
+}
+
 fn as_arg(a: &Array) -> Arg<'_> {
     match a {
         Array::Bool(a) => a.into(),
@@ -114,6 +121,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let sig: Vec<(&str, DType)> = vars.iter().map(|(n, _)| (n.as_str(), dt)).collect();
     let e = Expr::compile(&args.text, &sig).context("compiling the expression")?;
+    // The inputs and the result eval_new allocates, before any is made.
+    let elems = count_elements(&shape);
+    let needed = elems.and_then(|n| {
+        let inputs = n
+            .checked_mul(dt.size() as u64)?
+            .checked_mul(vars.len() as u64)?;
+        inputs.checked_add(n.checked_mul(e.dtype().size() as u64)?)
+    });
+    let what = format!(
+        "--n {} ({} {dt} input(s) of {shape:?} and the {} result)",
+        args.n,
+        vars.len(),
+        e.dtype()
+    );
+    crate::memory::check_fits(needed, &what)?;
     let arrays: Vec<Array> = (0..vars.len())
         .map(|i| random(dt, &shape, i as u64 + 1))
         .collect();
@@ -125,10 +147,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // eval_new gives the result's shape and type; the timed evaluations write
     // into an array allocated like the inputs.
     let first = e.eval_new(&inputs).context("evaluating")?;
+    let out_bytes =
+        count_elements(first.shape()).and_then(|n| n.checked_mul(e.dtype().size() as u64));
+    crate::memory::check_fits(
+        out_bytes,
+        &format!("--n {}: the timed {} result", args.n, e.dtype()),
+    )?;
     let mut out = random(e.dtype(), first.shape(), 0);
-    let elems: usize = shape.iter().product();
-    let out_elems: usize = out.shape().iter().product();
-    let bytes = (vars.len() * elems * dt.size() + out_elems * e.dtype().size()) as f64;
+    let elems = shape.iter().product::<usize>() as f64;
+    let out_elems = out.shape().iter().product::<usize>() as f64;
+    let bytes = vars.len() as f64 * elems * dt.size() as f64 + out_elems * e.dtype().size() as f64;
     let mut best = f64::INFINITY;
     for _ in 0..args.repeat {
         let t = Instant::now();
@@ -151,7 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "bytes moved: {:.1} MB, {:.2} GB/s, {:.1} M elements/s",
         bytes / 1e6,
         bytes / best / 1e9,
-        elems as f64 / best / 1e6
+        elems / best / 1e6
     );
     println!("best: {:.4} ms", best * 1e3);
     Ok(ExitCode::SUCCESS)

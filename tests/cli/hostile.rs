@@ -257,3 +257,95 @@ proptest! {
         .map_err(TestCaseError::fail)?;
     }
 }
+
+// ---- Counts are checked before allocating ----
+
+#[test]
+fn expr_refuses_arrays_larger_than_memory_saying_how_much_they_need() {
+    let out = run(&["expr", "a", "--n", "1000000000000"]);
+    one_line_error(
+        &out,
+        "--n 1000000000000 (1 f64 input(s) of [1000000000000] and the f64 result) needs 14.55 TiB but ",
+    );
+    assert!(
+        stderr(&out).ends_with(" is available\n"),
+        "{}",
+        stderr(&out)
+    );
+    one_line_error(
+        &run(&["expr", "a+b", "--n", "1e12", "--dtype", "i32"]),
+        "--n 1000000000000 (2 i32 input(s) of [1000000000000] and the i32 result) needs 10.91 TiB but ",
+    );
+    // Sizes that overflow 64 bits, on one axis and with a stencil on two.
+    one_line_error(
+        &run(&["expr", "a", "--n", "18446744073709551615"]),
+        "--n 18446744073709551615 (1 f64 input(s) of [18446744073709551615] and the f64 result) \
+         needs more than 16 EiB, more than a process can address",
+    );
+    one_line_error(
+        &run(&["expr", "u[1,0] + u", "--n", "18446744073709551615"]),
+        "(1 f64 input(s) of [4294967296, 4294967296] and the f64 result) needs more than 16 EiB",
+    );
+    one_line_error(
+        &run(&["expr", "u[1,0,0] + u", "--n", "1e18"]),
+        "(1 f64 input(s) of [1000000, 1000000, 1000000] and the f64 result) needs 13.88 EiB, \
+         more than a process can address",
+    );
+}
+
+#[test]
+fn summer_caps_its_jobs_in_every_mode() {
+    let max_threads = runtime::pool::MAX_THREADS;
+    for (mode, jobs, max, cost) in [
+        (
+            "serial",
+            "18446744073709551615",
+            100_000,
+            "each job's total is kept",
+        ),
+        ("serial", "100001", 100_000, "each job's total is kept"),
+        (
+            "threads",
+            "18446744073709551615",
+            max_threads,
+            "one OS thread per job",
+        ),
+        (
+            "threads",
+            "100000000000",
+            max_threads,
+            "one OS thread per job",
+        ),
+        (
+            "processes",
+            "100000000000",
+            1024,
+            "one worker process per job",
+        ),
+        ("processes", "1025", 1024, "one worker process per job"),
+    ] {
+        let begin = std::time::Instant::now();
+        one_line_error(
+            &run(&["summer", "--mode", mode, "--jobs", jobs, "--n", "10"]),
+            &format!("--jobs {jobs} is more than the {max} allowed in {mode} mode ({cost})"),
+        );
+        assert!(begin.elapsed().as_secs() < 5, "{mode} {jobs}");
+    }
+    // The caps themselves run.
+    let out = run(&[
+        "summer",
+        "--mode",
+        "threads",
+        "--jobs",
+        &max_threads.to_string(),
+        "--n",
+        "10",
+    ]);
+    assert!(
+        stdout(&out).starts_with(&format!(
+            "{max_threads} jobs (threads): each sum(range(0, 10)) = 45\n"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -46,7 +46,36 @@ impl Mode {
             Mode::Processes => "processes",
         }
     }
+
+    /// The most jobs this mode runs: [`MAX_SERIAL_JOBS`], the thread cap
+    /// [`runtime::pool::MAX_THREADS`] or [`MAX_PROCESSES`].
+    pub fn max_jobs(self) -> usize {
+        match self {
+            Mode::Serial => MAX_SERIAL_JOBS,
+            Mode::Threads => runtime::pool::MAX_THREADS,
+            Mode::Processes => MAX_PROCESSES,
+        }
+    }
+
+    /// What each job costs in this mode, the reason for [`Mode::max_jobs`].
+    fn job_cost(self) -> &'static str {
+        match self {
+            Mode::Serial => "each job's total is kept",
+            Mode::Threads => "one OS thread per job",
+            Mode::Processes => "one worker process per job",
+        }
+    }
 }
+
+/// The most jobs [`Mode::Serial`] runs: every total is kept, and a run of
+/// more would take hours at the course's `n`.
+pub const MAX_SERIAL_JOBS: usize = 100_000;
+
+/// The most jobs [`Mode::Processes`] runs. Each is a whole process of the
+/// calling program (about 1 MiB of private memory, a pipe held open by the
+/// caller until it answers), all started before any is waited for; a
+/// thousand already shows the start-up cost the demo is about.
+pub const MAX_PROCESSES: usize = 1024;
 
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,6 +101,16 @@ pub enum SummerError {
     /// `--jobs 0`.
     #[error("--jobs must be at least 1, got 0")]
     NoJobs,
+    /// More jobs than the mode allows (see [`Mode::max_jobs`]).
+    #[error("--jobs {jobs} is more than the {max} allowed in {mode} mode ({})", .mode.job_cost())]
+    TooManyJobs {
+        /// The mode asked for.
+        mode: Mode,
+        /// The jobs asked for.
+        jobs: usize,
+        /// The most the mode allows.
+        max: usize,
+    },
     /// An `n` whose sum `n(n-1)/2` does not fit in 64 bits.
     #[error("--n {0} is too large: the sum n(n-1)/2 must fit in 64 bits (n <= {MAX_N})")]
     TooLarge(u64),
@@ -139,10 +178,17 @@ pub struct Run {
     pub elapsed: Duration,
 }
 
-/// Checks `jobs >= 1` and that the sum fits in 64 bits.
-pub fn check(jobs: usize, n: u64) -> Result<(), SummerError> {
+/// Checks `1 <= jobs <= mode.max_jobs()` and that the sum fits in 64 bits.
+pub fn check(mode: Mode, jobs: usize, n: u64) -> Result<(), SummerError> {
     if jobs == 0 {
         return Err(SummerError::NoJobs);
+    }
+    if jobs > mode.max_jobs() {
+        return Err(SummerError::TooManyJobs {
+            mode,
+            jobs,
+            max: mode.max_jobs(),
+        });
     }
     if n > MAX_N {
         return Err(SummerError::TooLarge(n));
@@ -152,7 +198,7 @@ pub fn check(jobs: usize, n: u64) -> Result<(), SummerError> {
 
 /// Runs `jobs` sums of `0..n` one after the other.
 pub fn run_serial(jobs: usize, n: u64) -> Result<Run, SummerError> {
-    check(jobs, n)?;
+    check(Mode::Serial, jobs, n)?;
     let begin = Instant::now();
     let totals = (0..jobs).map(|_| my_summer(0, black_box(n))).collect();
     Ok(Run {
@@ -164,7 +210,7 @@ pub fn run_serial(jobs: usize, n: u64) -> Result<Run, SummerError> {
 /// Runs `jobs` sums of `0..n`, each on its own OS thread (like the course's
 /// `threading.Thread` per job; no pool, so thread creation is timed too).
 pub fn run_threads(jobs: usize, n: u64) -> Result<Run, SummerError> {
-    check(jobs, n)?;
+    check(Mode::Threads, jobs, n)?;
     let begin = Instant::now();
     let totals = std::thread::scope(|s| {
         let mut handles = Vec::with_capacity(jobs);
@@ -198,7 +244,7 @@ pub fn run_processes(
     n: u64,
     worker: impl Fn(u64, u64) -> Command,
 ) -> Result<Run, SummerError> {
-    check(jobs, n)?;
+    check(Mode::Processes, jobs, n)?;
     let begin = Instant::now();
     let mut children: Vec<(Child, String)> = Vec::with_capacity(jobs);
     for job in 0..jobs {
@@ -320,6 +366,41 @@ mod tests {
             .contains("too large"));
         let sum = |n: u64| n as u128 * (n as u128 - 1) / 2;
         assert!(sum(MAX_N) <= u64::MAX as u128 && sum(MAX_N + 1) > u64::MAX as u128);
+    }
+
+    #[test]
+    fn each_mode_caps_its_jobs_before_starting_any() {
+        let too_many = |mode: Mode, jobs: usize| {
+            run(mode, jobs, 10, |_, _| unreachable!("no worker may start"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            too_many(Mode::Serial, usize::MAX),
+            format!(
+                "--jobs {} is more than the 100000 allowed in serial mode (each job's total is kept)",
+                usize::MAX
+            )
+        );
+        assert_eq!(
+            too_many(Mode::Threads, 100_000_000_000),
+            "--jobs 100000000000 is more than the 1024 allowed in threads mode (one OS thread per job)"
+        );
+        assert_eq!(
+            too_many(Mode::Processes, MAX_PROCESSES + 1),
+            "--jobs 1025 is more than the 1024 allowed in processes mode (one worker process per job)"
+        );
+        assert_eq!(
+            run_serial(MAX_SERIAL_JOBS, 3).unwrap().totals.len(),
+            MAX_SERIAL_JOBS
+        );
+        assert_eq!(
+            run_threads(runtime::pool::MAX_THREADS, 3)
+                .unwrap()
+                .totals
+                .len(),
+            runtime::pool::MAX_THREADS
+        );
     }
 
     #[test]
