@@ -8,7 +8,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::ValueEnum;
-use ooc::{Control, CreateOptions, DType, Fill, IoMode, NpyFile, OocError, Stats};
+use ooc::{
+    AxisStats, Control, CreateOptions, DType, Fill, IntRange, IoMode, NpyFile, OocError, Scalar,
+    Stats, Summary,
+};
 use runtime::pool::Threads;
 use runtime::progress::Progress;
 use runtime::size::human_bytes;
@@ -187,47 +190,49 @@ enum FillKind {
     Random,
 }
 
-/// What `--fill` says: a named fill or one value.
-#[derive(Clone, Copy)]
+/// What `--fill` says: a named fill or one value, read once the dtype is known.
+#[derive(Clone)]
 enum FillArg {
     Named(FillKind),
-    Value(f64),
+    Value(String),
 }
 
 impl FillArg {
-    fn fill(self, seed: u64) -> Fill {
-        match self {
+    /// The fill for arrays of `dtype`: a value is read in that type, so that integers stay
+    /// exact and out-of-range values are refused.
+    fn fill(&self, dtype: DType, seed: u64) -> anyhow::Result<Fill> {
+        Ok(match self {
             FillArg::Named(FillKind::Zeros) => Fill::Zeros,
             FillArg::Named(FillKind::Random) => Fill::Random { seed },
-            FillArg::Value(v) => Fill::Value(v),
-        }
+            FillArg::Value(text) => {
+                Fill::Value(Scalar::parse(dtype, text).with_context(|| format!("--fill {text}"))?)
+            }
+        })
     }
 }
 
-/// Parses `--fill`: a [`FillKind`] name, `true` or `false` (for bool arrays), or a number.
+/// Parses `--fill`: a [`FillKind`] name, `true` or `false` (for bool arrays), or a number
+/// (kept as text: its type is the array's).
 fn parse_fill(text: &str) -> Result<FillArg, String> {
     if let Ok(kind) = FillKind::from_str(text, true) {
         return Ok(FillArg::Named(kind));
     }
-    match text.to_ascii_lowercase().as_str() {
-        "true" => return Ok(FillArg::Value(1.0)),
-        "false" => return Ok(FillArg::Value(0.0)),
-        _ => {}
+    let word = matches!(text.trim().to_ascii_lowercase().as_str(), "true" | "false");
+    if word || text.trim().parse::<f64>().is_ok() {
+        return Ok(FillArg::Value(text.to_string()));
     }
-    text.parse::<f64>().map(FillArg::Value).map_err(|_| {
-        let names: Vec<String> = FillKind::value_variants()
-            .iter()
-            .filter_map(|k| k.to_possible_value())
-            .map(|v| v.get_name().to_string())
-            .collect();
-        format!("expected {} or a number", names.join(", "))
-    })
+    let names: Vec<String> = FillKind::value_variants()
+        .iter()
+        .filter_map(|k| k.to_possible_value())
+        .map(|v| v.get_name().to_string())
+        .collect();
+    Err(format!("expected {} or a number", names.join(", ")))
 }
 
 fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     let shape = parse_shape(&a.shape)?;
     let dtype = a.dtype;
-    let fill = a.fill.fill(a.seed);
+    let fill = a.fill.fill(dtype, a.seed)?;
     let total = shape
         .iter()
         .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d as u64));
@@ -264,16 +269,35 @@ fn describe(file: &NpyFile) -> String {
     )
 }
 
-fn stats_line(out: &mut impl Write, label: &str, s: &Stats) -> std::io::Result<()> {
+/// The min and max of one result: integers exactly (bools as 0 and 1, the numbers their
+/// mean and std are computed from), floats as Python prints them.
+fn extremes(s: &Stats, range: Option<&IntRange>) -> (String, String) {
+    match range {
+        Some(r) if !r.is_empty() => (r.min.to_string(), r.max.to_string()),
+        _ => (num(s.min()), num(s.max())),
+    }
+}
+
+fn stats_line(
+    out: &mut impl Write,
+    label: &str,
+    s: &Stats,
+    range: Option<&IntRange>,
+) -> std::io::Result<()> {
+    let (min, max) = extremes(s, range);
     writeln!(
         out,
-        "{label}\t{}\t{}\t{}\t{}\t{}",
+        "{label}\t{}\t{}\t{}\t{min}\t{max}",
         s.count(),
         num(s.mean()),
         num(s.stdev()),
-        num(s.min()),
-        num(s.max())
     )
+}
+
+/// What `ooc stats` computed: the whole array's statistics, or one per position along an axis.
+enum Reduced {
+    Whole(Summary),
+    Along(usize, AxisStats),
 }
 
 fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
@@ -285,7 +309,7 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match a.axis {
-        None => ooc::reduce::stats(&file, &ctl).map(|s| (s, None)),
+        None => ooc::reduce::stats(&file, &ctl).map(Reduced::Whole),
         Some(k) => {
             let ndim = file.shape().len() as i64;
             let axis = if k < 0 { k + ndim } else { k };
@@ -297,10 +321,10 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             ooc::reduce::stats_axis(&file, axis as usize, &ctl)
-                .map(|r| (Stats::EMPTY, Some((axis, r))))
+                .map(|r| Reduced::Along(axis as usize, r))
         }
     };
-    let (whole, along) = match result {
+    let reduced = match result {
         Ok(r) => r,
         Err(e) if interrupted(&e) => {
             eprintln!("hpcrs: interrupted");
@@ -310,15 +334,19 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     };
     writeln!(out, "file\t{}", a.file.display())?;
     writeln!(out, "array\t{}", describe(&file))?;
-    match along {
-        None => {
+    match reduced {
+        Reduced::Whole(Summary {
+            stats: whole,
+            range,
+        }) => {
+            let (min, max) = extremes(&whole, range.as_ref());
             writeln!(out, "count\t{}", whole.count())?;
             writeln!(out, "mean\t{}", num(whole.mean()))?;
             writeln!(out, "std\t{}", num(whole.stdev()))?;
-            writeln!(out, "min\t{}", num(whole.min()))?;
-            writeln!(out, "max\t{}", num(whole.max()))?;
+            writeln!(out, "min\t{min}")?;
+            writeln!(out, "max\t{max}")?;
         }
-        Some((axis, r)) => {
+        Reduced::Along(axis, r) => {
             writeln!(
                 out,
                 "axis\t{axis} (one line per index of the other axes, shape {:?})",
@@ -326,14 +354,15 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
             )?;
             writeln!(out, "index\tcount\tmean\tstd\tmin\tmax")?;
             let mut idx = vec![0usize; r.shape.len()];
-            for s in &r.stats {
+            for (k, s) in r.stats.iter().enumerate() {
                 let label: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
                 let label = if label.is_empty() {
                     "()".to_string()
                 } else {
                     label.join(",")
                 };
-                stats_line(&mut out, &label, s)?;
+                let range = r.ranges.as_ref().map(|v| &v[k]);
+                stats_line(&mut out, &label, s, range)?;
                 for d in (0..idx.len()).rev() {
                     idx[d] += 1;
                     if idx[d] < r.shape[d] {

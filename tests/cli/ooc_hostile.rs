@@ -150,3 +150,86 @@ fn a_sparse_file_on_a_full_tmpfs_is_an_error_suggesting_pread() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("max\t0.0"), "{}", stdout(&out));
 }
+
+/// The value of `key` in the `key\tvalue` output of `ooc stats`.
+fn field(out: &str, key: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}\t")))
+        .unwrap_or_else(|| panic!("no {key} in {out}"))
+        .to_string()
+}
+
+#[test]
+fn integer_fills_are_stored_and_printed_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in [
+        "1234567890123456789",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9007199254740993",
+    ] {
+        let f = create(
+            dir.path(),
+            "big.npy",
+            &["--shape", "3x5", "--dtype", "i64", "--fill", v],
+        );
+        let got = ooc(&["get"], &f);
+        assert_eq!(stdout(&got), format!("{v}\n").repeat(15));
+        let got = hpcrs()
+            .args(["ooc", "get"])
+            .arg(&f)
+            .args(["2", "4"])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&got), format!("{v}\n"));
+        let out = stdout(&ooc(&["stats", "-q"], &f));
+        assert_eq!(field(&out, "min"), v, "{out}");
+        assert_eq!(field(&out, "max"), v, "{out}");
+        let axis = stdout(&ooc(&["stats", "-q", "--axis", "0"], &f));
+        let line = axis.lines().find(|l| l.starts_with("4\t")).unwrap();
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!((cols[4], cols[5]), (v, v), "{axis}");
+    }
+    // Other integer types and bools print integers too; floats keep Python's repr.
+    let f = create(
+        dir.path(),
+        "u.npy",
+        &["--shape", "4", "--dtype", "u8", "--fill", "255"],
+    );
+    assert_eq!(field(&stdout(&ooc(&["stats", "-q"], &f)), "max"), "255");
+    let f = create(
+        dir.path(),
+        "b.npy",
+        &["--shape", "4", "--dtype", "bool", "--fill", "true"],
+    );
+    assert_eq!(field(&stdout(&ooc(&["stats", "-q"], &f)), "min"), "1");
+    let f = create(dir.path(), "f.npy", &["--shape", "4", "--fill", "3"]);
+    assert_eq!(field(&stdout(&ooc(&["stats", "-q"], &f)), "min"), "3.0");
+}
+
+#[test]
+fn fill_values_out_of_the_dtype_are_refused_naming_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.npy");
+    let cases: [(&str, &str, &str); 9] = [
+        ("i64", "9223372036854775808", "does not fit dtype i64"),
+        ("i64", "-9223372036854775809", "does not fit dtype i64"),
+        ("i64", "1e19", "does not fit dtype i64"),
+        ("i32", "2147483648", "does not fit dtype i32"),
+        ("i32", "1.5", "is not an integer"),
+        ("u8", "-1", "does not fit dtype u8"),
+        ("bool", "2", "is not a bool"),
+        ("f32", "1e39", "does not fit dtype f32"),
+        ("i64", "nan", "is not an integer"),
+    ];
+    for (dtype, value, msg) in cases {
+        let out = hpcrs()
+            .args(["ooc", "create"])
+            .arg(&f)
+            .args(["--shape", "3", "--dtype", dtype, "--fill", value])
+            .output()
+            .unwrap();
+        one_line_error(&out, 1, &[&format!("--fill {value}"), msg]);
+        assert!(!f.exists());
+    }
+}

@@ -388,20 +388,21 @@ impl NpyFileMut {
         &self.header
     }
 
-    /// Writes `value` at `index`; fails if the dtype cannot hold it exactly.
-    pub fn set(&mut self, index: &[usize], value: f64) -> Result<()> {
+    /// Writes `value` at `index`; fails if the dtype cannot hold it (see [`Scalar::cast`]).
+    pub fn set(&mut self, index: &[usize], value: impl Into<Scalar>) -> Result<()> {
         let h = &self.header;
-        if !h.dtype.holds(value) {
+        let value = value.into();
+        let Some(v) = value.cast(h.dtype) else {
             return Err(OocError::Invalid(format!(
                 "{}: value {value} does not fit dtype {}",
                 self.path.display(),
                 h.dtype
             )));
-        }
+        };
         let pos = position(h, index)?;
         let size = h.dtype.size();
         let mut bytes = Vec::with_capacity(8);
-        h.dtype.encode(value, &mut bytes);
+        v.encode_native(&mut bytes);
         if h.byte_order != ByteOrder::NATIVE {
             bytes.reverse();
         }

@@ -7,6 +7,7 @@ use crate::control::Control;
 use crate::dtype::DType;
 use crate::error::{OocError, Result};
 use crate::header::Header;
+use crate::scalar::Scalar;
 use crate::stale::{create_locked, remove_stale_temporaries};
 use crate::write::write_chunks;
 
@@ -16,8 +17,9 @@ pub enum Fill {
     /// Zeros. The data is left as a hole in the file (as `numpy.memmap` does), so this is
     /// instant and takes no disk space until written.
     Zeros,
-    /// One value everywhere; it must fit the dtype exactly.
-    Value(f64),
+    /// One value everywhere; it must fit the dtype (see [`Scalar::cast`]): integers are
+    /// stored exactly.
+    Value(Scalar),
     /// Uniform random values: `[0, 1)` for floats, all bit patterns for integers, 0 or 1
     /// for bool. Element `k` (in storage order) depends only on `(seed, k)`, so the file is
     /// the same whatever the number of threads or the memory limit.
@@ -64,7 +66,7 @@ impl Default for CreateOptions {
 /// ```
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("a.npy");
-/// let opts = ooc::CreateOptions { fill: ooc::Fill::Value(2.5), ..Default::default() };
+/// let opts = ooc::CreateOptions { fill: ooc::Fill::Value(2.5.into()), ..Default::default() };
 /// ooc::create(&path, &[3, 4], &opts, &ooc::Control::default())?;
 /// let a = ooc::NpyFile::open(&path)?;
 /// assert_eq!(a.get(&[2, 3])?.to_f64(), 2.5);
@@ -76,13 +78,17 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
         return Err(OocError::Invalid(format!("shape {shape:?} is too large")));
     };
     let fill = match opts.fill {
-        Fill::Value(v) if !opts.dtype.holds(v) => {
-            return Err(OocError::Invalid(format!(
-                "fill value {v} does not fit dtype {}",
-                opts.dtype
-            )))
-        }
-        Fill::Value(v) if v.to_bits() == 0 => Fill::Zeros,
+        Fill::Value(v) => match v.cast(opts.dtype) {
+            None => {
+                return Err(OocError::Invalid(format!(
+                    "fill value {v} does not fit dtype {}",
+                    opts.dtype
+                )))
+            }
+            // A value whose bytes are all zero is the hole left by a zero fill.
+            Some(v) if v.is_zero_bits() => Fill::Zeros,
+            Some(v) => Fill::Value(v),
+        },
         f => f,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

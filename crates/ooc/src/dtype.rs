@@ -130,33 +130,6 @@ impl DType {
         // A one-byte type has no byte order; `<u1` and `>u1` are legal and equal.
         Some((dtype, order))
     }
-
-    /// Whether `value` is exactly representable in this dtype (used to check `--fill VALUE`).
-    pub fn holds(self, value: f64) -> bool {
-        match self {
-            DType::F64 => true,
-            DType::F32 => !value.is_finite() || value.abs() <= f32::MAX as f64,
-            DType::I64 => {
-                value.fract() == 0.0 && (-(2f64.powi(63))..2f64.powi(63)).contains(&value)
-            }
-            DType::I32 => {
-                value.fract() == 0.0 && (i32::MIN as f64..=i32::MAX as f64).contains(&value)
-            }
-            DType::U8 => value.fract() == 0.0 && (0.0..=255.0).contains(&value),
-            DType::Bool => value == 0.0 || value == 1.0,
-        }
-    }
-
-    /// Encodes `value` (already checked with [`DType::holds`]) in native byte order into `out`.
-    pub fn encode(self, value: f64, out: &mut Vec<u8>) {
-        match self {
-            DType::F64 => out.extend_from_slice(&value.to_ne_bytes()),
-            DType::F32 => out.extend_from_slice(&(value as f32).to_ne_bytes()),
-            DType::I64 => out.extend_from_slice(&(value as i64).to_ne_bytes()),
-            DType::I32 => out.extend_from_slice(&(value as i32).to_ne_bytes()),
-            DType::U8 | DType::Bool => out.push(value as u8),
-        }
-    }
 }
 
 impl fmt::Display for DType {
@@ -207,15 +180,5 @@ mod tests {
             }
         }
         assert_eq!(DType::from_name("c16"), None);
-    }
-
-    #[test]
-    fn holds_checks_range() {
-        assert!(DType::U8.holds(255.0));
-        assert!(!DType::U8.holds(256.0));
-        assert!(!DType::I32.holds(1.5));
-        assert!(DType::Bool.holds(1.0));
-        assert!(!DType::Bool.holds(2.0));
-        assert!(DType::I64.holds(-9.0e18));
     }
 }

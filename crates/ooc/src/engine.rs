@@ -24,8 +24,9 @@ struct Scratch {
     vals: Vec<f64>,
 }
 
-/// Calls `map` on every chunk of `file`'s data (as `f64` values, with the index of the
-/// chunk's first element), in parallel, and folds the results into `acc` in chunk order.
+/// Calls `map` on every chunk of `file`'s data (the index of the chunk's first element,
+/// its values as `f64`, and its bytes as stored), in parallel, and folds the results into
+/// `acc` in chunk order.
 ///
 /// Chunks are processed `batch` at a time (at least two per thread): the results of a batch
 /// are held until it is merged, so a large batch suits small results. Fewer batches mean
@@ -36,7 +37,7 @@ pub(crate) fn fold_chunks<R, A>(
     ctl: &Control,
     chunk_elems: usize,
     batch: usize,
-    map: impl Fn(usize, &[f64]) -> R + Sync,
+    map: impl Fn(usize, &[f64], &[u8]) -> R + Sync,
     acc: &mut A,
     mut merge: impl FnMut(&mut A, R),
 ) -> Result<()>
@@ -81,7 +82,7 @@ where
                     &vals[..]
                 }
             };
-            map(start, values)
+            map(start, values, bytes)
         })?;
         ctl.progress.advance(nbytes as u64);
         Ok(r)

@@ -15,7 +15,7 @@
 //! let ctl = Control { memory_limit: 1 << 20, ..Control::default() }; // 1 MiB at a time
 //! create(&path, &[400, 300], &opts, &ctl)?;
 //! let a = NpyFile::open(&path)?;
-//! let s = reduce::stats(&a, &ctl)?;                   // whole array
+//! let s = reduce::stats(&a, &ctl)?.stats;             // whole array
 //! assert_eq!(s.count(), 120_000);
 //! assert!((s.mean() - 0.5).abs() < 0.01 && (s.stdev() - 0.2887).abs() < 0.01);
 //! let rows = reduce::stats_axis(&a, 1, &ctl)?;        // one result per row
@@ -74,6 +74,7 @@ mod engine;
 pub mod error;
 mod fill;
 pub mod header;
+mod int_range;
 pub mod mapped;
 pub mod memory;
 mod read;
@@ -89,7 +90,8 @@ pub use create::{create, CreateOptions, Fill};
 pub use dtype::{ByteOrder, DType};
 pub use error::{OocError, Result};
 pub use header::Header;
-pub use reduce::AxisStats;
+pub use int_range::IntRange;
+pub use reduce::{AxisStats, Summary};
 pub use runtime::pool::Threads;
 pub use runtime::stats::Stats;
 pub use scalar::Scalar;

@@ -4,6 +4,11 @@ use std::fmt;
 
 use crate::dtype::{ByteOrder, DType};
 
+mod cast;
+mod parse;
+
+pub use parse::ParseValueError;
+
 /// One element, kept in its own type so that integers print exactly.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scalar {

@@ -43,7 +43,9 @@ pub(crate) fn write_chunks(
     };
     let mut pattern = Vec::new();
     if let Fill::Value(v) = fill {
-        dtype.encode(v, &mut pattern);
+        // `create` cast the value to the dtype.
+        debug_assert_eq!(v.dtype(), dtype);
+        v.encode_native(&mut pattern);
     }
     let generate = |ci: usize, buf: &mut Vec<u64>| -> Result<usize> {
         if ctl.cancelled() {

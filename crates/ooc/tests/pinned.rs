@@ -54,7 +54,7 @@ fn seeded_files_are_byte_identical_to_the_pinned_ones() {
     }
     let opts = CreateOptions {
         dtype: DType::F32,
-        fill: Fill::Value(-2.5),
+        fill: Fill::Value((-2.5).into()),
         sync: false,
         ..Default::default()
     };

@@ -84,7 +84,7 @@ fn every_dtype_and_order_reduces_like_the_reference() {
             let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
             for io in [IoMode::Pread, IoMode::Mmap, IoMode::MmapPopulate] {
                 for limit in [4096u64, 1 << 20] {
-                    let s = stats(&f, &ctl(limit, 2, io)).unwrap();
+                    let s = stats(&f, &ctl(limit, 2, io)).unwrap().stats;
                     assert_eq!(s.count(), xs.len() as u64);
                     assert!(
                         close(s.mean(), mean),
@@ -100,7 +100,7 @@ fn every_dtype_and_order_reduces_like_the_reference() {
             // Along every axis, against a direct computation over the logical index.
             let shape = [37usize, 11, 5];
             for axis in 0..3 {
-                let r = stats_axis(&f, axis, &ctl(40_000, 2, IoMode::Pread)).unwrap();
+                let r = stats_axis(&f, axis, &ctl(48_000, 2, IoMode::Pread)).unwrap();
                 let mut rshape = shape.to_vec();
                 rshape.remove(axis);
                 assert_eq!(r.shape, rshape);
@@ -141,9 +141,9 @@ fn constant_fill_and_closed_forms() {
         &[1000, 3],
         DType::I32,
         false,
-        Fill::Value(-7.0),
+        Fill::Value((-7.0).into()),
     );
-    let s = stats(&f, &Control::default()).unwrap();
+    let s = stats(&f, &Control::default()).unwrap().stats;
     assert_eq!(
         (s.count(), s.mean(), s.min(), s.max(), s.stdev()),
         (3000, -7.0, -7.0, -7.0, 0.0)
@@ -155,7 +155,7 @@ fn constant_fill_and_closed_forms() {
         true,
         Fill::Zeros,
     );
-    let s = stats(&z, &Control::default()).unwrap();
+    let s = stats(&z, &Control::default()).unwrap().stats;
     assert_eq!((s.count(), s.mean(), s.max()), (2500, 0.0, 0.0));
     // Uniform [0,1): mean 1/2, std 1/sqrt(12).
     let u = make(
@@ -165,7 +165,7 @@ fn constant_fill_and_closed_forms() {
         false,
         Fill::Random { seed: 1 },
     );
-    let s = stats(&u, &Control::default()).unwrap();
+    let s = stats(&u, &Control::default()).unwrap().stats;
     assert!((s.mean() - 0.5).abs() < 0.003);
     assert!((s.stdev() - (1.0f64 / 12.0).sqrt()).abs() < 0.002);
     // Bad values for the dtype are refused before anything is written.
@@ -174,7 +174,7 @@ fn constant_fill_and_closed_forms() {
         &[2],
         &CreateOptions {
             dtype: DType::U8,
-            fill: Fill::Value(300.0),
+            fill: Fill::Value(300i64.into()),
             ..Default::default()
         },
         &Control::default(),
@@ -228,7 +228,7 @@ fn big_endian_data_is_read() {
     std::fs::write(&p, bytes).unwrap();
     let f = NpyFile::open(&p).unwrap();
     assert_eq!(f.get(&[1]).unwrap().to_f64(), -2.0);
-    let s = stats(&f, &Control::default()).unwrap();
+    let s = stats(&f, &Control::default()).unwrap().stats;
     assert_eq!((s.mean(), s.min(), s.max()), (3.5 / 3.0, -2.0, 4.0));
 }
 
@@ -284,7 +284,7 @@ fn cancelled_create_leaves_nothing() {
 fn existing_file_survives_a_failed_create() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("keep.npy");
-    make(&p, &[10], DType::F64, false, Fill::Value(1.0));
+    make(&p, &[10], DType::F64, false, Fill::Value(1.0.into()));
     let before = std::fs::read(&p).unwrap();
     let cancel = AtomicBool::new(true);
     let c = Control {
@@ -298,4 +298,69 @@ fn existing_file_survives_a_failed_create() {
     assert!(create(&p, &[100], &opts, &c).is_err());
     assert_eq!(std::fs::read(&p).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn integer_min_and_max_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("i.npy");
+    // Values f64 cannot tell apart: 2^53 + k.
+    let value = |i: usize, j: usize| 9007199254740992 + ((i * 7 + j * 3) % 11) as i64;
+    for fortran in [false, true] {
+        make(&p, &[5, 7], DType::I64, fortran, Fill::Zeros);
+        let mut m = NpyFileMut::open(&p).unwrap();
+        for i in 0..5 {
+            for j in 0..7 {
+                m.set(&[i, j], value(i, j)).unwrap();
+            }
+        }
+        m.flush().unwrap();
+        drop(m);
+        let f = NpyFile::open(&p).unwrap();
+        for io in [IoMode::Pread, IoMode::Mmap, IoMode::MmapPopulate] {
+            let s = stats(&f, &ctl(4096, 2, io)).unwrap();
+            let r = s.range.unwrap();
+            assert_eq!((r.min, r.max), (9007199254740992, 9007199254740992 + 10));
+            for axis in 0..2 {
+                let a = stats_axis(&f, axis, &ctl(1 << 20, 2, io)).unwrap();
+                let ranges = a.ranges.unwrap();
+                let n = [5, 7][1 - axis];
+                assert_eq!(ranges.len(), n);
+                for (k, r) in ranges.iter().enumerate() {
+                    let vals: Vec<i64> = (0..[5, 7][axis])
+                        .map(|x| if axis == 0 { value(x, k) } else { value(k, x) })
+                        .collect();
+                    let want = (*vals.iter().min().unwrap(), *vals.iter().max().unwrap());
+                    assert_eq!((r.min, r.max), want, "fortran {fortran} axis {axis} [{k}]");
+                }
+            }
+        }
+    }
+    // Other integer types and bool get exact ranges too; floats do not need them.
+    let u = make(&p, &[3], DType::U8, false, Fill::Value(200u8.into()));
+    let r = stats(&u, &Control::default()).unwrap().range.unwrap();
+    assert_eq!((r.min, r.max), (200, 200));
+    let b = make(&p, &[3], DType::Bool, false, Fill::Value(true.into()));
+    assert_eq!(
+        stats(&b, &Control::default()).unwrap().range.unwrap().min,
+        1
+    );
+    let e = make(&p, &[0, 4], DType::I32, false, Fill::Zeros);
+    assert!(stats(&e, &Control::default())
+        .unwrap()
+        .range
+        .unwrap()
+        .is_empty());
+    let x = make(&p, &[3], DType::F64, false, Fill::Zeros);
+    assert_eq!(stats(&x, &Control::default()).unwrap().range, None);
+}
+
+#[test]
+fn an_i64_fill_is_stored_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("fill.npy");
+    for v in [1234567890123456789i64, i64::MAX, i64::MIN] {
+        let f = make(&p, &[4], DType::I64, false, Fill::Value(v.into()));
+        assert_eq!(f.get(&[3]).unwrap(), ooc::Scalar::I64(v));
+    }
 }
