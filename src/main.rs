@@ -4,6 +4,7 @@
 mod args;
 mod cmd;
 mod memory;
+mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -41,7 +42,7 @@ fn main() -> std::process::ExitCode {
     die_quietly_on_closed_pipe();
     let cli = Cli::parse();
     if let Err(err) = apply_simd_cap() {
-        eprintln!("hpcrs: error: {err:#}");
+        report(&err);
         return std::process::ExitCode::FAILURE;
     }
     let result = match cli.command {
@@ -54,13 +55,27 @@ fn main() -> std::process::ExitCode {
         Command::Wordcount(args) => cmd::wordcount::run(args),
         Command::Ooc(args) => cmd::ooc::run(args),
     };
-    match result {
+    // Lines are flushed as they are written; this is for a last line
+    // without a newline, whose failure would otherwise go unnoticed.
+    match result.and_then(|code| output::flush().map(|()| code)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("hpcrs: error: {err:#}");
+            report(&err);
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Prints `hpcrs: error: ` and the error with its causes on one line
+/// (`{err:#}` joins them with `: `; a cause that spans lines is folded).
+fn report(err: &anyhow::Error) {
+    let text = format!("{err:#}");
+    let line: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    output::noteln!("hpcrs: error: {}", line.join(" "));
 }
 
 /// `HPCRS_SIMD=base|avx2|avx512` caps the SIMD level every kernel uses

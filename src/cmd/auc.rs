@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::output::{noteln, outln};
 use anyhow::Context;
 use runtime::pool::Threads;
 use workloads::auc::{self, AucJob};
@@ -34,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     job.threads = args.threads.unwrap_or_default();
     job.flavour = args.flavour;
     job.on_rank_failure = |failure, rank, size| {
-        eprintln!("hpcrs: error: auc --backend mpi: rank {rank} of {size}: {failure}")
+        noteln!("hpcrs: error: auc --backend mpi: rank {rank} of {size}: {failure}")
     };
     let begin = Instant::now();
     let area = auc::area(args.backend, &job)
@@ -42,8 +43,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let seconds = begin.elapsed().as_secs_f64();
     if let Some(area) = area {
         // The course prints "The area is 8.175000".
-        println!("The area is {area:.6}");
-        eprintln!(
+        outln!("The area is {area:.6}")?;
+        noteln!(
             "error against exact {}: {:.3e}; backend {}{}, {} points in {:.3} s ({:.3e} points/s)",
             auc::EXACT,
             area - auc::EXACT,

@@ -3,7 +3,7 @@
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use bench::{BenchOptions, Workload};
 use runtime::pool::Threads;
 
@@ -56,15 +56,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         cmd
     }));
     let report = bench::run(&opts)?;
-    if args.markdown {
-        print!("{}", report.to_markdown());
+    crate::output::write_str(&if args.markdown {
+        report.to_markdown()
     } else {
-        print!("{}", report.to_text());
+        report.to_text()
+    })?;
+    if !report.all_agree() {
+        bail!("some rows failed or disagree with their reference (see the check column)");
     }
-    if report.all_agree() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!("hpcrs: error: some rows failed or disagree with their reference (see the check column)");
-        Ok(ExitCode::FAILURE)
-    }
+    Ok(ExitCode::SUCCESS)
 }

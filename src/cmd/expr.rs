@@ -4,10 +4,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use expr::{Arg, Array, DType, Expr};
+use expr::{Arg, Array, DType, Expr, ExprError};
 use ndarray::{ArrayD, IxDyn};
 use runtime::pool::Threads;
 use runtime::rng::RngCore;
+
+use crate::output::outln;
 
 /// Arguments of `hpcrs expr`.
 #[derive(clap::Args)]
@@ -77,6 +79,14 @@ fn advise_huge_pages(addr: usize, len: usize) {
     let _ = (lo, hi);
 }
 
+/// An expression error on one line: its first, which has the column and
+/// the reason; the lines after it draw the expression with a caret under
+/// that column, which the context (the expression itself) replaces.
+fn one_line(err: ExprError) -> anyhow::Error {
+    let text = err.to_string();
+    anyhow::anyhow!("{}", text.lines().next().unwrap_or_default())
+}
+
 /// The number of elements of an array of `shape`, if it fits in 64 bits.
 fn count_elements(shape: &[usize]) -> Option<u64> {
     shape
@@ -111,7 +121,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Threads::Exactly(n) => n,
         });
     }
-    let vars = expr::variables(&args.text).context("parsing the expression")?;
+    let vars = expr::variables(&args.text)
+        .map_err(one_line)
+        .with_context(|| format!("parsing the expression `{}`", args.text))?;
     let ndim = vars.iter().map(|v| v.1).max().unwrap_or(0).max(1);
     let side = (args.n as f64).powf(1.0 / ndim as f64).round().max(1.0) as usize;
     let shape: Vec<usize> = if ndim == 1 {
@@ -120,7 +132,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         vec![side; ndim]
     };
     let sig: Vec<(&str, DType)> = vars.iter().map(|(n, _)| (n.as_str(), dt)).collect();
-    let e = Expr::compile(&args.text, &sig).context("compiling the expression")?;
+    let e = Expr::compile(&args.text, &sig)
+        .map_err(one_line)
+        .with_context(|| format!("compiling the expression `{}`", args.text))?;
     // The inputs and the result eval_new allocates, before any is made.
     let elems = count_elements(&shape);
     let needed = elems.and_then(|n| {
@@ -146,7 +160,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     // eval_new gives the result's shape and type; the timed evaluations write
     // into an array allocated like the inputs.
-    let first = e.eval_new(&inputs).context("evaluating")?;
+    let first = e
+        .eval_new(&inputs)
+        .map_err(one_line)
+        .context("evaluating")?;
     let out_bytes =
         count_elements(first.shape()).and_then(|n| n.checked_mul(e.dtype().size() as u64));
     crate::memory::check_fits(
@@ -160,27 +177,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut best = f64::INFINITY;
     for _ in 0..args.repeat {
         let t = Instant::now();
-        e.eval(&inputs, out.view_mut()).context("evaluating")?;
+        e.eval(&inputs, out.view_mut())
+            .map_err(one_line)
+            .context("evaluating")?;
         best = best.min(t.elapsed().as_secs_f64());
     }
-    println!("expression: {}", args.text);
-    println!(
+    outln!("expression: {}", args.text)?;
+    outln!(
         "inputs: {} x {:?} {dt}; result {}; {} VM instruction(s); {} thread(s)",
         vars.len(),
         shape,
         e.dtype(),
         e.num_instructions(),
         expr::num_threads()
-    );
+    )?;
     if let Some(value) = out.single() {
-        println!("result: {value}");
+        outln!("result: {value}")?;
     }
-    println!(
+    outln!(
         "bytes moved: {:.1} MB, {:.2} GB/s, {:.1} M elements/s",
         bytes / 1e6,
         bytes / best / 1e9,
         elems / best / 1e6
-    );
-    println!("best: {:.4} ms", best * 1e3);
+    )?;
+    outln!("best: {:.4} ms", best * 1e3)?;
     Ok(ExitCode::SUCCESS)
 }

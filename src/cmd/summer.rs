@@ -5,6 +5,8 @@ use std::process::{Command, ExitCode};
 use anyhow::Context;
 use workloads::summer::{self, Mode};
 
+use crate::output::outln;
+
 /// Arguments of `hpcrs summer`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,7 +28,7 @@ pub struct Args {
 /// Runs `hpcrs summer`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(range) = &args.worker {
-        println!("{}", summer::worker_main(range[0], range[1]));
+        outln!("{}", summer::worker_main(range[0], range[1]))?;
         return Ok(ExitCode::SUCCESS);
     }
     let exe = std::env::current_exe().context("finding this program to start workers")?;
@@ -37,17 +39,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let first = run.totals[0];
     if run.totals.iter().all(|&t| t == first) {
-        println!(
+        outln!(
             "{} jobs ({}): each sum(range(0, {})) = {first}",
-            args.jobs, args.mode, args.n
-        );
+            args.jobs,
+            args.mode,
+            args.n
+        )?;
     } else {
-        println!(
+        outln!(
             "{} jobs ({}): totals {:?}",
-            args.jobs, args.mode, run.totals
-        );
+            args.jobs,
+            args.mode,
+            run.totals
+        )?;
     }
     // The course prints "Elapsed: %f seconds".
-    println!("Elapsed: {:.6} seconds", run.elapsed.as_secs_f64());
+    outln!("Elapsed: {:.6} seconds", run.elapsed.as_secs_f64())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -349,3 +349,60 @@ fn summer_caps_its_jobs_in_every_mode() {
         stderr(&out)
     );
 }
+
+// ---- Writing to standard output ----
+
+#[test]
+fn a_full_standard_output_is_one_error_line_not_a_panic() {
+    let full = "hpcrs: error: writing to standard output: No space left on device (os error 28)\n";
+    for args in [
+        &["auc", "1000"][..],
+        &["auc", "1000", "--backend", "naive"],
+        &["summer", "--mode", "serial", "--jobs", "2", "--n", "10"],
+        &["summer", "--mode", "threads", "--jobs", "2", "--n", "10"],
+        &["summer", "--mode", "processes", "--jobs", "2", "--n", "10"],
+        &["summer", "--worker", "0", "10"],
+        &["expr", "a", "--n", "10", "--repeat", "1"],
+        &["expr", "sum(a)", "--n", "10", "--repeat", "1"],
+        &["bench", "--quick", "--quiet", "--only", "summer"],
+    ] {
+        let out = hpcrs_process()
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), full, "{args:?}");
+    }
+}
+
+#[test]
+fn a_full_standard_error_does_not_stop_the_answer() {
+    let out = hpcrs_process()
+        .args(["auc", "1000"])
+        .stderr(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "The area is 8.173655\n");
+}
+
+// ---- Every error is one line ----
+
+#[test]
+fn expression_errors_are_one_line_naming_the_expression() {
+    one_line_error(
+        &run(&["expr", "a + * b"]),
+        "parsing the expression `a + * b`: syntax error at column 5: expected a value, found `*`",
+    );
+    one_line_error(
+        &run(&["expr", "a + zz(a)", "--n", "10"]),
+        "compiling the expression `a + zz(a)`: type error at column 5: unknown function `zz`",
+    );
+    // An expression that spans lines still makes one error line.
+    one_line_error(
+        &run(&["expr", "a +\n* b"]),
+        "parsing the expression `a + * b`: ",
+    );
+}
