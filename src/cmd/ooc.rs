@@ -18,6 +18,7 @@ use runtime::size::human_bytes;
 
 use crate::progress::Bar;
 
+mod file_size_limit;
 mod sigbus;
 
 /// Arguments of `hpcrs ooc`.
@@ -114,6 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A reader that stops early (`| head`) ends the process by SIGPIPE: see `main`.
     // A page of a mapped file that cannot be read is an error naming the file, not a crash.
     sigbus::install();
+    file_size_limit::errors_not_signals();
     match args.command {
         Command::Create(a) => create(a),
         Command::Stats(a) => stats(a),
@@ -165,18 +167,13 @@ fn interrupted(err: &OocError) -> bool {
     matches!(err, OocError::Interrupted { .. })
 }
 
-fn parse_shape(text: &str) -> anyhow::Result<Vec<usize>> {
-    let t = text.trim();
-    if t.is_empty() || t == "()" {
-        return Ok(vec![]);
+/// `--shape TEXT` as error messages quote it: at most 40 characters.
+fn shape_arg(text: &str) -> String {
+    let mut t: String = text.chars().take(40).collect();
+    if text.chars().nth(40).is_some() {
+        t.push_str("...");
     }
-    t.split(['x', 'X', ',', '*'])
-        .map(|d| {
-            d.trim().parse::<usize>().with_context(|| {
-                format!("--shape {text:?}: {d:?} is not a dimension (expected e.g. 40000x40000)")
-            })
-        })
-        .collect()
+    format!("--shape {t:?}")
 }
 
 /// The named fills of `--fill`; any other value is a number.
@@ -230,13 +227,12 @@ fn parse_fill(text: &str) -> Result<FillArg, String> {
 }
 
 fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
-    let shape = parse_shape(&a.shape)?;
+    let shape_error = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", shape_arg(&a.shape));
+    let shape = ooc::shape::parse_shape(&a.shape).map_err(|e| shape_error(&e))?;
     let dtype = a.dtype;
+    // Checked before anything else: a shape numpy cannot read or no file can hold.
+    let total = ooc::shape::check_shape(dtype, &shape).map_err(|e| shape_error(&e))?;
     let fill = a.fill.fill(dtype, a.seed)?;
-    let total = shape
-        .iter()
-        .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d as u64));
-    let total = total.with_context(|| format!("--shape {}: too large", a.shape))?;
     let progress = Bar::shared(a.common.quiet);
     let ctl = control(&a.common, &*progress)?;
     let opts = CreateOptions {
@@ -252,6 +248,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
             eprintln!("hpcrs: interrupted; {} was not created", a.file.display());
             return Ok(ExitCode::from(130));
         }
+        Err(e @ OocError::FileTooLarge { .. }) => return Err(shape_error(&e)),
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", a.file.display())),
     }
     finish(&a.common, "wrote", total, start);

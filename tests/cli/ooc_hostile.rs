@@ -233,3 +233,115 @@ fn fill_values_out_of_the_dtype_are_refused_naming_fill() {
         assert!(!f.exists());
     }
 }
+
+/// `ooc create FILE ARGS...` in `dir`, expected to fail: its output, after checking that
+/// nothing was left in `dir`.
+fn create_fails(dir: &Path, args: &[&str]) -> Output {
+    let out = hpcrs()
+        .args(["ooc", "create"])
+        .arg(dir.join("x.npy"))
+        .args(args)
+        .output()
+        .unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    out
+}
+
+#[test]
+fn shapes_numpy_cannot_read_or_no_file_can_hold_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let seventy = vec!["1"; 70].join("x");
+    let cases: [(&str, &str); 4] = [
+        (&seventy, "70 dimensions is more than numpy reads (64)"),
+        (
+            "99999999999x99999999999x99999",
+            "needs more than 2^64 bytes",
+        ),
+        ("2000000000000000000", "larger than any file can be"),
+        ("10x-1", "\"-1\" is not a dimension"),
+    ];
+    for (shape, msg) in cases {
+        let out = create_fails(dir.path(), &["--shape", shape, "--fill", "1"]);
+        one_line_error(&out, 1, &["--shape", msg]);
+    }
+    // 64 dimensions are fine.
+    let sixty_four = vec!["1"; 63].join("x") + "x3";
+    let f = create(
+        dir.path(),
+        "d64.npy",
+        &["--shape", &sixty_four, "--fill", "2"],
+    );
+    assert_eq!(field(&stdout(&ooc(&["stats", "-q"], &f)), "count"), "3");
+}
+
+#[test]
+fn a_file_size_limit_is_an_error_naming_shape_and_file_not_sigxfsz() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("x.npy");
+    // `ulimit -f 64`: at most 64 blocks (32 or 64 KiB, as the shell counts).
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 64 && exec \"$0\" ooc create {} --shape 1000000 --fill 1 -q",
+            target.display()
+        ))
+        .arg(crate::util::BIN)
+        .output()
+        .unwrap();
+    one_line_error(&out, 1, &["--shape", "x.npy", "more than this file system"]);
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_header_with_more_than_64_dimensions_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d70.npy");
+    let dims = vec!["1"; 70].join(", ");
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let hlen = (dict.len() + 1).div_ceil(64) * 64 + 54;
+    bytes.extend_from_slice(&(hlen as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes.resize(10 + hlen - 1, b' ');
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&1f64.to_le_bytes());
+    std::fs::write(&f, bytes).unwrap();
+    for args in [&["stats"][..], &["get"]] {
+        let out = ooc(args, &f);
+        one_line_error(&out, 1, &["d70.npy", "more than 64 dimensions"]);
+    }
+}
+
+#[test]
+#[ignore = "needs numpy in $PYTHON"]
+fn numpy_reads_64_dimensions_and_exact_i64_fills() {
+    let py = crate::util::python_with_numpy();
+    let dir = tempfile::tempdir().unwrap();
+    let sixty_four = vec!["1"; 63].join("x") + "x2";
+    let f = create(
+        dir.path(),
+        "n.npy",
+        &[
+            "--shape",
+            &sixty_four,
+            "--dtype",
+            "i64",
+            "--fill",
+            "9007199254740993",
+        ],
+    );
+    let out = std::process::Command::new(py)
+        .args([
+            "-c",
+            "import sys, numpy as np; a = np.load(sys.argv[1]); print(a.ndim, a.min(), a.max())",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "64 9007199254740993 9007199254740993\n");
+    let ours = stdout(&ooc(&["stats", "-q"], &f));
+    assert_eq!(field(&ours, "max"), "9007199254740993");
+}

@@ -8,6 +8,7 @@ use crate::dtype::DType;
 use crate::error::{OocError, Result};
 use crate::header::Header;
 use crate::scalar::Scalar;
+use crate::shape::check_shape;
 use crate::stale::{create_locked, remove_stale_temporaries};
 use crate::write::write_chunks;
 
@@ -73,10 +74,8 @@ impl Default for CreateOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control) -> Result<Header> {
+    let data_bytes = check_shape(opts.dtype, shape)?;
     let header = Header::new(opts.dtype, shape.to_vec(), opts.fortran_order);
-    let Some(data_bytes) = header.checked_data_bytes() else {
-        return Err(OocError::Invalid(format!("shape {shape:?} is too large")));
-    };
     let fill = match opts.fill {
         Fill::Value(v) => match v.cast(opts.dtype) {
             None => {
@@ -104,6 +103,8 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
     let out = create_locked(path)?;
     let _task = ctl.task("create", data_bytes);
     let file = out.file();
+    let total = header.data_offset + data_bytes;
+    probe_size(file, path, total)?;
     file.write_all_at(&header.to_bytes(), 0)
         .map_err(|e| OocError::io(path, "write", e))?;
     // Zeros are a hole made by extending the file. Other fills are written without
@@ -111,7 +112,7 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
     if fill != Fill::Zeros {
         write_chunks(file, path, &header, fill, ctl)?;
     }
-    file.set_len(header.data_offset + data_bytes)
+    file.set_len(total)
         .map_err(|e| OocError::io(path, "resize", e))?;
     if fill == Fill::Zeros {
         ctl.progress.advance(data_bytes);
@@ -133,4 +134,17 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
     };
     committed.map_err(|e| OocError::io(e.path, "rename into place", e.source))?;
     Ok(header)
+}
+
+/// Checks, before anything is written, that the file system lets a file grow to `total`
+/// bytes: the still empty temporary is extended (a hole, no disk space) and cut back.
+fn probe_size(file: &std::fs::File, path: &Path, total: u64) -> Result<()> {
+    match file.set_len(total) {
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => Err(OocError::FileTooLarge {
+            path: path.into(),
+            bytes: total,
+        }),
+        Err(e) => Err(OocError::io(path, "resize", e)),
+        Ok(()) => file.set_len(0).map_err(|e| OocError::io(path, "resize", e)),
+    }
 }

@@ -74,6 +74,22 @@ pub enum OocError {
     /// An argument does not make sense (bad axis, bad shape, value out of range...).
     #[error("{0}")]
     Invalid(String),
+    /// The shape asked for cannot be created.
+    #[error("shape: {0}")]
+    Shape(#[from] crate::shape::ShapeError),
+    /// The file system cannot hold a file that large.
+    #[error(
+        "{}: the array needs a file of {bytes} bytes ({}), more than this file system (or the \
+         process's file-size limit) allows",
+        path.display(),
+        runtime::size::human_bytes(*bytes)
+    )]
+    FileTooLarge {
+        /// The file that was being created.
+        path: PathBuf,
+        /// The file's size: header and data.
+        bytes: u64,
+    },
     /// The worker threads asked for cannot be had (too many, or the system refused them).
     #[error(transparent)]
     Pool(#[from] runtime::pool::PoolError),

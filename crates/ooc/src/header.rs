@@ -20,6 +20,10 @@ pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// Largest header accepted when reading (numpy itself refuses more than 10 000 bytes by default).
 const MAX_HEADER_LEN: usize = 1 << 20;
 
+/// Most dimensions an array may have: numpy's limit (`NPY_MAXDIMS`), beyond which numpy
+/// cannot open the file. Headers with more are corrupt, shapes with more are refused.
+pub const MAX_DIMS: usize = 64;
+
 /// What a `.npy` header says about the array that follows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -151,18 +155,29 @@ impl Header {
                 &format!("header length {hlen} is implausibly large"),
             ));
         }
-        let mut text = vec![0u8; hlen];
-        if read_up_to(path, file, prefix_len as u64, &mut text)? < hlen {
-            return Err(bad(
+        let ends_inside = || {
+            bad(
                 path,
                 &format!("file ends inside the header ({hlen}-byte header announced)"),
-            ));
-        }
-        // 1.0 and 2.0 headers are latin-1, 3.0 headers UTF-8; the dict we accept is ASCII.
-        let text = match version.0 {
-            3 => String::from_utf8(text).map_err(|_| bad(path, "header is not valid UTF-8"))?,
-            _ => text.iter().map(|&b| b as char).collect(),
+            )
         };
+        // The length is the file's word: check it against the file before allocating.
+        let size = file
+            .metadata()
+            .map_err(|e| OocError::io(path, "stat", e))?
+            .len();
+        if ((prefix_len + hlen) as u64) > size {
+            return Err(ends_inside());
+        }
+        let mut text = vec![0u8; hlen];
+        if read_up_to(path, file, prefix_len as u64, &mut text)? < hlen {
+            return Err(ends_inside());
+        }
+        // 1.0 and 2.0 headers are latin-1, 3.0 headers UTF-8; the dict we accept is ASCII
+        // outside its strings, so the parser reads bytes.
+        if version.0 == 3 && std::str::from_utf8(&text).is_err() {
+            return Err(bad(path, "header is not valid UTF-8"));
+        }
         let mut h = dict::parse_dict(path, &text)?;
         h.data_offset = (prefix_len + hlen) as u64;
         h.version = version;
@@ -248,9 +263,22 @@ mod tests {
 
     #[test]
     fn large_header_uses_version_2() {
+        // Only a shape of more dimensions than numpy allows makes so long a header: it is
+        // written as numpy would, and refused when read.
         let h = Header::new(DType::F64, vec![1; 30000], false);
         assert_eq!(h.version, (2, 0));
-        assert_eq!(parse_file(&h.to_bytes()).unwrap().shape.len(), 30000);
+        let e = parse_file(&h.to_bytes()).unwrap_err().to_string();
+        assert!(e.contains("more than 64 dimensions"), "{e}");
+    }
+
+    #[test]
+    fn a_header_length_beyond_the_file_is_refused_before_allocating() {
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&[2, 0]);
+        b.extend_from_slice(&((1u32 << 20) - 1).to_le_bytes());
+        b.extend_from_slice(b"{'descr': '<f8'");
+        let e = parse_file(&b).unwrap_err().to_string();
+        assert!(e.contains("file ends inside the header"), "{e}");
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub mod memory;
 mod read;
 pub mod reduce;
 pub mod scalar;
+pub mod shape;
 mod stale;
 pub mod stats;
 mod write;

@@ -364,3 +364,17 @@ fn an_i64_fill_is_stored_exactly() {
         assert_eq!(f.get(&[3]).unwrap(), ooc::Scalar::I64(v));
     }
 }
+
+#[test]
+fn shapes_beyond_numpy_or_files_are_refused_before_anything_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.npy");
+    let opts = CreateOptions::default();
+    for shape in [vec![1; 65], vec![usize::MAX, 2], vec![1 << 62]] {
+        let e = create(&p, &shape, &opts, &Control::default()).unwrap_err();
+        assert!(matches!(e, ooc::OocError::Shape(_)), "{e}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    create(&p, &[1; 64], &opts, &Control::default()).unwrap();
+    assert_eq!(NpyFile::open(&p).unwrap().shape().len(), 64);
+}

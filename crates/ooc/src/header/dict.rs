@@ -3,9 +3,27 @@
 
 use std::path::Path;
 
-use super::{bad, Header};
+use super::{bad, Header, MAX_DIMS};
 use crate::dtype::DType;
 use crate::error::{OocError, Result};
+
+/// Longest excerpt of the header quoted in an error message.
+const EXCERPT: usize = 40;
+
+/// `text` as an error message quotes it: escaped (so that the message stays one line) and
+/// cut to [`EXCERPT`] characters.
+fn excerpt(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(EXCERPT)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if text.chars().nth(EXCERPT).is_some() {
+        out.push_str("...");
+    }
+    out
+}
 
 /// A value of the header dict.
 #[derive(Debug)]
@@ -92,6 +110,12 @@ impl<'a> Parser<'a> {
                     if self.eat(b')') {
                         break;
                     }
+                    if dims.len() == MAX_DIMS {
+                        return Err(self.err(&format!(
+                            "shape has more than {MAX_DIMS} dimensions (numpy reads at most \
+                             {MAX_DIMS})"
+                        )));
+                    }
                     dims.push(self.int()?);
                     if !self.eat(b',') {
                         if self.eat(b')') {
@@ -133,10 +157,11 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses the header dict into a [`Header`] (offset and version are filled by the caller).
-pub(super) fn parse_dict(path: &Path, text: &str) -> Result<Header> {
+/// Parses the header dict (ASCII, or UTF-8 inside strings) into a [`Header`] (offset and
+/// version are filled by the caller).
+pub(super) fn parse_dict(path: &Path, text: &[u8]) -> Result<Header> {
     let mut p = Parser {
-        s: text.as_bytes(),
+        s: text,
         pos: 0,
         path,
     };
@@ -158,15 +183,16 @@ pub(super) fn parse_dict(path: &Path, text: &str) -> Result<Header> {
             ("descr", Value::Other(s)) => {
                 return Err(OocError::UnsupportedDtype {
                     path: path.into(),
-                    descr: s,
+                    descr: excerpt(&s),
                 })
             }
             ("fortran_order", Value::Bool(b)) => fortran = Some(b),
             ("shape", Value::Tuple(t)) => shape = Some(t),
             (k @ ("descr" | "fortran_order" | "shape"), v) => {
-                return Err(bad(path, &format!("key '{k}' has an invalid value {v:?}")))
+                let v = excerpt(&format!("{v:?}"));
+                return Err(bad(path, &format!("key '{k}' has an invalid value {v}")));
             }
-            (k, _) => return Err(bad(path, &format!("unexpected key '{k}'"))),
+            (k, _) => return Err(bad(path, &format!("unexpected key '{}'", excerpt(k)))),
         }
         if !p.eat(b',') {
             if p.eat(b'}') {
@@ -181,7 +207,7 @@ pub(super) fn parse_dict(path: &Path, text: &str) -> Result<Header> {
     let (dtype, byte_order) =
         DType::from_descr(&descr).ok_or_else(|| OocError::UnsupportedDtype {
             path: path.into(),
-            descr: descr.clone(),
+            descr: excerpt(&descr),
         })?;
     let h = Header {
         dtype,
@@ -205,16 +231,39 @@ mod tests {
     fn accepts_what_literal_eval_accepts() {
         let h = parse_dict(
             Path::new("x.npy"),
-            "{ 'shape' : ( 5 , ) ,\"descr\":'|u1','fortran_order':False }",
+            b"{ 'shape' : ( 5 , ) ,\"descr\":'|u1','fortran_order':False }",
         )
         .unwrap();
         assert_eq!((h.dtype, h.shape), (DType::U8, vec![5]));
-        let e = parse_dict(Path::new("x.npy"), "{'descr': '<f8'")
+        let e = parse_dict(Path::new("x.npy"), b"{'descr': '<f8'")
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("x.npy: bad .npy header: expected ',' or '}'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn more_than_64_dimensions_is_corrupt() {
+        let dict = |n: usize| {
+            let dims = vec!["1"; n].join(",");
+            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims},), }}")
+        };
+        let h = parse_dict(Path::new("x.npy"), dict(64).as_bytes()).unwrap();
+        assert_eq!(h.shape.len(), 64);
+        let e = parse_dict(Path::new("x.npy"), dict(65).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than 64 dimensions"), "{e}");
+    }
+
+    #[test]
+    fn quoted_text_is_one_short_line() {
+        let long = format!("{{'{}\n': 1}}", "k".repeat(1000));
+        let e = parse_dict(Path::new("x.npy"), long.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 200 && !e.contains('\n'), "{e}");
     }
 }
