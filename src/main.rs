@@ -66,16 +66,9 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Prints `hpcrs: error: ` and the error with its causes on one line
-/// (`{err:#}` joins them with `: `; a cause that spans lines is folded).
+/// Prints `hpcrs: error: ` and the error with its causes, on one line.
 fn report(err: &anyhow::Error) {
-    let text = format!("{err:#}");
-    let line: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    output::noteln!("hpcrs: error: {}", line.join(" "));
+    output::noteln!("hpcrs: error: {}", output::error_line(err));
 }
 
 /// `HPCRS_SIMD=base|avx2|avx512` caps the SIMD level every kernel uses

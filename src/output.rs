@@ -46,6 +46,30 @@ pub fn note(line: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// An error and its causes on one line, joined by `: ` (as `{err:#}`
+/// does), leaving out a cause whose text its parent already ends with (an
+/// error that prints its source, `cannot start worker 3: Too many open
+/// files`) and folding a message that spans lines.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    let parts: Vec<&str> = line
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    parts.join(" ")
+}
+
 /// `println!` that returns an error instead of panicking when standard
 /// output fails: `outln!("{x}")?`.
 macro_rules! outln {
@@ -62,3 +86,39 @@ macro_rules! noteln {
 }
 
 pub(crate) use {noteln, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::anyhow;
+
+    /// An error that prints its source, as thiserror's `{source}` does.
+    #[derive(Debug)]
+    struct Spawn(std::io::Error);
+
+    impl fmt::Display for Spawn {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "cannot start worker 3: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Spawn {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn causes_are_joined_once_on_one_line() {
+        let err = anyhow!("inner").context("middle").context("outer");
+        assert_eq!(error_line(&err), "outer: middle: inner");
+        let io = std::io::Error::from_raw_os_error(24);
+        let err = anyhow::Error::new(Spawn(io)).context("summer");
+        assert_eq!(
+            error_line(&err),
+            "summer: cannot start worker 3: Too many open files (os error 24)"
+        );
+        let err = anyhow!("syntax error\n  a + * b\n      ^").context("parsing");
+        assert_eq!(error_line(&err), "parsing: syntax error a + * b ^");
+    }
+}

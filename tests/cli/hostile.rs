@@ -406,3 +406,107 @@ fn expression_errors_are_one_line_naming_the_expression() {
         "parsing the expression `a + * b`: ",
     );
 }
+
+// ---- summer --mode processes: workers checked, and never left behind ----
+
+#[test]
+fn a_worker_answering_a_wrong_total_is_an_error_naming_it() {
+    let out = hpcrs_process()
+        .args(["summer", "--mode", "processes", "--jobs", "3", "--n", "100"])
+        .env("HPCRS_SUMMER_WRONG_TOTAL", "1")
+        .output()
+        .unwrap();
+    one_line_error(
+        &out,
+        "worker process 0 answered 49501, but sum(range(0, 100)) is 4950",
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_worker_that_cannot_start_is_one_error_line() {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit {
+        rlim_cur: 64,
+        rlim_max: 64,
+    };
+    let mut cmd = hpcrs_process();
+    cmd.args([
+        "summer",
+        "--mode",
+        "processes",
+        "--jobs",
+        "200",
+        "--n",
+        "10",
+    ]);
+    // SAFETY: the closure runs in the forked child before exec and calls
+    // only setrlimit, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        });
+    }
+    let out = cmd.output().unwrap();
+    one_line_error(&out, "): Too many open files (os error 24)");
+    assert!(stderr(&out).starts_with("hpcrs: error: cannot start worker process "));
+    assert_eq!(stderr(&out).matches("Too many open files").count(), 1);
+}
+
+/// The pids of the running `hpcrs summer --worker 0 N` processes.
+fn summer_workers(n: &str) -> Vec<libc::pid_t> {
+    let pattern = format!("summer\0--worker\x000\0{n}\0");
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let entry = entry.ok()?;
+        let pid: libc::pid_t = entry.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+        String::from_utf8_lossy(&cmdline)
+            .contains(&pattern)
+            .then_some(pid)
+    })
+    .collect()
+}
+
+/// Polls `done` every 20 ms for up to `seconds`; whether it came true.
+fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    done()
+}
+
+#[test]
+fn sigterm_while_workers_start_leaves_no_worker_behind() {
+    use std::os::unix::process::ExitStatusExt;
+    // An n of this test only, large enough that a surviving worker would
+    // run for seconds: its workers are recognisable in /proc.
+    let n = (workloads::summer::MAX_N - u64::from(std::process::id() % 1000)).to_string();
+    let mut parent = hpcrs_process()
+        .args(["summer", "--mode", "processes", "--jobs", "1024", "--n", &n])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let starting = within(30, || summer_workers(&n).len() >= 20);
+    // SAFETY: kill has no memory-safety preconditions; the pid is our child,
+    // not yet reaped.
+    unsafe { libc::kill(parent.id() as libc::pid_t, libc::SIGTERM) };
+    let status = parent.wait().unwrap();
+    assert!(starting, "no workers started");
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    let gone = within(10, || summer_workers(&n).is_empty());
+    let left = summer_workers(&n);
+    for &pid in &left {
+        // SAFETY: as above; these are strays of this test.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(gone, "{} worker(s) outlived their parent", left.len());
+}

@@ -24,6 +24,8 @@ pub mod auc;
 mod auc_kernel;
 mod backend;
 pub mod summer;
+mod summer_processes;
+mod testing;
 pub mod wordcount;
 mod wordcount_clean;
 mod wordcount_table;

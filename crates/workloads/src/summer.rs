@@ -16,11 +16,12 @@
 //! element, as in the course's Python loop.
 
 use std::hint::black_box;
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use runtime::UnknownName;
+
+pub use crate::summer_processes::run_processes;
 
 /// How `summer` runs its jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,8 +138,20 @@ pub enum SummerError {
     Worker {
         /// Which job.
         job: usize,
-        /// Its exit status, stderr or unparsable answer.
+        /// Its exit status and messages, or its unparsable answer.
         why: String,
+    },
+    /// A worker process whose total is not the closed form `n(n-1)/2`.
+    #[error("worker process {job} answered {total}, but sum(range(0, {n})) is {want}")]
+    WrongTotal {
+        /// Which job.
+        job: usize,
+        /// The `n` of the run.
+        n: u64,
+        /// What the worker answered.
+        total: u64,
+        /// The closed form.
+        want: u64,
     },
 }
 
@@ -235,80 +248,6 @@ pub fn run_threads(jobs: usize, n: u64) -> Result<Run, SummerError> {
     })
 }
 
-/// Runs `jobs` sums of `0..n`, each in a worker process. `worker(start,
-/// stop)` builds the command of one worker: it must print the total of
-/// `start..stop` on stdout (see [`worker_main`]). All workers are started
-/// before any is waited for, so they run at the same time.
-pub fn run_processes(
-    jobs: usize,
-    n: u64,
-    worker: impl Fn(u64, u64) -> Command,
-) -> Result<Run, SummerError> {
-    check(Mode::Processes, jobs, n)?;
-    let begin = Instant::now();
-    let mut children: Vec<(Child, String)> = Vec::with_capacity(jobs);
-    for job in 0..jobs {
-        let mut cmd = worker(0, n);
-        let program = format!("{:?}", cmd.get_program());
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| {
-                // Do not leave the already started workers behind.
-                for (c, _) in children.iter_mut() {
-                    let _ = c.kill();
-                    let _ = c.wait();
-                }
-                SummerError::Spawn {
-                    job,
-                    program,
-                    source,
-                }
-            })?;
-        children.push((child, format!("{cmd:?}")));
-    }
-    let mut totals = Vec::with_capacity(jobs);
-    let mut failure = None;
-    for (job, (mut child, cmdline)) in children.into_iter().enumerate() {
-        let result = collect(&mut child, &cmdline);
-        match result {
-            Ok(total) => totals.push(total),
-            Err(why) => {
-                failure.get_or_insert(SummerError::Worker { job, why });
-            }
-        }
-    }
-    if let Some(err) = failure {
-        return Err(err);
-    }
-    Ok(Run {
-        totals,
-        elapsed: begin.elapsed(),
-    })
-}
-
-/// Reads one worker's answer from its pipe and waits for it.
-fn collect(child: &mut Child, cmdline: &str) -> Result<u64, String> {
-    let mut out = String::new();
-    let mut err = String::new();
-    if let Some(mut o) = child.stdout.take() {
-        o.read_to_string(&mut out)
-            .map_err(|e| format!("reading its output: {e}"))?;
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut err);
-    }
-    let status = child.wait().map_err(|e| format!("waiting for it: {e}"))?;
-    if !status.success() {
-        return Err(format!("{cmdline} exited with {status}: {}", err.trim()));
-    }
-    out.trim()
-        .parse()
-        .map_err(|_| format!("{cmdline} answered `{}`, not a total", out.trim()))
-}
-
 /// The body of a worker process: sums `start..stop` and returns the line to
 /// print on stdout (the total).
 pub fn worker_main(start: u64, stop: u64) -> String {
@@ -401,25 +340,5 @@ mod tests {
                 .len(),
             runtime::pool::MAX_THREADS
         );
-    }
-
-    #[test]
-    fn a_missing_worker_program_is_reported() {
-        let err = run_processes(2, 10, |_, _| Command::new("/nonexistent/hpcrs-worker"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("cannot start worker process 0"), "{err}");
-    }
-
-    #[test]
-    fn a_worker_answering_nonsense_is_reported() {
-        let err = run_processes(1, 10, |_, _| {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo hello"]);
-            c
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("answered `hello`"), "{err}");
     }
 }
