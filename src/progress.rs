@@ -40,7 +40,9 @@ impl Bar {
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, ProgressBar> {
-        self.bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-
 const LIMIT: u64 = 8 << 20;
 
 /// Runs `hpcrs ooc ARGS --report-rss` and returns its peak RSS in bytes.

@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::process::Command;
 
-
 fn peers() -> std::path::PathBuf {
     Path::new(crate::util::ROOT).join("scripts/ooc_peers.py")
 }

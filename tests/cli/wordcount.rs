@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-
 const ROOT: &str = crate::util::ROOT;
 
 /// The course's pipeline, sequentially and as plainly as possible.

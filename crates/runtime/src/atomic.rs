@@ -223,6 +223,9 @@ mod tests {
     #[test]
     fn a_missing_directory_names_the_target() {
         let err = AtomicFile::create("/nonexistent-dir/x.npy").unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent-dir/x.npy: "), "{err}");
+        assert!(
+            err.to_string().starts_with("/nonexistent-dir/x.npy: "),
+            "{err}"
+        );
     }
 }

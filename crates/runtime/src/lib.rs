@@ -30,9 +30,9 @@
 
 pub mod atomic;
 pub mod atomic_dir;
+pub mod backend;
 pub mod layout;
 pub mod memory;
-pub mod backend;
 pub mod panic;
 pub mod pool;
 pub mod progress;
