@@ -42,11 +42,11 @@ enum Command {
 #[derive(clap::Args)]
 struct Common {
     /// Most file data held in memory at once (e.g. 512M, 2G). Default: a quarter of RAM.
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     memory_limit: Option<String>,
     /// Worker threads (0 or absent: one per core; at most 1024).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
+    threads: Option<Threads>,
     /// No progress bar and no timing line.
     #[arg(long, short)]
     quiet: bool,
@@ -128,13 +128,32 @@ fn num(v: f64) -> String {
     ooc::scalar::repr(v, v)
 }
 
+/// Reads `--memory-limit`: a size from [`ooc::memory::MIN_LIMIT`] up to this machine's
+/// memory (a limit beyond it bounds nothing and is most likely a mistyped unit).
+fn memory_limit(text: &str) -> anyhow::Result<u64> {
+    let arg = format!("--memory-limit {text:?}");
+    let limit = ooc::memory::parse_size(text).with_context(|| arg.clone())?;
+    if limit < ooc::memory::MIN_LIMIT {
+        bail!(
+            "{arg}: at least {} is needed",
+            human_bytes(ooc::memory::MIN_LIMIT)
+        );
+    }
+    if let Some(ram) = ooc::memory::physical_memory().filter(|&ram| limit > ram) {
+        bail!(
+            "{arg}: more than this machine's memory ({})",
+            human_bytes(ram)
+        );
+    }
+    Ok(limit)
+}
+
 fn control<'a>(common: &Common, progress: &'a dyn Progress) -> anyhow::Result<Control<'a>> {
     let memory_limit = match &common.memory_limit {
-        Some(s) => ooc::memory::parse_size(s)
-            .with_context(|| format!("--memory-limit {s:?}: expected a size such as 512M or 2G"))?,
+        Some(s) => memory_limit(s)?,
         None => ooc::memory::default_memory_limit(),
     };
-    let threads = Threads::from_option(common.threads).context("--threads")?;
+    let threads = common.threads.unwrap_or_default();
     // Ctrl-C stops at the next chunk so that a partial file can be removed; a second
     // handler cannot be installed, which only matters if this runs twice in one process.
     let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));

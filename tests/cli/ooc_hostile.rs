@@ -40,9 +40,21 @@ fn one_line_error(out: &Output, code: i32, parts: &[&str]) {
         out.status
     );
     assert_eq!(err.lines().count(), 1, "not one line: {err}");
-    assert!(err.starts_with("hpcrs: error: ") || code == 2, "{err}");
+    assert!(err.starts_with("hpcrs: error: "), "{err}");
     for part in parts {
         assert!(err.contains(part), "{part:?} not in: {err}");
+    }
+}
+
+/// Asserts that `out` is clap's usage error (exit status 2, the reason on the first line,
+/// then clap's pointer to --help) naming each of `parts`.
+fn usage_error(out: &Output, parts: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "status {:?}: {err}", out.status);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "{err}");
+    for part in parts {
+        assert!(first.contains(part), "{part:?} not in: {err}");
     }
     assert!(!err.contains("panicked"), "{err}");
 }
@@ -344,4 +356,50 @@ fn numpy_reads_64_dimensions_and_exact_i64_fills() {
     assert_eq!(stdout(&out), "64 9007199254740993 9007199254740993\n");
     let ours = stdout(&ooc(&["stats", "-q"], &f));
     assert_eq!(field(&ours, "max"), "9007199254740993");
+}
+
+#[test]
+fn too_many_threads_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = create(dir.path(), "t.npy", &["--shape", "1000", "--fill", "1"]);
+    for sub in ["stats", "create"] {
+        for threads in ["100000", "1025", "18446744073709551616", "-1"] {
+            let start = std::time::Instant::now();
+            let mut cmd = hpcrs();
+            cmd.args(["ooc", sub]).arg(&f);
+            if sub == "create" {
+                cmd.args(["--shape", "10"]);
+            }
+            let out = cmd.args(["--threads", threads]).output().unwrap();
+            usage_error(&out, &["--threads"]);
+            assert!(start.elapsed().as_secs() < 5, "{sub} --threads {threads}");
+        }
+    }
+    let out = ooc(&["stats", "-q", "--threads", "1024"], &f);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(field(&stdout(&out), "mean"), "1.0");
+}
+
+#[test]
+fn hostile_memory_limits_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = create(dir.path(), "m.npy", &["--shape", "1000", "--fill", "1"]);
+    let cases: [(&str, &str); 8] = [
+        ("0", "at least 64 KiB is needed"),
+        ("1", "at least 64 KiB is needed"),
+        ("63K", "at least 64 KiB is needed"),
+        ("lots", "expected a size such as 512M or 2G"),
+        ("-5M", "expected a size such as 512M or 2G"),
+        ("1e9", "expected a size such as 512M or 2G"),
+        ("99999999999999999999999", "more than 2^64 bytes"),
+        ("16000000T", "more than this machine's memory"),
+    ];
+    for (limit, msg) in cases {
+        let quoted = format!("--memory-limit {limit:?}");
+        let out = ooc(&["stats", "--memory-limit", limit], &f);
+        one_line_error(&out, 1, &[&quoted, msg]);
+        let empty = tempfile::tempdir().unwrap();
+        let out = create_fails(empty.path(), &["--shape", "10", "--memory-limit", limit]);
+        one_line_error(&out, 1, &[&quoted, msg]);
+    }
 }

@@ -24,23 +24,43 @@ fn proc_kib(file: &str, key: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Parses a byte size such as `512M`, `2G`, `1.5GiB`, `4096` (binary units).
-pub fn parse_size(text: &str) -> Option<u64> {
+/// The smallest memory limit worth asking for: below it, the smallest chunks (a page per
+/// thread, and as many for the pages mapped around them) already exceed it.
+pub const MIN_LIMIT: u64 = 64 << 10;
+
+/// Why a text is not a byte size.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Not a number followed by an optional unit.
+    #[error("expected a size such as 512M or 2G")]
+    NotASize,
+    /// More bytes than 64 bits can count.
+    #[error("more than 2^64 bytes")]
+    TooLarge,
+}
+
+/// Parses a byte size such as `512M`, `2G`, `1.5GiB`, `4096` (binary units, up to `T`).
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let num: f64 = num.parse().ok()?;
+    let num: f64 = num.parse().map_err(|_| SizeError::NotASize)?;
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1u64,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
         "t" | "tb" | "tib" => 1 << 40,
-        _ => return None,
+        _ => return Err(SizeError::NotASize),
     };
-    (num.is_finite() && num >= 0.0).then_some((num * mult as f64) as u64)
+    let bytes = num * mult as f64;
+    // 2^64 as f64: every smaller f64 converts to a u64 exactly (no saturation).
+    if bytes >= 18_446_744_073_709_551_616.0 {
+        return Err(SizeError::TooLarge);
+    }
+    Ok(bytes as u64)
 }
 
 #[cfg(test)]
@@ -49,12 +69,21 @@ mod tests {
 
     #[test]
     fn sizes_parse() {
-        assert_eq!(parse_size("4096"), Some(4096));
-        assert_eq!(parse_size("8M"), Some(8 << 20));
-        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
-        assert_eq!(parse_size("12 kb"), Some(12 << 10));
-        assert_eq!(parse_size("lots"), None);
-        assert_eq!(parse_size("5X"), None);
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("8M"), Ok(8 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("12 kb"), Ok(12 << 10));
+        assert_eq!(parse_size("16777215T"), Ok(16777215 << 40));
+        assert_eq!(parse_size("lots"), Err(SizeError::NotASize));
+        assert_eq!(parse_size("5X"), Err(SizeError::NotASize));
+        assert_eq!(parse_size("-5M"), Err(SizeError::NotASize));
+        assert_eq!(parse_size("1e3"), Err(SizeError::NotASize));
+        assert_eq!(parse_size(""), Err(SizeError::NotASize));
+        assert_eq!(parse_size("16777216T"), Err(SizeError::TooLarge));
+        assert_eq!(
+            parse_size("99999999999999999999999999"),
+            Err(SizeError::TooLarge)
+        );
     }
 
     #[test]
