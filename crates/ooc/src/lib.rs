@@ -47,7 +47,12 @@
 //!   squared deviations from the block mean), 16 lanes compiled for AVX2 when the CPU has it;
 //!   blocks, chunks and threads are combined with Chan et al.'s pairwise formula into a
 //!   [`runtime::stats::Stats`]. Stable where the textbook `E[x²] − E[x]²` fails (see the
-//!   tests); NaN propagates as in numpy; the statistics of an empty array are NaN.
+//!   tests); NaN propagates as in numpy; the statistics of an empty array are NaN. The min
+//!   and max of integer arrays are exact integers ([`IntRange`]): `f64` cannot hold every
+//!   `i64`, so those are found on the stored integers.
+//! - **Values** ([`Scalar`]): a fill value is read in the array's own type
+//!   ([`Scalar::parse`]) and stored exactly; shapes are checked ([`shape`]) against numpy's
+//!   64 dimensions and the largest file before anything is created.
 //! - **Random fill**: [`runtime::rng::Stream`], SplitMix64 used as a counter-based
 //!   generator, so element `k` is a function of `(seed, k)` alone: the same seed gives the
 //!   same file whatever the thread count or chunk size.
