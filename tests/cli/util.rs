@@ -57,3 +57,20 @@ pub fn python_with_numpy() -> String {
     );
     py
 }
+
+/// Runs `hpcrs ARGS` with standard output on `/dev/full` and checks that it
+/// fails with exit code 1 and exactly one error line naming the stream.
+pub fn assert_full_stdout_is_one_error(args: &[&str]) {
+    let out = hpcrs_process()
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "hpcrs: error: writing to standard output: No space left on device (os error 28)\n",
+        "{args:?}"
+    );
+}
