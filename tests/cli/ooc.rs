@@ -1,19 +1,12 @@
 //! End-to-end tests of `hpcrs ooc create / stats / get`.
 
 use crate::util::hpcrs;
+use crate::util::stats_field as field;
 use predicates::prelude::*;
 
 fn stdout(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.assert().success().get_output().stdout.clone();
     String::from_utf8(out).unwrap()
-}
-
-/// The value of `key` in the `key\tvalue` output of `ooc stats`.
-fn field(out: &str, key: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}\t")))
-        .unwrap_or_else(|| panic!("no {key} in {out}"))
-        .to_string()
 }
 
 #[test]

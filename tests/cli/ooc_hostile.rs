@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
+use crate::util::stats_field as field;
 use crate::util::{hpcrs, hpcrs_process, stderr, stdout};
 
 /// The line the SIGBUS handler prints, after the file's path.
@@ -161,14 +162,6 @@ fn a_sparse_file_on_a_full_tmpfs_is_an_error_suggesting_pread() {
     let out = ooc(&["stats", "-q", "--io", "pread"], &f);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("max\t0.0"), "{}", stdout(&out));
-}
-
-/// The value of `key` in the `key\tvalue` output of `ooc stats`.
-fn field(out: &str, key: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}\t")))
-        .unwrap_or_else(|| panic!("no {key} in {out}"))
-        .to_string()
 }
 
 #[test]

@@ -25,11 +25,7 @@ fn hpcrs(args: &[&str], file: &Path) -> String {
 }
 
 fn field(out: &str, key: &str) -> f64 {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}\t")))
-        .unwrap_or_else(|| panic!("no {key} in {out}"))
-        .parse()
-        .unwrap()
+    crate::util::stats_field(out, key).parse().unwrap()
 }
 
 fn close(a: f64, b: f64) -> bool {

@@ -74,3 +74,11 @@ pub fn assert_full_stdout_is_one_error(args: &[&str]) {
         "{args:?}"
     );
 }
+
+/// The value of `key` in the `key\tvalue` output of `ooc stats`.
+pub fn stats_field(out: &str, key: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}\t")))
+        .unwrap_or_else(|| panic!("no {key} in {out}"))
+        .to_string()
+}
