@@ -8,11 +8,13 @@ mod eval;
 
 pub(crate) use bind::Bound;
 
+use std::collections::HashSet;
+
 use crate::array::{Arg, ArgMut, Array};
 use crate::compile::ast::free_names;
 use crate::compile::parser::parse;
 use crate::compile::typed::{Checked, TKind};
-use crate::compile::{lower, Checker};
+use crate::compile::{lower, Checker, Target};
 use crate::dtype::{DType, Scalar};
 use crate::error::ExprError;
 use crate::vm::program::Program;
@@ -33,8 +35,9 @@ impl Expr {
     /// Names, types and the place of reductions are checked here; shapes
     /// (and stencil offsets against them) are checked by [`Expr::eval`].
     pub fn compile(text: &str, signature: &[(&str, DType)]) -> Result<Expr, ExprError> {
-        for (i, (name, _)) in signature.iter().enumerate() {
-            if signature[..i].iter().any(|(n, _)| n == name) {
+        let mut seen = HashSet::with_capacity(signature.len());
+        for (name, _) in signature {
+            if !seen.insert(*name) {
                 return Err(ExprError::Input(format!(
                     "`{name}` appears twice in the signature"
                 )));
@@ -43,13 +46,13 @@ impl Expr {
         let sig: Vec<(String, DType)> =
             signature.iter().map(|(n, d)| (n.to_string(), *d)).collect();
         let ast = parse(text)?;
-        let checked = Checker {
-            text,
-            sig: &sig,
-            vars: Vec::new(),
-        }
-        .check_root(&ast)?;
-        let prog = lower(&checked.root, checked.vars.len(), checked.reduce.is_none());
+        let checked = Checker::new(text, &sig).check_root(&ast)?;
+        let target = if checked.reduce.is_none() {
+            Target::Out
+        } else {
+            Target::Anywhere
+        };
+        let prog = lower(&checked.root, checked.vars.len(), target);
         Ok(Expr {
             text: text.to_string(),
             sig,
@@ -148,10 +151,7 @@ pub fn evaluate(text: &str, inputs: &[(&str, Arg<'_>)]) -> Result<Array, ExprErr
 /// the number of stencil offsets written on it (0 when it has none): what a
 /// caller needs to build a signature for text it did not write.
 pub fn variables(text: &str) -> Result<Vec<(String, usize)>, ExprError> {
-    let ast = parse(text)?;
-    let mut names = Vec::new();
-    free_names(&ast, &mut names);
-    Ok(names)
+    Ok(free_names(&parse(text)?))
 }
 
 /// Evaluates a constant expression (no inputs) to a scalar.

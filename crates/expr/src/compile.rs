@@ -16,4 +16,4 @@ pub(crate) mod typed;
 
 pub(crate) use check::Checker;
 pub(crate) use fold::fold;
-pub(crate) use lower::lower;
+pub(crate) use lower::{lower, Target};

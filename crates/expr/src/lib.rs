@@ -163,6 +163,20 @@
 //! expressions on cached data that match none of the fused shapes: each
 //! VM instruction is one more pass over the block.
 //!
+//! # Limits
+//!
+//! No pass of the compiler recurses over the expression: the parser keeps
+//! its unfinished constructs on a heap stack, and checking, folding,
+//! fusing, lowering, copying and dropping walk trees from explicit stacks.
+//! So an operator chain of 100,000 terms (`a+b+...+b`, a tree 100,000
+//! levels deep) or 100,000 nested parentheses compile on any thread's
+//! stack; their size is bounded by memory alone, and compiling is linear
+//! in the length of the text (names and constants are looked up by hash).
+//! The one bound is on the rewriting of powers of compound bases, which
+//! copies the base (`(a+b)**3` is `(a+b)*(a+b)*(a+b)`): past 65,536
+//! copied nodes in one expression, powers are computed by `pow` instead,
+//! so that powers of powers cannot grow the program exponentially.
+//!
 //! # Errors
 //!
 //! [`ExprError`] says what went wrong and where: a syntax error prints the

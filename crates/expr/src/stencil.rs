@@ -33,6 +33,8 @@ mod layout;
 mod pass;
 mod plan;
 
+use std::collections::HashMap;
+
 use crate::array::ArgMut;
 use crate::barrier::TeamBarrier;
 use crate::error::ExprError;
@@ -168,14 +170,12 @@ impl Expr {
                 "the result is {rdt} but the state `{state}` is {sdt}: iterate needs the same type"
             )));
         }
+        let by_name: HashMap<&str, &Arg<'_>> = inputs.iter().map(|(n, a)| (*n, a)).collect();
         let bound = self.bind_raw(&|name| {
             if name == state {
                 Some(uraw.clone())
             } else {
-                inputs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, a)| a.raw())
+                by_name.get(name).map(|a| a.raw())
             }
         })?;
         if steps == 0 || bound.interior.contains(&0) {

@@ -2,6 +2,8 @@
 //! types and shapes against each other, and the stencil offsets turned into
 //! the interior the evaluation covers and one operand per variable.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::api::Expr;
 use crate::array::{Arg, Raw};
 use crate::error::ExprError;
@@ -16,14 +18,16 @@ impl Expr {
 
     /// Checks that every input is named in the signature, and only once.
     pub(crate) fn check_input_names(&self, inputs: &[(&str, Arg<'_>)]) -> Result<(), ExprError> {
-        for (i, (name, _)) in inputs.iter().enumerate() {
-            if !self.sig.iter().any(|(n, _)| n == name) {
+        let known: HashSet<&str> = self.sig.iter().map(|(n, _)| n.as_str()).collect();
+        let mut seen = HashSet::with_capacity(inputs.len());
+        for (name, _) in inputs {
+            if !known.contains(name) {
                 return Err(ExprError::Input(format!(
                     "input `{name}` is not in the signature ({})",
                     self.signature_names()
                 )));
             }
-            if inputs[..i].iter().any(|(n, _)| n == name) {
+            if !seen.insert(*name) {
                 return Err(ExprError::Input(format!("input `{name}` is given twice")));
             }
         }
@@ -33,12 +37,8 @@ impl Expr {
     /// Matches inputs to variables and derives the iteration space.
     pub(super) fn bind(&self, inputs: &[(&str, Arg<'_>)]) -> Result<Bound, ExprError> {
         self.check_input_names(inputs)?;
-        self.bind_raw(&|name| {
-            inputs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, a)| a.raw())
-        })
+        let by_name: HashMap<&str, &Arg<'_>> = inputs.iter().map(|(n, a)| (*n, a)).collect();
+        self.bind_raw(&|name| by_name.get(name).map(|a| a.raw()))
     }
 
     /// [`Expr::bind`] after the names are checked: `lookup` gives the array

@@ -3,8 +3,8 @@
 
 use crate::api::{Bound, Expr};
 use crate::array::Raw;
-use crate::compile::typed::{ReduceKind, TKind, TNode};
-use crate::compile::{fold, lower};
+use crate::compile::typed::ReduceKind;
+use crate::compile::{fold, lower, Target};
 use crate::error::ExprError;
 use crate::exec::elementwise::run_elementwise;
 use crate::exec::reduce::{run_reduce_all, run_reduce_rows};
@@ -46,16 +46,16 @@ impl Expr {
             strides: o.strides.clone(),
             esize: o.dt.size(),
         };
-        let prog;
+        let cast;
         let prog = if o.dt == rdt {
             &self.prog
         } else {
-            let root = TNode {
-                kind: TKind::Op(Op::Cast, vec![self.checked.root.clone()]),
-                dt: o.dt,
-            };
-            prog = lower(&root, self.checked.vars.len(), true);
-            &prog
+            cast = lower(
+                &self.checked.root,
+                self.checked.vars.len(),
+                Target::OutAs(o.dt),
+            );
+            &cast
         };
         let mut sp = space(shape, b.vars.clone(), Some(out));
         sp.coalesce();

@@ -1,6 +1,8 @@
 //! The syntax tree the parser builds: literals, names with optional
 //! stencil offsets, unary and binary operators, calls.
 
+use std::collections::HashMap;
+
 use crate::dtype::Scalar;
 
 /// Binary operators of the language.
@@ -57,13 +59,16 @@ pub(crate) enum UnOp {
 }
 
 /// A syntax tree node with the 1-based column where it starts.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Left-associative operator chains make trees as deep as they are long
+/// (`a+b+...+b` with 100,000 terms is 100,000 levels), so no pass over a
+/// tree recurses: dropping ([`Drop`] below), [`free_names`] and the
+/// checker (`check.rs`) are loops over an explicit stack.
 pub(crate) struct Ast {
     pub col: usize,
     pub kind: AstKind,
 }
 
-#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum AstKind {
     Lit(Scalar),
     /// A variable, with stencil offsets when written `u[-1,0]`.
@@ -78,23 +83,98 @@ pub(crate) enum AstKind {
     },
 }
 
+impl Ast {
+    /// This node's operands, in the order they are written.
+    pub(crate) fn operands(&self) -> impl DoubleEndedIterator<Item = &Ast> {
+        let (boxed, list): ([Option<&Ast>; 2], &[Ast]) = match &self.kind {
+            AstKind::Lit(_) | AstKind::Name(..) => ([None, None], &[]),
+            AstKind::Unary(_, a) => ([Some(a), None], &[]),
+            AstKind::Binary(_, l, r) => ([Some(l), Some(r)], &[]),
+            AstKind::Call { args, .. } => ([None, None], args),
+        };
+        boxed.into_iter().flatten().chain(list)
+    }
+}
+
+impl Drop for Ast {
+    /// Drops the subtrees one node at a time: the derived drop would
+    /// recurse once per level of a long chain.
+    fn drop(&mut self) {
+        let mut orphans: Vec<Ast> = Vec::new();
+        take_children(&mut self.kind, &mut orphans);
+        while let Some(mut node) = orphans.pop() {
+            take_children(&mut node.kind, &mut orphans);
+        }
+    }
+}
+
+/// Moves the operands of `kind` to `out`, leaving leaves in their place.
+fn take_children(kind: &mut AstKind, out: &mut Vec<Ast>) {
+    let mut take = |b: &mut Box<Ast>| {
+        if !matches!(b.kind, AstKind::Lit(_) | AstKind::Name(..)) {
+            out.push(std::mem::replace(&mut **b, Ast::placeholder()));
+        }
+    };
+    match kind {
+        AstKind::Lit(_) | AstKind::Name(..) => {}
+        AstKind::Unary(_, a) => take(a),
+        AstKind::Binary(_, l, r) => {
+            take(l);
+            take(r);
+        }
+        AstKind::Call { args, .. } => out.append(args),
+    }
+}
+
+impl Ast {
+    /// A leaf that holds nothing, put where a subtree was moved out.
+    fn placeholder() -> Ast {
+        Ast {
+            col: 0,
+            kind: AstKind::Lit(Scalar::Bool(false)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Ast {
+    /// The node's column and kind, without its subtrees (printing those
+    /// would recurse once per level).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.kind {
+            AstKind::Lit(v) => format!("Lit({v})"),
+            AstKind::Name(n, o) => format!("Name({n}, {o:?})"),
+            AstKind::Unary(op, _) => format!("Unary({op:?}, ..)"),
+            AstKind::Binary(op, ..) => format!("Binary({op:?}, ..)"),
+            AstKind::Call { func, args, axis } => {
+                format!("Call({func}, {} args, axis {axis:?})", args.len())
+            }
+        };
+        write!(f, "Ast {{ col: {}, kind: {kind} }}", self.col)
+    }
+}
+
 /// Names of the variables `ast` reads, in order of first use, with the
 /// number of offsets written on them (0 for a plain name).
-pub(crate) fn free_names(ast: &Ast, out: &mut Vec<(String, usize)>) {
-    match &ast.kind {
-        AstKind::Lit(_) => {}
-        AstKind::Name(n, offs) => {
+pub(crate) fn free_names(ast: &Ast) -> Vec<(String, usize)> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut found: Vec<(&str, usize)> = Vec::new();
+    let mut stack = vec![ast];
+    while let Some(node) = stack.pop() {
+        if let AstKind::Name(n, offs) = &node.kind {
             let nd = offs.as_ref().map_or(0, |o| o.len());
-            match out.iter_mut().find(|(m, _)| m == n) {
-                Some(entry) => entry.1 = entry.1.max(nd),
-                None => out.push((n.clone(), nd)),
+            match index.get(n.as_str()) {
+                Some(&i) => found[i].1 = found[i].1.max(nd),
+                None => {
+                    index.insert(n, found.len());
+                    found.push((n, nd));
+                }
             }
         }
-        AstKind::Unary(_, a) => free_names(a, out),
-        AstKind::Binary(_, l, r) => {
-            free_names(l, out);
-            free_names(r, out);
-        }
-        AstKind::Call { args, .. } => args.iter().for_each(|a| free_names(a, out)),
+        // Last operand first, so that they are visited as written.
+        stack.extend(node.operands().rev());
     }
+    found
+        .into_iter()
+        .map(|(n, nd)| (n.to_string(), nd))
+        .collect()
 }

@@ -2,6 +2,9 @@
 //! operators, and constant folding as each node is built. Powers and
 //! function calls have files of their own (`power.rs`, `functions.rs`).
 
+use std::cell::Cell;
+use std::collections::HashMap;
+
 use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
 use crate::compile::fold::fold;
 use crate::compile::functions::is_function;
@@ -13,9 +16,33 @@ use crate::vm::ops::Op;
 /// The checker's state: the text (for errors), the signature, and the
 /// variable references found so far.
 pub(crate) struct Checker<'a> {
-    pub text: &'a str,
-    pub sig: &'a [(String, DType)],
-    pub vars: Vec<VarRef>,
+    text: &'a str,
+    sig: &'a [(String, DType)],
+    /// Where each input is in the signature, by name.
+    inputs: HashMap<&'a str, usize>,
+    vars: Vec<VarRef>,
+    /// Where each variable reference is in `vars`.
+    var_index: HashMap<VarRef, usize>,
+    /// Nodes copied so far by the rewriting of powers (see `power.rs`).
+    pub(super) copied: Cell<usize>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker of `text` for inputs named and typed by `sig`.
+    pub fn new(text: &'a str, sig: &'a [(String, DType)]) -> Checker<'a> {
+        Checker {
+            text,
+            sig,
+            inputs: sig
+                .iter()
+                .enumerate()
+                .map(|(i, (n, _))| (n.as_str(), i))
+                .collect(),
+            vars: Vec::new(),
+            var_index: HashMap::new(),
+            copied: Cell::new(0),
+        }
+    }
 }
 
 impl Checker<'_> {
@@ -104,45 +131,88 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks one node of the syntax tree.
-    pub(super) fn node(&mut self, ast: &Ast) -> Result<TNode, ExprError> {
-        match &ast.kind {
-            AstKind::Lit(v) => Ok(TNode {
-                kind: TKind::Const(*v),
-                dt: v.dtype(),
-            }),
-            AstKind::Name(name, offsets) => self.name(name, offsets, ast.col),
-            AstKind::Unary(op, arg) => {
-                let x = self.node(arg)?;
-                match op {
-                    UnOp::Plus => Ok(x),
-                    UnOp::Neg => {
-                        if x.dt == DType::Bool {
-                            return Err(self.type_err(
-                                ast.col,
-                                "unary `-` is not defined for bool (use `~` to negate)".into(),
-                            ));
-                        }
-                        let dt = x.dt;
-                        Ok(self.make(Op::Neg, vec![x], dt))
+    /// Checks a syntax tree into a typed tree, bottom-up from an explicit
+    /// stack (a chain of 100,000 operators is a tree 100,000 levels deep).
+    /// Errors are found in the order a left-to-right recursion would find
+    /// them: a call's name and arity before its arguments, a left operand
+    /// before a right one.
+    pub(super) fn node(&mut self, root: &Ast) -> Result<TNode, ExprError> {
+        /// A node whose operands are to be checked, or whose checked
+        /// operands are on the value stack.
+        enum Step<'a> {
+            Enter(&'a Ast),
+            Finish(&'a Ast),
+        }
+        let mut steps = vec![Step::Enter(root)];
+        let mut done: Vec<TNode> = Vec::new();
+        while let Some(step) = steps.pop() {
+            match step {
+                Step::Enter(ast) => match &ast.kind {
+                    AstKind::Lit(v) => done.push(TNode {
+                        kind: TKind::Const(*v),
+                        dt: v.dtype(),
+                    }),
+                    AstKind::Name(name, offsets) => done.push(self.name(name, offsets, ast.col)?),
+                    AstKind::Call { func, args, axis } => {
+                        self.call_head(func, args.len(), *axis, ast.col)?;
+                        steps.push(Step::Finish(ast));
+                        steps.extend(ast.operands().rev().map(Step::Enter));
                     }
-                    UnOp::Invert => {
-                        if !(x.dt == DType::Bool || x.dt.is_int()) {
-                            return Err(self.type_err(
-                                ast.col,
-                                format!("`~` needs a bool or integer operand, got {}", x.dt),
-                            ));
-                        }
-                        let dt = x.dt;
-                        Ok(self.make(Op::Not, vec![x], dt))
+                    AstKind::Unary(..) | AstKind::Binary(..) => {
+                        steps.push(Step::Finish(ast));
+                        steps.extend(ast.operands().rev().map(Step::Enter));
                     }
+                },
+                Step::Finish(ast) => {
+                    let node = match &ast.kind {
+                        AstKind::Unary(op, _) => {
+                            let x = done.pop().expect("the operand was checked");
+                            self.unary(*op, x, ast.col)?
+                        }
+                        AstKind::Binary(op, ..) => {
+                            let r = done.pop().expect("the right operand was checked");
+                            let l = done.pop().expect("the left operand was checked");
+                            self.binary(*op, l, r, ast.col)?
+                        }
+                        AstKind::Call { func, args, .. } => {
+                            let xs = done.split_off(done.len() - args.len());
+                            self.call(func, xs, ast.col)?
+                        }
+                        AstKind::Lit(_) | AstKind::Name(..) => {
+                            unreachable!("leaves are finished when entered")
+                        }
+                    };
+                    done.push(node);
                 }
             }
-            AstKind::Binary(op, l, r) => {
-                let (l, r) = (self.node(l)?, self.node(r)?);
-                self.binary(*op, l, r, ast.col)
+        }
+        Ok(done.pop().expect("the root was checked"))
+    }
+
+    /// A unary operator on its checked operand.
+    fn unary(&self, op: UnOp, x: TNode, col: usize) -> Result<TNode, ExprError> {
+        match op {
+            UnOp::Plus => Ok(x),
+            UnOp::Neg => {
+                if x.dt == DType::Bool {
+                    return Err(self.type_err(
+                        col,
+                        "unary `-` is not defined for bool (use `~` to negate)".into(),
+                    ));
+                }
+                let dt = x.dt;
+                Ok(self.make(Op::Neg, vec![x], dt))
             }
-            AstKind::Call { func, args, axis } => self.call(func, args, *axis, ast.col),
+            UnOp::Invert => {
+                if !(x.dt == DType::Bool || x.dt.is_int()) {
+                    return Err(self.type_err(
+                        col,
+                        format!("`~` needs a bool or integer operand, got {}", x.dt),
+                    ));
+                }
+                let dt = x.dt;
+                Ok(self.make(Op::Not, vec![x], dt))
+            }
         }
     }
 
@@ -153,7 +223,7 @@ impl Checker<'_> {
         offsets: &Option<Vec<i64>>,
         col: usize,
     ) -> Result<TNode, ExprError> {
-        let Some(input) = self.sig.iter().position(|(n, _)| n == name) else {
+        let Some(&input) = self.inputs.get(name) else {
             if is_function(name) {
                 return Err(self.type_err(
                     col,
@@ -179,9 +249,10 @@ impl Checker<'_> {
             input,
             offsets: offsets.clone(),
         };
-        let slot = match self.vars.iter().position(|v| *v == r) {
-            Some(i) => i,
+        let slot = match self.var_index.get(&r) {
+            Some(&i) => i,
             None => {
+                self.var_index.insert(r.clone(), self.vars.len());
                 self.vars.push(r);
                 self.vars.len() - 1
             }

@@ -2,7 +2,6 @@
 //! `Call` entries, and the reductions), their arities, and the typing rule
 //! of each.
 
-use crate::compile::ast::Ast;
 use crate::compile::check::Checker;
 use crate::compile::typed::TNode;
 use crate::dtype::DType;
@@ -19,15 +18,16 @@ pub(crate) fn is_function(name: &str) -> bool {
 }
 
 impl Checker<'_> {
-    /// `func(args)`, an elementwise function (reductions are checked by
-    /// [`Checker::check_root`]).
-    pub(super) fn call(
-        &mut self,
+    /// What can be checked of a call before its arguments: that `func`
+    /// is an elementwise function (reductions are checked by
+    /// [`Checker::check_root`]) taking `nargs` arguments and no `axis=`.
+    pub(super) fn call_head(
+        &self,
         func: &str,
-        args: &[Ast],
+        nargs: usize,
         axis: Option<i64>,
         col: usize,
-    ) -> Result<TNode, ExprError> {
+    ) -> Result<Op, ExprError> {
         if REDUCTIONS.contains(&func) {
             return Err(self.type_err(
                 col,
@@ -37,8 +37,7 @@ impl Checker<'_> {
         if axis.is_some() {
             return Err(self.type_err(col, format!("`{func}` takes no `axis=` argument")));
         }
-        let math = Op::math(func);
-        let Some(op) = math.or_else(|| Op::call(func)) else {
+        let Some(op) = Op::math(func).or_else(|| Op::call(func)) else {
             let known: Vec<&str> = Op::function_names().chain(REDUCTIONS).collect();
             return Err(self.type_err(
                 col,
@@ -46,16 +45,25 @@ impl Checker<'_> {
             ));
         };
         let arity = op.arity();
-        if args.len() != arity {
+        if nargs != arity {
             return Err(self.type_err(
                 col,
-                format!("`{func}` takes {arity} argument(s), got {}", args.len()),
+                format!("`{func}` takes {arity} argument(s), got {nargs}"),
             ));
         }
-        let mut xs = Vec::with_capacity(arity);
-        for a in args {
-            xs.push(self.node(a)?);
-        }
+        Ok(op)
+    }
+
+    /// `func(xs)` on its checked arguments, after [`Checker::call_head`]
+    /// accepted the call.
+    pub(super) fn call(
+        &self,
+        func: &str,
+        mut xs: Vec<TNode>,
+        col: usize,
+    ) -> Result<TNode, ExprError> {
+        let math = Op::math(func);
+        let op = self.call_head(func, xs.len(), None, col)?;
         let x = xs.remove(0);
         let dt = x.dt;
         if math.is_some() {

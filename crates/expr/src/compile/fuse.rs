@@ -107,9 +107,9 @@ fn relax<'a>(x: &'a TNode, other: &'a TNode) -> Option<Vec<&'a TNode>> {
     let TKind::Op(Op::Mul, cx) = &d[1].kind else {
         return None;
     };
-    let c = if cx[1] == *x {
+    let c = if cx[1].same_leaf(x) {
         &cx[0]
-    } else if cx[0] == *x {
+    } else if cx[0].same_leaf(x) {
         &cx[1]
     } else {
         return None;

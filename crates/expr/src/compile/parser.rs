@@ -1,6 +1,8 @@
 //! Tokens to syntax tree: a precedence-climbing parser with Python's
 //! operator precedence (numexpr parses with Python, so the same text means
-//! the same thing here).
+//! the same thing here). It keeps the constructs it has not finished on a
+//! heap stack, not in recursive calls, so no nesting or chain length can
+//! overflow the thread's stack.
 
 use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
 use crate::compile::lexer::{describe, lex, match_op, Tok};
@@ -33,28 +35,56 @@ impl BinOp {
 /// Parses expression text into a syntax tree.
 pub(crate) fn parse(text: &str) -> Result<Ast, ExprError> {
     let toks = lex(text)?;
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        text,
-        depth: 0,
-    };
-    let ast = p.expr(0)?;
+    let mut p = Parser { toks, pos: 0, text };
+    let ast = p.expression()?;
     match p.peek() {
         Tok::End => Ok(ast),
         tok => Err(p.err_here(format!("unexpected {}", describe(tok)))),
     }
 }
 
-/// Deeper nesting than this is refused rather than risking the stack.
-const MAX_DEPTH: usize = 200;
-
 /// The parser's position in the tokens.
 struct Parser<'a> {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     text: &'a str,
-    depth: usize,
+}
+
+/// A construct the parser has started and not finished: what a recursive
+/// descent parser would keep in its call stack, kept on the heap instead,
+/// so that nesting is limited by memory rather than by the thread's stack.
+enum Frame {
+    /// Precedence climbing over binary operators of power > `min`: `lhs`
+    /// is the left operand once parsed, `op` the operator whose right
+    /// operand is being parsed.
+    Expr {
+        min: u8,
+        lhs: Option<Ast>,
+        op: Option<BinOp>,
+    },
+    /// A unary operator at `col` waiting for its operand.
+    Prefix { op: UnOp, col: usize },
+    /// `base **` waiting for its exponent; the power starts at `col`.
+    Pow { base: Ast, col: usize },
+    /// `(` at `col` waiting for the expression inside and `)`.
+    Paren { col: usize },
+    /// A call of `func` at `col` waiting for an argument.
+    Call {
+        func: String,
+        col: usize,
+        args: Vec<Ast>,
+        axis: Option<i64>,
+    },
+}
+
+/// What the parser does next.
+enum Next {
+    /// Parse an operand: unary operators, then an atom.
+    Operand,
+    /// An atom starting at the column is parsed; a `**` may follow it.
+    Atom(Ast, usize),
+    /// A value is parsed: hand it to the innermost unfinished construct.
+    Value(Ast),
 }
 
 impl Parser<'_> {
@@ -114,125 +144,92 @@ impl Parser<'_> {
         })
     }
 
-    /// Precedence climbing over binary operators of power > `min`.
-    fn expr(&mut self, min: u8) -> Result<Ast, ExprError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.err_here("expression nested too deeply"));
-        }
-        let mut lhs = self.unary()?;
-        while let Some(op) = self.binop() {
-            let power = op.power();
-            if power <= min {
-                break;
-            }
-            self.bump();
-            let rhs = if op == BinOp::Pow {
-                // Right-associative, and its right side may carry a sign: a**-b.
-                self.unary_pow_rhs()?
-            } else {
-                self.expr(power)?
-            };
-            if op.is_comparison() {
-                if let Some(next) = self.binop().filter(|o| o.is_comparison()) {
-                    return Err(self.err_here(format!(
-                        "chained comparison (`{}` after `{}`) is not supported; use `(a < b) & (b < c)`",
-                        next.symbol(),
-                        op.symbol()
-                    )));
+    /// Parses one expression with Python's precedence (precedence
+    /// climbing, written as a loop over an explicit stack of [`Frame`]s):
+    /// `-a**2` is `-(a**2)`, `a**b**c` is `a**(b**c)`, `a**-b` is
+    /// `a**(-b)`, `a-b-c` is `(a-b)-c`, comparisons do not chain.
+    fn expression(&mut self) -> Result<Ast, ExprError> {
+        let mut frames = vec![Frame::Expr {
+            min: 0,
+            lhs: None,
+            op: None,
+        }];
+        let mut next = Next::Operand;
+        loop {
+            next = match next {
+                Next::Operand => self.operand(&mut frames)?,
+                Next::Atom(base, col) => {
+                    if *self.peek() == Tok::Op("**") {
+                        self.bump();
+                        frames.push(Frame::Pow { base, col });
+                        frames.push(Frame::Expr {
+                            min: BinOp::Pow.power() - 1,
+                            lhs: None,
+                            op: None,
+                        });
+                        Next::Operand
+                    } else {
+                        Next::Value(base)
+                    }
                 }
-            }
-            lhs = Ast {
-                col: lhs.col,
-                kind: AstKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                Next::Value(v) => match frames.pop() {
+                    None => return Ok(v),
+                    Some(frame) => self.deliver(frame, v, &mut frames)?,
+                },
             };
         }
-        self.depth -= 1;
-        Ok(lhs)
     }
 
-    fn unary_pow_rhs(&mut self) -> Result<Ast, ExprError> {
-        // `a ** b ** c` is `a ** (b ** c)`; `a ** -b` is `a ** (-b)`.
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.err_here("expression nested too deeply"));
-        }
-        let r = self.expr(BinOp::Pow.power() - 1);
-        self.depth -= 1;
-        r
-    }
-
-    /// Unary operators bind looser than `**` (Python: `-a**2` is `-(a**2)`).
-    fn unary(&mut self) -> Result<Ast, ExprError> {
+    /// The start of an operand: a unary operator (which binds looser than
+    /// `**`: `-a**2` is `-(a**2)`) or an atom.
+    fn operand(&mut self, frames: &mut Vec<Frame>) -> Result<Next, ExprError> {
         let col = self.col();
-        let op = match self.peek() {
+        let prefix = match self.peek() {
             Tok::Op("-") => Some(UnOp::Neg),
             Tok::Op("+") => Some(UnOp::Plus),
             Tok::Op("~") => Some(UnOp::Invert),
             _ => None,
         };
-        if let Some(op) = op {
+        if let Some(op) = prefix {
             self.bump();
-            self.depth += 1;
-            if self.depth > MAX_DEPTH {
-                return Err(self.err_here("expression nested too deeply"));
-            }
-            let arg = self.unary()?;
-            self.depth -= 1;
-            return Ok(Ast {
-                col,
-                kind: AstKind::Unary(op, Box::new(arg)),
-            });
+            frames.push(Frame::Prefix { op, col });
+            return Ok(Next::Operand);
         }
-        let base = self.atom()?;
-        if *self.peek() == Tok::Op("**") {
-            self.bump();
-            let rhs = self.unary_pow_rhs()?;
-            return Ok(Ast {
-                col,
-                kind: AstKind::Binary(BinOp::Pow, Box::new(base), Box::new(rhs)),
-            });
-        }
-        Ok(base)
-    }
-
-    fn atom(&mut self) -> Result<Ast, ExprError> {
+        let leaf = |kind| Ok(Next::Atom(Ast { col, kind }, col));
         let (tok, col) = self.bump();
         match tok {
-            Tok::Num(v) => Ok(Ast {
-                col,
-                kind: AstKind::Lit(v),
-            }),
+            Tok::Num(v) => leaf(AstKind::Lit(v)),
             Tok::Op("(") => {
-                let inner = self.expr(0)?;
-                self.expect(")")?;
-                Ok(inner)
+                frames.push(Frame::Paren { col });
+                frames.push(Frame::Expr {
+                    min: 0,
+                    lhs: None,
+                    op: None,
+                });
+                Ok(Next::Operand)
             }
             Tok::Ident(name) => match name.as_str() {
-                "True" => Ok(Ast {
-                    col,
-                    kind: AstKind::Lit(Scalar::Bool(true)),
-                }),
-                "False" => Ok(Ast {
-                    col,
-                    kind: AstKind::Lit(Scalar::Bool(false)),
-                }),
+                "True" => leaf(AstKind::Lit(Scalar::Bool(true))),
+                "False" => leaf(AstKind::Lit(Scalar::Bool(false))),
                 _ => {
                     if *self.peek() == Tok::Op("(") {
                         self.bump();
-                        self.call(name, col)
+                        if *self.peek() == Tok::Op(")") {
+                            self.bump();
+                            let (args, axis) = (Vec::new(), None);
+                            return leaf(AstKind::Call {
+                                func: name,
+                                args,
+                                axis,
+                            });
+                        }
+                        self.argument(name, col, Vec::new(), None, frames)
                     } else if *self.peek() == Tok::Op("[") {
                         self.bump();
                         let offsets = self.offsets()?;
-                        Ok(Ast {
-                            col,
-                            kind: AstKind::Name(name, Some(offsets)),
-                        })
+                        leaf(AstKind::Name(name, Some(offsets)))
                     } else {
-                        Ok(Ast {
-                            col,
-                            kind: AstKind::Name(name, None),
-                        })
+                        leaf(AstKind::Name(name, None))
                     }
                 }
             },
@@ -244,6 +241,174 @@ impl Parser<'_> {
                     msg: format!("expected a value, found {}", describe(&other)),
                 })
             }
+        }
+    }
+
+    /// Hands the parsed value `v` to the unfinished construct `frame`.
+    fn deliver(
+        &mut self,
+        frame: Frame,
+        v: Ast,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Next, ExprError> {
+        Ok(match frame {
+            Frame::Expr { min, lhs, op } => {
+                let lhs = match (lhs, op) {
+                    (Some(lhs), Some(op)) => {
+                        if op.is_comparison() {
+                            if let Some(next) = self.binop().filter(|o| o.is_comparison()) {
+                                return Err(self.err_here(format!(
+                                    "chained comparison (`{}` after `{}`) is not supported; use `(a < b) & (b < c)`",
+                                    next.symbol(),
+                                    op.symbol()
+                                )));
+                            }
+                        }
+                        Ast {
+                            col: lhs.col,
+                            kind: AstKind::Binary(op, Box::new(lhs), Box::new(v)),
+                        }
+                    }
+                    _ => v,
+                };
+                match self.binop().filter(|op| op.power() > min) {
+                    Some(op) => {
+                        self.bump();
+                        frames.push(Frame::Expr {
+                            min,
+                            lhs: Some(lhs),
+                            op: Some(op),
+                        });
+                        // `**` is right-associative (and its exponent may
+                        // carry a sign: a**-b); the others are left-
+                        // associative, so their right operand stops at an
+                        // operator of the same power.
+                        let power = op.power();
+                        frames.push(Frame::Expr {
+                            min: if op == BinOp::Pow { power - 1 } else { power },
+                            lhs: None,
+                            op: None,
+                        });
+                        Next::Operand
+                    }
+                    None => Next::Value(lhs),
+                }
+            }
+            Frame::Prefix { op, col } => Next::Value(Ast {
+                col,
+                kind: AstKind::Unary(op, Box::new(v)),
+            }),
+            Frame::Pow { base, col } => Next::Value(Ast {
+                col,
+                kind: AstKind::Binary(BinOp::Pow, Box::new(base), Box::new(v)),
+            }),
+            Frame::Paren { col } => {
+                self.expect(")")?;
+                Next::Atom(v, col)
+            }
+            Frame::Call {
+                func,
+                col,
+                mut args,
+                axis,
+            } => {
+                args.push(v);
+                self.after_argument(func, col, args, axis, frames)?
+            }
+        })
+    }
+
+    /// The next argument of a call of `func` (after `(` or `,`): an
+    /// `axis=N` keyword, or an expression, which must not follow `axis=`.
+    fn argument(
+        &mut self,
+        func: String,
+        col: usize,
+        args: Vec<Ast>,
+        mut axis: Option<i64>,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Next, ExprError> {
+        let is_kw = matches!(self.peek(), Tok::Ident(_))
+            && self.toks.get(self.pos + 1).map(|t| &t.0) == Some(&Tok::Op("="));
+        if !is_kw {
+            if axis.is_some() {
+                return Err(self.err_here("positional argument after `axis=`"));
+            }
+            frames.push(Frame::Call {
+                func,
+                col,
+                args,
+                axis,
+            });
+            frames.push(Frame::Expr {
+                min: 0,
+                lhs: None,
+                op: None,
+            });
+            return Ok(Next::Operand);
+        }
+        let (Tok::Ident(kw), kwcol) = self.bump() else {
+            unreachable!("checked above")
+        };
+        self.bump();
+        if kw != "axis" {
+            return Err(ExprError::Syntax {
+                expr: self.text.to_string(),
+                col: kwcol,
+                msg: format!("unknown keyword argument `{kw}` (only `axis=` is accepted)"),
+            });
+        }
+        let neg = if *self.peek() == Tok::Op("-") {
+            self.bump();
+            true
+        } else {
+            false
+        };
+        match self.peek().clone() {
+            Tok::Num(v) if v.dtype().is_int() => {
+                self.bump();
+                let n = v.as_i64().unwrap_or(0);
+                axis = Some(if neg { -n } else { n });
+            }
+            other => {
+                return Err(self.err_here(format!(
+                    "`axis=` needs an integer, found {}",
+                    describe(&other)
+                )))
+            }
+        }
+        self.after_argument(func, col, args, axis, frames)
+    }
+
+    /// After an argument of a call of `func`: `,` and the next one, or
+    /// `)` and the call is parsed.
+    fn after_argument(
+        &mut self,
+        func: String,
+        col: usize,
+        args: Vec<Ast>,
+        axis: Option<i64>,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Next, ExprError> {
+        match self.peek() {
+            Tok::Op(",") => {
+                self.bump();
+                self.argument(func, col, args, axis, frames)
+            }
+            Tok::Op(")") => {
+                self.bump();
+                Ok(Next::Atom(
+                    Ast {
+                        col,
+                        kind: AstKind::Call { func, args, axis },
+                    },
+                    col,
+                ))
+            }
+            other => Err(self.err_here(format!(
+                "expected `,` or `)` in the call of `{func}`, found {}",
+                describe(other)
+            ))),
         }
     }
 
@@ -293,78 +458,6 @@ impl Parser<'_> {
                 other => {
                     return Err(self.err_here(format!(
                         "expected `,` or `]` in offsets, found {}",
-                        describe(other)
-                    )))
-                }
-            }
-        }
-    }
-
-    /// Arguments after `name(`, with an optional `axis=N` keyword last.
-    fn call(&mut self, func: String, col: usize) -> Result<Ast, ExprError> {
-        let mut args = Vec::new();
-        let mut axis = None;
-        if *self.peek() == Tok::Op(")") {
-            self.bump();
-            return Ok(Ast {
-                col,
-                kind: AstKind::Call { func, args, axis },
-            });
-        }
-        loop {
-            let is_kw = matches!(self.peek(), Tok::Ident(_))
-                && self.toks.get(self.pos + 1).map(|t| &t.0) == Some(&Tok::Op("="));
-            if is_kw {
-                let (Tok::Ident(kw), kwcol) = self.bump() else {
-                    unreachable!("checked above")
-                };
-                self.bump();
-                if kw != "axis" {
-                    return Err(ExprError::Syntax {
-                        expr: self.text.to_string(),
-                        col: kwcol,
-                        msg: format!("unknown keyword argument `{kw}` (only `axis=` is accepted)"),
-                    });
-                }
-                let neg = if *self.peek() == Tok::Op("-") {
-                    self.bump();
-                    true
-                } else {
-                    false
-                };
-                match self.peek().clone() {
-                    Tok::Num(v) if v.dtype().is_int() => {
-                        self.bump();
-                        let n = v.as_i64().unwrap_or(0);
-                        axis = Some(if neg { -n } else { n });
-                    }
-                    other => {
-                        return Err(self.err_here(format!(
-                            "`axis=` needs an integer, found {}",
-                            describe(&other)
-                        )))
-                    }
-                }
-            } else {
-                if axis.is_some() {
-                    return Err(self.err_here("positional argument after `axis=`"));
-                }
-                args.push(self.expr(0)?);
-            }
-            match self.peek() {
-                Tok::Op(",") => {
-                    self.bump();
-                }
-                Tok::Op(")") => {
-                    self.bump();
-                    return Ok(Ast {
-                        col,
-                        kind: AstKind::Call { func, args, axis },
-                    });
-                }
-                other => {
-                    return Err(self.err_here(format!(
-                        "expected `,` or `)` in the call of `{func}`, found {}",
                         describe(other)
                     )))
                 }
