@@ -56,9 +56,10 @@ fn a_thousand_local_ranks_fit_in_bounded_memory() {
     assert_eq!(text.lines().count(), 1000);
     assert!(text.contains("I am process 999 of 1000 on "), "{text}");
     eprintln!("peak RSS with 1000 local ranks: {} MiB", peak >> 20);
-    // One mailbox and one thread per rank. A channel per pair of ranks (a
-    // million of them) needs several hundred MiB.
-    assert!(peak < 128 << 20, "peak RSS {} MiB", peak >> 20);
+    // One mailbox and one thread per rank: tens of MiB, a little more in a
+    // debug build beside other tests. A channel per pair of ranks (a million
+    // of them) needs 770 MiB.
+    assert!(peak < 320 << 20, "peak RSS {} MiB", peak >> 20);
 }
 
 /// Asserts that `out` failed with exit code 1 and exactly one line on
