@@ -126,7 +126,10 @@ fn invalid_values_are_refused_with_where_they_were_set() {
         "--set runtime=-1: parameter runtime must be zero or positive, got -1",
     );
     fails_with(&["--set", "dx"], "--set dx: expected name=value");
-    fails_with(&["--backend", "cuda"], "invalid value 'cuda' for '--backend <BACKEND>'");
+    fails_with(
+        &["--backend", "cuda"],
+        "invalid value 'cuda' for '--backend <BACKEND>'",
+    );
     #[cfg(not(feature = "mpi"))]
     fails_with(
         &["--backend", "mpi"],
