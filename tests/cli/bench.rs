@@ -9,14 +9,8 @@ const HEADER: &str = "| workload | backend / peer | seconds | speedup vs naive |
 
 #[test]
 fn quick_bench_prints_a_full_markdown_table_and_everything_agrees() {
-    let out = hpcrs()
-        .args(["bench", "--quick", "--markdown", "--quiet"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text =
+        crate::util::success_stdout(hpcrs().args(["bench", "--quick", "--markdown", "--quiet"]));
     let lines: Vec<&str> = text.lines().collect();
     let at = lines
         .iter()
@@ -81,14 +75,9 @@ fn quick_bench_prints_a_full_markdown_table_and_everything_agrees() {
 
 #[test]
 fn only_runs_the_workloads_asked_for() {
-    let out = hpcrs()
-        .args(["bench", "--quick", "--quiet", "--only", "summer"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = crate::util::success_stdout(
+        hpcrs().args(["bench", "--quick", "--quiet", "--only", "summer"]),
+    );
     let rows: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("diff2d ") || l.starts_with("auc ") || l.starts_with("summer "))

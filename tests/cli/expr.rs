@@ -143,14 +143,7 @@ fn diff2d_expr_backend_equals_array_bit_for_bit() {
 #[test]
 fn auc_expr_backend_agrees_with_naive() {
     let area = |backend: &str| {
-        let out = hpcrs()
-            .args(["auc", "3000000", "--backend", backend])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
+        crate::util::success_stdout(hpcrs().args(["auc", "3000000", "--backend", backend]))
     };
     let e = area("expr");
     assert_eq!(e, area("naive"));

@@ -8,7 +8,7 @@ use std::process::{Output, Stdio};
 
 use proptest::prelude::*;
 
-use crate::util::{hpcrs_process, stderr, stdout};
+use crate::util::{ends_cleanly, hpcrs_process, stderr, stdout};
 
 /// Runs `hpcrs ARGS` with no input and without backtraces.
 fn run(args: &[&str]) -> Output {
@@ -42,21 +42,6 @@ fn one_line_error(out: &Output, needle: &str) {
     assert!(err.starts_with("hpcrs: error: "), "{err}");
     assert!(err.contains(needle), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-}
-
-/// What any run may end in: success (checked by `ok`), a clap usage error
-/// (exit 2, `error: ...` first), or one `hpcrs: error:` line (exit 1).
-fn ends_cleanly(out: &Output, ok: impl FnOnce(&str) -> Result<(), String>) -> Result<(), String> {
-    let (text, err) = (stdout(out), stderr(out));
-    if err.contains("panicked") {
-        return Err(format!("a panic: {err}"));
-    }
-    match out.status.code() {
-        Some(0) => ok(&text),
-        Some(2) if err.starts_with("error: ") => Ok(()),
-        Some(1) if err.starts_with("hpcrs: error: ") && err.lines().count() == 1 => Ok(()),
-        code => Err(format!("exit {code:?} ({:?}): {err}", out.status)),
-    }
 }
 
 // ---- One parser for counts everywhere ----

@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use proptest::prelude::*;
 
-use crate::util::{hpcrs_process, stderr, stdout};
+use crate::util::{ends_cleanly, hpcrs_process, stderr, stdout};
 
 /// Runs `hpcrs ARGS` to completion; returns its output and its peak
 /// resident set in bytes (the kernel's account of that child alone).
@@ -245,25 +245,6 @@ fn selftest_passes_on_the_most_local_ranks() {
         "{}",
         stdout(&out)
     );
-}
-
-/// What any `hpcrs mpi` run may end in: success (checked by `ok`), a clap
-/// usage error (exit 2, `error: ...` first), or one `hpcrs: error:` line
-/// (exit 1). Never a panic, an abort or a signal.
-fn ends_cleanly(
-    out: &std::process::Output,
-    ok: impl FnOnce(&str) -> Result<(), String>,
-) -> Result<(), String> {
-    let (text, err) = (stdout(out), stderr(out));
-    if err.contains("panicked") {
-        return Err(format!("a panic: {err}"));
-    }
-    match out.status.code() {
-        Some(0) => ok(&text),
-        Some(2) if err.starts_with("error: ") => Ok(()),
-        Some(1) if err.starts_with("hpcrs: error: ") && err.lines().count() == 1 => Ok(()),
-        code => Err(format!("exit {code:?} ({:?}): {err}", out.status)),
-    }
 }
 
 /// Runs `hpcrs mpi ARGS` with a clean environment for errors.

@@ -11,17 +11,13 @@ fn peers() -> std::path::PathBuf {
 }
 
 fn hpcrs(args: &[&str], file: &Path) -> String {
-    let out = crate::util::hpcrs()
-        .arg("ooc")
-        .arg(args[0])
-        .arg(file)
-        .args(&args[1..])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
+    crate::util::success_stdout(
+        crate::util::hpcrs()
+            .arg("ooc")
+            .arg(args[0])
+            .arg(file)
+            .args(&args[1..]),
+    )
 }
 
 fn field(out: &str, key: &str) -> f64 {

@@ -82,3 +82,28 @@ pub fn stats_field(out: &str, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {key} in {out}"))
         .to_string()
 }
+
+/// Runs `cmd`, checks that it succeeded, and returns its standard output.
+pub fn success_stdout(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// What any run may end in: success (checked by `ok`), a clap usage error
+/// (exit 2, `error: ...` first), or one `hpcrs: error:` line (exit 1); never
+/// a panic, an abort or a signal.
+pub fn ends_cleanly(
+    out: &Output,
+    ok: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let (text, err) = (stdout(out), stderr(out));
+    if err.contains("panicked") {
+        return Err(format!("a panic: {err}"));
+    }
+    match out.status.code() {
+        Some(0) => ok(&text),
+        Some(2) if err.starts_with("error: ") => Ok(()),
+        Some(1) if err.starts_with("hpcrs: error: ") && err.lines().count() == 1 => Ok(()),
+        code => Err(format!("exit {code:?} ({:?}): {err}", out.status)),
+    }
+}
