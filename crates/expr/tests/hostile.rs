@@ -58,10 +58,11 @@ fn a_100k_term_sum_works_on_the_test_thread() {
     long_sum_chain();
 }
 
-/// Every left-associative binary operator, in a chain of 50,000 terms
-/// (more than twice what overflowed an 8 MiB stack).
+/// Every left-associative binary operator, in a chain of 30,000 terms
+/// (more than what overflowed an 8 MiB stack; a 2 MiB one overflowed at a
+/// few thousand).
 fn every_operator_chain() {
-    let n = 50_000;
+    let n = 30_000;
     let i = Array1::from(vec![5i64, -7, 12]);
     let j = Array1::from(vec![3i64, 2, 1]);
     let m = Array1::from(vec![true, false, true]);
@@ -143,11 +144,13 @@ fn chains_through_every_pass() {
     let b = Array1::from(vec![0.0f64, 1.0]);
     let ins: Vec<(&str, Arg)> = vec![("a", (&a).into()), ("b", (&b).into())];
 
-    // Terms that fuse (a*b + a*b ...) and call functions.
-    let text = chain("a", "+", "a*b + sin(b)*0", n / 2);
+    // Terms that fuse (a*b + a*b ...) and call functions: 20,000 terms of
+    // three operations each.
+    let m = 20_000;
+    let text = chain("a", "+", "a*b + sin(b)*0", m);
     let r = f64s(evaluate(&text, &ins).unwrap());
     let want: Vec<f64> = (0..2)
-        .map(|k| (1..n / 2).fold(a[k], |acc, _| acc + a[k] * b[k] + b[k].sin() * 0.0))
+        .map(|k| (1..m).fold(a[k], |acc, _| acc + a[k] * b[k] + b[k].sin() * 0.0))
         .collect();
     assert_eq!(r, want);
 
@@ -199,10 +202,10 @@ fn chains_pass_every_compiler_stage_on_a_small_stack() {
 }
 
 /// Nesting (parentheses, unary operators, right-associative `**`, calls,
-/// right operands) 100,000 levels deep parses, checks, lowers and
+/// right operands) 30,000 levels deep parses, checks, lowers and
 /// evaluates: no pass recurses.
 fn deep_nesting() {
-    let n = 100_000;
+    let n = 30_000;
     let a = Array1::from(vec![0.5f64, -2.0]);
     let m = Array1::from(vec![true, false]);
     let ins: Vec<(&str, Arg)> = vec![("a", (&a).into()), ("m", (&m).into())];
