@@ -12,6 +12,7 @@ mod lexer;
 mod lower;
 pub(crate) mod parser;
 mod power;
+mod pyconst;
 pub(crate) mod typed;
 
 pub(crate) use check::Checker;

@@ -38,6 +38,18 @@ pub enum ExprError {
         /// What was wrong.
         msg: String,
     },
+    /// Arithmetic on constants that Python refuses (numexpr computes
+    /// constants with Python): a division by zero, `0` to a negative
+    /// power, a negative shift count, an integer too large for 64 bits.
+    #[error("arithmetic error at column {col}: {msg}\n{}", caret(.expr, *.col))]
+    Arithmetic {
+        /// The expression text.
+        expr: String,
+        /// 1-based column of the constant expression.
+        col: usize,
+        /// What was wrong.
+        msg: String,
+    },
     /// Inputs (or the output) whose shapes do not fit together.
     #[error("shape mismatch: {0}")]
     Shape(String),

@@ -55,8 +55,9 @@
 //! ranking `bool < i32 < i64 < f32 < f64 < complex`; unlike numpy, scalars
 //! take part like arrays (an `f32` array times the literal `2.5` is `f64`:
 //! pass an `f32` 0-d input to stay in `f32`), and `i64` with `f32` gives
-//! `f32`. Integer literals are `i32` when they fit, else `i64`; float
-//! literals are `f64`. `/` is true division (integers divide as `f64`); the
+//! `f32`. A constant is `i32` when it is an integer that fits, else `i64`
+//! (one that does not fit 64 bits is an error); float constants are `f64`.
+//! `/` is true division (integers divide as `f64`); the
 //! functions turn integers into `f64` and keep `f32` as `f32`; `abs`, `real`
 //! and `imag` of complex are `f64`; arithmetic on `bool` is a type error,
 //! as in numexpr. `sum`/`product` accumulate bool and integers in `i64`,
@@ -66,7 +67,24 @@
 //! Integer arithmetic wraps; `x % 0` and `x / 0` (as integers) give 0, like
 //! numpy without its warning; `%` follows Python (the sign of the divisor);
 //! shifts by a negative amount or by the width or more give 0 (or -1 for
-//! `>>` of a negative number). No input makes the engine panic.
+//! `>>` of a negative number). An integer to a negative integer constant
+//! power (`a**-1`) is an error, as in numexpr. No input makes the engine
+//! panic.
+//!
+//! # Constants (Python's arithmetic)
+//!
+//! numexpr lets Python evaluate the text, so an operation whose operands
+//! are all literals is Python's, computed before anything is typed:
+//! integers are exact (`2**31` is the `i64` 2147483648, `65536*65536` is
+//! 4294967296, `-2**31` is the `i32` -2147483648), `2**-1` is 0.5,
+//! `(-8)**0.5` is complex, `True + True` is 2, and `1/0`, `1 % 0`, `0**-1`
+//! and `1 << -1` are errors ([`ExprError::Arithmetic`]). The value that
+//! results is typed where it meets an array or a function, as numexpr
+//! types it; a function of constants is folded as numpy computes it (an
+//! integer argument is `i64`: `abs(-2**31)` is 2147483648). A `where` with
+//! a constant condition is the branch it picks, of that branch's type, and
+//! the branch it drops reads no input. Constant integers are exact up to
+//! 128 bits here (Python's are unbounded); past that is an error.
 //!
 //! # Design, and why
 //!
@@ -78,9 +96,11 @@
 //! 1. **Parse** (`compile/lexer.rs`, `compile/parser.rs`) to a syntax tree
 //!    with columns for errors.
 //! 2. **Type-check** (`compile/check.rs`, `power.rs`, `functions.rs`) to a
-//!    typed tree where every cast is an explicit node. **Constant folding** runs the very kernels of the VM on
-//!    one-element blocks, so a folded value cannot differ from an evaluated
-//!    one. **Integer powers** become multiplications (`x**3` is `x*x*x`,
+//!    typed tree where every cast is an explicit node. Operations on
+//!    literals alone are Python's (`compile/pyconst.rs`, see above); other
+//!    **constant folding** runs the very kernels of the VM on one-element
+//!    blocks, so a folded value cannot differ from an evaluated one.
+//!    **Integer powers** become multiplications (`x**3` is `x*x*x`,
 //!    `x**-2` is `1/(x*x)`, `x**0.5` is `sqrt(x)`), as numexpr does.
 //! 3. **Lower** (`compile/fuse.rs`, `compile/lower.rs`) to a register
 //!    program of the instructions in the opcode table (`vm/ops.rs`).

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::dtype::Scalar;
+use crate::compile::pyconst::PyConst;
 
 /// Binary operators of the language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,8 @@ pub(crate) struct Ast {
 }
 
 pub(crate) enum AstKind {
-    Lit(Scalar),
+    /// A literal, with Python's value (typed where it meets an array).
+    Lit(PyConst),
     /// A variable, with stencil offsets when written `u[-1,0]`.
     Name(String, Option<Vec<i64>>),
     Unary(UnOp, Box<Ast>),
@@ -131,7 +132,7 @@ impl Ast {
     fn placeholder() -> Ast {
         Ast {
             col: 0,
-            kind: AstKind::Lit(Scalar::Bool(false)),
+            kind: AstKind::Lit(PyConst::Bool(false)),
         }
     }
 }

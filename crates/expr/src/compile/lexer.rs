@@ -2,14 +2,14 @@
 
 use num_complex::Complex64;
 
-use crate::dtype::Scalar;
+use crate::compile::pyconst::PyConst;
 use crate::error::ExprError;
 
 /// A token.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
-    /// A number literal.
-    Num(Scalar),
+    /// A number literal, as Python reads it.
+    Num(PyConst),
     /// A name (of an input, a function, `True`, `False`, a keyword).
     Ident(String),
     /// An operator or punctuation, spelled as in [`OPS`].
@@ -129,21 +129,19 @@ impl<'a> Lexer<'a> {
             let v: f64 = text
                 .parse()
                 .map_err(|_| self.err(col, format!("invalid number `{text}`")))?;
-            return Ok(Tok::Num(Scalar::C128(Complex64::new(0.0, v))));
+            return Ok(Tok::Num(PyConst::Complex(Complex64::new(0.0, v))));
         }
         if is_float {
             let v: f64 = text
                 .parse()
                 .map_err(|_| self.err(col, format!("invalid number `{text}`")))?;
-            return Ok(Tok::Num(Scalar::F64(v)));
+            return Ok(Tok::Num(PyConst::Float(v)));
         }
-        // numexpr: integer literals are `int` (i32) when they fit, else `long`.
-        match text.parse::<i64>() {
-            Ok(v) => Ok(Tok::Num(match i32::try_from(v) {
-                Ok(small) => Scalar::I32(small),
-                Err(_) => Scalar::I64(v),
-            })),
-            Err(_) => Err(self.err(col, format!("integer `{text}` does not fit in 64 bits"))),
+        // Python's integers are exact; numexpr types the value an integer
+        // constant ends with (see `pyconst.rs`).
+        match text.parse::<i128>() {
+            Ok(v) => Ok(Tok::Num(PyConst::Int(v))),
+            Err(_) => Err(self.err(col, format!("integer `{text}` does not fit in 128 bits"))),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
 use crate::compile::lexer::{describe, lex, match_op, Tok};
-use crate::dtype::Scalar;
+use crate::compile::pyconst::PyConst;
 use crate::error::ExprError;
 
 impl BinOp {
@@ -209,8 +209,8 @@ impl Parser<'_> {
                 Ok(Next::Operand)
             }
             Tok::Ident(name) => match name.as_str() {
-                "True" => leaf(AstKind::Lit(Scalar::Bool(true))),
-                "False" => leaf(AstKind::Lit(Scalar::Bool(false))),
+                "True" => leaf(AstKind::Lit(PyConst::Bool(true))),
+                "False" => leaf(AstKind::Lit(PyConst::Bool(false))),
                 _ => {
                     if *self.peek() == Tok::Op("(") {
                         self.bump();
@@ -365,9 +365,11 @@ impl Parser<'_> {
             false
         };
         match self.peek().clone() {
-            Tok::Num(v) if v.dtype().is_int() => {
+            Tok::Num(PyConst::Int(n)) => {
+                let Ok(n) = i64::try_from(n) else {
+                    return Err(self.err_here(format!("`axis={n}` is out of range")));
+                };
                 self.bump();
-                let n = v.as_i64().unwrap_or(0);
                 axis = Some(if neg { -n } else { n });
             }
             other => {
@@ -428,10 +430,10 @@ impl Parser<'_> {
                 _ => 1,
             };
             match self.peek().clone() {
-                Tok::Num(v) => match v.as_i64().filter(|_| v.dtype() != crate::DType::Bool) {
-                    Some(n) if n.unsigned_abs() <= 1 << 20 => {
+                Tok::Num(v) => match v {
+                    PyConst::Int(n) if n.unsigned_abs() <= 1 << 20 => {
                         self.bump();
-                        offs.push(sign * n);
+                        offs.push(sign * n as i64);
                     }
                     _ => {
                         return Err(self.err_here(format!(
@@ -511,7 +513,7 @@ mod tests {
         assert!(e.to_string().contains("unexpected character `$`"), "{e}");
         let e = parse("a < b < c").unwrap_err();
         assert!(e.to_string().contains("chained comparison"), "{e}");
-        let e = parse("99999999999999999999").unwrap_err();
+        let e = parse("999999999999999999999999999999999999999").unwrap_err();
         assert!(e.to_string().contains("does not fit"), "{e}");
         assert!(parse(&"(".repeat(5000)).is_err());
         assert!(parse(&"-".repeat(5000)).is_err());

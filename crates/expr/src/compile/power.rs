@@ -1,6 +1,8 @@
 //! `x ** y`, with numexpr's rewriting of constant exponents: a small
 //! integral `n` becomes multiplications (`x**3` is `x*x*x`, `x**-2` is
-//! `1/(x*x)`), `0.5` becomes `sqrt(x)`.
+//! `1/(x*x)`), `0.5` becomes `sqrt(x)`; and numexpr's refusal of an
+//! integer to a negative integer constant power (`a**-1` for an integer
+//! `a`; numbers alone are Python's business: `2**-1` is 0.5).
 //!
 //! The typed tree is a tree, not a graph, so `x**3` holds three copies of
 //! `x`; a power of a power copies the copies. So that nested powers cannot
@@ -26,6 +28,16 @@ impl Checker<'_> {
         let t = l.dt.common(r.dt);
         if t == DType::Bool {
             return Err(self.type_err(col, "operator `**` is not defined for bool operands".into()));
+        }
+        if let (true, TKind::Const(v)) = (l.dt.is_int(), &r.kind) {
+            if v.as_i64().is_some_and(|e| e < 0) && v.dtype().is_int() {
+                // numexpr's rule (and its words): an integer result cannot
+                // hold a fraction.
+                return Err(self.type_err(
+                    col,
+                    "Integers to negative integer powers are not allowed".into(),
+                ));
+            }
         }
         if let TKind::Const(v) = r.kind {
             if v.dtype() != DType::C128 {
