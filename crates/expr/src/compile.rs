@@ -5,6 +5,7 @@
 
 pub(crate) mod ast;
 mod check;
+mod constants;
 mod fold;
 mod functions;
 mod fuse;

@@ -188,6 +188,14 @@ fn a_dropped_branch_reads_nothing() {
             .collect::<Vec<_>>(),
         vec![0, 1, 2, 3, 4]
     );
+    // A dropped branch holding a dropped branch: each input is dropped once.
+    let e = expr::Expr::compile(
+        "where(True, a, where(False, u, a[1]) + where(True, u, a))",
+        &[("a", DType::I64), ("u", DType::F64)],
+    )
+    .unwrap();
+    assert_eq!(e.input_names(), vec!["a"]);
+    assert!(!e.has_offsets());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! and function calls (`functions.rs`) have files of their own.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
 use crate::compile::constants::Val;
@@ -28,6 +28,9 @@ pub(crate) struct Checker<'a> {
     /// How often each variable is read by what is kept of the expression
     /// (the branch a constant `where` drops is not).
     pub(super) uses: Vec<usize>,
+    /// The subtrees whose values were dropped (by address; the tree
+    /// outlives the checker), so that their variables are uncounted once.
+    pub(super) dropped: HashSet<*const Ast>,
     /// Nodes copied so far by the rewriting of powers (see `power.rs`).
     pub(super) copied: Cell<usize>,
 }
@@ -46,6 +49,7 @@ impl<'a> Checker<'a> {
             vars: Vec::new(),
             var_index: HashMap::new(),
             uses: Vec::new(),
+            dropped: HashSet::new(),
             copied: Cell::new(0),
         }
     }

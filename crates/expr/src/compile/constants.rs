@@ -217,10 +217,14 @@ impl Checker<'_> {
     }
 
     /// Stops counting the variables `ast` reads as used: its value was
-    /// dropped.
+    /// dropped. Subtrees dropped before (a constant `where` inside it) are
+    /// not counted twice.
     fn forget(&mut self, ast: &Ast) {
         let mut stack = vec![ast];
         while let Some(node) = stack.pop() {
+            if self.dropped.contains(&(node as *const Ast)) {
+                continue;
+            }
             if let AstKind::Name(name, offsets) = &node.kind {
                 let r = VarRef {
                     input: self.inputs[name.as_str()],
@@ -231,5 +235,6 @@ impl Checker<'_> {
             }
             stack.extend(node.operands());
         }
+        self.dropped.insert(ast as *const Ast);
     }
 }

@@ -365,6 +365,10 @@ fn int_true_div(a: i128, b: i128) -> f64 {
         // Both are floats exactly, and IEEE division rounds correctly.
         return a as f64 / b as f64;
     }
+    if n == 0 {
+        // Zero, with the sign of the divisor (Python's `0 / -5` is -0.0).
+        return if negative { -0.0 } else { 0.0 };
+    }
     // Long division to at least 55 bits of quotient, the rest as a sticky
     // remainder: enough to round to 53 bits once.
     let bits = |q: u128| 128 - q.leading_zeros();
@@ -615,6 +619,8 @@ mod tests {
         assert_eq!(int_true_div(((1 << 53) + 1) * 3, 3), 9007199254740992.0);
         assert_eq!(int_true_div(i128::MIN, 1), -1.7014118346046923e38);
         assert_eq!(int_true_div(1, i128::MIN), -5.877471754111438e-39);
+        let zero = int_true_div(0, -(1 << 60));
+        assert_eq!((zero, zero.is_sign_negative()), (0.0, true));
     }
 
     #[test]
