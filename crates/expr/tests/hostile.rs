@@ -113,8 +113,7 @@ fn every_operator_chain() {
     assert_eq!(
         r.into_typed::<bool>()
             .unwrap()
-            .iter()
-            .cloned()
+            .into_iter()
             .collect::<Vec<_>>(),
         m.to_vec()
     );
@@ -122,8 +121,7 @@ fn every_operator_chain() {
     assert_eq!(
         r.into_typed::<bool>()
             .unwrap()
-            .iter()
-            .cloned()
+            .into_iter()
             .collect::<Vec<_>>(),
         vec![true; 3]
     );
@@ -219,8 +217,7 @@ fn deep_nesting() {
     assert_eq!(
         r.into_typed::<bool>()
             .unwrap()
-            .iter()
-            .cloned()
+            .into_iter()
             .collect::<Vec<_>>(),
         flipped
     );
@@ -305,8 +302,7 @@ fn powers_of_powers() {
     assert_eq!(
         r.into_typed::<i64>()
             .unwrap()
-            .iter()
-            .cloned()
+            .into_iter()
             .collect::<Vec<_>>(),
         vec![1, -1, two]
     );

@@ -183,8 +183,7 @@ fn a_dropped_branch_reads_nothing() {
     assert_eq!(
         r.into_typed::<i64>()
             .unwrap()
-            .iter()
-            .cloned()
+            .into_iter()
             .collect::<Vec<_>>(),
         vec![0, 1, 2, 3, 4]
     );

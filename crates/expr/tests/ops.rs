@@ -355,8 +355,7 @@ fn bools_and_constants() {
     assert_eq!(
         r.into_typed::<bool>()
             .unwrap()
-            .iter()
-            .cloned()
+            .into_iter()
             .collect::<Vec<_>>(),
         vec![false, false, true, true]
     );
