@@ -20,6 +20,16 @@ fn hpcrs(args: &[&str], file: &Path) -> String {
     )
 }
 
+/// What the numpy peer says of `file` (`ooc_peers.py check FILE`).
+fn numpy_check(py: &str, file: &Path) -> std::process::Output {
+    Command::new(py)
+        .arg(peers())
+        .arg("check")
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 fn field(out: &str, key: &str) -> f64 {
     crate::util::stats_field(out, key).parse().unwrap()
 }
@@ -42,12 +52,7 @@ fn numpy_reads_what_hpcrs_writes() {
                 args.push(order);
             }
             hpcrs(&args, &f);
-            let np = Command::new(&py)
-                .arg(peers())
-                .arg("check")
-                .arg(&f)
-                .output()
-                .unwrap();
+            let np = numpy_check(&py, &f);
             assert!(
                 np.status.success(),
                 "{}",
@@ -90,12 +95,7 @@ fn hpcrs_reads_what_numpy_writes() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let f = entry.unwrap().path();
-        let np = Command::new(&py)
-            .arg(peers())
-            .arg("check")
-            .arg(&f)
-            .output()
-            .unwrap();
+        let np = numpy_check(&py, &f);
         let np = String::from_utf8(np.stdout).unwrap();
         let lines: Vec<&str> = np.lines().collect();
         let theirs: Vec<f64> = lines[1].split(' ').map(|v| v.parse().unwrap()).collect();

@@ -54,18 +54,7 @@ fn hpcrs() -> assert_cmd::Command {
 }
 
 fn run(args: &[&str]) -> String {
-    let out = hpcrs()
-        .arg("wordcount")
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    crate::util::success_stdout(hpcrs().arg("wordcount").args(args).arg("--quiet"))
 }
 
 #[test]
