@@ -37,9 +37,6 @@ const B: f64 = 3.0;
 /// What can go wrong computing the area.
 #[derive(Debug, thiserror::Error)]
 pub enum AucError {
-    /// `NTOT` that is not a whole number.
-    #[error("NTOT must be a whole number of sample points, got `{0}`")]
-    NotANumber(String),
     /// `NTOT = 0`: there is nothing to sum.
     #[error("NTOT must be at least 1 (the number of sample points), got 0")]
     Zero,
@@ -199,25 +196,6 @@ pub fn area(backend: Backend, job: &AucJob) -> Result<Option<f64>, AucError> {
         });
     }
     f(job)
-}
-
-/// Parses `NTOT` as the course's `int(sys.argv[1])` would, plus `_`
-/// separators and exact scientific notation (`3e8`).
-pub fn parse_ntot(s: &str) -> Result<u64, AucError> {
-    let t = s.trim().replace('_', "");
-    let not_a_number = || AucError::NotANumber(s.to_string());
-    let n = if let Ok(n) = t.parse::<u64>() {
-        n
-    } else {
-        // 3e8, 1.5e6: accepted only when the value is a whole number.
-        let v: f64 = t.parse().map_err(|_| not_a_number())?;
-        if !v.is_finite() || v < 0.0 || v.fract() != 0.0 || v > MAX_NTOT as f64 {
-            return Err(not_a_number());
-        }
-        v as u64
-    };
-    check_ntot(n)?;
-    Ok(n)
 }
 
 /// Checks `1 <= ntot <= MAX_NTOT`.
