@@ -324,3 +324,49 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A time step that is not a positive finite number, more steps than the
+/// solver accepts, or coordinates beyond the largest number end the run at
+/// once with one error line, instead of running forever or printing NaN.
+#[test]
+fn derived_time_steps_and_coordinates_are_checked() {
+    let refused = |args: &[&str], message: &str| {
+        let out = diff2d(args)
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(1)
+            .stdout("")
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    };
+    refused(
+        &["--set", "D=1e300", "--set", "dx=5"],
+        "parameter runtime = 15.0 needs 2.4e300 steps",
+    );
+    refused(
+        &["--set", "x1=0", "--set", "x2=1e-300", "--set", "dx=1e-302"],
+        "dt = 0.25·dx²/D = 0.0, not a positive finite number",
+    );
+    refused(
+        &["--set", "D=5e-324"],
+        "--set D=5e-324: parameter D = 5e-324 with dx = ",
+    );
+    refused(
+        &["--set", "x1=0", "--set", "x2=1e300", "--set", "dx=1e297"],
+        "dt = 0.25·dx²/D = inf, not a positive finite number",
+    );
+    refused(
+        &[
+            "--set",
+            "x1=1e308",
+            "--set",
+            "x2=1.7e308",
+            "--set",
+            "dx=3.5e307",
+        ],
+        "parameter x2 gives grid coordinates beyond the largest number",
+    );
+}

@@ -66,13 +66,14 @@ pub struct Grid {
 impl Grid {
     /// Derives the grid from validated parameters.
     pub fn new(p: &Params) -> Result<Grid, DiffusionError> {
-        p.validate()?;
-        let nrows = ((p.x2 - p.x1) / p.dx) as usize;
+        let Derived {
+            nrows,
+            dx,
+            dt,
+            nsteps,
+            nper,
+        } = p.derive()?;
         let npnts = nrows + 2;
-        let dx = (p.x2 - p.x1) / nrows as f64;
-        let dt = 0.25 * dx * dx / p.d;
-        let nsteps = (p.runtime / dt) as usize;
-        let nper = ((p.outtime / dt) as usize).max(1);
         let x = linspace(p.x1 - dx, p.x2 + dx, npnts);
         Ok(Grid {
             nrows,
@@ -98,9 +99,72 @@ impl Grid {
     }
 }
 
+/// The numbers [`Grid::new`] derives from the parameters, checked.
+struct Derived {
+    nrows: usize,
+    dx: f64,
+    dt: f64,
+    nsteps: usize,
+    nper: usize,
+}
+
 impl Params {
-    /// Checks the parameters that would make the grid meaningless.
+    /// Checks the parameters that would make the grid meaningless, including
+    /// what is derived from them: the time step must be a positive finite
+    /// number, the run at most [`MAX_STEPS`] steps and the grid at most
+    /// [`MAX_CELLS_PER_SIDE`] cells per side, with finite coordinates.
     pub fn validate(&self) -> Result<(), DiffusionError> {
+        self.derive().map(|_| ())
+    }
+
+    /// Validates and derives the grid's numbers as the course does.
+    fn derive(&self) -> Result<Derived, DiffusionError> {
+        self.check_inputs()?;
+        let bad = |name: &'static str, why: String| Err(DiffusionError::BadParameter { name, why });
+        let nrows = ((self.x2 - self.x1) / self.dx) as usize;
+        let dx = (self.x2 - self.x1) / nrows as f64;
+        if !(self.x1 - dx).is_finite() || !(self.x2 + dx).is_finite() {
+            return bad(
+                "x2",
+                format!(
+                    "gives grid coordinates beyond the largest number: x1 = {:?}, x2 = {:?}, dx = {dx:?}",
+                    self.x1, self.x2
+                ),
+            );
+        }
+        let dt = 0.25 * dx * dx / self.d;
+        if !positive(dt) {
+            return bad(
+                "D",
+                format!(
+                    "= {:?} with dx = {dx:?} gives the time step dt = 0.25·dx²/D = {dt:?}, not a positive finite number",
+                    self.d
+                ),
+            );
+        }
+        let steps = self.runtime / dt;
+        if steps > MAX_STEPS as f64 {
+            return bad(
+                "runtime",
+                format!(
+                    "= {:?} needs {steps:e} steps of dt = 0.25·dx²/D = {dt:e} (D = {:?}, dx = {dx:?}), more than the {MAX_STEPS} this solver accepts",
+                    self.runtime, self.d
+                ),
+            );
+        }
+        let nsteps = steps as usize;
+        let nper = ((self.outtime / dt) as usize).max(1);
+        Ok(Derived {
+            nrows,
+            dx,
+            dt,
+            nsteps,
+            nper,
+        })
+    }
+
+    /// Checks the parameters themselves, before anything is derived.
+    fn check_inputs(&self) -> Result<(), DiffusionError> {
         let bad = |name: &'static str, why: String| Err(DiffusionError::BadParameter { name, why });
         if !positive(self.d) {
             return bad("D", format!("must be a positive number, got {}", self.d));
@@ -152,6 +216,10 @@ impl Params {
     }
 }
 
+/// Most time steps accepted in one run: a billion steps of even the
+/// smallest grid take hours.
+pub const MAX_STEPS: usize = 1_000_000_000;
+
 /// Largest grid side accepted: two arrays of 20000² doubles are 6.4 GB.
 pub const MAX_CELLS_PER_SIDE: usize = 20_000;
 
@@ -182,4 +250,75 @@ pub fn initial_density(grid: &Grid, p: &Params) -> Array2<f64> {
         }
     }
     dens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(p: Params) -> String {
+        Grid::new(&p).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_time_step_that_is_not_a_positive_finite_number_is_refused() {
+        let e = refusal(Params {
+            d: 5e-324,
+            ..Params::default()
+        });
+        assert!(e.starts_with("parameter D = 5e-324 with dx = "), "{e}");
+        assert!(
+            e.ends_with("dt = 0.25·dx²/D = inf, not a positive finite number"),
+            "{e}"
+        );
+        let e = refusal(Params {
+            x1: 0.0,
+            x2: 1e-300,
+            dx: 1e-302,
+            ..Params::default()
+        });
+        assert!(e.contains("dt = 0.25·dx²/D = 0.0, not a positive"), "{e}");
+        let e = refusal(Params {
+            x1: 0.0,
+            x2: 1e300,
+            dx: 1e297,
+            ..Params::default()
+        });
+        assert!(e.contains("= inf, not a positive"), "{e}");
+    }
+
+    #[test]
+    fn more_steps_than_the_maximum_are_refused() {
+        let e = refusal(Params {
+            d: 1e300,
+            dx: 5.0,
+            ..Params::default()
+        });
+        assert_eq!(
+            e,
+            "parameter runtime = 15.0 needs 2.4e300 steps of dt = 0.25·dx²/D = 6.25e-300 \
+             (D = 1e300, dx = 5.0), more than the 1000000000 this solver accepts"
+        );
+        let ok = Grid::new(&Params {
+            dx: 1.0,
+            runtime: MAX_STEPS as f64 * 0.25,
+            ..Params::default()
+        })
+        .unwrap();
+        assert_eq!(ok.nsteps, MAX_STEPS);
+    }
+
+    #[test]
+    fn coordinates_beyond_the_largest_number_are_refused() {
+        let e = refusal(Params {
+            x1: 1e308,
+            x2: f64::MAX,
+            dx: 7e307,
+            ..Params::default()
+        });
+        assert!(
+            e.starts_with("parameter x2 gives grid coordinates beyond"),
+            "{e}"
+        );
+    }
 }
