@@ -370,3 +370,16 @@ fn derived_time_steps_and_coordinates_are_checked() {
         "parameter x2 gives grid coordinates beyond the largest number",
     );
 }
+
+/// A parameters file saved with a UTF-8 byte-order mark (as some Windows
+/// editors write it) is read as Python reads it.
+#[test]
+fn a_parameters_file_with_a_byte_order_mark_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.py");
+    std::fs::write(&file, "\u{feff}D = 1.0;\ndx = 0.5;\nruntime = 2;\n").unwrap();
+    diff2d(&["--params", file.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("grid 40x40, 32 steps"));
+}

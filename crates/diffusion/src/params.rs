@@ -64,8 +64,10 @@ impl ParamsBuilder {
         self.parse_str(&text, &path.display().to_string())
     }
 
-    /// Reads parameters-file text; `file` names it in error messages.
+    /// Reads parameters-file text; `file` names it in error messages. A
+    /// leading UTF-8 byte-order mark is skipped, as Python skips it.
     pub fn parse_str(&mut self, text: &str, file: &str) -> Result<(), DiffusionError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (no, line) in text.lines().enumerate() {
             let at = format!("{file}:{}", no + 1);
             let code = line.split('#').next().unwrap_or("");
@@ -213,6 +215,20 @@ mod tests {
         .unwrap();
         let p = b.build().unwrap();
         assert_eq!((p.d, p.dx, p.runtime, p.graphics), (3.0, 0.1, 20.5, true));
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        let mut b = ParamsBuilder::new();
+        b.parse_str("\u{feff}D = 2.0;\ndx = 0.5\n", "bom.py")
+            .unwrap();
+        let p = b.build().unwrap();
+        assert_eq!((p.d, p.dx), (2.0, 0.5));
+        // Only at the start of the file: anywhere else it is part of a name.
+        assert_eq!(
+            err_of("D = 1;\n\u{feff}dx = 1"),
+            "p.py:2: unknown parameter `\u{feff}dx` (known: D, x1, x2, runtime, dx, outtime, graphics)"
+        );
     }
 
     #[test]
