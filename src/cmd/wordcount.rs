@@ -14,6 +14,11 @@ use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_w
 /// per-block cost vanish, small enough to stay in cache.
 const BLOCK_BYTES: usize = 256 << 10;
 
+/// Most partitions `--partitions` accepts: the shuffle gives every map task
+/// one bucket per reduce partition, so its memory grows with the square of
+/// the partitions.
+const MAX_PARTITIONS: usize = 4096;
+
 /// Arguments of `hpcrs wordcount`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,10 +28,10 @@ pub struct Args {
     #[arg(long, default_value = "data/stopwords.txt")]
     stopwords: PathBuf,
     /// How many of the most frequent words to print (ties alphabetical).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::args::count::<usize>, allow_negative_numbers = true)]
     top: usize,
-    /// Minimum partitions per input [default: 2 per thread].
-    #[arg(long)]
+    /// Minimum partitions per input, 1 to 4096 [default: 2 per thread].
+    #[arg(long, value_parser = crate::args::count::<usize>, allow_negative_numbers = true)]
     partitions: Option<usize>,
     /// Worker threads (0 or absent: one per core; at most 1024).
     #[arg(long)]
@@ -63,8 +68,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .threads(args.threads.unwrap_or(0))
         .progress(crate::progress::Bar::shared(args.quiet))
         .build()?;
-    if args.partitions == Some(0) {
-        anyhow::bail!("--partitions must be at least 1");
+    match args.partitions {
+        Some(0) => anyhow::bail!("--partitions must be at least 1"),
+        Some(n) if n > MAX_PARTITIONS => {
+            anyhow::bail!("--partitions {n} is too many: at most {MAX_PARTITIONS}")
+        }
+        _ => {}
     }
     let partitions = args.partitions.unwrap_or(2 * ctx.default_parallelism());
 

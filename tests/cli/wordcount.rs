@@ -226,3 +226,81 @@ fn bad_inputs_get_clear_errors() {
 
     assert_eq!(run(&["--top", "0"]), "");
 }
+
+#[test]
+fn partitions_and_top_are_counts_with_a_cap() {
+    for (args, want) in [
+        (
+            &["--partitions", "4097"][..],
+            "--partitions 4097 is too many: at most 4096",
+        ),
+        (&["--partitions", "18446744073709551615"], "at most 4096"),
+        (&["--partitions", "-1"], "cannot be negative"),
+        (&["--partitions", "1.5"], "not a whole number"),
+        (&["--top", "-3"], "cannot be negative"),
+        (&["--top", "1e100"], "too large"),
+    ] {
+        let out = hpcrs()
+            .arg("wordcount")
+            .args(args)
+            .arg("--quiet")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        // One line names the argument and says why.
+        let line = err.lines().find(|l| l.contains(want)).unwrap();
+        assert!(line.contains(args[0]), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The largest accepted value (on a small input: the shuffle's memory
+    // grows with map tasks times reduce partitions) and scientific notation.
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.txt");
+    std::fs::write(&small, "whale whale ship\nahab whale\n").unwrap();
+    let small = small.to_str().unwrap();
+    let want = "whale 3\nahab 1\nship 1\n";
+    assert_eq!(run(&[small, "--partitions", "4096"]), want);
+    assert_eq!(run(&[small, "--partitions", "1e1", "--top", "3"]), want);
+}
+
+/// Writes `text` into the FIFO at `path` from another thread (opening a FIFO
+/// for writing blocks until a reader opens it).
+#[cfg(unix)]
+fn fifo_with(dir: &Path, text: Vec<u8>) -> (std::path::PathBuf, std::thread::JoinHandle<()>) {
+    let path = dir.join("pipe");
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let writer = {
+        let path = path.clone();
+        std::thread::spawn(move || std::fs::write(path, text).unwrap())
+    };
+    (path, writer)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_stdin_is_read_as_a_file() {
+    let text = std::fs::read(Path::new(ROOT).join("data/mobydick.txt")).unwrap();
+    let stop = course_stopwords(&Path::new(ROOT).join("data/stopwords.txt"));
+    let want = top(&reference(&text, &stop), 20);
+    for extra in [&[][..], &["--course"], &["--partitions", "64"]] {
+        let dir = tempfile::tempdir().unwrap();
+        let (fifo, writer) = fifo_with(dir.path(), text.clone());
+        let mut args = vec![fifo.to_str().unwrap(), "--top", "20"];
+        args.extend_from_slice(extra);
+        assert_eq!(run(&args), want, "{extra:?}");
+        writer.join().unwrap();
+    }
+    // A pipe on standard input, named /dev/stdin.
+    let out = hpcrs()
+        .args(["wordcount", "/dev/stdin", "--top", "20", "--quiet"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}

@@ -29,11 +29,17 @@ pub(crate) struct Split {
     pub(crate) end: u64,
 }
 
-/// The files of `path`: itself, or the visible files of a directory, sorted.
-fn list_files(path: &Path) -> Result<Vec<(PathBuf, u64)>> {
+/// The files of `path`: itself, or the visible regular files of a directory,
+/// sorted, each with its length. Any path that is not a directory is read as
+/// a file, so a pipe, a FIFO or a character device (`/dev/stdin`, `<(...)`)
+/// is a file too; its length is `None` (unknown until read).
+fn list_files(path: &Path) -> Result<Vec<(PathBuf, Option<u64>)>> {
     let meta = std::fs::metadata(path).map_err(|e| DatasetError::io(path, e))?;
     if meta.is_file() {
-        return Ok(vec![(path.to_path_buf(), meta.len())]);
+        return Ok(vec![(path.to_path_buf(), Some(meta.len()))]);
+    }
+    if !meta.is_dir() {
+        return Ok(vec![(path.to_path_buf(), None)]);
     }
     let mut files = Vec::new();
     for entry in std::fs::read_dir(path).map_err(|e| DatasetError::io(path, e))? {
@@ -48,7 +54,7 @@ fn list_files(path: &Path) -> Result<Vec<(PathBuf, u64)>> {
         let p = entry.path();
         let meta = std::fs::metadata(&p).map_err(|e| DatasetError::io(&p, e))?;
         if meta.is_file() {
-            files.push((p, meta.len()));
+            files.push((p, Some(meta.len())));
         }
     }
     files.sort();
@@ -56,13 +62,23 @@ fn list_files(path: &Path) -> Result<Vec<(PathBuf, u64)>> {
 }
 
 /// Splits the files of `path` into at least `min_partitions` byte ranges.
+/// A stream (a file of unknown length, such as a pipe) cannot be split or
+/// seeked: it is one split, read from its start to its end.
 pub(crate) fn plan_splits(path: &Path, min_partitions: usize) -> Result<Vec<Split>> {
     let files = list_files(path)?;
-    let total: u64 = files.iter().map(|f| f.1).sum();
+    let total: u64 = files.iter().filter_map(|f| f.1).sum();
     let goal = (total / min_partitions.max(1) as u64).max(1);
     let size = goal.min(MAX_SPLIT);
     let mut splits = Vec::new();
     for (path, len) in files {
+        let Some(len) = len else {
+            splits.push(Split {
+                path,
+                start: 0,
+                end: u64::MAX,
+            });
+            continue;
+        };
         let mut start = 0;
         while (len - start) as f64 / size as f64 > SLOP {
             splits.push(Split {
@@ -102,8 +118,11 @@ impl LineReader {
     /// Opens `split`, positioned at the first line it owns.
     pub(crate) fn open(split: &Split) -> Result<Self> {
         let mut file = File::open(&split.path).map_err(|e| DatasetError::io(&split.path, e))?;
-        file.seek(SeekFrom::Start(split.start))
-            .map_err(|e| DatasetError::io(&split.path, e))?;
+        // A split at offset 0 needs no seek, and a stream could not take one.
+        if split.start > 0 {
+            file.seek(SeekFrom::Start(split.start))
+                .map_err(|e| DatasetError::io(&split.path, e))?;
+        }
         let mut reader = LineReader {
             file,
             path: split.path.clone(),
@@ -271,6 +290,29 @@ mod tests {
         // The course: a 1910-byte file with minPartitions=100 has 101 partitions.
         assert_eq!(plan_splits(&path, 100).unwrap().len(), 101);
         assert_eq!(plan_splits(&path, 2).unwrap().len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_read_as_one_streamed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let splits = plan_splits(&path, 8).unwrap();
+        assert_eq!(splits.len(), 1);
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || std::fs::write(path, "one\r\ntwo\nthree").unwrap())
+        };
+        let mut lines = Vec::new();
+        let mut r = LineReader::open(&splits[0]).unwrap();
+        while r.next_line(|l| lines.push(line_to_string(l))).unwrap() {}
+        writer.join().unwrap();
+        assert_eq!(lines, vec!["one", "two", "three"]);
     }
 
     #[test]
