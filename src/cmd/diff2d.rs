@@ -32,16 +32,31 @@ pub struct Args {
     /// Write a PNG per output and an animated GIF (to --out DIR, default diff2d-out).
     #[arg(long)]
     graphics: bool,
-    /// Write a checkpoint every N steps.
-    #[arg(long, value_name = "N")]
+    /// Write a checkpoint every N steps (N at least 1).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = steps_between_checkpoints)]
     checkpoint_every: Option<usize>,
-    /// Checkpoint file (default: DIR/diff2d.ckpt with --out, else diff2d.ckpt).
+    /// Checkpoint file (default: DIR/diff2d.ckpt with --out, else
+    /// diff2d.ckpt); given without --checkpoint-every, one checkpoint of
+    /// the final state is written to it at the end.
     #[arg(long, value_name = "FILE")]
     checkpoint: Option<PathBuf>,
     /// Continue from a checkpoint file, with its parameters; --params/--set
     /// may change runtime, outtime and graphics but not the problem.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+}
+
+/// Clap value parser of `--checkpoint-every N`: a count of at least one
+/// step (every 0 steps means nothing).
+fn steps_between_checkpoints(text: &str) -> Result<usize, String> {
+    match crate::args::count::<usize>(text).map_err(|e| e.to_string())? {
+        0 => Err(
+            "must be at least 1 step (leave --checkpoint-every out for no checkpoints, \
+                  or give only --checkpoint FILE for one at the end)"
+                .into(),
+        ),
+        n => Ok(n),
+    }
 }
 
 /// The environment variables that tune a backend, for measurements: the
@@ -196,6 +211,10 @@ fn solve(args: &Args, mut sim: Simulation) -> anyhow::Result<ExitCode> {
         Outcome::Served => return Ok(ExitCode::SUCCESS),
     };
 
+    if let (Some(path), None) = (&args.checkpoint, args.checkpoint_every) {
+        // `--checkpoint FILE` alone: the final state, to continue from later.
+        diffusion::checkpoint::write(path, &sim.params, sim.step, &sim.dens)?;
+    }
     if let Some(dir) = &out_dir {
         diffusion::write_npy(&dir.join("density.npy"), &sim.dens)?;
     }

@@ -383,3 +383,33 @@ fn a_parameters_file_with_a_byte_order_mark_is_read() {
         .success()
         .stderr(predicate::str::contains("grid 40x40, 32 steps"));
 }
+
+/// `--checkpoint FILE` alone writes one checkpoint of the final state, from
+/// which a longer run continues; `--checkpoint-every 0` is a usage error.
+#[test]
+fn checkpoint_alone_writes_the_final_state_and_every_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("end.ckpt");
+    let ck_s = ck.to_str().unwrap();
+    let mut args = SMALL.to_vec();
+    args.extend_from_slice(&["--checkpoint", ck_s]);
+    diff2d(&args).assert().success();
+    let saved = diffusion::Checkpoint::read(&ck).unwrap();
+    assert_eq!(saved.step, 32);
+    let whole = run_to(&dir.path().join("whole"), &[]);
+    assert_eq!(saved.dens, whole);
+    diff2d(&["--resume", ck_s, "--set", "runtime=3"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("16 steps"));
+
+    let mut args = SMALL.to_vec();
+    args.extend_from_slice(&["--checkpoint-every", "0", "--checkpoint", ck_s]);
+    diff2d(&args)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "invalid value '0' for '--checkpoint-every <N>': must be at least 1 step",
+        ));
+}
