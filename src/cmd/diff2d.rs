@@ -23,9 +23,10 @@ pub struct Args {
     /// How to step: naive, array, expr, threads or mpi.
     #[arg(long, default_value = "threads")]
     backend: Backend,
-    /// Threads for the threads and expr backends (default or 0: all cores).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    /// Threads for the threads and expr backends (0 or absent: all cores;
+    /// at most 1024).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::args::threads)]
+    threads: Option<Threads>,
     /// Write the final density to DIR/density.npy (and pictures there with --graphics).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -96,7 +97,7 @@ fn options(
     checkpoint_path: Option<PathBuf>,
 ) -> anyhow::Result<(StepperOptions, RunOptions)> {
     let stepper = StepperOptions {
-        threads: Threads::from_option(args.threads)?,
+        threads: args.threads.unwrap_or_default(),
         depth: depth_variable(args.backend)
             .map(env_number)
             .transpose()?

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use dataset::{Context, Dataset};
+use runtime::pool::Threads;
 use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words};
 
 /// Bytes per block of lines on the fast path: large enough to make the
@@ -34,8 +35,8 @@ pub struct Args {
     #[arg(long, value_parser = crate::args::count::<usize>, allow_negative_numbers = true)]
     partitions: Option<usize>,
     /// Worker threads (0 or absent: one per core; at most 1024).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
+    threads: Option<Threads>,
     /// Run the course's pipeline literally (a String per word through
     /// flat_map/map/filter/reduce_by_key) instead of the fast path.
     #[arg(long)]
@@ -65,7 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     })?;
     let ctx = Context::builder()
-        .threads(args.threads.unwrap_or(0))
+        .threads(match args.threads.unwrap_or_default() {
+            Threads::AllCores => 0,
+            Threads::Exactly(n) => n,
+        })
         .progress(crate::progress::Bar::shared(args.quiet))
         .build()?;
     match args.partitions {

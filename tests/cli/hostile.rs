@@ -160,9 +160,16 @@ fn threads_zero_is_all_cores_and_above_the_cap_is_refused_everywhere() {
         &["auc", "1000", "--threads", &over][..],
         &["expr", "a", "--threads", &over],
         &["bench", "--quick", "--threads", &over],
+        &["wordcount", "--threads", &over],
     ] {
         usage_error(&run(args), &over, "--threads <THREADS>", &reason);
     }
+    usage_error(
+        &run(&["diff2d", "--threads", &over]),
+        &over,
+        "--threads <N>",
+        &reason,
+    );
     // The case that took 40 s: refused at once.
     let begin = std::time::Instant::now();
     usage_error(
