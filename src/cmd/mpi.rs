@@ -288,7 +288,7 @@ fn check_halo_memory(local: Option<usize>, max_bytes: usize) -> anyhow::Result<(
         None => (1, "each MPI rank".to_string()),
     };
     let need = ranks.saturating_mul(HALO_COPIES).saturating_mul(largest);
-    match available_memory() {
+    match crate::memory::available() {
         Some(available) if need > available => anyhow::bail!(
             "mpi halo: --max-bytes {max_bytes} on {who} needs about {} of memory, but {} is \
              available: lower --max-bytes or --local",
@@ -297,15 +297,6 @@ fn check_halo_memory(local: Option<usize>, max_bytes: usize) -> anyhow::Result<(
         ),
         _ => Ok(()),
     }
-}
-
-/// The memory this machine can give without swapping (`MemAvailable` of
-/// `/proc/meminfo`), if the system says.
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
 }
 
 /// Seconds per sendrecv of `n` f64 with the partner rank, best of `trials`,
