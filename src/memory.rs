@@ -16,3 +16,17 @@ pub fn available() -> Option<u64> {
 pub fn check_fits(needed: Option<u64>, what: &str) -> Result<(), MemoryError> {
     runtime::memory::check_fits(needed, available(), what)
 }
+
+/// The machine's physical memory (`MemTotal` of `/proc/meminfo`), if the
+/// system says.
+pub fn physical() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    runtime::memory::proc_bytes(&meminfo, "MemTotal:")
+}
+
+/// This process's peak resident memory so far (`VmHWM` of
+/// `/proc/self/status`), if the system says.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    runtime::memory::proc_bytes(&status, "VmHWM:")
+}

@@ -139,7 +139,7 @@ fn memory_limit(text: &str) -> anyhow::Result<u64> {
             human_bytes(ooc::memory::MIN_LIMIT)
         );
     }
-    if let Some(ram) = ooc::memory::physical_memory().filter(|&ram| limit > ram) {
+    if let Some(ram) = crate::memory::physical().filter(|&ram| limit > ram) {
         bail!(
             "{arg}: more than this machine's memory ({})",
             human_bytes(ram)
@@ -151,7 +151,7 @@ fn memory_limit(text: &str) -> anyhow::Result<u64> {
 fn control<'a>(common: &Common, progress: &'a dyn Progress) -> anyhow::Result<Control<'a>> {
     let memory_limit = match &common.memory_limit {
         Some(s) => memory_limit(s)?,
-        None => ooc::memory::default_memory_limit(),
+        None => ooc::memory::default_memory_limit(crate::memory::physical()),
     };
     let threads = common.threads.unwrap_or_default();
     // Ctrl-C stops at the next chunk so that a partial file can be removed; a second
@@ -176,7 +176,7 @@ fn finish(common: &Common, verb: &str, bytes: u64, start: Instant) {
         );
     }
     if common.report_rss {
-        if let Some(rss) = ooc::memory::peak_rss() {
+        if let Some(rss) = crate::memory::peak_rss() {
             eprintln!("peak RSS {rss} bytes");
         }
     }

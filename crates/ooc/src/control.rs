@@ -51,7 +51,9 @@ pub const MIN_CHUNK_BYTES: usize = runtime::layout::PAGE;
 
 /// How a long operation is run: memory limit, threads, I/O mode, progress and cancellation.
 pub struct Control<'a> {
-    /// Upper bound on the bytes of file data held in memory at once (buffers and mapped pages).
+    /// Upper bound on the bytes of file data held in memory at once (buffers and mapped pages);
+    /// by default [`FALLBACK_MEMORY_LIMIT`](crate::memory::FALLBACK_MEMORY_LIMIT): a program
+    /// sets [`default_memory_limit`](crate::memory::default_memory_limit) of the machine.
     pub memory_limit: u64,
     /// Worker threads (see [`runtime::pool`]).
     pub threads: Threads,
@@ -68,7 +70,7 @@ pub struct Control<'a> {
 impl Default for Control<'_> {
     fn default() -> Self {
         Control {
-            memory_limit: default_memory_limit(),
+            memory_limit: default_memory_limit(None),
             threads: Threads::AllCores,
             io: IoMode::default(),
             progress: &Silent,

@@ -1,27 +1,14 @@
-//! Memory facts of this machine and process, and byte sizes as people write them
-//! (`512M`, `2G`), for the memory limit of [`Control`](crate::Control).
+//! The memory limit of [`Control`](crate::Control): its default from the
+//! machine's memory (which the program reads and passes in), and byte sizes
+//! as people write them (`512M`, `2G`).
 
-/// Default memory limit: a quarter of the machine's physical memory (1 GiB if unknown).
-pub fn default_memory_limit() -> u64 {
-    physical_memory().map(|m| m / 4).unwrap_or(1 << 30)
-}
+/// The memory limit when the machine's memory is not known: 1 GiB.
+pub const FALLBACK_MEMORY_LIMIT: u64 = 1 << 30;
 
-/// Physical memory in bytes, from `/proc/meminfo` (`None` elsewhere).
-pub fn physical_memory() -> Option<u64> {
-    proc_kib("/proc/meminfo", "MemTotal:")
-}
-
-/// Peak resident memory of this process so far (`VmHWM`), in bytes, on Linux.
-pub fn peak_rss() -> Option<u64> {
-    proc_kib("/proc/self/status", "VmHWM:")
-}
-
-/// The value of the `key NNN kB` line of a `/proc` file, in bytes.
-fn proc_kib(file: &str, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let line = text.lines().find(|l| l.starts_with(key))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+/// The default memory limit: a quarter of the machine's physical memory
+/// (`physical`, which the program reads), or [`FALLBACK_MEMORY_LIMIT`] if unknown.
+pub fn default_memory_limit(physical: Option<u64>) -> u64 {
+    physical.map_or(FALLBACK_MEMORY_LIMIT, |m| m / 4)
 }
 
 /// The smallest memory limit worth asking for: below it, the smallest chunks (a page per
@@ -87,10 +74,8 @@ mod tests {
     }
 
     #[test]
-    fn this_machine_has_memory() {
-        if cfg!(target_os = "linux") {
-            assert!(physical_memory().unwrap() > 1 << 20);
-            assert!(peak_rss().unwrap() > 0);
-        }
+    fn the_default_limit_is_a_quarter_of_the_memory() {
+        assert_eq!(default_memory_limit(Some(16 << 30)), 4 << 30);
+        assert_eq!(default_memory_limit(None), FALLBACK_MEMORY_LIMIT);
     }
 }

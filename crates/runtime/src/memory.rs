@@ -3,7 +3,7 @@
 //! needs rather than an abort of the allocator.
 //!
 //! This module reads nothing itself: the program reads `/proc/meminfo` and
-//! hands its text to [`available_bytes`].
+//! hands its text to [`available_bytes`] or [`proc_bytes`].
 //!
 //! ```
 //! use runtime::memory::{available_bytes, check_fits};
@@ -51,9 +51,19 @@ pub enum MemoryError {
 /// line of `/proc/meminfo`'s text, in bytes; `None` when the text has no
 /// such line (an old kernel, another system).
 pub fn available_bytes(meminfo: &str) -> Option<u64> {
-    let line = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))?;
+    proc_bytes(meminfo, "MemAvailable:")
+}
+
+/// The value of the `KEY  N kB` line of a `/proc` file's text (`/proc/meminfo`'s
+/// `MemTotal:`, `/proc/self/status`'s `VmHWM:`), in bytes; `None` when the
+/// text has no such line.
+///
+/// ```
+/// let status = "Name:\thpcrs\nVmHWM:\t   2048 kB\n";
+/// assert_eq!(runtime::memory::proc_bytes(status, "VmHWM:"), Some(2 << 20));
+/// ```
+pub fn proc_bytes(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find_map(|l| l.strip_prefix(key))?;
     let mut words = line.split_whitespace();
     let value: u64 = words.next()?.parse().ok()?;
     let unit = match words.next() {
