@@ -5,8 +5,6 @@
 //! rank; with `--local N` the ranks are threads of this process instead, which
 //! works in any build.
 
-use std::fmt;
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -16,6 +14,8 @@ use comm::{conformance, Communicator, Local, Op};
 use runtime::pool::MAX_THREADS;
 use runtime::size::human_bytes;
 use workloads::Flavour;
+
+use crate::output::{self, outln, WritingStdout};
 
 /// How to build and run with MPI, for error messages.
 #[cfg_attr(feature = "mpi", allow(dead_code))]
@@ -108,35 +108,10 @@ fn check_local(n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The context of an error writing to standard output. Every local rank
-/// shares the stream, so its failure is the process's, reported once and
-/// not as a rank's.
-#[derive(Debug)]
-struct StdoutFailed;
-
-impl fmt::Display for StdoutFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("writing to standard output")
-    }
-}
-
-/// Writes one line to standard output, locked so that the lines of
-/// different ranks never interleave; a failure is an error, not a panic.
-fn emit(line: fmt::Arguments<'_>) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").context(StdoutFailed)
-}
-
-/// `println!` that returns an error instead of panicking ([`emit`]).
-macro_rules! say {
-    ($($arg:tt)*) => {
-        emit(format_args!($($arg)*))
-    };
-}
-
 /// Runs `f` on every rank: on `n` threads with `--local n`, otherwise on the
 /// MPI world. An error on any MPI rank is printed with the rank and aborts
-/// the whole job (MPI_Abort), so no rank waits forever for it.
+/// the whole job (MPI_Abort), so no rank waits forever for it. `main` flushes
+/// standard output at the end.
 fn spmd<F>(local: Option<usize>, what: &str, f: F) -> anyhow::Result<ExitCode>
 where
     F: Fn(&AnyComm<'_>) -> anyhow::Result<()> + Sync,
@@ -145,16 +120,17 @@ where
         let stdout_failed = Mutex::new(None);
         let ran = Local::try_run(n, |c| {
             f(&AnyComm::Local(c)).map_err(|e| {
-                let text = format!("{e:#}");
-                if e.downcast_ref::<StdoutFailed>().is_some() {
+                let text = output::error_line(&e);
+                if e.downcast_ref::<WritingStdout>().is_some() {
                     let mut first = stdout_failed.lock().unwrap_or_else(|p| p.into_inner());
                     first.get_or_insert(e);
                 }
                 text
             })
         });
-        // A failed standard output fails every rank that prints, and the
-        // others then wait for ranks that are gone: report the cause alone.
+        // Every local rank shares standard output, so its failure fails every
+        // rank that prints, and the others then wait for ranks that are gone:
+        // report the cause once, as the process's and not as a rank's.
         if let Some(e) = stdout_failed
             .into_inner()
             .unwrap_or_else(|p| p.into_inner())
@@ -162,7 +138,6 @@ where
             return Err(e);
         }
         ran.with_context(|| format!("mpi {what} on {n} local rank(s)"))?;
-        std::io::stdout().flush().context(StdoutFailed)?;
         return Ok(ExitCode::SUCCESS);
     }
     run_world(what, f)
@@ -175,16 +150,14 @@ where
 {
     let world = comm::Mpi::init()?;
     if let Err(e) = f(&AnyComm::Mpi(&world)) {
-        // Best effort: the job must be aborted even if standard error fails.
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "hpcrs: error: mpi {what}: rank {} of {}: {e:#}",
+        output::noteln!(
+            "hpcrs: error: mpi {what}: rank {} of {}: {}",
             world.rank(),
-            world.size()
+            world.size(),
+            output::error_line(&e)
         );
         world.abort(1);
     }
-    std::io::stdout().flush().context(StdoutFailed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -217,7 +190,7 @@ macro_rules! with_comm {
 
 fn hello(any: &AnyComm<'_>) -> anyhow::Result<()> {
     with_comm!(any, |c| {
-        say!(
+        outln!(
             "Hello World! I am process {} of {} on {}.",
             c.rank(),
             c.size(),
@@ -242,14 +215,14 @@ fn ring_on<C: Communicator>(c: &C, flavour: Flavour) -> anyhow::Result<()> {
             got[0] as usize
         }
     };
-    say!("I am rank {rank}; my right neighbour is {rankr}")
+    outln!("I am rank {rank}; my right neighbour is {rankr}")
 }
 
 fn selftest(any: &AnyComm<'_>) -> anyhow::Result<()> {
     with_comm!(any, |c| {
         let passed = conformance::check_all(*c).map_err(anyhow::Error::msg)?;
         if c.rank() == 0 {
-            say!(
+            outln!(
                 "selftest: {} checks passed on {} rank(s): {}",
                 passed.len(),
                 c.size(),
@@ -348,11 +321,11 @@ fn halo_on<C: Communicator>(
 ) -> anyhow::Result<()> {
     let root = c.rank() == 0;
     if root {
-        say!(
+        outln!(
             "halo exchange: sendrecv between rank pairs (0-1, 2-3, ...), {} rank(s), best of {trials}",
             c.size()
         )?;
-        say!(
+        outln!(
             "{:>10} | {:>12} {:>12} | {:>12} {:>12} | {:>9}",
             "bytes",
             "object µs",
@@ -369,7 +342,7 @@ fn halo_on<C: Communicator>(
         let buf = time_sendrecv(c, n, false, trials, ranks_here)?;
         let mbs = |t: f64| bytes as f64 / t / 1e6;
         if root {
-            say!(
+            outln!(
                 "{:>10} | {:>12.2} {:>12.1} | {:>12.2} {:>12.1} | {:>8.2}x",
                 bytes,
                 obj * 1e6,
@@ -382,7 +355,7 @@ fn halo_on<C: Communicator>(
         last_ratio = Some((bytes, obj / buf));
     }
     if let (true, Some((bytes, ratio))) = (root, last_ratio) {
-        say!("buffer/object bandwidth at {bytes} bytes: {ratio:.2}x")?;
+        outln!("buffer/object bandwidth at {bytes} bytes: {ratio:.2}x")?;
     }
     Ok(())
 }
