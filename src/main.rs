@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd;
+mod machine;
 mod memory;
 mod output;
 mod progress;

@@ -32,13 +32,15 @@ pub struct Args {
 }
 
 /// Runs `hpcrs bench`. The C compiler is `$CC` (default `cc`), the Python of
-/// the numpy peer `$PYTHON` (default `python3`).
+/// the numpy peer `$PYTHON` (default `python3`); the report names the CPU
+/// model of `/proc/cpuinfo`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut opts = BenchOptions::new(args.quick);
     if let Some(runs) = args.runs {
         opts.runs = runs;
     }
     opts.threads = args.threads.unwrap_or_default();
+    opts.machine = bench::machine_line(crate::machine::cpu_model().as_deref());
     if let Ok(cc) = std::env::var("CC") {
         opts.cc = cc;
     }

@@ -23,8 +23,10 @@
 //!
 //! let mut opts = BenchOptions::new(true);
 //! opts.workloads = vec![Workload::Summer];
+//! opts.machine = bench::machine_line(Some("Example CPU @ 3.00GHz"));
 //! let report = bench::run(&opts)?;
 //! assert!(report.all_agree());
+//! assert!(report.machine[0].ends_with(" cores, Example CPU @ 3.00GHz"));
 //! // No worker command was given, so no `processes` row (a note says so).
 //! let rows: Vec<&str> = report.rows.iter().map(|r| r.runner.name()).collect();
 //! assert_eq!(rows, ["serial", "threads"]);
@@ -39,7 +41,6 @@ mod case;
 mod check;
 mod diff2d;
 mod error;
-mod machine;
 mod options;
 mod peers;
 mod render;
@@ -52,7 +53,7 @@ mod timing;
 mod workload;
 
 pub use error::BenchError;
-pub use options::{BenchOptions, WorkerCommand};
+pub use options::{machine_line, BenchOptions, WorkerCommand};
 pub use report::{Report, Row, Status};
 pub use runner::{Peer, Runner};
 pub use targets::{Goal, Target, TargetSpec, TARGETS};
@@ -74,6 +75,7 @@ pub fn run(opts: &BenchOptions) -> Result<Report, BenchError> {
         .map_err(BenchError::TempDir)?;
     let peers = Peers::prepare(opts, &selected, tmp.path());
     let mut report = Report::new(opts.quick, opts.runs);
+    report.machine.push(opts.machine.clone());
     report.machine.extend(peers.machine.iter().cloned());
     let mut cases = Vec::new();
     for workload in selected {

@@ -1,5 +1,6 @@
 //! What the bench runs and how: every knob is a field, set by the caller
-//! (the command line reads `$CC` and `$PYTHON`, not this crate).
+//! (the command line reads `$CC`, `$PYTHON` and the CPU model, not this
+//! crate).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -32,12 +33,16 @@ pub struct BenchOptions {
     pub progress: SharedProgress,
     /// The workloads to run (the table keeps [`Workload::ALL`]'s order).
     pub workloads: Vec<Workload>,
+    /// The report's first line about the machine, e.g. `2 cores, Intel(R)
+    /// Xeon(R) CPU @ 2.20GHz`: the caller knows the CPU model.
+    pub machine: String,
 }
 
 impl BenchOptions {
     /// The defaults: the course's problems (or small ones when `quick`), 3
     /// runs (1 when `quick`), all cores, `cc`, `python3`, no summer worker,
-    /// no progress, every workload.
+    /// no progress, every workload, and a machine line of the cores and the
+    /// architecture this program was built for (see [`machine_line`]).
     pub fn new(quick: bool) -> Self {
         BenchOptions {
             quick,
@@ -48,6 +53,7 @@ impl BenchOptions {
             summer_worker: None,
             progress: progress::silent(),
             workloads: Workload::ALL.to_vec(),
+            machine: machine_line(None),
         }
     }
 
@@ -57,5 +63,34 @@ impl BenchOptions {
             .into_iter()
             .filter(|w| self.workloads.contains(w))
             .collect()
+    }
+}
+
+/// The line that says which machine a bench ran on: `N cores, <cpu>`, where
+/// `cpu` is the CPU model if the caller knows it, or else the architecture
+/// this program was built for.
+pub fn machine_line(cpu: Option<&str>) -> String {
+    let cpu = cpu
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .unwrap_or(std::env::consts::ARCH);
+    format!("{} cores, {cpu}", runtime::pool::cores())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_line_names_the_cores_and_the_cpu_or_else_the_architecture() {
+        let cores = runtime::pool::cores();
+        assert_eq!(
+            machine_line(Some(" Example CPU @ 3.00GHz\n")),
+            format!("{cores} cores, Example CPU @ 3.00GHz")
+        );
+        let arch = format!("{cores} cores, {}", std::env::consts::ARCH);
+        assert_eq!(machine_line(None), arch);
+        assert_eq!(machine_line(Some(" ")), arch);
+        assert_eq!(BenchOptions::new(true).machine, arch);
     }
 }

@@ -73,13 +73,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// An empty report whose first machine line says what this machine is.
+    /// An empty report, with no machine line yet.
     pub fn new(quick: bool, runs: usize) -> Report {
         Report {
             quick,
             runs,
             problems: Vec::new(),
-            machine: vec![crate::machine::description()],
+            machine: Vec::new(),
             rows: Vec::new(),
             notes: Vec::new(),
             targets: Vec::new(),
