@@ -108,8 +108,8 @@ fn check_local(n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `f` on every rank: on `n` threads with `--local n`, otherwise on the
-/// MPI world. An error on any MPI rank is printed with the rank and aborts
+/// Runs `f` on every rank: on `n` threads with `--local n` (their processor
+/// name is this machine's host name), otherwise on the MPI world. An error on any MPI rank is printed with the rank and aborts
 /// the whole job (MPI_Abort), so no rank waits forever for it. `main` flushes
 /// standard output at the end.
 fn spmd<F>(local: Option<usize>, what: &str, f: F) -> anyhow::Result<ExitCode>
@@ -117,8 +117,9 @@ where
     F: Fn(&AnyComm<'_>) -> anyhow::Result<()> + Sync,
 {
     if let Some(n) = local {
+        let host = crate::machine::host_name().unwrap_or_else(|| comm::LOCAL_HOST.to_string());
         let stdout_failed = Mutex::new(None);
-        let ran = Local::try_run(n, |c| {
+        let ran = Local::try_run_on_host(n, &host, |c| {
             f(&AnyComm::Local(c)).map_err(|e| {
                 let text = output::error_line(&e);
                 if e.downcast_ref::<WritingStdout>().is_some() {

@@ -42,7 +42,6 @@
 mod communicator;
 pub mod conformance;
 mod error;
-mod host;
 mod launcher;
 mod local;
 #[cfg(feature = "mpi")]
@@ -56,7 +55,7 @@ pub use communicator::{
 };
 pub use error::{CommError, Result};
 pub use launcher::{launched_by_mpirun, MPI_LAUNCHER_VARS};
-pub use local::{Local, LocalRecv, LocalSend};
+pub use local::{Local, LocalRecv, LocalSend, LOCAL_HOST};
 #[cfg(feature = "mpi")]
 pub use mpi_impl::{Mpi, MpiRecv, MpiSend};
 pub use partition::block_range;

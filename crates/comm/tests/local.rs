@@ -1,7 +1,7 @@
 //! The conformance suite and failure handling on `Local` threads.
 
 use comm::traits::*;
-use comm::{conformance, CommError, Local, Op};
+use comm::{conformance, CommError, Local, Op, LOCAL_HOST};
 
 /// The error of a group whose rank `rank` failed with `reason`.
 fn rank_failed(rank: usize, reason: &str) -> CommError {
@@ -20,6 +20,23 @@ fn every_operation_passes_on_1_to_5_ranks() {
             assert_eq!(passed.len(), 21, "rank {rank}: only {passed:?}");
         }
     }
+}
+
+#[test]
+fn every_rank_has_the_host_name_its_caller_gave() {
+    let named = Local::try_run_on_host(3, "node-7.cluster", |c| {
+        Ok::<_, CommError>((c.rank(), c.processor_name()))
+    })
+    .unwrap();
+    assert_eq!(
+        named,
+        (0..3)
+            .map(|r| (r, "node-7.cluster".to_string()))
+            .collect::<Vec<_>>()
+    );
+    let unnamed = Local::run(2, |c| c.processor_name()).unwrap();
+    assert_eq!(unnamed, [LOCAL_HOST, LOCAL_HOST]);
+    assert_eq!(LOCAL_HOST, "localhost");
 }
 
 #[test]

@@ -37,7 +37,7 @@ static ALLOCATOR: Counting = Counting;
 /// Heap bytes per rank that a group of `n` ranks holds.
 fn bytes_per_rank(n: usize) -> f64 {
     let before = LIVE.load(Ordering::Relaxed);
-    let group = Local::group(n).unwrap();
+    let group = Local::group(n, "node-7").unwrap();
     let held = LIVE.load(Ordering::Relaxed) - before;
     drop(group);
     held as f64 / n as f64

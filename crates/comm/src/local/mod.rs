@@ -32,9 +32,14 @@ mod run;
 use mailbox::Mailbox;
 pub use point_to_point::{LocalRecv, LocalSend};
 
+/// The processor name of [`Local`] ranks whose caller named no host: they
+/// are threads of this process, on this machine.
+pub const LOCAL_HOST: &str = "localhost";
+
 /// One rank of a group of threads; see the [module docs](self).
 ///
-/// Make a group with [`Local::run`], [`Local::try_run`] or [`Local::group`].
+/// Make a group with [`Local::run`], [`Local::try_run`],
+/// [`Local::try_run_on_host`] or [`Local::group`].
 /// A rank is used by one thread at a time, as an MPI process is (it can be
 /// moved to another thread, not shared).
 pub struct Local {
@@ -42,7 +47,8 @@ pub struct Local {
     size: usize,
     /// Every rank's mailbox, shared by the group; `boxes[r]` is rank `r`'s.
     boxes: Arc<[Mailbox]>,
-    host: String,
+    /// The processor name, shared by the group.
+    host: Arc<str>,
     /// Not `Sync`: only the owning thread receives from a mailbox.
     one_thread: PhantomData<Cell<()>>,
 }
@@ -68,7 +74,7 @@ impl Communicator for Local {
     }
 
     fn processor_name(&self) -> String {
-        self.host.clone()
+        self.host.to_string()
     }
 
     fn abort(&self, code: i32) -> ! {

@@ -9,9 +9,8 @@ use runtime::panic::panic_message;
 
 use super::gate::Gate;
 use super::mailbox::Mailbox;
-use super::Local;
+use super::{Local, LOCAL_HOST};
 use crate::error::{CommError, Result};
-use crate::host::hostname;
 
 /// The first failure of a group, in time order (later failures are usually
 /// peers noticing that the first one is gone).
@@ -19,7 +18,7 @@ type FirstFailure = Mutex<Option<(usize, String)>>;
 
 impl Local {
     /// Runs `f` on `n` ranks, each on its own thread, and returns each rank's
-    /// result in rank order.
+    /// result in rank order. Their processor name is [`LOCAL_HOST`].
     ///
     /// If a rank panics, the error names the first rank that failed and why.
     /// If the system cannot start `n` threads, no rank runs and the error is
@@ -34,14 +33,26 @@ impl Local {
 
     /// Like [`Local::run`] for a fallible `f`: if any rank returns an error
     /// (or panics), the result is [`CommError::RankFailed`] naming the first
-    /// rank that failed and its message.
+    /// rank that failed and its message. Their processor name is
+    /// [`LOCAL_HOST`].
     pub fn try_run<R, E, F>(n: usize, f: F) -> Result<Vec<R>>
     where
         R: Send,
         E: std::fmt::Display,
         F: Fn(&Local) -> std::result::Result<R, E> + Sync,
     {
-        let comms = Local::group(n)?;
+        Local::try_run_on_host(n, LOCAL_HOST, f)
+    }
+
+    /// Like [`Local::try_run`], with `host` as every rank's processor name
+    /// (the caller knows the machine's name; this crate reads nothing).
+    pub fn try_run_on_host<R, E, F>(n: usize, host: &str, f: F) -> Result<Vec<R>>
+    where
+        R: Send,
+        E: std::fmt::Display,
+        F: Fn(&Local) -> std::result::Result<R, E> + Sync,
+    {
+        let comms = Local::group(n, host)?;
         let first: FirstFailure = Mutex::new(None);
         let fail = |rank: usize, reason: String| {
             let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
@@ -104,11 +115,12 @@ impl Local {
             .collect())
     }
 
-    /// Makes the `n` connected ranks of a group, to be moved to `n` threads.
+    /// Makes the `n` connected ranks of a group, to be moved to `n` threads,
+    /// with `host` as their processor name.
     ///
     /// The group holds one mailbox per rank; messages add to it only while
     /// they are in flight.
-    pub fn group(n: usize) -> Result<Vec<Local>> {
+    pub fn group(n: usize, host: &str) -> Result<Vec<Local>> {
         if n == 0 {
             return Err(CommError::NoRanks(n));
         }
@@ -124,12 +136,12 @@ impl Local {
         let boxes: Arc<[Mailbox]> = boxes.into();
         let mut ranks = Vec::new();
         ranks.try_reserve_exact(n).map_err(|_| cannot("handles"))?;
-        let host = hostname();
+        let host: Arc<str> = host.into();
         ranks.extend((0..n).map(|rank| Local {
             rank,
             size: n,
             boxes: Arc::clone(&boxes),
-            host: host.clone(),
+            host: Arc::clone(&host),
             one_thread: PhantomData,
         }));
         Ok(ranks)

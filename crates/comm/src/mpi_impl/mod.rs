@@ -89,7 +89,10 @@ impl Communicator for Mpi {
     }
 
     fn processor_name(&self) -> String {
-        mpi::environment::processor_name().unwrap_or_else(|_| crate::host::hostname())
+        // MPI_Get_processor_name; a name that is not UTF-8 keeps its bytes
+        // as well as a String can.
+        mpi::environment::processor_name()
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     fn abort(&self, code: i32) -> ! {
