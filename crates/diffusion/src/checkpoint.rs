@@ -13,10 +13,14 @@ use std::path::Path;
 
 use ndarray::Array2;
 use runtime::atomic::write_atomically;
+use runtime::number::Readable;
 
 use crate::{DiffusionError, Params};
 
+/// What every checkpoint starts with: the format's name, then its version.
 const MAGIC: &[u8; 8] = b"HPCRSDF\x01";
+/// The format version this build writes and reads: the magic's last byte.
+const VERSION: u8 = MAGIC[7];
 const HEADER: usize = 8 + 8 + 8 + 6 * 8 + 8;
 
 /// The contents of a checkpoint.
@@ -131,6 +135,12 @@ impl Checkpoint {
             why,
         };
         let bytes = std::fs::read(path).map_err(|e| DiffusionError::io(path, e))?;
+        if bytes.len() >= 8 && bytes[..7] == MAGIC[..7] && bytes[7] != VERSION {
+            return Err(bad(format!(
+                "is a checkpoint of format version {}; this build reads version {VERSION}",
+                bytes[7]
+            )));
+        }
         if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
             return Err(bad("is not an hpcrs diff2d checkpoint".into()));
         }
@@ -191,7 +201,13 @@ pub(crate) fn check_compatible(
     let diffs: Vec<String> = pairs
         .iter()
         .filter(|(_, a, b)| a.to_bits() != b.to_bits())
-        .map(|(n, a, b)| format!("{n} = {a} in the checkpoint, {b} now"))
+        .map(|(n, a, b)| {
+            format!(
+                "{n} = {} in the checkpoint, {} now",
+                Readable(*a),
+                Readable(*b)
+            )
+        })
         .collect();
     if diffs.is_empty() {
         Ok(())
@@ -260,6 +276,84 @@ mod tests {
         std::fs::write(&path, b"hello").unwrap();
         let e = Checkpoint::read(&path).unwrap_err().to_string();
         assert!(e.ends_with("is not an hpcrs diff2d checkpoint"), "{e}");
+    }
+
+    #[test]
+    fn another_format_version_is_named() {
+        let (_dir, path) = written(1);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[7] = 2;
+        std::fs::write(&path, &bytes).unwrap();
+        let e = Checkpoint::read(&path).unwrap_err().to_string();
+        assert!(
+            e.ends_with("is a checkpoint of format version 2; this build reads version 1"),
+            "{e}"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any parameters, step and density come back bit for bit.
+        #[test]
+        fn any_checkpoint_round_trips(
+            bits in proptest::collection::vec(proptest::prelude::any::<u64>(), 7),
+            step in proptest::prelude::any::<usize>(),
+            side in 0usize..6,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("c.ckpt");
+            let f = |i: usize| f64::from_bits(bits[i]);
+            let params = Params { d: f(0), x1: f(1), x2: f(2), runtime: f(3), dx: f(4), outtime: f(5), graphics: bits[6] & 1 == 1 };
+            let dens = Array2::from_shape_fn((side, side), |(i, j)| {
+                f64::from_bits(seed.rotate_left((i * side + j) as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            });
+            write(&path, &params, step, &dens).unwrap();
+            let back = Checkpoint::read(&path).unwrap();
+            proptest::prop_assert_eq!(back.step, step);
+            proptest::prop_assert_eq!(back.params.graphics, params.graphics);
+            for (a, b) in [(back.params.d, params.d), (back.params.x1, params.x1), (back.params.x2, params.x2),
+                (back.params.runtime, params.runtime), (back.params.dx, params.dx), (back.params.outtime, params.outtime)] {
+                proptest::prop_assert_eq!(a.to_bits(), b.to_bits());
+            }
+            proptest::prop_assert!(back.dens.iter().zip(dens.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+            proptest::prop_assert_eq!(back.dens.dim(), dens.dim());
+        }
+
+        /// Damaged, truncated, extended or invented files are refused with
+        /// an error naming the file, never a panic or a huge allocation.
+        #[test]
+        fn damaged_files_are_refused_by_name(
+            cuts in proptest::collection::vec((0usize..2000, proptest::prelude::any::<u8>()), 0..8),
+            truncate in proptest::option::of(0usize..2000),
+            extra in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..16),
+            header_side in proptest::option::of(proptest::prelude::any::<u64>()),
+        ) {
+            let (_dir, path) = written(3);
+            let original = std::fs::read(&path).unwrap();
+            let mut bytes = original.clone();
+            if let Some(side) = header_side {
+                bytes[8..16].copy_from_slice(&side.to_le_bytes());
+            }
+            for (at, flip) in &cuts {
+                let at = at % bytes.len();
+                bytes[at] ^= flip;
+            }
+            if let Some(len) = truncate {
+                bytes.truncate(len.min(bytes.len()));
+            }
+            bytes.extend_from_slice(&extra);
+            std::fs::write(&path, &bytes).unwrap();
+            match Checkpoint::read(&path) {
+                Ok(ck) => proptest::prop_assert_eq!(bytes, original, "read {:?}", ck.step),
+                Err(e) => {
+                    let e = e.to_string();
+                    proptest::prop_assert!(e.starts_with(&format!("checkpoint {}", path.display())), "{}", e);
+                    proptest::prop_assert_eq!(e.lines().count(), 1);
+                }
+            }
+        }
     }
 
     #[test]

@@ -310,4 +310,52 @@ mod tests {
             .to_string();
         assert!(e.starts_with("/nonexistent/params.py: "), "{e}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any finite values, written in either notation with any spacing,
+        /// comments and statement separators, are read back exactly.
+        #[test]
+        fn written_values_are_read_back_exactly(
+            values in proptest::collection::vec(
+                proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO, 6),
+            scientific in proptest::collection::vec(proptest::prelude::any::<bool>(), 6),
+            spaces in proptest::collection::vec(0usize..3, 6),
+            one_line in proptest::prelude::any::<bool>(),
+            graphics in proptest::prelude::any::<bool>(),
+        ) {
+            let mut text = String::from("# written by a test\n");
+            for i in 0..6 {
+                let pad = " ".repeat(spaces[i]);
+                let v = if scientific[i] { format!("{:e}", values[i]) } else { values[i].to_string() };
+                text += &format!("{pad}{}{pad}={pad}{v};{pad}", PARAM_NAMES[i]);
+                text += if one_line { " " } else { "  # a comment\n" };
+            }
+            text += if graphics { "graphics = True" } else { "graphics = False" };
+            let mut b = ParamsBuilder::new();
+            b.parse_str(&text, "p.py").unwrap();
+            let p = b.params();
+            let read = [p.d, p.x1, p.x2, p.runtime, p.dx, p.outtime];
+            for (got, want) in read.iter().zip(&values) {
+                proptest::prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", text);
+            }
+            proptest::prop_assert_eq!(p.graphics, graphics);
+        }
+
+        /// Whatever the text, reading and validating it gives parameters or
+        /// one line naming where the problem is, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused_in_one_line(
+            text in "(([Dx12runtimedxoutgraphics# =;._eE+-]|[0-9]|\\PC){0,12}\n?){0,8}",
+        ) {
+            let mut b = ParamsBuilder::new();
+            let result = b.parse_str(&text, "p.py").and_then(|()| b.build());
+            if let Err(e) = result {
+                let e = e.to_string();
+                proptest::prop_assert!(e.starts_with("p.py:") || e.starts_with("default: "), "{}", e);
+                proptest::prop_assert_eq!(e.lines().count(), 1, "{}", e);
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! exactly as the course's diff2d programs do.
 
 use ndarray::Array2;
+use runtime::number::Readable;
 
 use crate::DiffusionError;
 
@@ -127,8 +128,10 @@ impl Params {
             return bad(
                 "x2",
                 format!(
-                    "gives grid coordinates beyond the largest number: x1 = {:?}, x2 = {:?}, dx = {dx:?}",
-                    self.x1, self.x2
+                    "gives grid coordinates beyond the largest number: x1 = {}, x2 = {}, dx = {}",
+                    Readable(self.x1),
+                    Readable(self.x2),
+                    Readable(dx)
                 ),
             );
         }
@@ -137,8 +140,10 @@ impl Params {
             return bad(
                 "D",
                 format!(
-                    "= {:?} with dx = {dx:?} gives the time step dt = 0.25·dx²/D = {dt:?}, not a positive finite number",
-                    self.d
+                    "= {} with dx = {} gives the time step dt = 0.25·dx²/D = {}, not a positive finite number",
+                    Readable(self.d),
+                    Readable(dx),
+                    Readable(dt)
                 ),
             );
         }
@@ -147,8 +152,12 @@ impl Params {
             return bad(
                 "runtime",
                 format!(
-                    "= {:?} needs {steps:e} steps of dt = 0.25·dx²/D = {dt:e} (D = {:?}, dx = {dx:?}), more than the {MAX_STEPS} this solver accepts",
-                    self.runtime, self.d
+                    "= {} needs {} steps of dt = 0.25·dx²/D = {} (D = {}, dx = {}), more than the {MAX_STEPS} this solver accepts",
+                    Readable(self.runtime),
+                    Readable(steps.round()),
+                    Readable(dt),
+                    Readable(self.d),
+                    Readable(dx)
                 ),
             );
         }
@@ -167,33 +176,42 @@ impl Params {
     fn check_inputs(&self) -> Result<(), DiffusionError> {
         let bad = |name: &'static str, why: String| Err(DiffusionError::BadParameter { name, why });
         if !positive(self.d) {
-            return bad("D", format!("must be a positive number, got {}", self.d));
+            return bad(
+                "D",
+                format!("must be a positive number, got {}", Readable(self.d)),
+            );
         }
         if !self.x1.is_finite() || !positive(self.x2 - self.x1) {
             return bad(
                 "x2",
                 format!(
                     "must be larger than x1, got x1 = {} and x2 = {}",
-                    self.x1, self.x2
+                    Readable(self.x1),
+                    Readable(self.x2)
                 ),
             );
         }
         if !positive(self.dx) {
-            return bad("dx", format!("must be a positive number, got {}", self.dx));
+            return bad(
+                "dx",
+                format!("must be a positive number, got {}", Readable(self.dx)),
+            );
         }
         if self.dx > self.x2 - self.x1 {
             return bad(
                 "dx",
                 format!(
                     "{} is larger than the domain [{}, {}]",
-                    self.dx, self.x1, self.x2
+                    Readable(self.dx),
+                    Readable(self.x1),
+                    Readable(self.x2)
                 ),
             );
         }
         if self.runtime != 0.0 && !positive(self.runtime) {
             return bad(
                 "runtime",
-                format!("must be zero or positive, got {}", self.runtime),
+                format!("must be zero or positive, got {}", Readable(self.runtime)),
             );
         }
         let cells = (self.x2 - self.x1) / self.dx;
@@ -201,15 +219,16 @@ impl Params {
             return bad(
                 "dx",
                 format!(
-                    "{} gives {cells:.0} cells per side, more than the {MAX_CELLS_PER_SIDE} this solver accepts",
-                    self.dx
+                    "{} gives {} cells per side, more than the {MAX_CELLS_PER_SIDE} this solver accepts",
+                    Readable(self.dx),
+                    Readable(cells.round())
                 ),
             );
         }
         if !positive(self.outtime) {
             return bad(
                 "outtime",
-                format!("must be a positive number, got {}", self.outtime),
+                format!("must be a positive number, got {}", Readable(self.outtime)),
             );
         }
         Ok(())
@@ -277,7 +296,7 @@ mod tests {
             dx: 1e-302,
             ..Params::default()
         });
-        assert!(e.contains("dt = 0.25·dx²/D = 0.0, not a positive"), "{e}");
+        assert!(e.contains("dt = 0.25·dx²/D = 0, not a positive"), "{e}");
         let e = refusal(Params {
             x1: 0.0,
             x2: 1e300,
@@ -285,6 +304,28 @@ mod tests {
             ..Params::default()
         });
         assert!(e.contains("= inf, not a positive"), "{e}");
+    }
+
+    #[test]
+    fn huge_and_tiny_numbers_are_shown_in_scientific_notation() {
+        let e = refusal(Params {
+            dx: 1e-310,
+            ..Params::default()
+        });
+        assert_eq!(
+            e,
+            "parameter dx 1e-310 gives inf cells per side, more than the 20000 this solver accepts"
+        );
+        let e = refusal(Params {
+            x1: -1e200,
+            x2: 1e200,
+            ..Params::default()
+        });
+        assert!(e.len() < 150, "{e}");
+        assert!(
+            e.contains("gives 2.9985007496251877e201 cells per side"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -296,8 +337,8 @@ mod tests {
         });
         assert_eq!(
             e,
-            "parameter runtime = 15.0 needs 2.4e300 steps of dt = 0.25·dx²/D = 6.25e-300 \
-             (D = 1e300, dx = 5.0), more than the 1000000000 this solver accepts"
+            "parameter runtime = 15 needs 2.4e300 steps of dt = 0.25·dx²/D = 6.25e-300 \
+             (D = 1e300, dx = 5), more than the 1000000000 this solver accepts"
         );
         let ok = Grid::new(&Params {
             dx: 1.0,

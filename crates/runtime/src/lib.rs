@@ -1,7 +1,7 @@
 //! What every hpcrs crate shares, written once: the backend names, the SIMD
 //! level, the thread-pool policy, progress reporting, atomic file writes,
-//! streaming statistics, human-readable sizes, whether an allocation fits in
-//! memory, seeded random streams and the text of a panic.
+//! streaming statistics, human-readable sizes and numbers, whether an
+//! allocation fits in memory, seeded random streams and the text of a panic.
 //!
 //! Nothing here prints, exits or reads the environment: the command line
 //! (`src/`) decides, and tells this crate (for instance [`simd::limit`]).
@@ -33,6 +33,7 @@ pub mod atomic_dir;
 pub mod backend;
 pub mod layout;
 pub mod memory;
+pub mod number;
 pub mod panic;
 pub mod pool;
 pub mod progress;
