@@ -109,9 +109,10 @@ fn check_local(n: usize) -> anyhow::Result<()> {
 }
 
 /// Runs `f` on every rank: on `n` threads with `--local n` (their processor
-/// name is this machine's host name), otherwise on the MPI world. An error on any MPI rank is printed with the rank and aborts
-/// the whole job (MPI_Abort), so no rank waits forever for it. `main` flushes
-/// standard output at the end.
+/// name is this machine's host name), otherwise on the MPI world. An error
+/// on any MPI rank is printed with the rank and aborts the whole job
+/// (MPI_Abort), so no rank waits forever for it. `main` flushes standard
+/// output at the end.
 fn spmd<F>(local: Option<usize>, what: &str, f: F) -> anyhow::Result<ExitCode>
 where
     F: Fn(&AnyComm<'_>) -> anyhow::Result<()> + Sync,
