@@ -1,7 +1,7 @@
 //! `hpcrs diff2d`: solve the 2D diffusion equation (the course's running example).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -163,6 +163,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     solve(&args, sim)
 }
 
+/// Fails now, before any computing, if `path` could not be written at the
+/// end: the temporary an atomic write would start with is created and
+/// removed.
+fn check_writable(path: &Path) -> anyhow::Result<()> {
+    drop(runtime::atomic::AtomicFile::create(path)?);
+    Ok(())
+}
+
 /// Runs the simulation with the chosen backend and prints the output times,
 /// writes the pictures, checkpoints and `density.npy`, and the summary. An
 /// MPI rank other than 0 only serves rank 0 and prints nothing.
@@ -180,11 +188,17 @@ fn solve(args: &Args, mut sim: Simulation) -> anyhow::Result<ExitCode> {
 
     if let Some(dir) = &out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        check_writable(&dir.join("density.npy"))?;
+    }
+    if let Some(path) = &run_options.checkpoint_path {
+        check_writable(path)?;
     }
     let pictures = if sim.params.graphics {
         let dir = out_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("diff2d-out"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        check_writable(&dir.join("density.gif"))?;
         let grid = diffusion::Grid::new(&sim.params)?;
         let vmax = diffusion::initial_density(&grid, &sim.params)
             .iter()

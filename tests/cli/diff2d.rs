@@ -277,6 +277,36 @@ fn graphics_writes_a_png_per_output_and_a_gif() {
     assert!(out.join("density.npy").exists());
 }
 
+/// A run resumed into the first run's directory ends with the GIF of the
+/// whole run, byte for byte the uninterrupted run's, not only its own frames.
+#[test]
+fn a_resumed_run_with_graphics_keeps_the_whole_gif() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let parts = dir.path().join("parts");
+    let ck = dir.path().join("d.ckpt");
+    let common = ["--set", "dx=1", "--set", "outtime=1", "--graphics"];
+    let run = |extra: &[&str], out: &Path| {
+        let mut args = common.to_vec();
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        diff2d(&args).assert().success();
+    };
+    run(&["--set", "runtime=3"], &whole);
+    run(
+        &["--set", "runtime=2", "--checkpoint", ck.to_str().unwrap()],
+        &parts,
+    );
+    run(
+        &["--set", "runtime=3", "--resume", ck.to_str().unwrap()],
+        &parts,
+    );
+    let gif = |d: &Path| std::fs::read(d.join("density.gif")).unwrap();
+    assert!(gif(&parts) == gif(&whole), "the resumed GIF differs");
+    let names = |d: &Path| runtime::atomic::entry_names(d).unwrap();
+    assert_eq!(names(&parts), names(&whole));
+}
+
 #[test]
 fn a_missing_file_is_reported_once_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
@@ -341,14 +371,23 @@ fn derived_time_steps_and_coordinates_are_checked() {
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(stderr.contains(message), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.len() < 250, "{args:?}: a message to read: {stderr}");
     };
     refused(
+        &["--set", "dx=1e-310"],
+        "--set dx=1e-310: parameter dx 1e-310 gives inf cells per side",
+    );
+    refused(
+        &["--set", "x1=-1e200", "--set", "x2=1e200"],
+        "gives 2.9985007496251877e201 cells per side",
+    );
+    refused(
         &["--set", "D=1e300", "--set", "dx=5"],
-        "parameter runtime = 15.0 needs 2.4e300 steps",
+        "parameter runtime = 15 needs 2.4e300 steps",
     );
     refused(
         &["--set", "x1=0", "--set", "x2=1e-300", "--set", "dx=1e-302"],
-        "dt = 0.25·dx²/D = 0.0, not a positive finite number",
+        "dt = 0.25·dx²/D = 0, not a positive finite number",
     );
     refused(
         &["--set", "D=5e-324"],
@@ -412,4 +451,61 @@ fn checkpoint_alone_writes_the_final_state_and_every_zero_is_refused() {
         .stderr(predicate::str::contains(
             "invalid value '0' for '--checkpoint-every <N>': must be at least 1 step",
         ));
+}
+
+/// An output directory or checkpoint that cannot be written is refused
+/// before any step is computed, not after the run, and leaves nothing.
+#[test]
+fn unwritable_outputs_are_refused_before_computing() {
+    for args in [
+        &["--out", "/proc"][..],
+        &["--checkpoint", "/proc/d.ckpt"],
+        &["--checkpoint-every", "5", "--checkpoint", "/proc/d.ckpt"],
+        &["--graphics", "--out", "/proc"],
+    ] {
+        let out = diff2d(args)
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(1)
+            .stdout("")
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(stderr.starts_with("hpcrs: error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("/proc/"), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+/// Two runs checkpointing to one path at the same time both succeed (each
+/// write has its own temporary), the file left is a whole checkpoint of
+/// one of them, and no temporary remains.
+#[test]
+fn two_runs_sharing_one_checkpoint_path_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("shared.ckpt");
+    let start = || {
+        StdCommand::new(env!("CARGO_BIN_EXE_hpcrs"))
+            .args(["diff2d", "--set", "dx=0.5", "--set", "runtime=4"])
+            .args(["--checkpoint-every", "1", "--checkpoint"])
+            .arg(&ck)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let runs = [start(), start()];
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+    }
+    assert_eq!(
+        runtime::atomic::entry_names(dir.path()).unwrap(),
+        ["shared.ckpt"]
+    );
+    let resumed = diff2d(&["--resume", ck.to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&resumed.get_output().stderr).contains(" 0 steps"));
 }

@@ -123,7 +123,9 @@ pub fn render(frame: &Frame<'_>, vmax: f64, buf: &mut [u8]) -> Result<(), String
 }
 
 /// An [`Observer`] that writes `density_NNNN.png` for every output
-/// (`NNNN` = output number, `step / nper`) and `density.gif` at the end.
+/// (`NNNN` = output number, `step / nper`) and `density.gif` at the end;
+/// a resumed run's GIF begins with the earlier outputs' pictures found in
+/// the directory.
 pub struct Pictures {
     dir: PathBuf,
     vmax: f64,
@@ -200,9 +202,16 @@ impl Pictures {
         Ok(())
     }
 
-    /// Adds the picture in `buf` to the GIF, starting the file (a temporary
-    /// until [`Observer::finish`]) on the first frame.
-    fn add_gif_frame(&mut self) -> Result<(), DiffusionError> {
+    /// The path of output number `number`'s picture.
+    fn png_path(&self, number: usize) -> PathBuf {
+        self.dir.join(format!("density_{number:04}.png"))
+    }
+
+    /// Adds the picture in `buf`, output number `number`, to the GIF. The
+    /// first frame starts the file (a temporary until [`Observer::finish`]),
+    /// led by the pictures of the outputs before it found in the directory,
+    /// so that a resumed run's GIF shows the whole run.
+    fn add_gif_frame(&mut self, number: usize) -> Result<(), DiffusionError> {
         let gif_path = self.dir.join("density.gif");
         if self.gif.is_none() {
             let file = Pending(AtomicFile::create(&gif_path)?);
@@ -210,26 +219,56 @@ impl Pictures {
                 .map_err(|e| Self::graphics_err(&gif_path, e))?;
             enc.set_repeat(gif::Repeat::Infinite)
                 .map_err(|e| Self::graphics_err(&gif_path, e))?;
+            for earlier in 0..number {
+                if let Some(rgb) = read_picture(&self.png_path(earlier)) {
+                    write_gif_frame(&mut enc, &rgb)
+                        .map_err(|e| Self::graphics_err(&gif_path, e))?;
+                }
+            }
             self.gif = Some(enc);
         }
-        let mut frame = gif::Frame::from_rgb_speed(WIDTH as u16, HEIGHT as u16, &self.buf, 10);
-        frame.delay = GIF_DELAY;
-        self.gif
-            .as_mut()
-            .expect("encoder created above")
-            .write_frame(&frame)
-            .map_err(|e| Self::graphics_err(&gif_path, e))
+        let enc = self.gif.as_mut().expect("encoder created above");
+        write_gif_frame(enc, &self.buf).map_err(|e| Self::graphics_err(&gif_path, e))
     }
+}
+
+/// Appends one RGB picture of `WIDTH × HEIGHT` to the GIF.
+fn write_gif_frame<W: Write>(
+    enc: &mut gif::Encoder<W>,
+    rgb: &[u8],
+) -> Result<(), gif::EncodingError> {
+    let mut frame = gif::Frame::from_rgb_speed(WIDTH as u16, HEIGHT as u16, rgb, 10);
+    frame.delay = GIF_DELAY;
+    enc.write_frame(&frame)
+}
+
+/// The RGB pixels of a picture this module wrote at `path`, or `None` when
+/// there is none there (missing, unreadable, or another size or colour type).
+fn read_picture(path: &Path) -> Option<Vec<u8>> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut reader = png::Decoder::new(io::BufReader::new(file))
+        .read_info()
+        .ok()?;
+    let info = reader.info();
+    let ours = info.width == WIDTH
+        && info.height == HEIGHT
+        && info.color_type == png::ColorType::Rgb
+        && info.bit_depth == png::BitDepth::Eight;
+    if !ours {
+        return None;
+    }
+    let mut rgb = vec![0; reader.output_buffer_size()];
+    reader.next_frame(&mut rgb).ok()?;
+    Some(rgb)
 }
 
 impl Observer for Pictures {
     fn output(&mut self, frame: &Frame<'_>) -> Result<(), DiffusionError> {
-        let path = self
-            .dir
-            .join(format!("density_{:04}.png", frame.step / frame.grid.nper));
+        let number = frame.step / frame.grid.nper;
+        let path = self.png_path(number);
         render(frame, self.vmax, &mut self.buf).map_err(|e| Self::graphics_err(&path, e))?;
         self.write_png(&path)?;
-        self.add_gif_frame()?;
+        self.add_gif_frame(number)?;
         self.written.push(path);
         Ok(())
     }
