@@ -7,6 +7,7 @@ mod machine;
 mod memory;
 mod output;
 mod progress;
+mod signals;
 
 use clap::{Parser, Subcommand};
 
@@ -40,7 +41,8 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    die_quietly_on_closed_pipe();
+    signals::die_quietly_on_closed_pipe();
+    signals::file_size_limits_are_errors();
     let cli = Cli::parse();
     if let Err(err) = apply_simd_cap() {
         report(&err);
@@ -83,16 +85,4 @@ fn apply_simd_cap() -> anyhow::Result<()> {
         runtime::simd::limit(level);
     }
     Ok(())
-}
-
-/// Restores the default action of SIGPIPE, which Rust programs ignore: then
-/// `hpcrs diff2d | head` ends quietly when `head` has read enough, as every
-/// Unix filter does, instead of reporting "Broken pipe" as an error.
-fn die_quietly_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: called first thing in `main`, before any other thread exists;
-    // SIG_DFL is a valid disposition for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }

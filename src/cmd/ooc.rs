@@ -18,7 +18,6 @@ use runtime::size::human_bytes;
 
 use crate::progress::Bar;
 
-mod file_size_limit;
 mod sigbus;
 
 /// Arguments of `hpcrs ooc`.
@@ -112,10 +111,10 @@ static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// Runs `hpcrs ooc`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    // A reader that stops early (`| head`) ends the process by SIGPIPE: see `main`.
+    // A reader that stops early (`| head`) ends the process by SIGPIPE, and a file-size
+    // limit is an error: see `crate::signals`.
     // A page of a mapped file that cannot be read is an error naming the file, not a crash.
     sigbus::install();
-    file_size_limit::errors_not_signals();
     match args.command {
         Command::Create(a) => create(a),
         Command::Stats(a) => stats(a),

@@ -509,3 +509,64 @@ fn two_runs_sharing_one_checkpoint_path_both_succeed() {
         .success();
     assert!(String::from_utf8_lossy(&resumed.get_output().stderr).contains(" 0 steps"));
 }
+
+/// Under a file-size limit (a full disk as one process sees it), every
+/// file diff2d writes fails with one line naming it, and no temporary is
+/// left behind: checkpoint, density.npy, pictures.
+#[test]
+fn a_failed_write_names_the_file_and_leaves_no_temporary() {
+    for (extra, named) in [
+        (&["--checkpoint-every", "100"][..], "diff2d.ckpt"),
+        (&[][..], "density.npy"),
+        (&["--graphics"][..], "density_0000.png"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().join("out");
+        // `ulimit -f 16`: files of at most 8 or 16 KiB, as the shell counts.
+        let out = StdCommand::new("sh")
+            .arg("-c")
+            .arg("ulimit -f 16 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_hpcrs"))
+            .args([
+                "diff2d",
+                "--set",
+                "dx=0.2",
+                "--out",
+                out_dir.to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        let last = stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("hpcrs: error: ") && last.contains(named),
+            "{extra:?}: {stderr}"
+        );
+        let left = runtime::atomic::entry_names(&out_dir).unwrap();
+        assert!(
+            left.iter().all(|n| !n.ends_with(".tmp")),
+            "{extra:?}: {left:?}"
+        );
+    }
+}
+
+/// A checkpoint written by another version of the format is refused with
+/// both versions named.
+#[test]
+fn a_checkpoint_of_another_format_version_names_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("d.ckpt");
+    let ck_s = ck.to_str().unwrap();
+    diff2d(&["--set", "dx=1", "--checkpoint", ck_s])
+        .assert()
+        .success();
+    let mut bytes = std::fs::read(&ck).unwrap();
+    bytes[7] = 9;
+    std::fs::write(&ck, bytes).unwrap();
+    fails_with(
+        &["--resume", ck_s],
+        "is a checkpoint of format version 9; this build reads version 1",
+    );
+}
