@@ -391,6 +391,18 @@ fn expression_errors_are_one_line_naming_the_expression() {
     );
 }
 
+/// Long operator chains and deep parentheses compile without recursion:
+/// no stack overflow at any length an argument can have.
+#[test]
+fn long_operator_chains_and_deep_nesting_compile() {
+    let chain = format!("a{}", "+b".repeat(20_000));
+    let nested = format!("{}a{}", "(".repeat(30_000), ")".repeat(30_000));
+    for expression in [chain, nested] {
+        let out = run(&["expr", &expression, "--n", "1000", "--repeat", "1"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
 // ---- summer --mode processes: workers checked, and never left behind ----
 
 #[test]
