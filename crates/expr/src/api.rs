@@ -1,19 +1,22 @@
 //! The public entry points: [`Expr::compile`], [`Expr::eval`] and the
 //! one-shot functions [`evaluate`], [`variables`] and [`evaluate_scalar`].
 //! Binding inputs to an evaluation is in `api/bind.rs`, the three kinds of
-//! evaluation in `api/eval.rs`.
+//! evaluation in `api/eval.rs`, reductions run a range of blocks at a time
+//! ([`Stepwise`]) in `api/stepwise.rs`.
 
 mod bind;
 mod eval;
+mod stepwise;
 
 pub(crate) use bind::Bound;
+pub use stepwise::Stepwise;
 
 use std::collections::HashSet;
 
 use crate::array::{Arg, ArgMut, Array};
 use crate::compile::ast::free_names;
 use crate::compile::parser::parse;
-use crate::compile::typed::{Checked, TKind};
+use crate::compile::typed::{Checked, ReduceKind, TKind};
 use crate::compile::{lower, Checker, Target};
 use crate::dtype::{DType, Scalar};
 use crate::error::ExprError;
@@ -93,6 +96,33 @@ impl Expr {
     /// Whether the expression is a `sum`/`product` reduction.
     pub fn is_reduction(&self) -> bool {
         self.checked.reduce.is_some()
+    }
+
+    /// The reduction, if the expression is one: its kind and its axis as
+    /// written (`None`: over everything; a negative axis counts from the
+    /// end).
+    pub fn reduction(&self) -> Option<(ReduceKind, Option<i64>)> {
+        self.checked.reduce
+    }
+
+    /// How far the stencil offsets reach along each axis: `(below, above)`
+    /// per axis (`u[-2,0] + u[1,0]` reaches `(2, 1)` along axis 0); empty
+    /// without offsets. Only the interior this leaves is evaluated.
+    pub fn reach(&self) -> Vec<(usize, usize)> {
+        let mut reach: Vec<(usize, usize)> = Vec::new();
+        for offs in self.checked.vars.iter().filter_map(|v| v.offsets.as_ref()) {
+            if reach.len() < offs.len() {
+                reach.resize(offs.len(), (0, 0));
+            }
+            for (r, &o) in reach.iter_mut().zip(offs) {
+                if o < 0 {
+                    r.0 = r.0.max(o.unsigned_abs() as usize);
+                } else {
+                    r.1 = r.1.max(o as usize);
+                }
+            }
+        }
+        reach
     }
 
     /// The number of VM instructions per block (after folding and fusion).

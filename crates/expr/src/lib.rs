@@ -216,7 +216,7 @@ mod stencil;
 mod threads;
 mod vm;
 
-pub use api::{evaluate, evaluate_scalar, variables, Expr};
+pub use api::{evaluate, evaluate_scalar, variables, Expr, Stepwise};
 pub use array::{Arg, ArgMut, Array, Element};
 pub use barrier::TeamBarrier;
 pub use compile::typed::ReduceKind;

@@ -124,36 +124,45 @@ impl Expr {
                 o.shape
             )));
         }
-        // Move the reduced axis last: each output element is then one row.
-        let mut shape = b.interior.clone();
-        let len = shape.remove(ax);
-        shape.push(len);
-        let vars = b
-            .vars
-            .iter()
-            .map(|v| match v {
-                VarOp::Array(op) => {
-                    let mut op = op.clone();
-                    let s = op.strides.remove(ax);
-                    op.strides.push(s);
-                    VarOp::Array(op)
-                }
-                s => s.clone(),
-            })
-            .collect();
-        let out = Operand {
-            ptr: o.ptr,
-            strides: o.strides.clone(),
-            esize: o.dt.size(),
-        };
-        let sp = space(shape, vars, Some(out));
+        let sp = axis_last_space(b, ax, &o);
         run_reduce_rows(&self.prog, &sp, kind);
         Ok(())
     }
 }
 
+/// The space of a reduction along `ax` into `o`: the interior with the
+/// reduced axis moved last, so that each output element is one row.
+pub(super) fn axis_last_space(b: &Bound, ax: usize, o: &Raw) -> Space {
+    let mut shape = b.interior.clone();
+    let len = shape.remove(ax);
+    shape.push(len);
+    let vars = b
+        .vars
+        .iter()
+        .map(|v| match v {
+            VarOp::Array(op) => {
+                let mut op = op.clone();
+                let s = op.strides.remove(ax);
+                op.strides.push(s);
+                VarOp::Array(op)
+            }
+            s => s.clone(),
+        })
+        .collect();
+    let out = Operand {
+        ptr: o.ptr,
+        strides: o.strides.clone(),
+        esize: o.dt.size(),
+    };
+    space(shape, vars, Some(out))
+}
+
 /// A space over `shape`; a 0-d space becomes one element.
-fn space(mut shape: Vec<usize>, mut vars: Vec<VarOp>, mut out: Option<Operand>) -> Space {
+pub(super) fn space(
+    mut shape: Vec<usize>,
+    mut vars: Vec<VarOp>,
+    mut out: Option<Operand>,
+) -> Space {
     if shape.is_empty() {
         shape.push(1);
         for v in &mut vars {

@@ -2,7 +2,10 @@
 //!
 //! Each block is reduced with eight independent lanes, and the partial
 //! results of the blocks are combined in block order, so the answer does
-//! not depend on the thread count.
+//! not depend on the thread count. A reduction may also run a range of its
+//! blocks at a time, continuing from the accumulators of the blocks before
+//! ([`run_reduce_blocks`], [`run_reduce_rows_part`]): the same combinations
+//! in the same order, so the answer does not depend on the ranges either.
 
 use std::ops::Range;
 
@@ -21,6 +24,8 @@ use crate::vm::program::Program;
 /// `f64` and complex.
 trait Acc: Arith + Send + Sync {
     fn scalar(self) -> Scalar;
+    /// The value of `s` if it is of this type.
+    fn of_scalar(s: Scalar) -> Option<Self>;
 }
 
 macro_rules! acc {
@@ -28,6 +33,12 @@ macro_rules! acc {
         impl Acc for $t {
             fn scalar(self) -> Scalar {
                 Scalar::$s(self)
+            }
+            fn of_scalar(s: Scalar) -> Option<Self> {
+                match s {
+                    Scalar::$s(v) => Some(v),
+                    _ => None,
+                }
             }
         }
     )*};
@@ -112,26 +123,66 @@ macro_rules! by_accumulator {
     };
 }
 
-/// Reduces over the whole space.
-pub(crate) fn run_reduce_all(prog: &Program, sp: &Space, kind: ReduceKind) -> Scalar {
-    fn go<A: Acc>(prog: &Program, sp: &Space, kind: ReduceKind) -> Scalar {
-        reduce_all::<A>(prog, sp, kind).scalar()
+/// The value a reduction of nothing gives, in the accumulator type `dt`.
+pub(crate) fn identity_scalar(dt: DType, kind: ReduceKind) -> Scalar {
+    fn go<A: Acc>(kind: ReduceKind) -> Scalar {
+        identity::<A>(kind).scalar()
     }
-    by_accumulator!(prog.result_dt, go(prog, sp, kind))
+    by_accumulator!(dt, go(kind))
 }
 
-fn reduce_all<A: Acc>(prog: &Program, sp: &Space, kind: ReduceKind) -> A {
+/// Reduces over the whole space.
+pub(crate) fn run_reduce_all(prog: &Program, sp: &Space, kind: ReduceKind) -> Scalar {
     let geo = Geometry::new(&sp.shape, false);
+    run_reduce_blocks(prog, sp, &geo, kind, 0..geo.nitems, None)
+}
+
+/// Reduces blocks `items` of `geo` (the blocks of `sp` cut for a reduction
+/// over everything), continuing from `acc`, the result of the blocks before
+/// (`None`: there are none).
+pub(crate) fn run_reduce_blocks(
+    prog: &Program,
+    sp: &Space,
+    geo: &Geometry,
+    kind: ReduceKind,
+    items: Range<usize>,
+    acc: Option<Scalar>,
+) -> Scalar {
+    fn go<A: Acc>(
+        prog: &Program,
+        sp: &Space,
+        geo: &Geometry,
+        kind: ReduceKind,
+        items: Range<usize>,
+        acc: Option<Scalar>,
+    ) -> Scalar {
+        debug_assert!(acc.is_none_or(|a| A::of_scalar(a).is_some()));
+        let acc = acc.and_then(A::of_scalar).unwrap_or(identity(kind));
+        reduce_blocks::<A>(prog, sp, geo, kind, items, acc).scalar()
+    }
+    by_accumulator!(prog.result_dt, go(prog, sp, geo, kind, items, acc))
+}
+
+fn reduce_blocks<A: Acc>(
+    prog: &Program,
+    sp: &Space,
+    geo: &Geometry,
+    kind: ReduceKind,
+    items: Range<usize>,
+    acc: A,
+) -> A {
     let init = identity::<A>(kind);
-    let parts = run_tasks(geo.nitems, geo.total, |items: Range<usize>| {
+    let first = items.start;
+    let elems = items.len().saturating_mul(geo.chunk).min(geo.total);
+    let parts = run_tasks(items.len(), elems, |band: Range<usize>| {
         with_frame(prog, sp, |fr| {
             let mut tmp = vec![init; BLOCK];
-            geo.positions(items)
+            geo.positions(first + band.start..first + band.end)
                 .map(|(pos, n)| {
                     // SAFETY: operands checked against the space by the API;
                     // the result slot holds the block's `n` results.
                     unsafe {
-                        fr.run_block(prog, sp, &geo, pos, n);
+                        fr.run_block(prog, sp, geo, pos, n);
                         reduce_slot::<A>(fr, prog.result, n, kind, &mut tmp)
                     }
                 })
@@ -141,50 +192,83 @@ fn reduce_all<A: Acc>(prog: &Program, sp: &Space, kind: ReduceKind) -> A {
     parts
         .into_iter()
         .flatten()
-        .fold(init, |a, b| combine(a, b, kind))
+        .fold(acc, |a, b| combine(a, b, kind))
 }
 
 /// Reduces along the last axis of the space (the API moves the reduced axis
 /// there), writing one value per row into `sp.out`, whose strides cover the
 /// outer axes.
 pub(crate) fn run_reduce_rows(prog: &Program, sp: &Space, kind: ReduceKind) {
-    by_accumulator!(prog.result_dt, reduce_rows(prog, sp, kind))
+    let geo = Geometry::new(&sp.shape, true);
+    run_reduce_rows_part(prog, sp, &geo, kind, 0..geo.chunks_per_row, false)
 }
 
-fn reduce_rows<A: Acc>(prog: &Program, sp: &Space, kind: ReduceKind) {
+/// Reduces blocks `chunks` of every row of `geo` (the blocks of `sp` cut
+/// for a reduction along rows) into `sp.out`; with `resume`, each row
+/// continues from the value `sp.out` holds (the result of the blocks
+/// before), else from the identity.
+pub(crate) fn run_reduce_rows_part(
+    prog: &Program,
+    sp: &Space,
+    geo: &Geometry,
+    kind: ReduceKind,
+    chunks: Range<usize>,
+    resume: bool,
+) {
+    by_accumulator!(
+        prog.result_dt,
+        reduce_rows(prog, sp, geo, kind, chunks, resume)
+    )
+}
+
+fn reduce_rows<A: Acc>(
+    prog: &Program,
+    sp: &Space,
+    geo: &Geometry,
+    kind: ReduceKind,
+    chunks: Range<usize>,
+    resume: bool,
+) {
     let out = sp.out.as_ref().expect("axis reduction has an output");
-    let geo = Geometry::new(&sp.shape, true);
     let init = identity::<A>(kind);
     let rows = geo
         .total
         .checked_div(geo.len)
         .unwrap_or_else(|| geo.total_rows());
     let cpr = geo.chunks_per_row;
-    run_tasks(rows, geo.total.max(rows), |band: Range<usize>| {
-        with_frame(prog, sp, |fr| {
-            let mut tmp = vec![init; BLOCK];
-            for row in band {
-                let mut acc = init;
-                if geo.len > 0 {
-                    for c in 0..cpr {
-                        let (pos, n) = geo.pos(row * cpr + c);
-                        // SAFETY: operands checked against the space by the
-                        // API; the result slot holds the block's results.
-                        let part = unsafe {
-                            fr.run_block(prog, sp, &geo, pos, n);
-                            reduce_slot::<A>(fr, prog.result, n, kind, &mut tmp)
-                        };
-                        acc = combine(acc, part, kind);
+    let elems = rows.saturating_mul(chunks.len().saturating_mul(geo.chunk));
+    run_tasks(
+        rows,
+        elems.min(geo.total).max(rows),
+        |band: Range<usize>| {
+            with_frame(prog, sp, |fr| {
+                let mut tmp = vec![init; BLOCK];
+                for row in band {
+                    let idx = geo.row_index(row);
+                    let mut off = 0isize;
+                    for (ax, s) in out.strides.iter().enumerate() {
+                        off += idx[ax] as isize * s;
                     }
+                    // SAFETY: each row owns one output element, of type `A`.
+                    let dst = unsafe { out.ptr.offset(off * out.esize as isize) } as *mut A;
+                    // SAFETY: as above; with `resume` it holds the row's result so far.
+                    let mut acc = if resume { unsafe { *dst } } else { init };
+                    if geo.len > 0 {
+                        for c in chunks.clone() {
+                            let (pos, n) = geo.pos(row * cpr + c);
+                            // SAFETY: operands checked against the space by the
+                            // API; the result slot holds the block's results.
+                            let part = unsafe {
+                                fr.run_block(prog, sp, geo, pos, n);
+                                reduce_slot::<A>(fr, prog.result, n, kind, &mut tmp)
+                            };
+                            acc = combine(acc, part, kind);
+                        }
+                    }
+                    // SAFETY: as above.
+                    unsafe { *dst = acc };
                 }
-                let idx = geo.row_index(row);
-                let mut off = 0isize;
-                for (ax, s) in out.strides.iter().enumerate() {
-                    off += idx[ax] as isize * s;
-                }
-                // SAFETY: each row owns one output element.
-                unsafe { *(out.ptr.offset(off * out.esize as isize) as *mut A) = acc };
-            }
-        })
-    });
+            })
+        },
+    );
 }
