@@ -35,6 +35,8 @@ def _generic(message):
     line = _first_line(message)
     line = re.sub(r" at column \d+", "", line)
     line = re.sub(r" \((inputs|known): [^)]*\)", "", line)
+    if line.startswith("shape mismatch"):
+        line = re.sub(r"`[^`]*`", "`..`", line)
     line = re.sub(r"\[[\d, ]*\]|\([\d, ]*\)", "[..]", line)
     line = re.sub(r"\b\d+\b", "N", line)
     return line

@@ -55,7 +55,7 @@ impl Raw for Complex64 {
 
 /// The elements held in `bytes`.
 fn decode<T: Raw>(bytes: &[u8]) -> Result<Vec<T>, String> {
-    if bytes.len() % T::SIZE != 0 {
+    if !bytes.len().is_multiple_of(T::SIZE) {
         return Err(format!(
             "{} bytes are not a whole number of {}-byte elements",
             bytes.len(),
