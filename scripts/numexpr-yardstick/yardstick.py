@@ -91,7 +91,11 @@ def main():
     import report
 
     started = time.monotonic()
-    cases, outcomes, suite_failures = collect.collect(_log)
+    try:
+        cases, outcomes, suite_failures = collect.collect(_log)
+    except RuntimeError as e:
+        print(f"yardstick: {e}", file=sys.stderr)
+        return 1
     runnable = [c for c in cases if c.unsupported() is None]
     with tempfile.TemporaryDirectory(prefix="hpcrs-yardstick-") as directory:
         exchange.write_cases(directory, runnable)
@@ -127,11 +131,15 @@ def main():
     failing = report.failures(cases, failed)
     if args.show_failures:
         print("\n".join(["", "failing cases:"] + failing))
-    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
-    with open(args.report, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines + ["", "tests that fail under numexpr itself:"]
-                          + [f"    {s}" for s in suite_failures]
-                          + ["", "failing cases:"] + failing) + "\n")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
+        with open(args.report, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines + ["", "tests that fail under numexpr itself:"]
+                              + [f"    {s}" for s in suite_failures]
+                              + ["", "failing cases:"] + failing) + "\n")
+    except OSError as e:
+        print(f"yardstick: --report {args.report}: {e.strerror or e}", file=sys.stderr)
+        return 1
     _log(f"every failing case is in {args.report} ({time.monotonic() - started:.1f} s)")
 
     passed = len(cases) - len(failed)
