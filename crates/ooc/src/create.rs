@@ -1,15 +1,14 @@
 //! Creating a `.npy` file: what it holds, and writing it whole or not at all.
 
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::control::Control;
 use crate::dtype::DType;
 use crate::error::{OocError, Result};
 use crate::header::Header;
+use crate::new_file::NewNpy;
 use crate::scalar::Scalar;
 use crate::shape::check_shape;
-use crate::stale::{create_locked, remove_stale_temporaries};
 use crate::write::write_chunks;
 
 /// What a new array is filled with.
@@ -90,61 +89,16 @@ pub fn create(path: &Path, shape: &[usize], opts: &CreateOptions, ctl: &Control)
         },
         f => f,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(OocError::io(
-                dir,
-                "cannot create a file in it",
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
-            ));
-        }
-    }
-    remove_stale_temporaries(path);
-    let out = create_locked(path)?;
+    let out = NewNpy::begin(path, &header)?;
     let _task = ctl.task("create", data_bytes);
-    let file = out.file();
-    let total = header.data_offset + data_bytes;
-    probe_size(file, path, total)?;
-    file.write_all_at(&header.to_bytes(), 0)
-        .map_err(|e| OocError::io(path, "write", e))?;
-    // Zeros are a hole made by extending the file. Other fills are written without
-    // extending first: on ext4, writing into a hole is several times slower than appending.
+    // Zeros are the hole `finish` leaves by extending the file. Other fills are written
+    // without extending first: on ext4, writing into a hole is several times slower than
+    // appending.
     if fill != Fill::Zeros {
-        write_chunks(file, path, &header, fill, ctl)?;
-    }
-    file.set_len(total)
-        .map_err(|e| OocError::io(path, "resize", e))?;
-    if fill == Fill::Zeros {
+        write_chunks(out.file(), path, &header, fill, ctl)?;
+    } else {
         ctl.progress.advance(data_bytes);
     }
-    let interrupted = || OocError::Interrupted { path: path.into() };
-    if ctl.cancelled() {
-        return Err(interrupted());
-    }
-    let committed = if opts.sync {
-        file.sync_all()
-            .map_err(|e| OocError::io(path, "fsync", e))?;
-        // The flush of a large file takes seconds: a Ctrl-C during it still cancels.
-        if ctl.cancelled() {
-            return Err(interrupted());
-        }
-        out.commit()
-    } else {
-        out.commit_unsynced()
-    };
-    committed.map_err(|e| OocError::io(e.path, "rename into place", e.source))?;
+    out.finish(opts.sync, ctl)?;
     Ok(header)
-}
-
-/// Checks, before anything is written, that the file system lets a file grow to `total`
-/// bytes: the still empty temporary is extended (a hole, no disk space) and cut back.
-fn probe_size(file: &std::fs::File, path: &Path, total: u64) -> Result<()> {
-    match file.set_len(total) {
-        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => Err(OocError::FileTooLarge {
-            path: path.into(),
-            bytes: total,
-        }),
-        Err(e) => Err(OocError::io(path, "resize", e)),
-        Ok(()) => file.set_len(0).map_err(|e| OocError::io(path, "resize", e)),
-    }
 }

@@ -93,6 +93,10 @@ pub enum OocError {
     /// The worker threads asked for cannot be had (too many, or the system refused them).
     #[error(transparent)]
     Pool(#[from] runtime::pool::PoolError),
+    /// An expression that does not compile or does not fit its inputs (the message's
+    /// first line says what; a syntax error draws the expression on the lines after).
+    #[error("{0}")]
+    Expr(#[from] expr::ExprError),
     /// The operation was cancelled (for example by Ctrl-C); nothing was left under the final name.
     #[error("{}: interrupted; no file was created", path.display())]
     Interrupted {

@@ -1,0 +1,344 @@
+//! One input of an expression as the engine sees it: the whole array, as a view over
+//! the file's map itself when the stored bytes are the engine's (native byte order,
+//! aligned), or over an anonymous map of the same layout into which the rows of each
+//! band are converted (or read, with [`IoMode::Pread`]). Only the rows of the band being
+//! evaluated are made resident ([`Source::prepare`]) and they are let go of afterwards
+//! ([`Source::release`]), which keeps the resident set bounded however big the file.
+
+use std::ops::Range;
+
+use memmap2::{Advice, Mmap, MmapMut, MmapOptions, UncheckedAdvice};
+use ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
+use rayon::prelude::*;
+
+use crate::array::{read_exact_at, strides, NpyFile};
+use crate::control::{Control, IoMode};
+use crate::error::{OocError, Result};
+use crate::eval::convert::convert;
+use crate::eval::types::{engine_type, Conversion};
+use crate::mapped::Registered;
+
+/// Elements converted or read by one task: large enough to amortise a task, small
+/// enough to spread a band over the threads.
+const PIECE_ELEMS: usize = 256 << 10;
+
+/// One input file, as a whole array of the engine's element type.
+pub(crate) struct Source<'f> {
+    file: &'f NpyFile,
+    /// The engine's element type.
+    dtype: expr::DType,
+    /// How stored elements become the engine's.
+    conv: Conversion,
+    io: IoMode,
+    /// The map of the whole file (map modes).
+    map: Option<Registered<Mmap>>,
+    /// The engine's elements, when they are not the map's bytes: an anonymous map of the
+    /// array's size, only the rows of the current band resident.
+    scratch: Option<MmapMut>,
+    /// Strides in elements, in storage (C or Fortran order).
+    strides: Vec<usize>,
+}
+
+impl<'f> Source<'f> {
+    /// The input `file`, read as `io` says. A 0-d array is read at once.
+    pub(crate) fn open(file: &'f NpyFile, io: IoMode) -> Result<Source<'f>> {
+        let h = file.header();
+        let (dtype, conv) = engine_type(h);
+        // Elements read in place must be aligned for the engine's type: the map starts on
+        // a page, so the data is aligned when its offset is (else it is copied).
+        let in_place =
+            conv == Conversion::Native && h.data_offset.is_multiple_of(dtype.size() as u64);
+        file.check_size()?;
+        let map = match io {
+            IoMode::Pread => None,
+            IoMode::Mmap | IoMode::MmapPopulate => {
+                // SAFETY: a read-only map of a file just checked to be as long as its
+                // header says. A file truncated later makes a read of the lost pages raise
+                // SIGBUS (as with numpy.memmap); the map is registered so that a program's
+                // handler can name the file, and every band checks the size first.
+                let m = unsafe { MmapOptions::new().map(file.file()) }
+                    .map_err(|e| OocError::io(file.path(), "mmap", e))?;
+                Some(Registered::new(m, file.path()))
+            }
+        };
+        let bytes = file.len().saturating_mul(dtype.size());
+        let scratch = if in_place && map.is_some() || bytes == 0 {
+            None
+        } else {
+            let m = MmapOptions::new()
+                .len(bytes)
+                .no_reserve_swap()
+                .map_anon()
+                .map_err(|e| OocError::io(file.path(), "map memory for its elements", e))?;
+            Some(m)
+        };
+        let mut src = Source {
+            file,
+            dtype,
+            conv,
+            io,
+            map,
+            scratch,
+            strides: strides(&h.shape, h.fortran_order),
+        };
+        if h.shape.is_empty() {
+            src.fill(&[(0, 1)], None)?;
+        }
+        Ok(src)
+    }
+
+    /// The file.
+    pub(crate) fn file(&self) -> &'f NpyFile {
+        self.file
+    }
+
+    /// The engine's element type.
+    pub(crate) fn dtype(&self) -> expr::DType {
+        self.dtype
+    }
+
+    /// Whether the engine reads the file's map itself (no copy).
+    pub(crate) fn in_place(&self) -> bool {
+        self.scratch.is_none() && self.map.is_some()
+    }
+
+    /// Bytes one row of axis 0 holds in memory while its band is evaluated: the stored
+    /// bytes (mapped or read) and, when converted, the engine's.
+    pub(crate) fn row_bytes(&self) -> u64 {
+        let shape = self.file.shape();
+        let row: u64 = shape.iter().skip(1).map(|&d| d as u64).product();
+        let stored = self.file.header().dtype.size() as u64;
+        let engine = if self.in_place() {
+            0
+        } else {
+            self.dtype.size() as u64
+        };
+        let mapped = if self.map.is_some() { stored } else { 0 };
+        row.saturating_mul(mapped + engine)
+    }
+
+    /// Bytes of pages touched around the data of a band besides its rows: two partial
+    /// pages per run of rows in storage (one run in C order, one per column in Fortran
+    /// order), in the map and in the converted elements.
+    /// (At most the maps' sizes.)
+    pub(crate) fn edge_bytes(&self) -> u64 {
+        let runs = self.runs_per_band() as u64;
+        let edges = runs.saturating_mul(2 * runtime::layout::PAGE as u64);
+        let len = self.file.len() as u64;
+        let stored = self.file.header().dtype.size() as u64;
+        let mapped = if self.map.is_some() {
+            edges.min(len * stored)
+        } else {
+            0
+        };
+        let engine = if self.scratch.is_some() {
+            edges.min(len * self.dtype.size() as u64)
+        } else {
+            0
+        };
+        mapped + engine
+    }
+
+    /// How many runs of storage the rows of a band are.
+    fn runs_per_band(&self) -> usize {
+        let h = self.file.header();
+        match h.shape.first() {
+            Some(&n0) if h.fortran_order && h.shape.len() > 1 => self.file.len() / n0.max(1),
+            _ => 1,
+        }
+    }
+
+    /// The runs of storage (first element, length) that rows `rows` of axis 0 occupy.
+    fn runs(&self, rows: Range<usize>) -> Vec<(usize, usize)> {
+        let h = self.file.header();
+        let Some(&n0) = h.shape.first() else {
+            return vec![(0, 1)];
+        };
+        let len = self.file.len();
+        if rows.is_empty() || len == 0 {
+            return Vec::new();
+        }
+        if h.fortran_order && h.shape.len() > 1 {
+            (0..len / n0)
+                .map(|q| (q * n0 + rows.start, rows.len()))
+                .collect()
+        } else {
+            let row = self.strides[0];
+            vec![(rows.start * row, rows.len() * row)]
+        }
+    }
+
+    /// The elements from the first to the last of rows `rows` in storage.
+    fn span(&self, rows: Range<usize>) -> Range<usize> {
+        let runs = self.runs(rows);
+        match (runs.first(), runs.last()) {
+            (Some(&(a, _)), Some(&(b, n))) => a..b + n,
+            _ => 0..0,
+        }
+    }
+
+    /// Makes rows `rows` of axis 0 readable by the engine: reads or converts them into
+    /// the engine's elements, or asks the kernel for the pages of the map.
+    ///
+    /// The file's size is checked first, so that a file truncated since it was opened is
+    /// an error rather than a fault.
+    pub(crate) fn prepare(&mut self, rows: Range<usize>, ctl: &Control) -> Result<()> {
+        if self.file.shape().is_empty() || rows.is_empty() {
+            return Ok(());
+        }
+        self.file.check_size()?;
+        if self.in_place() {
+            let span = self.span(rows);
+            let es = self.dtype.size();
+            let (offset, len) = (self.data_offset() + span.start * es, span.len() * es);
+            let map = self.map.as_ref().expect("in place means mapped");
+            if self.io == IoMode::MmapPopulate {
+                // Faults every page in with one call; a page that cannot be read is an
+                // error here instead of a SIGBUS later.
+                map.advise_range(Advice::PopulateRead, offset, len)
+                    .map_err(|e| OocError::io(self.file.path(), "read", e))?;
+            } else {
+                // Advice is a hint: ignoring a failure only costs speed.
+                let _ = map.advise_range(Advice::WillNeed, offset, len);
+            }
+            return Ok(());
+        }
+        let runs = self.runs(rows);
+        self.fill(&runs, Some(ctl))
+    }
+
+    /// Reads or converts the elements of `runs` into the engine's elements, on the
+    /// threads of `ctl` when given.
+    fn fill(&mut self, runs: &[(usize, usize)], ctl: Option<&Control>) -> Result<()> {
+        let Some(scratch) = self.scratch.as_mut() else {
+            return Ok(());
+        };
+        let pieces: Vec<(usize, usize)> = runs
+            .iter()
+            .flat_map(|&(start, n)| {
+                (0..n.div_ceil(PIECE_ELEMS)).map(move |k| {
+                    (
+                        start + k * PIECE_ELEMS,
+                        PIECE_ELEMS.min(n - k * PIECE_ELEMS),
+                    )
+                })
+            })
+            .collect();
+        let es = self.dtype.size();
+        let fs = self.file.header().dtype.size();
+        let base = scratch.as_mut_ptr() as usize;
+        let (conv, file, offset) = (self.conv, self.file, self.data_offset());
+        let map = self.map.as_deref().map(|m| &m[..]);
+        let one = |&(start, n): &(usize, usize), buf: &mut Vec<u8>| -> Result<()> {
+            // SAFETY: the pieces lie inside the array (runs of its rows) and do not overlap,
+            // so each task writes its own part of the scratch map, which no view borrows
+            // while a band is prepared.
+            let dst =
+                unsafe { std::slice::from_raw_parts_mut((base + start * es) as *mut u8, n * es) };
+            let at = offset + start * fs;
+            match map {
+                Some(m) => convert(conv, fs, &m[at..at + n * fs], dst),
+                None if conv == Conversion::Native => read_exact_at(file, dst, at as u64)?,
+                None => {
+                    buf.resize(n * fs, 0);
+                    read_exact_at(file, buf, at as u64)?;
+                    convert(conv, fs, buf, dst);
+                }
+            }
+            Ok(())
+        };
+        match ctl {
+            Some(ctl) if pieces.len() > 1 => ctl.install(|| {
+                pieces
+                    .par_iter()
+                    .try_for_each_init(Vec::new, |buf, p| one(p, buf))
+            })?,
+            _ => pieces.iter().try_for_each(|p| one(p, &mut Vec::new())),
+        }
+    }
+
+    /// Lets go of the pages of rows `rows`: the map's (read again from the page cache if
+    /// needed later) and the converted elements' (converted again by the band that needs
+    /// them).
+    pub(crate) fn release(&mut self, rows: Range<usize>) {
+        if self.file.shape().is_empty() || rows.is_empty() {
+            return;
+        }
+        let span = self.span(rows);
+        if span.is_empty() {
+            return;
+        }
+        let fs = self.file.header().dtype.size();
+        let offset = self.data_offset();
+        // Advice is a hint here: a failure only keeps the pages resident longer. The
+        // ranges lie inside the maps; madvise widens them to whole pages.
+        if let Some(m) = &self.map {
+            // SAFETY: the map is read-only and file-backed, so dropping its pages loses
+            // nothing: a later access faults them back in from the page cache. No view
+            // of them is alive: views borrow the source, which `release` borrows mutably.
+            let _ = unsafe {
+                m.unchecked_advise_range(
+                    UncheckedAdvice::DontNeed,
+                    offset + span.start * fs,
+                    span.len() * fs,
+                )
+            };
+        }
+        let es = self.dtype.size();
+        if let Some(s) = &self.scratch {
+            // SAFETY: the converted elements of these rows, and of the rows sharing their
+            // first and last pages, are not needed again: a band converts all the rows it
+            // reads before reading them, and no view is alive (as above). The pages come
+            // back as zeros.
+            let _ = unsafe {
+                s.unchecked_advise_range(
+                    UncheckedAdvice::DontNeed,
+                    span.start * es,
+                    span.len() * es,
+                )
+            };
+        }
+    }
+
+    /// Offset of the data in the file.
+    fn data_offset(&self) -> usize {
+        self.file.header().data_offset as usize
+    }
+
+    /// The whole array, for the engine. Only the rows prepared since they were last
+    /// released hold the data.
+    pub(crate) fn view(&self) -> expr::Arg<'_> {
+        let h = self.file.header();
+        let ptr: *const u8 = match (&self.scratch, &self.map) {
+            _ if self.file.is_empty() => std::ptr::null(),
+            (Some(s), _) => s.as_ptr(),
+            (None, Some(m)) => m[self.data_offset()..].as_ptr(),
+            (None, None) => std::ptr::null(),
+        };
+        let dim = IxDyn(&h.shape).strides(IxDyn(&self.strides));
+        macro_rules! view {
+            ($t:ty, $v:ident) => {{
+                let p = if ptr.is_null() {
+                    std::ptr::NonNull::<$t>::dangling().as_ptr() as *const $t
+                } else {
+                    ptr as *const $t
+                };
+                // SAFETY: `p` points at the array's elements of type `$t` (the engine's
+                // type), aligned (`open` keeps in place only aligned data; maps start on
+                // pages), laid out with these strides inside the map, which lives as long
+                // as `self`; an empty array gets an aligned dangling pointer. Bools are
+                // 0 or 1: they are always converted. The elements are not written while
+                // the view lives: writes need `&mut self`.
+                expr::Arg::$v(unsafe { ArrayViewD::<$t>::from_shape_ptr(dim, p) })
+            }};
+        }
+        match self.dtype {
+            expr::DType::Bool => view!(bool, Bool),
+            expr::DType::I32 => view!(i32, I32),
+            expr::DType::I64 => view!(i64, I64),
+            expr::DType::F32 => view!(f32, F32),
+            expr::DType::F64 => view!(f64, F64),
+            expr::DType::C128 => view!(expr::Complex64, C128),
+        }
+    }
+}
