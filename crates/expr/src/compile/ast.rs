@@ -9,6 +9,7 @@ use crate::compile::pyconst::PyConst;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BinOp {
     Or,
+    Xor,
     And,
     Lt,
     Le,
@@ -22,6 +23,7 @@ pub(crate) enum BinOp {
     Sub,
     Mul,
     Div,
+    FloorDiv,
     Mod,
     Pow,
 }
@@ -31,6 +33,7 @@ impl BinOp {
     pub(crate) fn symbol(self) -> &'static str {
         match self {
             BinOp::Or => "|",
+            BinOp::Xor => "^",
             BinOp::And => "&",
             BinOp::Lt => "<",
             BinOp::Le => "<=",
@@ -44,6 +47,7 @@ impl BinOp {
             BinOp::Sub => "-",
             BinOp::Mul => "*",
             BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
             BinOp::Mod => "%",
             BinOp::Pow => "**",
         }

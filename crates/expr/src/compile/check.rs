@@ -323,28 +323,37 @@ impl Checker<'_> {
         let (lt, rt) = (l.dt, r.dt);
         let kop = Op::operator(sym, 2).expect("the opcode table has every binary operator");
         match op {
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod => {
+            BinOp::Add | BinOp::Mul if t == DType::Bool => {
+                // numexpr's (and numpy's) reading of bool arithmetic.
+                let logical = if op == BinOp::Add {
+                    Op::BitOr
+                } else {
+                    Op::BitAnd
+                };
+                Ok(self.make(logical, both(self, l, r, t), t))
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod | BinOp::FloorDiv => {
                 if t == DType::Bool {
                     return Err(self.type_err(
                         col,
                         format!("operator `{sym}` is not defined for bool operands"),
                     ));
                 }
-                if op == BinOp::Mod && t == DType::C128 {
+                if matches!(op, BinOp::Mod | BinOp::FloorDiv) && t == DType::C128 {
                     return Err(
-                        self.type_err(col, "operator `%` is not defined for complex".into())
+                        self.type_err(col, format!("operator `{sym}` is not defined for complex"))
                     );
                 }
                 Ok(self.make(kop, both(self, l, r, t), t))
             }
             BinOp::Div => {
-                if t == DType::Bool {
-                    return Err(
-                        self.type_err(col, "operator `/` is not defined for bool operands".into())
-                    );
-                }
-                // True division, as numexpr on Python 3: integers divide as f64.
-                let t = if t.is_int() { DType::F64 } else { t };
+                // True division, as numexpr on Python 3: bools and integers
+                // divide as f64.
+                let t = if t == DType::Bool || t.is_int() {
+                    DType::F64
+                } else {
+                    t
+                };
                 Ok(self.make(kop, both(self, l, r, t), t))
             }
             BinOp::Pow => self.pow(l, r, col),
@@ -357,7 +366,7 @@ impl Checker<'_> {
                 }
                 Ok(self.make(kop, both(self, l, r, t), t))
             }
-            BinOp::And | BinOp::Or => {
+            BinOp::And | BinOp::Or | BinOp::Xor => {
                 let ok = |d: DType| d == DType::Bool || d.is_int();
                 if !ok(lt) || !ok(rt) {
                     return Err(self.type_err(

@@ -213,7 +213,7 @@ impl Checker<'_> {
                 x => self.typed(x)?,
             });
         }
-        Ok(Val::Node(self.call(func, args, col)?))
+        Ok(Val::Node(self.call(func, args, folded, col)?))
     }
 
     /// Stops counting the variables `ast` reads as used: its value was

@@ -26,9 +26,9 @@ struct Lexer<'a> {
 }
 
 /// Operators and punctuation, longest first where one starts another.
-const OPS: [&str; 24] = [
-    "**", "<<", ">>", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "<", ">", "&", "|", "~",
-    "(", ")", "[", "]", ",", "=", "^",
+const OPS: [&str; 26] = [
+    "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "<", ">", "&", "|",
+    "^", "~", "(", ")", "[", "]", ",", "=", ".",
 ];
 
 impl<'a> Lexer<'a> {
@@ -76,9 +76,6 @@ impl<'a> Lexer<'a> {
                 let Some(op) = OPS.iter().find(|op| rest.starts_with(*op)) else {
                     return Err(self.err(col, format!("unexpected character `{c}`")));
                 };
-                if *op == "^" {
-                    return Err(self.err(col, "`^` is not supported (use `**` for powers)"));
-                }
                 self.pos += op.chars().count();
                 out.push((Tok::Op(op), col));
             }
@@ -118,10 +115,14 @@ impl<'a> Lexer<'a> {
         if imag {
             self.pos += 1;
         }
+        // A `.` may follow a float or imaginary literal, as an attribute
+        // (`1.5.real`, `1j.imag`); after an integer it was taken as the
+        // decimal point, so `1.real` is refused here, as Python does.
+        let attribute = is_float || imag;
         if self
             .chars
             .get(self.pos)
-            .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .is_some_and(|c| c.is_alphanumeric() || *c == '_' || (*c == '.' && !attribute))
         {
             return Err(self.err(self.pos + 1, format!("invalid number starting `{text}`")));
         }

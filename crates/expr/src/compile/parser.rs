@@ -23,11 +23,13 @@ impl BinOp {
         match self {
             BinOp::Lt | BinOp::Le | BinOp::Eq | BinOp::Ne | BinOp::Ge | BinOp::Gt => 1,
             BinOp::Or => 2,
-            BinOp::And => 3,
-            BinOp::Shl | BinOp::Shr => 4,
-            BinOp::Add | BinOp::Sub => 5,
-            BinOp::Mul | BinOp::Div | BinOp::Mod => 6,
-            BinOp::Pow => 8,
+            BinOp::Xor => 3,
+            BinOp::And => 4,
+            BinOp::Shl | BinOp::Shr => 5,
+            BinOp::Add | BinOp::Sub => 6,
+            BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod => 7,
+            // Unary operators bind between these two (8).
+            BinOp::Pow => 9,
         }
     }
 }
@@ -125,6 +127,7 @@ impl Parser<'_> {
         let Tok::Op(o) = self.peek() else { return None };
         Some(match *o {
             "|" => BinOp::Or,
+            "^" => BinOp::Xor,
             "&" => BinOp::And,
             "<" => BinOp::Lt,
             "<=" => BinOp::Le,
@@ -138,6 +141,7 @@ impl Parser<'_> {
             "-" => BinOp::Sub,
             "*" => BinOp::Mul,
             "/" => BinOp::Div,
+            "//" => BinOp::FloorDiv,
             "%" => BinOp::Mod,
             "**" => BinOp::Pow,
             _ => return None,
@@ -159,6 +163,7 @@ impl Parser<'_> {
             next = match next {
                 Next::Operand => self.operand(&mut frames)?,
                 Next::Atom(base, col) => {
+                    let base = self.attributes(base)?;
                     if *self.peek() == Tok::Op("**") {
                         self.bump();
                         frames.push(Frame::Pow { base, col });
@@ -414,6 +419,34 @@ impl Parser<'_> {
         }
     }
 
+    /// `atom.real` and `atom.imag` (any number of them): Python's
+    /// attributes, which bind tighter than `**` and the unary operators,
+    /// as calls of `real` and `imag`.
+    fn attributes(&mut self, mut atom: Ast) -> Result<Ast, ExprError> {
+        while *self.peek() == Tok::Op(".") {
+            self.bump();
+            let func = match self.peek() {
+                Tok::Ident(name) if name == "real" || name == "imag" => name.clone(),
+                other => {
+                    return Err(self.err_here(format!(
+                        "expected `real` or `imag` after `.`, found {}",
+                        describe(other)
+                    )))
+                }
+            };
+            self.bump();
+            atom = Ast {
+                col: atom.col,
+                kind: AstKind::Call {
+                    func,
+                    args: vec![atom],
+                    axis: None,
+                },
+            };
+        }
+        Ok(atom)
+    }
+
     /// `[-1, +0, 2]` after the `[`: signed integer literals.
     fn offsets(&mut self) -> Result<Vec<i64>, ExprError> {
         let mut offs = Vec::new();
@@ -500,6 +533,11 @@ mod tests {
         assert_eq!(p("a - b - c"), "((a - b) - c)");
         assert_eq!(p("u[-1,+0] + u[0,1]"), "(u[-1, 0] + u[0, 1])");
         assert_eq!(p("sum(a*b, axis=1)"), "sum((a * b), axis=1)");
+        assert_eq!(p("a | b ^ c & d"), "(a | (b ^ (c & d)))");
+        assert_eq!(p("a // b * c"), "((a // b) * c)");
+        assert_eq!(p("-a.real**2"), "(Neg (real(a) ** 2))");
+        assert_eq!(p("(a+b).imag.real"), "real(imag((a + b)))");
+        assert_eq!(p("1.5.real + 1j.imag"), "(real(1.5) + imag((0+1j)))");
         assert_eq!(p("2.5e-3 + 1j + 7"), "((0.0025 + (0+1j)) + 7)");
     }
 
@@ -515,6 +553,10 @@ mod tests {
         assert!(e.to_string().contains("chained comparison"), "{e}");
         let e = parse("999999999999999999999999999999999999999").unwrap_err();
         assert!(e.to_string().contains("does not fit"), "{e}");
+        let e = parse("a.conj").unwrap_err();
+        assert!(matches!(e, ExprError::Syntax { col: 3, .. }), "{e}");
+        let e = parse("1.real").unwrap_err();
+        assert!(e.to_string().contains("invalid number"), "{e}");
         assert!(parse(&"(".repeat(5000)).is_err());
         assert!(parse(&"-".repeat(5000)).is_err());
     }

@@ -15,6 +15,7 @@ use num_complex::Complex64;
 
 use crate::compile::ast::{BinOp, UnOp};
 use crate::dtype::Scalar;
+use crate::vm::numeric::Float;
 
 /// A Python number: a literal, or an operation on literals.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,6 +136,7 @@ impl PyConst {
         match op {
             BinOp::Add | BinOp::Sub | BinOp::Mul => Ok(arith(op, l.num(), r.num())?),
             BinOp::Div => divide(l.num(), r.num()),
+            BinOp::FloorDiv => floor_divide(l.num(), r.num()),
             BinOp::Mod => modulo(l.num(), r.num()),
             BinOp::Pow => power(l.num(), r.num()),
             BinOp::Shl | BinOp::Shr => {
@@ -143,17 +145,24 @@ impl PyConst {
                 };
                 shift(op == BinOp::Shl, a, n)
             }
-            BinOp::And | BinOp::Or => match (l, r) {
-                (PyConst::Bool(a), PyConst::Bool(b)) => {
-                    Ok(PyConst::Bool(if op == BinOp::And { a & b } else { a | b }))
+            BinOp::And | BinOp::Or | BinOp::Xor => {
+                let bits = |a, b| match op {
+                    BinOp::And => a & b,
+                    BinOp::Or => a | b,
+                    _ => a ^ b,
+                };
+                match (l, r) {
+                    (PyConst::Bool(a), PyConst::Bool(b)) => {
+                        Ok(PyConst::Bool(bits(i128::from(a), i128::from(b)) != 0))
+                    }
+                    _ => {
+                        let (Some(a), Some(b)) = (l.int(), r.int()) else {
+                            return Err(PyError::Type);
+                        };
+                        Ok(PyConst::Int(bits(a, b)))
+                    }
                 }
-                _ => {
-                    let (Some(a), Some(b)) = (l.int(), r.int()) else {
-                        return Err(PyError::Type);
-                    };
-                    Ok(PyConst::Int(if op == BinOp::And { a & b } else { a | b }))
-                }
-            },
+            }
             BinOp::Eq | BinOp::Ne => {
                 let same = equal(l.num(), r.num());
                 Ok(PyConst::Bool(same == (op == BinOp::Eq)))
@@ -247,6 +256,31 @@ fn divide(l: Num, r: Num) -> PyResult {
             PyConst::Complex(c_quot(a, b).ok_or_else(|| fail("complex division by zero"))?)
         }
         _ => unreachable!("coerce gives operands of one kind"),
+    })
+}
+
+/// `//`: the floor of the quotient, exact for integers, numpy's (and
+/// CPython's) algorithm for floats; an error for a zero divisor, a
+/// `TypeError` for complex numbers.
+fn floor_divide(l: Num, r: Num) -> PyResult {
+    Ok(match coerce(l, r) {
+        (Num::Int(_), Num::Int(0)) => return Err(fail("integer division or modulo by zero")),
+        (Num::Int(a), Num::Int(b)) => {
+            // Only i128::MIN // -1 overflows.
+            let q = a.checked_div(b).ok_or_else(too_big)?;
+            PyConst::Int(if a % b != 0 && ((a < 0) != (b < 0)) {
+                q - 1
+            } else {
+                q
+            })
+        }
+        (Num::Float(a), Num::Float(b)) => {
+            if b == 0.0 {
+                return Err(fail("float floor division by zero"));
+            }
+            PyConst::Float(a.floor_div(b))
+        }
+        _ => return Err(PyError::Type),
     })
 }
 
@@ -629,6 +663,43 @@ mod tests {
         assert_eq!(b(BinOp::Pow, int(2), int(31)), Ok(int(1 << 31)));
         assert_eq!(b(BinOp::Pow, int(2), int(-1)), Ok(PyConst::Float(0.5)));
         assert_eq!(b(BinOp::Mod, int(7), int(-3)), Ok(int(-2)));
+        assert_eq!(b(BinOp::FloorDiv, int(7), int(-3)), Ok(int(-3)));
+        assert_eq!(b(BinOp::FloorDiv, int(-6), int(3)), Ok(int(-2)));
+        assert_eq!(b(BinOp::FloorDiv, int(i128::MIN), int(-1)), Err(too_big()));
+        assert_eq!(
+            b(BinOp::FloorDiv, int(1), int(0)),
+            Err(fail("integer division or modulo by zero"))
+        );
+        assert_eq!(
+            b(BinOp::FloorDiv, PyConst::Float(1.0), PyConst::Float(0.1)),
+            Ok(PyConst::Float(9.0))
+        );
+        assert_eq!(
+            b(BinOp::FloorDiv, PyConst::Float(-0.0), int(3)),
+            Ok(PyConst::Float(-0.0))
+        );
+        assert_eq!(
+            b(BinOp::FloorDiv, PyConst::Float(1.0), PyConst::Float(-0.0)),
+            Err(fail("float floor division by zero"))
+        );
+        assert_eq!(
+            b(
+                BinOp::FloorDiv,
+                PyConst::Complex(Complex64::new(1.0, 0.0)),
+                int(1)
+            ),
+            Err(PyError::Type)
+        );
+        assert_eq!(b(BinOp::Xor, int(3), int(5)), Ok(int(6)));
+        assert_eq!(
+            b(BinOp::Xor, PyConst::Bool(true), PyConst::Bool(true)),
+            Ok(PyConst::Bool(false))
+        );
+        assert_eq!(b(BinOp::Xor, PyConst::Bool(true), int(2)), Ok(int(3)));
+        assert_eq!(
+            b(BinOp::Xor, PyConst::Float(1.0), int(2)),
+            Err(PyError::Type)
+        );
         assert_eq!(b(BinOp::Mod, int(i128::MIN), int(-1)), Ok(int(0)));
         assert_eq!(
             b(BinOp::Mod, PyConst::Float(-0.0), PyConst::Float(2.0)),

@@ -120,6 +120,7 @@ macro_rules! numeric_match {
             Op::Eq => bin!($ins, $n, $p, $s, $T => bool, |x, y| x == y),
             Op::Ne => bin!($ins, $n, $p, $s, $T => bool, |x, y| x != y),
             Op::Neg => un!($ins, $n, $p, $s, $T => $T, |x| x.neg()),
+            Op::OnesLike => un!($ins, $n, $p, $s, $T => $T, |_x| <$T as Arith>::ONE),
             Op::Square => un!($ins, $n, $p, $s, $T => $T, |x| x.mul(x)),
             Op::Where => select!($ins, $n, $p, $s, $T),
             Op::MulAdd => ter!($ins, $n, $p, $s, $T, |x, y, z| x.mul(y).add(z)),
@@ -218,6 +219,24 @@ pub(crate) unsafe fn float<T: Float + 'static>(ins: &Instr, n: usize, p: &[*mut 
             Op::Sqrt => un!(ins, n, p, s, T => T, |x| x.sqrt()),
             Op::Abs => un!(ins, n, p, s, T => T, |x| x.abs()),
             Op::Conj => un!(ins, n, p, s, T => T, |x| x),
+            Op::FloorDiv => bin!(ins, n, p, s, T => T, |x, y| x.floor_div(y)),
+            Op::Fmod => bin!(ins, n, p, s, T => T, |x, y| x.fmod(y)),
+            Op::Hypot => bin!(ins, n, p, s, T => T, |x, y| x.hypot(y)),
+            Op::NextAfter => bin!(ins, n, p, s, T => T, |x, y| x.next_after(y)),
+            Op::CopySign => bin!(ins, n, p, s, T => T, |x, y| x.copysign(y)),
+            // A tie gives the second operand, as numpy and numexpr do.
+            Op::Maximum => bin!(ins, n, p, s, T => T, |x, y| if x > y || x.is_nan() { x } else { y }),
+            Op::Minimum => bin!(ins, n, p, s, T => T, |x, y| if x < y || x.is_nan() { x } else { y }),
+            Op::Log2 => un!(ins, n, p, s, T => T, |x| x.log2()),
+            Op::Floor => un!(ins, n, p, s, T => T, |x| x.floor()),
+            Op::Ceil => un!(ins, n, p, s, T => T, |x| x.ceil()),
+            Op::Trunc => un!(ins, n, p, s, T => T, |x| x.trunc()),
+            Op::Round => un!(ins, n, p, s, T => T, |x| x.round_ties_even()),
+            Op::Sign => un!(ins, n, p, s, T => T, |x| x.sign()),
+            Op::IsNan => un!(ins, n, p, s, T => bool, |x| x.is_nan()),
+            Op::IsFinite => un!(ins, n, p, s, T => bool, |x| x.is_finite()),
+            Op::IsInf => un!(ins, n, p, s, T => bool, |x| x.is_infinite()),
+            Op::SignBit => un!(ins, n, p, s, T => bool, |x| x.is_sign_negative()),
             Op::Complex => {
                 let a = src::<f64>(p, s, ins.args[0], n);
                 let b = src::<f64>(p, s, ins.args[1], n);
@@ -247,6 +266,12 @@ pub(crate) unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8],
             Op::Not => un!(ins, n, p, s, T => T, |x| x.not()),
             Op::Abs => un!(ins, n, p, s, T => T, |x| x.abs()),
             Op::Conj => un!(ins, n, p, s, T => T, |x| x),
+            Op::FloorDiv => bin!(ins, n, p, s, T => T, |x, y| x.floor_div(y)),
+            Op::Fmod => bin!(ins, n, p, s, T => T, |x, y| x.fmod(y)),
+            Op::BitXor => bin!(ins, n, p, s, T => T, |x, y| x.xor(y)),
+            Op::Maximum => bin!(ins, n, p, s, T => T, |x, y| x.max(y)),
+            Op::Minimum => bin!(ins, n, p, s, T => T, |x, y| x.min(y)),
+            Op::Sign => un!(ins, n, p, s, T => T, |x| x.sign()),
         })
     }
 }
@@ -287,7 +312,46 @@ pub(crate) unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
             Op::Abs => un!(ins, n, p, s, C => f64, |x| x.norm()),
             Op::Real => un!(ins, n, p, s, C => f64, |x| x.re),
             Op::Imag => un!(ins, n, p, s, C => f64, |x| x.im),
+            Op::Log2 => un!(ins, n, p, s, C => C, |x| complex_log2(x)),
+            Op::Round => un!(ins, n, p, s, C => C, |x| C::new(x.re.round_ties_even(), x.im.round_ties_even())),
+            Op::Sign => un!(ins, n, p, s, C => C, |x| complex_sign(x)),
+            Op::IsNan => un!(ins, n, p, s, C => bool, |x| x.re.is_nan() || x.im.is_nan()),
+            Op::IsFinite => un!(ins, n, p, s, C => bool, |x| x.re.is_finite() && x.im.is_finite()),
+            Op::IsInf => un!(ins, n, p, s, C => bool, |x| x.re.is_infinite() || x.im.is_infinite()),
         })
+    }
+}
+
+/// numpy's `log2` of a complex number: the natural logarithm with both
+/// parts scaled by `log2(e)`.
+fn complex_log2(z: Complex64) -> Complex64 {
+    let l = z.ln();
+    Complex64::new(
+        l.re * std::f64::consts::LOG2_E,
+        l.im * std::f64::consts::LOG2_E,
+    )
+}
+
+/// numpy's `sign` of a complex number: `z / |z|`, 0 for 0; with an
+/// infinite part, the unit number pointing along it (NaN when both are
+/// infinite, even beside a NaN); NaN otherwise when a part is NaN.
+fn complex_sign(z: Complex64) -> Complex64 {
+    let (re, im) = (z.re, z.im);
+    if re.is_infinite() && im.is_infinite() {
+        return Complex64::new(f64::NAN, f64::NAN);
+    }
+    if re.is_infinite() {
+        return Complex64::new(1f64.copysign(re), 0.0);
+    }
+    if im.is_infinite() {
+        return Complex64::new(0.0, 1f64.copysign(im));
+    }
+    let mag = re.hypot(im);
+    if mag == 0.0 {
+        Complex64::new(0.0, 0.0)
+    } else {
+        // NaN parts give a NaN magnitude, and NaN parts.
+        Complex64::new(re / mag, im / mag)
     }
 }
 
@@ -304,6 +368,7 @@ pub(crate) unsafe fn boolean(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
             Op::Copy => un!(ins, n, p, s, bool => bool, |x| x),
             Op::BitAnd => bin!(ins, n, p, s, bool => bool, |x, y| x & y),
             Op::BitOr => bin!(ins, n, p, s, bool => bool, |x, y| x | y),
+            Op::BitXor => bin!(ins, n, p, s, bool => bool, |x, y| x ^ y),
             Op::Not => un!(ins, n, p, s, bool => bool, |x| !x),
             Op::Lt => bin!(ins, n, p, s, bool => bool, |x, y| !x & y),
             Op::Le => bin!(ins, n, p, s, bool => bool, |x, y| x <= y),

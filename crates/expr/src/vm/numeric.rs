@@ -130,6 +130,25 @@ pub(crate) trait Float:
     fn powf(self, o: Self) -> Self;
     fn atan2(self, o: Self) -> Self;
     fn rem(self, o: Self) -> Self;
+    fn log2(self) -> Self;
+    fn floor(self) -> Self;
+    fn ceil(self) -> Self;
+    fn trunc(self) -> Self;
+    fn round_ties_even(self) -> Self;
+    fn hypot(self, o: Self) -> Self;
+    fn copysign(self, o: Self) -> Self;
+    fn is_nan(self) -> bool;
+    fn is_finite(self) -> bool;
+    fn is_infinite(self) -> bool;
+    fn is_sign_negative(self) -> bool;
+    /// C's `fmod`: the remainder of the truncated quotient.
+    fn fmod(self, o: Self) -> Self;
+    /// numpy's `floor_divide`.
+    fn floor_div(self, o: Self) -> Self;
+    /// numpy's `nextafter`.
+    fn next_after(self, o: Self) -> Self;
+    /// numpy's `sign`: -1, 0 (never -0) or 1; NaN stays NaN.
+    fn sign(self) -> Self;
 }
 
 /// Forwards each listed method of [`Float`] to the inherent one.
@@ -144,12 +163,81 @@ macro_rules! forward {
     };
 }
 
+/// Forwards each listed predicate of [`Float`] to the inherent one.
+macro_rules! forward_predicates {
+    ($t:ty: $($f:ident),*) => {
+        $(
+            #[inline(always)]
+            fn $f(self) -> bool {
+                <$t>::$f(self)
+            }
+        )*
+    };
+}
+
 macro_rules! impl_float {
     ($t:ty) => {
         impl Float for $t {
             forward!($t: sin(), cos(), tan(), asin(), acos(), atan(), sinh(), cosh(), tanh(),
                 asinh(), acosh(), atanh(), ln(), log10(), ln_1p(), exp(), exp_m1(), sqrt(),
-                abs(), powf(o), atan2(o));
+                abs(), powf(o), atan2(o), log2(), floor(), ceil(), trunc(), round_ties_even(),
+                hypot(o), copysign(o));
+            forward_predicates!($t: is_nan, is_finite, is_infinite, is_sign_negative);
+            #[inline(always)]
+            fn fmod(self, o: Self) -> Self {
+                // Rust's `%` on floats is C's `fmod`.
+                self % o
+            }
+            /// CPython's and numpy's algorithm: the quotient of the exact
+            /// difference `x - fmod(x, y)`, corrected towards the floor and
+            /// rounded to the nearest integer (it is within rounding of
+            /// one); `x / 0` for a zero divisor, a zero of the sign of
+            /// `x / y` for a zero quotient. Selects, no branches.
+            #[inline(always)]
+            fn floor_div(self, o: Self) -> Self {
+                let m = self % o;
+                let div = (self - m) / o;
+                let div = if m != 0.0 && ((o < 0.0) != (m < 0.0)) { div - 1.0 } else { div };
+                let fl = div.floor();
+                let fl = if div - fl > 0.5 { fl + 1.0 } else { fl };
+                let q = self / o;
+                if o == 0.0 {
+                    q
+                } else if div == 0.0 {
+                    (0.0 as $t).copysign(q)
+                } else {
+                    fl
+                }
+            }
+            /// One step of the bit pattern towards `o`: away from zero
+            /// when `o` lies beyond `self`, towards it otherwise, and the
+            /// smallest subnormal of `o`'s sign from a zero.
+            #[inline(always)]
+            fn next_after(self, o: Self) -> Self {
+                let bits = self.to_bits();
+                let away = (o > self) == (self > 0.0);
+                let step = if away { bits.wrapping_add(1) } else { bits.wrapping_sub(1) };
+                let r = if self == 0.0 { <$t>::from_bits(1).copysign(o) } else { <$t>::from_bits(step) };
+                if self.is_nan() || o.is_nan() {
+                    self + o
+                } else if self == o {
+                    o
+                } else {
+                    r
+                }
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                if self > 0.0 {
+                    1.0
+                } else if self < 0.0 {
+                    -1.0
+                } else if self == 0.0 {
+                    0.0
+                } else {
+                    self
+                }
+            }
             /// Python's `%`: the result takes the sign of the divisor.
             #[inline(always)]
             fn rem(self, o: Self) -> Self {
@@ -177,6 +265,14 @@ pub(crate) trait Int: Arith + Ord + Default {
     fn pow(self, o: Self) -> Self;
     fn shl(self, o: Self) -> Self;
     fn shr(self, o: Self) -> Self;
+    fn xor(self, o: Self) -> Self;
+    /// Floor division (numpy's `//`); `x // 0` is 0.
+    fn floor_div(self, o: Self) -> Self;
+    /// C's `fmod` (the remainder with the sign of the dividend); `fmod(x,
+    /// 0)` is 0, numpy's.
+    fn fmod(self, o: Self) -> Self;
+    /// -1, 0 or 1.
+    fn sign(self) -> Self;
     fn to_f64(self) -> f64;
 }
 
@@ -259,6 +355,36 @@ macro_rules! impl_int {
                 } else {
                     self >> o
                 }
+            }
+            #[inline(always)]
+            fn xor(self, o: Self) -> Self {
+                self ^ o
+            }
+            /// The truncated quotient, one less when the division is
+            /// inexact and the signs differ; `MIN // -1` wraps to `MIN`.
+            #[inline(always)]
+            fn floor_div(self, o: Self) -> Self {
+                if o == 0 {
+                    return 0;
+                }
+                let q = self.wrapping_div(o);
+                if self.wrapping_rem(o) != 0 && ((self < 0) != (o < 0)) {
+                    q - 1
+                } else {
+                    q
+                }
+            }
+            #[inline(always)]
+            fn fmod(self, o: Self) -> Self {
+                if o == 0 {
+                    0
+                } else {
+                    self.wrapping_rem(o)
+                }
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                (self > 0) as $t - (self < 0) as $t
             }
             #[inline(always)]
             fn to_f64(self) -> f64 {

@@ -13,8 +13,11 @@ use crate::dtype::DType;
 pub(crate) enum Spelling {
     /// An operator symbol (`+`, `<<`, `~`...).
     Operator(&'static str),
-    /// An elementwise math function of one argument: integer arguments are
-    /// computed as `f64`, the result has the (converted) argument's type.
+    /// An elementwise math function, computed in its arguments' common
+    /// type raised to at least `f32` (numexpr's minimum kind `float`):
+    /// `bool` arguments are computed as `f32`, integers as `f64`; the result
+    /// has that type. A type the kernels lack (`floor` of complex) is a
+    /// type error.
     Math(&'static str),
     /// A function with typing rules of its own (in the checker).
     Call(&'static str),
@@ -92,8 +95,9 @@ macro_rules! ops {
 }
 
 ops! {
-    /// Copies its operand into the destination.
-    Copy = 1, Compiled("x"), [B I F C];
+    /// `copy(x)`; the compiler also copies a value into the destination
+    /// with it.
+    Copy = 1, Call("copy"), [B I F C];
     /// Converts up the kind ranking to the instruction's `out` type.
     Cast = 1, Compiled("cast(x)"), [B I F C];
     Add = 2, Operator("+"), [I F C];
@@ -104,12 +108,17 @@ ops! {
     Pow = 2, Operator("**"), [I F C];
     /// Python's `%`: the result has the sign of the divisor.
     Mod = 2, Operator("%"), [I F];
+    /// `//`, numpy's floor division: the floor of the exact quotient
+    /// (integers: 0 for a zero divisor; floats: `x / 0` for one).
+    FloorDiv = 2, Operator("//"), [I F];
     Shl = 2, Operator("<<"), [I];
     Shr = 2, Operator(">>"), [I];
     /// `&`: logical on bool, bitwise on integers.
     BitAnd = 2, Operator("&"), [B I];
     /// `|`: logical on bool, bitwise on integers.
     BitOr = 2, Operator("|"), [B I];
+    /// `^`: logical on bool, bitwise on integers.
+    BitXor = 2, Operator("^"), [B I];
     Lt = 2, Operator("<"), [B I F];
     Le = 2, Operator("<="), [B I F];
     Eq = 2, Operator("=="), [B I F C];
@@ -121,13 +130,41 @@ ops! {
     Not = 1, Operator("~"), [B I];
     /// `where(c, a, b)`: `c` is bool, `a`, `b` of type `ty`.
     Where = 3, Call("where"), [B I F C];
+    /// `abs`: complex numbers give their magnitude as `f64`.
     Abs = 1, Call("abs"), [I F C];
     Conj = 1, Call("conj"), [I F C];
+    /// `real(z)` and `z.real`.
     Real = 1, Call("real"), [C];
+    /// `imag(z)` and `z.imag`.
     Imag = 1, Call("imag"), [C];
-    Atan2 = 2, Call("arctan2"), [F];
     /// `complex(re, im)` from two `f64`.
     Complex = 2, Call("complex"), [F];
+    /// `ones_like(x)`: 1 of `x`'s type.
+    OnesLike = 1, Call("ones_like"), [I F C];
+    /// `round`: to the nearest integer, ties to even (numpy's `rint`);
+    /// complex numbers part by part.
+    Round = 1, Call("round"), [F C];
+    /// `sign`: -1, 0 or 1 (NaN stays NaN); complex `z / |z|` (numpy's).
+    Sign = 1, Call("sign"), [I F C];
+    Trunc = 1, Call("trunc"), [F];
+    Hypot = 2, Call("hypot"), [F];
+    /// The next representable number after `x` towards `y` (`y` when they
+    /// are equal).
+    NextAfter = 2, Call("nextafter"), [F];
+    CopySign = 2, Call("copysign"), [F];
+    /// The larger of two numbers, NaN if either is NaN (numpy's `maximum`).
+    Maximum = 2, Call("maximum"), [I F];
+    /// The smaller of two numbers, NaN if either is NaN.
+    Minimum = 2, Call("minimum"), [I F];
+    /// `isnan`, with a `bool` result (complex: either part is NaN).
+    IsNan = 1, Call("isnan"), [F C];
+    /// `isfinite` (complex: both parts are finite).
+    IsFinite = 1, Call("isfinite"), [F C];
+    /// `isinf` (complex: either part is infinite).
+    IsInf = 1, Call("isinf"), [F C];
+    /// `signbit`: whether the sign bit is set (`-0.0` and negative NaNs
+    /// included).
+    SignBit = 1, Call("signbit"), [F];
     Sin = 1, Math("sin"), [F C];
     Cos = 1, Math("cos"), [F C];
     Tan = 1, Math("tan"), [F C];
@@ -142,10 +179,17 @@ ops! {
     Atanh = 1, Math("arctanh"), [F C];
     Log = 1, Math("log"), [F C];
     Log10 = 1, Math("log10"), [F C];
+    Log2 = 1, Math("log2"), [F C];
     Log1p = 1, Math("log1p"), [F C];
     Exp = 1, Math("exp"), [F C];
     Expm1 = 1, Math("expm1"), [F C];
     Sqrt = 1, Math("sqrt"), [F C];
+    Floor = 1, Math("floor"), [F];
+    Ceil = 1, Math("ceil"), [F];
+    Atan2 = 2, Math("arctan2"), [F];
+    /// C's `fmod`: the remainder with the sign of the dividend (integers,
+    /// for constants folded as numpy computes them: 0 for a zero divisor).
+    Fmod = 2, Math("fmod"), [I F];
     /// `x**2`.
     Square = 1, Compiled("x*x"), [I F C];
     /// `x**-1` (and, on a power, `x**-n`).
@@ -245,6 +289,7 @@ mod tests {
             (Op::Complex, _) => DType::C128,
             (Op::Abs | Op::Real | Op::Imag, DType::C128) => DType::F64,
             (Op::Lt | Op::Le | Op::Eq | Op::Ne | Op::Ge | Op::Gt, _) => DType::Bool,
+            (Op::IsNan | Op::IsFinite | Op::IsInf | Op::SignBit, _) => DType::Bool,
             _ => ty,
         };
         let mut bufs = [[0u64; 2]; MAX_ARGS + 1];
@@ -288,6 +333,9 @@ mod tests {
         assert_eq!(Op::operator("-", 2), Some(Op::Sub));
         assert_eq!(Op::math("arcsin"), Some(Op::Asin));
         assert_eq!(Op::math("where"), None);
+        assert_eq!(Op::operator("//", 2), Some(Op::FloorDiv));
+        assert_eq!(Op::operator("^", 2), Some(Op::BitXor));
+        assert_eq!(Op::call("copy"), Some(Op::Copy));
         assert!(Op::function_names().any(|f| f == "where"));
         assert_eq!(MAX_ARGS, 7);
     }
