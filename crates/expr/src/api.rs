@@ -69,8 +69,9 @@ impl Expr {
         &self.text
     }
 
-    /// The type of the result (for a reduction, of its accumulator:
-    /// `i64` for bool and integers, else the operand type).
+    /// The type of the result (for a reduction, of its accumulator: for
+    /// `sum` and `prod`, `i64` for bool and integers, else the operand
+    /// type; for `min` and `max`, the operand type).
     pub fn dtype(&self) -> DType {
         self.checked.root.dt
     }
@@ -93,7 +94,7 @@ impl Expr {
         self.checked.vars.iter().any(|v| v.offsets.is_some())
     }
 
-    /// Whether the expression is a `sum`/`product` reduction.
+    /// Whether the expression is a reduction (`sum`, `prod`, `min`, `max`).
     pub fn is_reduction(&self) -> bool {
         self.checked.reduce.is_some()
     }

@@ -83,6 +83,7 @@ impl Expr {
                 o.shape
             )));
         }
+        nonempty(kind, b.interior.iter().product(), "the inputs are empty")?;
         let mut sp = space(b.interior.clone(), b.vars.clone(), None);
         sp.coalesce();
         let v = run_reduce_all(&self.prog, &sp, kind);
@@ -124,10 +125,23 @@ impl Expr {
                 o.shape
             )));
         }
+        nonempty(kind, b.interior[ax], &format!("axis {ax} is empty"))?;
         let sp = axis_last_space(b, ax, &o);
         run_reduce_rows(&self.prog, &sp, kind);
         Ok(())
     }
+}
+
+/// Refuses `min` and `max` of `len` = 0 elements, as numpy does (they have
+/// no identity); `why` says what is empty.
+fn nonempty(kind: ReduceKind, len: usize, why: &str) -> Result<(), ExprError> {
+    if len == 0 && matches!(kind, ReduceKind::Min | ReduceKind::Max) {
+        return Err(ExprError::Shape(format!(
+            "`{}` of no elements: {why}, and `{0}` has no identity",
+            kind.name()
+        )));
+    }
+    Ok(())
 }
 
 /// The space of a reduction along `ax` into `o`: the interior with the

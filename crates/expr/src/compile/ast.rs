@@ -80,12 +80,41 @@ pub(crate) enum AstKind {
     Name(String, Option<Vec<i64>>),
     Unary(UnOp, Box<Ast>),
     Binary(BinOp, Box<Ast>, Box<Ast>),
-    /// A call; `axis` is the `axis=N` keyword (reductions only).
+    /// A call; `axis` is the `axis=` keyword (reductions only), or the
+    /// second argument of a reduction when it is an integer or `None`.
     Call {
         func: String,
         args: Vec<Ast>,
-        axis: Option<i64>,
+        axis: Option<Axis>,
     },
+}
+
+/// The axis argument of a reduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Axis {
+    /// `axis=None`: over everything, as without an axis.
+    All,
+    /// `axis=k` (negative counts from the end).
+    Index(i64),
+}
+
+impl Axis {
+    /// The axis reduced along, `None` for a reduction over everything.
+    pub(crate) fn index(axis: Option<Axis>) -> Option<i64> {
+        match axis {
+            Some(Axis::Index(k)) => Some(k),
+            Some(Axis::All) | None => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Axis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Axis::All => write!(f, "None"),
+            Axis::Index(k) => write!(f, "{k}"),
+        }
+    }
 }
 
 impl Ast {

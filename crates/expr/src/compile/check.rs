@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
+use crate::compile::ast::{Ast, AstKind, Axis, BinOp, UnOp};
 use crate::compile::constants::Val;
 use crate::compile::fold::fold;
 use crate::compile::functions::is_function;
@@ -68,28 +68,32 @@ impl Checker<'_> {
     /// Checks a whole expression, allowing one reduction as the outermost call.
     pub fn check_root(mut self, ast: &Ast) -> Result<Checked, ExprError> {
         if let AstKind::Call { func, args, axis } = &ast.kind {
-            let kind = match func.as_str() {
-                "sum" => Some(ReduceKind::Sum),
-                "product" => Some(ReduceKind::Product),
-                _ => None,
-            };
-            if let Some(kind) = kind {
+            if let Some(kind) = ReduceKind::named(func) {
                 if args.len() != 1 {
                     return Err(self.type_err(
                         ast.col,
                         format!(
-                            "`{func}` takes one expression (and `axis=`), got {} arguments",
+                            "`{func}` takes one expression and an axis (an integer or None), got {} arguments",
                             args.len()
                         ),
                     ));
                 }
                 let arg = self.node(&args[0])?;
-                let acc = match arg.dt {
-                    DType::Bool | DType::I32 | DType::I64 => DType::I64,
-                    dt => dt,
+                let acc = match (kind, arg.dt) {
+                    // numexpr has no min or max of these (and numpy orders
+                    // complex numbers lexicographically).
+                    (ReduceKind::Min | ReduceKind::Max, DType::Bool | DType::C128) => {
+                        return Err(self
+                            .type_err(ast.col, format!("`{func}` is not defined for {}", arg.dt)))
+                    }
+                    (ReduceKind::Min | ReduceKind::Max, dt) => dt,
+                    // numpy's accumulator (numexpr's is the operand type,
+                    // and it has no sum of bool).
+                    (_, DType::Bool | DType::I32 | DType::I64) => DType::I64,
+                    (_, dt) => dt,
                 };
                 let root = self.cast(arg, acc);
-                return Ok(self.finish(root, Some((kind, *axis))));
+                return Ok(self.finish(root, Some((kind, Axis::index(*axis)))));
             }
         }
         if let AstKind::Call {

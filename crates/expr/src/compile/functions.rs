@@ -12,8 +12,8 @@ use crate::error::ExprError;
 use crate::vm::ops::{Op, Spelling};
 
 /// The reductions, allowed only as the outermost call (see
-/// [`Checker::check_root`]).
-const REDUCTIONS: [&str; 2] = ["sum", "product"];
+/// [`Checker::check_root`]); `product` is `prod` by its longer name.
+pub(crate) const REDUCTIONS: [&str; 5] = ["sum", "prod", "product", "min", "max"];
 
 /// Whether `name` is a function of the language.
 pub(crate) fn is_function(name: &str) -> bool {

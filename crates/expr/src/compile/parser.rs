@@ -4,7 +4,8 @@
 //! heap stack, not in recursive calls, so no nesting or chain length can
 //! overflow the thread's stack.
 
-use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
+use crate::compile::ast::{Ast, AstKind, Axis, BinOp, UnOp};
+use crate::compile::functions::REDUCTIONS;
 use crate::compile::lexer::{describe, lex, match_op, Tok};
 use crate::compile::pyconst::PyConst;
 use crate::error::ExprError;
@@ -75,7 +76,7 @@ enum Frame {
         func: String,
         col: usize,
         args: Vec<Ast>,
-        axis: Option<i64>,
+        axis: Option<Axis>,
     },
 }
 
@@ -330,7 +331,7 @@ impl Parser<'_> {
         func: String,
         col: usize,
         args: Vec<Ast>,
-        mut axis: Option<i64>,
+        mut axis: Option<Axis>,
         frames: &mut Vec<Frame>,
     ) -> Result<Next, ExprError> {
         let is_kw = matches!(self.peek(), Tok::Ident(_))
@@ -375,11 +376,15 @@ impl Parser<'_> {
                     return Err(self.err_here(format!("`axis={n}` is out of range")));
                 };
                 self.bump();
-                axis = Some(if neg { -n } else { n });
+                axis = Some(Axis::Index(if neg { -n } else { n }));
+            }
+            Tok::Ident(none) if none == "None" && !neg => {
+                self.bump();
+                axis = Some(Axis::All);
             }
             other => {
                 return Err(self.err_here(format!(
-                    "`axis=` needs an integer, found {}",
+                    "`axis=` needs an integer or `None`, found {}",
                     describe(&other)
                 )))
             }
@@ -393,8 +398,8 @@ impl Parser<'_> {
         &mut self,
         func: String,
         col: usize,
-        args: Vec<Ast>,
-        axis: Option<i64>,
+        mut args: Vec<Ast>,
+        mut axis: Option<Axis>,
         frames: &mut Vec<Frame>,
     ) -> Result<Next, ExprError> {
         match self.peek() {
@@ -404,6 +409,13 @@ impl Parser<'_> {
             }
             Tok::Op(")") => {
                 self.bump();
+                // numexpr's reductions take the axis as a second argument too.
+                if REDUCTIONS.contains(&func.as_str()) && args.len() == 2 && axis.is_none() {
+                    if let Some(a) = positional_axis(&args[1]) {
+                        axis = Some(a);
+                        args.pop();
+                    }
+                }
                 Ok(Next::Atom(
                     Ast {
                         col,
@@ -501,6 +513,20 @@ impl Parser<'_> {
     }
 }
 
+/// The axis a reduction's second argument names: an integer literal,
+/// negated or not, or `None`.
+fn positional_axis(arg: &Ast) -> Option<Axis> {
+    let int = |a: &Ast| match a.kind {
+        AstKind::Lit(PyConst::Int(n)) => i64::try_from(n).ok(),
+        _ => None,
+    };
+    match &arg.kind {
+        AstKind::Name(n, None) if n == "None" => Some(Axis::All),
+        AstKind::Unary(UnOp::Neg, x) => int(x).map(|n| Axis::Index(-n)),
+        _ => int(arg).map(Axis::Index),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,6 +559,10 @@ mod tests {
         assert_eq!(p("a - b - c"), "((a - b) - c)");
         assert_eq!(p("u[-1,+0] + u[0,1]"), "(u[-1, 0] + u[0, 1])");
         assert_eq!(p("sum(a*b, axis=1)"), "sum((a * b), axis=1)");
+        assert_eq!(p("sum(a, -1)"), "sum(a, axis=-1)");
+        assert_eq!(p("max(a, None)"), "max(a, axis=None)");
+        assert_eq!(p("min(a, axis=None)"), "min(a, axis=None)");
+        assert_eq!(p("sin(a, None)"), "sin(a, None)");
         assert_eq!(p("a | b ^ c & d"), "(a | (b ^ (c & d)))");
         assert_eq!(p("a // b * c"), "((a // b) * c)");
         assert_eq!(p("-a.real**2"), "(Neg (real(a) ** 2))");

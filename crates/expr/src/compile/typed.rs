@@ -169,8 +169,35 @@ pub(crate) struct VarRef {
 pub enum ReduceKind {
     /// `sum(...)`.
     Sum,
-    /// `product(...)`.
+    /// `prod(...)`, also spelled `product(...)`.
     Product,
+    /// `min(...)`: NaN if any element is NaN, as numpy's.
+    Min,
+    /// `max(...)`: NaN if any element is NaN, as numpy's.
+    Max,
+}
+
+impl ReduceKind {
+    /// The reduction a function name calls for, if it is one.
+    pub(crate) fn named(name: &str) -> Option<ReduceKind> {
+        Some(match name {
+            "sum" => ReduceKind::Sum,
+            "prod" | "product" => ReduceKind::Product,
+            "min" => ReduceKind::Min,
+            "max" => ReduceKind::Max,
+            _ => return None,
+        })
+    }
+
+    /// How the language writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceKind::Sum => "sum",
+            ReduceKind::Product => "prod",
+            ReduceKind::Min => "min",
+            ReduceKind::Max => "max",
+        }
+    }
 }
 
 /// A type-checked expression.

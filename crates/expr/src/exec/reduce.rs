@@ -1,4 +1,5 @@
-//! `sum` and `product`: over the whole space, or along its last axis.
+//! `sum`, `prod`, `min` and `max`: over the whole space, or along its
+//! last axis.
 //!
 //! Each block is reduced with eight independent lanes, and the partial
 //! results of the blocks are combined in block order, so the answer does
@@ -6,6 +7,8 @@
 //! blocks at a time, continuing from the accumulators of the blocks before
 //! ([`run_reduce_blocks`], [`run_reduce_rows_part`]): the same combinations
 //! in the same order, so the answer does not depend on the ranges either.
+//! Each (reduction, accumulator type) pair is a loop of its own (the
+//! [`Monoid`] types), chosen once per call.
 
 use std::ops::Range;
 
@@ -20,8 +23,9 @@ use crate::threads::run_tasks;
 use crate::vm::numeric::Arith;
 use crate::vm::program::Program;
 
-/// Accumulator types of reductions: `i64` (for bool and integers), `f32`,
-/// `f64` and complex.
+/// Accumulator types of reductions: `i32` (for `min` and `max`), `i64`
+/// (also for sums and products of bool and integers), `f32`, `f64` and
+/// complex.
 trait Acc: Arith + Send + Sync {
     fn scalar(self) -> Scalar;
     /// The value of `s` if it is of this type.
@@ -43,41 +47,117 @@ macro_rules! acc {
         }
     )*};
 }
-acc!(i64 => I64, f32 => F32, f64 => F64, Complex64 => C128);
+acc!(i32 => I32, i64 => I64, f32 => F32, f64 => F64, Complex64 => C128);
 
-/// The value a reduction of nothing gives.
-fn identity<A: Acc>(kind: ReduceKind) -> A {
-    match kind {
-        ReduceKind::Sum => A::ZERO,
-        ReduceKind::Product => A::ONE,
+/// Accumulators that `min` and `max` take: the real types.
+trait Ordered: Acc {
+    /// The identity of `min` (the largest value, `inf` for floats).
+    const HIGHEST: Self;
+    /// The identity of `max`.
+    const LOWEST: Self;
+    /// The smaller of two values, NaN if either is NaN.
+    fn min_nan(self, o: Self) -> Self;
+    /// The larger of two values, NaN if either is NaN.
+    fn max_nan(self, o: Self) -> Self;
+}
+
+macro_rules! ordered_int {
+    ($($t:ty),*) => {$(
+        impl Ordered for $t {
+            const HIGHEST: Self = <$t>::MAX;
+            const LOWEST: Self = <$t>::MIN;
+            #[inline(always)]
+            fn min_nan(self, o: Self) -> Self {
+                Ord::min(self, o)
+            }
+            #[inline(always)]
+            fn max_nan(self, o: Self) -> Self {
+                Ord::max(self, o)
+            }
+        }
+    )*};
+}
+macro_rules! ordered_float {
+    ($($t:ty),*) => {$(
+        impl Ordered for $t {
+            const HIGHEST: Self = <$t>::INFINITY;
+            const LOWEST: Self = <$t>::NEG_INFINITY;
+            // Selects, so that the lanes of a block vectorise; a NaN, once
+            // in a lane, stays there.
+            #[inline(always)]
+            fn min_nan(self, o: Self) -> Self {
+                if self < o || self.is_nan() { self } else { o }
+            }
+            #[inline(always)]
+            fn max_nan(self, o: Self) -> Self {
+                if self > o || self.is_nan() { self } else { o }
+            }
+        }
+    )*};
+}
+ordered_int!(i32, i64);
+ordered_float!(f32, f64);
+
+/// A reduction as a monoid on the accumulator type `A`: its identity (the
+/// value a reduction of nothing gives) and the combination of two partial
+/// results. One zero-sized type per reduction, so that each (reduction,
+/// type) pair is a loop of its own.
+trait Monoid<A>: Copy + Send + Sync {
+    const IDENTITY: A;
+    fn combine(a: A, b: A) -> A;
+}
+
+#[derive(Clone, Copy)]
+struct SumOf;
+#[derive(Clone, Copy)]
+struct ProductOf;
+#[derive(Clone, Copy)]
+struct MinOf;
+#[derive(Clone, Copy)]
+struct MaxOf;
+
+impl<A: Acc> Monoid<A> for SumOf {
+    const IDENTITY: A = A::ZERO;
+    #[inline(always)]
+    fn combine(a: A, b: A) -> A {
+        a.add(b)
+    }
+}
+impl<A: Acc> Monoid<A> for ProductOf {
+    const IDENTITY: A = A::ONE;
+    #[inline(always)]
+    fn combine(a: A, b: A) -> A {
+        a.mul(b)
+    }
+}
+impl<A: Ordered> Monoid<A> for MinOf {
+    const IDENTITY: A = A::HIGHEST;
+    #[inline(always)]
+    fn combine(a: A, b: A) -> A {
+        a.min_nan(b)
+    }
+}
+impl<A: Ordered> Monoid<A> for MaxOf {
+    const IDENTITY: A = A::LOWEST;
+    #[inline(always)]
+    fn combine(a: A, b: A) -> A {
+        a.max_nan(b)
     }
 }
 
-/// Combines two partial results.
+/// Reduction of one block with eight independent lanes (vectorisable, and
+/// for sums more accurate than one running sum).
 #[inline(always)]
-fn combine<A: Acc>(a: A, b: A, kind: ReduceKind) -> A {
-    match kind {
-        ReduceKind::Sum => a.add(b),
-        ReduceKind::Product => a.mul(b),
-    }
-}
-
-/// Sum or product of one block with eight independent lanes (vectorisable,
-/// and more accurate than one running sum).
-#[inline(always)]
-fn reduce_block<A: Acc>(x: &[A], kind: ReduceKind) -> A {
-    let (init, f): (A, fn(A, A) -> A) = match kind {
-        ReduceKind::Sum => (A::ZERO, A::add),
-        ReduceKind::Product => (A::ONE, A::mul),
-    };
-    let mut lanes = [init; 8];
+fn reduce_block<A: Acc, M: Monoid<A>>(x: &[A]) -> A {
+    let f = M::combine;
+    let mut lanes = [M::IDENTITY; 8];
     let mut chunks = x.chunks_exact(8);
     for c in &mut chunks {
         for k in 0..8 {
             lanes[k] = f(lanes[k], c[k]);
         }
     }
-    let mut tail = init;
+    let mut tail = M::IDENTITY;
     for &v in chunks.remainder() {
         tail = f(tail, v);
     }
@@ -91,11 +171,10 @@ fn reduce_block<A: Acc>(x: &[A], kind: ReduceKind) -> A {
 /// # Safety
 /// The slot must hold `n` elements of `A` (one if it is a scalar slot), and
 /// `scratch` at least `n`.
-unsafe fn reduce_slot<A: Acc>(
+unsafe fn reduce_slot<A: Acc, M: Monoid<A>>(
     fr: &Frame,
     slot: usize,
     n: usize,
-    kind: ReduceKind,
     scratch: &mut [A],
 ) -> A {
     if fr.scal[slot] {
@@ -103,32 +182,49 @@ unsafe fn reduce_slot<A: Acc>(
         // SAFETY: the caller's contract: one element.
         let v = unsafe { *(fr.ptrs[slot] as *const A) };
         scratch[..n].fill(v);
-        return reduce_block(&scratch[..n], kind);
+        return reduce_block::<A, M>(&scratch[..n]);
     }
     // SAFETY: the caller's contract: `n` elements.
     let block = unsafe { std::slice::from_raw_parts(fr.ptrs[slot] as *const A, n) };
-    reduce_block(block, kind)
+    reduce_block::<A, M>(block)
 }
 
-/// Calls `f::<A>` with `A` the accumulator type `dt`.
-macro_rules! by_accumulator {
-    ($dt:expr, $f:ident($($arg:expr),*)) => {
+/// Calls `f::<A, M>(args)` with `A` the accumulator type `dt` and `M` the
+/// monoid of the reduction `kind`.
+macro_rules! by_reduction {
+    ($kind:expr, $dt:expr, $f:ident($($arg:expr),*)) => {
+        match ($kind, $dt) {
+            (ReduceKind::Sum, dt) => by_reduction!(@any dt, SumOf, $f($($arg),*)),
+            (ReduceKind::Product, dt) => by_reduction!(@any dt, ProductOf, $f($($arg),*)),
+            (ReduceKind::Min, dt) => by_reduction!(@real dt, MinOf, $f($($arg),*)),
+            (ReduceKind::Max, dt) => by_reduction!(@real dt, MaxOf, $f($($arg),*)),
+        }
+    };
+    (@any $dt:expr, $M:ty, $f:ident($($arg:expr),*)) => {
         match $dt {
-            DType::I64 => $f::<i64>($($arg),*),
-            DType::F32 => $f::<f32>($($arg),*),
-            DType::F64 => $f::<f64>($($arg),*),
-            DType::C128 => $f::<Complex64>($($arg),*),
-            dt => unreachable!("reductions accumulate in i64/f32/f64/complex, not {dt}"),
+            DType::C128 => $f::<Complex64, $M>($($arg),*),
+            dt => by_reduction!(@real dt, $M, $f($($arg),*)),
+        }
+    };
+    (@real $dt:expr, $M:ty, $f:ident($($arg:expr),*)) => {
+        match $dt {
+            DType::I32 => $f::<i32, $M>($($arg),*),
+            DType::I64 => $f::<i64, $M>($($arg),*),
+            DType::F32 => $f::<f32, $M>($($arg),*),
+            DType::F64 => $f::<f64, $M>($($arg),*),
+            dt => unreachable!("the checker lets no reduction accumulate in {dt}"),
         }
     };
 }
 
-/// The value a reduction of nothing gives, in the accumulator type `dt`.
+/// The value a reduction of nothing gives, in the accumulator type `dt`
+/// (for `min` and `max`, the identity of the combination: the highest or
+/// lowest value; the API refuses their reduction of nothing).
 pub(crate) fn identity_scalar(dt: DType, kind: ReduceKind) -> Scalar {
-    fn go<A: Acc>(kind: ReduceKind) -> Scalar {
-        identity::<A>(kind).scalar()
+    fn go<A: Acc, M: Monoid<A>>() -> Scalar {
+        M::IDENTITY.scalar()
     }
-    by_accumulator!(dt, go(kind))
+    by_reduction!(kind, dt, go())
 }
 
 /// Reduces over the whole space.
@@ -148,51 +244,45 @@ pub(crate) fn run_reduce_blocks(
     items: Range<usize>,
     acc: Option<Scalar>,
 ) -> Scalar {
-    fn go<A: Acc>(
+    fn go<A: Acc, M: Monoid<A>>(
         prog: &Program,
         sp: &Space,
         geo: &Geometry,
-        kind: ReduceKind,
         items: Range<usize>,
         acc: Option<Scalar>,
     ) -> Scalar {
         debug_assert!(acc.is_none_or(|a| A::of_scalar(a).is_some()));
-        let acc = acc.and_then(A::of_scalar).unwrap_or(identity(kind));
-        reduce_blocks::<A>(prog, sp, geo, kind, items, acc).scalar()
+        let acc = acc.and_then(A::of_scalar).unwrap_or(M::IDENTITY);
+        reduce_blocks::<A, M>(prog, sp, geo, items, acc).scalar()
     }
-    by_accumulator!(prog.result_dt, go(prog, sp, geo, kind, items, acc))
+    by_reduction!(kind, prog.result_dt, go(prog, sp, geo, items, acc))
 }
 
-fn reduce_blocks<A: Acc>(
+fn reduce_blocks<A: Acc, M: Monoid<A>>(
     prog: &Program,
     sp: &Space,
     geo: &Geometry,
-    kind: ReduceKind,
     items: Range<usize>,
     acc: A,
 ) -> A {
-    let init = identity::<A>(kind);
     let first = items.start;
     let elems = items.len().saturating_mul(geo.chunk).min(geo.total);
     let parts = run_tasks(items.len(), elems, |band: Range<usize>| {
         with_frame(prog, sp, |fr| {
-            let mut tmp = vec![init; BLOCK];
+            let mut tmp = vec![M::IDENTITY; BLOCK];
             geo.positions(first + band.start..first + band.end)
                 .map(|(pos, n)| {
                     // SAFETY: operands checked against the space by the API;
                     // the result slot holds the block's `n` results.
                     unsafe {
                         fr.run_block(prog, sp, geo, pos, n);
-                        reduce_slot::<A>(fr, prog.result, n, kind, &mut tmp)
+                        reduce_slot::<A, M>(fr, prog.result, n, &mut tmp)
                     }
                 })
                 .collect::<Vec<A>>()
         })
     });
-    parts
-        .into_iter()
-        .flatten()
-        .fold(acc, |a, b| combine(a, b, kind))
+    parts.into_iter().flatten().fold(acc, M::combine)
 }
 
 /// Reduces along the last axis of the space (the API moves the reduced axis
@@ -215,22 +305,22 @@ pub(crate) fn run_reduce_rows_part(
     chunks: Range<usize>,
     resume: bool,
 ) {
-    by_accumulator!(
+    by_reduction!(
+        kind,
         prog.result_dt,
-        reduce_rows(prog, sp, geo, kind, chunks, resume)
+        reduce_rows(prog, sp, geo, chunks, resume)
     )
 }
 
-fn reduce_rows<A: Acc>(
+fn reduce_rows<A: Acc, M: Monoid<A>>(
     prog: &Program,
     sp: &Space,
     geo: &Geometry,
-    kind: ReduceKind,
     chunks: Range<usize>,
     resume: bool,
 ) {
     let out = sp.out.as_ref().expect("axis reduction has an output");
-    let init = identity::<A>(kind);
+    let init = M::IDENTITY;
     let rows = geo
         .total
         .checked_div(geo.len)
@@ -260,9 +350,9 @@ fn reduce_rows<A: Acc>(
                             // API; the result slot holds the block's results.
                             let part = unsafe {
                                 fr.run_block(prog, sp, geo, pos, n);
-                                reduce_slot::<A>(fr, prog.result, n, kind, &mut tmp)
+                                reduce_slot::<A, M>(fr, prog.result, n, &mut tmp)
                             };
-                            acc = combine(acc, part, kind);
+                            acc = M::combine(acc, part);
                         }
                     }
                     // SAFETY: as above.
