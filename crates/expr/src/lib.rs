@@ -27,15 +27,38 @@
 //! # The language
 //!
 //! The text is parsed with Python's precedence, so it means what it means to
-//! numexpr: `+ - * / ** %`, shifts `<< >>`, comparisons `< <= == != >= >`
-//! (not chained), `&` `|` `~` (logical on bool, bitwise on integers), unary
-//! `-`, parentheses, literals (`3`, `2.5`, `1e-3`, `1j`, `True`, `False`),
-//! input names, and the functions `where, sin, cos, tan, arcsin, arccos,
-//! arctan, arctan2, sinh, cosh, tanh, arcsinh, arccosh, arctanh, log, log10,
-//! log1p, exp, expm1, sqrt, abs, conj, real, imag, complex`.
+//! numexpr: `+ - * / // % **`, shifts `<< >>`, comparisons
+//! `< <= == != >= >` (not chained), `&` `|` `^` `~` (logical on bool,
+//! bitwise on integers), unary `-`, parentheses, the attributes `.real` and
+//! `.imag`, literals (`3`, `2.5`, `1e-3`, `1j`, `True`, `False`), input
+//! names, and numexpr's functions, typed as numexpr types them (each
+//! function raises its arguments' common type to a least type of its own):
 //!
-//! `sum(e)` and `product(e)`, over everything or `axis=k` (negative counts
-//! from the end), are allowed as the outermost call.
+//! | functions | computed in | result |
+//! |---|---|---|
+//! | `sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh log log10 log2 log1p exp expm1 sqrt` | `bool` as `f32`, integers as `f64`, others as they are | that type |
+//! | `floor ceil arctan2 fmod` | the same; complex refused | that type |
+//! | `abs` | the same | that type (complex: the magnitude, as a complex number) |
+//! | `round sign` | integers as they are, complex as it is, others as `f64` | that type |
+//! | `trunc hypot nextafter copysign maximum minimum` | `f64`; complex refused | `f64` |
+//! | `isnan isfinite isinf signbit` | `f32` and complex as they are, others as `f64`; `signbit` refuses complex | `bool` |
+//! | `copy ones_like` | any type (`ones_like`: not `bool`) | that type |
+//! | `conj` | integers as `f64` (the value itself), others as complex | that type |
+//! | `real imag`, `.real .imag` | any number | `f64` |
+//! | `complex(re, im)` | `f64` | complex |
+//! | `where(c, a, b)` | `c` bool, `a` and `b` in their common type | that type |
+//!
+//! `round` rounds halves to even, `maximum` and `minimum` give NaN when
+//! either operand is NaN (and the second operand when they are equal),
+//! `sign` of a complex `z` is `z / |z|`, `nextafter` steps to the next
+//! representable number towards its second operand.
+//!
+//! Reductions, allowed as the outermost call: `sum`, `prod` (also spelled
+//! `product`), `min` and `max`, over everything (no axis, `axis=None`) or
+//! along one axis (`axis=k`, or `sum(e, k)`; negative counts from the
+//! end). `sum` and `prod` accumulate bool and integers in `i64` and other
+//! types in themselves; `min` and `max` keep the operand's type, are NaN
+//! when an element is NaN, and refuse bool, complex and empty operands.
 //!
 //! **Stencil offsets** (new): `u[-1,0]` is the neighbour one step back along
 //! axis 0 of every element (1-D: `u[+1]`, 3-D: `u[0,0,-1]`), one offset per
@@ -57,19 +80,71 @@
 //! pass an `f32` 0-d input to stay in `f32`), and `i64` with `f32` gives
 //! `f32`. A constant is `i32` when it is an integer that fits, else `i64`
 //! (one that does not fit 64 bits is an error); float constants are `f64`.
-//! `/` is true division (integers divide as `f64`); the
-//! functions turn integers into `f64` and keep `f32` as `f32`; `abs`, `real`
-//! and `imag` of complex are `f64`; arithmetic on `bool` is a type error,
-//! as in numexpr. `sum`/`product` accumulate bool and integers in `i64`,
-//! other types in themselves. The output may be of a higher kind than the
-//! result (it is cast on the way out), never lower.
+//! `/` is true division (bools and integers divide as `f64`); the
+//! functions follow the table above. On `bool`, `*` is `&` and `+` is `|`
+//! (numexpr's and numpy's reading) and `/` divides as `f64`; `-`, `%`,
+//! `//` and unary `-` are type errors, as in numexpr. The output may be
+//! of a higher kind than the result (it is cast on the way out), never
+//! lower.
 //!
-//! Integer arithmetic wraps; `x % 0` and `x / 0` (as integers) give 0, like
-//! numpy without its warning; `%` follows Python (the sign of the divisor);
-//! shifts by a negative amount or by the width or more give 0 (or -1 for
-//! `>>` of a negative number). An integer to a negative integer constant
-//! power (`a**-1`) is an error, as in numexpr. No input makes the engine
+//! Integer arithmetic wraps; `x % 0`, `x // 0` and `x / 0` (as integers)
+//! give 0, like numpy without its warning; `%` follows Python (the sign of
+//! the divisor), and `//` is numpy's floor division (`-7 // 2` is -4; for
+//! floats the floor of the exact quotient: `1.0 // 0.1` is 9, `x // 0.0`
+//! is `x / 0.0`); shifts by a negative amount or by the width or more give
+//! 0 (or -1 for `>>` of a negative number). No input makes the engine
 //! panic.
+//!
+//! **Powers** with a constant exponent are rewritten as numexpr's default
+//! optimisation rewrites them: an integer or a half of magnitude at most
+//! 50 becomes multiplications by squaring in numexpr's order (`x**7` is
+//! `(x*x²)*x⁴`), times `sqrt(x)` for a half, under `1/` for a negative
+//! exponent, and `x**0` is 1. The result has the base's type whatever the
+//! exponent's: `x**2.5` of an `f32` is `f32`, `a**3.0` and `a**0.0` of an
+//! integer are integers, and a half or negative power of an integer is
+//! `f64` (`a**-1.0` is `1/a`). A `bool` base to a positive integer is
+//! itself (numexpr's products of bools are `&`). Other powers are `pow` in
+//! the operands' common type. An integer to a negative integer constant
+//! power (`a**-1`) is an error, as in numexpr; an integer exponent that is
+//! not a constant gives, where negative, the integer part of the exact
+//! power (0, or ±1 for a base of ±1).
+//!
+//! # Where this differs from numexpr, and why
+//!
+//! Where numexpr is the odd one out, or would answer wrongly, numpy's
+//! answer is taken:
+//!
+//! * **Optimisation levels**: the rewriting of powers above is always
+//!   numexpr's default (`optimization='aggressive'`). With `'none'` or
+//!   `'moderate'` numexpr computes half powers of `f32` and `x**0.0` of
+//!   integers by `pow` in `f64`; the values agree.
+//! * **`//` of floats** is the floor of the exact quotient (numpy's and
+//!   Python's); numexpr computes `floor(x / y)`, which is one too high
+//!   where the quotient rounds up to an integer (`1.0 // 0.1`: 10).
+//!   `MIN // -1` of integers wraps to `MIN`, as in numpy; numexpr's
+//!   integer division kills the process (SIGFPE).
+//! * **`min` and `max`** are NaN when an element is NaN and refuse an
+//!   empty operand (numpy's); numexpr's skip NaNs, return an empty array
+//!   for an empty operand, and fail on `i32`.
+//! * **`sum` and `prod`** accumulate bool and integers in `i64` (numpy's);
+//!   numexpr keeps `i32` (which wraps) and refuses bool.
+//! * **A negative axis** counts from the end (numpy's); numexpr refuses it.
+//! * **`sign` and `abs` of complex numbers** take the magnitude without
+//!   overflow (`hypot`); numexpr squares the parts, so both go wrong
+//!   beyond 1e154 (`sign(1e200+1e200j)` is 0 there).
+//! * **Half and negative powers of integers** multiply in `f64`; numexpr
+//!   multiplies the integral part as integers, which wraps past 2^63.
+//!   Powers of integers beyond the rewritten range wrap as multiplication
+//!   does (numpy's); numexpr's `pow` saturates. A negative exponent that
+//!   is not a constant gives the integer part of the exact power; numexpr
+//!   computes `1/x`, so that `(-1)**-2` is -1.
+//! * **A complex, infinite or NaN constant exponent** is computed by `pow`
+//!   (numpy's); numexpr raises (it tests the exponent with `int()`).
+//! * **Functions of constants** are folded with numpy's types, as numexpr
+//!   does by calling numpy (`abs(-3)` is the `i64` 3, `fmod(7, 2)` an
+//!   integer); where numpy computes a `bool` argument in `f16`, it is
+//!   computed in `f32` here (numexpr's type for numpy's `f16`). `copy` and
+//!   `ones_like` of a constant are that constant and 1; numexpr raises.
 //!
 //! # Constants (Python's arithmetic)
 //!
@@ -77,8 +152,9 @@
 //! are all literals is Python's, computed before anything is typed:
 //! integers are exact (`2**31` is the `i64` 2147483648, `65536*65536` is
 //! 4294967296, `-2**31` is the `i32` -2147483648), `2**-1` is 0.5,
-//! `(-8)**0.5` is complex, `True + True` is 2, and `1/0`, `1 % 0`, `0**-1`
-//! and `1 << -1` are errors ([`ExprError::Arithmetic`]). The value that
+//! `(-8)**0.5` is complex, `True + True` is 2, `7.5 // 2` is 3.0, and
+//! `1/0`, `1 % 0`, `1 // 0`, `0**-1` and `1 << -1` are errors
+//! ([`ExprError::Arithmetic`]). The value that
 //! results is typed where it meets an array or a function, as numexpr
 //! types it; a function of constants is folded as numpy computes it (an
 //! integer argument is `i64`: `abs(-2**31)` is 2147483648). A `where` with
@@ -100,8 +176,9 @@
 //!    literals alone are Python's (`compile/pyconst.rs`, see above); other
 //!    **constant folding** runs the very kernels of the VM on one-element
 //!    blocks, so a folded value cannot differ from an evaluated one.
-//!    **Integer powers** become multiplications (`x**3` is `x*x*x`,
-//!    `x**-2` is `1/(x*x)`, `x**0.5` is `sqrt(x)`), as numexpr does.
+//!    **Powers** with small integral or half exponents become
+//!    multiplications (`x**3` is `x*(x*x)`, `x**-2` is `1/(x*x)`,
+//!    `x**2.5` is `(x*x)*sqrt(x)`), as numexpr does.
 //! 3. **Lower** (`compile/fuse.rs`, `compile/lower.rs`) to a register
 //!    program of the instructions in the opcode table (`vm/ops.rs`).
 //!    Common shapes are **fused** into one instruction each — `a*b + c`, `a*b - c`, `c - a*b`,
