@@ -1,4 +1,5 @@
-//! `hpcrs expr`: evaluate an array expression on random inputs and time it.
+//! `hpcrs expr`: evaluate an array expression on random inputs and time it, or
+//! once on the arrays of `.npy` files of any size (`--input`, in `expr/files.rs`).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,6 +12,8 @@ use runtime::rng::RngCore;
 
 use crate::output::outln;
 
+mod files;
+
 /// Arguments of `hpcrs expr`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,17 +21,45 @@ pub struct Args {
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     text: String,
     /// Elements per input (with stencil offsets on d axes: a d-D array of about N elements).
-    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = crate::args::count::<usize>, conflicts_with = "input")]
     n: usize,
     /// Element type of the inputs.
-    #[arg(long, value_enum, default_value_t = DType::F64)]
+    #[arg(long, value_enum, default_value_t = DType::F64, conflicts_with = "input")]
     dtype: DType,
     /// Threads to evaluate on (0 or absent: all cores; at most 1024).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
     threads: Option<Threads>,
     /// Timed evaluations; the best is reported.
-    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = crate::args::count::<usize>, conflicts_with = "input")]
     repeat: usize,
+    /// Evaluate once on the array of a .npy file (any size: read a band of rows at a
+    /// time) instead of random numbers; once per name the expression reads.
+    #[arg(long, value_name = "NAME=FILE", value_parser = files::parse_input)]
+    input: Vec<(String, std::path::PathBuf)>,
+    /// Write the result to this .npy file (replaced only once the new one is complete).
+    #[arg(long, value_name = "FILE", requires = "input")]
+    out: Option<std::path::PathBuf>,
+    /// Most file data held in memory at once (e.g. 512M, 2G). Default: a quarter of RAM.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        alias = "memory",
+        allow_hyphen_values = true,
+        requires = "input"
+    )]
+    memory_limit: Option<String>,
+    /// How to read the --input files (default: mmap).
+    #[arg(long, value_enum, requires = "input")]
+    io: Option<ooc::IoMode>,
+    /// Do not fsync --out before the rename (faster; the file may be lost on power failure).
+    #[arg(long, requires = "out")]
+    no_sync: bool,
+    /// With --input: no progress bar and no summary line.
+    #[arg(long, short, requires = "input")]
+    quiet: bool,
+    /// Print the peak resident memory (VmHWM) to stderr at the end.
+    #[arg(long, hide = true)]
+    report_rss: bool,
 }
 
 /// Fills an array with seeded pseudo-random values: floats in [0, 1),
@@ -79,6 +110,17 @@ fn advise_huge_pages(addr: usize, len: usize) {
     let _ = (lo, hi);
 }
 
+/// Applies `--threads` to the engine.
+fn set_threads(threads: Option<Threads>) {
+    if let Some(threads) = threads {
+        // expr's setting 0 is one thread per core.
+        expr::set_num_threads(match threads {
+            Threads::AllCores => 0,
+            Threads::Exactly(n) => n,
+        });
+    }
+}
+
 /// An expression error on one line: its first, which has the column and
 /// the reason; the lines after it draw the expression with a caret under
 /// that column, which the context (the expression itself) replaces.
@@ -107,6 +149,9 @@ fn as_arg(a: &Array) -> Arg<'_> {
 
 /// Runs `hpcrs expr`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.input.is_empty() {
+        return files::run(args);
+    }
     let dt = args.dtype;
     if args.n == 0 {
         bail!("--n must be at least 1");
@@ -114,13 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    if let Some(threads) = args.threads {
-        // expr's setting 0 is one thread per core.
-        expr::set_num_threads(match threads {
-            Threads::AllCores => 0,
-            Threads::Exactly(n) => n,
-        });
-    }
+    set_threads(args.threads);
     let vars = expr::variables(&args.text)
         .map_err(one_line)
         .with_context(|| format!("parsing the expression `{}`", args.text))?;

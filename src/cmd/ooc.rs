@@ -18,7 +18,7 @@ use runtime::size::human_bytes;
 
 use crate::progress::Bar;
 
-mod sigbus;
+pub(crate) mod sigbus;
 
 /// Arguments of `hpcrs ooc`.
 #[derive(clap::Args)]
@@ -129,7 +129,7 @@ fn num(v: f64) -> String {
 
 /// Reads `--memory-limit`: a size from [`ooc::memory::MIN_LIMIT`] up to this machine's
 /// memory (a limit beyond it bounds nothing and is most likely a mistyped unit).
-fn memory_limit(text: &str) -> anyhow::Result<u64> {
+pub(crate) fn memory_limit(text: &str) -> anyhow::Result<u64> {
     let arg = format!("--memory-limit {text:?}");
     let limit = ooc::memory::parse_size(text).with_context(|| arg.clone())?;
     if limit < ooc::memory::MIN_LIMIT {

@@ -11,6 +11,7 @@ mod auc;
 mod bench;
 mod diff2d;
 mod expr;
+mod expr_files;
 mod hostile;
 mod mpi;
 mod mpi_hostile;

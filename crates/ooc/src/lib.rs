@@ -90,6 +90,7 @@ pub mod scalar;
 pub mod shape;
 mod stale;
 pub mod stats;
+pub mod unfinished;
 mod write;
 
 pub use array::{Elements, NpyFile, NpyFileMut};

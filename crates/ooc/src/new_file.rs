@@ -10,12 +10,16 @@ use crate::control::Control;
 use crate::error::{OocError, Result};
 use crate::header::Header;
 use crate::stale::{create_locked, remove_stale_temporaries};
+use crate::unfinished::{self, Registration};
 
 /// A `.npy` file being written: its header is in place, its data is written by the
 /// caller, and [`NewNpy::finish`] renames it over the target. Dropped unfinished (an
 /// error, a cancellation), it removes its temporary and leaves the target untouched.
 pub(crate) struct NewNpy<'p> {
     path: &'p Path,
+    /// Dropped first (fields drop in order): the temporary leaves the registry of
+    /// unfinished files before it is removed or renamed.
+    _unfinished: Registration,
     out: AtomicFile,
     /// Header and data bytes.
     total: u64,
@@ -39,12 +43,18 @@ impl<'p> NewNpy<'p> {
         let total = header.data_offset.saturating_add(data_bytes);
         remove_stale_temporaries(path);
         let out = create_locked(path)?;
+        let unfinished = unfinished::register(out.temp_path());
         probe_size(out.file(), path, total)?;
         use std::os::unix::fs::FileExt;
         out.file()
             .write_all_at(&header.to_bytes(), 0)
             .map_err(|e| OocError::io(path, "write", e))?;
-        Ok(NewNpy { path, out, total })
+        Ok(NewNpy {
+            path,
+            _unfinished: unfinished,
+            out,
+            total,
+        })
     }
 
     /// The file to write the data into (at the header's data offset).
@@ -61,9 +71,14 @@ impl<'p> NewNpy<'p> {
     /// it to disk if `sync`, and renames it into place, unless `ctl` was cancelled, even
     /// during the flush.
     pub(crate) fn finish(self, sync: bool, ctl: &Control) -> Result<()> {
-        let path = self.path;
-        let file = self.out.file();
-        file.set_len(self.total)
+        let NewNpy {
+            path,
+            _unfinished: unfinished,
+            out,
+            total,
+        } = self;
+        let file = out.file();
+        file.set_len(total)
             .map_err(|e| OocError::io(path, "resize", e))?;
         let interrupted = || OocError::Interrupted { path: path.into() };
         if ctl.cancelled() {
@@ -76,9 +91,11 @@ impl<'p> NewNpy<'p> {
             if ctl.cancelled() {
                 return Err(interrupted());
             }
-            self.out.commit()
+            drop(unfinished);
+            out.commit()
         } else {
-            self.out.commit_unsynced()
+            drop(unfinished);
+            out.commit_unsynced()
         };
         committed.map_err(|e| OocError::io(e.path, "rename into place", e.source))
     }

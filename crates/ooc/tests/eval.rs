@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use expr::{Arg, Array};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use ooc::eval::{evaluate, Output};
-use ooc::{ByteOrder, Control, DType, Header, IoMode, NpyFile, Threads};
+use ooc::{ByteOrder, Control, DType, Header, IoMode, NpyFile, OocError, Threads};
 use proptest::prelude::*;
 
 /// An input: its stored type and order, and its values (as `f64`, cast when stored).
@@ -149,23 +149,30 @@ fn agree(text: &str, inputs: &[(&str, Stored)], limit: u64, io: IoMode) {
         .collect();
     let want = expr::evaluate(text, &args).unwrap();
     let out = dir.path().join("r.npy");
-    let ctl = Control {
-        memory_limit: limit,
-        threads: Threads::Exactly(2),
-        io,
-        ..Control::default()
-    };
-    let what = format!("{text} (limit {limit}, {io:?})");
-    let got = evaluate(
-        text,
-        &named,
-        Some(Output {
+    // A limit too small for the smallest band is refused: the smallest limit accepted,
+    // doubling from `limit`, is the one tested.
+    let mut limit = limit;
+    let (got, what) = loop {
+        let ctl = Control {
+            memory_limit: limit,
+            threads: Threads::Exactly(2),
+            io,
+            ..Control::default()
+        };
+        let what = format!("{text} (limit {limit}, {io:?})");
+        let o = Some(Output {
             path: &out,
             sync: false,
-        }),
-        &ctl,
-    )
-    .unwrap_or_else(|e| panic!("{what}: {e}"));
+        });
+        match evaluate(text, &named, o, &ctl) {
+            Ok(got) => break (got, what),
+            Err(OocError::Invalid(e)) if e.contains("more than the memory limit") => {
+                assert!(limit < 1 << 30, "{what}: {e}");
+                limit *= 2;
+            }
+            Err(e) => panic!("{what}: {e}"),
+        }
+    };
     assert_eq!(got.shape, want.shape(), "{what}");
     assert_eq!(got.dtype, want.dtype(), "{what}");
     let r = NpyFile::open(&out).unwrap();

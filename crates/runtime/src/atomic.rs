@@ -79,6 +79,11 @@ impl AtomicFile {
         &self.target
     }
 
+    /// The path of the temporary, where the data is until the commit.
+    pub fn temp_path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// Flushes the data to disk, renames the temporary over the target and
     /// flushes the directory, so that the new file survives a crash.
     pub fn commit(self) -> Result<(), WriteError> {

@@ -4,8 +4,9 @@
 //! truncated while being read, or it is a sparse file on a full `tmpfs`. By default that
 //! ends the process with no message (exit 135). The `ooc` library records the address
 //! range and path of every map it makes ([`ooc::mapped`]); the handler installed here
-//! looks the faulting address up there and, when it lies in one of those maps, prints one
-//! error line naming the file and exits with status 1. A fault anywhere else goes to the
+//! looks the faulting address up there and, when it lies in one of those maps, removes
+//! the temporaries of the files being created ([`ooc::unfinished`]), prints one error
+//! line naming the file and exits with status 1. A fault anywhere else goes to the
 //! handler that was there before (the Rust runtime's), or to the default action.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,6 +67,9 @@ fn report(path: &[u8]) {
     if REPORTING.swap(true, Ordering::SeqCst) {
         return;
     }
+    // SAFETY: the files being created stay registered while the evaluation that faulted
+    // runs; unlink(2) is async-signal-safe.
+    unsafe { ooc::unfinished::remove_all() };
     write_all(BEFORE);
     write_all(path);
     write_all(AFTER);

@@ -132,8 +132,8 @@ pub fn evaluate(
         Some(o) => {
             let Some(dtype) = file_type(e.dtype()) else {
                 return Err(OocError::Invalid(format!(
-                    "{}: the result of `{text}` is complex, which cannot be stored (.npy files \
-                     of f64, f32, i64, i32, u8 or bool only)",
+                    "{}: the result of `{text}` is complex, which cannot be stored (this crate \
+                     writes .npy files of f64, f32, i64, i32, u8 and bool)",
                     o.path.display()
                 )));
             };
@@ -237,10 +237,7 @@ fn check_inputs<'f>(
             )));
         }
     }
-    inputs
-        .iter()
-        .map(|(_, f)| Source::open(f, ctl.io))
-        .collect()
+    inputs.iter().map(|(_, f)| Source::open(f, ctl)).collect()
 }
 
 /// The shape of the array inputs, which must all have the same (`None`: only 0-d inputs).

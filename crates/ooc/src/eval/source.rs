@@ -18,6 +18,21 @@ use crate::eval::convert::convert;
 use crate::eval::types::{engine_type, Conversion};
 use crate::mapped::Registered;
 
+/// The largest page-cache folio a fault maps at once (a huge page on x86-64): the pages
+/// of a map resident beyond a band's are within this distance of it.
+const LARGEST_FOLIO: usize = 2 << 20;
+
+/// The size of a huge page.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Converted elements go on huge pages from this memory limit on.
+const HUGE_PAGES_FROM: u64 = 256 << 20;
+
+/// Whether converted elements go on huge pages under `ctl`'s memory limit.
+fn huge_pages(ctl: &Control) -> bool {
+    ctl.memory_limit >= HUGE_PAGES_FROM
+}
+
 /// Elements converted or read by one task: large enough to amortise a task, small
 /// enough to spread a band over the threads.
 const PIECE_ELEMS: usize = 256 << 10;
@@ -35,13 +50,16 @@ pub(crate) struct Source<'f> {
     /// The engine's elements, when they are not the map's bytes: an anonymous map of the
     /// array's size, only the rows of the current band resident.
     scratch: Option<MmapMut>,
+    /// The scratch map is on huge pages.
+    huge: bool,
     /// Strides in elements, in storage (C or Fortran order).
     strides: Vec<usize>,
 }
 
 impl<'f> Source<'f> {
-    /// The input `file`, read as `io` says. A 0-d array is read at once.
-    pub(crate) fn open(file: &'f NpyFile, io: IoMode) -> Result<Source<'f>> {
+    /// The input `file`, read as `ctl.io` says. A 0-d array is read at once.
+    pub(crate) fn open(file: &'f NpyFile, ctl: &Control) -> Result<Source<'f>> {
+        let io = ctl.io;
         let h = file.header();
         let (dtype, conv) = engine_type(h);
         // Elements read in place must be aligned for the engine's type: the map starts on
@@ -70,6 +88,13 @@ impl<'f> Source<'f> {
                 .no_reserve_swap()
                 .map_anon()
                 .map_err(|e| OocError::io(file.path(), "map memory for its elements", e))?;
+            // Each band's elements are fresh pages (the last band's were released): on
+            // huge pages, a fault and a zeroing per 2 MiB instead of per 4 KiB, where the
+            // memory limit leaves room for a huge page more at each end of a band. A
+            // refusal only costs speed.
+            if huge_pages(ctl) {
+                let _ = m.advise(Advice::HugePage);
+            }
             Some(m)
         };
         let mut src = Source {
@@ -78,6 +103,7 @@ impl<'f> Source<'f> {
             conv,
             io,
             map,
+            huge: huge_pages(ctl),
             scratch,
             strides: strides(&h.shape, h.fortran_order),
         };
@@ -131,10 +157,12 @@ impl<'f> Source<'f> {
         } else {
             0
         };
-        let engine = if self.scratch.is_some() {
-            edges.min(len * self.dtype.size() as u64)
-        } else {
+        let engine = if self.scratch.is_none() {
             0
+        } else if self.huge {
+            2 * HUGE_PAGE as u64
+        } else {
+            edges.min(len * self.dtype.size() as u64)
         };
         mapped + engine
     }
@@ -196,7 +224,18 @@ impl<'f> Source<'f> {
                 // Faults every page in with one call; a page that cannot be read is an
                 // error here instead of a SIGBUS later.
                 map.advise_range(Advice::PopulateRead, offset, len)
-                    .map_err(|e| OocError::io(self.file.path(), "read", e))?;
+                    .map_err(|e| {
+                        let e = if e.raw_os_error() == Some(libc::EFAULT) {
+                            std::io::Error::other(
+                                "a page of the memory-mapped file could not be read \
+                                 (truncated while being read, or a sparse file on a full \
+                                 disk); --io pread reads it with ordinary reads",
+                            )
+                        } else {
+                            e
+                        };
+                        OocError::io(self.file.path(), "read", e)
+                    })?;
             } else {
                 // Advice is a hint: ignoring a failure only costs speed.
                 let _ = map.advise_range(Advice::WillNeed, offset, len);
@@ -273,16 +312,17 @@ impl<'f> Source<'f> {
         // Advice is a hint here: a failure only keeps the pages resident longer. The
         // ranges lie inside the maps; madvise widens them to whole pages.
         if let Some(m) = &self.map {
+            // A fault maps the whole page-cache folio holding the page asked for, so the
+            // rows of this band may have mapped again the end of the last band's folio:
+            // the release reaches back to the start of the largest folio holding the
+            // band's first byte.
+            let end = offset + span.end * fs;
+            let start = (offset + span.start * fs) / LARGEST_FOLIO * LARGEST_FOLIO;
             // SAFETY: the map is read-only and file-backed, so dropping its pages loses
             // nothing: a later access faults them back in from the page cache. No view
             // of them is alive: views borrow the source, which `release` borrows mutably.
-            let _ = unsafe {
-                m.unchecked_advise_range(
-                    UncheckedAdvice::DontNeed,
-                    offset + span.start * fs,
-                    span.len() * fs,
-                )
-            };
+            let _ =
+                unsafe { m.unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start) };
         }
         let es = self.dtype.size();
         if let Some(s) = &self.scratch {

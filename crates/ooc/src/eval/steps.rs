@@ -18,7 +18,9 @@ impl Run<'_> {
             .iter()
             .find_map(|s| s.file().shape().first().copied())
             .unwrap_or(0);
-        let max_rows = self.band_rows(sources, 0, 1)?;
+        // A step is one of the engine's blocks: along axis 0, up to 1024 rows.
+        let min_rows = r.rows(0..1).len().max(1);
+        let max_rows = self.band_rows(sources, 0, min_rows)?;
         let mut counted = 0;
         let mut k = 0;
         while k < n {
