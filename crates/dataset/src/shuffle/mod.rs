@@ -4,14 +4,17 @@
 //! every record to a reduce partition with the shuffle's partitioner (hash, or
 //! range for sorts), combining values of equal keys on the map side when the
 //! operation allows it (`reduce_by_key`, `distinct`, `count_by_key`: Spark's
-//! map-side combine), and keeps one block per reduce partition (`write.rs`).
-//! Blocks live in memory while the memory budget allows; beyond it a task
-//! writes what it holds to a spill file and starts afresh (`spill.rs`). Reduce
-//! tasks then read their block from every map output, from memory or disk
-//! (`read.rs`). Map outputs are kept (like Spark's shuffle files) so later
-//! jobs and recomputed partitions reuse them; spill files are deleted when the
-//! shuffle is dropped.
+//! map-side combine), and keeps one block per reduce partition that receives
+//! records (`write.rs`). Blocks live in memory while the memory budget
+//! allows; beyond it a task writes what it holds to a spill file and starts
+//! afresh (`spill.rs`). When the map stage ends, the blocks are indexed by
+//! reduce partition, so a reduce task reads only the blocks that exist for
+//! it, from memory or disk (`read.rs`), and no cost anywhere grows with map
+//! tasks times reduce partitions. Map outputs are kept (like Spark's shuffle
+//! files) so later jobs and recomputed partitions reuse them; spill files are
+//! deleted when the shuffle is dropped.
 
+mod buckets;
 mod read;
 mod spill;
 mod write;
@@ -24,6 +27,7 @@ use crate::codec::Codec;
 use crate::dataset::Dataset;
 use crate::error::{DatasetError, Result};
 use crate::lineage::{Lineage, PartitionIter, ShuffleStage};
+use crate::memory::Reservation;
 use crate::partitioner::MakePartitioner;
 use crate::scheduler::run_tasks;
 use crate::task::TaskContext;
@@ -48,8 +52,37 @@ impl<V> MapSide<V, V> {
     }
 }
 
+/// The map outputs of a shuffle, indexed by reduce partition.
+struct ByReducer<K, M> {
+    /// The blocks of each reduce partition: map task after map task, each
+    /// task's spilled blocks (in the order written) before its in-memory one.
+    blocks: Vec<Vec<Block<K, M>>>,
+    /// The memory the in-memory blocks hold, given back with them.
+    _reservations: Vec<Reservation>,
+}
+
+impl<K, M> ByReducer<K, M> {
+    /// The index of the outputs of every map task, in map task order, over
+    /// `reducers` partitions.
+    fn new(outputs: Vec<MapOutput<K, M>>, reducers: usize) -> Self {
+        let mut blocks: Vec<Vec<Block<K, M>>> =
+            std::iter::repeat_with(Vec::new).take(reducers).collect();
+        let mut reservations = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            for (r, block) in output.blocks {
+                blocks[r].push(block);
+            }
+            reservations.push(output.reservation);
+        }
+        ByReducer {
+            blocks,
+            _reservations: reservations,
+        }
+    }
+}
+
 /// The map outputs of a shuffle, once its map stage has run.
-type Outputs<K, M> = Mutex<Option<Arc<Vec<MapOutput<K, M>>>>>;
+type Outputs<K, M> = Mutex<Option<Arc<ByReducer<K, M>>>>;
 
 /// The shuffle between a parent of pairs `(K, V)` and its readers, which see
 /// records `(K, M)`.
@@ -107,10 +140,7 @@ where
                     self.describe
                 ))
             })?;
-        let blocks: Vec<Block<K, M>> = outputs
-            .iter()
-            .flat_map(|o| o.blocks(r).iter().cloned())
-            .collect();
+        let blocks = outputs.blocks.get(r).cloned().unwrap_or_default();
         Ok(Box::new(BlockReader::new(blocks, tc.clone())))
     }
 }
@@ -142,7 +172,7 @@ where
         let done = run_tasks(&self.parent, &name, &maps, |tc, input| {
             write::map_task(self, tc, input, &partitioner)
         })?;
-        *outputs = Some(Arc::new(done));
+        *outputs = Some(Arc::new(ByReducer::new(done, self.reducers)));
         self.done.store(true, Ordering::Release);
         Ok(())
     }

@@ -1,6 +1,7 @@
-//! The reduce side of a shuffle: a reduce partition's blocks, from every
-//! map output, read one after the other.
+//! The reduce side of a shuffle: a reduce partition's blocks, from the map
+//! outputs that have records for it, read one after the other.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::spill::DiskBlock;
@@ -12,8 +13,12 @@ use crate::Data;
 /// spills).
 #[derive(Clone)]
 pub(super) enum Block<K, M> {
-    /// Held in memory.
-    Mem(Arc<Vec<(K, M)>>),
+    /// Held in memory: a run of records that other blocks of the same map
+    /// task may share.
+    Mem {
+        records: Arc<Vec<(K, M)>>,
+        range: Range<usize>,
+    },
     /// Written to a spill file.
     Disk(DiskBlock),
 }
@@ -44,10 +49,7 @@ impl<K: Data + Codec, M: Data + Codec> Iterator for BlockReader<K, M> {
                 return Some(r);
             }
             self.current = match self.blocks.next()? {
-                Block::Mem(v) => {
-                    let n = v.len();
-                    Box::new((0..n).map(move |i| v[i].clone()))
-                }
+                Block::Mem { records, range } => Box::new(range.map(move |i| records[i].clone())),
                 Block::Disk(block) => match block.read::<K, M>() {
                     Ok(records) => Box::new(records.into_iter()),
                     Err(e) => {

@@ -1,6 +1,6 @@
-//! Spill files: the buckets a map task holds, written to disk when the
-//! memory budget is full, one block per reduce partition, and read back by
-//! the reduce tasks.
+//! Spill files: the records a map task holds, written to disk when the
+//! memory budget is full, one block per reduce partition that has records,
+//! and read back by the reduce tasks.
 
 use std::fs::File;
 use std::io::Write;
@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHasher;
 
+use super::buckets::Runs;
 use crate::codec::Codec;
 use crate::error::{DatasetError, Result};
 
@@ -35,40 +36,36 @@ pub(super) struct DiskBlock {
     checksum: u64,
 }
 
-/// Writes the non-empty `buckets` (indexed by reduce partition) to a new
-/// file at `path`, one block each, and empties them. Returns each block with
-/// its reduce partition, and the bytes written. The file is removed if
-/// writing fails.
-pub(super) fn write_buckets<K: Codec, M: Codec>(
+/// Writes `held` to a new file at `path`, one block per run (one reduce
+/// partition's records). Returns each block with its reduce partition, and
+/// the bytes written. The file is removed if writing fails.
+pub(super) fn write_runs<K: Codec, M: Codec>(
     path: PathBuf,
-    buckets: &mut [Vec<(K, M)>],
+    held: &[Runs<K, M>],
 ) -> Result<(Vec<(usize, DiskBlock)>, u64)> {
     let mut out = File::create(&path).map_err(|e| DatasetError::io(&path, e))?;
     let file = Arc::new(SpillFile { path });
     let mut blocks = Vec::new();
     let mut buf = Vec::new();
     let mut offset = 0u64;
-    for (r, bucket) in buckets.iter_mut().enumerate() {
-        if bucket.is_empty() {
-            continue;
+    for Runs { records, runs } in held {
+        for (r, range) in runs {
+            buf.clear();
+            for record in &records[range.clone()] {
+                record.encode(&mut buf);
+            }
+            out.write_all(&buf)
+                .map_err(|e| DatasetError::io(&file.path, e))?;
+            let block = DiskBlock {
+                file: file.clone(),
+                offset,
+                len: buf.len(),
+                count: range.len(),
+                checksum: checksum(&buf),
+            };
+            blocks.push((*r, block));
+            offset += buf.len() as u64;
         }
-        buf.clear();
-        for record in bucket.iter() {
-            record.encode(&mut buf);
-        }
-        out.write_all(&buf)
-            .map_err(|e| DatasetError::io(&file.path, e))?;
-        let block = DiskBlock {
-            file: file.clone(),
-            offset,
-            len: buf.len(),
-            count: bucket.len(),
-            checksum: checksum(&buf),
-        };
-        blocks.push((r, block));
-        offset += buf.len() as u64;
-        bucket.clear();
-        bucket.shrink_to_fit();
     }
     Ok((blocks, offset))
 }

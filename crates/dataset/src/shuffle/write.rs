@@ -1,11 +1,12 @@
 //! The map side of a shuffle: one task's records into one block per reduce
-//! partition, combined per key where the shuffle allows it, and spilled to
-//! disk when the memory budget says no.
+//! partition that receives any, combined per key where the shuffle allows
+//! it, and spilled to disk when the memory budget says no.
 
 use std::hash::Hash;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::buckets::{Buckets, Runs};
 use super::read::Block;
 use super::{spill, ShuffleDep};
 use crate::codec::Codec;
@@ -18,18 +19,12 @@ use crate::partitioner::PartitionerFn;
 use crate::task::TaskContext;
 use crate::Data;
 
-/// What one map task produced: blocks per reduce partition, and the memory
-/// its in-memory blocks hold.
+/// What one map task produced: its blocks, each with its reduce partition
+/// (a partition's spilled blocks in the order written, then its in-memory
+/// one), and the memory its in-memory blocks hold.
 pub(super) struct MapOutput<K, M> {
-    blocks: Vec<Vec<Block<K, M>>>,
-    _reservation: Reservation,
-}
-
-impl<K, M> MapOutput<K, M> {
-    /// The blocks for reduce partition `r`.
-    pub(super) fn blocks(&self, r: usize) -> &[Block<K, M>] {
-        self.blocks.get(r).map_or(&[], Vec::as_slice)
-    }
+    pub(super) blocks: Vec<(usize, Block<K, M>)>,
+    pub(super) reservation: Reservation,
 }
 
 /// Runs the map task of `dep` over `input`, one partition of its parent.
@@ -86,11 +81,12 @@ struct MapWriter<'a, K, M, N> {
     partitioner: &'a PartitionerFn<K>,
     /// The name of the task's `n`th spill file.
     spill_name: N,
-    buckets: Vec<Vec<(K, M)>>,
+    buckets: Buckets<K, M>,
     tracked: usize,
     reservation: Reservation,
     chunk: usize,
-    spilled: Vec<Vec<Block<K, M>>>,
+    /// The blocks written to spill files so far.
+    spilled: Vec<(usize, Block<K, M>)>,
 }
 
 impl<'a, K, M, N> MapWriter<'a, K, M, N>
@@ -113,18 +109,18 @@ where
             ctx,
             partitioner,
             spill_name,
-            buckets: std::iter::repeat_with(Vec::new).take(reducers).collect(),
+            buckets: Buckets::new(reducers),
             tracked: 0,
             reservation: Reservation::empty(&inner.memory),
             chunk,
-            spilled: std::iter::repeat_with(Vec::new).take(reducers).collect(),
+            spilled: Vec::new(),
         }
     }
 
     /// Puts records in the buckets of their reduce partitions.
     fn extend(&mut self, records: impl Iterator<Item = (K, M)>) {
         for (k, m) in records {
-            self.buckets[(self.partitioner)(&k)].push((k, m));
+            self.buckets.push((self.partitioner)(&k), (k, m));
         }
     }
 
@@ -145,36 +141,42 @@ where
         }
     }
 
-    /// Writes the buckets to a new spill file, empties them and gives their
-    /// memory back.
+    /// Writes the records held to a new spill file, one block per reduce
+    /// partition that has any, and gives their memory back. Holding nothing,
+    /// it writes no file.
     fn spill(&mut self) -> Result<()> {
+        let held = self.buckets.take();
+        self.tracked = 0;
+        self.reservation = Reservation::empty(&self.ctx.inner.memory);
+        if held.is_empty() {
+            return Ok(());
+        }
         let path = self
             .ctx
             .spill_dir()?
             .join((self.spill_name)(self.ctx.next_id()));
-        let (blocks, bytes) = spill::write_buckets(path, &mut self.buckets)?;
+        let (blocks, bytes) = spill::write_runs(path, &held)?;
         let counters = &self.ctx.inner.counters;
         counters.spill_files.fetch_add(1, Ordering::Relaxed);
         counters.spilled_bytes.fetch_add(bytes, Ordering::Relaxed);
-        for (r, block) in blocks {
-            self.spilled[r].push(Block::Disk(block));
-        }
-        self.tracked = 0;
-        self.reservation = Reservation::empty(&self.ctx.inner.memory);
+        self.spilled
+            .extend(blocks.into_iter().map(|(r, block)| (r, Block::Disk(block))));
         Ok(())
     }
 
     /// The task's output: what was spilled, and what the buckets hold now.
-    fn finish(self) -> MapOutput<K, M> {
+    fn finish(mut self) -> MapOutput<K, M> {
         let mut blocks = self.spilled;
-        for (r, bucket) in self.buckets.into_iter().enumerate() {
-            if !bucket.is_empty() {
-                blocks[r].push(Block::Mem(Arc::new(bucket)));
-            }
+        for Runs { records, runs } in self.buckets.take() {
+            let records = Arc::new(records);
+            blocks.extend(runs.into_iter().map(|(r, range)| {
+                let records = records.clone();
+                (r, Block::Mem { records, range })
+            }));
         }
         MapOutput {
             blocks,
-            _reservation: self.reservation,
+            reservation: self.reservation,
         }
     }
 }
