@@ -112,7 +112,24 @@ pub(crate) struct LineReader {
     eof: bool,
 }
 
+/// The buffer of a large split (or a stream): large enough that reads are
+/// few.
 const BUF: usize = 256 << 10;
+
+/// What a small split's buffer holds beyond the split, to finish its last
+/// line in a read or two (a longer line grows the buffer).
+const BUF_SLACK: usize = 4 << 10;
+
+/// The buffer size for `split`: no more than the split and some slack, so a
+/// small split neither fills nor reads a large buffer (with thousands of
+/// splits of a small file, that would read the file thousands of times).
+fn buffer_size(split: &Split) -> usize {
+    let len = split.end.saturating_sub(split.start);
+    usize::try_from(len)
+        .unwrap_or(usize::MAX)
+        .saturating_add(BUF_SLACK)
+        .min(BUF)
+}
 
 impl LineReader {
     /// Opens `split`, positioned at the first line it owns.
@@ -126,7 +143,7 @@ impl LineReader {
         let mut reader = LineReader {
             file,
             path: split.path.clone(),
-            buf: vec![0; BUF],
+            buf: vec![0; buffer_size(split)],
             pos: 0,
             filled: 0,
             offset: split.start,
@@ -280,6 +297,33 @@ mod tests {
         std::fs::write(&path, format!("{long}\r\nshort\r")).unwrap();
         assert_eq!(read_all(&path, 1), vec![long.clone(), "short".into()]);
         assert_eq!(read_all(&path, 5), vec![long, "short".into()]);
+    }
+
+    #[test]
+    fn small_splits_read_lines_longer_than_their_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        // Lines from empty to three buffers' slack long, in splits from the
+        // whole file down to a few hundred bytes each.
+        let want: Vec<String> = (0..40)
+            .map(|i| {
+                char::from(b'a' + (i % 26) as u8)
+                    .to_string()
+                    .repeat(i * i * 9)
+            })
+            .collect();
+        std::fs::write(&path, want.join("\n")).unwrap();
+        let total = std::fs::metadata(&path).unwrap().len() as usize;
+        assert!(want.iter().any(|l| l.len() > 3 * BUF_SLACK));
+        for parts in [1, 2, 7, 50, 200] {
+            let splits = plan_splits(&path, parts).unwrap();
+            assert!(splits.iter().all(|s| buffer_size(s) < BUF) || parts == 1);
+            assert_eq!(
+                read_all(&path, parts),
+                want,
+                "{parts} partitions of {total} bytes"
+            );
+        }
     }
 
     #[test]
