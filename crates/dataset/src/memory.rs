@@ -6,7 +6,7 @@
 //! not fit spills to disk (shuffles) or is simply not cached (cache).
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -86,10 +86,30 @@ struct Entry {
     last_used: u64,
 }
 
+/// A cached partition's key: (dataset id, partition).
+type Key = (usize, usize);
+
+/// The cached partitions, and their keys by the tick of their last use
+/// (ticks are unique), so that the least recently used is found in
+/// logarithmic time however many partitions are cached.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Key, Entry>,
+    by_use: BTreeMap<u64, Key>,
+}
+
+impl Entries {
+    fn remove(&mut self, key: Key) -> Option<Entry> {
+        let entry = self.map.remove(&key)?;
+        self.by_use.remove(&entry.last_used);
+        Some(entry)
+    }
+}
+
 /// Cached partitions, keyed by (dataset id, partition), evicted least recently used first.
 pub(crate) struct Cache {
     memory: Arc<Memory>,
-    entries: Mutex<HashMap<(usize, usize), Entry>>,
+    entries: Mutex<Entries>,
     clock: AtomicU64,
     pub(crate) evictions: AtomicU64,
 }
@@ -98,15 +118,17 @@ impl Cache {
     pub(crate) fn new(memory: Arc<Memory>) -> Self {
         Cache {
             memory,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             clock: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, usize), Entry>> {
-        // A panic while holding the lock cannot leave the map half-updated
-        // (every update is one insert or remove), so poisoning is ignored.
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // A panic while holding the lock cannot leave the entries
+        // half-updated (no user code runs under it, and the two maps are
+        // updated without a step that can panic in between), so poisoning is
+        // ignored.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -128,57 +150,64 @@ impl Cache {
 
     fn evict_lru(&self) -> bool {
         let mut entries = self.entries();
-        let oldest = entries
-            .iter()
-            .min_by_key(|(_, e)| e.last_used)
-            .map(|(k, _)| *k);
-        match oldest {
-            Some(key) => {
-                entries.remove(&key);
-                self.evictions.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            None => false,
-        }
+        let Some((_, key)) = entries.by_use.pop_first() else {
+            return false;
+        };
+        entries.map.remove(&key);
+        self.evictions.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
-    pub(crate) fn get(&self, key: (usize, usize)) -> Option<Arc<dyn Any + Send + Sync>> {
+    pub(crate) fn get(&self, key: Key) -> Option<Arc<dyn Any + Send + Sync>> {
         let tick = self.clock.fetch_add(1, Ordering::Relaxed);
-        let mut entries = self.entries();
-        let entry = entries.get_mut(&key)?;
+        let mut guard = self.entries();
+        let entries = &mut *guard;
+        let entry = entries.map.get_mut(&key)?;
+        entries.by_use.remove(&entry.last_used);
+        entries.by_use.insert(tick, key);
         entry.last_used = tick;
         Some(entry.data.clone())
     }
 
     pub(crate) fn insert(
         &self,
-        key: (usize, usize),
+        key: Key,
         data: Arc<dyn Any + Send + Sync>,
         reservation: Reservation,
     ) {
         let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
-        self.entries().insert(
-            key,
-            Entry {
-                data,
-                reservation,
-                last_used,
-            },
-        );
+        let mut entries = self.entries();
+        entries.remove(key);
+        entries.by_use.insert(last_used, key);
+        let entry = Entry {
+            data,
+            reservation,
+            last_used,
+        };
+        entries.map.insert(key, entry);
     }
 
-    pub(crate) fn remove(&self, key: (usize, usize)) -> bool {
-        self.entries().remove(&key).is_some()
+    pub(crate) fn remove(&self, key: Key) -> bool {
+        self.entries().remove(key).is_some()
     }
 
     /// Removes every partition of one dataset.
     pub(crate) fn remove_dataset(&self, id: usize) {
-        self.entries().retain(|k, _| k.0 != id);
+        let mut guard = self.entries();
+        let Entries { map, by_use } = &mut *guard;
+        map.retain(|k, e| {
+            let keep = k.0 != id;
+            if !keep {
+                by_use.remove(&e.last_used);
+            }
+            keep
+        });
     }
 
     /// (number of cached partitions, bytes) of one dataset.
     pub(crate) fn stats(&self, id: usize) -> (usize, usize) {
         self.entries()
+            .map
             .iter()
             .filter(|(k, _)| k.0 == id)
             .fold((0, 0), |(n, b), (_, e)| (n + 1, b + e.reservation.bytes()))
@@ -206,5 +235,30 @@ mod tests {
         drop(r3);
         assert_eq!(memory.used(), 30);
         assert!(cache.reserve(101).is_none());
+    }
+
+    #[test]
+    fn eviction_follows_use_not_insertion() {
+        let memory = Arc::new(Memory::new(100));
+        let cache = Cache::new(memory.clone());
+        for p in 0..4 {
+            let r = cache.reserve(25).unwrap();
+            cache.insert((7, p), Arc::new(p), r);
+        }
+        // Partition 0 is read again, so partition 1 is now the oldest.
+        assert!(cache.get((7, 0)).is_some());
+        let r = cache.reserve(25).unwrap();
+        assert!(cache.get((7, 1)).is_none());
+        cache.insert((7, 4), Arc::new(4usize), r);
+        // Replacing an entry keeps one entry (and one place in the order).
+        let r = cache.reserve(25).unwrap();
+        assert!(cache.get((7, 2)).is_none());
+        cache.insert((7, 0), Arc::new(0usize), r);
+        assert_eq!(cache.stats(7), (3, 75));
+        assert_eq!(memory.used(), 75);
+        cache.remove_dataset(7);
+        assert_eq!((cache.stats(7), memory.used()), ((0, 0), 0));
+        assert!(!cache.evict_lru(), "nothing left to evict");
+        assert_eq!(cache.evictions.load(Ordering::Relaxed), 2);
     }
 }
