@@ -632,27 +632,41 @@ fn an_input_truncated_while_read_is_an_error_naming_it() {
     assert!(temp_files(d).is_empty());
 }
 
+/// A 1 MiB tmpfs mounted on a new directory, unmounted when dropped.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount() -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let st = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1M", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(st.success(), "cannot mount a tmpfs (not root?)");
+        Tmpfs(dir)
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
 /// A sparse input on a full tmpfs: its holes cannot be mapped, but read as zeros.
 #[test]
 #[ignore = "needs root: mounts a 1 MiB tmpfs"]
 fn a_sparse_input_on_a_full_tmpfs_is_an_error_suggesting_pread() {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path();
-    let st = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1M", "tmpfs"])
-        .arg(mnt)
-        .status()
-        .unwrap();
-    assert!(st.success(), "cannot mount a tmpfs (not root?)");
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(mnt);
-    let f = create(mnt, "sparse.npy", "4000000", &[]);
-    let _ = std::fs::write(mnt.join("filler"), vec![1u8; 2 << 20]);
+    let mnt = Tmpfs::mount();
+    let f = create(mnt.path(), "sparse.npy", "4000000", &[]);
+    let _ = std::fs::write(mnt.path().join("filler"), vec![1u8; 2 << 20]);
     let ia = format!("a={}", f.display());
     for io in ["mmap", "mmap-populate"] {
         let o = run("sum(a + 1)", &["--input", &ia, "--io", io]);
@@ -664,6 +678,32 @@ fn a_sparse_input_on_a_full_tmpfs_is_an_error_suggesting_pread() {
     let o = run("sum(a + 1)", &["--input", &ia, "--io", "pread"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "result: 4000000\n");
+}
+
+/// An output that fills its file system half way: one error line naming it, and no
+/// temporary left.
+#[test]
+#[ignore = "needs root: mounts a 1 MiB tmpfs"]
+fn a_full_disk_is_an_error_naming_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = create(dir.path(), "a.npy", "1000x500", &["--fill", "random"]);
+    let mnt = Tmpfs::mount();
+    let out = mnt.path().join("r.npy");
+    let ia = format!("a={}", a.display());
+    let o = run(
+        "a*2",
+        &[
+            "--input",
+            &ia,
+            "--out",
+            out.to_str().unwrap(),
+            "--memory-limit",
+            "256K",
+        ],
+    );
+    one_line_error(&o, &[out.to_str().unwrap(), "No space left on device"]);
+    let left: Vec<_> = std::fs::read_dir(mnt.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// The peak resident memory (VmHWM, reported by the process) of `hpcrs expr ARGS`.
