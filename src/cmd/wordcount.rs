@@ -15,9 +15,9 @@ use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_w
 /// per-block cost vanish, small enough to stay in cache.
 const BLOCK_BYTES: usize = 256 << 10;
 
-/// Most partitions `--partitions` accepts: the shuffle gives every map task
-/// one bucket per reduce partition, so its memory grows with the square of
-/// the partitions.
+/// Most partitions `--partitions` accepts: every partition is a map task and
+/// a reduce task with costs of their own (opening a split, a word table),
+/// so beyond a few thousand the tasks, not the words, are the work.
 const MAX_PARTITIONS: usize = 4096;
 
 /// Arguments of `hpcrs wordcount`.

@@ -6,47 +6,7 @@ use std::process::Stdio;
 
 use proptest::prelude::*;
 
-use crate::util::{ends_cleanly, hpcrs_process, stderr, stdout};
-
-/// Runs `hpcrs ARGS` to completion; returns its output and its peak
-/// resident set in bytes (the kernel's account of that child alone).
-fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
-    let child = hpcrs_process()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    // Read the pipes on threads, so that a chatty child never blocks on them.
-    let mut child = child;
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut v).unwrap();
-        v
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut v).unwrap();
-        v
-    });
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for; both pointers are valid
-    // for writes of their types.
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
-    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
-    let output = std::process::Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    };
-    // ru_maxrss is in kilobytes on Linux.
-    (output, usage.ru_maxrss as u64 * 1024)
-}
+use crate::util::{ends_cleanly, hpcrs_process, run_measured, stderr, stdout};
 
 #[test]
 fn a_thousand_local_ranks_fit_in_bounded_memory() {

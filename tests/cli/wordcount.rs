@@ -254,8 +254,8 @@ fn partitions_and_top_are_counts_with_a_cap() {
         assert!(line.contains(args[0]), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
-    // The largest accepted value (on a small input: the shuffle's memory
-    // grows with map tasks times reduce partitions) and scientific notation.
+    // The largest accepted value on a tiny input (most partitions empty) and
+    // scientific notation.
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.txt");
     std::fs::write(&small, "whale whale ship\nahab whale\n").unwrap();
@@ -303,4 +303,26 @@ fn a_fifo_or_stdin_is_read_as_a_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
+
+#[test]
+fn the_most_partitions_give_the_default_answer_in_bounded_memory() {
+    use crate::util::{run_measured, stderr, stdout};
+    let book = Path::new(ROOT).join("data/mobydick.txt");
+    let stop = Path::new(ROOT).join("data/stopwords.txt");
+    let (book, stop) = (book.to_str().unwrap(), stop.to_str().unwrap());
+    // Every word, so that any count off by one shows.
+    let every = ["wordcount", book, "--stopwords", stop, "--top", "100000"];
+    let (default, _) = run_measured(&[&every[..], &["-q"]].concat());
+    assert!(default.status.success(), "{}", stderr(&default));
+    let (most, peak) = run_measured(&[&every[..], &["-q", "--partitions", "4096"]].concat());
+    assert!(most.status.success(), "{}", stderr(&most));
+    let text = stdout(&default);
+    assert!(text.starts_with("whale 968\n"), "{}", text.len());
+    assert!(text.lines().count() > 10_000);
+    assert_eq!(stdout(&most), text);
+    // 4096 map tasks of about 300 bytes each, into 4096 reduce partitions:
+    // tens of MiB. A bucket per (map task, reduce partition) needs 440 MiB.
+    eprintln!("peak RSS with 4096 partitions: {} MiB", peak >> 20);
+    assert!(peak < 100 << 20, "peak RSS {} MiB", peak >> 20);
 }
