@@ -1,10 +1,12 @@
 //! The public entry points: [`Expr::compile`], [`Expr::eval`] and the
 //! one-shot functions [`evaluate`], [`variables`] and [`evaluate_scalar`].
-//! Binding inputs to an evaluation is in `api/bind.rs`, the three kinds of
+//! Binding inputs to an evaluation is in `api/bind.rs` (numpy's
+//! broadcasting of their shapes in `api/broadcast.rs`), the three kinds of
 //! evaluation in `api/eval.rs`, reductions run a range of blocks at a time
 //! ([`Stepwise`]) in `api/stepwise.rs`.
 
 mod bind;
+mod broadcast;
 mod eval;
 mod stepwise;
 
@@ -131,9 +133,11 @@ impl Expr {
         self.prog.instrs.len()
     }
 
-    /// Evaluates into `out`, which must have the inputs' shape (or, for a
-    /// reduction, the reduced shape) and a type the result casts to safely.
-    /// With stencil offsets only the interior of `out` is written.
+    /// Evaluates into `out`, which must have the shape the inputs broadcast
+    /// to, or one they broadcast to (numpy's rule; with stencil offsets, the
+    /// inputs' one shape; for a reduction, the reduced shape), and a type
+    /// the result casts to safely. With stencil offsets only the interior
+    /// of `out` is written.
     pub fn eval<'o>(
         &self,
         inputs: &[(&str, Arg<'_>)],
@@ -149,8 +153,9 @@ impl Expr {
         }
     }
 
-    /// Evaluates into a new array (for offsets: the inputs' shape, zero on the
-    /// border that the stencil does not reach).
+    /// Evaluates into a new array of the shape the inputs broadcast to (for
+    /// offsets: the inputs' shape, zero on the border that the stencil does
+    /// not reach).
     pub fn eval_new(&self, inputs: &[(&str, Arg<'_>)]) -> Result<Array, ExprError> {
         let bound = self.bind(inputs)?;
         let shape = match self.checked.reduce {

@@ -178,6 +178,12 @@ impl Expr {
                 by_name.get(name).map(|a| a.raw())
             }
         })?;
+        if bound.stretched {
+            return Err(ExprError::Shape(format!(
+                "iterate needs array inputs of the state's shape {:?} (only 0-d inputs broadcast)",
+                uraw.shape
+            )));
+        }
         if steps == 0 || bound.interior.contains(&0) {
             return Ok(());
         }

@@ -116,9 +116,9 @@ fn shape_mismatch_names_both_inputs() {
     let e = evaluate("a + b", &[("a", (&a).into()), ("b", (&b).into())]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "shape mismatch: input `a` has shape [3] but `b` has shape [4]"
+        "shape mismatch: input `a` has shape [3] but `b` has shape [4]: they do not broadcast together"
     );
-    let c = Array2::<f64>::zeros((3, 1));
+    let c = Array2::<f64>::zeros((3, 2));
     let e = evaluate("a * c", &[("a", (&a).into()), ("c", (&c).into())]).unwrap_err();
     assert!(matches!(e, ExprError::Shape(_)), "{e}");
     let big = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 2, 2, 2]));

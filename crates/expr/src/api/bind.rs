@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::api::broadcast::{broadcast_shape, stretched_strides};
 use crate::api::Expr;
 use crate::array::{Arg, Raw};
 use crate::error::ExprError;
@@ -67,29 +68,33 @@ impl Expr {
             }
             raws.push((name.as_str(), raw));
         }
-        let mut full: Option<(&str, Vec<usize>)> = None;
-        for (name, r) in &raws {
-            if r.shape.is_empty() {
-                continue;
-            }
-            match &full {
-                None => full = Some((name, r.shape.clone())),
-                Some((first, s)) if *s != r.shape => {
-                    return Err(ExprError::Shape(format!(
-                        "input `{first}` has shape {s:?} but `{name}` has shape {:?}",
-                        r.shape
-                    )))
-                }
-                _ => {}
-            }
-        }
-        let full = full.map(|f| f.1);
-        let nd = full.as_ref().map_or(0, |s| s.len());
+        let arrays: Vec<&(&str, Raw)> = raws.iter().filter(|(_, r)| !r.shape.is_empty()).collect();
+        let full = broadcast_shape(arrays.iter().map(|(_, r)| r.shape.as_slice())).map_err(
+            |(first, then)| {
+                let ((a, ra), (b, rb)) = (arrays[first], arrays[then]);
+                ExprError::Shape(format!(
+                    "input `{a}` has shape {:?} but `{b}` has shape {:?}: they do not broadcast together",
+                    ra.shape, rb.shape
+                ))
+            },
+        )?;
+        let stretched = arrays.iter().any(|(_, r)| r.shape != full);
+        let nd = full.len();
         // Stencil offsets: the interior is where every neighbour exists.
         let offsets = self.has_offsets();
         let mut lo = vec![0usize; nd];
         let mut hi = vec![0usize; nd];
         if offsets {
+            if let Some((name, r)) = arrays.iter().find(|(_, r)| r.shape != full) {
+                // A neighbour of a stretched input would be the element
+                // itself along the stretched axes: numexpr has no offsets
+                // to say what it should be, so the shapes must agree.
+                let (first, r0) = arrays[0];
+                return Err(ExprError::Shape(format!(
+                    "input `{first}` has shape {:?} but `{name}` has shape {:?}: with stencil offsets, array inputs must have one shape (only 0-d inputs broadcast)",
+                    r0.shape, r.shape
+                )));
+            }
             for (v, (name, r)) in self.checked.vars.iter().zip(&raws) {
                 let Some(offs) = &v.offsets else { continue };
                 // Built only for an error message (this runs on every step).
@@ -123,56 +128,96 @@ impl Expr {
                     }
                 }
             }
-            let shape = full.as_ref().expect("offsets imply an array input");
             for ax in 0..nd {
-                if lo[ax] + hi[ax] >= shape[ax] {
+                if lo[ax] + hi[ax] >= full[ax] {
                     return Err(ExprError::Offset(format!(
                         "the offsets reach {} below and {} above along axis {ax}, wider than the array's {} element(s) there: no interior is left",
-                        lo[ax], hi[ax], shape[ax]
+                        lo[ax], hi[ax], full[ax]
                     )));
                 }
             }
         }
-        let full_shape = full.unwrap_or_default();
-        let interior: Vec<usize> = (0..nd).map(|ax| full_shape[ax] - lo[ax] - hi[ax]).collect();
+        let interior: Vec<usize> = (0..nd).map(|ax| full[ax] - lo[ax] - hi[ax]).collect();
         let mut vars = Vec::with_capacity(raws.len());
         for (v, (_, r)) in self.checked.vars.iter().zip(&raws) {
             if r.shape.is_empty() {
                 vars.push(VarOp::Scalar(r.ptr));
                 continue;
             }
+            let strides = stretched_strides(&r.shape, &r.strides, &full);
             let es = r.dt.size() as isize;
             let mut off = 0isize;
             for ax in 0..nd {
                 let o = v.offsets.as_ref().map_or(0, |o| o[ax]);
-                off += (lo[ax] as isize + o as isize) * r.strides[ax];
+                off += (lo[ax] as isize + o as isize) * strides[ax];
             }
-            // SAFETY: the offset stays inside the array: lo+o is in [0, lo+hi].
+            // SAFETY: the offset stays inside the array: lo+o is in [0, lo+hi]
+            // (offsets imply that the input has the full shape).
             let ptr = unsafe { r.ptr.offset(off * es) };
             vars.push(VarOp::Array(Operand {
                 ptr,
-                strides: r.strides.clone(),
+                strides,
                 esize: r.dt.size(),
             }));
         }
         Ok(Bound {
-            full: full_shape,
+            full,
             interior,
             lo,
             vars,
+            arrays: !arrays.is_empty(),
+            stretched,
         })
     }
 }
 
 /// Inputs bound to an evaluation.
+#[derive(Clone)]
 pub(crate) struct Bound {
-    /// Shape of the array inputs (empty when all are scalars).
+    /// The shape the array inputs broadcast to (empty when all are 0-d).
     pub full: Vec<usize>,
     /// The part every stencil neighbour exists for (`full` without offsets).
     pub interior: Vec<usize>,
     /// Where the interior starts along each axis.
     pub lo: Vec<usize>,
     /// One operand per variable, pointing at the variable's element for the
-    /// interior's first element.
+    /// interior's first element, with strides over `full` (0 along the axes
+    /// an input is stretched over).
     pub vars: Vec<VarOp>,
+    /// Whether some input is an array (not 0-d).
+    pub arrays: bool,
+    /// Whether some array input is stretched (its shape is not `full`).
+    pub stretched: bool,
+}
+
+impl Bound {
+    /// The inputs viewed over `shape`, which `full` must broadcast to, as
+    /// when `out` is bigger than the inputs (numpy's and numexpr's `out=`);
+    /// `None` when it does not. Only for bindings without offsets.
+    pub(crate) fn stretched_to(&self, shape: &[usize]) -> Option<Bound> {
+        debug_assert!(self.lo.iter().all(|&l| l == 0));
+        let joint = broadcast_shape([self.full.as_slice(), shape]).ok()?;
+        if joint != shape {
+            return None;
+        }
+        let vars = self
+            .vars
+            .iter()
+            .map(|v| match v {
+                VarOp::Array(op) => VarOp::Array(Operand {
+                    strides: stretched_strides(&self.full, &op.strides, shape),
+                    ..op.clone()
+                }),
+                other => other.clone(),
+            })
+            .collect();
+        Some(Bound {
+            full: shape.to_vec(),
+            interior: shape.to_vec(),
+            lo: vec![0; shape.len()],
+            vars,
+            arrays: self.arrays,
+            stretched: self.arrays,
+        })
+    }
 }

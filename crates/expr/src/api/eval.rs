@@ -22,18 +22,33 @@ impl Expr {
                 o.dt
             )));
         }
-        let has_arrays = b.vars.iter().any(|v| matches!(v, VarOp::Array(_)));
-        if has_arrays && o.shape != b.full {
+        if o.shape.len() > 3 {
             return Err(ExprError::Output(format!(
-                "`out` has shape {:?} but the inputs have shape {:?}",
-                o.shape, b.full
+                "`out` has {} dimensions; arrays of 1 to 3 dimensions are supported",
+                o.shape.len()
             )));
         }
-        let (shape, lo) = if has_arrays {
-            (b.interior.clone(), b.lo.clone())
+        let stretched;
+        let b = if o.shape == b.full {
+            b
         } else {
-            (o.shape.clone(), vec![0; o.shape.len()])
+            // The inputs broadcast to `out`'s shape (numpy's and numexpr's
+            // `out=`); with offsets the shapes must be equal.
+            let fits = if self.has_offsets() {
+                None
+            } else {
+                b.stretched_to(&o.shape)
+            };
+            let Some(s) = fits else {
+                return Err(ExprError::Output(format!(
+                    "`out` has shape {:?} but the inputs have shape {:?}",
+                    o.shape, b.full
+                )));
+            };
+            stretched = s;
+            &stretched
         };
+        let (shape, lo) = (b.interior.clone(), b.lo.clone());
         let es = o.dt.size() as isize;
         let off: isize = lo
             .iter()
@@ -41,7 +56,7 @@ impl Expr {
             .map(|(&l, &s)| l as isize * s)
             .sum();
         let out = Operand {
-            // SAFETY: lo is inside the output, whose shape equals the inputs'.
+            // SAFETY: lo is inside the output, whose shape is the inputs'.
             ptr: unsafe { o.ptr.offset(off * es) },
             strides: o.strides.clone(),
             esize: o.dt.size(),

@@ -123,6 +123,11 @@ impl Expr {
             )));
         };
         let b = self.bind(inputs)?;
+        if b.stretched {
+            return Err(ExprError::Shape(
+                "a stepwise reduction needs array inputs of one shape (only 0-d inputs broadcast): the rows a step reads are rows of every input".into(),
+            ));
+        }
         let nd = b.interior.len();
         let along0 = match axis {
             None => false,
@@ -137,7 +142,7 @@ impl Expr {
             }
         };
         let layout = layout(&b);
-        let has_arrays = b.vars.iter().any(|v| matches!(v, VarOp::Array(_)));
+        let has_arrays = b.arrays;
         let reach = b.full.first().map_or(0, |n0| n0 - b.interior[0]);
         let n0 = b.full.first().copied().unwrap_or(0);
         let (steps, map, acc) = if along0 {
