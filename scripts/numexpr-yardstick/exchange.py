@@ -7,8 +7,8 @@ tabs; the `.bin` files hold the arrays' raw bytes (native byte order, bool
 as one byte 0 or 1), which a record locates by offset and length.
 
 cases.txt:
-    hpcrs-yardstick 1
-    case  ID  NINPUTS  OUT_DTYPE|-  OUT_SHAPE  EXPRESSION
+    hpcrs-yardstick 2
+    case  ID  NINPUTS  OUT_DTYPE|-  OUT_SHAPE  OPTIMIZATION|-  EXPRESSION
     input NAME  DTYPE  SHAPE  STRIDES  OFFSET  LENGTH      (NINPUTS lines)
 
 results.txt, one line per case:
@@ -16,6 +16,8 @@ results.txt, one line per case:
     error ID  MESSAGE
     panic ID  MESSAGE
 
+OPTIMIZATION is numexpr's `optimization=` (none, moderate, aggressive) when
+the test passed one, else `-` (numexpr's default, aggressive).
 SHAPE and STRIDES are comma-separated (empty for 0-d), STRIDES in elements
 over the input's bytes, which start at its lowest-addressed element.
 DTYPE is numpy's name (bool, int32, int64, float32, float64, complex128).
@@ -27,7 +29,7 @@ import os
 
 import numpy as np
 
-MAGIC = "hpcrs-yardstick 1"
+MAGIC = "hpcrs-yardstick 2"
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
@@ -61,8 +63,10 @@ def write_cases(directory, cases):
         text.write(MAGIC + "\n")
         for case in cases:
             out_dtype, out_shape = case.out if case.out is not None else ("-", ())
+            optimization = case.options.get("optimization", "-")
             text.write(
-                f"case\t{case.ident}\t{len(case.inputs)}\t{out_dtype}\t{_ints(out_shape)}\t{escape(case.text)}\n"
+                f"case\t{case.ident}\t{len(case.inputs)}\t{out_dtype}\t{_ints(out_shape)}"
+                f"\t{escape(str(optimization))}\t{escape(case.text)}\n"
             )
             for i in case.inputs:
                 text.write(

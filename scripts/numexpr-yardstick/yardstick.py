@@ -6,8 +6,9 @@ with its `evaluate` recorded (collect.py), so that every call the suite
 makes becomes a case: the expression, its options, its inputs exactly as
 numexpr received them (strided views strided, 0-d arrays 0-d) and numexpr's
 answer. Calls repeated with the same expression, options and inputs are one
-case. The cases go through hpcrs's public API (`expr::evaluate`, or
-`Expr::eval` when the test passed `out=`) in one run of the Rust runner
+case. The cases go through hpcrs's public API (`expr::evaluate_with`, or
+`Expr::eval` when the test passed `out=`, with the test's `optimization=`
+level) in one run of the Rust runner
 `crates/expr/examples/yardstick_runner`; each answer is judged against
 numexpr's with the tolerance of the test that made it (compare.py).
 

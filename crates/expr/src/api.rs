@@ -1,5 +1,7 @@
-//! The public entry points: [`Expr::compile`], [`Expr::eval`] and the
-//! one-shot functions [`evaluate`], [`variables`] and [`evaluate_scalar`].
+//! The public entry points: [`Expr::compile`] (and [`Expr::compile_with`]
+//! for numexpr's optimisation levels), [`Expr::eval`] and the one-shot
+//! functions [`evaluate`] ([`evaluate_with`]), [`variables`] and
+//! [`evaluate_scalar`].
 //! Binding inputs to an evaluation is in `api/bind.rs` (numpy's
 //! broadcasting of their shapes in `api/broadcast.rs`), the three kinds of
 //! evaluation in `api/eval.rs`, reductions run a range of blocks at a time
@@ -17,6 +19,7 @@ use std::collections::HashSet;
 
 use crate::array::{Arg, ArgMut, Array};
 use crate::compile::ast::free_names;
+use crate::compile::options::CompileOptions;
 use crate::compile::parser::parse;
 use crate::compile::typed::{Checked, ReduceKind, TKind};
 use crate::compile::{lower, Checker, Target};
@@ -40,6 +43,15 @@ impl Expr {
     /// Names, types and the place of reductions are checked here; shapes
     /// (and stencil offsets against them) are checked by [`Expr::eval`].
     pub fn compile(text: &str, signature: &[(&str, DType)]) -> Result<Expr, ExprError> {
+        Expr::compile_with(text, signature, &CompileOptions::default())
+    }
+
+    /// [`Expr::compile`] with `options` (numexpr's `optimization=` level).
+    pub fn compile_with(
+        text: &str,
+        signature: &[(&str, DType)],
+        options: &CompileOptions,
+    ) -> Result<Expr, ExprError> {
         let mut seen = HashSet::with_capacity(signature.len());
         for (name, _) in signature {
             if !seen.insert(*name) {
@@ -51,7 +63,7 @@ impl Expr {
         let sig: Vec<(String, DType)> =
             signature.iter().map(|(n, d)| (n.to_string(), *d)).collect();
         let ast = parse(text)?;
-        let checked = Checker::new(text, &sig).check_root(&ast)?;
+        let checked = Checker::new(text, &sig, options.optimization).check_root(&ast)?;
         let target = if checked.reduce.is_none() {
             Target::Out
         } else {
@@ -179,8 +191,17 @@ impl Expr {
 ///
 /// A reduction over everything returns a 0-d array.
 pub fn evaluate(text: &str, inputs: &[(&str, Arg<'_>)]) -> Result<Array, ExprError> {
+    evaluate_with(text, inputs, &CompileOptions::default())
+}
+
+/// [`evaluate`] with `options` (numexpr's `optimization=` level).
+pub fn evaluate_with(
+    text: &str,
+    inputs: &[(&str, Arg<'_>)],
+    options: &CompileOptions,
+) -> Result<Array, ExprError> {
     let sig: Vec<(&str, DType)> = inputs.iter().map(|(n, a)| (*n, a.dtype())).collect();
-    Expr::compile(text, &sig)?.eval_new(inputs)
+    Expr::compile_with(text, &sig, options)?.eval_new(inputs)
 }
 
 /// The variable names an expression reads, in order of first use, each with

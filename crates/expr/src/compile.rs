@@ -11,6 +11,7 @@ mod functions;
 mod fuse;
 mod lexer;
 mod lower;
+pub(crate) mod options;
 pub(crate) mod parser;
 mod power;
 mod pyconst;

@@ -109,7 +109,9 @@
 //! panic.
 //!
 //! **Powers** with a constant exponent are rewritten as numexpr's default
-//! optimisation rewrites them: an integer or a half of magnitude at most
+//! optimisation level (`optimization='aggressive'`) rewrites them; the
+//! other levels rewrite fewer ([`Optimization`], chosen with
+//! [`Expr::compile_with`] or [`evaluate_with`]): an integer or a half of magnitude at most
 //! 50 becomes multiplications by squaring in numexpr's order (`x**7` is
 //! `(x*x²)*x⁴`), times `sqrt(x)` for a half, under `1/` for a negative
 //! exponent, and `x**0` is 1. The result has the base's type whatever the
@@ -127,10 +129,14 @@
 //! Where numexpr is the odd one out, or would answer wrongly, numpy's
 //! answer is taken:
 //!
-//! * **Optimisation levels**: the rewriting of powers above is always
-//!   numexpr's default (`optimization='aggressive'`). With `'none'` or
-//!   `'moderate'` numexpr computes half powers of `f32` and `x**0.0` of
-//!   integers by `pow` in `f64`; the values agree.
+//! * **`x**-1` of an integer at the moderate level**
+//!   ([`Optimization::Moderate`]) is the `f64` `1/x`, as at the other
+//!   levels; numexpr divides as integers there, truncating (`(-3)**-1.0`
+//!   is 0, `0**-1.0` is 0), where its other levels give -0.333 and inf.
+//! * **`x / c`** for a constant `c` of `x`'s kind (`f32`, `f64`, complex)
+//!   is a division, correctly rounded as numpy's; at the moderate and
+//!   aggressive levels numexpr multiplies by `1/c`, one rounding more (a
+//!   third of the values of `x / 3.0` are one ulp away from numpy's).
 //! * **`//` of floats** is the floor of the exact quotient (numpy's and
 //!   Python's); numexpr computes `floor(x / y)`, which is one too high
 //!   where the quotient rounds up to an integer (`1.0 // 0.1`: 10).
@@ -346,9 +352,10 @@ mod stencil;
 mod threads;
 mod vm;
 
-pub use api::{evaluate, evaluate_scalar, variables, Expr, Stepwise};
+pub use api::{evaluate, evaluate_scalar, evaluate_with, variables, Expr, Stepwise};
 pub use array::{Arg, ArgMut, Array, Element};
 pub use barrier::TeamBarrier;
+pub use compile::options::{CompileOptions, Optimization};
 pub use compile::typed::ReduceKind;
 pub use dtype::{DType, Scalar};
 pub use error::ExprError;

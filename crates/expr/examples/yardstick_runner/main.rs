@@ -4,8 +4,9 @@
 //! yardstick_runner -- DIR`, and compares the answers with numexpr's.
 //! `scripts/numexpr-yardstick/exchange.py` describes the files.
 //!
-//! Each case is one [`expr::evaluate`] (or, when the test passed `out=`, one
-//! [`expr::Expr::eval`] into an array of that type), on inputs built with
+//! Each case is one [`expr::evaluate_with`] with the case's optimisation
+//! level (or, when the test passed `out=`, one [`expr::Expr::eval`] of
+//! [`expr::Expr::compile_with`] into an array of that type), on inputs built with
 //! the case's strides over its bytes: a strided view stays a strided view,
 //! a 0-d array stays 0-d. A panic is caught and reported as the case's
 //! answer, so one case cannot hide the others.
@@ -64,10 +65,10 @@ fn evaluate(case: &Case) -> Result<Array, ExprError> {
         inputs.push((input.name.as_str(), arg));
     }
     match &case.out {
-        None => expr::evaluate(&case.text, &inputs),
+        None => expr::evaluate_with(&case.text, &inputs, &case.options),
         Some((dtype, shape)) => {
             let sig: Vec<(&str, DType)> = inputs.iter().map(|(n, a)| (*n, a.dtype())).collect();
-            let e = Expr::compile(&case.text, &sig)?;
+            let e = Expr::compile_with(&case.text, &sig, &case.options)?;
             let mut out = Array::zeros(*dtype, shape);
             e.eval(&inputs, out.view_mut())?;
             Ok(out)

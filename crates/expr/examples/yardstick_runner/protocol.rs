@@ -6,12 +6,12 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use expr::{Arg, Array, DType};
+use expr::{Arg, Array, CompileOptions, DType, Optimization};
 
 use crate::arrays;
 
 /// The first line of `cases.txt`.
-const MAGIC: &str = "hpcrs-yardstick 1";
+const MAGIC: &str = "hpcrs-yardstick 2";
 
 /// One input of a case: its name and its elements laid out as numexpr had them.
 pub struct Input {
@@ -30,13 +30,15 @@ impl Input {
     }
 }
 
-/// One case: an expression, its inputs, and the type and shape of the
-/// output array the test passed, if any.
+/// One case: an expression, its options, its inputs, and the type and
+/// shape of the output array the test passed, if any.
 pub struct Case {
     /// The yardstick's number for the case.
     pub id: u64,
     /// The expression.
     pub text: String,
+    /// How to compile it (numexpr's `optimization=`).
+    pub options: CompileOptions,
     /// The inputs.
     pub inputs: Vec<Input>,
     /// `out=`: its type and shape.
@@ -107,8 +109,8 @@ pub fn read_cases(dir: &Path) -> Result<Vec<Case>, String> {
     while let Some((n, line)) = lines.next() {
         let at = |e: String| format!("{} line {}: {e}", path.display(), n + 1);
         let f: Vec<&str> = line.split('\t').collect();
-        let [kind, id, count, out_dtype, out_shape, expr] = f.as_slice() else {
-            return Err(at(format!("expected a case of 6 fields, found {line:?}")));
+        let [kind, id, count, out_dtype, out_shape, optimization, expr] = f.as_slice() else {
+            return Err(at(format!("expected a case of 7 fields, found {line:?}")));
         };
         if *kind != "case" {
             return Err(at(format!("expected a case, found {line:?}")));
@@ -121,6 +123,10 @@ pub fn read_cases(dir: &Path) -> Result<Vec<Case>, String> {
             "-" => None,
             d => Some((dtype(d).map_err(at)?, numbers(out_shape).map_err(at)?)),
         };
+        let optimization = match *optimization {
+            "-" => Optimization::default(),
+            o => Optimization::parse(o).ok_or_else(|| at(format!("unknown optimization `{o}`")))?,
+        };
         let mut inputs = Vec::with_capacity(count);
         for _ in 0..count {
             let Some((n, line)) = lines.next() else {
@@ -132,6 +138,7 @@ pub fn read_cases(dir: &Path) -> Result<Vec<Case>, String> {
         cases.push(Case {
             id,
             text: unescape(expr),
+            options: CompileOptions { optimization },
             inputs,
             out,
         });

@@ -10,6 +10,7 @@ use crate::compile::ast::{Ast, AstKind, Axis, BinOp, UnOp};
 use crate::compile::constants::Val;
 use crate::compile::fold::fold;
 use crate::compile::functions::is_function;
+use crate::compile::options::Optimization;
 use crate::compile::typed::{Checked, ReduceKind, TKind, TNode, VarRef};
 use crate::dtype::{DType, Scalar};
 use crate::error::ExprError;
@@ -33,11 +34,18 @@ pub(crate) struct Checker<'a> {
     pub(super) dropped: HashSet<*const Ast>,
     /// Nodes copied so far by the rewriting of powers (see `power.rs`).
     pub(super) copied: Cell<usize>,
+    /// Which powers are rewritten (see `power.rs`).
+    pub(super) optimization: Optimization,
 }
 
 impl<'a> Checker<'a> {
-    /// A checker of `text` for inputs named and typed by `sig`.
-    pub fn new(text: &'a str, sig: &'a [(String, DType)]) -> Checker<'a> {
+    /// A checker of `text` for inputs named and typed by `sig`, rewriting
+    /// powers as `optimization` asks.
+    pub fn new(
+        text: &'a str,
+        sig: &'a [(String, DType)],
+        optimization: Optimization,
+    ) -> Checker<'a> {
         Checker {
             text,
             sig,
@@ -51,6 +59,7 @@ impl<'a> Checker<'a> {
             uses: Vec::new(),
             dropped: HashSet::new(),
             copied: Cell::new(0),
+            optimization,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! `x ** y`, with numexpr's rewriting of constant exponents (its default
-//! optimisation, `aggressive`): an integral or half-integral exponent `e`
+//! `x ** y`, with numexpr's rewriting of constant exponents (at its default
+//! optimisation level, `aggressive`; `moderate` rewrites only the exponents
+//! -1, 0, 0.5, 1 and 2, `none` none): an integral or half-integral exponent `e`
 //! with `|e| <= 50` becomes multiplications by squaring, times `sqrt(x)`
 //! for a half, and a reciprocal for a negative `e` (`x**3` is `x*(x*x)`,
 //! `x**2.5` is `(x*x)*sqrt(x)`, `x**-2` is `1/(x*x)`, `x**0` is 1); and
@@ -24,6 +25,7 @@ use num_complex::Complex64;
 
 use crate::compile::check::Checker;
 use crate::compile::fold::fold;
+use crate::compile::options::Optimization;
 use crate::compile::typed::{TKind, TNode};
 use crate::dtype::{DType, Scalar};
 use crate::error::ExprError;
@@ -33,8 +35,13 @@ use crate::vm::ops::Op;
 pub(crate) const MAX_COPIED_NODES: usize = 1 << 16;
 
 /// The largest exponent numexpr rewrites into multiplications (its
-/// break-even point with `pow`).
+/// break-even point with `pow`) at the aggressive level.
 const MAX_REWRITTEN: f64 = 50.0;
+
+/// The exponents numexpr rewrites at the moderate level (as `1/x`,
+/// `ones_like(x)`, `sqrt(x)`, `x` and `x*x`: what the aggressive rewriting
+/// makes of them too).
+const MODERATE: [f64; 5] = [-1.0, 0.0, 0.5, 1.0, 2.0];
 
 impl Checker<'_> {
     /// `l ** r`, rewritten as numexpr does when `r` is a suitable constant.
@@ -55,8 +62,19 @@ impl Checker<'_> {
         }
         if let TKind::Const(v) = r.kind {
             let e = v.as_f64();
-            let rewritten =
-                v.dtype() != DType::C128 && (2.0 * e).fract() == 0.0 && e.abs() <= MAX_REWRITTEN;
+            let rewritten = match (self.optimization, v) {
+                (Optimization::None, _) => false,
+                // numexpr compares the exponent with its five values, and a
+                // complex number with no imaginary part equals them.
+                (Optimization::Moderate, Scalar::C128(z)) => {
+                    z.im == 0.0 && MODERATE.contains(&z.re)
+                }
+                (Optimization::Moderate, _) => MODERATE.contains(&e),
+                (Optimization::Aggressive, Scalar::C128(_)) => false,
+                (Optimization::Aggressive, _) => {
+                    (2.0 * e).fract() == 0.0 && e.abs() <= MAX_REWRITTEN
+                }
+            };
             if rewritten && l.dt == DType::Bool {
                 return self.bool_pow(l, e, col);
             }
