@@ -38,6 +38,9 @@ enum Command {
     Wordcount(cmd::wordcount::Args),
     /// Out-of-core arrays: create, stats and get on .npy files.
     Ooc(cmd::ooc::Args),
+    /// Run a subcommand under the profiler: functions by cumulative time,
+    /// hot lines, a flame graph (`hpcrs profile -- diff2d`).
+    Profile(cmd::profile::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -48,16 +51,7 @@ fn main() -> std::process::ExitCode {
         report(&err);
         return std::process::ExitCode::FAILURE;
     }
-    let result = match cli.command {
-        Command::Diff2d(args) => cmd::diff2d::run(args),
-        Command::Auc(args) => cmd::auc::run(args),
-        Command::Summer(args) => cmd::summer::run(args),
-        Command::Bench(args) => cmd::bench::run(args),
-        Command::Expr(args) => cmd::expr::run(args),
-        Command::Mpi(args) => cmd::mpi::run(args),
-        Command::Wordcount(args) => cmd::wordcount::run(args),
-        Command::Ooc(args) => cmd::ooc::run(args),
-    };
+    let result = dispatch(cli.command);
     // Lines are flushed as they are written; this is for a last line
     // without a newline, whose failure would otherwise go unnoticed.
     match result.and_then(|code| output::flush().map(|()| code)) {
@@ -66,6 +60,21 @@ fn main() -> std::process::ExitCode {
             report(&err);
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs one subcommand (what `hpcrs profile` runs under the profiler).
+fn dispatch(command: Command) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        Command::Diff2d(args) => cmd::diff2d::run(args),
+        Command::Auc(args) => cmd::auc::run(args),
+        Command::Summer(args) => cmd::summer::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Expr(args) => cmd::expr::run(args),
+        Command::Mpi(args) => cmd::mpi::run(args),
+        Command::Wordcount(args) => cmd::wordcount::run(args),
+        Command::Ooc(args) => cmd::ooc::run(args),
+        Command::Profile(args) => cmd::profile::run(args),
     }
 }
 

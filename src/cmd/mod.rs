@@ -7,5 +7,6 @@ pub mod diff2d;
 pub mod expr;
 pub mod mpi;
 pub mod ooc;
+pub mod profile;
 pub mod summer;
 pub mod wordcount;

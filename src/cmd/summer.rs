@@ -25,6 +25,13 @@ pub struct Args {
     worker: Option<Vec<u64>>,
 }
 
+impl Args {
+    /// Whether this run starts worker processes (`--mode processes`).
+    pub fn spawns_workers(&self) -> bool {
+        self.mode == Mode::Processes && self.worker.is_none()
+    }
+}
+
 /// Runs `hpcrs summer`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(range) = &args.worker {

@@ -63,6 +63,9 @@ pub use options::StepperOptions;
 pub use output::{read_npy, write_npy};
 pub use params::{ParamsBuilder, PARAM_NAMES};
 pub use problem::{initial_density, Grid, Params};
-pub use sim::{solve, solve_with, Outcome, RunOptions, RunSummary, Simulation};
+pub use sim::{
+    solve, solve_with, Outcome, RunOptions, RunSummary, Simulation, PHASE_CHECKPOINT, PHASE_OUTPUT,
+    PHASE_STEPS,
+};
 pub use stepper::Stepper;
 pub use threads::{default_depth, ThreadsStepper, MAX_DEFAULT_DEPTH, RING_BUDGET_BYTES};

@@ -13,6 +13,14 @@ use crate::{
     StepperOptions,
 };
 
+/// The phase (`runtime::phase`) of one batch of steps: those up to the next
+/// output or checkpoint.
+pub const PHASE_STEPS: &str = "diff2d steps";
+/// The phase of one output (the time line, a picture).
+pub const PHASE_OUTPUT: &str = "diff2d output";
+/// The phase of writing one checkpoint.
+pub const PHASE_CHECKPOINT: &str = "diff2d checkpoint";
+
 /// How to run: when and where to checkpoint.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -203,6 +211,7 @@ impl Simulation {
         #[cfg(feature = "testing")]
         let mut checkpoints = 0;
         if self.step == 0 {
+            let _phase = runtime::phase::enter(PHASE_OUTPUT);
             observer.output(&self.frame())?;
         }
         while self.step < self.grid.nsteps {
@@ -210,10 +219,14 @@ impl Simulation {
             let next_ck = every.map_or(usize::MAX, |c| (self.step / c + 1) * c);
             let target = next_out.min(next_ck).min(self.grid.nsteps);
             let t0 = Instant::now();
-            stepper.advance(&mut self.dens, k, target - self.step)?;
+            {
+                let _phase = runtime::phase::enter(PHASE_STEPS);
+                stepper.advance(&mut self.dens, k, target - self.step)?;
+            }
             stepping += t0.elapsed().as_secs_f64();
             self.step = target;
             if self.step.is_multiple_of(nper) {
+                let _phase = runtime::phase::enter(PHASE_OUTPUT);
                 observer.output(&self.frame())?;
             }
             if let Some((c, path)) = ck_path {
@@ -230,6 +243,7 @@ impl Simulation {
                             );
                         }
                     }
+                    let _phase = runtime::phase::enter(PHASE_CHECKPOINT);
                     checkpoint::write(path, &self.params, self.step, &self.dens)?;
                 }
             }

@@ -1,7 +1,8 @@
 //! What every hpcrs crate shares, written once: the backend names, the SIMD
 //! level, the thread-pool policy, progress reporting, atomic file writes,
 //! streaming statistics, human-readable sizes and numbers, whether an
-//! allocation fits in memory, seeded random streams and the text of a panic.
+//! allocation fits in memory, seeded random streams, the text of a panic and
+//! the named phases a profiler counts.
 //!
 //! Nothing here prints, exits or reads the environment: the command line
 //! (`src/`) decides, and tells this crate (for instance [`simd::limit`]).
@@ -35,6 +36,7 @@ pub mod layout;
 pub mod memory;
 pub mod number;
 pub mod panic;
+pub mod phase;
 pub mod pool;
 pub mod progress;
 pub mod rng;
