@@ -8,6 +8,7 @@
 //! broadcast scalar. Each (operation, type) pair is a separate monomorphised
 //! loop over slices with no branches inside, so LLVM vectorises them.
 
+mod cmath;
 pub(crate) mod dispatch;
 mod kernels;
 mod loops;

@@ -232,8 +232,11 @@ proptest! {
         ];
         for (text, f) in cases {
             let r = evaluate(text, &[("c", (&c).into())]).unwrap().into_typed::<Complex64>().unwrap();
+            // num_complex's textbook formulas agree with the engine's
+            // (numpy's, see tests/numpy_complex.rs) to rounding here.
             for (r, x) in r.iter().zip(&z) {
-                prop_assert_eq!(*r, f(*x), "{}", text);
+                let want = f(*x);
+                prop_assert!(*r == want || (*r - want).norm() <= 1e-12 * want.norm(), "{}: {} vs {}", text, r, want);
             }
         }
         let r = f64s(evaluate("real(abs(c)) + real(c) * c.imag", &[("c", (&c).into())]).unwrap());

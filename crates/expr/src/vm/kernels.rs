@@ -16,6 +16,7 @@
 use num_complex::Complex64;
 
 use crate::dtype::DType;
+use crate::vm::cmath;
 use crate::vm::loops::{map1, map2, map3, map4, map7};
 use crate::vm::numeric::{Arith, Float, Int};
 use crate::vm::ops::Op;
@@ -276,38 +277,38 @@ pub(crate) unsafe fn int<T: Int + 'static>(ins: &Instr, n: usize, p: &[*mut u8],
     }
 }
 
-/// Complex numbers.
+/// Complex numbers; the functions, `/` and `**` are [`cmath`]'s (numpy's
+/// semantics).
 ///
 /// # Safety
 /// The module's contract.
 #[inline(always)]
 pub(crate) unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
     type C = Complex64;
-    let one = C::new(1.0, 0.0);
     // SAFETY: the module's contract.
     unsafe {
         numeric_match!(ins, n, p, s, C, {
-            Op::Div => bin!(ins, n, p, s, C => C, |x, y| x / y),
-            Op::Pow => bin!(ins, n, p, s, C => C, |x, y| x.powc(y)),
-            Op::Recip => un!(ins, n, p, s, C => C, |x| one / x),
-            Op::Sin => un!(ins, n, p, s, C => C, |x| x.sin()),
-            Op::Cos => un!(ins, n, p, s, C => C, |x| x.cos()),
-            Op::Tan => un!(ins, n, p, s, C => C, |x| x.tan()),
-            Op::Asin => un!(ins, n, p, s, C => C, |x| x.asin()),
-            Op::Acos => un!(ins, n, p, s, C => C, |x| x.acos()),
-            Op::Atan => un!(ins, n, p, s, C => C, |x| x.atan()),
-            Op::Sinh => un!(ins, n, p, s, C => C, |x| x.sinh()),
-            Op::Cosh => un!(ins, n, p, s, C => C, |x| x.cosh()),
-            Op::Tanh => un!(ins, n, p, s, C => C, |x| x.tanh()),
-            Op::Asinh => un!(ins, n, p, s, C => C, |x| x.asinh()),
-            Op::Acosh => un!(ins, n, p, s, C => C, |x| x.acosh()),
-            Op::Atanh => un!(ins, n, p, s, C => C, |x| x.atanh()),
-            Op::Log => un!(ins, n, p, s, C => C, |x| x.ln()),
-            Op::Log10 => un!(ins, n, p, s, C => C, |x| x.log10()),
-            Op::Log1p => un!(ins, n, p, s, C => C, |x| (x + one).ln()),
-            Op::Exp => un!(ins, n, p, s, C => C, |x| x.exp()),
-            Op::Expm1 => un!(ins, n, p, s, C => C, |x| x.exp() - one),
-            Op::Sqrt => un!(ins, n, p, s, C => C, |x| x.sqrt()),
+            Op::Div => bin!(ins, n, p, s, C => C, |x, y| cmath::div(x, y)),
+            Op::Pow => bin!(ins, n, p, s, C => C, |x, y| cmath::pow(x, y)),
+            Op::Recip => un!(ins, n, p, s, C => C, |x| cmath::recip(x)),
+            Op::Sin => un!(ins, n, p, s, C => C, |x| cmath::sin(x)),
+            Op::Cos => un!(ins, n, p, s, C => C, |x| cmath::cos(x)),
+            Op::Tan => un!(ins, n, p, s, C => C, |x| cmath::tan(x)),
+            Op::Asin => un!(ins, n, p, s, C => C, |x| cmath::asin(x)),
+            Op::Acos => un!(ins, n, p, s, C => C, |x| cmath::acos(x)),
+            Op::Atan => un!(ins, n, p, s, C => C, |x| cmath::atan(x)),
+            Op::Sinh => un!(ins, n, p, s, C => C, |x| cmath::sinh(x)),
+            Op::Cosh => un!(ins, n, p, s, C => C, |x| cmath::cosh(x)),
+            Op::Tanh => un!(ins, n, p, s, C => C, |x| cmath::tanh(x)),
+            Op::Asinh => un!(ins, n, p, s, C => C, |x| cmath::asinh(x)),
+            Op::Acosh => un!(ins, n, p, s, C => C, |x| cmath::acosh(x)),
+            Op::Atanh => un!(ins, n, p, s, C => C, |x| cmath::atanh(x)),
+            Op::Log => un!(ins, n, p, s, C => C, |x| cmath::log(x)),
+            Op::Log10 => un!(ins, n, p, s, C => C, |x| cmath::log10(x)),
+            Op::Log1p => un!(ins, n, p, s, C => C, |x| cmath::log1p(x)),
+            Op::Exp => un!(ins, n, p, s, C => C, |x| cmath::exp(x)),
+            Op::Expm1 => un!(ins, n, p, s, C => C, |x| cmath::expm1(x)),
+            Op::Sqrt => un!(ins, n, p, s, C => C, |x| cmath::sqrt(x)),
             Op::Conj => un!(ins, n, p, s, C => C, |x| x.conj()),
             Op::Abs => un!(ins, n, p, s, C => f64, |x| x.norm()),
             Op::Real => un!(ins, n, p, s, C => f64, |x| x.re),
@@ -325,7 +326,7 @@ pub(crate) unsafe fn complex(ins: &Instr, n: usize, p: &[*mut u8], s: &[bool]) {
 /// numpy's `log2` of a complex number: the natural logarithm with both
 /// parts scaled by `log2(e)`.
 fn complex_log2(z: Complex64) -> Complex64 {
-    let l = z.ln();
+    let l = cmath::log(z);
     Complex64::new(
         l.re * std::f64::consts::LOG2_E,
         l.im * std::f64::consts::LOG2_E,
