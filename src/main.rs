@@ -18,6 +18,11 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print the peak resident memory (VmHWM) to stderr at the end: what
+    /// the tests read, since a parent's `wait4` counts the memory of the
+    /// process it forked from (the test harness) into the child's peak.
+    #[arg(long, global = true, hide = true)]
+    report_rss: bool,
 }
 
 #[derive(Subcommand)]
@@ -52,6 +57,11 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
     let result = dispatch(cli.command);
+    if cli.report_rss {
+        if let Some(rss) = memory::peak_rss() {
+            output::noteln!("peak RSS {rss} bytes");
+        }
+    }
     // Lines are flushed as they are written; this is for a last line
     // without a newline, whose failure would otherwise go unnoticed.
     match result.and_then(|code| output::flush().map(|()| code)) {

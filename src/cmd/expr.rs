@@ -57,9 +57,6 @@ pub struct Args {
     /// With --input: no progress bar and no summary line.
     #[arg(long, short, requires = "input")]
     quiet: bool,
-    /// Print the peak resident memory (VmHWM) to stderr at the end.
-    #[arg(long, hide = true)]
-    report_rss: bool,
 }
 
 /// Fills an array with seeded pseudo-random values: floats in [0, 1),

@@ -49,9 +49,6 @@ struct Common {
     /// No progress bar and no timing line.
     #[arg(long, short)]
     quiet: bool,
-    /// Print the peak resident memory (VmHWM) to stderr at the end.
-    #[arg(long, hide = true)]
-    report_rss: bool,
 }
 
 #[derive(clap::Args)]
@@ -173,11 +170,6 @@ fn finish(common: &Common, verb: &str, bytes: u64, start: Instant) {
             human_bytes(bytes),
             human_bytes((bytes as f64 / secs.max(1e-9)) as u64)
         );
-    }
-    if common.report_rss {
-        if let Some(rss) = crate::memory::peak_rss() {
-            eprintln!("peak RSS {rss} bytes");
-        }
     }
 }
 

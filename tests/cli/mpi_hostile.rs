@@ -16,10 +16,9 @@ fn a_thousand_local_ranks_fit_in_bounded_memory() {
     assert_eq!(text.lines().count(), 1000);
     assert!(text.contains("I am process 999 of 1000 on "), "{text}");
     eprintln!("peak RSS with 1000 local ranks: {} MiB", peak >> 20);
-    // One mailbox and one thread per rank: tens of MiB, a little more in a
-    // debug build beside other tests. A channel per pair of ranks (a million
-    // of them) needs 770 MiB.
-    assert!(peak < 320 << 20, "peak RSS {} MiB", peak >> 20);
+    // One mailbox and one thread per rank: about 20 MiB. A channel per pair
+    // of ranks (a million of them) needs 770 MiB.
+    assert!(peak < 100 << 20, "peak RSS {} MiB", peak >> 20);
 }
 
 /// Asserts that `out` failed with exit code 1 and exactly one line on
@@ -54,12 +53,11 @@ fn more_local_ranks_than_threads_allowed_is_a_one_line_error() {
 
 #[test]
 fn a_thread_the_system_refuses_is_an_error_and_no_rank_runs() {
-    // Address space for the program and a few dozen 2 MiB thread stacks only.
     let out = hpcrs_process()
         .args(["mpi", "hello", "--local", "1000"])
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
-        .limit_address_space(256 << 20)
+        .limit_threads(64)
         .output()
         .unwrap();
     one_line_error(
@@ -68,24 +66,40 @@ fn a_thread_the_system_refuses_is_an_error_and_no_rank_runs() {
     );
 }
 
-/// Runs a command with a cap on its address space (`RLIMIT_AS`).
-trait LimitAddressSpace {
-    fn limit_address_space(&mut self, bytes: u64) -> &mut Self;
+/// Runs a command whose user may have at most `n` processes and threads
+/// (`RLIMIT_NPROC`), so that creating more fails cleanly with `EAGAIN`. The
+/// limit binds no process with `CAP_SYS_RESOURCE`, so root runs the command
+/// as `nobody`. (A cap on the address space would make the threads' own
+/// start-up allocations fail too, which aborts whatever the program does.)
+trait LimitThreads {
+    fn limit_threads(&mut self, n: u64) -> &mut Self;
 }
 
-impl LimitAddressSpace for std::process::Command {
-    fn limit_address_space(&mut self, bytes: u64) -> &mut Self {
+impl LimitThreads for std::process::Command {
+    fn limit_threads(&mut self, n: u64) -> &mut Self {
         use std::os::unix::process::CommandExt;
+        const NOBODY: libc::uid_t = 65534;
         let limit = libc::rlimit {
-            rlim_cur: bytes as libc::rlim_t,
-            rlim_max: bytes as libc::rlim_t,
+            rlim_cur: n as libc::rlim_t,
+            rlim_max: n as libc::rlim_t,
         };
         // SAFETY: the closure runs in the forked child before exec and calls
-        // only setrlimit, which is async-signal-safe.
+        // only getuid, setgroups, setgid, setuid and setrlimit, which are
+        // async-signal-safe.
         unsafe {
-            self.pre_exec(move || match libc::setrlimit(libc::RLIMIT_AS, &limit) {
-                0 => Ok(()),
-                _ => Err(std::io::Error::last_os_error()),
+            self.pre_exec(move || {
+                let fail = || Err(std::io::Error::last_os_error());
+                if libc::getuid() == 0
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(NOBODY) != 0
+                        || libc::setuid(NOBODY) != 0)
+                {
+                    return fail();
+                }
+                match libc::setrlimit(libc::RLIMIT_NPROC, &limit) {
+                    0 => Ok(()),
+                    _ => fail(),
+                }
             })
         }
     }

@@ -108,42 +108,28 @@ pub fn ends_cleanly(
     }
 }
 
-/// Runs `hpcrs ARGS` to completion; returns its output and its peak
-/// resident set in bytes (the kernel's account of that child alone).
+/// Runs `hpcrs ARGS --report-rss` and returns its output, without the
+/// report's line, and its peak resident memory in bytes as the process
+/// itself saw it (`VmHWM`). A parent's `wait4` cannot tell: the child's
+/// peak starts from the memory of the test process it was forked from.
 pub fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
-    let child = hpcrs_process()
+    let mut out = hpcrs_process()
         .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .arg("--report-rss")
+        .stdin(std::process::Stdio::null())
+        .output()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
-    // Read the pipes on threads, so that a chatty child never blocks on them.
-    let mut child = child;
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut v).unwrap();
-        v
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut v).unwrap();
-        v
-    });
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for; both pointers are valid
-    // for writes of their types.
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
-    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
-    let output = std::process::Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    };
-    // ru_maxrss is in kilobytes on Linux.
-    (output, usage.ru_maxrss as u64 * 1024)
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let peak = err
+        .lines()
+        .find_map(|l| l.strip_prefix("peak RSS "))
+        .and_then(|l| l.trim_end_matches(" bytes").parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS line in {err:?}"));
+    out.stderr = err
+        .lines()
+        .filter(|l| !l.starts_with("peak RSS "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .into_bytes();
+    (out, peak)
 }

@@ -145,11 +145,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         eprintln!("{}", summary(&args.text, &done, args.out.as_deref(), secs));
     }
-    if args.report_rss {
-        if let Some(rss) = crate::memory::peak_rss() {
-            eprintln!("peak RSS {rss} bytes");
-        }
-    }
     Ok(ExitCode::SUCCESS)
 }
 

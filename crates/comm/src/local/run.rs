@@ -92,11 +92,11 @@ impl Local {
                     Err(e) => {
                         // The ranks not yet started are dropped with the rest
                         // of `comms`; the started ones leave at the gate.
+                        // The message is written once they have been joined
+                        // and their stacks released: with the address space
+                        // exhausted, even its few bytes may not be had now.
                         gate.open(false);
-                        return Err(CommError::CannotStart {
-                            ranks: n,
-                            why: format!("the system refused the thread of rank {rank}: {e}"),
-                        });
+                        return Err((rank, e));
                     }
                 }
             }
@@ -105,6 +105,10 @@ impl Local {
                 .into_iter()
                 .map(|h| h.join().unwrap_or(None))
                 .collect::<Vec<Option<R>>>())
+        })
+        .map_err(|(rank, e)| CommError::CannotStart {
+            ranks: n,
+            why: format!("the system refused the thread of rank {rank}: {e}"),
         })?;
         if let Some((rank, reason)) = first.into_inner().unwrap_or_else(|e| e.into_inner()) {
             return Err(CommError::RankFailed { rank, reason });
