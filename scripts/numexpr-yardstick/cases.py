@@ -12,8 +12,11 @@ from typing import Optional
 
 import numpy as np
 
-# numpy's names of the element types hpcrs computes with.
-SUPPORTED_DTYPES = ("bool", "int32", "int64", "float32", "float64", "complex128")
+# numpy's names of the element types hpcrs computes with (and writes).
+OUTPUT_DTYPES = ("bool", "int32", "int64", "float32", "float64", "complex128")
+# ... and of those it takes as inputs (it widens the narrower ones as numexpr
+# does); byte strings (`bytesN`) too.
+SUPPORTED_DTYPES = OUTPUT_DTYPES + ("uint8", "uint16", "uint32", "int8", "int16", "complex64")
 
 
 def _c_order(shape):
@@ -132,13 +135,11 @@ class Case:
         return h.hexdigest()
 
     def unsupported(self):
-        """The type that keeps this case from hpcrs (`bytes` for strings of
-        any length) and why, or None."""
+        """The type that keeps this case from hpcrs and why, or None."""
         for i in self.inputs:
-            if i.dtype not in SUPPORTED_DTYPES:
-                kind = "bytes" if i.dtype.startswith("bytes") else i.dtype
-                return kind, f"input `{i.name}` is {i.dtype}, not a type hpcrs computes with"
-        if self.out is not None and self.out[0] not in SUPPORTED_DTYPES:
+            if i.dtype not in SUPPORTED_DTYPES and not i.dtype.startswith("bytes"):
+                return i.dtype, f"input `{i.name}` is {i.dtype}, not a type hpcrs takes"
+        if self.out is not None and self.out[0] not in OUTPUT_DTYPES:
             return self.out[0], f"`out` is {self.out[0]}, not a type hpcrs computes with"
         return None
 

@@ -20,7 +20,9 @@ OPTIMIZATION is numexpr's `optimization=` (none, moderate, aggressive) when
 the test passed one, else `-` (numexpr's default, aggressive).
 SHAPE and STRIDES are comma-separated (empty for 0-d), STRIDES in elements
 over the input's bytes, which start at its lowest-addressed element.
-DTYPE is numpy's name (bool, int32, int64, float32, float64, complex128).
+DTYPE is numpy's name: of an input, one of cases.SUPPORTED_DTYPES or bytesN
+(strings of N / 8 bytes, whose STRIDES count whole strings); of a result,
+bool, int32, int64, float32, float64 or complex128.
 Text fields escape backslash, tab, newline and carriage return as \\\\, \\t,
 \\n and \\r.
 """

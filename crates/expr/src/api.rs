@@ -21,9 +21,9 @@ use crate::array::{Arg, ArgMut, Array};
 use crate::compile::ast::free_names;
 use crate::compile::options::CompileOptions;
 use crate::compile::parser::parse;
-use crate::compile::typed::{Checked, ReduceKind, TKind};
+use crate::compile::typed::{BytesSide, Checked, ReduceKind, TKind};
 use crate::compile::{lower, Checker, Target};
-use crate::dtype::{DType, Scalar};
+use crate::dtype::{DType, InputType, Scalar};
 use crate::error::ExprError;
 use crate::vm::program::Program;
 
@@ -32,7 +32,7 @@ use crate::vm::program::Program;
 #[derive(Debug, Clone)]
 pub struct Expr {
     text: String,
-    pub(crate) sig: Vec<(String, DType)>,
+    pub(crate) sig: Vec<(String, InputType)>,
     pub(crate) checked: Checked,
     pub(crate) prog: Program,
 }
@@ -43,13 +43,17 @@ impl Expr {
     /// Names, types and the place of reductions are checked here; shapes
     /// (and stencil offsets against them) are checked by [`Expr::eval`].
     pub fn compile(text: &str, signature: &[(&str, DType)]) -> Result<Expr, ExprError> {
-        Expr::compile_with(text, signature, &CompileOptions::default())
+        let sig: Vec<(&str, InputType)> =
+            signature.iter().map(|(n, d)| (*n, (*d).into())).collect();
+        Expr::compile_with(text, &sig, &CompileOptions::default())
     }
 
-    /// [`Expr::compile`] with `options` (numexpr's `optimization=` level).
+    /// [`Expr::compile`] for inputs that may be byte strings
+    /// ([`InputType::Bytes`]), with `options` (numexpr's `optimization=`
+    /// level).
     pub fn compile_with(
         text: &str,
-        signature: &[(&str, DType)],
+        signature: &[(&str, InputType)],
         options: &CompileOptions,
     ) -> Result<Expr, ExprError> {
         let mut seen = HashSet::with_capacity(signature.len());
@@ -60,8 +64,8 @@ impl Expr {
                 )));
             }
         }
-        let sig: Vec<(String, DType)> =
-            signature.iter().map(|(n, d)| (n.to_string(), *d)).collect();
+        let sig: Vec<(String, InputType)> =
+            signature.iter().map(|(n, t)| (n.to_string(), *t)).collect();
         let ast = parse(text)?;
         let checked = Checker::new(text, &sig, options.optimization).check_root(&ast)?;
         let target = if checked.reduce.is_none() {
@@ -69,7 +73,7 @@ impl Expr {
         } else {
             Target::Anywhere
         };
-        let prog = lower(&checked.root, checked.vars.len(), target);
+        let prog = lower(&checked.root, checked.nvars(), target);
         Ok(Expr {
             text: text.to_string(),
             sig,
@@ -92,14 +96,26 @@ impl Expr {
 
     /// The input names the expression reads, in order of first use.
     pub fn input_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        for v in &self.checked.vars {
-            let n = self.sig[v.input].0.as_str();
-            if !names.contains(&n) {
-                names.push(n);
+        let mut used: HashSet<usize> = self.checked.vars.iter().map(|v| v.input).collect();
+        for t in &self.checked.tests {
+            for side in [&t.a, &t.b] {
+                if let BytesSide::Input(i) = side {
+                    used.insert(*i);
+                }
             }
         }
-        names
+        // The text compiled, so it parses; its names come in order of
+        // first use.
+        let order = parse(&self.text)
+            .map(|ast| free_names(&ast))
+            .unwrap_or_default();
+        order
+            .iter()
+            .filter_map(|(name, _)| {
+                let i = self.sig.iter().position(|(n, _)| n == name)?;
+                used.contains(&i).then_some(self.sig[i].0.as_str())
+            })
+            .collect()
     }
 
     /// Whether the expression uses stencil offsets (and so writes only the
@@ -200,7 +216,7 @@ pub fn evaluate_with(
     inputs: &[(&str, Arg<'_>)],
     options: &CompileOptions,
 ) -> Result<Array, ExprError> {
-    let sig: Vec<(&str, DType)> = inputs.iter().map(|(n, a)| (*n, a.dtype())).collect();
+    let sig: Vec<(&str, InputType)> = inputs.iter().map(|(n, a)| (*n, a.input_type())).collect();
     Expr::compile_with(text, &sig, options)?.eval_new(inputs)
 }
 

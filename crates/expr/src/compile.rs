@@ -15,6 +15,7 @@ pub(crate) mod options;
 pub(crate) mod parser;
 mod power;
 mod pyconst;
+mod strings;
 pub(crate) mod typed;
 
 pub(crate) use check::Checker;

@@ -99,6 +99,35 @@ impl fmt::Display for DType {
     }
 }
 
+/// The type of an input as a signature declares it.
+///
+/// Numbers are declared by the type the engine computes them in: an input
+/// of a narrower type is declared as the type it widens to (a `u32` array
+/// is an [`I64`](DType::I64) input, see [`crate::Arg`]). Byte strings have
+/// a type of their own, whatever their width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputType {
+    /// Numbers of this type.
+    Number(DType),
+    /// Fixed-width byte strings (numpy's `S` arrays, numexpr's `bytes`).
+    Bytes,
+}
+
+impl From<DType> for InputType {
+    fn from(dt: DType) -> InputType {
+        InputType::Number(dt)
+    }
+}
+
+impl fmt::Display for InputType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputType::Number(dt) => dt.fmt(f),
+            InputType::Bytes => f.write_str("bytes"),
+        }
+    }
+}
+
 /// One value of any [`DType`]: literals, folded constants, reduction results.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar {

@@ -7,8 +7,11 @@
 //! Axes that are contiguous with each other in every operand are merged
 //! first ([`space::Space::coalesce`]), so a C-contiguous array of any shape
 //! is one long row. Operands contiguous along rows are read and written in
-//! place; the others are gathered into block buffers and scattered back.
+//! place; the others are gathered into block buffers and scattered back
+//! (inputs of narrower types widened on the way, `strided.rs`), and tests
+//! of byte strings are computed into block buffers (`bytes.rs`).
 
+pub(crate) mod bytes;
 pub(crate) mod elementwise;
 pub(crate) mod frame;
 pub(crate) mod geometry;

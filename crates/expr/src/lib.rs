@@ -30,9 +30,10 @@
 //! numexpr: `+ - * / // % **`, shifts `<< >>`, comparisons
 //! `< <= == != >= >` (not chained), `&` `|` `^` `~` (logical on bool,
 //! bitwise on integers), unary `-`, parentheses, the attributes `.real` and
-//! `.imag`, literals (`3`, `2.5`, `1e-3`, `1j`, `True`, `False`), input
-//! names, and numexpr's functions, typed as numexpr types them (each
-//! function raises its arguments' common type to a least type of its own):
+//! `.imag`, literals (`3`, `2.5`, `1e-3`, `1j`, `True`, `False`, and the
+//! byte strings `b'abc'` and `'abc'`, below), input names, and numexpr's
+//! functions, typed as numexpr types them (each function raises its
+//! arguments' common type to a least type of its own):
 //!
 //! | functions | computed in | result |
 //! |---|---|---|
@@ -59,6 +60,21 @@
 //! end). `sum` and `prod` accumulate bool and integers in `i64` and other
 //! types in themselves; `min` and `max` keep the operand's type, are NaN
 //! when an element is NaN, and refuse bool, complex and empty operands.
+//!
+//! **Byte strings** (numexpr's `bytes`: numpy's `S` arrays, given as
+//! [`Arg::Bytes`], and the literals `b'...'` and `'...'`, read as Python
+//! reads them, escapes included; a `str` literal is its ASCII bytes) are
+//! only compared with byte strings (`== != < <= > >=`) and searched
+//! (`contains(haystack, needle)`), each giving `bool`; anything else on
+//! them is a type error, as in numexpr. Comparisons are numpy's (and
+//! numexpr's): lexicographic over the bytes, the shorter string padded
+//! with NULs (`b'foo' == b'foo\0\0'`, while NULs inside a string count);
+//! two literals alone are compared by Python's rules, as numexpr lets
+//! Python do (`b'a' == b'a\0'` is false). `contains` looks for the needle
+//! in the haystack, each without its trailing NULs (an empty needle is
+//! everywhere). A test of strings is a `bool` variable of the program,
+//! computed as a block's variables are read; strings broadcast like
+//! numbers, may be strided and take no offsets.
 //!
 //! **Stencil offsets** (new): `u[-1,0]` is the neighbour one step back along
 //! axis 0 of every element (1-D: `u[+1]`, 3-D: `u[0,0,-1]`), one offset per
@@ -87,7 +103,10 @@
 //! # Types and casting (numexpr's rules)
 //!
 //! Element types are `bool`, `i32`, `i64`, `f32`, `f64` and complex (two
-//! `f64`). The common type of two operands is the higher in numexpr's kind
+//! `f64`). Inputs of narrower types are widened as numexpr widens them, a
+//! block at a time as they are read: `u8`, `u16`, `i8` and `i16` are
+//! `i32`, `u32` is `i64` (so `u32` times `i32` is `i64`), `Complex<f32>` is
+//! complex; a signature declares them by the type they widen to. The common type of two operands is the higher in numexpr's kind
 //! ranking `bool < i32 < i64 < f32 < f64 < complex`; unlike numpy, scalars
 //! take part like arrays (an `f32` array times the literal `2.5` is `f64`:
 //! pass an `f32` 0-d input to stay in `f32`), and `i64` with `f32` gives
@@ -129,6 +148,19 @@
 //! Where numexpr is the odd one out, or would answer wrongly, numpy's
 //! answer is taken:
 //!
+//! * **A bare string input** (`evaluate('s')`, which numexpr answers with a
+//!   copy of the strings) is a type error: results are arrays of numbers
+//!   ([`Array`] has no strings, and the command line and the out-of-core
+//!   evaluation match on its variants). Comparisons and `contains` of
+//!   strings are computed.
+//! * **`contains`** ignores trailing NULs only (numpy's reading of a
+//!   fixed-width string, as its comparisons do); numexpr stops at the
+//!   first NUL of either string, so a NUL inside one hides the rest.
+//!   **Comparisons** order bytes as unsigned numbers (numpy's); numexpr
+//!   compares C `char`s, which are signed on x86, so a byte past 127 sorts
+//!   before `a` there.
+//! * **`u64` and `f16` inputs** are not taken: numexpr reads a `u64` past
+//!   `i64::MAX` as a negative `i64`, and Rust has no `f16`.
 //! * **`x**-1` of an integer at the moderate level**
 //!   ([`Optimization::Moderate`]) is the `f64` `1/x`, as at the other
 //!   levels; numexpr divides as integers there, truncating (`(-3)**-1.0`
@@ -230,8 +262,9 @@
 //!
 //! 1. **Parse** (`compile/lexer.rs`, `compile/parser.rs`) to a syntax tree
 //!    with columns for errors.
-//! 2. **Type-check** (`compile/check.rs`, `power.rs`, `functions.rs`) to a
-//!    typed tree where every cast is an explicit node. Operations on
+//! 2. **Type-check** (`compile/check.rs`, `power.rs`, `functions.rs`,
+//!    `strings.rs`) to a typed tree where every cast is an explicit node
+//!    and every test of byte strings a `bool` variable. Operations on
 //!    literals alone are Python's (`compile/pyconst.rs`, see above); other
 //!    **constant folding** runs the very kernels of the VM on one-element
 //!    blocks, so a folded value cannot differ from an evaluated one.
@@ -251,7 +284,9 @@
 //!    first pass reads: `a*a + b*b` in one instruction streams `a` and `b`
 //!    from memory together (two misses in flight) rather than one after the
 //!    other. Registers are reused as soon as their last reader has run.
-//! 4. **Run** (`exec/`, `vm/`): the iteration space is cut into
+//! 4. **Run** (`exec/`, `vm/`): the inputs are bound to the iteration
+//!    space, their shapes broadcast (`api/bind.rs`, `api/broadcast.rs`);
+//!    the space is cut into
 //!    blocks of at most 1024 elements (8 KiB of `f64` per buffer, numexpr's
 //!    size: a program's buffers stay in L1/L2). Where the innermost axis is
 //!    long, a block is a piece of one row, and any operand whose rows are
@@ -353,12 +388,12 @@ mod threads;
 mod vm;
 
 pub use api::{evaluate, evaluate_scalar, evaluate_with, variables, Expr, Stepwise};
-pub use array::{Arg, ArgMut, Array, Element};
+pub use array::{Arg, ArgMut, Array, Element, InputElement};
 pub use barrier::TeamBarrier;
 pub use compile::options::{CompileOptions, Optimization};
 pub use compile::typed::ReduceKind;
-pub use dtype::{DType, Scalar};
+pub use dtype::{DType, InputType, Scalar};
 pub use error::ExprError;
-pub use num_complex::Complex64;
+pub use num_complex::{Complex32, Complex64};
 pub use stencil::Iterate;
 pub use threads::{num_threads, set_num_threads};

@@ -37,7 +37,9 @@ use std::collections::HashMap;
 
 use crate::array::ArgMut;
 use crate::barrier::TeamBarrier;
+use crate::dtype::InputType;
 use crate::error::ExprError;
+use crate::exec::space::VarOp;
 use crate::threads::num_threads;
 use crate::{Arg, Expr};
 use plan::Plan;
@@ -164,7 +166,11 @@ impl Expr {
             )));
         }
         let rdt = self.prog.result_dt;
-        let sdt = self.sig[si].1;
+        let InputType::Number(sdt) = self.sig[si].1 else {
+            return Err(ExprError::Input(format!(
+                "the state `{state}` holds byte strings: iterate needs numbers"
+            )));
+        };
         if rdt != sdt {
             return Err(ExprError::Output(format!(
                 "the result is {rdt} but the state `{state}` is {sdt}: iterate needs the same type"
@@ -178,6 +184,15 @@ impl Expr {
                 by_name.get(name).map(|a| a.raw())
             }
         })?;
+        if bound
+            .vars
+            .iter()
+            .any(|v| matches!(v, VarOp::Widened(..) | VarOp::Test(_)))
+        {
+            return Err(ExprError::Input(
+                "iterate takes inputs of the engine's types (bool, i32, i64, f32, f64, complex), not narrower ones or byte strings".into(),
+            ));
+        }
         if bound.stretched {
             return Err(ExprError::Shape(format!(
                 "iterate needs array inputs of the state's shape {:?} (only 0-d inputs broadcast)",

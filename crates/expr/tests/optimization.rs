@@ -141,7 +141,8 @@ fn the_default_is_numexprs_default_and_names_parse() {
     assert_eq!(Optimization::default(), Optimization::Aggressive);
     let sig = [("a", DType::F32)];
     let plain = Expr::compile("a**2.5", &sig).unwrap();
-    let with = Expr::compile_with("a**2.5", &sig, &CompileOptions::default()).unwrap();
+    let typed = [("a", DType::F32.into())];
+    let with = Expr::compile_with("a**2.5", &typed, &CompileOptions::default()).unwrap();
     assert_eq!((plain.dtype(), with.dtype()), (DType::F32, DType::F32));
     assert_eq!(Optimization::parse("none"), Some(Optimization::None));
     assert_eq!(

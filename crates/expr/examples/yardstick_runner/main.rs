@@ -19,7 +19,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::process::ExitCode;
 
-use expr::{Array, DType, Expr, ExprError};
+use expr::{Array, Expr, ExprError, InputType};
 
 use protocol::{Case, Results};
 
@@ -67,7 +67,8 @@ fn evaluate(case: &Case) -> Result<Array, ExprError> {
     match &case.out {
         None => expr::evaluate_with(&case.text, &inputs, &case.options),
         Some((dtype, shape)) => {
-            let sig: Vec<(&str, DType)> = inputs.iter().map(|(n, a)| (*n, a.dtype())).collect();
+            let sig: Vec<(&str, InputType)> =
+                inputs.iter().map(|(n, a)| (*n, a.input_type())).collect();
             let e = Expr::compile_with(&case.text, &sig, &case.options)?;
             let mut out = Array::zeros(*dtype, shape);
             e.eval(&inputs, out.view_mut())?;

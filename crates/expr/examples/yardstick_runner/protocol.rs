@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use expr::{Arg, Array, CompileOptions, DType, Optimization};
 
-use crate::arrays;
+use crate::arrays::{self, Base};
 
 /// The first line of `cases.txt`.
 const MAGIC: &str = "hpcrs-yardstick 2";
@@ -18,7 +18,7 @@ pub struct Input {
     /// The name the expression reads.
     pub name: String,
     /// The elements, lowest address first.
-    base: Array,
+    base: Base,
     shape: Vec<usize>,
     strides: Vec<isize>,
 }
@@ -165,7 +165,7 @@ fn read_input(line: &str, blob: &[u8]) -> Result<Input, String> {
         })?;
     Ok(Input {
         name: unescape(name),
-        base: arrays::decode_array(dtype(dt)?, bytes)?,
+        base: arrays::decode_base(dt, bytes)?,
         shape: numbers(shape)?,
         strides: numbers(strides)?,
     })

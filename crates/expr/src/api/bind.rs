@@ -6,8 +6,11 @@ use std::collections::{HashMap, HashSet};
 
 use crate::api::broadcast::{broadcast_shape, stretched_strides};
 use crate::api::Expr;
-use crate::array::{Arg, Raw};
+use crate::array::{Arg, Narrow, Raw, Stored};
+use crate::compile::typed::BytesSide;
+use crate::dtype::InputType;
 use crate::error::ExprError;
+use crate::exec::bytes::{Strings, TestOp};
 use crate::exec::space::{Operand, VarOp};
 
 impl Expr {
@@ -48,16 +51,15 @@ impl Expr {
         &self,
         lookup: &dyn Fn(&str) -> Option<Raw>,
     ) -> Result<Bound, ExprError> {
-        let mut raws: Vec<(&str, Raw)> = Vec::new();
-        for v in &self.checked.vars {
-            let (name, dt) = &self.sig[v.input];
+        let fetch = |input: usize| -> Result<(&str, Raw), ExprError> {
+            let (name, ty) = &self.sig[input];
             let Some(raw) = lookup(name) else {
                 return Err(ExprError::Input(format!("missing input `{name}`")));
             };
-            if raw.dt != *dt {
+            if input_type(&raw) != *ty {
                 return Err(ExprError::Input(format!(
-                    "input `{name}` holds {} but the signature says {dt}",
-                    raw.dt
+                    "input `{name}` holds {} but the signature says {ty}",
+                    describe(&raw)
                 )));
             }
             if raw.shape.len() > 3 {
@@ -66,9 +68,35 @@ impl Expr {
                     raw.shape.len()
                 )));
             }
-            raws.push((name.as_str(), raw));
+            Ok((name.as_str(), raw))
+        };
+        let raws: Vec<(&str, Raw)> = self
+            .checked
+            .vars
+            .iter()
+            .map(|v| fetch(v.input))
+            .collect::<Result<_, _>>()?;
+        // The byte-string inputs the tests read, each once.
+        let mut strings: HashMap<usize, (&str, Raw)> = HashMap::new();
+        for t in &self.checked.tests {
+            for side in [&t.a, &t.b] {
+                if let BytesSide::Input(i) = side {
+                    if !strings.contains_key(i) {
+                        strings.insert(*i, fetch(*i)?);
+                    }
+                }
+            }
         }
-        let arrays: Vec<&(&str, Raw)> = raws.iter().filter(|(_, r)| !r.shape.is_empty()).collect();
+        let mut arrays: Vec<(&str, &Raw)> = raws
+            .iter()
+            .chain(strings.values())
+            .filter(|(_, r)| !r.shape.is_empty())
+            .map(|(n, r)| (*n, r))
+            .collect();
+        // The order inputs are named in errors: numbers first, then strings
+        // by their place in the signature.
+        let nvars = raws.iter().filter(|(_, r)| !r.shape.is_empty()).count();
+        arrays[nvars..].sort_by_key(|(n, _)| self.sig.iter().position(|(s, _)| s == n));
         let full = broadcast_shape(arrays.iter().map(|(_, r)| r.shape.as_slice())).map_err(
             |(first, then)| {
                 let ((a, ra), (b, rb)) = (arrays[first], arrays[then]);
@@ -138,26 +166,63 @@ impl Expr {
             }
         }
         let interior: Vec<usize> = (0..nd).map(|ax| full[ax] - lo[ax] - hi[ax]).collect();
-        let mut vars = Vec::with_capacity(raws.len());
-        for (v, (_, r)) in self.checked.vars.iter().zip(&raws) {
-            if r.shape.is_empty() {
-                vars.push(VarOp::Scalar(r.ptr));
-                continue;
-            }
+        // The operand of `r` over the space, at the interior's first element
+        // shifted by `shift` (a variable's offsets).
+        let operand = |r: &Raw, shift: Option<&Vec<i64>>| {
             let strides = stretched_strides(&r.shape, &r.strides, &full);
-            let es = r.dt.size() as isize;
+            let es = stored_size(r) as isize;
             let mut off = 0isize;
             for ax in 0..nd {
-                let o = v.offsets.as_ref().map_or(0, |o| o[ax]);
+                let o = shift.map_or(0, |o| o[ax]);
                 off += (lo[ax] as isize + o as isize) * strides[ax];
             }
-            // SAFETY: the offset stays inside the array: lo+o is in [0, lo+hi]
-            // (offsets imply that the input has the full shape).
-            let ptr = unsafe { r.ptr.offset(off * es) };
-            vars.push(VarOp::Array(Operand {
-                ptr,
+            Operand {
+                // SAFETY: the offset stays inside the array: lo+o is in
+                // [0, lo+hi] along axes the array has in full (offsets imply
+                // that every array input has the full shape), and 0 along
+                // the axes it is stretched over.
+                ptr: unsafe { r.ptr.offset(off * es) },
                 strides,
-                esize: r.dt.size(),
+                esize: stored_size(r),
+            }
+        };
+        let mut vars = Vec::with_capacity(self.checked.nvars());
+        for (v, (_, r)) in self.checked.vars.iter().zip(&raws) {
+            vars.push(match r.stored {
+                Stored::Native if r.shape.is_empty() => VarOp::Scalar(r.ptr),
+                Stored::Narrow(narrow) => VarOp::Widened(operand(r, v.offsets.as_ref()), narrow),
+                _ => VarOp::Array(operand(r, v.offsets.as_ref())),
+            });
+        }
+        for t in &self.checked.tests {
+            let side = |s: &BytesSide| match s {
+                BytesSide::Input(i) => {
+                    let r = &strings[i].1;
+                    let Stored::Bytes { width, step } = r.stored else {
+                        unreachable!("`fetch` checked that the input holds bytes")
+                    };
+                    Strings {
+                        at: operand(r, None),
+                        width,
+                        step,
+                    }
+                }
+                // The literal lives in the expression, which outlives every
+                // evaluation.
+                BytesSide::Lit(bytes) => Strings {
+                    at: Operand {
+                        ptr: bytes.as_ptr() as *mut u8,
+                        strides: vec![0; nd],
+                        esize: 1,
+                    },
+                    width: bytes.len(),
+                    step: 1,
+                },
+            };
+            vars.push(VarOp::Test(TestOp {
+                op: t.op,
+                a: side(&t.a),
+                b: side(&t.b),
             }));
         }
         Ok(Bound {
@@ -168,6 +233,44 @@ impl Expr {
             arrays: !arrays.is_empty(),
             stretched,
         })
+    }
+}
+
+/// The type an input holds, as a signature would declare it.
+fn input_type(r: &Raw) -> InputType {
+    match r.stored {
+        Stored::Bytes { .. } => InputType::Bytes,
+        _ => InputType::Number(r.dt),
+    }
+}
+
+/// The type an input holds, for messages (`u32 (read as i64)`).
+fn describe(r: &Raw) -> String {
+    match r.stored {
+        Stored::Native => r.dt.to_string(),
+        Stored::Narrow(n) => format!("{} (read as {})", narrow_name(n), r.dt),
+        Stored::Bytes { .. } => "bytes".to_string(),
+    }
+}
+
+/// The Rust name of a narrower element type.
+fn narrow_name(n: Narrow) -> &'static str {
+    match n {
+        Narrow::U8 => "u8",
+        Narrow::U16 => "u16",
+        Narrow::U32 => "u32",
+        Narrow::I8 => "i8",
+        Narrow::I16 => "i16",
+        Narrow::C64 => "Complex<f32>",
+    }
+}
+
+/// The size of the unit an input's strides count (bytes for strings).
+fn stored_size(r: &Raw) -> usize {
+    match r.stored {
+        Stored::Native => r.dt.size(),
+        Stored::Narrow(n) => n.size(),
+        Stored::Bytes { .. } => 1,
     }
 }
 
@@ -203,12 +306,12 @@ impl Bound {
         let vars = self
             .vars
             .iter()
-            .map(|v| match v {
-                VarOp::Array(op) => VarOp::Array(Operand {
-                    strides: stretched_strides(&self.full, &op.strides, shape),
-                    ..op.clone()
-                }),
-                other => other.clone(),
+            .map(|v| {
+                let mut v = v.clone();
+                for op in v.operands_mut() {
+                    op.strides = stretched_strides(&self.full, &op.strides, shape);
+                }
+                v
             })
             .collect();
         Some(Bound {

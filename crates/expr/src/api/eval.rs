@@ -67,7 +67,7 @@ impl Expr {
         } else {
             cast = lower(
                 &self.checked.root,
-                self.checked.vars.len(),
+                self.checked.nvars(),
                 Target::OutAs(o.dt),
             );
             &cast
@@ -168,14 +168,13 @@ pub(super) fn axis_last_space(b: &Bound, ax: usize, o: &Raw) -> Space {
     let vars = b
         .vars
         .iter()
-        .map(|v| match v {
-            VarOp::Array(op) => {
-                let mut op = op.clone();
+        .map(|v| {
+            let mut v = v.clone();
+            for op in v.operands_mut() {
                 let s = op.strides.remove(ax);
                 op.strides.push(s);
-                VarOp::Array(op)
             }
-            s => s.clone(),
+            v
         })
         .collect();
     let out = Operand {
@@ -195,7 +194,7 @@ pub(super) fn space(
     if shape.is_empty() {
         shape.push(1);
         for v in &mut vars {
-            if let VarOp::Array(op) = v {
+            for op in v.operands_mut() {
                 op.strides = vec![0];
             }
         }

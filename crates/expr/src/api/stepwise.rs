@@ -204,8 +204,13 @@ fn layout(b: &Bound) -> Layout {
             .vars
             .iter()
             .map(|v| match v {
-                VarOp::Array(op) => Some(op.strides.clone()),
                 VarOp::Scalar(_) => None,
+                v => Some(
+                    v.operands()
+                        .iter()
+                        .flat_map(|op| op.strides.clone())
+                        .collect(),
+                ),
             })
             .collect(),
     }

@@ -1,4 +1,4 @@
-//! The syntax tree the parser builds: literals, names with optional
+//! The syntax tree the parser builds: literals (numbers and byte strings), names with optional
 //! stencil offsets, unary and binary operators, calls.
 
 use std::collections::HashMap;
@@ -76,6 +76,8 @@ pub(crate) struct Ast {
 pub(crate) enum AstKind {
     /// A literal, with Python's value (typed where it meets an array).
     Lit(PyConst),
+    /// A string literal's bytes.
+    Bytes(Vec<u8>),
     /// A variable, with stencil offsets when written `u[-1,0]`.
     Name(String, Option<Vec<i64>>),
     Unary(UnOp, Box<Ast>),
@@ -121,7 +123,7 @@ impl Ast {
     /// This node's operands, in the order they are written.
     pub(crate) fn operands(&self) -> impl DoubleEndedIterator<Item = &Ast> {
         let (boxed, list): ([Option<&Ast>; 2], &[Ast]) = match &self.kind {
-            AstKind::Lit(_) | AstKind::Name(..) => ([None, None], &[]),
+            AstKind::Lit(_) | AstKind::Bytes(_) | AstKind::Name(..) => ([None, None], &[]),
             AstKind::Unary(_, a) => ([Some(a), None], &[]),
             AstKind::Binary(_, l, r) => ([Some(l), Some(r)], &[]),
             AstKind::Call { args, .. } => ([None, None], args),
@@ -145,12 +147,15 @@ impl Drop for Ast {
 /// Moves the operands of `kind` to `out`, leaving leaves in their place.
 fn take_children(kind: &mut AstKind, out: &mut Vec<Ast>) {
     let mut take = |b: &mut Box<Ast>| {
-        if !matches!(b.kind, AstKind::Lit(_) | AstKind::Name(..)) {
+        if !matches!(
+            b.kind,
+            AstKind::Lit(_) | AstKind::Bytes(_) | AstKind::Name(..)
+        ) {
             out.push(std::mem::replace(&mut **b, Ast::placeholder()));
         }
     };
     match kind {
-        AstKind::Lit(_) | AstKind::Name(..) => {}
+        AstKind::Lit(_) | AstKind::Bytes(_) | AstKind::Name(..) => {}
         AstKind::Unary(_, a) => take(a),
         AstKind::Binary(_, l, r) => {
             take(l);
@@ -176,6 +181,7 @@ impl std::fmt::Debug for Ast {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match &self.kind {
             AstKind::Lit(v) => format!("Lit({v})"),
+            AstKind::Bytes(b) => format!("Bytes(b'{}')", b.escape_ascii()),
             AstKind::Name(n, o) => format!("Name({n}, {o:?})"),
             AstKind::Unary(op, _) => format!("Unary({op:?}, ..)"),
             AstKind::Binary(op, ..) => format!("Binary({op:?}, ..)"),

@@ -10,22 +10,31 @@ use crate::compile::ast::{Ast, AstKind, Axis, BinOp, UnOp};
 use crate::compile::constants::Val;
 use crate::compile::fold::fold;
 use crate::compile::functions::is_function;
+use crate::compile::functions::CONTAINS;
 use crate::compile::options::Optimization;
-use crate::compile::typed::{Checked, ReduceKind, TKind, TNode, VarRef};
-use crate::dtype::{DType, Scalar};
+use crate::compile::typed::{BytesSide, BytesTest, Checked, ReduceKind, TKind, TNode, VarRef};
+use crate::dtype::{DType, InputType, Scalar};
 use crate::error::ExprError;
 use crate::vm::ops::Op;
 
+/// A variable of the program being checked: an input (with its offsets)
+/// or a test of byte strings.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(super) enum Slot {
+    Input(VarRef),
+    Test(BytesTest),
+}
+
 /// The checker's state: the text (for errors), the signature, and the
-/// variable references found so far.
+/// variables found so far.
 pub(crate) struct Checker<'a> {
     pub(super) text: &'a str,
-    sig: &'a [(String, DType)],
+    pub(super) sig: &'a [(String, InputType)],
     /// Where each input is in the signature, by name.
     pub(super) inputs: HashMap<&'a str, usize>,
-    vars: Vec<VarRef>,
-    /// Where each variable reference is in `vars`.
-    pub(super) var_index: HashMap<VarRef, usize>,
+    vars: Vec<Slot>,
+    /// Where each variable is in `vars`.
+    pub(super) var_index: HashMap<Slot, usize>,
     /// How often each variable is read by what is kept of the expression
     /// (the branch a constant `where` drops is not).
     pub(super) uses: Vec<usize>,
@@ -43,7 +52,7 @@ impl<'a> Checker<'a> {
     /// powers as `optimization` asks.
     pub fn new(
         text: &'a str,
-        sig: &'a [(String, DType)],
+        sig: &'a [(String, InputType)],
         optimization: Optimization,
     ) -> Checker<'a> {
         Checker {
@@ -113,38 +122,58 @@ impl Checker<'_> {
         {
             return Err(self.type_err(ast.col, format!("`{func}` takes no `axis=` argument")));
         }
-        let root = self.node(ast)?;
+        let root = self.value(ast)?;
+        if let Val::Bytes { col, .. } = root {
+            return Err(self.type_err(
+                col,
+                "the result would be byte strings: expressions give numbers (compare strings, or search them with `contains`)".into(),
+            ));
+        }
+        let root = self.typed(root)?;
         Ok(self.finish(root, None))
     }
 
     /// The checked expression, without the variables that only a branch a
     /// constant `where` dropped reads (numexpr does not see them: they
-    /// neither shape the result nor need an input).
+    /// neither shape the result nor need an input), its inputs' variables
+    /// numbered before its tests'.
     fn finish(self, mut root: TNode, reduce: Option<(ReduceKind, Option<i64>)>) -> Checked {
-        if self.uses.iter().all(|&n| n > 0) {
-            return Checked {
-                root,
-                vars: self.vars,
-                reduce,
-            };
-        }
         let mut renumber = vec![usize::MAX; self.vars.len()];
         let mut vars = Vec::new();
+        let mut tests = Vec::new();
+        let mut test_slots = Vec::new();
         for (i, v) in self.vars.into_iter().enumerate() {
-            if self.uses[i] > 0 {
-                renumber[i] = vars.len();
-                vars.push(v);
+            match v {
+                _ if self.uses[i] == 0 => {}
+                Slot::Input(r) => {
+                    renumber[i] = vars.len();
+                    vars.push(r);
+                }
+                Slot::Test(t) => {
+                    test_slots.push(i);
+                    tests.push(t);
+                }
             }
         }
-        let mut stack = vec![&mut root];
-        while let Some(n) = stack.pop() {
-            match &mut n.kind {
-                TKind::Var(i) => *i = renumber[*i],
-                TKind::Const(_) => {}
-                TKind::Op(_, args) => stack.extend(args.iter_mut()),
+        for (k, &i) in test_slots.iter().enumerate() {
+            renumber[i] = vars.len() + k;
+        }
+        if renumber.iter().enumerate().any(|(i, &j)| i != j) {
+            let mut stack = vec![&mut root];
+            while let Some(n) = stack.pop() {
+                match &mut n.kind {
+                    TKind::Var(i) => *i = renumber[*i],
+                    TKind::Const(_) => {}
+                    TKind::Op(_, args) => stack.extend(args.iter_mut()),
+                }
             }
         }
-        Checked { root, vars, reduce }
+        Checked {
+            root,
+            vars,
+            tests,
+            reduce,
+        }
     }
 
     /// Casts `node` up to `to` (constants are converted at once).
@@ -206,11 +235,17 @@ impl Checker<'_> {
                         col: ast.col,
                         wrapped: false,
                     }),
-                    AstKind::Name(name, offsets) => {
-                        done.push(Val::Node(self.name(name, offsets, ast.col)?))
-                    }
+                    AstKind::Bytes(b) => done.push(Val::Bytes {
+                        side: BytesSide::Lit(b.clone()),
+                        col: ast.col,
+                    }),
+                    AstKind::Name(name, offsets) => done.push(self.name(name, offsets, ast.col)?),
                     AstKind::Call { func, args, axis } => {
-                        self.call_head(func, args.len(), *axis, ast.col)?;
+                        if func == CONTAINS {
+                            self.contains_head(args.len(), axis.is_some(), ast.col)?;
+                        } else {
+                            self.call_head(func, args.len(), *axis, ast.col)?;
+                        }
                         steps.push(Step::Finish(ast));
                         steps.extend(ast.operands().rev().map(Step::Enter));
                     }
@@ -234,7 +269,7 @@ impl Checker<'_> {
                             let xs = done.split_off(done.len() - args.len());
                             self.call_value(func, xs, args, ast.col)?
                         }
-                        AstKind::Lit(_) | AstKind::Name(..) => {
+                        AstKind::Lit(_) | AstKind::Bytes(_) | AstKind::Name(..) => {
                             unreachable!("leaves are finished when entered")
                         }
                     };
@@ -272,13 +307,14 @@ impl Checker<'_> {
         }
     }
 
-    /// A variable reference: an input of the signature, with its offsets.
+    /// A variable reference: an input of the signature, with its offsets
+    /// (byte strings, which have none, are operands of tests).
     fn name(
         &mut self,
         name: &str,
         offsets: &Option<Vec<i64>>,
         col: usize,
-    ) -> Result<TNode, ExprError> {
+    ) -> Result<Val, ExprError> {
         let Some(&input) = self.inputs.get(name) else {
             if is_function(name) {
                 return Err(self.type_err(
@@ -301,24 +337,44 @@ impl Checker<'_> {
                 },
             });
         };
-        let r = VarRef {
+        let dt = match self.sig[input].1 {
+            InputType::Number(dt) => dt,
+            InputType::Bytes if offsets.is_some() => {
+                return Err(self.type_err(
+                    col,
+                    format!("`{name}` holds byte strings, which take no stencil offsets"),
+                ))
+            }
+            InputType::Bytes => {
+                return Ok(Val::Bytes {
+                    side: BytesSide::Input(input),
+                    col,
+                })
+            }
+        };
+        let slot = self.slot(Slot::Input(VarRef {
             input,
             offsets: offsets.clone(),
-        };
-        let slot = match self.var_index.get(&r) {
+        }));
+        Ok(Val::Node(TNode {
+            kind: TKind::Var(slot),
+            dt,
+        }))
+    }
+
+    /// The variable slot of `s`, a new one the first time; counts a use.
+    pub(super) fn slot(&mut self, s: Slot) -> usize {
+        let slot = match self.var_index.get(&s) {
             Some(&i) => i,
             None => {
-                self.var_index.insert(r.clone(), self.vars.len());
-                self.vars.push(r);
+                self.var_index.insert(s.clone(), self.vars.len());
+                self.vars.push(s);
                 self.uses.push(0);
                 self.vars.len() - 1
             }
         };
         self.uses[slot] += 1;
-        Ok(TNode {
-            kind: TKind::Var(slot),
-            dt: self.sig[input].1,
-        })
+        slot
     }
 
     /// A binary operator: both operands cast to their common type, then the

@@ -5,9 +5,10 @@
 //! not, with each constant typed the way numexpr or numpy would type it.
 
 use crate::compile::ast::{Ast, AstKind, BinOp, UnOp};
-use crate::compile::check::Checker;
+use crate::compile::check::{Checker, Slot};
+use crate::compile::functions::CONTAINS;
 use crate::compile::pyconst::{PyConst, PyError};
-use crate::compile::typed::{TKind, TNode, VarRef};
+use crate::compile::typed::{BytesSide, TKind, TNode, VarRef};
 use crate::dtype::{DType, Scalar};
 use crate::error::ExprError;
 use crate::vm::ops::Op;
@@ -30,6 +31,12 @@ pub(super) enum Val {
         wrapped: bool,
     },
     Node(TNode),
+    /// Byte strings (a literal or an input), which only comparisons and
+    /// `contains` take (see `strings.rs`).
+    Bytes {
+        side: BytesSide,
+        col: usize,
+    },
 }
 
 impl Val {
@@ -44,6 +51,7 @@ impl Val {
         match self {
             Val::Py { .. } => true,
             Val::Node(n) => matches!(n.kind, TKind::Const(_)),
+            Val::Bytes { side, .. } => matches!(side, BytesSide::Lit(_)),
         }
     }
 }
@@ -55,6 +63,10 @@ impl Checker<'_> {
         match v {
             Val::Node(n) => Ok(n),
             Val::Py { c, col, .. } => self.constant(c.typed(), col),
+            Val::Bytes { col, .. } => Err(self.type_err(
+                col,
+                "byte strings are only compared (`==` `!=` `<` `<=` `>` `>=`) with byte strings, or searched with `contains`".into(),
+            )),
         }
     }
 
@@ -123,12 +135,15 @@ impl Checker<'_> {
     /// A binary operator: Python's on two constants (unless numexpr types
     /// it, see [`Val`]), else the typed rules.
     pub(super) fn binary_value(
-        &self,
+        &mut self,
         op: BinOp,
         l: Val,
         r: Val,
         col: usize,
     ) -> Result<Val, ExprError> {
+        if matches!(l, Val::Bytes { .. }) || matches!(r, Val::Bytes { .. }) {
+            return self.bytes_binary(op, l, r, col);
+        }
         if let (
             Val::Py {
                 c: a, wrapped: wa, ..
@@ -172,6 +187,9 @@ impl Checker<'_> {
         args: &[Ast],
         col: usize,
     ) -> Result<Val, ExprError> {
+        if func == CONTAINS {
+            return self.contains_value(xs, col);
+        }
         let op = Op::math(func).or_else(|| Op::call(func));
         if op == Some(Op::Where) {
             let cond = match &xs[0] {
@@ -226,12 +244,15 @@ impl Checker<'_> {
                 continue;
             }
             if let AstKind::Name(name, offsets) = &node.kind {
-                let r = VarRef {
+                let r = Slot::Input(VarRef {
                     input: self.inputs[name.as_str()],
                     offsets: offsets.clone(),
-                };
-                let i = self.var_index[&r];
-                self.uses[i] -= 1;
+                });
+                // Byte-string inputs are no variables (their tests are, and
+                // stay: a test the dropped branch made is still computed).
+                if let Some(&i) = self.var_index.get(&r) {
+                    self.uses[i] -= 1;
+                }
             }
             stack.extend(node.operands());
         }

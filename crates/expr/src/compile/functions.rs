@@ -15,9 +15,13 @@ use crate::vm::ops::{Op, Spelling};
 /// [`Checker::check_root`]); `product` is `prod` by its longer name.
 pub(crate) const REDUCTIONS: [&str; 5] = ["sum", "prod", "product", "min", "max"];
 
+/// The search of byte strings (`compile/strings.rs`), the one function
+/// that is no instruction of the virtual machine.
+pub(crate) const CONTAINS: &str = "contains";
+
 /// Whether `name` is a function of the language.
 pub(crate) fn is_function(name: &str) -> bool {
-    REDUCTIONS.contains(&name) || Op::function_names().any(|f| f == name)
+    name == CONTAINS || REDUCTIONS.contains(&name) || Op::function_names().any(|f| f == name)
 }
 
 /// The least type numexpr computes a function in (its "minimum kind"):
@@ -63,7 +67,10 @@ impl Checker<'_> {
             return Err(self.type_err(col, format!("`{func}` takes no `axis=` argument")));
         }
         let Some(op) = Op::math(func).or_else(|| Op::call(func)) else {
-            let known: Vec<&str> = Op::function_names().chain(REDUCTIONS).collect();
+            let known: Vec<&str> = Op::function_names()
+                .chain([CONTAINS])
+                .chain(REDUCTIONS)
+                .collect();
             return Err(self.type_err(
                 col,
                 format!("unknown function `{func}` (known: {})", known.join(", ")),

@@ -10,6 +10,8 @@ use crate::error::ExprError;
 pub(crate) enum Tok {
     /// A number literal, as Python reads it.
     Num(PyConst),
+    /// A string literal's bytes (`b'ab'`, or `'ab'` in ASCII).
+    Bytes(Vec<u8>),
     /// A name (of an input, a function, `True`, `False`, a keyword).
     Ident(String),
     /// An operator or punctuation, spelled as in [`OPS`].
@@ -60,6 +62,8 @@ impl<'a> Lexer<'a> {
                         .is_some_and(|d| d.is_ascii_digit()))
             {
                 out.push((self.number(col)?, col));
+            } else if let Some(quote) = self.string_start() {
+                out.push((Tok::Bytes(self.string(col, quote)?), col));
             } else if c.is_alphabetic() || c == '_' {
                 let start = self.pos;
                 while self.pos < self.chars.len()
@@ -79,6 +83,151 @@ impl<'a> Lexer<'a> {
                 self.pos += op.chars().count();
                 out.push((Tok::Op(op), col));
             }
+        }
+    }
+
+    /// Where a string literal's opening quote is, if one starts here: after
+    /// a prefix of `b` (bytes) and `r` (raw) letters in either case and
+    /// order, `'` or `"`.
+    fn string_start(&self) -> Option<usize> {
+        let mut at = self.pos;
+        let mut seen = String::new();
+        while let Some(&c) = self.chars.get(at) {
+            match c.to_ascii_lowercase() {
+                p @ ('b' | 'r') if !seen.contains(p) => seen.push(p),
+                _ => break,
+            }
+            at += 1;
+        }
+        matches!(self.chars.get(at), Some('\'' | '"')).then_some(at)
+    }
+
+    /// A string literal as Python reads it, whose opening quote is at
+    /// `quote`: its bytes, with Python's escapes unless it is raw. numexpr
+    /// takes a `str` literal as its ASCII bytes, so in one a character or
+    /// escape beyond ASCII is an error; a bytes literal may escape any byte
+    /// (`b'\xff'`) but, as in Python, hold ASCII characters only.
+    fn string(&mut self, col: usize, quote: usize) -> Result<Vec<u8>, ExprError> {
+        let prefix: String = self.chars[self.pos..quote].iter().collect();
+        let prefix = prefix.to_ascii_lowercase();
+        let (raw, bytes) = (prefix.contains('r'), prefix.contains('b'));
+        let q = self.chars[quote];
+        self.pos = quote + 1;
+        let mut out = Vec::new();
+        loop {
+            let at = self.pos + 1;
+            let c = self.literal_char(col, at)?;
+            self.pos += 1;
+            if c == q {
+                return Ok(out);
+            }
+            if c != '\\' {
+                out.push(c as u8);
+            } else if raw {
+                // A raw string keeps the backslash and the character after
+                // it, a quote included.
+                let d = self.literal_char(col, at + 1)?;
+                self.pos += 1;
+                out.extend([b'\\', d as u8]);
+            } else {
+                self.escape(col, at, bytes, &mut out)?;
+            }
+        }
+    }
+
+    /// The character of a string literal at the lexer's position (column
+    /// `at`): an error at the end of the text, a line break or beyond ASCII.
+    fn literal_char(&self, col: usize, at: usize) -> Result<char, ExprError> {
+        match self.chars.get(self.pos) {
+            None | Some('\n') => Err(self.err(col, "string literal without its closing quote")),
+            Some(c) if !c.is_ascii() => Err(self.err(
+                at,
+                "a character beyond ASCII in a string literal (numexpr compares ASCII bytes)",
+            )),
+            Some(&c) => Ok(c),
+        }
+    }
+
+    /// The escape after the backslash at column `at` of the string literal
+    /// starting at `col`, appended to `out` as Python reads it (an unknown
+    /// escape keeps its backslash); `bytes` for a bytes literal, whose
+    /// escapes may give any byte.
+    fn escape(
+        &mut self,
+        col: usize,
+        at: usize,
+        bytes: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ExprError> {
+        let c = self.literal_char(col, at + 1)?;
+        self.pos += 1;
+        let simple = match c {
+            '\\' => Some(b'\\'),
+            '\'' => Some(b'\''),
+            '"' => Some(b'"'),
+            'a' => Some(0x07),
+            'b' => Some(0x08),
+            'f' => Some(0x0c),
+            'n' => Some(b'\n'),
+            'r' => Some(b'\r'),
+            't' => Some(b'\t'),
+            'v' => Some(0x0b),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            return Ok(());
+        }
+        // Up to `max` digits of `radix` (exactly `max` unless `fewer`).
+        let digits = |l: &mut Self, radix: u32, max: usize, fewer: bool| {
+            let start = l.pos;
+            while l.pos - start < max && l.chars.get(l.pos).is_some_and(|d| d.is_digit(radix)) {
+                l.pos += 1;
+            }
+            let text: String = l.chars[start..l.pos].iter().collect();
+            let enough = if fewer {
+                !text.is_empty()
+            } else {
+                text.len() == max
+            };
+            enough
+                .then(|| u32::from_str_radix(&text, radix).ok())
+                .flatten()
+        };
+        let (value, name) = match c {
+            '0'..='7' => {
+                self.pos -= 1;
+                (digits(self, 8, 3, true), "an octal escape")
+            }
+            'x' => (
+                digits(self, 16, 2, false),
+                "`\\x` with two hexadecimal digits",
+            ),
+            'u' if !bytes => (
+                digits(self, 16, 4, false),
+                "`\\u` with four hexadecimal digits",
+            ),
+            'U' if !bytes => (
+                digits(self, 16, 8, false),
+                "`\\U` with eight hexadecimal digits",
+            ),
+            'N' if !bytes => (None, "a named character"),
+            _ => {
+                out.extend([b'\\', c as u8]);
+                return Ok(());
+            }
+        };
+        let limit = if bytes { 0xff } else { 0x7f };
+        match value {
+            Some(v) if v <= limit => {
+                out.push(v as u8);
+                Ok(())
+            }
+            Some(_) if !bytes => Err(self.err(
+                at,
+                format!("{name} beyond ASCII in a string literal (numexpr compares ASCII bytes)"),
+            )),
+            _ => Err(self.err(at, format!("invalid escape: expected {name}"))),
         }
     }
 
@@ -161,6 +310,7 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
 pub(crate) fn describe(t: &Tok) -> String {
     match t {
         Tok::Num(v) => format!("number `{v}`"),
+        Tok::Bytes(b) => format!("string `{}`", b.escape_ascii()),
         Tok::Ident(s) => format!("name `{s}`"),
         Tok::Op(o) => format!("`{o}`"),
         Tok::End => "end of expression".to_string(),

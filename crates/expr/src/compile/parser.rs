@@ -205,6 +205,7 @@ impl Parser<'_> {
         let (tok, col) = self.bump();
         match tok {
             Tok::Num(v) => leaf(AstKind::Lit(v)),
+            Tok::Bytes(b) => leaf(AstKind::Bytes(b)),
             Tok::Op("(") => {
                 frames.push(Frame::Paren { col });
                 frames.push(Frame::Expr {
@@ -534,6 +535,7 @@ mod tests {
     fn show(a: &Ast) -> String {
         match &a.kind {
             AstKind::Lit(v) => v.to_string(),
+            AstKind::Bytes(b) => format!("b'{}'", b.escape_ascii()),
             AstKind::Name(n, None) => n.clone(),
             AstKind::Name(n, Some(o)) => format!("{n}{o:?}"),
             AstKind::Unary(op, x) => format!("({op:?} {})", show(x)),

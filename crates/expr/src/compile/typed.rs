@@ -200,10 +200,51 @@ impl ReduceKind {
     }
 }
 
-/// A type-checked expression.
+/// What a test of byte strings asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum BytesOp {
+    Lt,
+    Le,
+    Eq,
+    Ne,
+    Ge,
+    Gt,
+    /// `contains(haystack, needle)`.
+    Contains,
+}
+
+/// An operand of a test of byte strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum BytesSide {
+    /// The input at this index of the signature.
+    Input(usize),
+    /// A literal (`b'abc'`, or `'abc'` in ASCII).
+    Lit(Vec<u8>),
+}
+
+/// A comparison or search of byte strings (`s == b'x'`,
+/// `contains(s, t)`): a `bool` variable of the program, computed as a
+/// block's variables are read (the virtual machine computes numbers only).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct BytesTest {
+    pub op: BytesOp,
+    pub a: BytesSide,
+    pub b: BytesSide,
+}
+
+/// A type-checked expression. The program's variables are `vars` (slots
+/// `0..vars.len()`), then `tests` (the slots after them).
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
     pub root: TNode,
     pub vars: Vec<VarRef>,
+    pub tests: Vec<BytesTest>,
     pub reduce: Option<(ReduceKind, Option<i64>)>,
+}
+
+impl Checked {
+    /// The number of variable slots of the program.
+    pub(crate) fn nvars(&self) -> usize {
+        self.vars.len() + self.tests.len()
+    }
 }

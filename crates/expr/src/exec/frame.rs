@@ -77,9 +77,20 @@ impl Frame {
         n: usize,
     ) {
         for (v, var) in sp.vars.iter().enumerate() {
-            if let VarOp::Array(op) = var {
-                // SAFETY: the caller's contract; buffer `v` holds a block.
-                self.ptrs[v] = unsafe { op.load(geo, pos, n, self.buf(v)) };
+            // SAFETY: the caller's contract; buffer `v` holds a block of
+            // any type.
+            unsafe {
+                match var {
+                    VarOp::Array(op) => self.ptrs[v] = op.load(geo, pos, n, self.buf(v)),
+                    VarOp::Widened(op, narrow) => {
+                        self.ptrs[v] = op.load_widened(*narrow, geo, pos, n, self.buf(v))
+                    }
+                    VarOp::Test(test) => {
+                        test.run(geo, pos, n, self.buf(v) as *mut bool);
+                        self.ptrs[v] = self.buf(v);
+                    }
+                    VarOp::Scalar(_) => {}
+                }
             }
         }
         // SAFETY: every slot now points to the block's elements, a scalar or

@@ -62,6 +62,7 @@ impl<'p> Serial<'p> {
             && sp.vars.iter().all(|v| match v {
                 VarOp::Array(o) => unit(o),
                 VarOp::Scalar(_) => true,
+                VarOp::Widened(..) | VarOp::Test(_) => false,
             });
         if !fast {
             for (pos, n) in geo.positions(0..geo.nitems) {

@@ -1,6 +1,8 @@
 //! The iteration space of one evaluation: its shape, and every variable and
 //! the output as a strided operand over it.
 
+use crate::array::Narrow;
+use crate::exec::bytes::TestOp;
 use crate::exec::geometry::Geometry;
 
 /// A strided operand over the iteration space.
@@ -14,11 +16,35 @@ pub(crate) struct Operand {
     pub esize: usize,
 }
 
-/// A variable of the program: a broadcast scalar or an array operand.
+/// A variable of the program: a broadcast scalar, an array operand read as
+/// it is, one of a narrower type widened as it is read, or a test of byte
+/// strings computed as it is read.
 #[derive(Debug, Clone)]
 pub(crate) enum VarOp {
     Scalar(*const u8),
     Array(Operand),
+    Widened(Operand, Narrow),
+    Test(TestOp),
+}
+
+impl VarOp {
+    /// The strided operands the variable reads.
+    pub fn operands(&self) -> Vec<&Operand> {
+        match self {
+            VarOp::Scalar(_) => vec![],
+            VarOp::Array(o) | VarOp::Widened(o, _) => vec![o],
+            VarOp::Test(t) => vec![&t.a.at, &t.b.at],
+        }
+    }
+
+    /// The strided operands the variable reads, to be changed.
+    pub fn operands_mut(&mut self) -> Vec<&mut Operand> {
+        match self {
+            VarOp::Scalar(_) => vec![],
+            VarOp::Array(o) | VarOp::Widened(o, _) => vec![o],
+            VarOp::Test(t) => vec![&mut t.a.at, &mut t.b.at],
+        }
+    }
 }
 
 /// Everything one evaluation works on. Raw pointers: the caller (the public
@@ -45,9 +71,7 @@ impl Space {
     pub fn coalesce(&mut self) {
         let mut ops: Vec<&mut Vec<isize>> = Vec::new();
         for v in &mut self.vars {
-            if let VarOp::Array(o) = v {
-                ops.push(&mut o.strides);
-            }
+            ops.extend(v.operands_mut().into_iter().map(|o| &mut o.strides));
         }
         if let Some(o) = &mut self.out {
             ops.push(&mut o.strides);

@@ -1,7 +1,11 @@
 //! Strided copies: between an operand's elements and a packed block buffer
-//! (gather before a block runs, scatter after), and between strided and
-//! packed memory in general.
+//! (gather before a block runs, scatter after; an input of a narrower type
+//! widened as it is gathered), and between strided and packed memory in
+//! general.
 
+use num_complex::{Complex32, Complex64};
+
+use crate::array::Narrow;
 use crate::exec::geometry::{Geometry, Pos};
 use crate::exec::space::Operand;
 
@@ -53,7 +57,7 @@ pub(crate) unsafe fn copy_strided(
 
 /// Element offsets (in elements) of `n` consecutive C-order positions from
 /// flat index `start`, visited in order.
-fn walk(
+pub(crate) fn walk(
     shape: &[usize],
     strides: &[isize],
     start: usize,
@@ -93,7 +97,7 @@ enum Direction {
 
 impl Operand {
     /// Offset (elements) of the row piece at `pos`, for rows mode.
-    fn row_offset(&self, idx: &[usize; 3], start: usize) -> isize {
+    pub(crate) fn row_offset(&self, idx: &[usize; 3], start: usize) -> isize {
         let nd = self.strides.len();
         let mut off = start as isize * self.strides[nd - 1];
         for (i, s) in idx.iter().zip(&self.strides[..nd - 1]) {
@@ -162,6 +166,69 @@ impl Operand {
         }
         // SAFETY: the caller's contract.
         unsafe { self.copy_block(geo, pos, n, buf, Direction::Gather) };
+        buf
+    }
+
+    /// Gathers the block's `n` elements into `buf`, each widened from the
+    /// narrower type `narrow` it is stored in to the type the engine
+    /// computes it in (numexpr's casts: unsigned and small integers to
+    /// `i32`, `u32` to `i64`, `Complex<f32>` to complex); returns `buf`.
+    ///
+    /// # Safety
+    /// The block must lie inside the operand's array, whose elements are of
+    /// type `narrow`, and `buf` must hold `n` elements of the wider type.
+    pub(crate) unsafe fn load_widened(
+        &self,
+        narrow: Narrow,
+        geo: &Geometry,
+        pos: Pos,
+        n: usize,
+        buf: *mut u8,
+    ) -> *mut u8 {
+        /// The gather for one pair of types.
+        ///
+        /// # Safety
+        /// As for `load_widened`, with `S` the stored type and `D` the
+        /// wider one.
+        unsafe fn go<S: Copy, D>(
+            op: &Operand,
+            geo: &Geometry,
+            pos: Pos,
+            n: usize,
+            buf: *mut u8,
+            widen: impl Fn(S) -> D,
+        ) {
+            let (base, dst) = (op.ptr as *const S, buf as *mut D);
+            // SAFETY: the caller's contract: every element offset is inside
+            // the array, and `buf` holds `n` elements of `D`.
+            unsafe {
+                match pos {
+                    Pos::Row { idx, start } => {
+                        let first = base.offset(op.row_offset(&idx, start));
+                        let inner = *op.strides.last().unwrap_or(&1);
+                        for k in 0..n {
+                            dst.add(k).write(widen(*first.offset(k as isize * inner)));
+                        }
+                    }
+                    Pos::Flat { start } => walk(&geo.shape, &op.strides, start, n, |k, off| {
+                        dst.add(k).write(widen(*base.offset(off)));
+                    }),
+                }
+            }
+        }
+        // SAFETY: the caller's contract, with the types `narrow` names.
+        unsafe {
+            match narrow {
+                Narrow::U8 => go(self, geo, pos, n, buf, |v: u8| v as i32),
+                Narrow::U16 => go(self, geo, pos, n, buf, |v: u16| v as i32),
+                Narrow::U32 => go(self, geo, pos, n, buf, |v: u32| v as i64),
+                Narrow::I8 => go(self, geo, pos, n, buf, |v: i8| v as i32),
+                Narrow::I16 => go(self, geo, pos, n, buf, |v: i16| v as i32),
+                Narrow::C64 => go(self, geo, pos, n, buf, |z: Complex32| {
+                    Complex64::new(z.re as f64, z.im as f64)
+                }),
+            }
+        }
         buf
     }
 

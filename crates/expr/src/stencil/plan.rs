@@ -175,8 +175,8 @@ fn wavefront_vars(vars: &[VarKind], row_bytes: usize) -> Option<Vec<(usize, RowV
                     },
                 ));
             }
-            VarKind::Fixed(VarOp::Array(_)) => return None,
             VarKind::Fixed(VarOp::Scalar(_)) => {}
+            VarKind::Fixed(_) => return None,
         }
     }
     Some(rows)

@@ -221,5 +221,6 @@ fn band(arg: expr::Arg<'_>, rows: Range<usize>) -> expr::Arg<'_> {
         expr::Arg::F32(v) => rows!(v, F32),
         expr::Arg::F64(v) => rows!(v, F64),
         expr::Arg::C128(v) => rows!(v, C128),
+        other => other.rows(rows),
     }
 }
