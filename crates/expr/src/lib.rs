@@ -106,7 +106,8 @@
 //! `f64`). Inputs of narrower types are widened as numexpr widens them, a
 //! block at a time as they are read: `u8`, `u16`, `i8` and `i16` are
 //! `i32`, `u32` is `i64` (so `u32` times `i32` is `i64`), `Complex<f32>` is
-//! complex; a signature declares them by the type they widen to. The common type of two operands is the higher in numexpr's kind
+//! complex; a signature declares them by the type they widen to. The
+//! common type of two operands is the higher in numexpr's kind
 //! ranking `bool < i32 < i64 < f32 < f64 < complex`; unlike numpy, scalars
 //! take part like arrays (an `f32` array times the literal `2.5` is `f64`:
 //! pass an `f32` 0-d input to stay in `f32`), and `i64` with `f32` gives
