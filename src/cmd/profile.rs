@@ -34,7 +34,8 @@ pub struct Args {
     out: PathBuf,
     /// Samples per second of CPU time, 1 to 10000 (the kernel gives at most
     /// one per clock tick per busy core).
-    #[arg(long, value_name = "HZ", default_value_t = profile::Rate::DEFAULT, value_parser = rate)]
+    #[arg(long, value_name = "HZ", default_value_t = profile::Rate::DEFAULT,
+          allow_negative_numbers = true, value_parser = rate)]
     rate: profile::Rate,
     /// How many functions lines.txt shows line by line (those with the most
     /// self time), 1 to 1000.

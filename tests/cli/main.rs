@@ -22,5 +22,6 @@ mod ooc_crash;
 mod ooc_hostile;
 mod ooc_memory;
 mod ooc_numpy;
+mod profile;
 mod summer;
 mod wordcount;

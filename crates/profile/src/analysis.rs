@@ -237,6 +237,7 @@ pub(crate) mod tests {
                 },
             ],
             objects: Vec::new(),
+            dropped: 0,
             cpu: Duration::from_secs(1),
             wall: Duration::from_secs(1),
             started_at: SystemTime::UNIX_EPOCH,

@@ -20,9 +20,9 @@ pub enum ProfileError {
     /// phase recorder are process-wide: one profiler at a time).
     #[error("a profiler is already running in this process")]
     AlreadyRunning,
-    /// The sampler (pprof's signal handler and timer) failed.
-    #[error("the sampler failed: {0}")]
-    Sampler(#[source] pprof::Error),
+    /// The sampler (its signal handler, timer or table) could not start.
+    #[error("the sampler could not start: {0}")]
+    Sampler(String),
     /// Building one of the report's files failed.
     #[error("{file}: {why}")]
     Render {

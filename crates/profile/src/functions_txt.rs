@@ -30,6 +30,14 @@ pub(crate) fn header(r: &Report, out: &mut String) {
         cpu,
         s.wall.as_secs_f64(),
     );
+    if s.dropped > 0 {
+        let _ = writeln!(
+            out,
+            "{} more samples were dropped (taken in the unwinder or the vDSO, or with the \
+             sample table full); the CPU time is shared out over those kept",
+            s.dropped
+        );
+    }
     let obtained = if cpu > 0.0 { a.total as f64 / cpu } else { 0.0 };
     let _ = writeln!(
         out,

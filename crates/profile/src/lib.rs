@@ -1,9 +1,9 @@
 //! A sampling profiler for compiled, threaded code, with the three views
 //! the HPC Python course gets from cProfile, line_profiler and a flame graph.
 //!
-//! [`Profiler::start`] installs a SIGPROF handler (the `pprof` crate's) that
-//! samples the stack of whichever thread of the process is using the CPU, a
-//! chosen number of times per second of CPU time ([`Rate`]), and installs
+//! [`Profiler::start`] installs a SIGPROF handler that samples the stack of
+//! whichever thread of the process is using the CPU, a chosen number of
+//! times per second of CPU time ([`Rate`]), and installs
 //! the recorder of the named phases the libraries mark with
 //! [`runtime::phase::enter`]. [`Profiler::finish`] stops both, resolves the
 //! stacks to functions and lines through the debug info (inlined functions
@@ -143,7 +143,6 @@ impl Profiler {
         } = self;
         let raw = sampler.stop();
         drop(_installed);
-        let raw = raw?;
         let (phases, phase_threads) = recorder.take();
         let samples = symbolize::symbolize(raw, options.rate);
         let analysis = analysis::analyse(&samples);

@@ -68,6 +68,9 @@ pub(crate) struct Samples {
     pub threads: Vec<Thread>,
     /// The objects loaded when sampling stopped.
     pub objects: Vec<Object>,
+    /// Samples taken but not recorded (in the unwinder or the vDSO, or with
+    /// the sample table full).
+    pub dropped: u64,
     /// CPU time of the process while sampling.
     pub cpu: Duration,
     /// Wall time while sampling.

@@ -9,12 +9,8 @@ use std::path::PathBuf;
 use crate::model::{Address, Frame, Function, Sample, Samples, Thread};
 use crate::names::{base_name, without_generics};
 use crate::objects::{self, Object};
-use crate::sampler::RawSamples;
+use crate::sampler::{RawSamples, HANDLER_SYMBOL};
 use crate::Rate;
-
-/// The name of pprof's signal handler (`#[no_mangle]`): it and the frames
-/// it called (the unwinder) are the profiler's, not the program's.
-const SIGNAL_HANDLER: &str = "perf_signal_handler";
 
 /// The name of a frame without a symbol.
 pub(crate) const UNKNOWN: &str = "[unknown]";
@@ -74,6 +70,7 @@ pub(crate) fn symbolize(raw: RawSamples, rate: Rate) -> Samples {
         samples,
         threads,
         objects: s.objects,
+        dropped: raw.dropped,
         cpu: raw.cpu,
         wall: raw.wall,
         started_at: raw.started_at,
@@ -106,7 +103,7 @@ impl Symbolizer {
             *self.handler.entry(ip).or_insert_with(|| {
                 let mut found = false;
                 resolve(ip, false, |name, _, _| {
-                    found |= name.as_deref() == Some(SIGNAL_HANDLER);
+                    found |= name.as_deref() == Some(HANDLER_SYMBOL);
                 });
                 found
             })
@@ -126,6 +123,12 @@ impl Symbolizer {
         resolve(ip, interrupted, |name, file, line| {
             symbols.push((name, file, line))
         });
+        if let Some(innermost) = symbols.first_mut() {
+            if innermost.2 == 0 && innermost.0.is_some() {
+                let lookup = if interrupted { ip } else { ip.wrapping_sub(1) };
+                innermost.2 = preceding_line(lookup, innermost).unwrap_or(0);
+            }
+        }
         let frames: Vec<Frame> = if symbols.is_empty() {
             vec![Frame {
                 function: self.function(UNKNOWN.into(), None),
@@ -215,6 +218,33 @@ impl Symbolizer {
         self.function_index.insert(f, self.functions.len() - 1);
         self.functions.len() - 1
     }
+}
+
+/// How far back [`preceding_line`] looks, in bytes.
+const MAX_LOOK_BACK: usize = 256;
+
+/// For an instruction at `at` without a line (line 0: compiler-made code
+/// such as a bounds check's branch or a reload after a call), the line of
+/// the nearest instruction before it in the same function, the statement it
+/// was made for; `None` if there is none within [`MAX_LOOK_BACK`] bytes.
+fn preceding_line(at: usize, of: &(Option<String>, Option<PathBuf>, u32)) -> Option<u32> {
+    for back in 1..=MAX_LOOK_BACK.min(at) {
+        let mut innermost: Option<(Option<String>, Option<PathBuf>, u32)> = None;
+        resolve(at - back, true, |name, file, line| {
+            if innermost.is_none() {
+                innermost = Some((name, file, line));
+            }
+        });
+        match innermost {
+            Some((name, file, line)) if name == of.0 && file == of.1 => {
+                if line > 0 {
+                    return Some(line);
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Calls `each(name, file, line)` for the symbols of `ip`, innermost

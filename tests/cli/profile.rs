@@ -1,0 +1,344 @@
+//! End-to-end tests of `hpcrs profile`: the course's case (the naive
+//! diffusion stepper on top, its stencil line hottest), exact phase counts,
+//! every report file, and hostile arguments.
+
+use std::path::Path;
+
+use crate::util::{hpcrs, stderr, stdout};
+
+/// The report files.
+const FILES: [&str; 4] = [
+    "functions.txt",
+    "lines.txt",
+    "flamegraph.svg",
+    "profile.pb.gz",
+];
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The rows of functions.txt's table of functions:
+/// (samples, tottime %, cumtime %, label).
+fn function_rows(text: &str) -> Vec<(u64, f64, f64, String)> {
+    text.lines()
+        .skip_while(|l| !l.trim_start().starts_with("samples   tottime"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[0].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[4].parse().unwrap(),
+                f[5..].join(" "),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_naive_diffusion_stepper_is_on_top_and_its_stencil_line_is_hottest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let args = ["diff2d", "--backend", "naive", "--set", "dx=0.2"];
+    let profiled = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(profiled.status.success(), "{}", stderr(&profiled));
+    // The subcommand's own output is unchanged.
+    let plain = hpcrs().args(args).output().unwrap();
+    assert_eq!(stdout(&profiled), stdout(&plain));
+    let mut names = runtime::atomic::entry_names(&out).unwrap();
+    names.sort();
+    let mut expected: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+
+    // functions.txt: the stepping function has the most self time, nearly
+    // all the cumulative time, and is among the first ten rows (the rows
+    // above it are the calls that lead to it).
+    let functions = read(&out.join("functions.txt"));
+    let rows = function_rows(&functions);
+    let (position, step) = rows
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+        .unwrap_or_else(|| panic!("{functions}"));
+    assert!(
+        step.3.contains("step (crates/diffusion/src/naive.rs:"),
+        "{functions}"
+    );
+    assert!(step.2 >= 90.0 && position < 10, "{functions}");
+    // The summary on standard error names it among the top 10.
+    let err = stderr(&profiled);
+    assert!(err.contains("top 10 functions by cumulative time"), "{err}");
+    assert!(
+        err.contains("step (crates/diffusion/src/naive.rs:"),
+        "{err}"
+    );
+
+    // lines.txt: the first function is the naive stepper, and its hottest
+    // line is the stencil line.
+    let lines = read(&out.join("lines.txt"));
+    let section = lines
+        .split("\nTotal time: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{lines}"));
+    assert!(
+        section.contains("File: crates/diffusion/src/naive.rs"),
+        "{lines}"
+    );
+    let hottest = section
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let hits: u64 = f.get(1)?.parse().ok()?;
+            f.first()?.parse::<u32>().ok()?;
+            Some((hits, l))
+        })
+        .max_by_key(|(hits, _)| *hits)
+        .unwrap_or_else(|| panic!("{lines}"));
+    assert!(
+        hottest
+            .1
+            .contains("out[j] = update(mid[j], up[j], down[j], mid[j - 1], mid[j + 1], k);"),
+        "hottest: {}\n{lines}",
+        hottest.1
+    );
+}
+
+#[test]
+fn phases_of_a_diffusion_run_are_counted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    // Binary fractions, so that the step counts are exact: dt = 0.25·dx²
+    // = 1/64, 100 steps, an output every 50 (steps 0, 50 and 100), a
+    // checkpoint every 10 (10 of them), so 10 batches of steps.
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args(["--", "diff2d", "--backend", "naive", "--set", "dx=0.25"])
+        .args(["--set", "runtime=1.5625", "--set", "outtime=0.78125"])
+        .args(["--checkpoint-every", "10", "--checkpoint"])
+        .arg(dir.path().join("ck"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
+    let functions = read(&out.join("functions.txt"));
+    let ncalls = |phase: &str| -> u64 {
+        let row = functions
+            .lines()
+            .find(|l| l.ends_with(&format!("  {phase}")))
+            .unwrap_or_else(|| panic!("no phase {phase} in:\n{functions}"));
+        row.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert_eq!(ncalls("diff2d steps"), 10);
+    assert_eq!(ncalls("diff2d output"), 3);
+    assert_eq!(ncalls("diff2d checkpoint"), 10);
+}
+
+#[test]
+fn bad_rates_and_line_counts_are_usage_errors_naming_the_option() {
+    for rate in ["0", "10001", "-5", "fast", "1.5", ""] {
+        let out = hpcrs()
+            .args(["profile", "--rate", rate, "--", "auc", "1000"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--rate {rate:?}");
+        assert!(stderr(&out).contains("--rate"), "{}", stderr(&out));
+    }
+    for lines in ["0", "1001", "-3", "many"] {
+        let out = hpcrs()
+            .args(["profile", "--lines", lines, "--", "auc", "1000"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--lines {lines:?}");
+        assert!(stderr(&out).contains("--lines"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_missing_unknown_or_nested_subcommand_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let cases: [&[&str]; 5] = [
+        &["profile"],
+        &["profile", "--out", "x"],
+        &["profile", "--"],
+        &["profile", "--", "nosuch"],
+        &["profile", "diff2d"],
+    ];
+    for args in cases {
+        let o = hpcrs().current_dir(dir.path()).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("Usage:"), "{args:?}: {}", stderr(&o));
+    }
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args(["--", "profile", "--", "auc", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("hpcrs profile cannot profile `profile`"),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing ran and nothing was written.
+    assert!(!out.exists());
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn an_unwritable_directory_is_refused_before_running() {
+    let o = hpcrs()
+        .args([
+            "profile",
+            "--out",
+            "/proc/hpcrs-profile-test",
+            "--",
+            "auc",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "", "the subcommand ran");
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("hpcrs: error: creating /proc/hpcrs-profile-test: "),
+        "{err}"
+    );
+    // A directory that exists but cannot be written: the probe write fails.
+    let o = hpcrs()
+        .args(["profile", "--out", "/proc/self", "--", "auc", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("/proc/self/functions.txt"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_failing_subcommand_keeps_its_exit_code_and_error_and_the_reports_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let args = ["diff2d", "--set", "dx=-1"];
+    let plain = hpcrs().args(args).output().unwrap();
+    assert_eq!(plain.status.code(), Some(1));
+    let profiled = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(profiled.status.code(), plain.status.code());
+    // The subcommand's error line, last, as without the profiler.
+    assert_eq!(
+        stderr(&profiled).lines().last(),
+        stderr(&plain).lines().last()
+    );
+    for f in FILES {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    // A usage error of the subcommand is clap's, exit 2, before profiling.
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(dir.path().join("other"))
+        .args(["--", "diff2d", "--backend", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--backend"), "{}", stderr(&o));
+}
+
+#[test]
+fn parts_run_in_other_processes_are_named_as_not_profiled() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args([
+            "--",
+            "summer",
+            "--mode",
+            "processes",
+            "--jobs",
+            "2",
+            "--n",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("2 jobs (processes): each sum(range(0, 1000)) = 499500\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("the worker processes of --mode processes are not profiled"),
+        "{}",
+        stderr(&o)
+    );
+    // In threads mode everything is in this process: no note.
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args([
+            "--", "summer", "--mode", "threads", "--jobs", "2", "--n", "1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!stderr(&o).contains("not profiled"), "{}", stderr(&o));
+}
+
+#[test]
+fn under_an_mpi_launcher_each_rank_writes_its_own_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let o = hpcrs()
+        .env("PMI_RANK", "3")
+        .env("PMI_SIZE", "4")
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args(["--", "auc", "1000"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in FILES {
+        assert!(out.join("rank-3").join(f).is_file(), "{f}");
+    }
+    assert!(
+        stderr(&o).contains("profiles itself only"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hpcrs()
+        .env("PMI_RANK", "three")
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args(["--", "auc", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "hpcrs: error: environment variable PMI_RANK: `three` is not an MPI rank: invalid digit found in string\n"
+    );
+}
