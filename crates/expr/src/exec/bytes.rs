@@ -55,10 +55,51 @@ fn trimmed(s: &[u8]) -> &[u8] {
     &s[..s.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1)]
 }
 
+/// Needles up to this long are looked for at every place in turn (at most
+/// this many byte comparisons per byte of the haystack); longer ones by
+/// [`occurs`], whose time is linear whatever the strings.
+const SHORT_NEEDLE: usize = 32;
+
 /// Whether `haystack` contains `needle`, both without their trailing NULs.
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     let (h, n) = (trimmed(haystack), trimmed(needle));
-    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+    if n.len() <= SHORT_NEEDLE {
+        n.is_empty() || h.windows(n.len()).any(|w| w == n)
+    } else {
+        n.len() <= h.len() && occurs(h, n)
+    }
+}
+
+/// Whether `n` (not empty) occurs in `h`, by Knuth, Morris and Pratt's
+/// search: O(|h| + |n|), so that wide hostile strings cannot make a
+/// search quadratic.
+fn occurs(h: &[u8], n: &[u8]) -> bool {
+    // fail[i]: the length of the longest proper prefix of n[..=i] that is
+    // also a suffix of it.
+    let mut fail = vec![0usize; n.len()];
+    let mut k = 0;
+    for i in 1..n.len() {
+        while k > 0 && n[i] != n[k] {
+            k = fail[k - 1];
+        }
+        if n[i] == n[k] {
+            k += 1;
+        }
+        fail[i] = k;
+    }
+    let mut k = 0;
+    for &c in h {
+        while k > 0 && c != n[k] {
+            k = fail[k - 1];
+        }
+        if c == n[k] {
+            k += 1;
+            if k == n.len() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 impl BytesOp {
@@ -164,5 +205,38 @@ mod tests {
         assert!(contains(b"a\0bc", b"\0b"));
         assert!(!contains(b"ab", b"abc"));
         assert!(contains(b"test abc here", b"c h"));
+    }
+
+    #[test]
+    fn long_needles_are_found_as_short_ones_are() {
+        // Strings of a two-letter alphabet, with long runs of partial
+        // matches: the linear search against every place in turn.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let hl = (next() % 200) as usize;
+            let nl = 33 + (next() % 60) as usize;
+            let h: Vec<u8> = (0..hl).map(|_| b'a' + (next() % 8 == 0) as u8).collect();
+            let n: Vec<u8> = if hl > nl && next() % 2 == 0 {
+                let at = (next() as usize) % (hl - nl);
+                h[at..at + nl].to_vec()
+            } else {
+                (0..nl).map(|_| b'a' + (next() % 8 == 0) as u8).collect()
+            };
+            let naive = h.windows(n.len()).any(|w| w == n.as_slice());
+            assert_eq!(occurs(&h, &n), naive, "{h:?} {n:?}");
+            assert_eq!(contains(&h, &n), naive);
+        }
+        // A wide worst case stays linear: a million bytes, a needle of
+        // half a million that almost matches everywhere.
+        let h = vec![b'a'; 1 << 20];
+        let mut n = vec![b'a'; 1 << 19];
+        n.push(b'b');
+        assert!(!contains(&h, &n));
     }
 }
