@@ -8,7 +8,8 @@
 #     cat A B > /dev/null
 #     hpcrs expr 'sum(a*b)'                          (a reduction: nothing written)
 #     hpcrs expr 'a*b + 1'                           (elementwise, result discarded)
-#     hpcrs expr 'a*b + 1' --out R.npy --no-sync     (elementwise, 2 GiB more written)
+#     hpcrs expr 'a*b + 1' --out R.npy --no-sync     (elementwise, N*N*8 bytes more written)
+#     cat A > C                                      (what writing N*N*8 bytes costs here: a copy)
 #   peak RSS of each hpcrs command from /usr/bin/time -v.
 # usage: scripts/expr_files_bench.sh     env: HPCRS, N, RUNS, EXPR_BENCH_DIR, INTERLEAVE
 set -euo pipefail
@@ -20,11 +21,11 @@ DIR=${EXPR_BENCH_DIR:-target/expr-files-bench}
 INTERLEAVE=${INTERLEAVE:-../shared/tools/interleave}
 [ -x "$HPCRS" ] || cargo build --release -q
 mkdir -p "$DIR"
-A="$DIR/a.npy"; B="$DIR/b.npy"; R="$DIR/r.npy"
-trap 'rm -f "$A" "$B" "$R" "$DIR"/.r.npy.*.tmp "$DIR"/time.txt "$DIR"/out.txt' EXIT
+A="$DIR/a.npy"; B="$DIR/b.npy"; R="$DIR/r.npy"; C="$DIR/c.npy"
+trap 'rm -f "$A" "$B" "$R" "$C" "$DIR"/.r.npy.*.tmp "$DIR"/time.txt "$DIR"/out.txt' EXIT
 BYTES=$((N * N * 8))
-# Room for the two inputs and the result, on disk and in the page cache.
-need_kb=$((3 * BYTES / 1024 + (1 << 20)))
+# Room for the two inputs, the result and the copy, on disk and in the page cache.
+need_kb=$((4 * BYTES / 1024 + (1 << 20)))
 avail_kb=$(df -Pk "$DIR" | awk 'NR==2 {print $4}')
 cache_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
 if [ "$avail_kb" -lt "$need_kb" ] || [ "$cache_kb" -lt "$need_kb" ]; then
@@ -43,11 +44,13 @@ IN="--input a=$A --input b=$B -q"
 CMDS=("cat $A $B > /dev/null"
       "$HPCRS expr 'sum(a*b)' $IN"
       "$HPCRS expr 'a*b + 1' $IN"
-      "rm -f $R; $HPCRS expr 'a*b + 1' $IN --out $R --no-sync")
+      "rm -f $R; $HPCRS expr 'a*b + 1' $IN --out $R --no-sync"
+      "rm -f $C; cat $A > $C")
 NAMES=("cat A B > /dev/null"
        "hpcrs expr 'sum(a*b)'"
        "hpcrs expr 'a*b + 1' (result discarded)"
-       "hpcrs expr 'a*b + 1' --out R.npy --no-sync")
+       "hpcrs expr 'a*b + 1' --out R.npy --no-sync"
+       "cat A > C (a copy: what writing $((BYTES >> 20)) MiB costs here)")
 "$INTERLEAVE" -n "$RUNS" "${CMDS[@]}" > "$DIR/out.txt"
 cat "$DIR/out.txt" >&2
 mapfile -t MEDIANS < <(awk '/^[A-Z]  wall / {print $3}' "$DIR/out.txt")
@@ -62,7 +65,7 @@ echo "|---|---|---|---|---|"
 for k in "${!CMDS[@]}"; do
     t=${MEDIANS[$k]}
     if [ "$k" = 0 ]; then r="-"; else r=$(printf %.2f "$(echo "${MEDIANS[0]} / $t" | bc -l)"); fi
-    if [ "$k" = 0 ]; then m="-"; else m=$(rss "${CMDS[$k]}"); fi
+    case "${CMDS[$k]}" in *"$HPCRS"*) m=$(rss "${CMDS[$k]}") ;; *) m="-" ;; esac
     printf '| %s | %.3f | %.2f | %s | %s |\n' "${NAMES[$k]}" "$t" \
         "$(echo "2 * $BYTES / $t / 1073741824" | bc -l)" "$r" "$m"
 done

@@ -1,5 +1,5 @@
-//! Out-of-core arrays: `.npy` files bigger than memory, created, reduced and indexed chunk
-//! by chunk on all cores, in bounded memory.
+//! Out-of-core arrays: `.npy` files bigger than memory, created, reduced, indexed and
+//! computed with chunk by chunk on all cores, in bounded memory.
 //!
 //! This is the course's `numpy.memmap` section ("Out-of-core computations": a 40000×40000
 //! float64 file written row by row, then averaged) made fast and safe. Files are plain
@@ -65,6 +65,10 @@
 //! - **Bounded memory**: [`Control::memory_limit`] bounds the chunk buffers and mapped
 //!   pages at once (half for chunks, half headroom); the command-line tests check the peak
 //!   RSS of a 48 MiB pass under an 8 MiB limit.
+//! - **Expressions** ([`eval`]): an [`expr`] expression over the arrays of `.npy` files
+//!   (`a*b + 1`, stencils, `sum(a, axis=1)`...), evaluated in bands of rows read in place
+//!   from the files' maps and released afterwards, the result written band by band to a
+//!   new file; bit for bit what [`expr::evaluate`] gives in memory.
 //! - **Threads and progress** come from [`runtime`]: [`Control::threads`] is a
 //!   [`runtime::pool::Threads`], [`Control::progress`] a [`runtime::Progress`] told the
 //!   total bytes, each chunk done and the end.

@@ -74,7 +74,11 @@ impl Run<'_> {
                 }
                 Ok(())
             });
-            let mut outlet = Writer { jobs, spares };
+            let mut outlet = Writer {
+                jobs,
+                spares,
+                away: 0,
+            };
             let computed = self.band_loop(sources, &plan, &mut outlet);
             // Closing the queue lets the writer finish the bands already computed.
             drop(outlet);
@@ -188,14 +192,27 @@ impl Outlet for Discard {
 struct Writer {
     jobs: mpsc::SyncSender<Job>,
     spares: mpsc::Receiver<expr::Array>,
+    /// Buffers given to the writer and not back yet: at most two (one queued, one being
+    /// written), so that three buffers at most are alive.
+    away: usize,
 }
 
 impl Outlet for Writer {
     fn spare(&mut self) -> Option<expr::Array> {
-        self.spares.try_recv().ok()
+        let back = if self.away >= 2 {
+            // Waits for the writer rather than allocating (and faulting in) a fourth.
+            self.spares.recv().ok()
+        } else {
+            self.spares.try_recv().ok()
+        };
+        if back.is_some() {
+            self.away -= 1;
+        }
+        back
     }
 
     fn take(&mut self, buf: expr::Array, first: usize, bytes: Range<usize>) -> Result<()> {
+        self.away += 1;
         self.jobs.send((buf, first, bytes)).map_err(|_| {
             // The writer stopped on an error, which `bands` reports instead.
             OocError::Invalid("the output's writer stopped".into())

@@ -6,12 +6,15 @@
 //! `.npy` files, and evaluates it in **bands of rows of axis 0**, each as large as half
 //! the [memory limit](Control::memory_limit) allows (and a few MiB at most, so that a
 //! band's output is still in the cache when it is written). Only the rows of the band
-//! being evaluated are resident: an input's pages are mapped, prefetched (`--io mmap`) or
-//! populated (`mmap-populate`) for the band, read by the engine in place, and released
-//! with `MADV_DONTNEED` afterwards; with [`IoMode::Pread`] they are read into an
-//! anonymous map that is released the same way. The result is written band by band
-//! (`pwrite` of the band's rows) into a new `.npy` file under a temporary name, renamed
-//! into place once complete ([`Output`]); an error or a cancellation removes it.
+//! being evaluated are resident: an input's pages are mapped and prefetched
+//! ([`IoMode::Mmap`](crate::IoMode::Mmap)) or populated
+//! ([`IoMode::MmapPopulate`](crate::IoMode::MmapPopulate)) for the band, read by the
+//! engine in place, and released with `MADV_DONTNEED` afterwards; with
+//! [`IoMode::Pread`](crate::IoMode::Pread) they are read into an anonymous map that is
+//! released the same way. The result is written band by band (`pwrite` of the band's
+//! rows, from a thread of its own while the next band is evaluated) into a new `.npy`
+//! file under a temporary name, renamed into place once complete ([`Output`]); an error
+//! or a cancellation removes it.
 //!
 //! - **Types**: `f64`, `f32`, `i64`, `i32` and `bool` inputs are the engine's types; `u8`
 //!   is widened to `i32` (numexpr's rule for small integers). Inputs of the other byte
