@@ -185,6 +185,9 @@ fn results_equal_in_memory_evaluation_bit_for_bit() {
         "sum(a*b, axis=1)",
         "sum(a[1,0] - a[-1,0])",
         "product(a + 0.5, axis=-2)",
+        "min(a - b)",
+        "max(a*k, axis=0)",
+        "max(a, axis=1)",
     ] {
         let used = expr::variables(text).unwrap();
         let inputs: Vec<(&str, &Path)> = used

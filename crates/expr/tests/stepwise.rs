@@ -72,6 +72,8 @@ fn texts(nd: usize) -> Vec<String> {
         "sum(a - b, axis=0)".into(),
         format!("sum(a, axis={})", -(nd as i64)),
         "product(b*0.001 + 1, axis=0)".into(),
+        "min(a - b)".into(),
+        "max(a*b, axis=0)".into(),
         format!("sum({} - 2*a + {})", at("a", -1, nd), at("a", 2, nd)),
         format!("sum({} * b, axis=0)", at("a", 1, nd)),
     ]

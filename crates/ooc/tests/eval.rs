@@ -215,6 +215,8 @@ fn numeric_texts(nd: usize) -> Vec<String> {
         "where(a < b, a - k, b)".into(),
         "sum(a*b + k)".into(),
         "product(a*0.001 + 1)".into(),
+        "min(a - b)".into(),
+        "max(b*k, axis=0)".into(),
         "sum(a - b, axis=0)".into(),
         format!("{} + 2*b - {}", at("a", 2, nd), at("a", -1, nd)),
         format!("sum({} * b)", at("a", -1, nd)),

@@ -5,8 +5,6 @@
 use std::ops::Range;
 use std::sync::mpsc;
 
-use ndarray::{Axis, Slice};
-
 use crate::error::{OocError, Result};
 use crate::eval::output::{bytes_of, Sink};
 use crate::eval::source::Source;
@@ -137,7 +135,7 @@ impl Run<'_> {
                     .names
                     .iter()
                     .copied()
-                    .zip(sources.iter().map(|s| band(s.view(), rows.clone())))
+                    .zip(sources.iter().map(|s| s.view().rows(rows.clone())))
                     .collect();
                 self.expr.eval(&args, out.view_mut())?;
             }
@@ -217,27 +215,5 @@ impl Outlet for Writer {
             // The writer stopped on an error, which `bands` reports instead.
             OocError::Invalid("the output's writer stopped".into())
         })
-    }
-}
-
-/// Rows `rows` of axis 0 of an input (a 0-d input as it is).
-fn band(arg: expr::Arg<'_>, rows: Range<usize>) -> expr::Arg<'_> {
-    macro_rules! rows {
-        ($v:expr, $variant:ident) => {
-            if $v.ndim() == 0 {
-                expr::Arg::$variant($v)
-            } else {
-                expr::Arg::$variant($v.slice_axis_move(Axis(0), Slice::from(rows)))
-            }
-        };
-    }
-    match arg {
-        expr::Arg::Bool(v) => rows!(v, Bool),
-        expr::Arg::I32(v) => rows!(v, I32),
-        expr::Arg::I64(v) => rows!(v, I64),
-        expr::Arg::F32(v) => rows!(v, F32),
-        expr::Arg::F64(v) => rows!(v, F64),
-        expr::Arg::C128(v) => rows!(v, C128),
-        other => other.rows(rows),
     }
 }

@@ -1,5 +1,4 @@
-//! Converting stored elements into the engine's: byte swaps, `u8` to `i32`, bools made
-//! 0 or 1. Plain loops over fixed-size chunks, which the compiler vectorises.
+//! Converting stored elements into the engine's: byte swaps, bools made 0 or 1. Plain loops over fixed-size chunks, which the compiler vectorises.
 
 use crate::eval::types::Conversion;
 
@@ -13,11 +12,6 @@ pub(crate) fn convert(conv: Conversion, src_size: usize, src: &[u8], dst: &mut [
             8 => swap::<8>(src, dst),
             _ => dst.copy_from_slice(src),
         },
-        Conversion::U8ToI32 => {
-            for (d, &s) in dst.chunks_exact_mut(4).zip(src) {
-                d.copy_from_slice(&i32::from(s).to_ne_bytes());
-            }
-        }
         Conversion::Bool => {
             for (d, &s) in dst.iter_mut().zip(src) {
                 *d = u8::from(s != 0);
@@ -44,10 +38,6 @@ mod tests {
         let mut out = [0u8; 8];
         convert(Conversion::Swap, 8, &1.5f64.to_be_bytes(), &mut out);
         assert_eq!(f64::from_ne_bytes(out), 1.5);
-        let mut out = [0u8; 8];
-        convert(Conversion::U8ToI32, 1, &[255, 7], &mut out);
-        assert_eq!(i32::from_ne_bytes(out[..4].try_into().unwrap()), 255);
-        assert_eq!(i32::from_ne_bytes(out[4..].try_into().unwrap()), 7);
         let mut out = [9u8; 3];
         convert(Conversion::Bool, 1, &[0, 1, 200], &mut out);
         assert_eq!(out, [0, 1, 1]);

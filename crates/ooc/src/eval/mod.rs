@@ -17,11 +17,11 @@
 //! or a cancellation removes it.
 //!
 //! - **Types**: `f64`, `f32`, `i64`, `i32` and `bool` inputs are the engine's types; `u8`
-//!   is widened to `i32` (numexpr's rule for small integers). Inputs of the other byte
-//!   order are byte-swapped band by band, as are unaligned ones copied; bools are always
-//!   copied, as 0 or 1. Results are stored in their own type; a complex result cannot be
-//!   written (this crate's files hold no complex numbers) and is refused before anything
-//!   is computed.
+//!   is read in place too and computed as `i32` (numexpr's rule for small integers).
+//!   Inputs of the other byte order are byte-swapped band by band, as are unaligned ones
+//!   copied; bools are always copied, as 0 or 1. Results are stored in their own type; a
+//!   complex result cannot be written (this crate's files hold no complex numbers) and is
+//!   refused before anything is computed.
 //! - **Shapes**: every array input has the same shape, of 1 to 3 dimensions (the
 //!   engine's); 0-d inputs are scalars that broadcast. Fortran-order inputs are read
 //!   through strided views, in place when native (a band of rows is then a run of every
@@ -29,10 +29,10 @@
 //! - **Stencils**: a band of an expression with offsets reads its rows plus the rows the
 //!   offsets reach (its halo), and, as [`expr::evaluate`] does, writes the interior; the
 //!   border of the result is zeros.
-//! - **Reductions**: along an axis other than 0, every band gives its rows of the result.
-//!   Over everything or along axis 0, the engine runs its own blocks a range at a time
-//!   ([`expr::Stepwise`]), so the result is bit for bit that of one evaluation in memory,
-//!   whatever the bands.
+//! - **Reductions** (`sum`, `prod`, `min`, `max`): along an axis other than 0, every band
+//!   gives its rows of the result. Over everything or along axis 0, the engine runs its
+//!   own blocks a range at a time ([`expr::Stepwise`]), so the result is bit for bit that
+//!   of one evaluation in memory, whatever the bands.
 //!
 //! Results do not depend on the memory limit: they are bit for bit those of
 //! [`expr::evaluate`] on the same arrays in memory (in their storage order). The engine's

@@ -15,7 +15,7 @@ use crate::array::{read_exact_at, strides, NpyFile};
 use crate::control::{Control, IoMode};
 use crate::error::{OocError, Result};
 use crate::eval::convert::convert;
-use crate::eval::types::{engine_type, Conversion};
+use crate::eval::types::{engine_type, Conversion, Held};
 use crate::mapped::Registered;
 
 /// The largest page-cache folio a fault maps at once (a huge page on x86-64): the pages
@@ -40,8 +40,8 @@ const PIECE_ELEMS: usize = 256 << 10;
 /// One input file, as a whole array of the engine's element type.
 pub(crate) struct Source<'f> {
     file: &'f NpyFile,
-    /// The engine's element type.
-    dtype: expr::DType,
+    /// The element type the engine reads.
+    held: Held,
     /// How stored elements become the engine's.
     conv: Conversion,
     io: IoMode,
@@ -61,11 +61,11 @@ impl<'f> Source<'f> {
     pub(crate) fn open(file: &'f NpyFile, ctl: &Control) -> Result<Source<'f>> {
         let io = ctl.io;
         let h = file.header();
-        let (dtype, conv) = engine_type(h);
+        let (held, conv) = engine_type(h);
         // Elements read in place must be aligned for the engine's type: the map starts on
         // a page, so the data is aligned when its offset is (else it is copied).
         let in_place =
-            conv == Conversion::Native && h.data_offset.is_multiple_of(dtype.size() as u64);
+            conv == Conversion::Native && h.data_offset.is_multiple_of(held.size() as u64);
         file.check_size()?;
         let map = match io {
             IoMode::Pread => None,
@@ -79,7 +79,7 @@ impl<'f> Source<'f> {
                 Some(Registered::new(m, file.path()))
             }
         };
-        let bytes = file.len().saturating_mul(dtype.size());
+        let bytes = file.len().saturating_mul(held.size());
         let scratch = if in_place && map.is_some() || bytes == 0 {
             None
         } else {
@@ -99,7 +99,7 @@ impl<'f> Source<'f> {
         };
         let mut src = Source {
             file,
-            dtype,
+            held,
             conv,
             io,
             map,
@@ -118,9 +118,9 @@ impl<'f> Source<'f> {
         self.file
     }
 
-    /// The engine's element type.
+    /// The type the engine computes the input in (its signature's).
     pub(crate) fn dtype(&self) -> expr::DType {
-        self.dtype
+        self.held.declared()
     }
 
     /// Whether the engine reads the file's map itself (no copy).
@@ -137,7 +137,7 @@ impl<'f> Source<'f> {
         let engine = if self.in_place() {
             0
         } else {
-            self.dtype.size() as u64
+            self.held.size() as u64
         };
         let mapped = if self.map.is_some() { stored } else { 0 };
         row.saturating_mul(mapped + engine)
@@ -162,7 +162,7 @@ impl<'f> Source<'f> {
         } else if self.huge {
             2 * HUGE_PAGE as u64
         } else {
-            edges.min(len * self.dtype.size() as u64)
+            edges.min(len * self.held.size() as u64)
         };
         mapped + engine
     }
@@ -217,7 +217,7 @@ impl<'f> Source<'f> {
         self.file.check_size()?;
         if self.in_place() {
             let span = self.span(rows);
-            let es = self.dtype.size();
+            let es = self.held.size();
             let (offset, len) = (self.data_offset() + span.start * es, span.len() * es);
             let map = self.map.as_ref().expect("in place means mapped");
             if self.io == IoMode::MmapPopulate {
@@ -263,7 +263,7 @@ impl<'f> Source<'f> {
                 })
             })
             .collect();
-        let es = self.dtype.size();
+        let es = self.held.size();
         let fs = self.file.header().dtype.size();
         let base = scratch.as_mut_ptr() as usize;
         let (conv, file, offset) = (self.conv, self.file, self.data_offset());
@@ -324,7 +324,7 @@ impl<'f> Source<'f> {
             let _ =
                 unsafe { m.unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start) };
         }
-        let es = self.dtype.size();
+        let es = self.held.size();
         if let Some(s) = &self.scratch {
             // SAFETY: the converted elements of these rows, and of the rows sharing their
             // first and last pages, are not needed again: a band converts all the rows it
@@ -363,8 +363,8 @@ impl<'f> Source<'f> {
                 } else {
                     ptr as *const $t
                 };
-                // SAFETY: `p` points at the array's elements of type `$t` (the engine's
-                // type), aligned (`open` keeps in place only aligned data; maps start on
+                // SAFETY: `p` points at the array's elements of type `$t` (the type the
+                // engine reads), aligned (`open` keeps in place only aligned data; maps start on
                 // pages), laid out with these strides inside the map, which lives as long
                 // as `self`; an empty array gets an aligned dangling pointer. Bools are
                 // 0 or 1: they are always converted. The elements are not written while
@@ -372,13 +372,14 @@ impl<'f> Source<'f> {
                 expr::Arg::$v(unsafe { ArrayViewD::<$t>::from_shape_ptr(dim, p) })
             }};
         }
-        match self.dtype {
-            expr::DType::Bool => view!(bool, Bool),
-            expr::DType::I32 => view!(i32, I32),
-            expr::DType::I64 => view!(i64, I64),
-            expr::DType::F32 => view!(f32, F32),
-            expr::DType::F64 => view!(f64, F64),
-            expr::DType::C128 => view!(expr::Complex64, C128),
+        match self.held {
+            Held::Engine(expr::DType::Bool) => view!(bool, Bool),
+            Held::Engine(expr::DType::I32) => view!(i32, I32),
+            Held::Engine(expr::DType::I64) => view!(i64, I64),
+            Held::Engine(expr::DType::F32) => view!(f32, F32),
+            Held::Engine(expr::DType::F64) => view!(f64, F64),
+            Held::Engine(expr::DType::C128) => view!(expr::Complex64, C128),
+            Held::U8 => view!(u8, U8),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Which element type the expression engine sees for each `.npy` dtype, and how the
+//! Which element type the expression engine reads for each `.npy` dtype, and how the
 //! stored bytes become it: in place when they already are its bytes, else converted.
 
 use crate::dtype::{ByteOrder, DType};
@@ -11,31 +11,57 @@ pub(crate) enum Conversion {
     Native,
     /// The same type in the other byte order: each element's bytes reversed.
     Swap,
-    /// `u8` widened to `i32` (numexpr's type for small unsigned integers).
-    U8ToI32,
     /// numpy bools, one byte each: any non-zero byte is `True`. Always converted, so
     /// that a byte other than 0 or 1 in a file never becomes an invalid Rust `bool`.
     Bool,
 }
 
-/// The engine's element type for an array stored as `header` says, and how its bytes
-/// are converted.
-pub(crate) fn engine_type(header: &Header) -> (expr::DType, Conversion) {
+/// The element type of an array the engine reads: one of the types it computes with, or
+/// `u8`, which it widens to `i32` (numexpr's rule) a block at a time as it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// One of the engine's types.
+    Engine(expr::DType),
+    /// Bytes, computed as `i32`.
+    U8,
+}
+
+impl Held {
+    /// Size of one element in bytes.
+    pub(crate) fn size(self) -> usize {
+        match self {
+            Held::Engine(dt) => dt.size(),
+            Held::U8 => 1,
+        }
+    }
+
+    /// The type a signature declares for it: the type it is computed in.
+    pub(crate) fn declared(self) -> expr::DType {
+        match self {
+            Held::Engine(dt) => dt,
+            Held::U8 => expr::DType::I32,
+        }
+    }
+}
+
+/// The element type the engine reads for an array stored as `header` says, and how the
+/// stored bytes become it.
+pub(crate) fn engine_type(header: &Header) -> (Held, Conversion) {
     let same = |dt| {
         let conv = if header.byte_order == ByteOrder::NATIVE {
             Conversion::Native
         } else {
             Conversion::Swap
         };
-        (dt, conv)
+        (Held::Engine(dt), conv)
     };
     match header.dtype {
         DType::F64 => same(expr::DType::F64),
         DType::F32 => same(expr::DType::F32),
         DType::I64 => same(expr::DType::I64),
         DType::I32 => same(expr::DType::I32),
-        DType::U8 => (expr::DType::I32, Conversion::U8ToI32),
-        DType::Bool => (expr::DType::Bool, Conversion::Bool),
+        DType::U8 => (Held::U8, Conversion::Native),
+        DType::Bool => (Held::Engine(expr::DType::Bool), Conversion::Bool),
     }
 }
 
@@ -62,10 +88,10 @@ mod tests {
             for order in [ByteOrder::Little, ByteOrder::Big] {
                 let mut h = Header::new(dtype, vec![2], false);
                 h.byte_order = order;
-                let (dt, conv) = engine_type(&h);
-                let stored = file_type(dt).unwrap();
+                let (held, conv) = engine_type(&h);
+                let stored = file_type(held.declared()).unwrap();
                 match dtype {
-                    DType::U8 => assert_eq!((stored, conv), (DType::I32, Conversion::U8ToI32)),
+                    DType::U8 => assert_eq!((held, conv), (Held::U8, Conversion::Native)),
                     DType::Bool => assert_eq!((stored, conv), (DType::Bool, Conversion::Bool)),
                     _ => {
                         assert_eq!(stored, dtype);
