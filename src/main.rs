@@ -35,7 +35,7 @@ enum Command {
     Summer(cmd::summer::Args),
     /// Time every backend against its peers and print a table.
     Bench(cmd::bench::Args),
-    /// Evaluate an array expression on random inputs and time it.
+    /// Evaluate an array expression on random inputs and time it, or on .npy files (--input).
     Expr(cmd::expr::Args),
     /// MPI examples of the course (hello, ring, halo benchmark).
     Mpi(cmd::mpi::Args),
