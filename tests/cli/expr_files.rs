@@ -210,6 +210,16 @@ fn results_equal_in_memory_evaluation_bit_for_bit() {
             .concat(),
         );
     }
+    // Broadcast inputs: a column and a row.
+    let w = create(d, "w.npy", "301x1", &["--fill", "random", "--dtype", "i32"]);
+    let c = create(d, "c.npy", "77", &["--fill", "random", "--dtype", "f32"]);
+    let awc = [("a", a.as_path()), ("w", w.as_path()), ("c", c.as_path())];
+    agree(d, "a*w + c", &awc, &TINY);
+    agree(d, "sum(a - c, axis=1)", &[awc[0], awc[2]], &TINY);
+    let args = [input("a", &a), input("c", &c)].concat();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run("sum(a - c)", &args);
+    one_line_error(&o, &[c.to_str().unwrap(), "reduces along axis 0"]);
     // The default limit: one band.
     agree(d, "sum(a*b)", &ab, &[]);
     agree(

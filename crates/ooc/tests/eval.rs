@@ -362,3 +362,64 @@ fn unaligned_data_is_copied() {
         assert_eq!(got.value.unwrap().as_f64(), 0.25 * (299.0 * 300.0 / 2.0));
     }
 }
+
+/// Inputs broadcast by numpy's rule: elementwise and along axes other than 0, an input
+/// without axis 0 (or of length 1 there) is read whole and the others band by band.
+#[test]
+fn broadcast_inputs() {
+    let a = stored(DType::F64, &[37, 50], &[1.5, -2.0, 0.25, 7.0]);
+    let c = stored(DType::F32, &[50], &[0.5, 3.0, -1.0]);
+    let w = stored(DType::I32, &[37, 1], &[2.0, -3.0]);
+    let q = stored(DType::U8, &[1, 50], &[9.0, 200.0, 4.0]);
+    let all = [("a", a), ("c", c), ("w", w), ("q", q)];
+    for text in [
+        "a + c",
+        "a*w - q",
+        "where(a < c, w, q)",
+        "sum(a*c, axis=1)",
+        "max(w + q, axis=-1)",
+        "c*2",
+    ] {
+        let used = expr::variables(text).unwrap();
+        for io in [IoMode::Mmap, IoMode::Pread] {
+            let picked: Vec<(&str, Stored)> = all
+                .iter()
+                .filter(|(n, _)| used.iter().any(|(u, _)| u == n))
+                .map(|(n, s)| (*n, clone(s)))
+                .collect();
+            agree(text, &picked, 64 << 10, io);
+        }
+    }
+}
+
+/// What cannot be broadcast: shapes that disagree, and reductions along axis 0, whose
+/// steps read the same rows of every input.
+#[test]
+fn broadcasting_errors_name_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, shape: &[usize]| {
+        let p = dir.path().join(name);
+        stored(DType::F64, shape, &[1.0]).write(&p);
+        NpyFile::open(&p).unwrap()
+    };
+    let (a, c, d) = (
+        write("a.npy", &[37, 50]),
+        write("c.npy", &[50]),
+        write("d.npy", &[49]),
+    );
+    let ctl = Control::default();
+    let err = evaluate("a + d", &[("a", &a), ("d", &d)], None, &ctl).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("d.npy") && msg.contains("a.npy") && msg.contains("[49]"),
+        "{msg}"
+    );
+    for text in ["sum(a*c)", "sum(a*c, axis=0)", "min(a - c, axis=-2)"] {
+        let err = evaluate(text, &[("a", &a), ("c", &c)], None, &ctl).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("c.npy") && msg.contains("axis 0"),
+            "{text}: {msg}"
+        );
+    }
+}

@@ -135,7 +135,7 @@ impl Run<'_> {
                     .names
                     .iter()
                     .copied()
-                    .zip(sources.iter().map(|s| s.view().rows(rows.clone())))
+                    .zip(sources.iter().map(|s| s.band(rows.clone())))
                     .collect();
                 self.expr.eval(&args, out.view_mut())?;
             }

@@ -22,10 +22,13 @@
 //!   copied; bools are always copied, as 0 or 1. Results are stored in their own type; a
 //!   complex result cannot be written (this crate's files hold no complex numbers) and is
 //!   refused before anything is computed.
-//! - **Shapes**: every array input has the same shape, of 1 to 3 dimensions (the
-//!   engine's); 0-d inputs are scalars that broadcast. Fortran-order inputs are read
-//!   through strided views, in place when native (a band of rows is then a run of every
-//!   column: the band is sized for the pages that touches).
+//! - **Shapes**: array inputs of 1 to 3 dimensions (the engine's), broadcast by numpy's
+//!   rule (`a[N, M] + c[M]`, `a * w[N, 1]`); 0-d inputs are scalars. An input without
+//!   axis 0, or of length 1 along it, is read whole once; the others a band at a time.
+//!   Reductions over everything or along axis 0 need array inputs of one shape (their
+//!   steps read the same rows of every input). Fortran-order inputs are read through
+//!   strided views, in place when native (a band of rows is then a run of every column:
+//!   the band is sized for the pages that touches).
 //! - **Stencils**: a band of an expression with offsets reads its rows plus the rows the
 //!   offsets reach (its halo), and, as [`expr::evaluate`] does, writes the interior; the
 //!   border of the result is zeros.
@@ -127,8 +130,8 @@ pub fn evaluate(
         .map(|((n, _), s)| (*n, s.dtype()))
         .collect();
     let e = Expr::compile(text, &sig)?;
-    let shape = common_shape(inputs)?;
-    let mode = Mode::of(&e, shape.as_deref(), inputs)?;
+    let shape = broadcast_shape(inputs)?;
+    let mode = Mode::of(&e, text, shape.as_deref(), inputs)?;
     let result_shape = mode.result_shape();
     let sink = match out {
         None => None,
@@ -147,6 +150,16 @@ pub fn evaluate(
     let _task = ctl.task("expr", bytes_read);
     let interrupted = out.map_or_else(|| inputs[0].1.path(), |o| o.path);
     let mut sources = sources;
+    // An input broadcast along axis 0 is read whole, once: its rows are not the bands'.
+    if let Some(full) = &shape {
+        for s in sources.iter_mut() {
+            let own = s.file().shape();
+            if !own.is_empty() && (own.len() < full.len() || own[0] != full[0]) {
+                s.hold_whole(ctl)?;
+                ctl.progress.advance(s.file().data_bytes());
+            }
+        }
+    }
     let names: Vec<&str> = inputs.iter().map(|(n, _)| *n).collect();
     let mut sink = sink;
     let run = Run {
@@ -243,25 +256,45 @@ fn check_inputs<'f>(
     inputs.iter().map(|(_, f)| Source::open(f, ctl)).collect()
 }
 
-/// The shape of the array inputs, which must all have the same (`None`: only 0-d inputs).
-fn common_shape(inputs: &[(&str, &NpyFile)]) -> Result<Option<Vec<usize>>> {
-    let mut arrays = inputs.iter().filter(|(_, f)| !f.shape().is_empty());
-    let Some((first, f0)) = arrays.next() else {
-        return Ok(None);
-    };
-    for (name, f) in arrays {
-        if f.shape() != f0.shape() {
-            return Err(OocError::Invalid(format!(
-                "{}: input `{name}` has shape {:?} but `{first}` ({}) has shape {:?}; array \
-                 inputs must have one shape (0-d inputs broadcast)",
-                f.path().display(),
-                f.shape(),
-                f0.path().display(),
-                f0.shape()
-            )));
+/// The shape the array inputs make together by numpy's broadcasting (`None`: only 0-d
+/// inputs): aligned on their last axis, along each axis the lengths are equal or 1.
+fn broadcast_shape(inputs: &[(&str, &NpyFile)]) -> Result<Option<Vec<usize>>> {
+    let mut full: Option<(Vec<usize>, usize)> = None;
+    for (k, (_, f)) in inputs.iter().enumerate() {
+        let shape = f.shape();
+        if shape.is_empty() {
+            continue;
+        }
+        let Some((have, by)) = &mut full else {
+            full = Some((shape.to_vec(), k));
+            continue;
+        };
+        if shape.len() > have.len() {
+            have.splice(0..0, std::iter::repeat_n(1, shape.len() - have.len()));
+        }
+        let skip = have.len() - shape.len();
+        for (ax, &n) in shape.iter().enumerate() {
+            let h = &mut have[skip + ax];
+            if n == *h || n == 1 {
+                continue;
+            }
+            if *h != 1 {
+                let (first, f0) = inputs[*by];
+                let (name, _) = inputs[k];
+                return Err(OocError::Invalid(format!(
+                    "{}: input `{name}` has shape {shape:?}, which does not broadcast with \
+                     `{first}` ({}, shape {:?}): along each axis (counted from the last) the \
+                     lengths must be equal or 1",
+                    f.path().display(),
+                    f0.path().display(),
+                    f0.shape()
+                )));
+            }
+            *h = n;
+            *by = k;
         }
     }
-    Ok(Some(f0.shape().to_vec()))
+    Ok(full.map(|(s, _)| s))
 }
 
 /// How an expression is evaluated.
@@ -287,12 +320,21 @@ enum Mode {
 }
 
 impl Mode {
-    /// The mode of `e` over array inputs of shape `full` (`None`: only 0-d inputs),
-    /// checking that the offsets leave an interior and that a reduction's axis exists.
-    fn of(e: &Expr, full: Option<&[usize]>, inputs: &[(&str, &NpyFile)]) -> Result<Mode> {
+    /// The mode of `e` (the text `text`) over array inputs broadcast to `full` (`None`:
+    /// only 0-d inputs), checking that the offsets leave an interior and that a
+    /// reduction's axis exists.
+    fn of(
+        e: &Expr,
+        text: &str,
+        full: Option<&[usize]>,
+        inputs: &[(&str, &NpyFile)],
+    ) -> Result<Mode> {
         let Some(full) = full else {
             return Ok(Mode::Scalars);
         };
+        let stretched = inputs
+            .iter()
+            .find(|(_, f)| !f.shape().is_empty() && f.shape() != full);
         let reach = e.reach();
         let mut interior = Vec::with_capacity(full.len());
         for (ax, &n) in full.iter().enumerate() {
@@ -318,6 +360,18 @@ impl Mode {
                 shape: full.to_vec(),
                 reduced: false,
             },
+            Some((_, None)) | Some((_, Some(_)))
+                if stretched.is_some() && reduces_axis0(e, full) =>
+            {
+                let (name, f) = stretched.expect("checked");
+                return Err(OocError::Invalid(format!(
+                    "{}: `{text}` reduces along axis 0, which needs array inputs of one \
+                     shape, but `{name}` has shape {:?} and the result {full:?} (inputs are \
+                     broadcast only elementwise and along another axis)",
+                    f.path().display(),
+                    f.shape()
+                )));
+            }
             Some((_, None)) => Mode::Steps { shape: vec![] },
             Some((_, Some(axis))) => {
                 let nd = interior.len() as i64;
@@ -349,6 +403,15 @@ impl Mode {
             Mode::Scalars => vec![],
             Mode::Steps { shape } | Mode::Bands { shape, .. } => shape.clone(),
         }
+    }
+}
+
+/// Whether `e` is a reduction over everything or along axis 0 of `full`.
+fn reduces_axis0(e: &Expr, full: &[usize]) -> bool {
+    match e.reduction() {
+        Some((_, None)) => true,
+        Some((_, Some(axis))) => axis == 0 || axis + full.len() as i64 == 0,
+        None => false,
     }
 }
 
@@ -386,16 +449,25 @@ impl Run<'_> {
     /// [`MAX_BAND_BYTES`] of data. A band of `min_rows` that does not fit in the whole
     /// limit is an error.
     fn band_rows(&self, sources: &[Source], out_row: u64, min_rows: usize) -> Result<usize> {
-        let arrays = || sources.iter().filter(|s| !s.file().shape().is_empty());
+        let arrays = || sources.iter().filter(|s| s.banded());
         let per_row: u64 = arrays().map(Source::row_bytes).sum::<u64>() + out_row;
-        let edges: u64 = arrays().map(Source::edge_bytes).sum();
+        // Inputs read whole stay resident through every band.
+        let whole: u64 = sources
+            .iter()
+            .filter(|s| !s.banded())
+            .map(Source::whole_bytes)
+            .sum();
+        let edges: u64 = arrays().map(Source::edge_bytes).sum::<u64>() + whole;
         let limit = self.ctl.memory_limit;
         let budget = (limit / 2).min(MAX_BAND_BYTES + edges);
         let rows = budget.saturating_sub(edges) / per_row.max(1);
         let rows = (rows.min(usize::MAX as u64) as usize).max(min_rows);
         let need = edges.saturating_add(per_row.saturating_mul(min_rows as u64));
         if need > limit {
-            let first = arrays().next().map_or(Path::new("?"), |s| s.file().path());
+            let first = sources
+                .iter()
+                .find(|s| !s.file().shape().is_empty())
+                .map_or(Path::new("?"), |s| s.file().path());
             return Err(OocError::Invalid(format!(
                 "{}: a band of {min_rows} row(s) of axis 0 needs {} ({} per row of the inputs \
                  and result), more than the memory limit of {}",
@@ -412,7 +484,7 @@ impl Run<'_> {
     fn advance(&self, sources: &[Source], rows: usize) {
         let bytes: u64 = sources
             .iter()
-            .filter(|s| !s.file().shape().is_empty())
+            .filter(|s| s.banded())
             .map(|s| {
                 let f = s.file();
                 let n0 = f.shape()[0].max(1) as u64;

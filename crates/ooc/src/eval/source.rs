@@ -52,6 +52,9 @@ pub(crate) struct Source<'f> {
     scratch: Option<MmapMut>,
     /// The scratch map is on huge pages.
     huge: bool,
+    /// Read a band of rows at a time (else whole, once: a 0-d input, or one broadcast
+    /// along axis 0).
+    banded: bool,
     /// Strides in elements, in storage (C or Fortran order).
     strides: Vec<usize>,
 }
@@ -104,6 +107,7 @@ impl<'f> Source<'f> {
             io,
             map,
             huge: huge_pages(ctl),
+            banded: !h.shape.is_empty(),
             scratch,
             strides: strides(&h.shape, h.fortran_order),
         };
@@ -121,6 +125,29 @@ impl<'f> Source<'f> {
     /// The type the engine computes the input in (its signature's).
     pub(crate) fn dtype(&self) -> expr::DType {
         self.held.declared()
+    }
+
+    /// Whether the input is read a band of rows at a time.
+    pub(crate) fn banded(&self) -> bool {
+        self.banded
+    }
+
+    /// Reads the whole input now, for every band: an input broadcast along axis 0 (whose
+    /// rows are not the bands').
+    pub(crate) fn hold_whole(&mut self, ctl: &Control) -> Result<()> {
+        if !self.banded {
+            return Ok(());
+        }
+        let rows = self.file.shape()[0];
+        self.prepare(0..rows, ctl)?;
+        self.banded = false;
+        Ok(())
+    }
+
+    /// Bytes the input holds in memory when read whole (stored and converted).
+    pub(crate) fn whole_bytes(&self) -> u64 {
+        self.row_bytes()
+            .saturating_mul(self.file.shape().first().copied().unwrap_or(1) as u64)
     }
 
     /// Whether the engine reads the file's map itself (no copy).
@@ -211,7 +238,7 @@ impl<'f> Source<'f> {
     /// The file's size is checked first, so that a file truncated since it was opened is
     /// an error rather than a fault.
     pub(crate) fn prepare(&mut self, rows: Range<usize>, ctl: &Control) -> Result<()> {
-        if self.file.shape().is_empty() || rows.is_empty() {
+        if !self.banded || rows.is_empty() {
             return Ok(());
         }
         self.file.check_size()?;
@@ -300,7 +327,7 @@ impl<'f> Source<'f> {
     /// needed later) and the converted elements' (converted again by the band that needs
     /// them).
     pub(crate) fn release(&mut self, rows: Range<usize>) {
-        if self.file.shape().is_empty() || rows.is_empty() {
+        if !self.banded || rows.is_empty() {
             return;
         }
         let span = self.span(rows);
@@ -343,6 +370,16 @@ impl<'f> Source<'f> {
     /// Offset of the data in the file.
     fn data_offset(&self) -> usize {
         self.file.header().data_offset as usize
+    }
+
+    /// The rows `rows` of axis 0 of a banded input, or the whole of another, for the
+    /// engine.
+    pub(crate) fn band(&self, rows: Range<usize>) -> expr::Arg<'_> {
+        if self.banded {
+            self.view().rows(rows)
+        } else {
+            self.view()
+        }
     }
 
     /// The whole array, for the engine. Only the rows prepared since they were last

@@ -16,6 +16,7 @@ impl Run<'_> {
         let n = r.steps();
         let n0 = sources
             .iter()
+            .filter(|s| s.banded())
             .find_map(|s| s.file().shape().first().copied())
             .unwrap_or(0);
         // A step is one of the engine's blocks: along axis 0, up to 1024 rows.
