@@ -423,3 +423,11 @@ fn broadcasting_errors_name_the_files() {
         );
     }
 }
+
+/// An expression of constants alone needs no input.
+#[test]
+fn no_input_at_all() {
+    let got = evaluate("2**10 + 1", &[], None, &Control::default()).unwrap();
+    assert_eq!(got.value, Some(expr::Scalar::I32(1025)));
+    assert!(got.shape.is_empty());
+}

@@ -148,7 +148,12 @@ pub fn evaluate(
     };
     let bytes_read: u64 = inputs.iter().map(|(_, f)| f.data_bytes()).sum();
     let _task = ctl.task("expr", bytes_read);
-    let interrupted = out.map_or_else(|| inputs[0].1.path(), |o| o.path);
+    // What an interruption names: the output, else the first input.
+    let interrupted = match (out, inputs.first()) {
+        (Some(o), _) => o.path,
+        (None, Some((_, f))) => f.path(),
+        (None, None) => Path::new("the expression"),
+    };
     let mut sources = sources;
     // An input broadcast along axis 0 is read whole, once: its rows are not the bands'.
     if let Some(full) = &shape {
