@@ -153,13 +153,20 @@ fn a_scalar_input_broadcasts_and_reads_no_rows() {
 }
 
 #[test]
-fn nothing_to_reduce_is_the_identity() {
+fn nothing_to_reduce_is_the_identity_or_an_error() {
     let a = ArrayD::<f64>::zeros(IxDyn(&[0, 5]));
     for (text, want) in [("sum(a)", 0.0), ("product(a)", 1.0)] {
         let e = Expr::compile(text, &[("a", DType::F64)]).unwrap();
         let r = e.stepwise(&[("a", (&a).into())]).unwrap();
         assert_eq!(r.steps(), 0);
         assert_eq!(r.finish().unwrap().single().unwrap().as_f64(), want);
+    }
+    // min and max have no identity: an error, as eval gives.
+    for text in ["min(a)", "max(a, axis=0)"] {
+        let e = Expr::compile(text, &[("a", DType::F64)]).unwrap();
+        let args = [("a", (&a).into())];
+        let want = e.eval_new(&args).unwrap_err();
+        assert_eq!(e.stepwise(&args).unwrap_err(), want, "{text}");
     }
 }
 

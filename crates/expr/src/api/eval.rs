@@ -149,7 +149,7 @@ impl Expr {
 
 /// Refuses `min` and `max` of `len` = 0 elements, as numpy does (they have
 /// no identity); `why` says what is empty.
-fn nonempty(kind: ReduceKind, len: usize, why: &str) -> Result<(), ExprError> {
+pub(super) fn nonempty(kind: ReduceKind, len: usize, why: &str) -> Result<(), ExprError> {
     if len == 0 && matches!(kind, ReduceKind::Min | ReduceKind::Max) {
         return Err(ExprError::Shape(format!(
             "`{}` of no elements: {why}, and `{0}` has no identity",

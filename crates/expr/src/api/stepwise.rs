@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::api::eval::{axis_last_space, norm_axis, space};
+use crate::api::eval::{axis_last_space, nonempty, norm_axis, space};
 use crate::api::{Bound, Expr};
 use crate::array::{Arg, Array};
 use crate::compile::typed::ReduceKind;
@@ -141,6 +141,12 @@ impl Expr {
                 true
             }
         };
+        // As eval: `min` and `max` of nothing are errors, not a step-less identity.
+        if along0 {
+            nonempty(kind, b.interior[0], "axis 0 is empty")?;
+        } else {
+            nonempty(kind, b.interior.iter().product(), "the inputs are empty")?;
+        }
         let layout = layout(&b);
         let has_arrays = b.arrays;
         let reach = b.full.first().map_or(0, |n0| n0 - b.interior[0]);
