@@ -8,16 +8,18 @@ Measures, with the same thread count for everybody:
   - `sin(a)**2 + cos(b)*exp(-a)` on 1e6 and 1e7 f64: numexpr vs hpcrs;
   - diff2d: `hpcrs diff2d --backend expr` vs `--backend threads` vs the
     course's numexpr version (scripts/expr_diff2d_numexpr.py);
-and prints the ratios against the issue's targets. Times are best of
-several rounds, the peers interleaved round by round; numexpr is timed inside
-this process and hpcrs reports its own best time (`best: X ms`, or the
-stepping seconds of diff2d), so no process start-up is counted.
+and prints the ratios against the issue's targets. Every time is a median:
+numexpr's of its evaluations in a round, timed inside this process, and
+hpcrs's of its own (`median: X ms`, or the stepping seconds of diff2d), so no
+process start-up is counted; the table shows the median of the rounds, the
+peers interleaved round by round, and the spread of the rounds.
 
 Usage: $PYTHON scripts/expr_bench.py [--hpcrs PATH] [--threads T] [--rounds R] [--quick]
 """
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -28,20 +30,20 @@ import numexpr as ne
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def best_of(f, repeat):
-    t = float("inf")
+def median_of(f, repeat):
+    times = []
     for _ in range(repeat):
         s = time.perf_counter()
         f()
-        t = min(t, time.perf_counter() - s)
-    return t
+        times.append(time.perf_counter() - s)
+    return statistics.median(times)
 
 
 def hpcrs_expr(hpcrs, text, n, threads, repeat):
     out = subprocess.run(
         [hpcrs, "expr", text, "--n", str(n), "--threads", str(threads), "--repeat", str(repeat)],
         capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"^best: ([0-9.]+) ms$", out, re.M).group(1)) / 1e3
+    return float(re.search(r"^median: ([0-9.]+) ms", out, re.M).group(1)) / 1e3
 
 
 def hpcrs_diff2d(hpcrs, backend, threads):
@@ -63,21 +65,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hpcrs", default=os.path.join(HERE, "..", "target", "release", "hpcrs"))
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip the diff2d comparison")
     args = ap.parse_args()
     T, R = args.threads, args.rounds
     ne.set_num_threads(T)
     print(f"numexpr {ne.__version__} (VML: {ne.use_vml}), numpy {np.__version__}, "
-          f"{T} thread(s), best of {R} rounds")
+          f"{T} thread(s), medians of {R} interleaved rounds (min-max of the rounds)")
 
     poly = "a**2 + b**2 + 2*a*b"
     trans = "sin(a)**2 + cos(b)*exp(-a)"
     sizes = [10**6, 10**7]
-    best = {}
+    rounds = {}
 
     def keep(key, t):
-        best[key] = min(best.get(key, float("inf")), t)
+        rounds.setdefault(key, []).append(t)
 
     for r in range(R):
         for n in sizes:
@@ -85,16 +87,20 @@ def main():
             a, b = rng.random(n), rng.random(n)
             c = np.empty(n)
             reps = 20 if n <= 10**6 else 5
-            keep(("copy-numpy", n), best_of(lambda: np.copyto(c, a), reps))
+            keep(("copy-numpy", n), median_of(lambda: np.copyto(c, a), reps))
             keep(("copy-hpcrs", n), hpcrs_expr(args.hpcrs, "a", n, T, reps))
             for name, text in (("poly", poly), ("trans", trans)):
                 reps_e = reps if name == "poly" else max(2, reps // 4)
                 keep((name + "-numexpr", n),
-                     best_of(lambda: ne.evaluate(text, local_dict={"a": a, "b": b}, out=c), reps_e))
+                     median_of(lambda: ne.evaluate(text, local_dict={"a": a, "b": b}, out=c), reps_e))
                 keep((name + "-hpcrs", n), hpcrs_expr(args.hpcrs, text, n, T, reps_e))
             del a, b, c
 
-    rows = []
+    med = {key: statistics.median(ts) for key, ts in rounds.items()}
+
+    def spread(key):
+        return f"{min(rounds[key])*1e3:.2f}-{max(rounds[key])*1e3:.2f}"
+
     ok_all = True
 
     def verdict(ok):
@@ -103,12 +109,12 @@ def main():
         return "MET" if ok else "NOT MET"
 
     print()
-    print("| case | n | numexpr ms | hpcrs ms | speed-up | GB/s hpcrs | copy GB/s | of bandwidth limit | targets |")
+    print("| case | n | numexpr ms (spread) | hpcrs ms (spread) | speed-up | GB/s hpcrs | copy GB/s | of bandwidth limit | targets |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        copy_bw = 16 * n / min(best[("copy-numpy", n)], best[("copy-hpcrs", n)])
+        copy_bw = 16 * n / min(med[("copy-numpy", n)], med[("copy-hpcrs", n)])
         for name, text, nbytes in (("poly", poly, 24 * n), ("trans", trans, 24 * n)):
-            tn, th = best[(name + "-numexpr", n)], best[(name + "-hpcrs", n)]
+            tn, th = med[(name + "-numexpr", n)], med[(name + "-hpcrs", n)]
             speed = tn / th
             limit = nbytes / copy_bw
             frac = th / limit
@@ -117,26 +123,28 @@ def main():
                      f"within 1.3x of bandwidth: {verdict(frac <= 1.3)}")
             else:
                 t = f"≥ numexpr: {verdict(speed >= 1.0)}"
-            print(f"| `{text}` | {n:.0e} | {tn*1e3:.2f} | {th*1e3:.2f} | {speed:.2f}x | "
+            print(f"| `{text}` | {n:.0e} | {tn*1e3:.2f} ({spread((name + '-numexpr', n))}) | "
+                  f"{th*1e3:.2f} ({spread((name + '-hpcrs', n))}) | {speed:.2f}x | "
                   f"{nbytes/th/1e9:.1f} | {copy_bw/1e9:.1f} | {frac:.2f}x | {t} |")
     for n in sizes:
-        print(f"copy {n:.0e}: numpy {16*n/best[('copy-numpy', n)]/1e9:.1f} GB/s, "
-              f"hpcrs expr 'a' {16*n/best[('copy-hpcrs', n)]/1e9:.1f} GB/s")
+        print(f"copy {n:.0e}: numpy {16*n/med[('copy-numpy', n)]/1e9:.1f} GB/s, "
+              f"hpcrs expr 'a' {16*n/med[('copy-hpcrs', n)]/1e9:.1f} GB/s")
 
     if not args.quick:
         print()
-        te = tt = None
+        runs = {"expr": [], "threads": [], "numexpr": []}
         why = None
-        tn = float("inf")
-        for r in range(max(1, R - 1)):
+        for r in range(R):
             t, why = hpcrs_diff2d(args.hpcrs, "expr", T)
             if t is not None:
-                te = min(te or t, t)
+                runs["expr"].append(t)
             t, _ = hpcrs_diff2d(args.hpcrs, "threads", T)
             if t is not None:
-                tt = min(tt or t, t)
-            if r == 0:
-                tn = numexpr_diff2d(T)
+                runs["threads"].append(t)
+            if r < 3:
+                runs["numexpr"].append(numexpr_diff2d(T))
+        te, tt, tn = (statistics.median(runs[k]) if runs[k] else None
+                      for k in ("expr", "threads", "numexpr"))
         print("| diff2d (course parameters, 299x299, 13410 steps) | seconds stepping |")
         print("|---|---|")
         print(f"| numexpr (scripts/expr_diff2d_numexpr.py) | {tn:.3f} |")

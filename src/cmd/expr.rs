@@ -9,6 +9,7 @@ use expr::{Arg, Array, DType, Expr, ExprError};
 use ndarray::{ArrayD, IxDyn};
 use runtime::pool::Threads;
 use runtime::rng::RngCore;
+use runtime::timing::Timing;
 
 use crate::output::outln;
 
@@ -29,7 +30,7 @@ pub struct Args {
     /// Threads to evaluate on (0 or absent: all cores; at most 1024).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
     threads: Option<Threads>,
-    /// Timed evaluations; the best is reported.
+    /// Timed evaluations; their median, spread and best are reported.
     #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = crate::args::count::<usize>, conflicts_with = "input")]
     repeat: usize,
     /// Evaluate once on the array of a .npy file (any size: read a band of rows at a
@@ -210,14 +211,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let elems = shape.iter().product::<usize>() as f64;
     let out_elems = out.shape().iter().product::<usize>() as f64;
     let bytes = vars.len() as f64 * elems * dt.size() as f64 + out_elems * e.dtype().size() as f64;
-    let mut best = f64::INFINITY;
+    let mut timing = Timing::default();
     for _ in 0..args.repeat {
         let t = Instant::now();
         e.eval(&inputs, out.view_mut())
             .map_err(one_line)
             .context("evaluating")?;
-        best = best.min(t.elapsed().as_secs_f64());
+        timing.push(t.elapsed().as_secs_f64());
     }
+    let ms = |s: Option<f64>| s.unwrap_or(f64::NAN) * 1e3;
+    let (best, median) = (ms(timing.best()), ms(timing.median()));
     outln!("expression: {}", args.text)?;
     outln!(
         "inputs: {} x {:?} {dt}; result {}; {} VM instruction(s); {} thread(s)",
@@ -231,11 +234,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         outln!("result: {value}")?;
     }
     outln!(
-        "bytes moved: {:.1} MB, {:.2} GB/s, {:.1} M elements/s",
+        "bytes moved: {:.1} MB, {:.2} GB/s, {:.1} M elements/s (median run)",
         bytes / 1e6,
-        bytes / best / 1e9,
-        elems / best / 1e6
+        bytes / median / 1e6,
+        elems / median / 1e3
     )?;
-    outln!("best: {:.4} ms", best * 1e3)?;
+    outln!(
+        "median: {median:.4} ms over {} run(s), {best:.4}–{:.4} ms",
+        timing.runs(),
+        ms(timing.slowest())
+    )?;
+    outln!("best: {best:.4} ms")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -49,7 +49,6 @@ mod rounds;
 mod runner;
 mod summer;
 mod targets;
-mod timing;
 mod workload;
 
 pub use error::BenchError;
@@ -57,7 +56,7 @@ pub use options::{machine_line, BenchOptions, WorkerCommand};
 pub use report::{Report, Row, Status};
 pub use runner::{Peer, Runner};
 pub use targets::{Goal, Target, TargetSpec, TARGETS};
-pub use timing::{median, Timing};
+pub use runtime::timing::{median, Timing};
 pub use workload::Workload;
 
 use runtime::pool::Threads;

@@ -1,8 +1,8 @@
 //! What every hpcrs crate shares, written once: the backend names, the SIMD
 //! level, the thread-pool policy, progress reporting, atomic file writes,
-//! streaming statistics, human-readable sizes and numbers, whether an
-//! allocation fits in memory, seeded random streams, the text of a panic and
-//! the named phases a profiler counts.
+//! streaming statistics, timings (best, median, slowest), human-readable
+//! sizes and numbers, whether an allocation fits in memory, seeded random
+//! streams, the text of a panic and the named phases a profiler counts.
 //!
 //! Nothing here prints, exits or reads the environment: the command line
 //! (`src/`) decides, and tells this crate (for instance [`simd::limit`]).
@@ -43,6 +43,7 @@ pub mod rng;
 pub mod simd;
 pub mod size;
 pub mod stats;
+pub mod timing;
 
 pub use backend::{Backend, UnknownName};
 pub use progress::{Progress, Silent};

@@ -1,7 +1,7 @@
-//! The times of a row's runs and their statistics: the best, the median and
-//! the slowest, all computed here.
+//! The times of repeated runs and their statistics: the best, the median and
+//! the slowest, computed once here for every benchmark and timing line.
 
-/// The wall-clock seconds of every successful run of a row.
+/// The wall-clock seconds of every successful run of one measurement.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timing {
     seconds: Vec<f64>,
@@ -18,7 +18,7 @@ impl Timing {
         self.seconds.len()
     }
 
-    /// The fastest run (the table's `seconds`), `None` if none ran.
+    /// The fastest run, `None` if none ran.
     pub fn best(&self) -> Option<f64> {
         self.sorted().first().copied()
     }
@@ -45,9 +45,11 @@ impl Timing {
 /// number.
 ///
 /// ```
-/// assert_eq!(bench::median(&[3.0, 1.0, 2.0]), Some(2.0));
-/// assert_eq!(bench::median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-/// assert_eq!(bench::median(&[]), None);
+/// use runtime::timing::median;
+///
+/// assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+/// assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+/// assert_eq!(median(&[]), None);
 /// ```
 pub fn median(values: &[f64]) -> Option<f64> {
     let mut v = values.to_vec();
