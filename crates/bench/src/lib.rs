@@ -55,8 +55,8 @@ pub use error::BenchError;
 pub use options::{machine_line, BenchOptions, WorkerCommand};
 pub use report::{Report, Row, Status};
 pub use runner::{Peer, Runner};
-pub use targets::{Goal, Target, TargetSpec, TARGETS};
 pub use runtime::timing::{median, Timing};
+pub use targets::{Goal, Target, TargetSpec, TARGETS};
 pub use workload::Workload;
 
 use runtime::pool::Threads;
