@@ -9,8 +9,12 @@ use std::path::PathBuf;
 use crate::model::{Address, Frame, Function, Sample, Samples, Thread};
 use crate::names::{base_name, without_generics};
 use crate::objects::{self, Object};
-use crate::sampler::{RawSamples, HANDLER_SYMBOL};
+use crate::sampler::{RawSamples, RawStack, HANDLER_SYMBOL, PC_KNOWN};
 use crate::Rate;
+
+/// The share of the samples below which the C runtime's internal functions
+/// are not looked up (see `Symbolizer::decide_c_internals`).
+const C_INTERNALS_SHARE: f64 = 0.05;
 
 /// The name of a frame without a symbol.
 pub(crate) const UNKNOWN: &str = "[unknown]";
@@ -30,18 +34,40 @@ pub(crate) fn symbolize(raw: RawSamples, rate: Rate) -> Samples {
     let mut samples: Vec<Sample> = Vec::with_capacity(raw.stacks.len());
     let mut threads: Vec<Thread> = Vec::new();
     let mut thread_index: HashMap<u64, usize> = HashMap::new();
-    // The same stack of the same thread can come back as two raw stacks
-    // (pprof keys stacks by symbol address): merge them.
+    // Where each stack's frames start and end, before any is looked up.
+    let spans: Vec<Option<(usize, usize)>> = raw
+        .stacks
+        .iter()
+        .map(|stack| {
+            let start = if PC_KNOWN {
+                0
+            } else {
+                s.program_start(&stack.ips)?
+            };
+            Some((
+                start,
+                start + s.without_c_runtime_roots(&stack.ips[start..]).len(),
+            ))
+        })
+        .collect();
+    s.decide_c_internals(&raw.stacks, &spans);
+    // Stacks that differ only in frames trimmed away become one.
     let mut stack_index: HashMap<(Vec<usize>, usize), usize> = HashMap::new();
-    for stack in raw.stacks {
-        let Some(start) = s.program_start(&stack.ips) else {
+    for (stack, span) in raw.stacks.into_iter().zip(spans) {
+        let Some((start, end)) = span else {
             continue;
         };
-        let mut addresses: Vec<usize> = stack.ips[start..]
-            .iter()
-            .enumerate()
-            .map(|(i, &ip)| s.address(ip, i == 0))
-            .collect();
+        let ips = &stack.ips[start..end];
+        // Looked up from the innermost frame out, up to the root marker:
+        // what lies above it is not profiled code and is not looked up.
+        let mut addresses: Vec<usize> = Vec::with_capacity(ips.len());
+        for (i, &ip) in ips.iter().enumerate() {
+            let a = s.address(ip, i == 0 && start == 0);
+            addresses.push(a);
+            if s.holds_marker(a) {
+                break;
+            }
+        }
         s.trim_roots(&mut addresses);
         let thread = *thread_index.entry(stack.thread_id).or_insert_with(|| {
             threads.push(Thread {
@@ -92,6 +118,12 @@ struct Symbolizer {
     /// An address holding the root marker with the profiled closure inlined
     /// in it → the address of the closure's frames alone.
     inner_part: HashMap<usize, usize>,
+    /// The exported function of a C runtime address (looked-up address →
+    /// name).
+    exported: HashMap<usize, Option<String>>,
+    /// Whether C runtime code that no exported symbol names is looked up in
+    /// the debug info (see [`Symbolizer::decide_c_internals`]).
+    c_internals: bool,
 }
 
 impl Symbolizer {
@@ -112,6 +144,67 @@ impl Symbolizer {
         (start < ips.len()).then_some(start)
     }
 
+    /// `ips` without its outermost addresses in the C runtime (the code that
+    /// starts the program and its threads) or in no object, keeping at
+    /// least one; trimmed
+    /// before they are looked up, since the C library's debug info, when
+    /// installed, is slow to load.
+    fn without_c_runtime_roots<'a>(&self, ips: &'a [usize]) -> &'a [usize] {
+        // (An address in no object is an unwinder's end-of-stack guess.)
+        let in_c_runtime = |ip: usize| {
+            objects::find(&self.objects, ip as u64).is_none_or(|o| self.objects[o].c_runtime)
+        };
+        if ips.iter().all(|&ip| in_c_runtime(ip)) {
+            return ips;
+        }
+        let mut end = ips.len();
+        while end > 1 && in_c_runtime(ips[end - 1]) {
+            end -= 1;
+        }
+        &ips[..end]
+    }
+
+    /// The exported function holding the C runtime address `lookup`.
+    fn exported(&mut self, lookup: usize) -> Option<String> {
+        self.exported
+            .entry(lookup)
+            .or_insert_with(|| objects::exported_function(lookup))
+            .clone()
+    }
+
+    fn in_c_runtime(&self, ip: usize) -> bool {
+        objects::find(&self.objects, ip as u64).is_some_and(|o| self.objects[o].c_runtime)
+    }
+
+    /// C runtime functions that the dynamic symbol table does not name
+    /// (internal ones, such as the variants of `memcpy`) are named by the
+    /// C library's debug info, which, when installed, takes a tenth of a
+    /// second to load: worth it only if they matter. They are looked up
+    /// when their own code holds at least [`C_INTERNALS_SHARE`] of the
+    /// samples, and shown as `[libc.so.6]` otherwise.
+    fn decide_c_internals(&mut self, stacks: &[RawStack], spans: &[Option<(usize, usize)>]) {
+        let total: u64 = stacks.iter().map(|s| s.count).sum();
+        let mut inside = 0u64;
+        for (stack, span) in stacks.iter().zip(spans) {
+            let Some((start, end)) = *span else {
+                continue;
+            };
+            let Some(&leaf) = stack.ips[start..end].first() else {
+                continue;
+            };
+            let lookup = if start == 0 {
+                leaf
+            } else {
+                leaf.wrapping_sub(1)
+            };
+            let internal = self.in_c_runtime(leaf) && self.exported(lookup).is_none();
+            if internal {
+                inside += stack.count;
+            }
+        }
+        self.c_internals = inside as f64 >= C_INTERNALS_SHARE * total as f64 && inside > 0;
+    }
+
     /// The index of the address `ip`; `interrupted` for the instruction the
     /// signal interrupted, which is looked up as it is, where the others
     /// are return addresses, looked up one byte back (inside the call).
@@ -120,11 +213,25 @@ impl Symbolizer {
             return i;
         }
         let mut symbols: Vec<(Option<String>, Option<PathBuf>, u32)> = Vec::new();
-        resolve(ip, interrupted, |name, file, line| {
-            symbols.push((name, file, line))
-        });
+        let object = objects::find(&self.objects, ip as u64);
+        let lookup = if interrupted { ip } else { ip.wrapping_sub(1) };
+        let c_runtime = object.is_some_and(|o| self.objects[o].c_runtime);
+        match c_runtime.then(|| self.exported(lookup)).flatten() {
+            Some(name) => symbols.push((Some(name), None, 0)),
+            None if c_runtime && !self.c_internals => {
+                let file = object.map_or_else(String::new, |o| {
+                    let path = std::path::Path::new(&self.objects[o].name);
+                    path.file_name()
+                        .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                });
+                symbols.push((Some(format!("[{file}]")), None, 0));
+            }
+            None => resolve(ip, interrupted, |name, file, line| {
+                symbols.push((name, file, line))
+            }),
+        }
         if let Some(innermost) = symbols.first_mut() {
-            if innermost.2 == 0 && innermost.0.is_some() {
+            if innermost.2 == 0 && innermost.0.is_some() && innermost.1.is_some() {
                 let lookup = if interrupted { ip } else { ip.wrapping_sub(1) };
                 innermost.2 = preceding_line(lookup, innermost).unwrap_or(0);
             }
@@ -146,7 +253,7 @@ impl Symbolizer {
         self.addresses.push(Address {
             ip: ip as u64,
             frames,
-            object: objects::find(&self.objects, ip as u64),
+            object,
         });
         let i = self.addresses.len() - 1;
         self.address_index.insert((ip, interrupted), i);
@@ -159,6 +266,13 @@ impl Symbolizer {
     /// without a source file) that start the program or the thread
     /// (`_start`, `main`'s set-up, `start_thread`), down to the first frame
     /// of other code. A stack with no such frame is kept whole.
+    fn holds_marker(&self, a: usize) -> bool {
+        self.addresses[a]
+            .frames
+            .iter()
+            .any(|f| base_name(&self.functions[f.function].name) == ROOT_MARKER)
+    }
+
     fn trim_roots(&mut self, addresses: &mut Vec<usize>) {
         let marker = addresses.iter().enumerate().find_map(|(pos, &a)| {
             self.addresses[a]

@@ -345,6 +345,13 @@ fn sample(context: *mut libc::c_void) {
     }
 }
 
+/// Whether the handler knows the interrupted instruction on this platform,
+/// and so records stacks from it, without the handler's own frames.
+pub(crate) const PC_KNOWN: bool = cfg!(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+));
+
 /// The instruction the signal interrupted, from the signal's context (0
 /// where it is not known).
 fn interrupted_pc(context: *mut libc::c_void) -> usize {

@@ -6,7 +6,7 @@
 
 use std::alloc::{self, Layout};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// The deepest stack recorded (frames beyond it are left out).
 pub(crate) const DEPTH: usize = 126;
@@ -46,6 +46,11 @@ pub(crate) struct Entry {
 /// The table.
 pub(crate) struct Table {
     slots: *mut Slot,
+    /// The indices of the slots claimed, in the order they were claimed
+    /// (the first `claimed` of them), so that reading the table does not
+    /// touch the pages of free slots.
+    order: Box<[AtomicU32]>,
+    claimed: AtomicUsize,
 }
 
 // SAFETY: the cells of a slot are written only by the one thread whose
@@ -66,7 +71,11 @@ impl Table {
         // SAFETY: the layout is not zero-sized. All-zero bytes are a valid
         // `Slot` (atomics and integers at 0, `ready` false): a free slot.
         let slots = unsafe { alloc::alloc_zeroed(Self::layout()) } as *mut Slot;
-        (!slots.is_null()).then_some(Table { slots })
+        (!slots.is_null()).then(|| Table {
+            slots,
+            order: (0..SLOTS).map(|_| AtomicU32::new(0)).collect(),
+            claimed: AtomicUsize::new(0),
+        })
     }
 
     fn slot(&self, i: usize) -> &Slot {
@@ -90,6 +99,11 @@ impl Table {
                     .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
                 {
                     Ok(_) => {
+                        let n = self.claimed.fetch_add(1, Ordering::Relaxed);
+                        self.order[n].store(
+                            ((key as usize).wrapping_add(probe) & (SLOTS - 1)) as u32,
+                            Ordering::Relaxed,
+                        );
                         // SAFETY: the compare-exchange made this thread the
                         // slot's only writer, and no reader looks at it
                         // before `ready` (see `Sync` above).
@@ -117,8 +131,9 @@ impl Table {
     /// Every stack counted, once no handler uses the table.
     pub fn entries(&mut self) -> Vec<Entry> {
         let mut out = Vec::new();
-        for i in 0..SLOTS {
-            let slot = self.slot(i);
+        let claimed = self.claimed.load(Ordering::Acquire).min(SLOTS);
+        for k in 0..claimed {
+            let slot = self.slot(self.order[k].load(Ordering::Relaxed) as usize);
             let count = slot.count.load(Ordering::Acquire);
             if count == 0 || !slot.ready.load(Ordering::Acquire) {
                 continue;
