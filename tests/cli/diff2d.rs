@@ -361,16 +361,8 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
 #[test]
 fn derived_time_steps_and_coordinates_are_checked() {
     let refused = |args: &[&str], message: &str| {
-        let out = diff2d(args)
-            .timeout(std::time::Duration::from_secs(30))
-            .assert()
-            .code(1)
-            .stdout("")
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let stderr = refused_at_once(args);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.len() < 250, "{args:?}: a message to read: {stderr}");
     };
     refused(
@@ -463,17 +455,9 @@ fn unwritable_outputs_are_refused_before_computing() {
         &["--checkpoint-every", "5", "--checkpoint", "/proc/d.ckpt"],
         &["--graphics", "--out", "/proc"],
     ] {
-        let out = diff2d(args)
-            .timeout(std::time::Duration::from_secs(30))
-            .assert()
-            .code(1)
-            .stdout("")
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let stderr = refused_at_once(args);
         assert!(stderr.starts_with("hpcrs: error: "), "{args:?}: {stderr}");
         assert!(stderr.contains("/proc/"), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     }
 }
 
@@ -569,4 +553,20 @@ fn a_checkpoint_of_another_format_version_names_both_versions() {
         &["--resume", ck_s],
         "is a checkpoint of format version 9; this build reads version 1",
     );
+}
+
+/// Runs `hpcrs diff2d ARGS`, asserts that it failed with exit code 1 before
+/// printing any output time and with one line on standard error, and
+/// returns that line.
+fn refused_at_once(args: &[&str]) -> String {
+    let out = diff2d(args)
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stdout("")
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    stderr
 }

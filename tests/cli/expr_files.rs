@@ -723,11 +723,7 @@ fn a_full_disk_is_an_error_naming_the_output() {
 fn peak(text: &str, args: &[&str]) -> u64 {
     let o = run(text, &[args, &["--report-rss", "-q"]].concat());
     assert!(o.status.success(), "{text}: {}", stderr(&o));
-    let err = stderr(&o);
-    err.lines()
-        .find_map(|l| l.strip_prefix("peak RSS "))
-        .and_then(|l| l.trim_end_matches(" bytes").parse().ok())
-        .unwrap_or_else(|| panic!("no peak RSS line in {err:?}"))
+    crate::util::reported_peak_rss(&stderr(&o))
 }
 
 /// Two 48 MiB inputs, twelve times the 8 MiB limit: the peak resident set of every kind

@@ -19,11 +19,7 @@ fn peak(args: &[&str], file: &Path) -> u64 {
         .get_output()
         .stderr
         .clone();
-    let err = String::from_utf8(out).unwrap();
-    err.lines()
-        .find_map(|l| l.strip_prefix("peak RSS "))
-        .and_then(|l| l.trim_end_matches(" bytes").parse().ok())
-        .unwrap_or_else(|| panic!("no peak RSS line in {err:?}"))
+    crate::util::reported_peak_rss(&String::from_utf8(out).unwrap())
 }
 
 #[test]

@@ -108,6 +108,15 @@ pub fn ends_cleanly(
     }
 }
 
+/// The bytes of the `peak RSS N bytes` line that `--report-rss` adds to
+/// standard error `err`.
+pub fn reported_peak_rss(err: &str) -> u64 {
+    err.lines()
+        .find_map(|l| l.strip_prefix("peak RSS "))
+        .and_then(|l| l.trim_end_matches(" bytes").parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS line in {err:?}"))
+}
+
 /// Runs `hpcrs ARGS --report-rss` and returns its output, without the
 /// report's line, and its peak resident memory in bytes as the process
 /// itself saw it (`VmHWM`). A parent's `wait4` cannot tell: the child's
@@ -120,11 +129,7 @@ pub fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let peak = err
-        .lines()
-        .find_map(|l| l.strip_prefix("peak RSS "))
-        .and_then(|l| l.trim_end_matches(" bytes").parse().ok())
-        .unwrap_or_else(|| panic!("no peak RSS line in {err:?}"));
+    let peak = reported_peak_rss(&err);
     out.stderr = err
         .lines()
         .filter(|l| !l.starts_with("peak RSS "))
