@@ -13,9 +13,9 @@ pub(crate) fn render(r: &Report) -> Result<Vec<u8>, ProfileError> {
     let mut stacks: HashMap<String, u64> = HashMap::new();
     for sample in &s.samples {
         let t = &s.threads[sample.thread];
-        let mut names: Vec<&str> = s
+        let mut names: Vec<String> = s
             .frames(sample)
-            .map(|f| s.functions[f.function].name.as_str())
+            .map(|f| label(&s.functions[f.function]))
             .collect();
         names.reverse();
         let thread = if t.name.is_empty() {
@@ -26,7 +26,7 @@ pub(crate) fn render(r: &Report) -> Result<Vec<u8>, ProfileError> {
         let mut line = clean(&thread);
         for n in names {
             line.push(';');
-            line.push_str(&clean(n));
+            line.push_str(&clean(&n));
         }
         *stacks.entry(line).or_default() += sample.count;
     }
@@ -53,6 +53,19 @@ pub(crate) fn render(r: &Report) -> Result<Vec<u8>, ProfileError> {
             why: e.to_string(),
         })?;
     Ok(svg)
+}
+
+/// A frame's label: its name, and the name of its file when the name alone
+/// does not say where it is (a build with line tables only names functions
+/// without their path: `run (sim.rs)`).
+fn label(f: &crate::model::Function) -> String {
+    match (&f.file, f.name.contains("::")) {
+        (Some(file), false) => match file.file_name() {
+            Some(base) => format!("{} ({})", f.name, base.to_string_lossy()),
+            None => f.name.clone(),
+        },
+        _ => f.name.clone(),
+    }
 }
 
 /// A name fit for a collapsed stack, whose separators are `;` and the last

@@ -115,9 +115,9 @@ struct Symbolizer {
     address_index: HashMap<(usize, bool), usize>,
     /// Whether the address is in the signal handler.
     handler: HashMap<usize, bool>,
-    /// An address holding the root marker with the profiled closure inlined
-    /// in it → the address of the closure's frames alone.
-    inner_part: HashMap<usize, usize>,
+    /// (address, frames kept) → an address with only the innermost frames
+    /// of another, where a stack is cut between inlined frames.
+    inner_part: HashMap<(usize, usize), usize>,
     /// The exported function of a C runtime address (looked-up address →
     /// name).
     exported: HashMap<usize, Option<String>>,
@@ -260,12 +260,7 @@ impl Symbolizer {
         i
     }
 
-    /// Drops the frames above the profiled code: on the thread that called
-    /// [`crate::run`], those above the closure; on every thread, the
-    /// outermost frames of the C runtime and Rust's standard library (or
-    /// without a source file) that start the program or the thread
-    /// (`_start`, `main`'s set-up, `start_thread`), down to the first frame
-    /// of other code. A stack with no such frame is kept whole.
+    /// Whether the address holds the root marker's frame.
     fn holds_marker(&self, a: usize) -> bool {
         self.addresses[a]
             .frames
@@ -273,6 +268,44 @@ impl Symbolizer {
             .any(|f| base_name(&self.functions[f.function].name) == ROOT_MARKER)
     }
 
+    /// Whether a frame is the C runtime's or Rust's standard library's (or
+    /// has no source file).
+    fn is_runtime_frame(&self, address: &Address, frame: &Frame) -> bool {
+        address.object.is_some_and(|o| self.objects[o].c_runtime)
+            || self.functions[frame.function]
+                .file
+                .as_deref()
+                .is_none_or(|p| p.starts_with("/rustc/"))
+    }
+
+    /// The address `a` with only its innermost `keep` frames: for a stack
+    /// cut between inlined frames.
+    fn inner_part(&mut self, a: usize, keep: usize) -> usize {
+        if keep >= self.addresses[a].frames.len() {
+            return a;
+        }
+        if let Some(&i) = self.inner_part.get(&(a, keep)) {
+            return i;
+        }
+        let whole = &self.addresses[a];
+        let inner = Address {
+            ip: whole.ip,
+            frames: whole.frames[..keep].to_vec(),
+            object: whole.object,
+        };
+        self.addresses.push(inner);
+        let i = self.addresses.len() - 1;
+        self.inner_part.insert((a, keep), i);
+        i
+    }
+
+    /// Drops the frames above the profiled code: on the thread that called
+    /// [`crate::run`], the marker and those above it; on every thread, the
+    /// outermost frames of the C runtime and Rust's standard library (or
+    /// without a source file) that start the program or the thread
+    /// (`_start`, `main`'s set-up, `start_thread`, a closure's `call_once`),
+    /// down to the first frame of other code. A stack with no such frame is
+    /// kept whole. Cuts can fall between the inlined frames of an address.
     fn trim_roots(&mut self, addresses: &mut Vec<usize>) {
         let marker = addresses.iter().enumerate().find_map(|(pos, &a)| {
             self.addresses[a]
@@ -282,44 +315,25 @@ impl Symbolizer {
                 .map(|depth| (pos, depth))
         });
         match marker {
-            Some((pos, 0)) if pos > 0 => addresses.truncate(pos),
-            Some((pos, depth)) if depth > 0 => {
-                // The closure was inlined into the marker: keep the frames
-                // inside it, at the same address.
-                let whole = addresses[pos];
-                let inner = match self.inner_part.get(&whole) {
-                    Some(&i) => i,
-                    None => {
-                        let a = &self.addresses[whole];
-                        let inner = Address {
-                            ip: a.ip,
-                            frames: a.frames[..depth].to_vec(),
-                            object: a.object,
-                        };
-                        self.addresses.push(inner);
-                        self.inner_part.insert(whole, self.addresses.len() - 1);
-                        self.addresses.len() - 1
-                    }
-                };
-                addresses[pos] = inner;
+            Some((0, 0)) | None => {}
+            Some((pos, 0)) => addresses.truncate(pos),
+            Some((pos, depth)) => {
+                addresses[pos] = self.inner_part(addresses[pos], depth);
                 addresses.truncate(pos + 1);
             }
-            _ => {}
         }
-        let is_runtime = |a: usize| {
+        // The innermost frame, counting outwards, that is not the runtime's.
+        let last_own = addresses.iter().enumerate().rev().find_map(|(pos, &a)| {
             let address = &self.addresses[a];
-            address.object.is_some_and(|o| self.objects[o].c_runtime)
-                || address.frames.iter().all(|f| {
-                    self.functions[f.function]
-                        .file
-                        .as_deref()
-                        .is_none_or(|p| p.starts_with("/rustc/"))
-                })
-        };
-        if addresses.iter().any(|&a| !is_runtime(a)) {
-            while addresses.len() > 1 && addresses.last().is_some_and(|&a| is_runtime(a)) {
-                addresses.pop();
-            }
+            address
+                .frames
+                .iter()
+                .rposition(|f| !self.is_runtime_frame(address, f))
+                .map(|depth| (pos, depth))
+        });
+        if let Some((pos, depth)) = last_own {
+            addresses.truncate(pos + 1);
+            addresses[pos] = self.inner_part(addresses[pos], depth + 1);
         }
     }
 
