@@ -71,11 +71,15 @@ where
                 attempt += 1;
                 counters.task_attempts.fetch_add(1, Ordering::Relaxed);
                 let tc = TaskContext::new(partition);
+                // A named phase for `hpcrs profile` (one relaxed load when
+                // no profiler runs).
+                let task_phase = runtime::phase::enter("dataset task");
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     let r = task(&tc, dataset.node.compute(partition, &tc)?)?;
                     tc.check()?;
                     Ok::<R, DatasetError>(r)
                 }));
+                drop(task_phase);
                 let cause = match outcome {
                     Ok(Ok(r)) => {
                         results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(r);
@@ -105,6 +109,7 @@ where
         }
     };
 
+    let _stage_phase = runtime::phase::enter("dataset stage");
     progress.start(
         &format!("stage {stage} ({name})"),
         Some(total as u64),

@@ -59,6 +59,9 @@ where
     let data_offset = h.data_offset as usize;
 
     let do_chunk = |ci: usize| -> Result<R> {
+        // A named phase for `hpcrs profile` (one relaxed load when no
+        // profiler runs).
+        let _phase = runtime::phase::enter("ooc chunk");
         if ctl.cancelled() {
             return Err(OocError::Interrupted {
                 path: file.path().into(),
