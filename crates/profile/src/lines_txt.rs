@@ -30,9 +30,9 @@ pub(crate) fn render(r: &Report, sources: &mut Sources) -> String {
         out,
         "Hits: samples with the line executing in the function, its own code or a call \
          made on it (code inlined into the function counts on the line it was inlined at).\n\
-         Functions are those with the most self time among those whose source was found; \
-         time in code without source (the standard library, the C library) counts as the \
-         self time of the function with source that called it."
+         Functions are those with the most self time (at least 1% of the samples) among \
+         those whose source was found; time in code without source (the standard library, \
+         the C library) counts as the self time of the function with source that called it."
     );
     let chosen: Vec<(usize, u64)> = most_source_self_time(r, sources)
         .into_iter()
@@ -50,8 +50,14 @@ pub(crate) fn render(r: &Report, sources: &mut Sources) -> String {
     out
 }
 
+/// The share of all samples a function needs as self time to be shown:
+/// below it, a function is a sample or two of noise, and its lines (which
+/// count its calls, as line_profiler's do) would only repeat its callees'.
+const MIN_SHARE: f64 = 0.01;
+
 /// The functions whose source was found, as rows of the table, with their
-/// samples as the innermost frame with source, most first.
+/// samples as the innermost frame with source (at least [`MIN_SHARE`] of
+/// all), most first.
 fn most_source_self_time(r: &Report, sources: &mut Sources) -> Vec<(usize, u64)> {
     let s = r.samples();
     let found: Vec<bool> = s
@@ -66,10 +72,11 @@ fn most_source_self_time(r: &Report, sources: &mut Sources) -> Vec<(usize, u64)>
         }
     }
     let row_of = &r.analysis().row_of;
+    let least = (MIN_SHARE * r.analysis().total as f64).ceil().max(1.0) as u64;
     let mut chosen: Vec<(usize, u64)> = self_samples
         .iter()
         .enumerate()
-        .filter(|&(_, &c)| c > 0)
+        .filter(|&(_, &c)| c >= least)
         .filter_map(|(f, &c)| Some((row_of[f]?, c)))
         .collect();
     let rows = &r.analysis().functions;
