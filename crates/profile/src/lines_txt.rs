@@ -113,9 +113,16 @@ fn function(
         }
     }
     let hits: HashMap<u32, &LineRow> = f.lines.iter().map(|l| (l.line, l)).collect();
+    // A `fn` found above the sampled lines whose body does not hold them
+    // all (a macro's template, a closure's parent) is not the function.
     let extent = source
         .as_ref()
-        .and_then(|s| function_extent(&s.lines, &f.name, f.line));
+        .and_then(|s| function_extent(&s.lines, &f.name, f.line))
+        .filter(|&(a, b)| {
+            f.lines
+                .iter()
+                .all(|l| l.line == 0 || (a..=b).contains(&l.line))
+        });
     let _ = writeln!(
         out,
         "Function: {} at line {}",
