@@ -35,6 +35,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Adding a view (such as a heap profile): its option goes in [`Options`], what it
+//! collects starts in [`Profiler::start`] and is taken in [`Profiler::finish`]
+//! (a phase recorder gets [`runtime::phase::Recorder::begin`] as well as `end`,
+//! for a per-phase increment), and its file joins [`FILES`] and
+//! [`Report::write_to`], rendered by a module of its own as `functions_txt.rs`
+//! and `lines_txt.rs` are.
+//!
 //! One profiler runs at a time in a process: the signal handler, its timer
 //! and the phase recorder are process-wide. Per-thread attribution relies
 //! on the kernel sending a process's CPU-timer signal to the thread that
