@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use profile::{Options, ProfileError, Profiler, Rate, Report};
 
@@ -56,12 +56,25 @@ fn thirty(units: u64) -> u64 {
     spin(3 * units)
 }
 
-/// Spin units that take about `seconds` of CPU time in all, measured here.
+/// CPU time of this thread so far, in seconds.
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0);
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Spin units that take about `seconds` of CPU time in all, measured here
+/// in CPU time, which a loaded machine does not stretch.
 fn units_for(seconds: f64) -> u64 {
     let probe = 2_000_000;
-    let t = Instant::now();
+    let t = thread_cpu_seconds();
     black_box(spin(probe));
-    let per_unit = t.elapsed().as_secs_f64() / probe as f64;
+    let per_unit = (thread_cpu_seconds() - t).max(1e-9) / probe as f64;
     (seconds / per_unit) as u64
 }
 
