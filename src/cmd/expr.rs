@@ -134,17 +134,6 @@ fn count_elements(shape: &[usize]) -> Option<u64> {
         .try_fold(1u64, |n, &side| n.checked_mul(side as u64))
 }
 
-fn as_arg(a: &Array) -> Arg<'_> {
-    match a {
-        Array::Bool(a) => a.into(),
-        Array::I32(a) => a.into(),
-        Array::I64(a) => a.into(),
-        Array::F32(a) => a.into(),
-        Array::F64(a) => a.into(),
-        Array::C128(a) => a.into(),
-    }
-}
-
 /// Runs `hpcrs expr`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.input.is_empty() {
@@ -193,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let inputs: Vec<(&str, Arg)> = vars
         .iter()
         .zip(&arrays)
-        .map(|((n, _), a)| (n.as_str(), as_arg(a)))
+        .map(|((n, _), a)| (n.as_str(), Arg::from(a)))
         .collect();
     // eval_new gives the result's shape and type; the timed evaluations write
     // into an array allocated like the inputs.

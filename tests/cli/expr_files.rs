@@ -70,17 +70,6 @@ fn load(path: &Path) -> Array {
     }
 }
 
-fn arg(a: &Array) -> Arg<'_> {
-    match a {
-        Array::Bool(a) => a.into(),
-        Array::I32(a) => a.into(),
-        Array::I64(a) => a.into(),
-        Array::F32(a) => a.into(),
-        Array::F64(a) => a.into(),
-        Array::C128(a) => a.into(),
-    }
-}
-
 /// The data bytes of a result array, in C order.
 fn bytes(a: &Array) -> Vec<u8> {
     macro_rules! b {
@@ -106,7 +95,7 @@ fn agree(dir: &Path, text: &str, inputs: &[(&str, &Path)], extra: &[&str]) {
     let args: Vec<(&str, Arg)> = inputs
         .iter()
         .map(|(n, _)| *n)
-        .zip(mem.iter().map(arg))
+        .zip(mem.iter().map(Arg::from))
         .collect();
     let want = expr::evaluate(text, &args).unwrap();
     let out = dir.join("r.npy");

@@ -249,6 +249,19 @@ impl<'a, A: InputElement, S: Data<Elem = A>, D: Dimension> From<&'a ArrayBase<S,
     }
 }
 
+impl<'a> From<&'a Array> for Arg<'a> {
+    fn from(a: &'a Array) -> Self {
+        match a {
+            Array::Bool(a) => a.into(),
+            Array::I32(a) => a.into(),
+            Array::I64(a) => a.into(),
+            Array::F32(a) => a.into(),
+            Array::F64(a) => a.into(),
+            Array::C128(a) => a.into(),
+        }
+    }
+}
+
 impl<'a, A: Element, S: DataMut<Elem = A>, D: Dimension> From<&'a mut ArrayBase<S, D>>
     for ArgMut<'a>
 {

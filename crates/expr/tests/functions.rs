@@ -84,18 +84,6 @@ fn typed(vals: &[f64], ty: DType) -> Array {
     }
 }
 
-/// A view of `a` to pass as an input.
-fn arg(a: &Array) -> Arg<'_> {
-    match a {
-        Array::Bool(a) => a.into(),
-        Array::I32(a) => a.into(),
-        Array::I64(a) => a.into(),
-        Array::F32(a) => a.into(),
-        Array::F64(a) => a.into(),
-        Array::C128(a) => a.into(),
-    }
-}
-
 /// The values of a numeric array, as complex numbers.
 fn complexes(a: Array) -> Vec<Complex64> {
     let re = |v: f64| Complex64::new(v, 0.0);
@@ -832,7 +820,7 @@ fn powers_follow_numexprs_rewriting_and_types() {
         let p: f64 = e.parse().unwrap();
         for (ty, want) in [I32, I64, F32, F64, C128].into_iter().zip(want) {
             let a = typed(&vals, ty);
-            match (want, evaluate(&text, &[("a", arg(&a))])) {
+            match (want, evaluate(&text, &[("a", Arg::from(&a))])) {
                 (None, Err(e)) => assert!(
                     e.to_string()
                         .contains("Integers to negative integer powers"),

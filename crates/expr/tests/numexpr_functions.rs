@@ -367,20 +367,7 @@ fn parse_line(line: &str) -> (String, Answer) {
 
 /// This crate's answer for `text`.
 fn ours(text: &str, inputs: &[(&str, Array)]) -> Answer {
-    let args: Vec<(&str, Arg)> = inputs
-        .iter()
-        .map(|(n, a)| {
-            let arg = match a {
-                Array::Bool(a) => a.into(),
-                Array::I32(a) => a.into(),
-                Array::I64(a) => a.into(),
-                Array::F32(a) => a.into(),
-                Array::F64(a) => a.into(),
-                Array::C128(a) => a.into(),
-            };
-            (*n, arg)
-        })
-        .collect();
+    let args: Vec<(&str, Arg)> = inputs.iter().map(|(n, a)| (*n, Arg::from(a))).collect();
     let used = expr::variables(text).expect("the cases parse");
     let args: Vec<(&str, Arg)> = args
         .into_iter()

@@ -99,17 +99,6 @@ impl Stored {
     }
 }
 
-fn arg(a: &Array) -> Arg<'_> {
-    match a {
-        Array::Bool(a) => a.into(),
-        Array::I32(a) => a.into(),
-        Array::I64(a) => a.into(),
-        Array::F32(a) => a.into(),
-        Array::F64(a) => a.into(),
-        Array::C128(a) => a.into(),
-    }
-}
-
 /// The data bytes of a result array (standard layout).
 fn bytes(a: &Array) -> Vec<u8> {
     macro_rules! b {
@@ -145,7 +134,7 @@ fn agree(text: &str, inputs: &[(&str, Stored)], limit: u64, io: IoMode) {
     let args: Vec<(&str, Arg)> = inputs
         .iter()
         .map(|(n, _)| *n)
-        .zip(mem.iter().map(arg))
+        .zip(mem.iter().map(Arg::from))
         .collect();
     let want = expr::evaluate(text, &args).unwrap();
     let out = dir.path().join("r.npy");
