@@ -12,6 +12,8 @@
 //! `PYTHON=/path/to/python cargo test -p hpcrs-expr --test
 //! numexpr_constants -- --ignored`).
 
+mod support;
+
 use expr::{evaluate, Arg, Array, Complex64, DType};
 use ndarray::Array1;
 
@@ -200,31 +202,12 @@ fn a_dropped_branch_reads_nothing() {
 #[test]
 #[ignore = "needs numexpr in $PYTHON"]
 fn numexpr_agrees() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let python = std::env::var("PYTHON").expect("set PYTHON to a Python that has numexpr");
     let exprs: String = RECORDED
         .lines()
         .filter_map(|l| l.split('\t').next())
         .map(|e| format!("{e}\n"))
         .collect();
-    let mut child = Command::new(&python)
-        .args(["-c", NUMEXPR_SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("running {python}: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exprs.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{python} failed: is numexpr installed?"
-    );
-    let fresh = String::from_utf8(out.stdout).unwrap();
+    let out = support::python_output(NUMEXPR_SCRIPT, &[], exprs.as_bytes(), "numexpr");
+    let fresh = String::from_utf8(out).unwrap();
     compare(&fresh);
 }

@@ -11,8 +11,7 @@
 //! with `PYTHON=/path/to/python cargo test -p hpcrs-expr --test
 //! numexpr_functions -- --ignored`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
 use expr::{evaluate, Arg, Array, Complex64, DType};
 use ndarray::Array1;
@@ -393,7 +392,6 @@ fn ours(text: &str, inputs: &[(&str, Array)]) -> Answer {
 #[test]
 #[ignore = "needs numexpr in $PYTHON"]
 fn numexpr_agrees_on_edge_grids() {
-    let python = std::env::var("PYTHON").expect("set PYTHON to a Python that has numexpr");
     let cases = cases();
     let request: String = cases
         .iter()
@@ -406,24 +404,8 @@ fn numexpr_agrees_on_edge_grids() {
             format!("{r}\t{text}\n")
         })
         .collect();
-    let mut child = Command::new(&python)
-        .args(["-c", NUMEXPR_SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("running {python}: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{python} failed: are numpy and numexpr installed?"
-    );
-    let answers = String::from_utf8(out.stdout).unwrap();
+    let out = support::python_output(NUMEXPR_SCRIPT, &[], request.as_bytes(), "numpy and numexpr");
+    let answers = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = answers.lines().collect();
     assert_eq!(lines.len(), cases.len(), "one answer per case");
     let inputs = inputs();

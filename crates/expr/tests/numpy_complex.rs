@@ -33,6 +33,8 @@
 //! Run it with `PYTHON=/path/to/python cargo test -p hpcrs-expr --test
 //! numpy_complex -- --ignored` (a Python with numpy).
 
+mod support;
+
 use expr::{evaluate, Complex64};
 use ndarray::Array1;
 
@@ -128,18 +130,9 @@ with np.errstate(all="ignore"):
 "#;
 
 /// Runs the script and splits its output into the grid and the results.
-fn numpy_answers(python: &str) -> Vec<Vec<Complex64>> {
-    let out = std::process::Command::new(python)
-        .args(["-c", SCRIPT, &UNARY.join(",")])
-        .output()
-        .unwrap_or_else(|e| panic!("running {python}: {e}"));
-    assert!(
-        out.status.success(),
-        "{python} failed (is numpy installed?): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn numpy_answers() -> Vec<Vec<Complex64>> {
+    let out = support::python_output(SCRIPT, &[&UNARY.join(",")], &[], "numpy");
     let values: Vec<Complex64> = out
-        .stdout
         .chunks_exact(16)
         .map(|c| {
             let part = |b: &[u8]| f64::from_le_bytes(b.try_into().unwrap());
@@ -262,8 +255,7 @@ impl Tally {
 #[test]
 #[ignore = "needs numpy in $PYTHON"]
 fn every_complex_function_agrees_with_numpy_on_edge_values() {
-    let python = std::env::var("PYTHON").expect("set PYTHON to a Python that has numpy");
-    let answers = numpy_answers(&python);
+    let answers = numpy_answers();
     let z = &answers[0];
     let g = &z[..GRID];
     let a: Vec<Complex64> = (0..GRID * GRID).map(|i| g[i / GRID]).collect();
