@@ -1,0 +1,2 @@
+//! Processes for Rust programs, like Python's `multiprocessing`.
+#![deny(missing_docs)]
