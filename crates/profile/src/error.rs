@@ -20,6 +20,10 @@ pub enum ProfileError {
     /// phase recorder are process-wide: one profiler at a time).
     #[error("a profiler is already running in this process")]
     AlreadyRunning,
+    /// The heap view was asked for, but the program's global allocator does
+    /// not call the [`crate::memory`] hooks.
+    #[error("the memory view needs the program's global allocator to call profile::memory's hooks, and it does not")]
+    NoCountingAllocator,
     /// The sampler (its signal handler, timer or table) could not start.
     #[error("the sampler could not start: {0}")]
     Sampler(String),

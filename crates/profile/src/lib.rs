@@ -15,7 +15,13 @@
 //!   call counts and times; what each thread did;
 //! - `lines.txt`: the source of the functions with the most self time with
 //!   each line's Hits, Time, Per Hit and % Time, as `kernprof -l -v` prints;
-//! - `flamegraph.svg` (inferno) and `profile.pb.gz` (pprof's format).
+//! - `flamegraph.svg` (inferno) and `profile.pb.gz` (pprof's format);
+//! - with [`Options::memory`], the heap view ([`memory`], memory_profiler's
+//!   and dhat's): `memory.txt`, the peak heap, when it happened, the
+//!   allocation sites holding the most bytes then with their call stacks,
+//!   and each named phase's increment; `memory.png`, the heap and the
+//!   resident memory over time, as `mprof plot` draws them. It needs the
+//!   program's global allocator to call [`memory`]'s hooks.
 //!
 //! [`run`] is the analogue of `cProfile.run`:
 //!
@@ -35,12 +41,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Adding a view (such as a heap profile): its option goes in [`Options`], what it
-//! collects starts in [`Profiler::start`] and is taken in [`Profiler::finish`]
-//! (a phase recorder gets [`runtime::phase::Recorder::begin`] as well as `end`,
-//! for a per-phase increment), and its file joins [`FILES`] and
-//! [`Report::write_to`], rendered by a module of its own as `functions_txt.rs`
-//! and `lines_txt.rs` are.
+//! Adding a view: its option goes in [`Options`], what it collects starts
+//! in [`Profiler::start`] and is taken in [`Profiler::finish`], and its
+//! files are written by [`Report::write_to`], rendered by a module of its
+//! own, as the heap view's ([`memory`], [`MEMORY_FILES`]) are.
 //!
 //! One profiler runs at a time in a process: the signal handler, its timer
 //! and the phase recorder are process-wide. Per-thread attribution relies
@@ -54,6 +58,7 @@ mod error;
 mod flamegraph;
 mod functions_txt;
 mod lines_txt;
+pub mod memory;
 mod model;
 mod names;
 mod objects;
@@ -71,6 +76,7 @@ use std::sync::Arc;
 
 pub use analysis::{FunctionRow, LineRow, ThreadRow};
 pub use error::ProfileError;
+pub use memory::{MemoryOptions, MemoryReport, RssReader, MEMORY_FILES};
 pub use phases::PhaseStats;
 pub use rate::Rate;
 pub use report::{Report, FILES};
@@ -90,6 +96,9 @@ pub struct Options {
     /// and that the reports show paths relative to. Usually the workspace
     /// root.
     pub source_roots: Vec<PathBuf>,
+    /// The heap view (`memory.txt`, `memory.png`), memory_profiler's
+    /// `@profile` and `mprof`: `None` leaves it out.
+    pub memory: Option<MemoryOptions>,
 }
 
 impl Options {
@@ -103,6 +112,7 @@ impl Default for Options {
             rate: Rate::DEFAULT,
             lines: Options::DEFAULT_LINES,
             source_roots: Vec::new(),
+            memory: None,
         }
     }
 }
@@ -110,8 +120,10 @@ impl Default for Options {
 /// A running profiler; [`Profiler::finish`] stops it and returns the
 /// report. Dropped without finishing, it stops and forgets the samples.
 pub struct Profiler {
-    // Field order is drop order: the sampler stops before the recorder goes.
+    // Field order is drop order: the sampler and the memory hooks stop
+    // before the recorder goes.
     sampler: Sampler,
+    memory: Option<memory::Session>,
     _installed: runtime::phase::Installed,
     recorder: Arc<PhaseRecorder>,
     options: Options,
@@ -128,13 +140,23 @@ impl std::fmt::Debug for Profiler {
 impl Profiler {
     /// Starts sampling every thread of the process and recording phases.
     /// Fails with [`ProfileError::AlreadyRunning`] if a profiler is running.
+    /// With [`Options::memory`], fails with
+    /// [`ProfileError::NoCountingAllocator`] if the program's global
+    /// allocator does not call the [`memory`] hooks.
     pub fn start(options: Options) -> Result<Profiler, ProfileError> {
-        let recorder = Arc::new(PhaseRecorder::default());
+        let recorder = Arc::new(PhaseRecorder::new(options.memory.is_some()));
         let installed =
             runtime::phase::install(recorder.clone()).map_err(|_| ProfileError::AlreadyRunning)?;
         let sampler = Sampler::start(options.rate)?;
+        // Last, so that the profiler's own allocations are not counted.
+        let memory = options
+            .memory
+            .as_ref()
+            .map(memory::Session::start)
+            .transpose()?;
         Ok(Profiler {
             sampler,
+            memory,
             _installed: installed,
             recorder,
             options,
@@ -146,20 +168,39 @@ impl Profiler {
     pub fn finish(self) -> Result<Report, ProfileError> {
         let Profiler {
             sampler,
+            memory,
             _installed,
             recorder,
             options,
         } = self;
+        // The memory hooks first: the sampler's table, allocated before
+        // they started, is freed as the sampler stops.
+        let collected = memory.map(memory::Session::stop);
         let raw = sampler.stop();
         drop(_installed);
+        let increments = recorder.take_increments();
         let (phases, phase_threads) = recorder.take();
         let samples = symbolize::symbolize(raw, options.rate);
         let analysis = analysis::analyse(&samples);
+        let memory = collected.zip(options.memory.as_ref()).map(|(c, m)| {
+            let mut names = phase_threads.clone();
+            for t in &samples.threads {
+                names.entry(t.id).or_insert_with(|| t.name.clone());
+            }
+            memory::build(
+                c,
+                increments,
+                &names,
+                m,
+                &source::Sources::new(&options.source_roots),
+            )
+        });
         Ok(Report::new(
             samples,
             analysis,
             phases,
             phase_threads,
+            memory,
             options,
         ))
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::analysis::{Analysis, FunctionRow, ThreadRow};
+use crate::memory::{MemoryReport, MEMORY_FILES};
 use crate::model::Samples;
 use crate::phases::PhaseStats;
 use crate::source::Sources;
@@ -18,6 +19,7 @@ pub struct Report {
     analysis: Analysis,
     phases: Vec<PhaseStats>,
     phase_threads: HashMap<u64, String>,
+    memory: Option<MemoryReport>,
     options: Options,
 }
 
@@ -35,6 +37,7 @@ impl Report {
         analysis: Analysis,
         phases: Vec<PhaseStats>,
         phase_threads: HashMap<u64, String>,
+        memory: Option<MemoryReport>,
         options: Options,
     ) -> Report {
         Report {
@@ -42,6 +45,7 @@ impl Report {
             analysis,
             phases,
             phase_threads,
+            memory,
             options,
         }
     }
@@ -145,23 +149,38 @@ impl Report {
     /// A few lines for a terminal: how much was sampled and the `n`
     /// functions with the most cumulative time.
     pub fn summary(&self, n: usize) -> String {
-        crate::functions_txt::summary(self, n)
+        let mut summary = crate::functions_txt::summary(self, n);
+        if let Some(memory) = &self.memory {
+            summary.push_str(&crate::memory::summary_line(memory));
+            summary.push('\n');
+        }
+        summary
     }
 
-    /// Writes the [`FILES`] into `dir` (created if needed), each atomically,
-    /// and returns their paths.
+    /// The heap view, if [`Options::memory`] asked for it.
+    pub fn memory(&self) -> Option<&MemoryReport> {
+        self.memory.as_ref()
+    }
+
+    /// Writes the [`FILES`] (and with the heap view, the [`MEMORY_FILES`])
+    /// into `dir` (created if needed), each atomically, and returns their
+    /// paths.
     pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>, ProfileError> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|source| ProfileError::CreateDir {
             path: dir.to_path_buf(),
             source,
         })?;
-        let contents: [(&str, Vec<u8>); 4] = [
+        let mut contents: Vec<(&str, Vec<u8>)> = vec![
             (FILES[0], self.functions_text().into_bytes()),
             (FILES[1], self.lines_text().into_bytes()),
             (FILES[2], self.flamegraph_svg()?),
             (FILES[3], self.pprof_gz()?),
         ];
+        if let Some(memory) = &self.memory {
+            contents.push((MEMORY_FILES[0], memory.text().into_bytes()));
+            contents.push((MEMORY_FILES[1], memory.png()?));
+        }
         let mut written = Vec::with_capacity(contents.len());
         for (name, bytes) in contents {
             let path = dir.join(name);

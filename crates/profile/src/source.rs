@@ -73,6 +73,12 @@ impl Sources {
         out
     }
 
+    /// Whether `path` is one of the program's own sources: relative (to
+    /// the directory it was built in) or under a root.
+    pub fn is_own(&self, path: &Path) -> bool {
+        path.is_relative() || self.roots.iter().any(|root| path.starts_with(root))
+    }
+
     /// `path` as shown in the reports: relative to the first root it is
     /// under; the standard library's and crates.io's paths shortened.
     pub fn display(&self, path: &Path) -> String {

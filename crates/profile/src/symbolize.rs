@@ -104,6 +104,43 @@ pub(crate) fn symbolize(raw: RawSamples, rate: Rate) -> Samples {
     }
 }
 
+/// One frame of a looked-up call stack: function name, source file, line.
+pub(crate) type CallFrame = (String, Option<PathBuf>, u32);
+
+/// Looks up call stacks of return addresses (the memory view's, taken
+/// inside the allocator): each one's frames, innermost first, inlined
+/// functions as their own frames, with the frames above the profiled code
+/// trimmed as the samples' are.
+pub(crate) fn symbolize_calls(stacks: &[&[usize]]) -> Vec<Vec<CallFrame>> {
+    let mut s = Symbolizer {
+        objects: objects::loaded(),
+        ..Symbolizer::default()
+    };
+    stacks
+        .iter()
+        .map(|ips| {
+            let ips = s.without_c_runtime_roots(ips);
+            let mut addresses: Vec<usize> = Vec::with_capacity(ips.len());
+            for &ip in ips {
+                let a = s.address(ip, false);
+                addresses.push(a);
+                if s.holds_marker(a) {
+                    break;
+                }
+            }
+            s.trim_roots(&mut addresses);
+            addresses
+                .iter()
+                .flat_map(|&a| s.addresses[a].frames.iter())
+                .map(|f| {
+                    let function = &s.functions[f.function];
+                    (function.name.clone(), function.file.clone(), f.line)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Resolves addresses once each and interns functions.
 #[derive(Default)]
 struct Symbolizer {
