@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use crate::codec::Codec;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::pairs::Key;
@@ -18,7 +19,10 @@ pub(crate) fn stage_name(op: &str) -> String {
 impl<T: Data> Dataset<T> {
     /// All elements, in partition order.
     #[track_caller]
-    pub fn collect(&self) -> Result<Vec<T>> {
+    pub fn collect(&self) -> Result<Vec<T>>
+    where
+        T: Codec,
+    {
         let parts = self.run_all(&stage_name("collect"), |it| it.collect::<Vec<T>>())?;
         Ok(parts.into_iter().flatten().collect())
     }
@@ -34,7 +38,10 @@ impl<T: Data> Dataset<T> {
     /// then four times as many each round, as Spark does, so `take(5)` of a
     /// huge file reads only its beginning.
     #[track_caller]
-    pub fn take(&self, n: usize) -> Result<Vec<T>> {
+    pub fn take(&self, n: usize) -> Result<Vec<T>>
+    where
+        T: Codec,
+    {
         let name = stage_name("take");
         let total = self.num_partitions();
         let mut out = Vec::with_capacity(n.min(1 << 16));
@@ -61,14 +68,20 @@ impl<T: Data> Dataset<T> {
 
     /// The first element, if any.
     #[track_caller]
-    pub fn first(&self) -> Result<Option<T>> {
+    pub fn first(&self) -> Result<Option<T>>
+    where
+        T: Codec,
+    {
         Ok(self.take(1)?.into_iter().next())
     }
 
     /// Combines all elements with `f` (associative and commutative): first
     /// within each partition, then the partial results; `None` if empty.
     #[track_caller]
-    pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync) -> Result<Option<T>> {
+    pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync) -> Result<Option<T>>
+    where
+        T: Codec,
+    {
         let parts = self.run_all(&stage_name("reduce"), |it| it.reduce(&f))?;
         Ok(parts.into_iter().flatten().reduce(&f))
     }
@@ -76,7 +89,10 @@ impl<T: Data> Dataset<T> {
     /// Folds each partition from `zero`, then the partial results from `zero`
     /// (so `zero` must be neutral for `f`).
     #[track_caller]
-    pub fn fold(&self, zero: T, f: impl Fn(T, T) -> T + Send + Sync) -> Result<T> {
+    pub fn fold(&self, zero: T, f: impl Fn(T, T) -> T + Send + Sync) -> Result<T>
+    where
+        T: Codec,
+    {
         let parts = self.run_all(&stage_name("fold"), |it| it.fold(zero.clone(), &f))?;
         Ok(parts.into_iter().fold(zero, &f))
     }
@@ -88,7 +104,10 @@ impl<T: Data> Dataset<T> {
         &self,
         n: usize,
         key: impl Fn(&T) -> K + Send + Sync,
-    ) -> Result<Vec<T>> {
+    ) -> Result<Vec<T>>
+    where
+        T: Codec,
+    {
         if n == 0 {
             return Ok(Vec::new());
         }
@@ -107,9 +126,11 @@ impl<T: Data> Dataset<T> {
                 }
             }
             trim(&mut buf);
-            buf
+            // Only the elements travel between ranks: the keys are
+            // recomputed here (n per partition).
+            buf.into_iter().map(|(_, x)| x).collect::<Vec<T>>()
         })?;
-        let mut all: Vec<(K, T)> = parts.into_iter().flatten().collect();
+        let mut all: Vec<(K, T)> = parts.into_iter().flatten().map(|x| (key(&x), x)).collect();
         trim(&mut all);
         Ok(all.into_iter().map(|(_, x)| x).collect())
     }
@@ -120,7 +141,10 @@ impl<T: Data> Dataset<T> {
         &self,
         n: usize,
         key: impl Fn(&T) -> K + Send + Sync,
-    ) -> Result<Vec<T>> {
+    ) -> Result<Vec<T>>
+    where
+        T: Codec,
+    {
         self.take_ordered(n, |x| std::cmp::Reverse(key(x)))
     }
 
@@ -129,7 +153,7 @@ impl<T: Data> Dataset<T> {
     #[track_caller]
     pub fn max(&self) -> Result<Option<T>>
     where
-        T: PartialOrd,
+        T: PartialOrd + Codec,
     {
         self.reduce(|a, b| if b > a { b } else { a })
     }
@@ -138,7 +162,7 @@ impl<T: Data> Dataset<T> {
     #[track_caller]
     pub fn min(&self) -> Result<Option<T>>
     where
-        T: PartialOrd,
+        T: PartialOrd + Codec,
     {
         self.reduce(|a, b| if b < a { b } else { a })
     }
@@ -147,7 +171,7 @@ impl<T: Data> Dataset<T> {
     #[track_caller]
     pub fn sum(&self) -> Result<T>
     where
-        T: std::iter::Sum<T>,
+        T: std::iter::Sum<T> + Codec,
     {
         let parts = self.run_all(&stage_name("sum"), |it| it.sum::<T>())?;
         Ok(parts.into_iter().sum())
@@ -176,7 +200,7 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
     }
 }
 
-impl<K: Data + Hash + Eq, V: Data> Dataset<(K, V)> {
+impl<K: Data + Codec + Hash + Eq, V: Data + Codec> Dataset<(K, V)> {
     /// The pairs as a map (for a repeated key, the last value in partition order wins).
     #[track_caller]
     pub fn collect_as_map(&self) -> Result<HashMap<K, V>> {

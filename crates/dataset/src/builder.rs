@@ -102,6 +102,24 @@ impl ContextBuilder {
     pub fn build(self) -> Result<Context> {
         let threads = Threads::from_count(self.threads)?;
         let pool = pool::pool(threads)?;
-        Ok(Context::new(self, threads, pool))
+        Ok(Context::new(self, threads, pool, None))
+    }
+
+    /// Creates one rank of a distributed context over `comm` (comm's `Mpi`
+    /// world under `mpirun`, or a `Local` rank), with `threads` threads in
+    /// this process. Every rank of `comm` must build its context the same
+    /// way and run the same program. A communicator of one rank makes a
+    /// context that behaves exactly as [`build`](Self::build)'s.
+    pub fn build_on<C>(self, comm: C) -> Result<Context>
+    where
+        C: comm::Communicator + Send + 'static,
+    {
+        let threads = Threads::from_count(self.threads)?;
+        let pool = pool::pool(threads)?;
+        let ranks: Option<Box<dyn crate::ranks::Ranks>> = match comm.size() {
+            1 => None,
+            _ => Some(Box::new(crate::ranks::OnComm::new(comm))),
+        };
+        Ok(Context::new(self, threads, pool, ranks))
     }
 }

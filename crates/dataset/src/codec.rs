@@ -195,6 +195,24 @@ impl<T: Codec> Codec for Option<T> {
     }
 }
 
+/// The moments and extremes, so that partial statistics can travel
+/// between ranks.
+impl Codec for runtime::stats::Stats {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.count().encode(out);
+        for x in [self.mean(), self.m2(), self.min(), self.max()] {
+            x.encode(out);
+        }
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        let count = u64::decode(input)?;
+        let [mean, m2, min, max] = [(); 4].map(|_| f64::decode(input));
+        Some(runtime::stats::Stats::from_parts(
+            count, mean?, m2?, min?, max?,
+        ))
+    }
+}
+
 macro_rules! codec_tuple {
     ($($name:ident),+) => {
         impl<$($name: Codec),+> Codec for ($($name,)+) {

@@ -1,5 +1,6 @@
-//! The context: the threads and the shared state (memory budget, cache,
-//! counters, spill directory) every job of its datasets runs with.
+//! The context: the threads, the ranks, and the shared state (memory
+//! budget, cache, counters, spill directory) every job of its datasets runs
+//! with.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +14,7 @@ use crate::error::{DatasetError, Result};
 use crate::lineage::NodeInfo;
 use crate::memory::{Cache, Memory};
 use crate::metrics::{Counters, Metrics};
+use crate::ranks::Ranks;
 
 /// What the clones of a context share.
 pub(crate) struct Inner {
@@ -24,14 +26,27 @@ pub(crate) struct Inner {
     pub(crate) memory: Arc<Memory>,
     pub(crate) cache: Cache,
     pub(crate) counters: Counters,
+    /// The ranks of a distributed context; `None` is one process alone,
+    /// which never serialises what it does not spill.
+    pub(crate) ranks: Option<Box<dyn Ranks>>,
     spill_base: Option<PathBuf>,
     spill_dir: Mutex<Option<tempfile::TempDir>>,
     next_id: AtomicUsize,
     next_stage: AtomicUsize,
 }
 
-/// The entry point, Spark's `SparkContext`: a pool of local threads and the
-/// settings every job of its datasets runs with. Cloning is cheap (shared).
+/// The entry point, Spark's `SparkContext`: a pool of local threads, the
+/// ranks when distributed, and the settings every job of its datasets runs
+/// with. Cloning is cheap (shared).
+///
+/// A context built over a communicator
+/// ([`ContextBuilder::build_on`](crate::ContextBuilder::build_on), or
+/// [`run_on_local_ranks`](crate::run_on_local_ranks) for ranks as threads)
+/// is one rank of a distributed context: every rank runs the same program
+/// (SPMD), each partition is computed on one rank, shuffles exchange their
+/// buckets between ranks, and every action returns the same value on every
+/// rank. Its actions are collectives: call them in the same order on every
+/// rank, from one thread.
 ///
 /// ```
 /// let ctx = dataset::Context::local(2)?;
@@ -47,7 +62,7 @@ pub struct Context {
 impl Default for Context {
     /// A context with one thread per core, silent.
     fn default() -> Self {
-        Context::new(ContextBuilder::default(), Threads::AllCores, None)
+        Context::new(ContextBuilder::default(), Threads::AllCores, None, None)
     }
 }
 
@@ -69,6 +84,7 @@ impl Context {
         settings: ContextBuilder,
         threads: Threads,
         pool: Option<Arc<rayon::ThreadPool>>,
+        ranks: Option<Box<dyn Ranks>>,
     ) -> Context {
         let memory = Arc::new(Memory::new(settings.memory_budget));
         Context {
@@ -80,6 +96,7 @@ impl Context {
                 cache: Cache::new(memory.clone()),
                 memory,
                 counters: Counters::default(),
+                ranks,
                 spill_base: settings.spill_dir,
                 spill_dir: Mutex::new(None),
                 next_id: AtomicUsize::new(0),
@@ -88,9 +105,58 @@ impl Context {
         }
     }
 
-    /// Threads tasks run on (Spark's `defaultParallelism`).
+    /// Threads tasks run on, on all ranks together (Spark's
+    /// `defaultParallelism`).
     pub fn default_parallelism(&self) -> usize {
+        self.threads() * self.ranks()
+    }
+
+    /// Threads tasks run on in this process.
+    pub fn threads(&self) -> usize {
         self.inner.threads.count()
+    }
+
+    /// This process's rank, `0..ranks()` (0 when not distributed).
+    pub fn rank(&self) -> usize {
+        self.inner.ranks.as_ref().map_or(0, |r| r.rank())
+    }
+
+    /// The number of ranks the context runs on (1 when not distributed).
+    pub fn ranks(&self) -> usize {
+        self.inner.ranks.as_ref().map_or(1, |r| r.size())
+    }
+
+    /// Every rank's [`metrics`](Context::metrics), in rank order, on every
+    /// rank: a collective of a distributed context (call it on every rank).
+    pub fn metrics_of_ranks(&self) -> Result<Vec<Metrics>> {
+        let mine = self.metrics();
+        let Some(ranks) = &self.inner.ranks else {
+            return Ok(vec![mine]);
+        };
+        let mut bytes = Vec::new();
+        crate::codec::Codec::encode(&mine, &mut bytes);
+        ranks
+            .allgather(bytes)?
+            .iter()
+            .enumerate()
+            .map(|(rank, b)| {
+                crate::codec::Codec::decode(&mut &b[..]).ok_or_else(|| {
+                    DatasetError::Comm(format!("rank {rank} sent malformed metrics"))
+                })
+            })
+            .collect()
+    }
+
+    /// Ends the whole job with exit status `code` (MPI_Abort), for a rank
+    /// that fails outside an action, where its peers would otherwise wait
+    /// for it in their next collective. On ranks as threads it panics,
+    /// which ends this rank (its peers then get an error, not a hang). A
+    /// context of one process panics too: there is no job to end.
+    pub fn abort_job(&self, code: i32) -> ! {
+        match &self.inner.ranks {
+            Some(ranks) => ranks.abort(code),
+            None => panic!("abort_job({code}) on a context of one process"),
+        }
     }
 
     /// Partitions `text_file` makes at least, when not told: `min(threads, 2)`

@@ -82,10 +82,11 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Runs `f` over the given partitions as one stage, after any shuffle
-    /// the lineage needs; results in partition order.
+    /// the lineage needs; results in partition order, on every rank (so
+    /// they are `Codec`: distributed, they travel between ranks).
     pub(crate) fn run_job<R, F>(&self, name: &str, partitions: &[usize], f: F) -> Result<Vec<R>>
     where
-        R: Send,
+        R: Send + Codec,
         F: Fn(PartitionIter<T>) -> R + Sync,
     {
         run_tasks(self, name, partitions, |_, it| Ok(f(it)))
@@ -94,7 +95,7 @@ impl<T: Data> Dataset<T> {
     /// Runs `f` on every partition.
     pub(crate) fn run_all<R, F>(&self, name: &str, f: F) -> Result<Vec<R>>
     where
-        R: Send,
+        R: Send + Codec,
         F: Fn(PartitionIter<T>) -> R + Sync,
     {
         self.run_job(name, &self.all_partitions(), f)

@@ -42,6 +42,21 @@ pub enum DatasetError {
     /// An argument that makes no sense (zero partitions, say).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A rank of a distributed context failed; every rank reports this same
+    /// error, with the failed rank's own message (which names the stage and
+    /// the cause).
+    #[error("rank {rank} of {ranks}: {cause}")]
+    RankFailed {
+        /// The failed rank (the lowest one, if several failed).
+        rank: usize,
+        /// The number of ranks.
+        ranks: usize,
+        /// What went wrong there.
+        cause: String,
+    },
+    /// The ranks of a distributed context could not exchange data.
+    #[error("message passing between ranks failed: {0}")]
+    Comm(String),
     /// `save_as_text_file` refuses to overwrite an existing output, as Spark does.
     #[error("output directory {} already exists", .0.display())]
     OutputExists(PathBuf),

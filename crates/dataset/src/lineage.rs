@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::ranks::reducer_home;
 use crate::task::TaskContext;
 
 /// The elements of one partition, produced lazily.
@@ -41,6 +42,26 @@ pub(crate) trait Lineage: Send + Sync {
     fn extra(&self) -> String {
         String::new()
     }
+    /// The rank that holds partition `partition` when the context runs on
+    /// `ranks` ranks, if its data lives on one rank (a shuffle's output, or
+    /// what is computed from it); `None` if any rank can compute it (a
+    /// source: every rank reads the same files or holds the same items).
+    /// By default a partition lives where partition `partition` of its
+    /// first parent lives (right for one-to-one dependencies).
+    fn home(&self, partition: usize, ranks: usize) -> Option<usize> {
+        match self.deps().first() {
+            Some(Dependency::Narrow(parent)) => parent.home(partition, ranks),
+            Some(Dependency::Shuffle(_)) => Some(reducer_home(partition, ranks)),
+            None => None,
+        }
+    }
+}
+
+/// The rank that computes partition `partition` of `node` on `ranks` ranks:
+/// where its data lives, or, for partitions any rank can compute,
+/// round-robin.
+pub(crate) fn placement(node: &dyn Lineage, partition: usize, ranks: usize) -> usize {
+    node.home(partition, ranks).unwrap_or(partition % ranks)
 }
 
 /// A node producing elements of type `T`.
@@ -72,6 +93,9 @@ impl<N: OneToOne> Lineage for N {
     }
     fn extra(&self) -> String {
         OneToOne::extra(self)
+    }
+    fn home(&self, partition: usize, ranks: usize) -> Option<usize> {
+        self.parent().home(partition, ranks)
     }
 }
 

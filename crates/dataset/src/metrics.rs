@@ -21,6 +21,56 @@ pub struct Metrics {
     pub spill_files: u64,
     /// Bytes written to spill files.
     pub spilled_bytes: u64,
+    /// Bytes of serialised shuffle buckets this rank sent to other ranks.
+    pub shuffle_bytes_sent: u64,
+    /// Bytes of serialised shuffle buckets this rank received from others.
+    pub shuffle_bytes_received: u64,
+}
+
+impl crate::codec::Codec for Metrics {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for x in self.fields() {
+            x.encode(out);
+        }
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        let mut f = [0u64; 10];
+        for x in &mut f {
+            *x = u64::decode(input)?;
+        }
+        let [stages, task_attempts, task_failures, cache_hits, cache_misses, cache_evictions, spill_files, spilled_bytes, shuffle_bytes_sent, shuffle_bytes_received] =
+            f;
+        Some(Metrics {
+            stages,
+            task_attempts,
+            task_failures,
+            cache_hits,
+            cache_misses,
+            cache_evictions,
+            spill_files,
+            spilled_bytes,
+            shuffle_bytes_sent,
+            shuffle_bytes_received,
+        })
+    }
+}
+
+impl Metrics {
+    /// The counters in declaration order.
+    fn fields(&self) -> [u64; 10] {
+        [
+            self.stages,
+            self.task_attempts,
+            self.task_failures,
+            self.cache_hits,
+            self.cache_misses,
+            self.cache_evictions,
+            self.spill_files,
+            self.spilled_bytes,
+            self.shuffle_bytes_sent,
+            self.shuffle_bytes_received,
+        ]
+    }
 }
 
 /// The live counters behind [`Metrics`], bumped by any thread (the cache
@@ -34,6 +84,8 @@ pub(crate) struct Counters {
     pub(crate) cache_misses: AtomicU64,
     pub(crate) spill_files: AtomicU64,
     pub(crate) spilled_bytes: AtomicU64,
+    pub(crate) shuffle_bytes_sent: AtomicU64,
+    pub(crate) shuffle_bytes_received: AtomicU64,
 }
 
 impl Counters {
@@ -49,6 +101,8 @@ impl Counters {
             cache_evictions,
             spill_files: get(&self.spill_files),
             spilled_bytes: get(&self.spilled_bytes),
+            shuffle_bytes_sent: get(&self.shuffle_bytes_sent),
+            shuffle_bytes_received: get(&self.shuffle_bytes_received),
         }
     }
 }

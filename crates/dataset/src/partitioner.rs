@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rand_core::RngCore;
 use rustc_hash::FxBuildHasher;
 
+use crate::codec::Codec;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::Data;
@@ -54,7 +55,7 @@ const SAMPLE_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Range partitioning into `n` partitions, with bounds chosen from a sample
 /// of the keys (reservoir sampling per partition, weighted by partition size,
 /// as Spark's `RangePartitioner` does). Runs a sampling job.
-pub(crate) fn range_partitioner<K: Data + Ord, V: Data>(
+pub(crate) fn range_partitioner<K: Data + Codec + Ord, V: Data>(
     n: usize,
     ascending: bool,
 ) -> MakePartitioner<K, V> {

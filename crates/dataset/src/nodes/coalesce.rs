@@ -41,6 +41,13 @@ impl<T: Data> Lineage for CoalesceNode<T> {
     fn deps(&self) -> Vec<Dependency> {
         vec![Dependency::Narrow(self.parent.lineage.clone())]
     }
+    /// Where the first of its parent partitions that lives on a rank lives
+    /// (a group whose partitions live on several ranks cannot be read on
+    /// one: reading a shuffle's partition elsewhere is an error).
+    fn home(&self, partition: usize, ranks: usize) -> Option<usize> {
+        self.group(partition)
+            .find_map(|p| self.parent.lineage.home(p, ranks))
+    }
 }
 
 impl<T: Data> Node<T> for CoalesceNode<T> {

@@ -49,6 +49,13 @@ where
     fn deps(&self) -> Vec<Dependency> {
         vec![Dependency::Shuffle(self.dep.clone())]
     }
+    /// Where the shuffle crosses ranks, on a distributed context.
+    fn extra(&self) -> String {
+        match self.dep.ranks() {
+            1 => String::new(),
+            n => format!("[buckets exchanged between {n} ranks; partition p on rank p mod {n}]"),
+        }
+    }
 }
 
 impl<K, V, M, U> Node<U> for ShuffledNode<K, V, M, U>

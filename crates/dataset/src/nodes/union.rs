@@ -31,6 +31,16 @@ impl<T: Data> Lineage for UnionNode<T> {
             .map(|p| Dependency::Narrow(p.lineage.clone()))
             .collect()
     }
+    fn home(&self, mut partition: usize, ranks: usize) -> Option<usize> {
+        for parent in &self.parents {
+            let n = parent.num_partitions();
+            if partition < n {
+                return parent.lineage.home(partition, ranks);
+            }
+            partition -= n;
+        }
+        None
+    }
 }
 
 impl<T: Data> Node<T> for UnionNode<T> {

@@ -15,6 +15,7 @@
 //! deleted when the shuffle is dropped.
 
 mod buckets;
+mod exchange;
 mod read;
 mod spill;
 mod write;
@@ -29,7 +30,7 @@ use crate::error::{DatasetError, Result};
 use crate::lineage::{Lineage, PartitionIter, ShuffleStage};
 use crate::memory::Reservation;
 use crate::partitioner::MakePartitioner;
-use crate::scheduler::run_tasks;
+use crate::scheduler::{run_parent_stages, run_placed};
 use crate::task::TaskContext;
 use crate::Data;
 use read::{Block, BlockReader};
@@ -122,6 +123,11 @@ where
         }
     }
 
+    /// The number of ranks the shuffle runs on.
+    pub(crate) fn ranks(&self) -> usize {
+        self.parent.ctx.ranks()
+    }
+
     /// The number of reduce partitions.
     pub(crate) fn reducers(&self) -> usize {
         self.reducers
@@ -140,6 +146,17 @@ where
                     self.describe
                 ))
             })?;
+        let ctx = &self.parent.ctx;
+        let (rank, ranks) = (ctx.rank(), ctx.ranks());
+        let home = crate::ranks::reducer_home(r, ranks);
+        if home != rank {
+            return Err(DatasetError::InvalidArgument(format!(
+                "partition {r} of shuffle {} is held by rank {home}, not by rank {rank} \
+                 (a narrow dependency that reads partitions of several ranks, such as \
+                 coalesce after a shuffle, needs a repartition on more than one rank)",
+                self.describe
+            )));
+        }
         let blocks = outputs.blocks.get(r).cloned().unwrap_or_default();
         Ok(Box::new(BlockReader::new(blocks, tc.clone())))
     }
@@ -169,10 +186,18 @@ where
         let partitioner = (self.make_partitioner)(&self.parent)?;
         let name = format!("shuffle map for {}", self.describe);
         let maps = self.parent.all_partitions();
-        let done = run_tasks(&self.parent, &name, &maps, |tc, input| {
+        run_parent_stages(self.parent.lineage.as_ref())?;
+        let (here, done) = run_placed(&self.parent, &name, &maps, |tc, input| {
             write::map_task(self, tc, input, &partitioner)
-        })?;
-        *outputs = Some(Arc::new(ByReducer::new(done, self.reducers)));
+        });
+        let by_reducer = match &self.parent.ctx.inner.ranks {
+            None => ByReducer::new(done?, self.reducers),
+            Some(ranks) => {
+                let here: Vec<usize> = here.into_iter().map(|i| maps[i]).collect();
+                exchange::exchange(&self.parent.ctx, ranks.as_ref(), &here, done, self.reducers)?
+            }
+        };
+        *outputs = Some(Arc::new(by_reducer));
         self.done.store(true, Ordering::Release);
         Ok(())
     }

@@ -102,6 +102,66 @@ impl DiskBlock {
     }
 }
 
+impl DiskBlock {
+    /// How many records the block holds.
+    pub(super) fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The block's encoded records as written (checked against the
+    /// checksum), to send to another rank without decoding them.
+    pub(super) fn raw(&self) -> Result<Vec<u8>> {
+        let (path, offset, len) = (&self.file.path, self.offset, self.len);
+        let mut bytes = vec![0u8; len];
+        File::open(path)
+            .and_then(|f| f.read_exact_at(&mut bytes, offset))
+            .map_err(|e| DatasetError::io(path, e))?;
+        if checksum(&bytes) != self.checksum {
+            return Err(DatasetError::CorruptSpill {
+                path: path.clone(),
+                reason: format!("checksum mismatch in the {len}-byte block at offset {offset}"),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// A spill file written block by block from bytes already encoded (what
+/// another rank sent, when the memory budget has no room for it).
+pub(super) struct RawWriter {
+    out: File,
+    file: Arc<SpillFile>,
+    offset: u64,
+}
+
+impl RawWriter {
+    /// A new spill file at `path`.
+    pub(super) fn create(path: PathBuf) -> Result<Self> {
+        let out = File::create(&path).map_err(|e| DatasetError::io(&path, e))?;
+        Ok(RawWriter {
+            out,
+            file: Arc::new(SpillFile { path }),
+            offset: 0,
+        })
+    }
+
+    /// Appends `count` encoded records as one block.
+    pub(super) fn push(&mut self, bytes: &[u8], count: usize) -> Result<DiskBlock> {
+        self.out
+            .write_all(bytes)
+            .map_err(|e| DatasetError::io(&self.file.path, e))?;
+        let block = DiskBlock {
+            file: self.file.clone(),
+            offset: self.offset,
+            len: bytes.len(),
+            count,
+            checksum: checksum(bytes),
+        };
+        self.offset += bytes.len() as u64;
+        Ok(block)
+    }
+}
+
 /// A checksum of a spilled block, checked when it is read back (fixed-size
 /// records would otherwise decode from damaged bytes without complaint).
 fn checksum(bytes: &[u8]) -> u64 {

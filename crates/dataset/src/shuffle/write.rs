@@ -104,7 +104,7 @@ where
         let inner = &ctx.inner;
         // Ask for memory in steps of a fraction of one thread's share, so
         // tasks do not go to the budget for every record.
-        let chunk = (inner.memory.budget() / (8 * ctx.default_parallelism())).clamp(1, 4 << 20);
+        let chunk = (inner.memory.budget() / (8 * ctx.threads())).clamp(1, 4 << 20);
         MapWriter {
             ctx,
             partitioner,

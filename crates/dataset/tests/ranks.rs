@@ -1,0 +1,352 @@
+//! The engine on ranks (comm's `Local` ranks as threads): every action gives
+//! what one process gives, on every rank, for any number of ranks and
+//! partitions; a failed rank fails every rank with an error naming it and
+//! the stage, and nothing waits forever.
+
+use std::cmp::Reverse;
+use std::path::Path;
+
+use dataset::{run_on_local_ranks, Context, ContextBuilder, Dataset, DatasetError, Result};
+
+/// One thread per rank, as under `mpirun` on a core each.
+fn one_thread(_rank: usize) -> ContextBuilder {
+    Context::builder().threads(1)
+}
+
+/// Runs `job` on one process and on 1 to 4 ranks, and checks that every
+/// rank of every run returns the single process's answer.
+fn same_everywhere<R, F>(what: &str, job: F)
+where
+    R: PartialEq + std::fmt::Debug + Send,
+    F: Fn(&Context) -> Result<R> + Sync,
+{
+    let alone = job(&Context::local(2).unwrap()).unwrap();
+    for ranks in 1..=4 {
+        let got = run_on_local_ranks(ranks, one_thread, &job).unwrap();
+        for (rank, r) in got.iter().enumerate() {
+            assert_eq!(r, &alone, "{what}: rank {rank} of {ranks}");
+        }
+    }
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Everything one random case computes: narrow and wide transformations,
+/// caching, and every kind of action.
+type Answers = (
+    Vec<(u32, u64)>,
+    Vec<(u32, Vec<u32>)>,
+    Vec<(u32, (u32, u64))>,
+    Vec<u32>,
+    (u64, u64, Vec<u32>, Vec<u32>, u64),
+);
+
+fn pipeline(ctx: &Context, items: &[u32], parts: usize, reducers: usize) -> Result<Answers> {
+    let data = ctx.parallelize(items.to_vec(), parts);
+    let pairs = data.map(|x| (x % 17, x as u64)).cache();
+    let sums = pairs.reduce_by_key_partitions(|a, b| a + b, reducers);
+    let mut sums = sums.collect()?;
+    sums.sort_unstable();
+    // Values in the order one process reads them: map task by map task.
+    let groups = data
+        .map(|x| (x % 5, x))
+        .group_by_key_partitions(reducers)
+        .sort_by_key(true);
+    let joined = data
+        .map(|x| (x % 7, x))
+        .join(&sums_of(ctx, items, reducers))
+        .sort_by(|(k, (v, s))| (*k, *v, *s), true);
+    let distinct = data.map(|x| x % 23).distinct().sort_by(|x| *x, false);
+    let union = data.union(&data.filter(|x| x % 2 == 0)).map(|x| x as u64);
+    let actions = (
+        data.count()?,
+        union.fold(0, |a, b| a + b)?,
+        data.take(7)?,
+        data.take_ordered(5, |x| Reverse(*x))?,
+        pairs.map(|(_, v)| v).sum()?,
+    );
+    Ok((
+        sums,
+        groups.collect()?,
+        joined.collect()?,
+        distinct.collect()?,
+        actions,
+    ))
+}
+
+fn sums_of(ctx: &Context, items: &[u32], reducers: usize) -> Dataset<(u32, u64)> {
+    ctx.parallelize(items.to_vec(), 3)
+        .map(|x| (x % 7, 1u64))
+        .reduce_by_key_partitions(|a, b| a + b, reducers)
+}
+
+#[test]
+fn random_pipelines_agree_with_one_process_on_1_to_4_ranks() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for case in 0..12 {
+        let len = rng.below(300) as usize;
+        let items: Vec<u32> = (0..len).map(|_| rng.below(1000) as u32).collect();
+        let parts = 1 + rng.below(9) as usize;
+        let reducers = 1 + rng.below(9) as usize;
+        same_everywhere(
+            &format!("case {case}: {len} items, {parts} -> {reducers}"),
+            |ctx| pipeline(ctx, &items, parts, reducers),
+        );
+    }
+}
+
+#[test]
+fn a_shuffle_larger_than_memory_spills_on_ranks() {
+    let job = |ctx: &Context| {
+        let d = ctx.parallelize(0..20_000u64, 6).map(|x| (x % 1000, x));
+        let mut g = d
+            .group_by_key()
+            .map(|(k, v)| (k, v.iter().sum::<u64>()))
+            .collect()?;
+        g.sort_unstable();
+        Ok(g)
+    };
+    let alone = job(&Context::local(1).unwrap()).unwrap();
+    let tiny = |_| Context::builder().threads(1).memory_budget(1 << 10);
+    for ranks in [2, 3] {
+        for got in run_on_local_ranks(ranks, tiny, job).unwrap() {
+            assert_eq!(got, alone);
+        }
+    }
+}
+
+/// The course's text, shipped with the repository.
+fn moby_dick() -> &'static Path {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/mobydick.txt"
+    ))
+}
+
+/// The course's word count (simplified: lower-cased alphabetic words), top 10.
+fn top_words(ctx: &Context, path: &Path, parts: usize) -> Result<Vec<(String, u64)>> {
+    ctx.text_file(path, parts)
+        .flat_map(|line| {
+            line.split(|c: char| !c.is_alphabetic())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+        })
+        .map(|w| (w, 1u64))
+        .reduce_by_key(|a, b| a + b)
+        .take_ordered(10, |(w, c)| (Reverse(*c), w.clone()))
+}
+
+#[test]
+fn the_word_count_of_the_shipped_text_is_the_same_on_1_to_4_ranks_and_1_7_64_partitions() {
+    let book = moby_dick();
+    let alone = top_words(&Context::local(2).unwrap(), book, 2).unwrap();
+    assert_eq!(alone[0], ("the".to_string(), 14_718));
+    for parts in [1, 7, 64] {
+        for ranks in 1..=4 {
+            let got =
+                run_on_local_ranks(ranks, one_thread, |ctx| top_words(ctx, book, parts)).unwrap();
+            for (rank, top) in got.iter().enumerate() {
+                assert_eq!(top, &alone, "rank {rank} of {ranks}, {parts} partitions");
+            }
+        }
+    }
+}
+
+#[test]
+fn text_file_lines_are_split_across_ranks_and_come_back_in_order() {
+    let book = moby_dick();
+    let alone = Context::local(1)
+        .unwrap()
+        .text_file(book, 5)
+        .collect()
+        .unwrap();
+    let got = run_on_local_ranks(3, one_thread, |ctx| {
+        let lines = ctx.text_file(book, 5);
+        // Each rank reads only the partitions placed on it.
+        let here = lines
+            .map_partitions(|it| std::iter::once(it.count() as u64))
+            .collect()?;
+        Ok((lines.collect()?, here.len(), ctx.metrics().task_attempts))
+    })
+    .unwrap();
+    for (lines, parts, _) in &got {
+        assert_eq!(lines, &alone);
+        assert_eq!(*parts, 5);
+    }
+    // 5 partitions over 3 ranks, two jobs of 5 tasks: 4, 4 and 2 tasks.
+    let tasks: Vec<u64> = got.iter().map(|g| g.2).collect();
+    assert_eq!(tasks, [4, 4, 2]);
+}
+
+#[test]
+fn a_failing_task_on_one_rank_fails_every_rank_naming_the_rank_and_stage() {
+    let settings = |_| Context::builder().threads(1).max_attempts(2);
+    let err = run_on_local_ranks(3, settings, |ctx| {
+        // Partition 4 lives on rank 1 (4 mod 3).
+        let d = ctx
+            .parallelize(0..60u32, 6)
+            .map_partitions_with_index(|i, it| {
+                assert!(i != 4, "bad record in partition {i}");
+                it
+            });
+        d.map(|x| (x % 3, 1u64)).reduce_by_key(|a, b| a + b).count()
+    })
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            DatasetError::RankFailed {
+                rank: 1,
+                ranks: 3,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.starts_with("rank 1 of 3: stage "), "{text}");
+    assert!(text.contains("shuffle map"), "{text}");
+    assert!(text.contains("partition 4"), "{text}");
+    assert!(text.contains("bad record in partition 4"), "{text}");
+
+    // Every rank returns that same error (the failed one included).
+    let errors = run_on_local_ranks(3, settings, |ctx| {
+        let d = ctx.parallelize(0..6u32, 6).map(|x| {
+            assert!(x != 2, "no twos");
+            x
+        });
+        Ok(d.collect().map_err(|e| e.to_string()))
+    })
+    .unwrap();
+    for e in &errors {
+        let e = e.as_ref().unwrap_err();
+        assert!(
+            e.starts_with("rank 2 of 3: stage ") && e.contains("no twos"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_rank_that_fails_outside_an_action_does_not_leave_the_others_waiting() {
+    let err = run_on_local_ranks(3, one_thread, |ctx| {
+        if ctx.rank() == 2 {
+            return Err(DatasetError::InvalidArgument("rank 2 gave up".into()));
+        }
+        ctx.parallelize(0..100u32, 4)
+            .map(|x| (x, x))
+            .group_by_key()
+            .count()
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rank 2 of 3: invalid argument: rank 2 gave up"
+    );
+    let err = run_on_local_ranks(2, one_thread, |ctx| {
+        assert!(ctx.rank() != 0, "rank 0 panics");
+        ctx.parallelize(0..10u32, 4).count()
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "rank 0 of 2: panicked: rank 0 panics");
+}
+
+#[test]
+fn save_as_text_file_writes_each_ranks_part_files_into_one_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone_dir = dir.path().join("alone");
+    let data = |ctx: &Context| ctx.parallelize(0..50u32, 5).map(|x| x * x);
+    data(&Context::local(1).unwrap())
+        .save_as_text_file(&alone_dir)
+        .unwrap();
+    let out = dir.path().join("ranks");
+    run_on_local_ranks(3, one_thread, |ctx| data(ctx).save_as_text_file(&out)).unwrap();
+    let list = |d: &Path| {
+        let mut names: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(list(&out), list(&alone_dir));
+    for name in list(&out) {
+        let read = |d: &Path| std::fs::read_to_string(d.join(&name)).unwrap();
+        assert_eq!(read(&out), read(&alone_dir), "{name}");
+    }
+    // Nothing else beside it (no hidden directory left over), and a second
+    // save fails on every rank.
+    assert_eq!(list(dir.path()), ["alone", "ranks"]);
+    let again = run_on_local_ranks(2, one_thread, |ctx| {
+        Ok(data(ctx).save_as_text_file(&out).is_err())
+    });
+    assert_eq!(again.unwrap(), [true, true]);
+}
+
+#[test]
+fn shuffles_between_ranks_are_counted_and_shown_in_the_lineage() {
+    let got = run_on_local_ranks(2, one_thread, |ctx| {
+        let counts = ctx
+            .parallelize(0..1000u64, 4)
+            .map(|x| (x % 10, 1u64))
+            .reduce_by_key(|a, b| a + b);
+        counts.count()?;
+        Ok((counts.debug_string(), ctx.metrics_of_ranks()?))
+    })
+    .unwrap();
+    let (lineage, metrics) = &got[0];
+    assert!(lineage.contains("exchanged between 2 ranks"), "{lineage}");
+    assert_eq!(metrics.len(), 2);
+    // Each rank combined its map partitions' counts per key: 10 records of
+    // two u64s (16 bytes) for each of its 2 map tasks, half of them for the
+    // other rank, each block with a 40-byte header.
+    for m in metrics {
+        assert!(m.shuffle_bytes_sent > 0);
+    }
+    assert_eq!(
+        metrics[0].shuffle_bytes_sent,
+        metrics[1].shuffle_bytes_received
+    );
+    assert_eq!(
+        metrics[1].shuffle_bytes_sent,
+        metrics[0].shuffle_bytes_received
+    );
+    assert_eq!(got[1].1, got[0].1);
+    let alone = Context::local(1).unwrap();
+    let d = alone
+        .parallelize(0..10u64, 2)
+        .map(|x| (x, x))
+        .reduce_by_key(|a, b| a + b);
+    d.count().unwrap();
+    assert_eq!(alone.metrics().shuffle_bytes_sent, 0);
+}
+
+#[test]
+fn coalescing_a_shuffle_across_ranks_is_an_error_not_a_wrong_answer() {
+    let got = run_on_local_ranks(2, one_thread, |ctx| {
+        let sums = ctx
+            .parallelize(0..100u64, 4)
+            .map(|x| (x % 4, x))
+            .reduce_by_key(|a, b| a + b);
+        // Sources can be coalesced anywhere.
+        let n = ctx.parallelize(0..100u64, 4).coalesce(2).count()?;
+        Ok((n, sums.coalesce(1).count().map_err(|e| e.to_string())))
+    })
+    .unwrap();
+    for (n, coalesced) in got {
+        assert_eq!(n, 100);
+        let e = coalesced.unwrap_err();
+        assert!(e.contains("is held by rank 1"), "{e}");
+    }
+}
