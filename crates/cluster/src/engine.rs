@@ -1,0 +1,156 @@
+//! An engine: connects to the controller, registers, and runs the tasks it
+//! is sent, one at a time, on its namespace of named values, until the
+//! controller tells it to stop or goes away.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::conn;
+use crate::connection::ConnectionInfo;
+use crate::error::{ClusterError, Result};
+use crate::frame::Limits;
+use crate::functions::{self, EngineContext};
+use crate::statement::{self, Namespace};
+use crate::value::Value;
+use crate::wire::{self, EngineInfo, Envelope, Hello, Outcome, Task};
+
+/// How to run an engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The controller to join.
+    pub connection: ConnectionInfo,
+    /// This host's name (what `hostname()` answers).
+    pub host: String,
+    /// This process's MPI rank and world size, when under `mpirun`.
+    pub mpi: Option<(u32, u32)>,
+    /// How long to wait for the controller to accept and answer.
+    pub timeout: Duration,
+    /// Largest frames accepted.
+    pub limits: Limits,
+}
+
+/// Why an engine stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// The controller told it to.
+    Asked,
+    /// The controller closed the connection.
+    ControllerGone,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Runs one task on `ns`.
+pub fn run_task(task: Task, ns: &mut Namespace, cx: &EngineContext) -> Outcome {
+    match task {
+        Task::Apply { func, args } => match functions::lookup(&func) {
+            Some(f) => f(&args, cx),
+            None => Err(format!(
+                "no function `{func}` (known: {})",
+                functions::FUNCTIONS
+                    .iter()
+                    .map(|(n, ..)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        },
+        Task::Map { func, calls } => {
+            let f = functions::lookup(&func).ok_or_else(|| format!("no function `{func}`"))?;
+            calls
+                .iter()
+                .map(|args| f(args, cx))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map(Value::List)
+        }
+        Task::Execute { code } => statement::execute(&code, ns, cx),
+        Task::Push { values } => {
+            for (name, v) in values {
+                ns.insert(name, v);
+            }
+            Ok(Value::None)
+        }
+        Task::Pull { name } => ns
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| format!("name `{name}` is not defined")),
+    }
+}
+
+/// Joins the controller and serves it; returns when told to stop or when
+/// the controller goes. `on_registered` is called with the engine's id.
+pub fn run(opts: &EngineOptions, on_registered: impl FnOnce(u64)) -> Result<Stopped> {
+    let endpoint = opts.connection.endpoint();
+    let stream = conn::connect(&endpoint, opts.timeout)?;
+    let peer = format!("controller at {endpoint}");
+    let (mut reader, sender) = conn::split(stream, &opts.connection.key, opts.limits, &peer)?;
+    let cx = EngineContext {
+        pid: std::process::id(),
+        host: opts.host.clone(),
+        mpi: opts.mpi,
+    };
+    sender.send(
+        &Envelope::Hello(Hello::Engine(EngineInfo {
+            pid: cx.pid,
+            host: cx.host.clone(),
+            mpi: cx.mpi,
+        })),
+        &[],
+        None,
+    )?;
+    let gone = |why: &str| ClusterError::ControllerGone {
+        address: endpoint.clone(),
+        why: why.to_string(),
+    };
+    match conn::read_envelope(&mut reader, Some(opts.timeout)) {
+        Ok(Some((Envelope::Welcome { engine: Some(id) }, _))) => on_registered(id),
+        Ok(Some((other, _))) => return Err(gone(&format!("unexpected answer {other:?}"))),
+        Ok(None) => return Err(gone("it closed the connection (wrong key?)")),
+        Err(ClusterError::Io { source, .. })
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            return Err(gone("no answer to the registration"))
+        }
+        Err(e) => return Err(e),
+    }
+    let _ = reader.get_ref().set_read_timeout(None);
+    let mut ns = Namespace::new();
+    loop {
+        let Some(frame) = reader.read()? else {
+            return Ok(Stopped::ControllerGone);
+        };
+        match wire::decode::<Envelope>(&frame.header, &peer)? {
+            Envelope::Run { task } => {
+                let started = now();
+                let outcome = frame
+                    .check_body(&peer)
+                    .and_then(|()| wire::decode_task(&frame.body, &peer))
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| run_task(t, &mut ns, &cx));
+                let finished = now();
+                sender.send(
+                    &Envelope::Done {
+                        task,
+                        started,
+                        finished,
+                    },
+                    &wire::encode(&outcome),
+                    None,
+                )?;
+            }
+            Envelope::Stop => return Ok(Stopped::Asked),
+            other => {
+                return Err(ClusterError::protocol(
+                    peer,
+                    format!("unexpected message {other:?}"),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Views: a [`DirectView`] sends every call to each of its engines (or
+//! splits a `map`, a `scatter` among them), a [`LoadBalancedView`] sends
+//! each call to whichever engine is free.
+
+use comm::block_range;
+
+use crate::async_result::AsyncResult;
+use crate::client::Client;
+use crate::error::{ClusterError, Result};
+use crate::value::{NdArray, Value};
+use crate::wire::{Route, Task};
+
+/// Load-balanced tasks are tried on this many more engines if theirs dies.
+pub const DEFAULT_RETRIES: u32 = 1;
+
+/// The calls of a `map`: the i-th call takes the i-th element of every list.
+fn calls(lists: &[Value]) -> Result<Vec<Vec<Value>>> {
+    let cols: Vec<Vec<Value>> = lists.iter().map(Value::elements).collect::<Result<_>>()?;
+    let n = cols.first().map_or(0, Vec::len);
+    if cols.iter().any(|c| c.len() != n) {
+        let lens: Vec<usize> = cols.iter().map(Vec::len).collect();
+        return Err(ClusterError::Value(format!(
+            "map: the lists have different lengths {lens:?}"
+        )));
+    }
+    Ok((0..n)
+        .map(|i| cols.iter().map(|c| c[i].clone()).collect())
+        .collect())
+}
+
+/// A view of some engines, each of which runs every call.
+pub struct DirectView<'c> {
+    client: &'c Client,
+    targets: Vec<u64>,
+    single: bool,
+}
+
+impl<'c> DirectView<'c> {
+    pub(crate) fn new(client: &'c Client, targets: Vec<u64>, single: bool) -> Self {
+        DirectView {
+            client,
+            targets,
+            single,
+        }
+    }
+
+    /// The engine ids of the view.
+    pub fn targets(&self) -> &[u64] {
+        &self.targets
+    }
+
+    fn each(&self, task: Task) -> Result<AsyncResult> {
+        let tasks = self
+            .targets
+            .iter()
+            .map(|&e| (Route::Engine(e), task.clone()))
+            .collect();
+        self.client.submit(tasks, self.single)
+    }
+
+    /// Calls `func(args)` on every engine of the view.
+    pub fn apply(&self, func: &str, args: Vec<Value>) -> Result<AsyncResult> {
+        self.each(Task::Apply {
+            func: func.into(),
+            args,
+        })
+    }
+
+    /// Calls `func` on the elements of `lists`, the calls split in
+    /// contiguous blocks among the engines; the result is the flat list.
+    pub fn map(&self, func: &str, lists: &[Value]) -> Result<Vec<Value>> {
+        let calls = calls(lists)?;
+        let n = self.targets.len();
+        let tasks = (0..n)
+            .map(|i| {
+                let part = calls[block_range(calls.len(), n, i)].to_vec();
+                (
+                    Route::Engine(self.targets[i]),
+                    Task::Map {
+                        func: func.into(),
+                        calls: part,
+                    },
+                )
+            })
+            .collect();
+        let mut out = Vec::with_capacity(calls.len());
+        for v in self.client.submit(tasks, false)?.results(None)? {
+            match v.value.map_err(|e| ClusterError::Remote {
+                engine: e.engine.unwrap_or(0),
+                message: e.message,
+            })? {
+                Value::List(vs) => out.extend(vs),
+                other => out.push(other),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs statements on every engine's namespace.
+    pub fn execute(&self, code: &str) -> Result<AsyncResult> {
+        self.each(Task::Execute { code: code.into() })
+    }
+
+    /// Stores `value` as `name` on every engine.
+    pub fn push(&self, name: &str, value: Value) -> Result<AsyncResult> {
+        self.each(Task::Push {
+            values: vec![(name.into(), value)],
+        })
+    }
+
+    /// Reads `name` from every engine.
+    pub fn pull(&self, name: &str) -> Result<AsyncResult> {
+        self.each(Task::Pull { name: name.into() })
+    }
+
+    /// Splits `value` (a vector, an array along its first axis, or a list)
+    /// into contiguous blocks, one per engine in order, the first ones one
+    /// element longer when it does not divide, and stores each as `name`.
+    pub fn scatter(&self, name: &str, value: &Value) -> Result<AsyncResult> {
+        let n = self.targets.len();
+        let parts = split(value, n)?;
+        let tasks = self
+            .targets
+            .iter()
+            .zip(parts)
+            .map(|(&e, part)| {
+                (
+                    Route::Engine(e),
+                    Task::Push {
+                        values: vec![(name.into(), part)],
+                    },
+                )
+            })
+            .collect();
+        self.client.submit(tasks, false)
+    }
+
+    /// Pulls `name` from every engine and joins the parts in engine order
+    /// (what [`scatter`](DirectView::scatter) split).
+    pub fn gather(&self, name: &str) -> Result<Value> {
+        let parts = match self.pull(name)?.get()? {
+            Value::List(v) if !self.single => v,
+            one => vec![one],
+        };
+        join(parts)
+    }
+}
+
+/// Splits a value into `n` blocks along its first axis.
+pub fn split(value: &Value, n: usize) -> Result<Vec<Value>> {
+    fn rows<T: Clone>(a: &NdArray<T>, n: usize) -> Result<Vec<NdArray<T>>> {
+        let Some(&len) = a.shape.first() else {
+            return Err(ClusterError::Value("cannot scatter a 0-d array".into()));
+        };
+        let row: usize = a.shape[1..].iter().product();
+        Ok((0..n)
+            .map(|i| {
+                let r = block_range(len, n, i);
+                let mut shape = a.shape.clone();
+                shape[0] = r.len();
+                NdArray {
+                    shape,
+                    data: a.data[r.start * row..r.end * row].to_vec(),
+                }
+            })
+            .collect())
+    }
+    Ok(match value {
+        Value::Ints(a) => rows(a, n)?.into_iter().map(Value::Ints).collect(),
+        Value::Floats(a) => rows(a, n)?.into_iter().map(Value::Floats).collect(),
+        Value::List(v) => (0..n)
+            .map(|i| Value::List(v[block_range(v.len(), n, i)].to_vec()))
+            .collect(),
+        other => {
+            return Err(ClusterError::Value(format!(
+                "cannot scatter a {}: give a vector, an array or a list",
+                other.kind()
+            )))
+        }
+    })
+}
+
+/// Joins blocks along their first axis ([`split`]'s inverse).
+pub fn join(parts: Vec<Value>) -> Result<Value> {
+    fn cat<T>(arrays: Vec<NdArray<T>>) -> Result<NdArray<T>> {
+        let mut it = arrays.into_iter();
+        let Some(mut first) = it.next() else {
+            return Err(ClusterError::Value("nothing to gather".into()));
+        };
+        for a in it {
+            if a.shape.len() != first.shape.len() || a.shape[1..] != first.shape[1..] {
+                return Err(ClusterError::Value(format!(
+                    "cannot join arrays of shapes {:?} and {:?}",
+                    first.shape, a.shape
+                )));
+            }
+            first.shape[0] += a.shape[0];
+            first.data.extend(a.data);
+        }
+        Ok(first)
+    }
+    let all_ints = parts
+        .iter()
+        .all(|p| matches!(p, Value::Ints(a) if !a.shape.is_empty()));
+    let all_floats = parts
+        .iter()
+        .all(|p| matches!(p, Value::Floats(a) if !a.shape.is_empty()));
+    if all_ints && !parts.is_empty() {
+        let arrays = parts.into_iter().filter_map(|p| match p {
+            Value::Ints(a) => Some(a),
+            _ => None,
+        });
+        return Ok(Value::Ints(cat(arrays.collect())?));
+    }
+    if all_floats && !parts.is_empty() {
+        let arrays = parts.into_iter().filter_map(|p| match p {
+            Value::Floats(a) => Some(a),
+            _ => None,
+        });
+        return Ok(Value::Floats(cat(arrays.collect())?));
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        match p {
+            Value::List(v) => out.extend(v),
+            other => out.push(other),
+        }
+    }
+    Ok(Value::List(out))
+}
+
+/// A view that gives each call to a free engine.
+pub struct LoadBalancedView<'c> {
+    client: &'c Client,
+    retries: u32,
+}
+
+impl<'c> LoadBalancedView<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        LoadBalancedView {
+            client,
+            retries: DEFAULT_RETRIES,
+        }
+    }
+
+    /// How many other engines a task may be tried on if its engine dies.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Calls `func(args)` on one free engine.
+    pub fn apply(&self, func: &str, args: Vec<Value>) -> Result<AsyncResult> {
+        let route = Route::Balanced {
+            retries: self.retries,
+        };
+        self.client.submit(
+            vec![(
+                route,
+                Task::Apply {
+                    func: func.into(),
+                    args,
+                },
+            )],
+            true,
+        )
+    }
+
+    /// Calls `func` once per element of `lists`, each call on a free
+    /// engine; the result lists the values in call order.
+    pub fn map(&self, func: &str, lists: &[Value]) -> Result<AsyncResult> {
+        self.apply_each(func, calls(lists)?)
+    }
+
+    /// Calls `func` once per argument list, each call on a free engine;
+    /// the result lists the values in call order.
+    pub fn apply_each(&self, func: &str, calls: Vec<Vec<Value>>) -> Result<AsyncResult> {
+        let tasks = calls
+            .into_iter()
+            .map(|args| {
+                (
+                    Route::Balanced {
+                        retries: self.retries,
+                    },
+                    Task::Apply {
+                        func: func.into(),
+                        args,
+                    },
+                )
+            })
+            .collect();
+        self.client.submit(tasks, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scatter_blocks_are_ipyparallels() {
+        let parts = split(&Value::arange(16), 4).unwrap();
+        assert_eq!(parts[0], Value::ints(vec![0, 1, 2, 3]));
+        assert_eq!(parts[3], Value::ints(vec![12, 13, 14, 15]));
+        let parts = split(&Value::arange(10), 4).unwrap();
+        let lens: Vec<String> = parts.iter().map(ToString::to_string).collect();
+        assert_eq!(lens, ["[0, 1, 2]", "[3, 4, 5]", "[6, 7]", "[8, 9]"]);
+        assert_eq!(join(parts).unwrap(), Value::arange(10));
+        let m = Value::Floats(NdArray {
+            shape: vec![3, 2],
+            data: (0..6).map(f64::from).collect(),
+        });
+        assert_eq!(join(split(&m, 2).unwrap()).unwrap(), m);
+        assert!(split(&Value::Int(3), 2).is_err());
+    }
+
+    #[test]
+    fn map_calls_take_one_element_of_each_list() {
+        let c = calls(&[Value::parse("11,10,9,8"), Value::parse("5,6,7,8")]).unwrap();
+        assert_eq!(c[0], vec![Value::Int(11), Value::Int(5)]);
+        assert_eq!(c.len(), 4);
+        assert!(calls(&[Value::parse("1,2"), Value::parse("1,2,3")]).is_err());
+    }
+}

@@ -1,0 +1,250 @@
+//! What frames carry: the envelope (a frame's header, which the controller
+//! reads to route it) and the task and result bodies (which only engines
+//! and clients decode), encoded with bincode.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClusterError, Result};
+use crate::value::Value;
+
+/// Who opens a connection to the controller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Hello {
+    /// A client, to submit tasks.
+    Client,
+    /// An engine, to run them.
+    Engine(EngineInfo),
+}
+
+/// What an engine says about itself when it registers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    /// Its process id.
+    pub pid: u32,
+    /// Its host's name.
+    pub host: String,
+    /// Its MPI rank and world size, when started by `mpirun`.
+    pub mpi: Option<(u32, u32)>,
+}
+
+/// Where a submitted task goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Route {
+    /// To this engine.
+    Engine(u64),
+    /// To whichever engine is free first, retried on another engine up to
+    /// `retries` times if its engine dies.
+    Balanced {
+        /// How many more engines may be tried.
+        retries: u32,
+    },
+}
+
+/// A frame's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Envelope {
+    /// First frame of every connection.
+    Hello(Hello),
+    /// The controller's answer to [`Envelope::Hello`]: the id given to an
+    /// engine (none for a client).
+    Welcome {
+        /// The engine's id.
+        engine: Option<u64>,
+    },
+    /// Client to controller: which engines are alive?
+    Ids {
+        /// The client's request number.
+        req: u64,
+    },
+    /// Controller to client: the live engine ids, ascending.
+    IdsReply {
+        /// The request answered.
+        req: u64,
+        /// The ids.
+        ids: Vec<u64>,
+    },
+    /// Client to controller: run the body (a [`Task`]) as routed.
+    Submit {
+        /// The client's request number (one per task).
+        req: u64,
+        /// Where it goes.
+        route: Route,
+    },
+    /// Controller to engine: run the body (a [`Task`]).
+    Run {
+        /// The controller's task number.
+        task: u64,
+    },
+    /// Engine to controller: the body is the task's [`Outcome`].
+    Done {
+        /// The task it ran.
+        task: u64,
+        /// When it started, in seconds since the Unix epoch.
+        started: f64,
+        /// When it ended.
+        finished: f64,
+    },
+    /// Controller to client: the body is the [`Outcome`] of request `req`.
+    Result {
+        /// The request answered.
+        req: u64,
+        /// The engine that ran it.
+        engine: u64,
+        /// When it started, in seconds since the Unix epoch.
+        started: f64,
+        /// When it ended.
+        finished: f64,
+    },
+    /// Controller to client: request `req` failed outside any task body
+    /// (its engine died, no engine is left, a bad route).
+    Failed {
+        /// The request answered.
+        req: u64,
+        /// The engine it was on, if any.
+        engine: Option<u64>,
+        /// Why.
+        error: String,
+    },
+    /// Client to controller: stop every engine, then the controller.
+    Shutdown {
+        /// The client's request number.
+        req: u64,
+    },
+    /// Controller to client: the engines have stopped and the controller is
+    /// about to.
+    ShutdownDone {
+        /// The request answered.
+        req: u64,
+    },
+    /// Controller to engine: exit.
+    Stop,
+}
+
+/// What an engine runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Task {
+    /// Call a registered function.
+    Apply {
+        /// Its name.
+        func: String,
+        /// Its arguments.
+        args: Vec<Value>,
+    },
+    /// Call a registered function once per argument list, in order; the
+    /// result is the list of results.
+    Map {
+        /// Its name.
+        func: String,
+        /// One argument list per call.
+        calls: Vec<Vec<Value>>,
+    },
+    /// Run statements on the namespace; the result is the value of the
+    /// last statement (`None` for an assignment).
+    Execute {
+        /// The statements.
+        code: String,
+    },
+    /// Store values in the namespace.
+    Push {
+        /// Names and values.
+        values: Vec<(String, Value)>,
+    },
+    /// Read one value from the namespace.
+    Pull {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// How a task ended: a value, or an error message from the engine.
+pub type Outcome = std::result::Result<Value, String>;
+
+fn config() -> impl bincode::config::Config {
+    // Lengths inside a decoded message can never claim more than the
+    // message itself holds.
+    bincode::config::standard().with_fixed_int_encoding()
+}
+
+/// Encodes a header or body.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    bincode::serde::encode_to_vec(value, config()).expect("values encode to a Vec")
+}
+
+/// Decodes a header or body from `peer`, refusing trailing bytes and
+/// inconsistent values.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], peer: &str) -> Result<T> {
+    let (v, used) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| ClusterError::protocol(peer, format!("undecodable message: {e}")))?;
+    if used != bytes.len() {
+        return Err(ClusterError::protocol(
+            peer,
+            format!("{} trailing bytes after a message", bytes.len() - used),
+        ));
+    }
+    Ok(v)
+}
+
+/// Decodes a task, checking its values.
+pub fn decode_task(bytes: &[u8], peer: &str) -> Result<Task> {
+    let t: Task = decode(bytes, peer)?;
+    let ok = match &t {
+        Task::Apply { args, .. } => args.iter().all(Value::is_consistent),
+        Task::Map { calls, .. } => calls.iter().flatten().all(Value::is_consistent),
+        Task::Push { values } => values.iter().all(|(_, v)| v.is_consistent()),
+        _ => true,
+    };
+    if ok {
+        Ok(t)
+    } else {
+        Err(ClusterError::protocol(
+            peer,
+            "an array's shape does not match its data",
+        ))
+    }
+}
+
+/// Decodes an outcome, checking its value.
+pub fn decode_outcome(bytes: &[u8], peer: &str) -> Result<Outcome> {
+    let o: Outcome = decode(bytes, peer)?;
+    if let Ok(v) = &o {
+        if !v.is_consistent() {
+            return Err(ClusterError::protocol(
+                peer,
+                "an array's shape does not match its data",
+            ));
+        }
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let e = Envelope::Submit {
+            req: 7,
+            route: Route::Balanced { retries: 2 },
+        };
+        assert_eq!(decode::<Envelope>(&encode(&e), "p").unwrap(), e);
+        let t = Task::Apply {
+            func: "minus".into(),
+            args: vec![Value::Int(5), Value::arange(3)],
+        };
+        assert_eq!(decode_task(&encode(&t), "p").unwrap(), t);
+        let mut long = encode(&t);
+        long.push(0);
+        assert!(decode_task(&long, "p").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn garbage_bodies_are_errors_not_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = decode::<Envelope>(&data, "p");
+            let _ = decode_task(&data, "p");
+            let _ = decode_outcome(&data, "p");
+        }
+    }
+}
