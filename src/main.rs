@@ -1,6 +1,7 @@
 //! `hpcrs`: the command-line front end. It parses arguments, calls a library
 //! crate and prints; the algorithms live in `crates/`.
 
+mod allocator;
 mod args;
 mod cmd;
 mod machine;
@@ -10,6 +11,9 @@ mod progress;
 mod signals;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: allocator::Counting = allocator::Counting;
 
 /// High-performance computing in Rust: the HPC Python course's workloads,
 /// serial, on every core, out of core and on a cluster through MPI.

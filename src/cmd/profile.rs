@@ -1,8 +1,10 @@
 //! `hpcrs profile`: run another subcommand in this process under the
 //! sampling profiler (crates/profile) and write its reports: functions.txt
 //! (cProfile's table), lines.txt (line_profiler's), flamegraph.svg and
-//! profile.pb.gz. The subcommand's own output is unchanged; the summary goes
-//! to standard error after it.
+//! profile.pb.gz, and with `--memory` memory.txt and memory.png (the heap
+//! counted by the program's allocator, src/allocator.rs, and the resident
+//! memory read from /proc/self/statm). The subcommand's own output is
+//! unchanged; the summary goes to standard error after it.
 
 use std::ffi::OsString;
 use std::panic::{self, AssertUnwindSafe};
@@ -42,6 +44,11 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = profile::Options::DEFAULT_LINES,
           allow_negative_numbers = true, value_parser = line_functions)]
     lines: usize,
+    /// Also profile memory (memory.txt, memory.png): the heap's peak and
+    /// the allocation sites holding it, each named phase's increment, heap
+    /// and resident memory over time.
+    #[arg(long)]
+    memory: bool,
     /// The subcommand to profile and its arguments, after `--`
     /// (e.g. `-- diff2d --backend naive`).
     #[arg(last = true, required = true, value_name = "SUBCOMMAND [ARGS]")]
@@ -74,6 +81,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rate: args.rate,
         lines: args.lines,
         source_roots: source_roots(),
+        memory: args.memory.then(|| profile::MemoryOptions {
+            rss: Some(profile::RssReader::new(resident_bytes)),
+            ..profile::MemoryOptions::default()
+        }),
     };
     // A panic is resumed below, once the reports are written: nothing
     // observes what it broke.
@@ -180,6 +191,16 @@ fn unprofiled_parts(command: &Command) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// This process's resident memory now: the second field of
+/// `/proc/self/statm`, in pages.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages.checked_mul(u64::try_from(page).ok()?)
 }
 
 /// Where the sources named by the debug info are looked for: the workspace

@@ -341,3 +341,152 @@ fn under_an_mpi_launcher_each_rank_writes_its_own_directory() {
         "hpcrs: error: environment variable PMI_RANK: `three` is not an MPI rank: invalid digit found in string\n"
     );
 }
+
+/// The rows of memory.txt's table of sites: (bytes at peak, blocks at
+/// peak, site), estimates (marked ~) included as their numbers.
+fn memory_rows(text: &str) -> Vec<(u64, u64, bool, String)> {
+    text.lines()
+        .skip_while(|l| !l.trim_start().starts_with("rank   bytes at peak"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let number = |s: &str| s.trim_start_matches('~').parse::<u64>().unwrap();
+            (
+                number(f[1]),
+                number(f[3]),
+                !f[1].starts_with('~'),
+                f[6..].join(" "),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn memory_shows_the_two_grids_of_the_naive_diffusion_run_at_their_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let args = ["diff2d", "--backend", "naive", "--set", "dx=0.2"];
+    let o = hpcrs()
+        .args(["profile", "--memory", "--out"])
+        .arg(&out)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The subcommand's own output is unchanged.
+    assert_eq!(stdout(&o), stdout(&hpcrs().args(args).output().unwrap()));
+    // diff2d's summary on standard error: `grid 100x100`, the interior.
+    let grid = stderr(&o);
+    let n: u64 = grid
+        .split_once("grid ")
+        .and_then(|(_, rest)| rest.split_once('x'))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("{grid}"));
+    let mut names = runtime::atomic::entry_names(&out).unwrap();
+    names.sort();
+    let mut expected: Vec<String> = FILES
+        .iter()
+        .chain(&["memory.txt", "memory.png"])
+        .map(|s| s.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    let memory = read(&out.join("memory.txt"));
+    // Two allocations of the whole grid (its n×n interior and a boundary
+    // row and column on each side, 8 bytes a point), exact, each at a line
+    // of crates/diffusion: the density and the stepper's second grid.
+    let bytes = (n + 2) * (n + 2) * 8;
+    let grids: Vec<_> = memory_rows(&memory)
+        .into_iter()
+        .filter(|r| r.0 == bytes && r.3.contains("(crates/diffusion/src/"))
+        .collect();
+    assert_eq!(grids.len(), 2, "{n}x{n}:\n{memory}");
+    for (_, blocks, exact, _) in &grids {
+        assert_eq!((*blocks, *exact), (1, true), "{memory}");
+    }
+    assert!(
+        grids
+            .iter()
+            .any(|g| g.3.contains("crates/diffusion/src/naive.rs:")),
+        "{memory}"
+    );
+    // The peak holds both, and the summary on standard error says it.
+    let peak: u64 = memory
+        .split_once("peak heap ")
+        .and_then(|(_, rest)| rest.split_once(" bytes)"))
+        .and_then(|(head, _)| head.rsplit_once('(')?.1.parse().ok())
+        .unwrap_or_else(|| panic!("{memory}"));
+    assert!(peak >= 2 * bytes, "{memory}");
+    assert!(
+        stderr(&o).contains("hpcrs profile: peak heap") || stderr(&o).contains("\npeak heap"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(memory.contains("diff2d steps"), "{memory}");
+    // memory.png is a PNG.
+    let png = std::fs::read(out.join("memory.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn memory_with_a_failing_subcommand_or_a_bad_directory_or_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    // A failing subcommand: its exit code and error, and every report.
+    let args = ["diff2d", "--set", "dx=-1"];
+    let plain = hpcrs().args(args).output().unwrap();
+    let o = hpcrs()
+        .args(["profile", "--memory", "--out"])
+        .arg(&out)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), plain.status.code());
+    assert_eq!(stderr(&o).lines().last(), stderr(&plain).lines().last());
+    for f in FILES.iter().chain(&["memory.txt", "memory.png"]) {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    // An unwritable directory: refused before anything runs.
+    let o = hpcrs()
+        .args([
+            "profile",
+            "--memory",
+            "--out",
+            "/proc/self",
+            "--",
+            "auc",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // The flag takes no value and is given once.
+    for bad in [&["--memory=yes"][..], &["--memory", "--memory"]] {
+        let o = hpcrs()
+            .arg("profile")
+            .args(bad)
+            .args(["--out"])
+            .arg(&out)
+            .args(["--", "auc", "1000"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--memory"), "{}", stderr(&o));
+    }
+    // Under an MPI launcher, the memory files go to the rank's directory.
+    let o = hpcrs()
+        .env("PMI_RANK", "1")
+        .env("PMI_SIZE", "2")
+        .args(["profile", "--memory", "--out"])
+        .arg(&out)
+        .args(["--", "auc", "1000"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("rank-1/memory.txt").is_file());
+}
