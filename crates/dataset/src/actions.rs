@@ -5,7 +5,7 @@ use std::hash::Hash;
 
 use crate::codec::Codec;
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::error::{DatasetError, Result};
 use crate::pairs::Key;
 use crate::Data;
 
@@ -66,24 +66,46 @@ impl<T: Data> Dataset<T> {
         Ok(out)
     }
 
-    /// The first element, if any.
+    /// The first element; [`DatasetError::Empty`](crate::DatasetError::Empty)
+    /// if there is none (Spark's "RDD is empty").
     #[track_caller]
-    pub fn first(&self) -> Result<Option<T>>
+    pub fn first(&self) -> Result<T>
     where
         T: Codec,
     {
-        Ok(self.take(1)?.into_iter().next())
+        self.take(1)?
+            .into_iter()
+            .next()
+            .ok_or(DatasetError::Empty("first"))
     }
 
     /// Combines all elements with `f` (associative and commutative): first
-    /// within each partition, then the partial results; `None` if empty.
+    /// within each partition, then the partial results;
+    /// [`DatasetError::Empty`](crate::DatasetError::Empty) if there are none.
     #[track_caller]
-    pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync) -> Result<Option<T>>
+    pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync) -> Result<T>
     where
         T: Codec,
     {
-        let parts = self.run_all(&stage_name("reduce"), |it| it.reduce(&f))?;
-        Ok(parts.into_iter().flatten().reduce(&f))
+        self.reduce_named("reduce", f)
+    }
+
+    /// `reduce` whose empty-dataset error names the action `op`.
+    #[track_caller]
+    pub(crate) fn reduce_named(
+        &self,
+        op: &'static str,
+        f: impl Fn(T, T) -> T + Send + Sync,
+    ) -> Result<T>
+    where
+        T: Codec,
+    {
+        let parts = self.run_all(&stage_name(op), |it| it.reduce(&f))?;
+        parts
+            .into_iter()
+            .flatten()
+            .reduce(&f)
+            .ok_or(DatasetError::Empty(op))
     }
 
     /// Folds each partition from `zero`, then the partial results from `zero`
@@ -149,22 +171,24 @@ impl<T: Data> Dataset<T> {
     }
 
     /// The largest element (by `PartialOrd`; incomparable values such as NaN
-    /// are skipped), `None` if empty.
+    /// are skipped); [`DatasetError::Empty`](crate::DatasetError::Empty) if
+    /// there is none. [`max_by`](Dataset::max_by) compares by a key.
     #[track_caller]
-    pub fn max(&self) -> Result<Option<T>>
+    pub fn max(&self) -> Result<T>
     where
         T: PartialOrd + Codec,
     {
-        self.reduce(|a, b| if b > a { b } else { a })
+        self.reduce_named("max", |a, b| if b > a { b } else { a })
     }
 
-    /// The smallest element (by `PartialOrd`), `None` if empty.
+    /// The smallest element (by `PartialOrd`); an error if there is none.
+    /// [`min_by`](Dataset::min_by) compares by a key.
     #[track_caller]
-    pub fn min(&self) -> Result<Option<T>>
+    pub fn min(&self) -> Result<T>
     where
         T: PartialOrd + Codec,
     {
-        self.reduce(|a, b| if b < a { b } else { a })
+        self.reduce_named("min", |a, b| if b < a { b } else { a })
     }
 
     /// The sum of the elements (0 if empty).

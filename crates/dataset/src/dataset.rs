@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use crate::api::storage::StorageLevel;
+use crate::api::Extras;
 use crate::codec::Codec;
 use crate::context::Context;
 use crate::error::Result;
@@ -23,6 +25,8 @@ pub struct Dataset<T> {
     pub(crate) lineage: Arc<dyn Lineage>,
     /// Set for datasets made by `cache`/`persist`.
     pub(crate) cached: Option<Arc<CachedNode<T>>>,
+    /// The name and checkpoint of this handle (`set_name`, `checkpoint`).
+    pub(crate) extras: Extras,
 }
 
 impl<T> Clone for Dataset<T> {
@@ -32,6 +36,7 @@ impl<T> Clone for Dataset<T> {
             node: self.node.clone(),
             lineage: self.lineage.clone(),
             cached: self.cached.clone(),
+            extras: self.extras.clone(),
         }
     }
 }
@@ -47,6 +52,7 @@ impl<T: Data> Dataset<T> {
             node: node.clone(),
             lineage: node,
             cached: None,
+            extras: Extras::default(),
         }
     }
 
@@ -235,17 +241,30 @@ impl<T: Data + Codec> Dataset<T> {
         self.persist()
     }
 
-    /// The same as `cache`: memory is the one storage level (a partition that
-    /// does not fit, or is evicted, is recomputed from lineage when needed).
+    /// The same as `cache`: `persist_with(StorageLevel::MemoryOnly)` (a
+    /// partition that does not fit, or is evicted, is recomputed from lineage
+    /// when needed).
     #[track_caller]
     pub fn persist(&self) -> Dataset<T> {
+        self.persist_with(StorageLevel::MemoryOnly)
+    }
+
+    /// Keeps partitions once computed at storage `level` (see
+    /// [`StorageLevel`]); `StorageLevel::None` returns the dataset as it is.
+    /// Returns the persisted dataset: use it, not `self`, in later jobs.
+    #[track_caller]
+    pub fn persist_with(&self, level: StorageLevel) -> Dataset<T> {
+        if level == StorageLevel::None {
+            return self.clone();
+        }
         let info = self.ctx.node_info("Cached", "persist");
-        let node = Arc::new(CachedNode::new(info, self.ctx.clone(), self.clone()));
+        let node = Arc::new(CachedNode::new(info, self.ctx.clone(), self.clone(), level));
         Dataset {
             ctx: self.ctx.clone(),
             node: node.clone(),
             lineage: node.clone(),
             cached: Some(node),
+            extras: self.extras.clone(),
         }
     }
 

@@ -42,6 +42,18 @@ pub enum DatasetError {
     /// An argument that makes no sense (zero partitions, say).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// An action that needs at least one element (`first`, `reduce`, `max`,
+    /// …) ran on an empty dataset, as Spark's "RDD is empty".
+    #[error("{0}: dataset is empty")]
+    Empty(&'static str),
+    /// `pipe`'s command could not run or exited unsuccessfully.
+    #[error("pipe through `{command}`: {reason}")]
+    Pipe {
+        /// The command line as given.
+        command: String,
+        /// What went wrong: the exit status, or why it could not start.
+        reason: String,
+    },
     /// A rank of a distributed context failed; every rank reports this same
     /// error, with the failed rank's own message (which names the stage and
     /// the cause).

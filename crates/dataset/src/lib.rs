@@ -50,6 +50,7 @@
 #![deny(missing_docs)]
 
 mod actions;
+mod api;
 mod builder;
 mod codec;
 mod combine;
@@ -73,6 +74,10 @@ mod task;
 mod text;
 mod util;
 
+pub use api::histogram::Buckets;
+pub use api::joins::{Cogrouped, FullOuter};
+pub use api::local::LocalIterator;
+pub use api::storage::StorageLevel;
 pub use builder::{ContextBuilder, DEFAULT_MAX_ATTEMPTS, DEFAULT_MEMORY_BUDGET};
 pub use codec::Codec;
 pub use context::Context;

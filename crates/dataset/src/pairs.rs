@@ -64,7 +64,7 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
     /// A shuffle into `reducers` partitions, named `op`, whose reduce side
     /// passes each partition through `post`.
     #[track_caller]
-    fn shuffle<M: Data + Codec, U: Data>(
+    pub(crate) fn shuffle<M: Data + Codec, U: Data>(
         &self,
         op: &str,
         reducers: usize,
@@ -84,7 +84,7 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
     }
 
     /// `n` partitions, or as many as this dataset has for 0.
-    fn default_reducers(&self, n: usize) -> usize {
+    pub(crate) fn default_reducers(&self, n: usize) -> usize {
         or_default(n, self.num_partitions().max(1))
     }
 
@@ -337,7 +337,7 @@ impl<T: Data + Codec> Dataset<T> {
 
 /// One side of a join, tagged for the shared shuffle.
 #[derive(Clone)]
-enum Side<V, W> {
+pub(crate) enum Side<V, W> {
     Left(V),
     Right(W),
 }

@@ -54,13 +54,13 @@ fn actions_match_plain_rust() {
         assert_eq!(d.collect().unwrap(), xs);
         assert_eq!(d.count().unwrap(), 1000);
         assert_eq!(d.sum().unwrap(), xs.iter().sum::<i64>());
-        assert_eq!(d.max().unwrap(), xs.iter().copied().max());
-        assert_eq!(d.min().unwrap(), xs.iter().copied().min());
-        assert_eq!(d.reduce(|a, b| a + b).unwrap(), Some(xs.iter().sum()));
+        assert_eq!(d.max().ok(), xs.iter().copied().max());
+        assert_eq!(d.min().ok(), xs.iter().copied().min());
+        assert_eq!(d.reduce(|a, b| a + b).unwrap(), xs.iter().sum::<i64>());
         assert_eq!(d.fold(0, |a, b| a + b).unwrap(), xs.iter().sum::<i64>());
         assert_eq!(d.take(5).unwrap(), xs[..5]);
         assert_eq!(d.take(2000).unwrap(), xs);
-        assert_eq!(d.first().unwrap(), Some(xs[0]));
+        assert_eq!(d.first().ok(), xs.first().copied());
         let mut sorted = xs.clone();
         sorted.sort();
         assert_eq!(d.take_ordered(10, |x| *x).unwrap(), sorted[..10]);
@@ -84,9 +84,15 @@ fn actions_match_plain_rust() {
         assert_eq!(glom.concat(), xs);
     }
     let empty = sc.parallelize(Vec::<f64>::new(), 2);
-    assert_eq!(empty.reduce(|a, b| a + b).unwrap(), None);
-    assert_eq!(empty.first().unwrap(), None);
-    assert!(empty.mean().unwrap().is_nan());
+    assert!(matches!(
+        empty.reduce(|a, b| a + b),
+        Err(dataset::DatasetError::Empty("reduce"))
+    ));
+    assert!(matches!(
+        empty.first(),
+        Err(dataset::DatasetError::Empty("first"))
+    ));
+    assert_eq!(empty.mean().unwrap(), 0.0);
     assert_eq!(empty.sum().unwrap(), 0.0);
 }
 
@@ -163,10 +169,7 @@ fn sorting_is_global_and_uses_range_partitions() {
         assert_eq!(got, want);
     }
     let words = sc.parallelize(["pear", "apple", "fig", "kiwi"].map(String::from), 2);
-    assert_eq!(
-        words.sort_by(|w| w.len(), true).first().unwrap().unwrap(),
-        "fig"
-    );
+    assert_eq!(words.sort_by(|w| w.len(), true).first().unwrap(), "fig");
 }
 
 #[test]

@@ -1,15 +1,18 @@
-//! `cache` / `persist`: partitions kept in memory after their first
-//! computation, within the memory budget; a partition that was dropped (to
-//! make room, or on purpose) is recomputed from its lineage when next needed.
+//! `cache` / `persist`: partitions kept after their first computation, in
+//! memory within the memory budget and/or on disk as the storage level says;
+//! a partition that was dropped (to make room, or on purpose) is recomputed
+//! from its lineage when next needed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::api::storage::StorageLevel;
 use crate::codec::Codec;
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::lineage::{Lineage, Node, NodeInfo, OneToOne, PartitionIter};
+use crate::nodes::DiskStore;
 use crate::task::TaskContext;
 use crate::Data;
 
@@ -19,22 +22,47 @@ pub(crate) struct CachedNode<T> {
     ctx: Context,
     parent: Dataset<T>,
     active: AtomicBool,
+    level: StorageLevel,
+    disk: DiskStore<T>,
 }
 
 impl<T: Data + Codec> CachedNode<T> {
-    pub(crate) fn new(info: NodeInfo, ctx: Context, parent: Dataset<T>) -> Self {
+    pub(crate) fn new(
+        info: NodeInfo,
+        ctx: Context,
+        parent: Dataset<T>,
+        level: StorageLevel,
+    ) -> Self {
         CachedNode {
             info,
+            disk: DiskStore::new(ctx.clone(), "hpcrs-persist-"),
             ctx,
             parent,
             active: AtomicBool::new(true),
+            level,
         }
     }
 
-    /// Stops caching and drops what is cached.
+    /// Stops caching and drops what is cached, in memory and on disk.
     pub(crate) fn unpersist(&self) {
         self.active.store(false, Ordering::Relaxed);
         self.ctx.inner.cache.remove_dataset(self.info.id);
+        self.disk.clear();
+    }
+
+    /// Whether the dataset is still persisted (not unpersisted).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// The storage level it was persisted with.
+    pub(crate) fn level(&self) -> StorageLevel {
+        self.level
+    }
+
+    /// How many partitions are on disk.
+    pub(crate) fn partitions_on_disk(&self) -> usize {
+        self.disk.count()
     }
 
     /// Drops one cached partition, as losing an executor would.
@@ -85,11 +113,19 @@ impl<T: Data + Codec> OneToOne for CachedNode<T> {
             return "[unpersisted]".into();
         }
         let (n, bytes) = self.stats();
-        format!(
+        let mut out = format!(
             "[memory: {n}/{} partitions cached, {}]",
             self.parent.num_partitions(),
             runtime::size::human_bytes(bytes as u64)
-        )
+        );
+        if self.level.use_disk() {
+            out.push_str(&format!(
+                "[disk: {}/{} partitions]",
+                self.disk.count(),
+                self.parent.num_partitions()
+            ));
+        }
+        out
     }
 }
 
@@ -97,6 +133,11 @@ impl<T: Data + Codec> Node<T> for CachedNode<T> {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<T>> {
         let key = (self.info.id, partition);
         let counters = &self.ctx.inner.counters;
+        let active = self.active.load(Ordering::Relaxed);
+        if active && self.level.use_disk() && self.disk.has(partition) {
+            counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return self.disk.get(partition, tc);
+        }
         if let Some(any) = self.ctx.inner.cache.get(key) {
             if let Ok(data) = any.downcast::<Vec<T>>() {
                 counters.cache_hits.fetch_add(1, Ordering::Relaxed);
@@ -108,10 +149,18 @@ impl<T: Data + Codec> Node<T> for CachedNode<T> {
         // Never cache a partition whose computation failed half-way.
         tc.check()?;
         let data = Arc::new(data);
-        if self.active.load(Ordering::Relaxed) {
-            let bytes = 64 + data.iter().map(Codec::mem_size).sum::<usize>();
-            if let Some(reservation) = self.ctx.inner.cache.reserve(bytes) {
-                self.ctx.inner.cache.insert(key, data.clone(), reservation);
+        if active {
+            let mut kept = false;
+            if self.level.use_memory() {
+                let bytes = 64 + data.iter().map(Codec::mem_size).sum::<usize>();
+                if let Some(reservation) = self.ctx.inner.cache.reserve(bytes) {
+                    self.ctx.inner.cache.insert(key, data.clone(), reservation);
+                    kept = true;
+                }
+            }
+            // What memory does not hold goes to disk, when the level allows.
+            if !kept && self.level.use_disk() {
+                self.disk.put(partition, data.iter())?;
             }
         }
         Ok(Box::new(SharedIter { data, next: 0 }))
