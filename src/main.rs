@@ -50,6 +50,9 @@ enum Command {
     /// Run a subcommand under the profiler: functions by cumulative time,
     /// hot lines, a flame graph (`hpcrs profile -- diff2d`).
     Profile(cmd::profile::Args),
+    /// IPython Parallel: start a controller and engines, drive them with
+    /// direct and load-balanced views (`hpcrs cluster start -n 4`).
+    Cluster(cmd::cluster::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -89,6 +92,7 @@ fn dispatch(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Wordcount(args) => cmd::wordcount::run(args),
         Command::Ooc(args) => cmd::ooc::run(args),
         Command::Profile(args) => cmd::profile::run(args),
+        Command::Cluster(args) => cmd::cluster::run(args),
     }
 }
 

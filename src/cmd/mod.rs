@@ -3,6 +3,7 @@
 
 pub mod auc;
 pub mod bench;
+pub mod cluster;
 pub mod diff2d;
 pub mod expr;
 pub mod mpi;

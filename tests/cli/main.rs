@@ -9,6 +9,7 @@ mod util;
 
 mod auc;
 mod bench;
+mod cluster;
 mod diff2d;
 mod expr;
 mod expr_files;
