@@ -5,14 +5,20 @@
 //! cells, is only ~90 000 cell updates, so synchronising the team every
 //! step would cost as much as the work):
 //!
-//! * **Few synchronisations.** The interior rows are split into one band per
-//!   thread. A thread advances its band by `depth` steps in one pass
+//! * **Few synchronisations.** The interior rows are cut into a few chunks
+//!   per thread. A task advances one chunk by `depth` steps in one pass
 //!   (`band.rs`), reading `depth` extra rows on each side of it from the
-//!   shared array (an overlapped "ghost zone": the cells near the band edges
-//!   are computed by both neighbours, a few percent of extra work). There is
-//!   no barrier: before a pass a thread waits only for the parts of its two
-//!   neighbours' previous passes that touch its rows (`team.rs`), so threads
-//!   drift apart by up to a pass instead of waiting on each other's jitter.
+//!   shared array (an overlapped "ghost zone": the cells near the chunk
+//!   edges are computed by both neighbours, a few percent of extra work).
+//!   There is no barrier: a chunk's next pass waits only for its two
+//!   neighbours' previous pass (`team.rs`).
+//! * **Fast every time.** No thread owns rows: any thread takes any chunk
+//!   whose neighbours are ready (preferring those near its own part of the
+//!   grid, for its caches), so a thread that a busy machine deschedules
+//!   holds up one chunk, not a share of every step, and the others do the
+//!   rest. A thread with nothing to do spins briefly, then parks
+//!   (`events.rs`), leaving its core to the thread it waits for; a team
+//!   larger than the machine parks at once.
 //! * **Cache reuse.** Within a pass a thread sweeps its band once,
 //!   computing every time level as soon as its three input rows exist
 //!   (a wavefront in row × time). Intermediate levels live in a 3-row ring
@@ -30,6 +36,7 @@
 //!   backend (`kernel::update`), so results agree bit for bit.
 
 mod band;
+mod events;
 mod layout;
 mod team;
 
@@ -39,9 +46,11 @@ use runtime::pool::Threads;
 
 use crate::kernel::Simd;
 use crate::{DiffusionError, Stepper, StepperOptions};
-use band::{Band, Pass};
+use band::{src_rows, Band, Pass};
+use events::SPIN;
 use layout::{AlignedBuf, Layout};
-use team::{sweeps_up, Shared, Stage};
+use std::time::Duration;
+use team::{Claim, Schedule, Shared};
 
 /// Most steps per pass (time-blocking depth) chosen by default: deeper, the
 /// ghost rows recomputed at band edges cost more than the synchronisations
@@ -67,6 +76,12 @@ pub fn default_depth(n: usize) -> usize {
 /// which its team does not start at all.)
 const MIN_UPDATES_PER_THREAD: usize = 1 << 18;
 
+/// Chunks of rows per thread of the team: more than one, so that a thread
+/// that the machine slows down or deschedules holds up fewer rows and the
+/// others take over its share; few, because each task recomputes a few
+/// rows of its neighbours (see the module doc).
+const CHUNKS_PER_THREAD: usize = 2;
+
 /// Page offsets of the two working arrays and of the rings: the second
 /// array half a page from the first, so that one array's stores and the
 /// other's loads never meet at equal page offsets ("4K aliasing"), and the
@@ -88,6 +103,8 @@ pub struct ThreadsStepper {
     /// The two working arrays (allocated on first use, kept between calls).
     buffers: Option<(AlignedBuf, AlignedBuf)>,
     simd: Simd,
+    /// The machine's cores: a larger team does not spin while it waits.
+    cores: usize,
 }
 
 impl ThreadsStepper {
@@ -101,6 +118,7 @@ impl ThreadsStepper {
             intrinsics: true,
             buffers: None,
             simd: Simd::detect(),
+            cores: runtime::pool::cores(),
         })
     }
 
@@ -160,9 +178,15 @@ impl Stepper for ThreadsStepper {
             .min(updates / self.min_updates_per_thread.max(1))
             .max(1);
         let depth = self.depth.unwrap_or_else(|| default_depth(n)).min(steps);
-        // A neighbour reads up to `depth` rows into a band: bands must be
-        // at least that high, so that it never reads a third thread's rows.
+        // A task reads up to `depth` rows into each neighbouring chunk:
+        // chunks must be at least that high, so that it never reads a third
+        // chunk's rows.
         let team = team.min(interior / depth).max(1);
+        let chunks = if team == 1 {
+            1
+        } else {
+            (CHUNKS_PER_THREAD * team).min(interior / depth).max(team)
+        };
         let passes = steps.div_ceil(depth);
         let lay = Layout::new(n);
         let len = n * lay.stride;
@@ -176,59 +200,57 @@ impl Stepper for ThreadsStepper {
         }
         let a = Shared(a_slice.as_mut_ptr());
         let b = Shared(b_slice.as_mut_ptr());
-        let stages: Vec<Stage> = (0..team).map(|_| Stage::default()).collect();
+        // A team larger than the machine parks at once when it waits: the
+        // thread it waits for may be queued behind it on the same core.
+        let spin = if team <= self.cores {
+            SPIN
+        } else {
+            Duration::ZERO
+        };
+        let schedule = Schedule::new(chunks, passes, spin);
+        let chunk_rows = |c: usize| (1 + interior * c / chunks, 1 + interior * (c + 1) / chunks);
         let (simd, intrinsics) = (self.simd, self.intrinsics);
         let work = |t: usize| {
-            let rows = (1 + interior * t / team, 1 + interior * (t + 1) / team);
-            let (r0, r1) = rows;
-            let mut band = Band::new(lay, rows, team > 1 && sweeps_up(t), depth, SKEW_RING);
-            // The neighbours above and below, and whether their sweeps start
-            // at the edge they share with this band.
-            let above = (t > 0).then(|| (&stages[t - 1], sweeps_up(t - 1)));
-            let below = (t + 1 < team).then(|| (&stages[t + 1], !sweeps_up(t + 1)));
-            let mine = &stages[t];
-            let mut done = 0;
-            for p in 0..passes {
-                if p > 0 {
-                    // Pass p-1 of each neighbour: its start edge (stage
-                    // 2p-1) if that is this side, else all of it (2p).
-                    for (theirs, starts_here) in above.iter().chain(below.iter()) {
-                        theirs.wait_for(if *starts_here { 2 * p - 1 } else { 2 * p });
-                    }
-                }
+            let mut band = Band::new(lay, depth, SKEW_RING);
+            let home = t * chunks / team;
+            while let Claim::Run(task) = schedule.claim(home) {
+                let (r0, r1) = chunk_rows(task.chunk);
+                let p = task.pass;
                 let (from, to) = if p % 2 == 0 { (a, b) } else { (b, a) };
-                let levels = depth.min(steps - done);
-                // SAFETY: this thread writes only the row slots r0..r1 of
-                // `to`, and reads `from` in its band and up to `levels` rows
-                // into each neighbour's. The wait above made those rows of
-                // `from` final (the neighbours' previous pass wrote them),
-                // and the neighbours no longer read these rows of `to` (the
-                // source of their previous pass). Neither may start its next
-                // pass, which overwrites `from`'s rows, before this one has
-                // published its start edge or its end: the rows it reads.
+                let levels = depth.min(steps - p * depth);
+                let (s0, s1) = src_rows((r0, r1), levels, n);
+                // SAFETY: both ranges lie in their arrays (rows below n of
+                // `len = n·stride` slots). `Schedule` gives this thread
+                // chunk `task.chunk` for pass p alone: no other thread
+                // touches its rows of `to` until it finishes, and none
+                // writes the rows `s0..s1` of `from` (this chunk's and the
+                // neighbours' nearest `levels` ≤ `depth` rows, within the
+                // neighbours since chunks are at least `depth` high) before
+                // it finishes (see `Schedule`).
                 let (src, dst) = unsafe {
                     (
-                        std::slice::from_raw_parts(from.0 as *const f64, len),
+                        std::slice::from_raw_parts(
+                            from.0.add(s0 * lay.stride) as *const f64,
+                            (s1 - s0) * lay.stride,
+                        ),
                         std::slice::from_raw_parts_mut(
                             to.0.add(r0 * lay.stride),
                             (r1 - r0) * lay.stride,
                         ),
                     )
                 };
-                let start_edge_done = || mine.publish(2 * p + 1);
                 band.run(
                     simd,
                     intrinsics,
                     Pass {
+                        rows: (r0, r1),
                         src,
                         dst,
                         levels,
                         k,
-                        start_edge_done: &start_edge_done,
                     },
                 );
-                done += levels;
-                mine.publish(2 * p + 2);
+                schedule.finish(task);
             }
         };
         std::thread::scope(|scope| {
