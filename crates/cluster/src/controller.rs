@@ -6,6 +6,7 @@
 //! [`Scheduler`] is only touched under a lock that is never held while
 //! sending.
 
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -67,6 +68,8 @@ struct Shared {
     log: Log,
     stopping: AtomicBool,
     next_client: AtomicU64,
+    /// Connected clients, closed at shutdown.
+    clients: Mutex<HashMap<u64, Arc<Sender>>>,
     local: SocketAddr,
 }
 
@@ -106,6 +109,7 @@ impl Controller {
                 log: opts.log,
                 stopping: AtomicBool::new(false),
                 next_client: AtomicU64::new(0),
+                clients: Mutex::new(HashMap::new()),
                 local,
             }),
         })
@@ -184,6 +188,11 @@ fn connection(shared: Arc<Shared>, stream: TcpStream) {
     match hello {
         Hello::Client => {
             let id = shared.next_client.fetch_add(1, Ordering::Relaxed);
+            shared
+                .clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id, sender.clone());
             if sender
                 .send(&Envelope::Welcome { engine: None }, &[], None)
                 .is_ok()
@@ -191,6 +200,11 @@ fn connection(shared: Arc<Shared>, stream: TcpStream) {
                 client_loop(&shared, reader, &sender, id);
             }
             lock(&shared).remove_client(id);
+            shared
+                .clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
         }
         Hello::Engine(info) => {
             let desc = format!("pid {} on {}", info.pid, info.host);
@@ -272,6 +286,17 @@ fn client_loop(
             Envelope::Shutdown { req } => {
                 shutdown(shared);
                 let _ = me.send(&Envelope::ShutdownDone { req }, &[], None);
+                // Every other client learns at once that the controller is gone.
+                for (other, c) in shared
+                    .clients
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                {
+                    if *other != id {
+                        c.close();
+                    }
+                }
                 // Wake the accept loop so that `serve` returns.
                 let _ =
                     TcpStream::connect_timeout(&wake_addr(shared.local), Duration::from_secs(1));

@@ -1,0 +1,383 @@
+//! The client API against a controller and engines running as threads of
+//! the test: the course's examples, async results and their metadata,
+//! and the faults (a wrong key, an engine that dies mid-task, a controller
+//! that never answers or goes away).
+
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cluster::conn;
+use cluster::engine::{self, EngineOptions};
+use cluster::frame::Limits;
+use cluster::wire::{EngineInfo, Envelope, Hello};
+use cluster::{
+    Client, ClientOptions, ClusterError, ConnectionInfo, Controller, ControllerOptions, Key,
+    Targets, Value,
+};
+
+/// A controller and `n` engines on threads; the log lines it wrote.
+struct Hub {
+    info: ConnectionInfo,
+    log: Arc<Mutex<Vec<String>>>,
+    serve: Option<std::thread::JoinHandle<cluster::Result<()>>>,
+}
+
+fn engine_options(info: &ConnectionInfo) -> EngineOptions {
+    EngineOptions {
+        connection: info.clone(),
+        host: "testhost".into(),
+        mpi: None,
+        timeout: Duration::from_secs(5),
+        limits: Limits::default(),
+    }
+}
+
+impl Hub {
+    fn start(n: usize) -> Hub {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut opts = ControllerOptions::new(Key::generate().unwrap());
+        let sink = log.clone();
+        opts.log = Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_string()));
+        let c = Controller::bind(opts).unwrap();
+        let info = c.info().clone();
+        let serve = std::thread::spawn(move || c.serve());
+        let hub = Hub {
+            info,
+            log,
+            serve: Some(serve),
+        };
+        for _ in 0..n {
+            hub.add_engine();
+        }
+        hub
+    }
+
+    fn add_engine(&self) -> u64 {
+        let (tx, rx) = mpsc::channel();
+        let opts = engine_options(&self.info);
+        std::thread::spawn(move || engine::run(&opts, |id| tx.send(id).unwrap()));
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.info, &ClientOptions::default()).unwrap()
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if let Ok(c) = Client::connect(&self.info, &ClientOptions::default()) {
+            let _ = c.shutdown();
+        }
+        if let Some(s) = self.serve.take() {
+            let _ = s.join();
+        }
+    }
+}
+
+#[test]
+fn the_course_examples_through_the_api() {
+    let hub = Hub::start(4);
+    let rc = hub.client();
+    assert_eq!(rc.ids().unwrap(), vec![0, 1, 2, 3]);
+    assert_eq!(rc.len().unwrap(), 4);
+    let minus = |v: &cluster::DirectView| {
+        v.apply("minus", vec![Value::Int(5), Value::Int(6)])
+            .unwrap()
+            .get()
+            .unwrap()
+    };
+    assert_eq!(
+        minus(&rc.direct_view(&Targets::One(0)).unwrap()),
+        Value::Int(-1)
+    );
+    assert_eq!(
+        minus(&rc.direct_view(&Targets::All).unwrap()).to_string(),
+        "[-1, -1, -1, -1]"
+    );
+    assert_eq!(
+        rc.direct_view(&"::2".parse().unwrap()).unwrap().targets(),
+        &[0, 2]
+    );
+    let lb = rc.load_balanced_view();
+    let r = lb
+        .map(
+            "minus",
+            &[Value::parse("11,10,9,8"), Value::parse("5,6,7,8")],
+        )
+        .unwrap()
+        .get()
+        .unwrap();
+    assert_eq!(r.to_string(), "[6, 4, 2, 0]");
+
+    let v = rc.direct_view(&Targets::All).unwrap();
+    v.execute("x = getpid()").unwrap().get().unwrap();
+    // Engines are threads of this process here: one pid, four times.
+    let pid = Value::Int(i64::from(std::process::id()));
+    assert_eq!(
+        v.pull("x").unwrap().get().unwrap(),
+        Value::List(vec![pid.clone(); 4])
+    );
+    assert_eq!(
+        rc.direct_view(&Targets::One(3))
+            .unwrap()
+            .pull("x")
+            .unwrap()
+            .get()
+            .unwrap(),
+        pid
+    );
+
+    v.scatter("a", &Value::arange(16)).unwrap().get().unwrap();
+    let parts = v.pull("a").unwrap().get().unwrap();
+    assert_eq!(
+        parts.to_string(),
+        "[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]"
+    );
+    assert_eq!(v.gather("a").unwrap(), Value::arange(16));
+    v.execute("c = a**2 + b; s = sum(a)")
+        .unwrap()
+        .get()
+        .unwrap_err();
+    v.push("b", Value::Int(1)).unwrap().get().unwrap();
+    v.execute("c = a**2 + b; s = sum(a)")
+        .unwrap()
+        .get()
+        .unwrap();
+    assert_eq!(
+        v.pull("s").unwrap().get().unwrap().to_string(),
+        "[6, 22, 38, 54]"
+    );
+    assert_eq!(
+        v.gather("c").unwrap(),
+        Value::ints((0..16).map(|i| i * i + 1).collect())
+    );
+}
+
+#[test]
+fn a_failing_statement_names_its_engine() {
+    let hub = Hub::start(2);
+    let rc = hub.client();
+    let v = rc.direct_view(&Targets::All).unwrap();
+    let e = v.execute("y = nothere + 1").unwrap().get().unwrap_err();
+    assert!(matches!(e, ClusterError::Remote { engine: 0, .. }), "{e}");
+    assert!(e.to_string().contains("`nothere` is not defined"), "{e}");
+}
+
+#[test]
+fn async_results_report_readiness_and_metadata() {
+    let hub = Hub::start(2);
+    let rc = hub.client();
+    let lb = rc.load_balanced_view();
+    let t0 = engine::now();
+    let mut r = lb.map("sleep", &[Value::floats(vec![0.3, 0.3])]).unwrap();
+    assert!(!r.ready());
+    assert!(!r.wait(Some(Duration::from_millis(10))));
+    assert!(r.wait(Some(Duration::from_secs(10))));
+    assert!(r.ready());
+    let meta: Vec<_> = r.metadata().into_iter().map(Option::unwrap).collect();
+    // Two engines were free: each took one of the two tasks, at once.
+    let mut engines: Vec<u64> = meta.iter().map(|m| m.engine).collect();
+    engines.sort();
+    assert_eq!(engines, vec![0, 1]);
+    for m in &meta {
+        assert!(
+            m.started >= t0 - 1.0 && m.finished - m.started >= 0.29,
+            "{m:?}"
+        );
+    }
+    assert_eq!(r.get().unwrap(), Value::List(vec![Value::Float(0.3); 2]));
+}
+
+#[test]
+fn a_wrong_key_is_refused_for_clients_and_engines() {
+    let hub = Hub::start(1);
+    let mut wrong = hub.info.clone();
+    wrong.key = Key::generate().unwrap();
+    let e = Client::connect(&wrong, &ClientOptions::default())
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("wrong key"), "{e}");
+    let e = engine::run(&engine_options(&wrong), |_| panic!("registered")).unwrap_err();
+    assert!(e.to_string().contains("wrong key"), "{e}");
+    let log = hub.log();
+    assert_eq!(log.matches("bad signature").count(), 2, "{log}");
+    assert_eq!(hub.client().ids().unwrap(), vec![0]);
+}
+
+/// An engine that registers, takes one task and dies without answering.
+fn dying_engine(info: &ConnectionInfo) -> (u64, std::thread::JoinHandle<()>) {
+    let stream = conn::connect(&info.endpoint(), Duration::from_secs(5)).unwrap();
+    let (mut reader, sender) =
+        conn::split(stream, &info.key, Limits::default(), "controller").unwrap();
+    sender
+        .send(
+            &Envelope::Hello(Hello::Engine(EngineInfo {
+                pid: 4242,
+                host: "doomed".into(),
+                mpi: None,
+            })),
+            &[],
+            None,
+        )
+        .unwrap();
+    let Some((Envelope::Welcome { engine: Some(id) }, _)) =
+        conn::read_envelope(&mut reader, Some(Duration::from_secs(5))).unwrap()
+    else {
+        panic!("not welcomed")
+    };
+    let t = std::thread::spawn(move || {
+        let _task = reader.read().unwrap().unwrap();
+        sender.close();
+    });
+    (id, t)
+}
+
+#[test]
+fn a_dead_engine_fails_direct_tasks_and_load_balanced_ones_move() {
+    let hub = Hub::start(0);
+    let (doomed, t) = dying_engine(&hub.info);
+    let rc = hub.client();
+    let e = rc
+        .direct_view(&Targets::One(doomed as i64))
+        .unwrap()
+        .apply("minus", vec![Value::Int(1), Value::Int(1)])
+        .unwrap()
+        .get()
+        .unwrap_err();
+    t.join().unwrap();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("engine {doomed}"))
+            && msg.contains("pid 4242 on doomed")
+            && msg.contains("died"),
+        "{msg}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !rc.ids().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the dead engine is still listed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // A load-balanced task on a dying engine is retried on a live one. The
+    // doomed engine registers first, so that (lowest id) it gets the task.
+    let (doomed, t) = dying_engine(&hub.info);
+    let live = hub.add_engine();
+    let mut r = rc
+        .load_balanced_view()
+        .apply("minus", vec![Value::Int(7), Value::Int(2)])
+        .unwrap();
+    t.join().unwrap();
+    assert!(r.wait(Some(Duration::from_secs(10))));
+    assert_eq!(r.metadata()[0].unwrap().engine, live);
+    assert_ne!(live, doomed);
+    assert_eq!(r.get().unwrap(), Value::Int(5));
+
+    // Without retries it fails, naming the engine.
+    let (doomed, t) = dying_engine(&hub.info);
+    // Keep the live engine busy so the doomed one gets the task.
+    let busy = rc
+        .direct_view(&Targets::One(live as i64))
+        .unwrap()
+        .apply("sleep", vec![Value::Float(0.5)])
+        .unwrap();
+    let r = rc
+        .load_balanced_view()
+        .retries(0)
+        .apply("getpid", vec![])
+        .unwrap();
+    t.join().unwrap();
+    let e = r.get().unwrap_err().to_string();
+    assert!(e.contains(&format!("engine {doomed}")), "{e}");
+    busy.get().unwrap();
+}
+
+#[test]
+fn a_silent_or_vanished_controller_is_an_error_not_a_hang() {
+    // A listener that accepts and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let info = ConnectionInfo {
+        address: "127.0.0.1".into(),
+        port: silent.local_addr().unwrap().port(),
+        key: Key::generate().unwrap(),
+    };
+    let opts = ClientOptions {
+        timeout: Duration::from_millis(300),
+        ..ClientOptions::default()
+    };
+    let t = Instant::now();
+    let e = Client::connect(&info, &opts).err().unwrap();
+    assert!(e.to_string().contains("no answer"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    drop(silent);
+    let e = Client::connect(&info, &opts).err().unwrap();
+    assert!(e.to_string().contains("cannot connect"), "{e}");
+
+    // A controller that shuts down while a client waits on a task.
+    let hub = Hub::start(1);
+    let rc = hub.client();
+    let r = rc
+        .direct_view(&Targets::All)
+        .unwrap()
+        .apply("sleep", vec![Value::Float(0.5)])
+        .unwrap();
+    hub.client().shutdown().unwrap();
+    let e = r.get();
+    // Either the engine finished first, or the wait ends with an error.
+    if let Err(e) = e {
+        assert!(
+            e.to_string().contains("controller") || e.to_string().contains("died"),
+            "{e}"
+        );
+    }
+    let e = rc.ids().unwrap_err();
+    assert!(e.to_string().contains("not answering"), "{e}");
+}
+
+#[test]
+fn concurrent_clients_through_one_controller() {
+    let hub = Hub::start(2);
+    let threads: Vec<_> = (0..4i64)
+        .map(|k| {
+            let info = hub.info.clone();
+            std::thread::spawn(move || {
+                let rc = Client::connect(&info, &ClientOptions::default()).unwrap();
+                let xs = Value::ints((0..200).map(|i| i * k).collect());
+                let ys = Value::ints(vec![1; 200]);
+                let r = rc
+                    .load_balanced_view()
+                    .map("minus", &[xs, ys])
+                    .unwrap()
+                    .get()
+                    .unwrap();
+                assert_eq!(
+                    r,
+                    Value::List((0..200).map(|i| Value::Int(i * k - 1)).collect())
+                );
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn large_arrays_scatter_and_gather_intact() {
+    let hub = Hub::start(3);
+    let rc = hub.client();
+    let v = rc.direct_view(&Targets::All).unwrap();
+    let data = Value::floats((0..1_000_001).map(|i| i as f64 * 0.5).collect());
+    v.scatter("big", &data).unwrap().get().unwrap();
+    assert_eq!(v.gather("big").unwrap(), data);
+    let sums = v.execute("sum(big)").unwrap().get().unwrap();
+    let Value::List(sums) = sums else { panic!() };
+    let total: f64 = sums.iter().map(|s| s.as_f64().unwrap()).sum();
+    assert_eq!(total, (0..1_000_001).map(|i| i as f64 * 0.5).sum::<f64>());
+}
