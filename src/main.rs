@@ -3,6 +3,7 @@
 
 mod allocator;
 mod args;
+mod children;
 mod cmd;
 mod machine;
 mod memory;
@@ -47,6 +48,8 @@ enum Command {
     Wordcount(cmd::wordcount::Args),
     /// Out-of-core arrays: create, stats and get on .npy files.
     Ooc(cmd::ooc::Args),
+    /// Processes: fork, exec, a shared-value race, a shared array, a pool (multiprocessing).
+    Mp(cmd::mp::Args),
     /// Run a subcommand under the profiler: functions by cumulative time,
     /// hot lines, a flame graph (`hpcrs profile -- diff2d`).
     Profile(cmd::profile::Args),
@@ -58,6 +61,11 @@ enum Command {
 fn main() -> std::process::ExitCode {
     signals::die_quietly_on_closed_pipe();
     signals::file_size_limits_are_errors();
+    // A spawned child process (procs) is this program started again with a
+    // hidden argument: it runs its function and exits, before any parsing.
+    if let Some(code) = procs::child::run_if_child(std::env::args_os(), &children::registry()) {
+        return code;
+    }
     let cli = Cli::parse();
     if let Err(err) = apply_simd_cap() {
         report(&err);
@@ -91,6 +99,7 @@ fn dispatch(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Mpi(args) => cmd::mpi::run(args),
         Command::Wordcount(args) => cmd::wordcount::run(args),
         Command::Ooc(args) => cmd::ooc::run(args),
+        Command::Mp(args) => cmd::mp::run(args),
         Command::Profile(args) => cmd::profile::run(args),
         Command::Cluster(args) => cmd::cluster::run(args),
     }

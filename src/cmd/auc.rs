@@ -19,8 +19,9 @@ pub struct Args {
     /// with MPI).
     #[arg(long, value_enum, default_value_t = Backend::Threads)]
     backend: Backend,
-    /// Number of threads for the threads and expr backends (0 or absent: all
-    /// cores; at most 1024).
+    /// Number of threads for the threads and expr backends, of worker
+    /// processes for processes (0 or absent: all cores; at most 1024
+    /// threads, 256 processes).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
     threads: Option<Threads>,
     /// MPI message flavour, for --backend mpi (default: object).
@@ -34,6 +35,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut job = AucJob::new(ntot)?;
     job.threads = args.threads.unwrap_or_default();
     job.flavour = args.flavour;
+    if args.backend == Backend::Processes {
+        job.processes = Some(crate::children::context()?);
+    }
     job.on_rank_failure = |failure, rank, size| {
         noteln!("hpcrs: error: auc --backend mpi: rank {rank} of {size}: {failure}")
     };

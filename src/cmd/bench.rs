@@ -1,9 +1,8 @@
 //! `hpcrs bench`: time every backend against its peers and print a table.
 
-use std::process::{Command, ExitCode};
-use std::sync::Arc;
+use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use bench::{BenchOptions, Workload};
 use runtime::pool::Threads;
 
@@ -51,12 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(only) = args.only {
         opts.workloads = only;
     }
-    let exe = std::env::current_exe().context("finding this program to start summer workers")?;
-    opts.summer_worker = Some(Arc::new(move |start, stop| {
-        let mut cmd = Command::new(&exe);
-        cmd.args(["summer", "--worker", &start.to_string(), &stop.to_string()]);
-        cmd
-    }));
+    opts.processes = Some(crate::children::context()?);
     let report = bench::run(&opts)?;
     crate::output::write_str(&if args.markdown {
         report.to_markdown()

@@ -67,7 +67,7 @@ fn depth_variable(backend: Backend) -> Option<&'static str> {
         Backend::Threads => Some("HPCRS_DIFF2D_DEPTH"),
         Backend::Expr => Some("HPCRS_EXPR_DEPTH"),
         Backend::Mpi => Some("HPCRS_MPI_HALO_DEPTH"),
-        Backend::Naive | Backend::Array => None,
+        Backend::Naive | Backend::Array | Backend::Processes => None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cluster;
 pub mod diff2d;
 pub mod expr;
+pub mod mp;
 pub mod mpi;
 pub mod ooc;
 pub mod profile;

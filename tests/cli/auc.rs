@@ -69,7 +69,7 @@ fn missing_backends_say_so() {
             "invalid value 'cuda' for '--backend <BACKEND>'",
         ))
         .stderr(predicate::str::contains(
-            "[possible values: naive, array, expr, threads, mpi]",
+            "[possible values: naive, array, expr, threads, mpi, processes]",
         ));
     hpcrs()
         .args(["auc", "100", "--threads", "5000"])

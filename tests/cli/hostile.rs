@@ -352,7 +352,6 @@ fn a_full_standard_output_is_one_error_line_not_a_panic() {
         &["summer", "--mode", "serial", "--jobs", "2", "--n", "10"],
         &["summer", "--mode", "threads", "--jobs", "2", "--n", "10"],
         &["summer", "--mode", "processes", "--jobs", "2", "--n", "10"],
-        &["summer", "--worker", "0", "10"],
         &["expr", "a", "--n", "10", "--repeat", "1"],
         &["expr", "sum(a)", "--n", "10", "--repeat", "1"],
         &["bench", "--quick", "--quiet", "--only", "summer"],
@@ -445,22 +444,30 @@ fn a_worker_that_cannot_start_is_one_error_line() {
         });
     }
     let out = cmd.output().unwrap();
-    one_line_error(&out, "): Too many open files (os error 24)");
+    one_line_error(&out, ": Too many open files (os error 24)");
     assert!(stderr(&out).starts_with("hpcrs: error: cannot start worker process "));
     assert_eq!(stderr(&out).matches("Too many open files").count(), 1);
 }
 
-/// The pids of the running `hpcrs summer --worker 0 N` processes.
-fn summer_workers(n: &str) -> Vec<libc::pid_t> {
-    let pattern = format!("summer\0--worker\x000\0{n}\0");
+/// The environment variable that marks the processes of one test run:
+/// the workers inherit it from the `hpcrs summer` that starts them.
+const SUMMER_TAG: &str = "HPCRS_TEST_SUMMER_TAG";
+
+/// The pids of the running processes, other than `parent`, whose
+/// environment has `SUMMER_TAG=n`: the workers of that `hpcrs summer`.
+fn summer_workers(n: &str, parent: u32) -> Vec<libc::pid_t> {
+    let pattern = format!("{SUMMER_TAG}={n}\0");
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|entry| {
         let entry = entry.ok()?;
         let pid: libc::pid_t = entry.file_name().to_str()?.parse().ok()?;
-        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-        String::from_utf8_lossy(&cmdline)
+        if pid as u32 == parent {
+            return None;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).ok()?;
+        String::from_utf8_lossy(&environ)
             .contains(&pattern)
             .then_some(pid)
     })
@@ -483,23 +490,26 @@ fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
 fn sigterm_while_workers_start_leaves_no_worker_behind() {
     use std::os::unix::process::ExitStatusExt;
     // An n of this test only, large enough that a surviving worker would
-    // run for seconds: its workers are recognisable in /proc.
+    // run for seconds; it also tags the workers' environment, by which
+    // they are found in /proc.
     let n = (workloads::summer::MAX_N - u64::from(std::process::id() % 1000)).to_string();
     let mut parent = hpcrs_process()
         .args(["summer", "--mode", "processes", "--jobs", "1024", "--n", &n])
+        .env(SUMMER_TAG, &n)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let starting = within(30, || summer_workers(&n).len() >= 20);
+    let id = parent.id();
+    let starting = within(30, || summer_workers(&n, id).len() >= 20);
     // SAFETY: kill has no memory-safety preconditions; the pid is our child,
     // not yet reaped.
     unsafe { libc::kill(parent.id() as libc::pid_t, libc::SIGTERM) };
     let status = parent.wait().unwrap();
     assert!(starting, "no workers started");
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
-    let gone = within(10, || summer_workers(&n).is_empty());
-    let left = summer_workers(&n);
+    let gone = within(10, || summer_workers(&n, id).is_empty());
+    let left = summer_workers(&n, id);
     for &pid in &left {
         // SAFETY: as above; these are strays of this test.
         unsafe { libc::kill(pid, libc::SIGKILL) };

@@ -21,15 +21,6 @@ fn every_mode_returns_the_closed_form_for_each_job() {
 }
 
 #[test]
-fn the_worker_prints_its_total() {
-    hpcrs()
-        .args(["summer", "--worker", "10", "20"])
-        .assert()
-        .success()
-        .stdout("145\n");
-}
-
-#[test]
 fn bad_inputs_are_refused() {
     hpcrs()
         .args(["summer", "--jobs", "0"])

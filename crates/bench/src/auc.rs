@@ -43,6 +43,14 @@ pub(crate) fn plan(opts: &BenchOptions, peers: &Peers) -> Plan {
         if backend != Backend::Naive {
             job.threads = opts.threads;
         }
+        if backend == Backend::Processes {
+            if opts.processes.is_none() {
+                plan.notes
+                    .push("auc processes: skipped (no program to start workers of)".into());
+                continue;
+            }
+            job.processes = opts.processes.clone();
+        }
         let check = Check::Area {
             exact,
             tolerance: TOLERANCE,

@@ -52,7 +52,7 @@ mod targets;
 mod workload;
 
 pub use error::BenchError;
-pub use options::{machine_line, BenchOptions, WorkerCommand};
+pub use options::{machine_line, BenchOptions};
 pub use report::{Report, Row, Status};
 pub use runner::{Peer, Runner};
 pub use runtime::timing::{median, Timing};

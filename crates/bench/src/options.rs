@@ -2,17 +2,10 @@
 //! (the command line reads `$CC`, `$PYTHON` and the CPU model, not this
 //! crate).
 
-use std::process::Command;
-use std::sync::Arc;
-
 use runtime::pool::Threads;
 use runtime::progress::{self, SharedProgress};
 
 use crate::Workload;
-
-/// Builds the command of one summer worker process for `(start, stop)` (see
-/// [`workloads::summer::run_processes`]).
-pub type WorkerCommand = Arc<dyn Fn(u64, u64) -> Command + Send + Sync>;
 
 /// What to run and how.
 pub struct BenchOptions {
@@ -27,8 +20,10 @@ pub struct BenchOptions {
     pub cc: String,
     /// The Python interpreter of the numpy peer (one with numpy).
     pub python: String,
-    /// Starts a summer worker process; `None` leaves out the `processes` row.
-    pub summer_worker: Option<WorkerCommand>,
+    /// The program whose copies are the worker processes of summer's and
+    /// auc's `processes` rows (it registers `workloads::children`'s
+    /// functions); `None` leaves those rows out.
+    pub processes: Option<workloads::procs::Context>,
     /// Receives one step and one line per timed run.
     pub progress: SharedProgress,
     /// The workloads to run (the table keeps [`Workload::ALL`]'s order).
@@ -50,7 +45,7 @@ impl BenchOptions {
             threads: Threads::AllCores,
             cc: "cc".to_string(),
             python: "python3".to_string(),
-            summer_worker: None,
+            processes: None,
             progress: progress::silent(),
             workloads: Workload::ALL.to_vec(),
             machine: machine_line(None),

@@ -1,7 +1,5 @@
 //! The summer rows: the serial, threads and processes modes.
 
-use std::process::Command;
-
 use workloads::summer::{self, Mode};
 
 use crate::case::{Case, Plan};
@@ -9,8 +7,8 @@ use crate::check::{Answer, Check};
 use crate::{BenchOptions, Runner, Workload};
 
 /// The summer rows: the course's 10 jobs of `range(0, 5000000)`, or 4 of
-/// `range(0, 2000000)` for `quick`. Without a worker command there is no
-/// `processes` row (a note says so).
+/// `range(0, 2000000)` for `quick`. Without a program to start workers of
+/// there is no `processes` row (a note says so).
 pub(crate) fn plan(opts: &BenchOptions) -> Plan {
     let (jobs, n): (usize, u64) = if opts.quick {
         (4, 2_000_000)
@@ -22,10 +20,10 @@ pub(crate) fn plan(opts: &BenchOptions) -> Plan {
     ));
     let additions = jobs as f64 * n as f64;
     for mode in Mode::ALL {
-        let worker = opts.summer_worker.clone();
-        if mode == Mode::Processes && worker.is_none() {
+        let processes = opts.processes.clone();
+        if mode == Mode::Processes && processes.is_none() {
             plan.notes
-                .push("summer processes: skipped (no worker command given)".into());
+                .push("summer processes: skipped (no program to start workers of)".into());
             continue;
         }
         let check = Check::Totals {
@@ -38,11 +36,8 @@ pub(crate) fn plan(opts: &BenchOptions) -> Plan {
             additions,
             check,
             move || {
-                let command = |start: u64, stop: u64| match &worker {
-                    Some(w) => w(start, stop),
-                    None => Command::new("false"),
-                };
-                let r = summer::run(mode, jobs, n, command).map_err(|e| e.to_string())?;
+                let r =
+                    summer::run(mode, jobs, n, processes.as_ref()).map_err(|e| e.to_string())?;
                 Ok((r.elapsed.as_secs_f64(), Answer::Totals(r.totals)))
             },
         ));

@@ -36,5 +36,9 @@ pub fn make_stepper(
             backend: "mpi".into(),
             why: "this hpcrs was built without MPI; install MPI with scripts/setup-mpi.sh, build with `cargo build --release --features mpi` and run with `mpirun -np 4 target/release/hpcrs diff2d --backend mpi`".into(),
         }),
+        Backend::Processes => Err(DiffusionError::BackendUnavailable {
+            backend: "processes".into(),
+            why: "diff2d has no process-pool backend (its halo exchange every step would go through pipes); use threads, or mpi for several machines".into(),
+        }),
     }
 }

@@ -175,7 +175,7 @@ fn backends_parse_and_print_their_names() {
     }
     assert_eq!(
         "cuda".parse::<Backend>().unwrap_err().to_string(),
-        "unknown backend `cuda` (expected one of: naive, array, expr, threads, mpi)"
+        "unknown backend `cuda` (expected one of: naive, array, expr, threads, mpi, processes)"
     );
     assert_eq!(Backend::default(), Backend::Threads);
 }

@@ -19,16 +19,19 @@ pub enum Backend {
     Threads,
     /// Distributed over MPI ranks (needs the `mpi` feature and `mpirun`).
     Mpi,
+    /// A pool of worker processes (`crates/procs`), like `multiprocessing`.
+    Processes,
 }
 
 impl Backend {
     /// Every backend, in the order a benchmark table lists them.
-    pub const ALL: [Backend; 5] = [
+    pub const ALL: [Backend; 6] = [
         Backend::Naive,
         Backend::Array,
         Backend::Expr,
         Backend::Threads,
         Backend::Mpi,
+        Backend::Processes,
     ];
 
     /// The backend's name on the command line.
@@ -39,6 +42,7 @@ impl Backend {
             Backend::Expr => "expr",
             Backend::Threads => "threads",
             Backend::Mpi => "mpi",
+            Backend::Processes => "processes",
         }
     }
 }
@@ -105,7 +109,7 @@ mod tests {
         let err = "cuda".parse::<Backend>().unwrap_err().to_string();
         assert_eq!(
             err,
-            "unknown backend `cuda` (expected one of: naive, array, expr, threads, mpi)"
+            "unknown backend `cuda` (expected one of: naive, array, expr, threads, mpi, processes)"
         );
     }
 }

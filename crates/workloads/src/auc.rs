@@ -97,7 +97,8 @@ pub enum AucError {
 pub struct AucJob {
     /// Number of sample points (validated: `1..=MAX_NTOT`).
     pub ntot: u64,
-    /// Threads to use (see [`runtime::pool`]). Used by `threads` and `expr`.
+    /// Threads to use (see [`runtime::pool`]). Used by `threads` and `expr`;
+    /// for `processes`, the number of worker processes.
     pub threads: Threads,
     /// Message flavour for `mpi` (`None`: the backend's default).
     pub flavour: Option<Flavour>,
@@ -105,6 +106,10 @@ pub struct AucJob {
     /// other ranks would wait for it forever). The command line prints it;
     /// the default reports nothing.
     pub on_rank_failure: RankFailureReport,
+    /// For `processes`: the program whose copies compute the shares (it
+    /// registers [`crate::children::register`]'s functions). `None`: that
+    /// backend is an error.
+    pub processes: Option<procs::Context>,
 }
 
 /// Reports why rank `rank` of `size` failed (see [`AucJob::on_rank_failure`]).
@@ -123,6 +128,7 @@ impl AucJob {
             threads: Threads::AllCores,
             flavour: None,
             on_rank_failure: ignore_rank_failure,
+            processes: None,
         })
     }
 

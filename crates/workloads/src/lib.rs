@@ -23,6 +23,7 @@
 pub mod auc;
 mod auc_kernel;
 mod backend;
+pub mod children;
 pub mod summer;
 mod summer_processes;
 mod testing;
@@ -31,6 +32,9 @@ mod wordcount_clean;
 mod wordcount_table;
 
 pub use backend::{Backend, Flavour, UnknownName};
+/// The processes crate, for callers that give summer and auc a
+/// `procs::Context` without depending on it themselves.
+pub use procs;
 
 /// Declares the optional auc backends, one line each: `Backend => module`
 /// declares `pub mod module;` (the file `src/module.rs`, which defines
@@ -59,5 +63,6 @@ pub mod auc_mpi;
 // Registration of the optional auc backends: one line per backend.
 optional_auc_backends! {
     Expr => auc_expr,
+    Processes => auc_processes,
     #[cfg(feature = "mpi")] Mpi => auc_mpi_world,
 }

@@ -3,9 +3,10 @@
 //!
 //! In Python the threaded version is no faster than the serial one (the GIL
 //! lets one thread run at a time); Rust threads run in parallel, so `threads`
-//! takes about `serial / cores`. `processes` starts workers of the calling
-//! program (the caller says how, see [`run_processes`]) and collects each
-//! total through a pipe, like `multiprocessing`.
+//! takes about `serial / cores`. `processes` runs each job in a
+//! `procs::Process` of the calling program (the caller gives the
+//! `procs::Context`, see [`run_processes`]) and collects each total, like
+//! `multiprocessing`.
 //!
 //! **A real loop.** Left alone, LLVM replaces `for i in start..stop { tot += i }`
 //! by the closed form `n(n-1)/2` (its scalar-evolution pass recognises the
@@ -16,7 +17,6 @@
 //! element, as in the course's Python loop.
 
 use std::hint::black_box;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use runtime::UnknownName;
@@ -73,7 +73,7 @@ impl Mode {
 pub const MAX_SERIAL_JOBS: usize = 100_000;
 
 /// The most jobs [`Mode::Processes`] runs. Each is a whole process of the
-/// calling program (about 1 MiB of private memory, a pipe held open by the
+/// calling program (about 1 MiB of private memory, a socket held open by the
 /// caller until it answers), all started before any is waited for; a
 /// thousand already shows the start-up cost the demo is about.
 pub const MAX_PROCESSES: usize = 1024;
@@ -130,17 +130,20 @@ pub enum SummerError {
         job: usize,
         /// The program that was run.
         program: String,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// Why it could not start.
+        source: procs::Error,
     },
-    /// A worker process that failed or answered something other than a total.
-    #[error("worker process {job} failed: {why}")]
+    /// A worker process that failed (panicked, was killed, exited early).
+    #[error("worker process {job} failed: {source}")]
     Worker {
         /// Which job.
         job: usize,
-        /// Its exit status and messages, or its unparsable answer.
-        why: String,
+        /// What happened to it.
+        source: procs::Error,
     },
+    /// `--mode processes` without a program to start workers of.
+    #[error("the processes mode needs a program to start workers of (a procs::Context)")]
+    NoProgram,
     /// A worker process whose total is not the closed form `n(n-1)/2`.
     #[error("worker process {job} answered {total}, but sum(range(0, {n})) is {want}")]
     WrongTotal {
@@ -248,24 +251,22 @@ pub fn run_threads(jobs: usize, n: u64) -> Result<Run, SummerError> {
     })
 }
 
-/// The body of a worker process: sums `start..stop` and returns the line to
-/// print on stdout (the total).
-pub fn worker_main(start: u64, stop: u64) -> String {
-    my_summer(start, stop).to_string()
-}
-
-/// Runs `jobs` sums in `mode`; `worker` builds the command of a worker
-/// process (used by [`Mode::Processes`] only).
+/// Runs `jobs` sums in `mode`; `processes` starts the workers of
+/// [`Mode::Processes`] (unused by the other modes; `None` makes that mode
+/// an error).
 pub fn run(
     mode: Mode,
     jobs: usize,
     n: u64,
-    worker: impl Fn(u64, u64) -> Command,
+    processes: Option<&procs::Context>,
 ) -> Result<Run, SummerError> {
     match mode {
         Mode::Serial => run_serial(jobs, n),
         Mode::Threads => run_threads(jobs, n),
-        Mode::Processes => run_processes(jobs, n, worker),
+        Mode::Processes => {
+            check(mode, jobs, n)?;
+            run_processes(jobs, n, processes.ok_or(SummerError::NoProgram)?)
+        }
     }
 }
 
@@ -309,11 +310,7 @@ mod tests {
 
     #[test]
     fn each_mode_caps_its_jobs_before_starting_any() {
-        let too_many = |mode: Mode, jobs: usize| {
-            run(mode, jobs, 10, |_, _| unreachable!("no worker may start"))
-                .unwrap_err()
-                .to_string()
-        };
+        let too_many = |mode: Mode, jobs: usize| run(mode, jobs, 10, None).unwrap_err().to_string();
         assert_eq!(
             too_many(Mode::Serial, usize::MAX),
             format!(
