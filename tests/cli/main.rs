@@ -14,6 +14,7 @@ mod diff2d;
 mod expr;
 mod expr_files;
 mod hostile;
+mod mp;
 mod mpi;
 mod mpi_hostile;
 #[cfg(feature = "mpi")]
