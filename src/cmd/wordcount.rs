@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use dataset::{Context, Dataset};
 use runtime::pool::Threads;
-use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words};
+use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words, StopWords};
 
 /// Bytes per block of lines on the fast path: large enough to make the
 /// per-block cost vanish, small enough to stay in cache.
@@ -34,25 +34,39 @@ pub struct Args {
     /// Minimum partitions per input, 1 to 4096 [default: 2 per thread].
     #[arg(long, value_parser = crate::args::count::<usize>, allow_negative_numbers = true)]
     partitions: Option<usize>,
-    /// Worker threads (0 or absent: one per core; at most 1024).
+    /// Worker threads (0 or absent: one per core; at most 1024); per rank
+    /// with --local or under mpirun, where the default is 1.
     #[arg(long, allow_negative_numbers = true, value_parser = crate::args::threads)]
     threads: Option<Threads>,
     /// Run the course's pipeline literally (a String per word through
     /// flat_map/map/filter/reduce_by_key) instead of the fast path.
     #[arg(long)]
     course: bool,
-    /// Print the lineage (like toDebugString) to standard error.
+    /// Print the lineage (like toDebugString) to standard error; on ranks it
+    /// shows where the shuffle's buckets cross between them.
     #[arg(long)]
     lineage: bool,
-    /// Print input size, time and throughput to standard error.
+    /// Print input size, time and throughput to standard error (on ranks,
+    /// and the bytes of shuffle buckets each rank sent and received).
     #[arg(long)]
     stats: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Run the distributed engine on N ranks as threads of this process (one
+    /// thread each unless --threads), as `mpirun -np N hpcrs wordcount` runs
+    /// it on N processes.
+    #[arg(long, value_name = "N", value_parser = crate::args::count::<usize>, allow_negative_numbers = true)]
+    local: Option<usize>,
 }
 
-/// Runs `hpcrs wordcount`.
+/// Most ranks `--local` starts (one thread each).
+const MAX_LOCAL_RANKS: usize = 256;
+
+/// Runs `hpcrs wordcount`: in this process on its threads; on `--local N`
+/// ranks as threads; or, launched by `mpirun` (a build with `--features
+/// mpi`), as one rank of the MPI job. The ranks run the same distributed
+/// job, and rank 0 prints what one process prints.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let files = if args.files.is_empty() {
         vec![PathBuf::from("data/mobydick.txt")]
@@ -65,13 +79,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.stopwords.display()
         )
     })?;
-    let ctx = Context::builder()
-        .threads(match args.threads.unwrap_or_default() {
-            Threads::AllCores => 0,
-            Threads::Exactly(n) => n,
-        })
-        .progress(crate::progress::Bar::shared(args.quiet))
-        .build()?;
     match args.partitions {
         Some(0) => anyhow::bail!("--partitions must be at least 1"),
         Some(n) if n > MAX_PARTITIONS => {
@@ -79,56 +86,204 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let partitions = args.partitions.unwrap_or(2 * ctx.default_parallelism());
-
-    let start = Instant::now();
-    let mut lines: Option<Dataset<String>> = None;
-    for f in &files {
-        // The fast path scans blocks of lines (one allocation per block); the
-        // course's pipeline needs one element per line.
-        let d = if args.course {
-            ctx.text_file(f, partitions)
-        } else {
-            ctx.text_file_blocks(f, partitions, BLOCK_BYTES)
-        };
-        lines = Some(match lines {
-            None => d,
-            Some(l) => l.union(&d),
-        });
-    }
-    let lines = lines.expect("at least one input");
-    let stopwords = Arc::new(stopwords);
-    let counts = if args.course {
-        course_pipeline(&lines, stopwords)
-    } else {
-        fast_pipeline(&lines, stopwords)
+    let job = Job {
+        args: &args,
+        files: &files,
+        stopwords: Arc::new(stopwords),
     };
-    if args.lineage {
-        eprint!("{}", counts.debug_string());
+    if let Some(ranks) = args.local {
+        return on_local_ranks(&job, ranks);
     }
-    let top = top_words(&counts, args.top).with_context(|| {
-        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        format!("cannot count the words of {}", names.join(", "))
-    })?;
-    let seconds = start.elapsed().as_secs_f64();
+    if comm::launched_by_mpirun(|v| std::env::var_os(v).is_some()) {
+        return on_mpi(&job);
+    }
+    let ctx = job.settings(true, Threads::AllCores).build()?;
+    let counted = job.count(&ctx).with_context(|| job.failed())?;
+    job.print(&ctx, &counted)
+}
 
-    let mut out = std::io::stdout().lock();
-    for (word, count) in &top {
-        writeln!(out, "{word} {count}")?;
+/// `--local N`: the distributed job on N ranks as threads of this process.
+fn on_local_ranks(job: &Job, ranks: usize) -> anyhow::Result<ExitCode> {
+    if ranks == 0 || ranks > MAX_LOCAL_RANKS {
+        anyhow::bail!("--local {ranks}: the number of ranks must be 1 to {MAX_LOCAL_RANKS}");
     }
-    out.flush()?;
-    if args.stats {
-        let bytes: u64 = files.iter().map(|f| input_bytes(f)).sum();
-        eprintln!(
-            "{} bytes in {} partitions on {} threads: {:.3} s, {:.1} MB/s",
-            bytes,
-            lines.num_partitions(),
-            ctx.default_parallelism(),
+    let settings = |rank: usize| job.settings(rank == 0, Threads::Exactly(1));
+    let mut results = dataset::run_on_local_ranks(ranks, settings, |ctx| {
+        Ok((job.count(ctx)?, ctx.default_parallelism(), ctx.threads()))
+    })
+    .with_context(|| job.failed())?;
+    let (counted, parallelism, threads) = results.swap_remove(0);
+    job.print_as(&counted, ranks, threads, parallelism)
+}
+
+/// Under `mpirun`: this process is one rank of the job.
+#[cfg(feature = "mpi")]
+fn on_mpi(job: &Job) -> anyhow::Result<ExitCode> {
+    use comm::Communicator as _;
+    let world = comm::Mpi::init()?;
+    let (rank, size) = (world.rank(), world.size());
+    let ctx = job
+        .settings(rank == 0, Threads::Exactly(1))
+        .build_on(world)?;
+    match job.count(&ctx) {
+        Ok(counted) if rank == 0 => job.print(&ctx, &counted),
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        // Every rank has this error: rank 0 reports it, the others just fail.
+        Err(e @ dataset::DatasetError::RankFailed { .. }) if rank == 0 => {
+            Err(anyhow::Error::new(e).context(job.failed()))
+        }
+        Err(dataset::DatasetError::RankFailed { .. }) => Ok(ExitCode::FAILURE),
+        // Only this rank knows: end the job, so no rank waits for this one.
+        Err(e) => {
+            eprintln!("hpcrs: error: rank {rank} of {size}: {}: {e}", job.failed());
+            ctx.abort_job(comm::ABORT_CODE)
+        }
+    }
+}
+
+/// Under `mpirun` without MPI support: every process would count and print
+/// the whole job on its own; say how to build with MPI instead.
+#[cfg(not(feature = "mpi"))]
+fn on_mpi(_job: &Job) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "this hpcrs was built without MPI: install MPI with scripts/setup-mpi.sh, build with \
+         `cargo build --release --features mpi` and run `mpirun -np N hpcrs wordcount`, \
+         or use `hpcrs wordcount --local N` for N ranks as threads"
+    )
+}
+
+/// One word count, as every rank runs it.
+struct Job<'a> {
+    args: &'a Args,
+    files: &'a [PathBuf],
+    stopwords: Arc<StopWords>,
+}
+
+/// What a rank's word count found.
+struct Counted {
+    top: Vec<(String, u64)>,
+    partitions: usize,
+    seconds: f64,
+    /// The lineage, with `--lineage`.
+    lineage: Option<String>,
+    /// Every rank's metrics (bytes shuffled), with `--stats`.
+    metrics: Vec<dataset::Metrics>,
+}
+
+impl Job<'_> {
+    /// The context's settings: `--threads` (else `threads`), and the
+    /// progress bar on the rank that prints.
+    fn settings(&self, prints: bool, threads: Threads) -> dataset::ContextBuilder {
+        let threads = match self.args.threads.unwrap_or(threads) {
+            Threads::AllCores => 0,
+            Threads::Exactly(n) => n,
+        };
+        let progress = match prints {
+            true => crate::progress::Bar::shared(self.args.quiet),
+            false => runtime::progress::silent(),
+        };
+        Context::builder().threads(threads).progress(progress)
+    }
+
+    /// What a failed count says.
+    fn failed(&self) -> String {
+        let names: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
+        format!("cannot count the words of {}", names.join(", "))
+    }
+
+    /// Counts the words on `ctx`: on every rank, the same calls.
+    fn count(&self, ctx: &Context) -> dataset::Result<Counted> {
+        let args = self.args;
+        let partitions = args.partitions.unwrap_or(2 * ctx.default_parallelism());
+        let start = Instant::now();
+        let mut lines: Option<Dataset<String>> = None;
+        for f in self.files {
+            // The fast path scans blocks of lines (one allocation per block);
+            // the course's pipeline needs one element per line.
+            let d = if args.course {
+                ctx.text_file(f, partitions)
+            } else {
+                ctx.text_file_blocks(f, partitions, BLOCK_BYTES)
+            };
+            lines = Some(match lines {
+                None => d,
+                Some(l) => l.union(&d),
+            });
+        }
+        let lines = lines.expect("at least one input");
+        let stopwords = Arc::clone(&self.stopwords);
+        let counts = if args.course {
+            course_pipeline(&lines, stopwords)
+        } else {
+            fast_pipeline(&lines, stopwords)
+        };
+        let lineage = args.lineage.then(|| counts.debug_string());
+        let top = top_words(&counts, args.top)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let metrics = match args.stats {
+            true => ctx.metrics_of_ranks()?,
+            false => Vec::new(),
+        };
+        Ok(Counted {
+            top,
+            partitions: lines.num_partitions(),
             seconds,
-            bytes as f64 / 1e6 / seconds
-        );
+            lineage,
+            metrics,
+        })
     }
-    Ok(ExitCode::SUCCESS)
+
+    /// Prints what one process found on `ctx`.
+    fn print(&self, ctx: &Context, counted: &Counted) -> anyhow::Result<ExitCode> {
+        self.print_as(
+            counted,
+            ctx.ranks(),
+            ctx.threads(),
+            ctx.default_parallelism(),
+        )
+    }
+
+    /// Prints the lineage, the top words and the statistics: what a run on
+    /// `ranks` ranks of `threads` threads each found.
+    fn print_as(
+        &self,
+        counted: &Counted,
+        ranks: usize,
+        threads: usize,
+        parallelism: usize,
+    ) -> anyhow::Result<ExitCode> {
+        if let Some(lineage) = &counted.lineage {
+            eprint!("{lineage}");
+        }
+        let mut out = std::io::stdout().lock();
+        for (word, count) in &counted.top {
+            writeln!(out, "{word} {count}")?;
+        }
+        out.flush()?;
+        if self.args.stats {
+            let bytes: u64 = self.files.iter().map(|f| input_bytes(f)).sum();
+            let on = match ranks {
+                1 => format!("{parallelism} threads"),
+                _ => format!("{ranks} ranks of {threads} thread(s)"),
+            };
+            eprintln!(
+                "{} bytes in {} partitions on {on}: {:.3} s, {:.1} MB/s",
+                bytes,
+                counted.partitions,
+                counted.seconds,
+                bytes as f64 / 1e6 / counted.seconds
+            );
+            if ranks > 1 {
+                for (rank, m) in counted.metrics.iter().enumerate() {
+                    eprintln!(
+                        "rank {rank}: {} bytes of shuffle buckets sent, {} received",
+                        m.shuffle_bytes_sent, m.shuffle_bytes_received
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 /// Bytes of a file, or of the files of a directory (for --stats only).

@@ -29,6 +29,9 @@ use rustc_hash::FxHashSet;
 pub use crate::wordcount_clean::{course_words, for_each_word};
 use crate::wordcount_table::WordTable;
 
+/// A set of stop words, as [`read_stopwords`] returns it.
+pub type StopWords = FxHashSet<String>;
+
 /// Reads a stop-word list the way the course does, `read().split('\n')`:
 /// one word per line, kept exactly (not trimmed or lower-cased), so a file
 /// ending in a newline contributes the empty string, which is harmless since
