@@ -8,7 +8,7 @@ use crate::conn;
 use crate::connection::ConnectionInfo;
 use crate::error::{ClusterError, Result};
 use crate::frame::Limits;
-use crate::functions::{self, EngineContext};
+use crate::functions::{self, EngineComm, EngineContext};
 use crate::statement::{self, Namespace};
 use crate::value::Value;
 use crate::wire::{self, EngineInfo, Envelope, Hello, Outcome, Task};
@@ -83,6 +83,17 @@ pub fn run_task(task: Task, ns: &mut Namespace, cx: &EngineContext) -> Outcome {
 /// Joins the controller and serves it; returns when told to stop or when
 /// the controller goes. `on_registered` is called with the engine's id.
 pub fn run(opts: &EngineOptions, on_registered: impl FnOnce(u64)) -> Result<Stopped> {
+    run_with_comm(opts, None, on_registered)
+}
+
+/// [`run`] for an engine that is one rank of an MPI job (or of any
+/// communicator): its tasks can call `rank()`, `allreduce(x)` and
+/// `barrier()` on `comm`, and it registers with its rank and size.
+pub fn run_with_comm(
+    opts: &EngineOptions,
+    comm: Option<&dyn EngineComm>,
+    on_registered: impl FnOnce(u64),
+) -> Result<Stopped> {
     let endpoint = opts.connection.endpoint();
     let stream = conn::connect(&endpoint, opts.timeout)?;
     let peer = format!("controller at {endpoint}");
@@ -90,7 +101,10 @@ pub fn run(opts: &EngineOptions, on_registered: impl FnOnce(u64)) -> Result<Stop
     let cx = EngineContext {
         pid: std::process::id(),
         host: opts.host.clone(),
-        mpi: opts.mpi,
+        mpi: comm
+            .map(|c| (c.rank() as u32, c.size() as u32))
+            .or(opts.mpi),
+        comm,
     };
     sender.send(
         &Envelope::Hello(Hello::Engine(EngineInfo {

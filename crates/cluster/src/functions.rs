@@ -8,19 +8,62 @@ use std::time::Duration;
 
 use crate::value::Value;
 
+/// The message passing an engine offers its tasks when its engines were
+/// started together as the ranks of one job (`mpirun ... engines --mpi`):
+/// what tasks that run on every engine at once (a direct view on all) can
+/// call collectively. Every `comm::Communicator` is one.
+pub trait EngineComm {
+    /// This engine's rank.
+    fn rank(&self) -> usize;
+    /// How many ranks.
+    fn size(&self) -> usize;
+    /// The sum of `x` over every rank, on every rank.
+    fn allreduce_sum(&self, x: f64) -> Result<f64, String>;
+    /// Waits until every rank is here.
+    fn barrier(&self) -> Result<(), String>;
+}
+
+impl<C: comm::Communicator> EngineComm for C {
+    fn rank(&self) -> usize {
+        comm::Communicator::rank(self)
+    }
+    fn size(&self) -> usize {
+        comm::Communicator::size(self)
+    }
+    fn allreduce_sum(&self, x: f64) -> Result<f64, String> {
+        comm::Collectives::allreduce(self, &x, comm::Op::Sum).map_err(|e| e.to_string())
+    }
+    fn barrier(&self) -> Result<(), String> {
+        comm::Collectives::barrier(self).map_err(|e| e.to_string())
+    }
+}
+
 /// What a function knows about the engine it runs on.
-#[derive(Debug, Clone)]
-pub struct EngineContext {
+#[derive(Clone)]
+pub struct EngineContext<'c> {
     /// The engine's process id.
     pub pid: u32,
     /// Its host's name (given by the program that started it).
     pub host: String,
     /// Its MPI rank and world size, if started by `mpirun`.
     pub mpi: Option<(u32, u32)>,
+    /// The communicator between the engines of one MPI job, if any.
+    pub comm: Option<&'c dyn EngineComm>,
+}
+
+impl std::fmt::Debug for EngineContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineContext")
+            .field("pid", &self.pid)
+            .field("host", &self.host)
+            .field("mpi", &self.mpi)
+            .field("comm", &self.comm.map(|c| (c.rank(), c.size())))
+            .finish()
+    }
 }
 
 /// A registered function: arguments in, a value or an error message out.
-pub type Function = fn(&[Value], &EngineContext) -> Result<Value, String>;
+pub type Function = fn(&[Value], &EngineContext<'_>) -> Result<Value, String>;
 
 /// Every function engines know, with a one-line description each.
 pub const FUNCTIONS: &[(&str, Function, &str)] = &[
@@ -32,6 +75,16 @@ pub const FUNCTIONS: &[(&str, Function, &str)] = &[
         "rank",
         rank,
         "rank(): the engine's MPI rank (None outside mpirun)",
+    ),
+    (
+        "allreduce",
+        allreduce,
+        "allreduce(x): the sum of x over the engines of an MPI job (call on all at once)",
+    ),
+    (
+        "barrier",
+        barrier,
+        "barrier(): waits for every engine of an MPI job",
     ),
     ("echo", echo, "echo(x): x itself"),
     ("len", len, "len(x): the number of elements"),
@@ -148,9 +201,31 @@ fn hostname(args: &[Value], cx: &EngineContext) -> Result<Value, String> {
 
 fn rank(args: &[Value], cx: &EngineContext) -> Result<Value, String> {
     arity("rank", args, 0, 0)?;
+    if let Some(c) = cx.comm {
+        return Ok(Value::Int(c.rank() as i64));
+    }
     Ok(cx
         .mpi
         .map_or(Value::None, |(r, _)| Value::Int(i64::from(r))))
+}
+
+fn communicator<'c>(name: &str, cx: &EngineContext<'c>) -> Result<&'c dyn EngineComm, String> {
+    cx.comm.ok_or_else(|| {
+        format!("{name}(): this engine has no communicator (start the engines with `mpirun -np N hpcrs cluster engines --mpi`)")
+    })
+}
+
+fn allreduce(args: &[Value], cx: &EngineContext) -> Result<Value, String> {
+    arity("allreduce", args, 1, 1)?;
+    let x = number("allreduce", &args[0])?;
+    communicator("allreduce", cx)?
+        .allreduce_sum(x)
+        .map(Value::Float)
+}
+
+fn barrier(args: &[Value], cx: &EngineContext) -> Result<Value, String> {
+    arity("barrier", args, 0, 0)?;
+    communicator("barrier", cx)?.barrier().map(|()| Value::None)
 }
 
 fn echo(args: &[Value], _: &EngineContext) -> Result<Value, String> {
@@ -277,11 +352,12 @@ fn stats(args: &[Value], _: &EngineContext) -> Result<Value, String> {
 mod tests {
     use super::*;
 
-    fn cx() -> EngineContext {
+    fn cx() -> EngineContext<'static> {
         EngineContext {
             pid: 42,
             host: "node".into(),
             mpi: None,
+            comm: None,
         }
     }
 
@@ -311,6 +387,9 @@ mod tests {
         assert_eq!(call("getpid", &[]), Ok(Value::Int(42)));
         assert_eq!(call("hostname", &[]), Ok(Value::Str("node".into())));
         assert!(lookup("nope").is_none());
+        assert!(call("allreduce", &[Value::Int(1)])
+            .unwrap_err()
+            .contains("no communicator"));
     }
 
     #[test]

@@ -239,11 +239,12 @@ fn from_array(a: Array) -> Result<Value, String> {
 mod tests {
     use super::*;
 
-    fn cx() -> EngineContext {
+    fn cx() -> EngineContext<'static> {
         EngineContext {
             pid: 7,
             host: "h".into(),
             mpi: None,
+            comm: None,
         }
     }
 

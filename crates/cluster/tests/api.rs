@@ -381,3 +381,41 @@ fn large_arrays_scatter_and_gather_intact() {
     let total: f64 = sums.iter().map(|s| s.as_f64().unwrap()).sum();
     assert_eq!(total, (0..1_000_001).map(|i| i as f64 * 0.5).sum::<f64>());
 }
+
+#[test]
+fn engines_of_one_communicator_reduce_together() {
+    let hub = Hub::start(0);
+    let info = hub.info.clone();
+    let (tx, rx) = mpsc::channel();
+    let ranks = std::thread::spawn(move || {
+        comm::Local::run(3, |world| {
+            let tx = tx.clone();
+            engine::run_with_comm(&engine_options(&info), Some(world), |id| {
+                tx.send(id).unwrap()
+            })
+            .unwrap()
+        })
+        .unwrap()
+    });
+    for _ in 0..3 {
+        rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    }
+    let rc = hub.client();
+    let all = rc.direct_view(&Targets::All).unwrap();
+    let mut ranks_seen = match all.apply("rank", vec![]).unwrap().get().unwrap() {
+        Value::List(v) => v.iter().map(|r| r.as_i64().unwrap()).collect::<Vec<_>>(),
+        other => panic!("{other}"),
+    };
+    ranks_seen.sort();
+    assert_eq!(ranks_seen, vec![0, 1, 2]);
+    // Every engine adds its rank + 1: 1 + 2 + 3 on each.
+    all.execute("r = rank()").unwrap().get().unwrap();
+    all.execute("y = r + 1").unwrap().get().unwrap();
+    all.execute("t = allreduce(y)").unwrap().get().unwrap();
+    assert_eq!(
+        all.pull("t").unwrap().get().unwrap(),
+        Value::List(vec![Value::Float(6.0); 3])
+    );
+    drop(hub);
+    ranks.join().unwrap();
+}

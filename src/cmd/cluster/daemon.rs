@@ -401,7 +401,36 @@ pub fn engine(a: EngineArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One engine per rank of the MPI job: the world is its tasks' communicator.
+#[cfg(feature = "mpi")]
+fn mpi_engine(info: ConnectionInfo) -> anyhow::Result<()> {
+    let world = comm::Mpi::init()?;
+    let (rank, size) = (
+        comm::Communicator::rank(&world),
+        comm::Communicator::size(&world),
+    );
+    let opts = engine_options(info, None);
+    cluster::engine::run_with_comm(&opts, Some(&world), |id| {
+        log_line(&format!("rank {rank} of {size} registered as engine {id}"))
+    })?;
+    Ok(())
+}
+
+/// One engine per rank of the MPI job, in a build without MPI: the rank
+/// and size come from the launcher's environment, and tasks have no
+/// communicator.
+#[cfg(not(feature = "mpi"))]
+fn mpi_engine(info: ConnectionInfo) -> anyhow::Result<()> {
+    let (rank, size) = mpi_rank_size()?;
+    let opts = engine_options(info, Some((rank, size)));
+    cluster::engine::run(&opts, |id| {
+        log_line(&format!("rank {rank} of {size} registered as engine {id}"))
+    })?;
+    Ok(())
+}
+
 /// The MPI rank and world size from the launcher's environment.
+#[cfg(not(feature = "mpi"))]
 fn mpi_rank_size() -> anyhow::Result<(u32, u32)> {
     let get = |names: &[&str]| {
         names
@@ -426,11 +455,7 @@ pub fn engines(a: EnginesArgs) -> anyhow::Result<ExitCode> {
     let file = a.connect.file()?;
     let info = a.connect.info()?;
     if a.mpi {
-        let (rank, size) = mpi_rank_size()?;
-        let opts = engine_options(info, Some((rank, size)));
-        cluster::engine::run(&opts, |id| {
-            log_line(&format!("rank {rank} of {size} registered as engine {id}"))
-        })?;
+        mpi_engine(info)?;
         return Ok(ExitCode::SUCCESS);
     }
     if a.n > MAX_ENGINES {
