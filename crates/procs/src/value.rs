@@ -19,6 +19,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::block::Block;
 use crate::error::{Error, Result};
 use crate::mutex::Kind;
+use crate::shm::HEADER;
+
+/// Refuses a `T` whose alignment the data (64 bytes into a page) lacks.
+fn check_alignment<T>() -> Result<()> {
+    if std::mem::align_of::<T>() > HEADER {
+        return Err(Error::Invalid(format!(
+            "shared memory holds types aligned to at most {HEADER} bytes, not {}",
+            std::mem::align_of::<T>()
+        )));
+    }
+    Ok(())
+}
 
 /// One `T` in shared memory, with a lock.
 ///
@@ -47,6 +59,7 @@ impl<T> Clone for Value<T> {
 impl<T: Pod> Value<T> {
     /// A new shared value holding `value`.
     pub fn new(value: T) -> Result<Value<T>> {
+        check_alignment::<T>()?;
         let block = Block::create(std::mem::size_of::<T>(), Kind::Plain, "a shared value")?;
         let v = Value {
             block: Arc::new(block),
@@ -149,6 +162,7 @@ impl<T> Clone for Array<T> {
 impl<T: Pod> Array<T> {
     /// `len` zeros (all bits zero) in shared memory.
     pub fn zeroed(len: usize) -> Result<Array<T>> {
+        check_alignment::<T>()?;
         let bytes = len.checked_mul(std::mem::size_of::<T>()).ok_or_else(|| {
             Error::Invalid(format!("a shared array of {len} elements is too large"))
         })?;

@@ -209,4 +209,13 @@ fn values_and_arrays_check_their_types() {
     assert_eq!(a.get(3), None);
     assert!(Array::<u64>::zeroed(usize::MAX).is_err());
     assert!(Array::<u64>::zeroed(0).unwrap().is_empty());
+    #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+    #[repr(C, align(128))]
+    struct Wide([u8; 128]);
+    let err = Value::new(Wide([0; 128])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "shared memory holds types aligned to at most 64 bytes, not 128"
+    );
+    assert!(Array::<Wide>::zeroed(1).is_err());
 }
