@@ -169,11 +169,17 @@ fn a_100_mb_array_is_one_copy_for_two_children() {
     // Both children map the whole array (Rss), every page of it shared
     // with the parent (a copy would be private), so that each child's
     // proportional share (Pss) is at most half of it.
+    println!(
+        "  the parent: Rss {} kB, Pss {} kB",
+        rollup_kb("Rss"),
+        rollup_kb("Pss")
+    );
     let children: Vec<_> = (0..2)
         .map(|_| ctx().start(SUM_AND_MEMORY, a.clone()).unwrap())
         .collect();
     for p in children {
         let (sum, rss, shared, pss) = p.join().unwrap();
+        println!("  a child: Rss {rss} kB, of which shared {shared} kB; Pss {pss} kB");
         assert_eq!(sum, want);
         assert!(
             rss >= mb * 9 / 10,
