@@ -142,11 +142,22 @@ pub fn run_with_comm(
         match wire::decode::<Envelope>(&frame.header, &peer)? {
             Envelope::Run { task } => {
                 let started = now();
-                let outcome = frame
+                let task_body = frame
                     .check_body(&peer)
                     .and_then(|()| wire::decode_task(&frame.body, &peer))
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| run_task(t, &mut ns, &cx));
+                    .map_err(|e| e.to_string());
+                drop(frame);
+                let body = match task_body {
+                    // A pulled value is encoded where it lies, not copied
+                    // first (an `Ok(&value)` encodes as an `Ok(value)`).
+                    Ok(Task::Pull { name }) => match ns.get(&name) {
+                        Some(v) => wire::encode(&Ok::<&Value, &str>(v)),
+                        None => wire::encode(&Err::<&Value, String>(format!(
+                            "name `{name}` is not defined"
+                        ))),
+                    },
+                    other => wire::encode(&other.and_then(|t| run_task(t, &mut ns, &cx))),
+                };
                 let finished = now();
                 sender.send(
                     &Envelope::Done {
@@ -154,7 +165,7 @@ pub fn run_with_comm(
                         started,
                         finished,
                     },
-                    &wire::encode(&outcome),
+                    &body,
                     None,
                 )?;
             }

@@ -4,11 +4,13 @@
 //! what the frame is) and a body (a task, a value, a result; possibly large):
 //!
 //! ```text
-//! magic "HPC1" | seq u64 | header_len u32 | body_len u64 | body SHA-256 [32] | HMAC [32] | header | body
+//! magic "HPC1" | seq u64 | header_len u32 | body_len u64 | body BLAKE3 [32] | HMAC [32] | header | body
 //! ```
 //!
 //! The HMAC-SHA256 (with the cluster's key) covers everything before it and
-//! the header, so the body is authenticated through its digest: a
+//! the header, so the body is authenticated through its digest (BLAKE3, a
+//! cryptographic hash several times faster than SHA-256 on large bodies: a
+//! 100 MB scatter hashes its data once at each end): a
 //! controller can check and route a frame by its header and forward the
 //! body untouched, and only the final receiver hashes the body. `seq`
 //! counts the frames of one direction of one connection from 0, so a
@@ -18,8 +20,6 @@
 //! costs at most one header buffer.
 
 use std::io::{self, Read, Write};
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{ClusterError, Result};
 use crate::key::Key;
@@ -55,7 +55,7 @@ pub struct Frame {
     pub header: Vec<u8>,
     /// The payload.
     pub body: Vec<u8>,
-    /// The SHA-256 of the body the sender signed (all zeros for no body).
+    /// The BLAKE3 digest of the body the sender signed (all zeros for no body).
     pub digest: [u8; 32],
 }
 
@@ -79,7 +79,7 @@ pub fn body_digest(body: &[u8]) -> [u8; 32] {
     if body.is_empty() {
         [0; 32]
     } else {
-        Sha256::digest(body).into()
+        blake3::hash(body).into()
     }
 }
 
@@ -161,8 +161,9 @@ impl<R: Read> FrameReader<R> {
         self.seq += 1;
         let mut body = Vec::new();
         if body_len > 0 {
-            // Signed by a key holder: the length is trusted, but memory is
-            // still reserved as the bytes arrive rather than all at once.
+            // Signed by a key holder: the length (within the limits) is
+            // trusted, and the body read in place.
+            body.reserve_exact(body_len as usize);
             let got = (&mut self.inner)
                 .take(body_len)
                 .read_to_end(&mut body)

@@ -54,6 +54,7 @@ pub mod error;
 pub mod frame;
 pub mod functions;
 pub mod key;
+pub mod plain;
 pub mod scheduler;
 pub mod statement;
 pub mod targets;

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
 
-/// An n-dimensional array in row-major order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An n-dimensional array in row-major order. On the wire its elements are
+/// one block of little-endian bytes (see `plain.rs`), not one item each.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NdArray<T> {
     /// Length along each axis (one axis for a vector).
     pub shape: Vec<usize>,
