@@ -163,7 +163,8 @@ impl<R: Read> FrameReader<R> {
         if body_len > 0 {
             // Signed by a key holder: the length (within the limits) is
             // trusted, and the body read in place.
-            body.reserve_exact(body_len as usize);
+            body.try_reserve_exact(body_len as usize)
+                .map_err(|_| self.bad(format!("cannot allocate a body of {body_len} bytes")))?;
             let got = (&mut self.inner)
                 .take(body_len)
                 .read_to_end(&mut body)

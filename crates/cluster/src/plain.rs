@@ -82,7 +82,7 @@ impl<'de, T: Plain> Deserialize<'de> for ElementsOwned<T> {
                 f.write_str("a block of 8-byte numbers")
             }
             fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<Self::Value, E> {
-                if b.len() % 8 != 0 {
+                if !b.len().is_multiple_of(8) {
                     return Err(E::custom(format!(
                         "{} bytes are not a whole number of 8-byte elements",
                         b.len()
