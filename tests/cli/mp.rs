@@ -405,3 +405,24 @@ fn no_child_outlives_a_killed_hpcrs() {
         );
     }
 }
+
+#[test]
+fn auc_processes_agrees_with_naive() {
+    for n in ["1", "3", "4097", "1000003", "10000000"] {
+        let naive = run(&["auc", n, "--backend", "naive"]);
+        for threads in ["1", "2", "3"] {
+            let got = run(&["auc", n, "--backend", "processes", "--threads", threads]);
+            assert!(got.status.success(), "{n} {threads}: {}", stderr(&got));
+            assert_eq!(stdout(&got), stdout(&naive), "NTOT {n}, {threads} workers");
+            let error =
+                |out: &std::process::Output| stderr(out).split(';').next().unwrap().to_string();
+            assert_eq!(error(&got), error(&naive), "NTOT {n}, {threads} workers");
+        }
+    }
+    let out = run(&["auc", "1000", "--backend", "processes", "--threads", "257"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "hpcrs: error: computing the area with 1000 points: processes backend: a pool has 1 to 256 workers, not 257\n"
+    );
+}
