@@ -326,3 +326,49 @@ fn the_most_partitions_give_the_default_answer_in_bounded_memory() {
     eprintln!("peak RSS with 4096 partitions: {} MiB", peak >> 20);
     assert!(peak < 100 << 20, "peak RSS {} MiB", peak >> 20);
 }
+
+#[test]
+fn local_ranks_print_what_one_process_prints_for_any_ranks_and_partitions() {
+    let text = std::fs::read(Path::new(ROOT).join("data/mobydick.txt")).unwrap();
+    let stop = course_stopwords(&Path::new(ROOT).join("data/stopwords.txt"));
+    let want = top(&reference(&text, &stop), 20);
+    for parts in ["1", "7", "64"] {
+        for ranks in ["1", "2", "3", "4"] {
+            let got = run(&["--top", "20", "--partitions", parts, "--local", ranks]);
+            assert_eq!(got, want, "{ranks} ranks, {parts} partitions");
+        }
+    }
+    let course = run(&["--top", "20", "--course", "--local", "3"]);
+    assert_eq!(course, want);
+}
+
+#[test]
+fn local_ranks_show_the_exchange_and_the_bytes_each_rank_shuffled() {
+    let out = hpcrs()
+        .args(["wordcount", "--local", "2", "--lineage", "--stats", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("[buckets exchanged between 2 ranks; partition p on rank p mod 2]"),
+        "{err}"
+    );
+    assert!(err.contains("partitions on 2 ranks of 1 thread(s)"), "{err}");
+    for rank in 0..2 {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("rank {rank}: ")))
+            .unwrap_or_else(|| panic!("no line for rank {rank}: {err}"));
+        assert!(line.ends_with(" received"), "{line}");
+    }
+    for bad in ["0", "257"] {
+        hpcrs()
+            .args(["wordcount", "--local", bad])
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(format!(
+                "--local {bad}: the number of ranks must be 1 to 256"
+            )));
+    }
+}
