@@ -74,7 +74,6 @@ pub fn register(registry: &mut Registry) -> procs::Result<()> {
     registry
         .add(fork::HELLO)?
         .add(race::RACE)?
-        .add(race::RACE_LOCKED)?
         .add(array::NEGATE)?
         .add(pool::SQUARE)?;
     Ok(())

@@ -3,10 +3,11 @@
 //! increment a plain load, a sleep and a store. Without the lock, a process
 //! that sleeps between its load and its store overwrites what the others
 //! stored meanwhile: updates are really lost. With the lock held around the
-//! three, the total is exact.
+//! three, the total is exact. The processes wait for each other at a start
+//! line, so that they race from the same moment.
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use procs::{Func, Lock, Value};
 
@@ -44,32 +45,45 @@ pub struct Args {
     start: Start,
 }
 
-/// One process of the race: `increments` times load, sleep, store.
-pub const RACE: Func<(Value<i64>, u64, u64), ()> =
-    Func::new("mp.race", |(v, increments, sleep_us)| {
-        for _ in 0..increments {
-            let x = v.get();
-            std::thread::sleep(Duration::from_micros(sleep_us));
-            v.set(x + 1);
-        }
-    });
+/// What each process of the race gets: the shared value, the lock to hold
+/// around each increment (none: the race), the start line, the number of
+/// processes, the increments and the sleep in microseconds.
+type Racer = (Value<i64>, Option<Lock>, Value<i64>, u64, u64, u64);
 
-/// The arguments of [`RACE_LOCKED`]: the value, the lock, the increments
-/// and the sleep.
-type LockedRace = (Value<i64>, Lock, u64, u64);
-
-/// The same with `lock` held around each increment; `Err` if the lock
-/// fails (its holder died).
-pub const RACE_LOCKED: Func<LockedRace, Result<(), String>> =
-    Func::new("mp.race_locked", |(v, lock, increments, sleep_us)| {
+/// One process of the race: waits at the start line for the others, then
+/// `increments` times loads the value, sleeps and stores it plus one
+/// (holding the lock, if any, around the three). `Err` if the lock fails
+/// (its holder died).
+pub const RACE: Func<Racer, Result<(), String>> = Func::new(
+    "mp.race",
+    |(v, lock, start_line, procs, increments, sleep_us)| {
+        wait_for_all(&start_line, procs);
         for _ in 0..increments {
-            let _held = lock.acquire().map_err(|e| e.to_string())?;
+            let _held = match &lock {
+                Some(l) => Some(l.acquire().map_err(|e| e.to_string())?),
+                None => None,
+            };
             let x = v.get();
             std::thread::sleep(Duration::from_micros(sleep_us));
             v.set(x + 1);
         }
         Ok(())
-    });
+    },
+);
+
+/// Counts this process at `start_line` and waits until all `procs` have
+/// arrived, so that they race from the same moment however slowly they
+/// were started; at most 10 s, so that one that never arrives does not hold
+/// the others for ever.
+fn wait_for_all(start_line: &Value<i64>, procs: u64) {
+    if let Ok(mut arrived) = start_line.lock() {
+        *arrived += 1;
+    }
+    let begin = Instant::now();
+    while (start_line.get() as u64) < procs && begin.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_micros(100));
+    }
+}
 
 /// Checks the arguments against their bounds.
 fn check(args: &Args) -> anyhow::Result<()> {
@@ -108,22 +122,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::super::summer::allow_open_files(args.procs + 64);
     let ctx = crate::children::context()?.with_start_method(args.start.into());
     let v = Value::new(0i64)?;
-    let (increments, sleep_us) = (args.increments, args.sleep_us);
-    if args.lock {
-        let lock = Lock::new()?;
-        let started = (0..args.procs)
-            .map(|_| ctx.start(RACE_LOCKED, (v.clone(), lock.clone(), increments, sleep_us)))
-            .collect::<Result<Vec<_>, _>>()?;
-        for p in started {
-            p.join()?.map_err(anyhow::Error::msg)?;
-        }
-    } else {
-        let started = (0..args.procs)
-            .map(|_| ctx.start(RACE, (v.clone(), increments, sleep_us)))
-            .collect::<Result<Vec<_>, _>>()?;
-        for p in started {
-            p.join()?;
-        }
+    let lock = if args.lock { Some(Lock::new()?) } else { None };
+    let start_line = Value::new(0i64)?;
+    let started = (0..args.procs)
+        .map(|_| {
+            let (n, increments, sleep_us) = (args.procs, args.increments, args.sleep_us);
+            let racer = (
+                v.clone(),
+                lock.clone(),
+                start_line.clone(),
+                n,
+                increments,
+                sleep_us,
+            );
+            ctx.start(RACE, racer)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for p in started {
+        p.join()?.map_err(anyhow::Error::msg)?;
     }
     report(&args, v.get())
 }

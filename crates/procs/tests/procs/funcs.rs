@@ -57,9 +57,19 @@ pub const SLEEP_MS: Func<u64, u64> = Func::new("sleep_ms", |ms| {
 /// Never registered: the child does not know it.
 pub const UNKNOWN: Func<(), ()> = Func::new("not_registered", |()| ());
 
-/// The course's race: `increments` times load, sleep, store.
-pub const RACE: Func<(Value<i64>, u32, u64), ()> =
-    Func::new("race", |(v, increments, sleep_us)| {
+/// What a racer gets: the value, the start line, the number of processes,
+/// the increments and the sleep in microseconds.
+pub type Racer = (Value<i64>, Value<i64>, u32, u32, u64);
+
+/// The course's race: once all `procs` have counted themselves at the
+/// start line (or after 10 s), `increments` times load, sleep, store.
+pub const RACE: Func<Racer, ()> =
+    Func::new("race", |(v, start_line, procs, increments, sleep_us)| {
+        *start_line.lock().unwrap() += 1;
+        let begin = std::time::Instant::now();
+        while start_line.get() < i64::from(procs) && begin.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_micros(100));
+        }
         for _ in 0..increments {
             let x = v.get();
             std::thread::sleep(Duration::from_micros(sleep_us));

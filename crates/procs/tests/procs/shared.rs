@@ -50,6 +50,7 @@ pub const TESTS: &[Test] = &[
 fn race(procs: u32, increments: u32, sleep_us: u64, locked: bool) -> i64 {
     let v = Value::new(0i64).unwrap();
     let lock = Lock::new().unwrap();
+    let start_line = Value::new(0i64).unwrap();
     let c = ctx();
     let ps: Vec<_> = (0..procs)
         .map(|_| {
@@ -57,7 +58,8 @@ fn race(procs: u32, increments: u32, sleep_us: u64, locked: bool) -> i64 {
                 c.start(RACE_LOCKED, (v.clone(), lock.clone(), increments, sleep_us))
                     .unwrap()
             } else {
-                c.start(RACE, (v.clone(), increments, sleep_us)).unwrap()
+                let racer = (v.clone(), start_line.clone(), procs, increments, sleep_us);
+                c.start(RACE, racer).unwrap()
             }
         })
         .collect();
@@ -69,7 +71,8 @@ fn race(procs: u32, increments: u32, sleep_us: u64, locked: bool) -> i64 {
 
 fn the_race_without_a_lock_loses_updates() {
     // Each process sleeps 1 ms between its load and its store, while the
-    // others store: with 4 processes nearly every update is lost.
+    // others store, and all start together: with 4 processes nearly every
+    // update is lost.
     let got = race(4, 20, 1000, false);
     assert!(got < 80, "no update was lost: {got}");
     assert!(got >= 20, "fewer than one process's increments: {got}");
