@@ -490,3 +490,27 @@ fn memory_with_a_failing_subcommand_or_a_bad_directory_or_flag() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("rank-1/memory.txt").is_file());
 }
+
+/// Under a real `mpirun` (the `mpi` build, which scripts/ci-mpi.sh runs):
+/// each rank writes its own directory, with the memory view.
+#[cfg(feature = "mpi")]
+#[test]
+fn profile_of_mpi_ranks_under_mpirun_writes_one_directory_per_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prof");
+    let o = std::process::Command::new("timeout")
+        .args(["120", "mpirun", "-np", "2", crate::util::BIN])
+        .args(["profile", "--memory", "--out"])
+        .arg(&out)
+        .args(["--", "mpi", "hello"])
+        .output()
+        .expect("running timeout/mpirun");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    for rank in 0..2 {
+        for f in FILES.iter().chain(&["memory.txt", "memory.png"]) {
+            let path = out.join(format!("rank-{rank}")).join(f);
+            assert!(path.is_file(), "{}", path.display());
+        }
+    }
+}
