@@ -63,8 +63,13 @@ fn main() -> std::process::ExitCode {
     signals::file_size_limits_are_errors();
     // A spawned child process (procs) is this program started again with a
     // hidden argument: it runs its function and exits, before any parsing.
-    if let Some(code) = procs::child::run_if_child(std::env::args_os(), &children::registry()) {
-        return code;
+    match procs::child::run_if_child(std::env::args_os(), &children::registry()) {
+        Some(Ok(code)) => return code,
+        Some(Err(e)) => {
+            output::noteln!("hpcrs: error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+        None => {}
     }
     let cli = Cli::parse();
     if let Err(err) = apply_simd_cap() {

@@ -426,3 +426,25 @@ fn auc_processes_agrees_with_naive() {
         "hpcrs: error: computing the area with 1000 points: processes backend: a pool has 1 to 256 workers, not 257\n"
     );
 }
+
+#[test]
+fn the_hidden_child_argument_by_hand_is_a_usage_error() {
+    for args in [
+        &["--hpcrs-procs-child"][..],
+        &["--hpcrs-procs-child", "7"],
+        &["--hpcrs-procs-child", "x", "mp"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("hpcrs: error: --hpcrs-procs-child "),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("only a parent process starts a child this way, giving it its socket\n"),
+            "{err}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::process::ExitCode;
 
 use crate::codec;
+use crate::error::Error;
 use crate::func::{Answer, Registry};
 use crate::protocol::{self, Reply, Request};
 use crate::wire;
@@ -20,22 +21,29 @@ pub const CHILD_ARG: &str = "--hpcrs-procs-child";
 /// and the program goes on as usual.
 ///
 /// Exit codes: 0 after answering, 1 if the function panicked or could not
-/// be run (the parent gets the reason), 2 if the arguments or the socket
-/// are not a child's (started by hand).
+/// be run (the parent gets the reason), 2 if the parent's request never
+/// came. Arguments that are not a child's (the hidden argument given by
+/// hand) are an error for the program to report, as a usage error.
 pub fn run_if_child(
     args: impl IntoIterator<Item = OsString>,
     registry: &Registry,
-) -> Option<ExitCode> {
+) -> Option<Result<ExitCode, Error>> {
     let mut args = args.into_iter().skip(1);
     if args.next().as_deref() != Some(std::ffi::OsStr::new(CHILD_ARG)) {
         return None;
     }
-    let fd = args
-        .next()
+    let given = args.next();
+    let fd = given
+        .as_ref()
         .and_then(|a| a.to_str().and_then(|s| s.parse::<i32>().ok()))
         .filter(|&fd| fd > 2 && is_socket(fd));
     let Some(fd) = fd else {
-        return Some(ExitCode::from(2));
+        let given = given.map_or("(no descriptor)".into(), |g| {
+            g.to_string_lossy().into_owned()
+        });
+        return Some(Err(Error::Invalid(format!(
+            "{CHILD_ARG} {given}: only a parent process starts a child this way, giving it its socket"
+        ))));
     };
     // SAFETY: the parent passed this descriptor, an open socket (checked),
     // for the child alone to own.
@@ -43,7 +51,7 @@ pub fn run_if_child(
     // Processes this child starts must not inherit it.
     // SAFETY: `fd` is open.
     unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    Some(ExitCode::from(serve(sock.as_fd(), registry) as u8))
+    Some(Ok(ExitCode::from(serve(sock.as_fd(), registry) as u8)))
 }
 
 /// Whether `fd` is an open socket.

@@ -22,8 +22,13 @@ pub type Test = (&'static str, fn());
 
 fn main() -> ExitCode {
     let registry = funcs::registry();
-    if let Some(code) = procs::child::run_if_child(std::env::args_os(), &registry) {
-        return code;
+    match procs::child::run_if_child(std::env::args_os(), &registry) {
+        Some(Ok(code)) => return code,
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+        None => {}
     }
     let filters: Vec<String> = std::env::args()
         .skip(1)

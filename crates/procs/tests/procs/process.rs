@@ -238,5 +238,10 @@ fn a_child_started_by_hand_exits_2() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("only a parent process starts a child this way"),
+            "{err}"
+        );
     }
 }
