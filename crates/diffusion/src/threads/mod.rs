@@ -18,7 +18,10 @@
 //!   holds up one chunk, not a share of every step, and the others do the
 //!   rest. A thread with nothing to do spins briefly, then parks
 //!   (`events.rs`), leaving its core to the thread it waits for; a team
-//!   larger than the machine parks at once.
+//!   larger than the machine parks at once. A thread that waited long (the
+//!   machine has fewer free cores than the team has threads) leaves the
+//!   team until the next call, so a loaded machine runs it as fast as
+//!   fewer threads would.
 //! * **Cache reuse.** Within a pass a thread sweeps its band once,
 //!   computing every time level as soon as its three input rows exist
 //!   (a wavefront in row × time). Intermediate levels live in a 3-row ring
@@ -39,6 +42,7 @@ mod band;
 mod events;
 mod layout;
 mod team;
+mod workers;
 
 use ndarray::Array2;
 use runtime::layout::{ALIAS_SKEW_BYTES, L1_BUDGET_BYTES};
@@ -49,8 +53,10 @@ use crate::{DiffusionError, Stepper, StepperOptions};
 use band::{src_rows, Band, Pass};
 use events::SPIN;
 use layout::{AlignedBuf, Layout};
+use std::sync::Arc;
 use std::time::Duration;
-use team::{Claim, Schedule, Shared};
+use team::{Claim, Schedule, Shared, LEAVE_AFTER};
+use workers::{Job, Workers};
 
 /// Most steps per pass (time-blocking depth) chosen by default: deeper, the
 /// ghost rows recomputed at band edges cost more than the synchronisations
@@ -105,6 +111,8 @@ pub struct ThreadsStepper {
     simd: Simd,
     /// The machine's cores: a larger team does not spin while it waits.
     cores: usize,
+    /// The helper threads (started on the first call that needs them).
+    workers: Option<Workers>,
 }
 
 impl ThreadsStepper {
@@ -119,6 +127,7 @@ impl ThreadsStepper {
             buffers: None,
             simd: Simd::detect(),
             cores: runtime::pool::cores(),
+            workers: None,
         })
     }
 
@@ -198,8 +207,6 @@ impl Stepper for ThreadsStepper {
         for (r, dens_row) in dens.outer_iter().enumerate() {
             a_slice[lay.row(r)].copy_from_slice(dens_row.as_slice().expect("standard layout"));
         }
-        let a = Shared(a_slice.as_mut_ptr());
-        let b = Shared(b_slice.as_mut_ptr());
         // A team larger than the machine parks at once when it waits: the
         // thread it waits for may be queued behind it on the same core.
         let spin = if team <= self.cores {
@@ -207,59 +214,37 @@ impl Stepper for ThreadsStepper {
         } else {
             Duration::ZERO
         };
-        let schedule = Schedule::new(chunks, passes, spin);
-        let chunk_rows = |c: usize| (1 + interior * c / chunks, 1 + interior * (c + 1) / chunks);
-        let (simd, intrinsics) = (self.simd, self.intrinsics);
-        let work = |t: usize| {
-            let mut band = Band::new(lay, depth, SKEW_RING);
-            let home = t * chunks / team;
-            while let Claim::Run(task) = schedule.claim(home) {
-                let (r0, r1) = chunk_rows(task.chunk);
-                let p = task.pass;
-                let (from, to) = if p % 2 == 0 { (a, b) } else { (b, a) };
-                let levels = depth.min(steps - p * depth);
-                let (s0, s1) = src_rows((r0, r1), levels, n);
-                // SAFETY: both ranges lie in their arrays (rows below n of
-                // `len = n·stride` slots). `Schedule` gives this thread
-                // chunk `task.chunk` for pass p alone: no other thread
-                // touches its rows of `to` until it finishes, and none
-                // writes the rows `s0..s1` of `from` (this chunk's and the
-                // neighbours' nearest `levels` ≤ `depth` rows, within the
-                // neighbours since chunks are at least `depth` high) before
-                // it finishes (see `Schedule`).
-                let (src, dst) = unsafe {
-                    (
-                        std::slice::from_raw_parts(
-                            from.0.add(s0 * lay.stride) as *const f64,
-                            (s1 - s0) * lay.stride,
-                        ),
-                        std::slice::from_raw_parts_mut(
-                            to.0.add(r0 * lay.stride),
-                            (r1 - r0) * lay.stride,
-                        ),
-                    )
-                };
-                band.run(
-                    simd,
-                    intrinsics,
-                    Pass {
-                        rows: (r0, r1),
-                        src,
-                        dst,
-                        levels,
-                        k,
-                    },
-                );
-                schedule.finish(task);
-            }
-        };
-        std::thread::scope(|scope| {
-            for t in 1..team {
-                let work = &work;
-                scope.spawn(move || work(t));
-            }
-            work(0);
+        let job = Arc::new(Sweep {
+            schedule: Schedule::new(chunks, passes, team, spin, LEAVE_AFTER),
+            a: Shared(a_slice.as_mut_ptr()),
+            b: Shared(b_slice.as_mut_ptr()),
+            lay,
+            team,
+            chunks,
+            depth,
+            steps,
+            k,
+            simd: self.simd,
+            intrinsics: self.intrinsics,
         });
+        if team > 1 {
+            if self.workers.as_ref().is_none_or(|w| w.count() < team - 1) {
+                // Stop the old helpers before starting more.
+                self.workers = None;
+                self.workers = Some(Workers::start(self.threads - 1)?);
+            }
+            if let Some(workers) = &self.workers {
+                workers.post(job.clone());
+            }
+        }
+        // The caller never leaves: it returns once every chunk has done
+        // every pass, and the helpers touch nothing of a finished job.
+        job.work(0);
+        // A helper's panic is the caller's, as a scoped thread's would be.
+        assert!(
+            !job.schedule.is_abandoned(),
+            "a helper thread of the threads backend panicked"
+        );
         let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
         let result = if passes % 2 == 1 { buf_b } else { buf_a };
         let result = result.as_mut_slice();
@@ -270,6 +255,93 @@ impl Stepper for ThreadsStepper {
                 .copy_from_slice(&result[lay.row(r)]);
         }
         Ok(())
+    }
+}
+
+/// One call's work: `steps` steps of the grid laid out as `lay` in the
+/// arrays `a` (the current values) and `b`, as tasks of a [`Schedule`].
+struct Sweep {
+    schedule: Schedule,
+    a: Shared,
+    b: Shared,
+    lay: Layout,
+    team: usize,
+    chunks: usize,
+    depth: usize,
+    steps: usize,
+    k: f64,
+    simd: Simd,
+    intrinsics: bool,
+}
+
+impl Sweep {
+    /// The rows of chunk `c`.
+    fn chunk_rows(&self, c: usize) -> (usize, usize) {
+        let interior = self.lay.n - 2;
+        (
+            1 + interior * c / self.chunks,
+            1 + interior * (c + 1) / self.chunks,
+        )
+    }
+}
+
+impl Job for Sweep {
+    fn work(&self, t: usize) {
+        if t >= self.team {
+            return;
+        }
+        let (lay, n, depth) = (self.lay, self.lay.n, self.depth);
+        let mut band = Band::new(lay, depth, SKEW_RING);
+        let home = t * self.chunks / self.team;
+        while let Claim::Run(task) = self.schedule.claim(home, t != 0) {
+            let (r0, r1) = self.chunk_rows(task.chunk);
+            let p = task.pass;
+            let (from, to) = if p % 2 == 0 {
+                (self.a, self.b)
+            } else {
+                (self.b, self.a)
+            };
+            let levels = depth.min(self.steps - p * depth);
+            let (s0, s1) = src_rows((r0, r1), levels, n);
+            // SAFETY: both ranges lie in their arrays (rows below n of
+            // n·stride slots), which the stepper keeps alive and in place
+            // until the call that made this sweep returns, and that call
+            // returns only once every task is done (no task can be claimed
+            // after that). `Schedule` gives this thread chunk `task.chunk`
+            // for pass p alone: no other thread touches its rows of `to`
+            // until it finishes, and none writes the rows `s0..s1` of
+            // `from` (this chunk's and the neighbours' nearest `levels` ≤
+            // `depth` rows, within the neighbours since chunks are at least
+            // `depth` high) before it finishes (see `Schedule`).
+            let (src, dst) = unsafe {
+                (
+                    std::slice::from_raw_parts(
+                        from.0.add(s0 * lay.stride) as *const f64,
+                        (s1 - s0) * lay.stride,
+                    ),
+                    std::slice::from_raw_parts_mut(
+                        to.0.add(r0 * lay.stride),
+                        (r1 - r0) * lay.stride,
+                    ),
+                )
+            };
+            band.run(
+                self.simd,
+                self.intrinsics,
+                Pass {
+                    rows: (r0, r1),
+                    src,
+                    dst,
+                    levels,
+                    k: self.k,
+                },
+            );
+            self.schedule.finish(task);
+        }
+    }
+
+    fn abandon(&self) {
+        self.schedule.abandon();
     }
 }
 
@@ -292,6 +364,34 @@ mod tests {
                 d == MAX_DEFAULT_DEPTH || ring_bytes(n, deeper) > RING_BUDGET_BYTES,
                 "n={n}: depth {deeper} would still fit"
             );
+        }
+    }
+
+    #[test]
+    fn eight_threads_on_a_small_machine_agree_with_naive_call_after_call() {
+        use crate::{NaiveStepper, Stepper};
+        let n = 67;
+        let mut start = Array2::<f64>::zeros((n, n));
+        for ((i, j), v) in start.indexed_iter_mut() {
+            if i > 0 && j > 0 && i < n - 1 && j < n - 1 {
+                *v = ((i * 31 + j * 17) % 11) as f64 / 11.0;
+            }
+        }
+        let mut reference = start.clone();
+        NaiveStepper::new()
+            .advance(&mut reference, 0.2, 3 * 37)
+            .unwrap();
+        for threads in [2, 8] {
+            let mut s = ThreadsStepper::new(Threads::Exactly(threads))
+                .unwrap()
+                .with_min_updates_per_thread(0)
+                .with_depth(3);
+            let mut dens = start.clone();
+            // Three calls, the team and its helpers kept between them.
+            for _ in 0..3 {
+                s.advance(&mut dens, 0.2, 37).unwrap();
+            }
+            assert_eq!(dens, reference, "{threads} threads");
         }
     }
 

@@ -8,14 +8,23 @@
 //! the vCPU for a few milliseconds) holds up only its one chunk, and the
 //! others advance the rest of the grid as far as that chunk allows (its
 //! neighbours one pass, theirs two, ...), then park (`events.rs`) so that
-//! their core can run it. On an idle machine each thread keeps to the
-//! chunks nearest its own part of the grid ([`Schedule::claim`]'s `home`),
-//! so rows stay in its core's caches.
+//! their core can run it. A thread that had to wait that long
+//! ([`LEAVE_AFTER`]) leaves the team for the rest of the call: the machine
+//! has fewer free cores than the team has threads, and a team that keeps
+//! running in step loses a time slice whenever any of its threads is
+//! descheduled holding a chunk, while fewer threads are descheduled less
+//! often. On an idle machine each thread keeps to the chunks nearest its
+//! own part of the grid ([`Schedule::claim`]'s `home`), so rows stay in its
+//! core's caches.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use super::events::Events;
+
+/// A wait for work this long means the thread waited for is descheduled
+/// (a task takes tens of microseconds): the waiting thread leaves the team.
+pub(crate) const LEAVE_AFTER: Duration = Duration::from_millis(1);
 
 /// One chunk's progress: `2·passes_done + busy`.
 #[repr(align(128))]
@@ -42,6 +51,11 @@ pub(crate) struct Schedule {
     chunks: Vec<ChunkState>,
     passes: usize,
     events: Events,
+    /// Threads still in the team (see [`Claim::Leave`]).
+    members: AtomicUsize,
+    leave_after: Duration,
+    /// A thread panicked in a task: its chunk will never be done.
+    abandoned: AtomicBool,
 }
 
 /// What [`Schedule::claim`] gives a thread.
@@ -51,19 +65,55 @@ pub(crate) enum Claim {
     Run(Task),
     /// Every pass of every chunk is done.
     Finished,
+    /// The caller waited [`LEAVE_AFTER`] for work and leaves the team; the
+    /// threads that stay finish the work (the last one never leaves).
+    Leave,
+    /// The schedule was abandoned: a thread panicked in a task.
+    Abandoned,
 }
 
 impl Schedule {
-    /// `chunks` chunks at pass 0 of `passes`; threads waiting for work spin
-    /// for `spin` before they park.
-    pub(crate) fn new(chunks: usize, passes: usize, spin: Duration) -> Self {
+    /// `chunks` chunks at pass 0 of `passes` for a team of `members`
+    /// threads; threads waiting for work spin for `spin` before they park,
+    /// and leave after waiting `leave_after` ([`LEAVE_AFTER`]).
+    pub(crate) fn new(
+        chunks: usize,
+        passes: usize,
+        members: usize,
+        spin: Duration,
+        leave_after: Duration,
+    ) -> Self {
         Schedule {
             chunks: (0..chunks.max(1))
                 .map(|_| ChunkState(AtomicUsize::new(0)))
                 .collect(),
             passes,
             events: Events::new(spin),
+            members: AtomicUsize::new(members.max(1)),
+            leave_after,
+            abandoned: AtomicBool::new(false),
         }
+    }
+
+    /// Gives up the schedule (a thread panicked in a task): every claim
+    /// returns [`Claim::Abandoned`] from now on.
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::SeqCst);
+        self.events.notify();
+    }
+
+    /// Whether [`Schedule::abandon`] was called.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::SeqCst)
+    }
+
+    /// Leaves the team unless the caller is its last member.
+    fn try_leave(&self) -> bool {
+        self.members
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
+                (m > 1).then(|| m - 1)
+            })
+            .is_ok()
     }
 
     /// Passes done by chunk `c` (its pass in progress not counted).
@@ -75,11 +125,17 @@ impl Schedule {
     /// is held by another thread. Among the tasks that may run it takes the
     /// one with the fewest passes done (which keeps the chunks close enough
     /// together that threads seldom wait), the first found scanning from
-    /// chunk `home` onward.
-    pub(crate) fn claim(&self, home: usize) -> Claim {
+    /// chunk `home` onward. A caller that `may_leave` leaves after a long
+    /// wait (see [`Claim::Leave`]); one that may not gets
+    /// [`Claim::Finished`] only once every task is done.
+    pub(crate) fn claim(&self, home: usize, may_leave: bool) -> Claim {
         let count = self.chunks.len();
+        let mut waiting_since: Option<Instant> = None;
         loop {
             let seen = self.events.seen();
+            if self.is_abandoned() {
+                return Claim::Abandoned;
+            }
             let mut best: Option<(usize, usize)> = None;
             let mut finished = true;
             for i in 0..count {
@@ -116,7 +172,13 @@ impl Schedule {
                         return Claim::Run(Task { chunk, pass });
                     }
                 }
-                None => self.events.wait_past(seen),
+                None => {
+                    let since = *waiting_since.get_or_insert_with(Instant::now);
+                    self.events.wait_past(seen);
+                    if may_leave && since.elapsed() >= self.leave_after && self.try_leave() {
+                        return Claim::Leave;
+                    }
+                }
             }
         }
     }
@@ -148,19 +210,43 @@ mod tests {
     use std::sync::Mutex;
 
     /// Runs a schedule of `chunks` × `passes` on `threads` threads, thread
-    /// `sleeper` (if any) sleeping `nap` inside every tenth of its tasks,
+    /// `sleeper` (if any) sleeping `nap` inside every tenth of its tasks
+    /// from its first,
     /// and checks every task ran once, after the tasks it depends on.
-    fn run(threads: usize, chunks: usize, passes: usize, sleeper: Option<usize>, nap: Duration) {
-        let schedule = Schedule::new(chunks, passes, Duration::ZERO);
+    fn run(
+        threads: usize,
+        chunks: usize,
+        passes: usize,
+        sleeper: Option<usize>,
+        nap: Duration,
+        leave_after: Duration,
+    ) -> usize {
+        let schedule = Schedule::new(chunks, passes, threads, Duration::ZERO, leave_after);
         // The passes each chunk has finished, as the tasks saw them.
         let done = Mutex::new(vec![0usize; chunks]);
         let ran = AtomicUsize::new(0);
+        let left = AtomicUsize::new(0);
+        // The sleeper claims its first task before the others start.
+        let sleeper_started = std::sync::atomic::AtomicBool::new(sleeper.is_none());
         std::thread::scope(|s| {
             for t in 0..threads {
-                let (schedule, done, ran) = (&schedule, &done, &ran);
+                let (schedule, done, ran, left) = (&schedule, &done, &ran, &left);
+                let sleeper_started = &sleeper_started;
                 s.spawn(move || {
                     let mut mine = 0;
-                    while let Claim::Run(task) = schedule.claim(t * chunks / threads) {
+                    while Some(t) != sleeper && !sleeper_started.load(Ordering::SeqCst) {
+                        std::thread::yield_now();
+                    }
+                    loop {
+                        let task = match schedule.claim(t * chunks / threads, true) {
+                            Claim::Run(task) => task,
+                            Claim::Finished | Claim::Abandoned => return,
+                            Claim::Leave => {
+                                left.fetch_add(1, Ordering::SeqCst);
+                                return;
+                            }
+                        };
+                        sleeper_started.store(true, Ordering::SeqCst);
                         {
                             let d = done.lock().unwrap();
                             assert_eq!(d[task.chunk], task.pass, "{task:?} ran twice or early");
@@ -172,7 +258,7 @@ mod tests {
                             }
                         }
                         mine += 1;
-                        if Some(t) == sleeper && mine % 10 == 0 {
+                        if Some(t) == sleeper && mine % 10 == 1 {
                             std::thread::sleep(nap);
                         }
                         done.lock().unwrap()[task.chunk] += 1;
@@ -184,38 +270,70 @@ mod tests {
         });
         assert_eq!(ran.load(Ordering::SeqCst), chunks * passes);
         assert!(done.lock().unwrap().iter().all(|&d| d == passes));
+        let left = left.load(Ordering::SeqCst);
+        assert!(left < threads.max(1), "all {threads} threads left");
+        left
     }
+
+    /// Long enough that no thread leaves in these tests.
+    const STAY: Duration = Duration::from_secs(3600);
 
     #[test]
     fn every_task_runs_once_in_dependency_order() {
         for (threads, chunks) in [(1, 1), (1, 4), (2, 2), (2, 4), (3, 7), (4, 2)] {
-            run(threads, chunks, 50, None, Duration::ZERO);
+            assert_eq!(run(threads, chunks, 50, None, Duration::ZERO, STAY), 0);
         }
     }
 
     #[test]
     fn eight_threads_on_a_small_machine_finish() {
-        run(8, 16, 200, None, Duration::ZERO);
+        run(8, 16, 200, None, Duration::ZERO, STAY);
+        // Threads leave as soon as they wait at all; the last one stays.
+        run(8, 16, 200, None, Duration::ZERO, Duration::ZERO);
     }
 
     #[test]
     fn a_thread_asleep_mid_task_holds_up_only_its_chunk() {
         // The sleeper naps 20 ms in some tasks; the others keep going and
         // the run ends.
-        run(4, 8, 100, Some(1), Duration::from_millis(20));
+        run(4, 8, 100, Some(1), Duration::from_millis(20), STAY);
+    }
+
+    #[test]
+    fn threads_that_wait_for_a_sleeper_leave_and_it_finishes() {
+        // Waiting 1 ms for the sleeper's chunk, the others leave (all but
+        // one at most, never all).
+        let left = run(4, 8, 100, Some(1), Duration::from_millis(20), LEAVE_AFTER);
+        assert!(left >= 1, "nobody left");
+    }
+
+    #[test]
+    fn an_abandoned_schedule_wakes_its_waiters() {
+        let s = Schedule::new(1, 2, 2, Duration::ZERO, LEAVE_AFTER);
+        let task = match s.claim(0, false) {
+            Claim::Run(t) => t,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(task, Task { chunk: 0, pass: 0 });
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| s.claim(0, false));
+            std::thread::sleep(Duration::from_millis(20));
+            s.abandon();
+            assert_eq!(waiter.join().unwrap(), Claim::Abandoned);
+        });
     }
 
     #[test]
     fn no_passes_is_finished_at_once() {
-        let s = Schedule::new(3, 0, Duration::ZERO);
-        assert_eq!(s.claim(0), Claim::Finished);
+        let s = Schedule::new(3, 0, 2, Duration::ZERO, LEAVE_AFTER);
+        assert_eq!(s.claim(0, true), Claim::Finished);
     }
 
     #[test]
     fn the_home_chunk_is_claimed_first_when_all_are_level() {
-        let s = Schedule::new(4, 2, Duration::ZERO);
-        assert_eq!(s.claim(2), Claim::Run(Task { chunk: 2, pass: 0 }));
-        assert_eq!(s.claim(2), Claim::Run(Task { chunk: 3, pass: 0 }));
-        assert_eq!(s.claim(2), Claim::Run(Task { chunk: 0, pass: 0 }));
+        let s = Schedule::new(4, 2, 1, Duration::ZERO, LEAVE_AFTER);
+        assert_eq!(s.claim(2, true), Claim::Run(Task { chunk: 2, pass: 0 }));
+        assert_eq!(s.claim(2, true), Claim::Run(Task { chunk: 3, pass: 0 }));
+        assert_eq!(s.claim(2, true), Claim::Run(Task { chunk: 0, pass: 0 }));
     }
 }
