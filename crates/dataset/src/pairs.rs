@@ -213,25 +213,13 @@ impl<K: Key, V: Data> Dataset<(K, V)> {
         );
         let left = self.map_values(Side::<V, W>::Left);
         let right = other.map_values(Side::<V, W>::Right);
-        left.union(&right)
-            .group_by_key_partitions(n)
-            .flat_map(|(k, sides)| {
-                let mut lefts = Vec::new();
-                let mut rights = Vec::new();
-                for s in sides {
-                    match s {
-                        Side::Left(v) => lefts.push(v),
-                        Side::Right(w) => rights.push(w),
-                    }
-                }
-                let mut out = Vec::with_capacity(lefts.len() * rights.len());
-                for v in &lefts {
-                    for w in &rights {
-                        out.push((k.clone(), (v.clone(), w.clone())));
-                    }
-                }
-                out
-            })
+        left.union(&right).shuffle(
+            "join",
+            n,
+            hash_partitioner(n),
+            MapSide::pass(),
+            Arc::new(crate::api::hash_join::hash_join),
+        )
     }
 }
 

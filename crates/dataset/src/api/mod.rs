@@ -18,6 +18,7 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod checkpoint;
+pub(crate) mod hash_join;
 pub(crate) mod histogram;
 pub(crate) mod joins;
 pub(crate) mod keyed;
