@@ -25,7 +25,9 @@ impl Context {
     }
 
     /// The lines of a text file, or of every file of a directory (hidden files
-    /// and names starting with `_` skipped, as Hadoop does), in at least
+    /// and names starting with `_` skipped, as Hadoop does), or of each path
+    /// of a comma-separated list (`"a.txt,logs/"`, as Spark takes it, when no
+    /// file is named so), in at least
     /// `min_partitions` partitions (0: `default_min_partitions()`).
     ///
     /// Files are split into byte ranges whose tasks each read only their own

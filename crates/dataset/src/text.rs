@@ -29,6 +29,21 @@ pub(crate) struct Split {
     pub(crate) end: u64,
 }
 
+/// The files of `path`, or, when nothing of that name exists and it holds
+/// commas, the files of each comma-separated part in order (Spark's
+/// `textFile("a,b")`); a missing part is an error naming it.
+fn list_inputs(path: &Path) -> Result<Vec<(PathBuf, Option<u64>)>> {
+    let text = path.to_string_lossy();
+    if path.symlink_metadata().is_ok() || !text.contains(',') {
+        return list_files(path);
+    }
+    let mut files = Vec::new();
+    for part in text.split(',').filter(|p| !p.is_empty()) {
+        files.extend(list_files(Path::new(part))?);
+    }
+    Ok(files)
+}
+
 /// The files of `path`: itself, or the visible regular files of a directory,
 /// sorted, each with its length. Any path that is not a directory is read as
 /// a file, so a pipe, a FIFO or a character device (`/dev/stdin`, `<(...)`)
@@ -65,7 +80,7 @@ fn list_files(path: &Path) -> Result<Vec<(PathBuf, Option<u64>)>> {
 /// A stream (a file of unknown length, such as a pipe) cannot be split or
 /// seeked: it is one split, read from its start to its end.
 pub(crate) fn plan_splits(path: &Path, min_partitions: usize) -> Result<Vec<Split>> {
-    let files = list_files(path)?;
+    let files = list_inputs(path)?;
     let total: u64 = files.iter().filter_map(|f| f.1).sum();
     let goal = (total / min_partitions.max(1) as u64).max(1);
     let size = goal.min(MAX_SPLIT);

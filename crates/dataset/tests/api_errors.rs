@@ -309,3 +309,28 @@ fn names_travel_with_their_handle() -> Result<()> {
     assert_eq!(d.map(|x| x + 1).name(), None);
     Ok(())
 }
+
+#[test]
+fn text_file_takes_a_comma_separated_list_of_paths() -> Result<()> {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, odd) = (
+        tmp.path().join("a.txt"),
+        tmp.path().join("b.txt"),
+        tmp.path().join("x,y.txt"),
+    );
+    std::fs::write(&a, "one\ntwo\n").unwrap();
+    std::fs::write(&b, "three\n").unwrap();
+    std::fs::write(&odd, "comma\n").unwrap();
+    let sc = ctx_in(tmp.path());
+    let list = format!("{},{}", a.display(), b.display());
+    assert_eq!(sc.text_file(&list, 3).collect()?, ["one", "two", "three"]);
+    // A file whose name holds a comma is read as itself.
+    assert_eq!(sc.text_file(&odd, 1).collect()?, ["comma"]);
+    let missing = tmp.path().join("missing.txt");
+    let err = sc
+        .text_file(format!("{},{}", a.display(), missing.display()), 1)
+        .count()
+        .unwrap_err();
+    assert!(err.to_string().contains("missing.txt"), "{err}");
+    Ok(())
+}

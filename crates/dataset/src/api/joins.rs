@@ -24,10 +24,7 @@ impl<K: Key, V: Data + Codec> Dataset<(K, V)> {
     /// For every key of either side, its values in `self` and in `other`
     /// (Spark's `cogroup`), in as many partitions as the larger parent.
     #[track_caller]
-    pub fn cogroup<W: Data + Codec>(
-        &self,
-        other: &Dataset<(K, W)>,
-    ) -> Dataset<Cogrouped<K, V, W>> {
+    pub fn cogroup<W: Data + Codec>(&self, other: &Dataset<(K, W)>) -> Dataset<Cogrouped<K, V, W>> {
         self.cogroup_partitions(other, 0)
     }
 
