@@ -36,6 +36,10 @@ pub const TESTS: &[Test] = &[
     ),
     ("pool_close_join_and_terminate", close_join_and_terminate),
     ("pool_bad_options_are_refused", bad_options_are_refused),
+    (
+        "pool_shared_objects_reach_the_workers",
+        shared_objects_reach_the_workers,
+    ),
 ];
 
 fn map_is_ordered_for_every_chunksize() {
@@ -70,11 +74,11 @@ fn imap_and_imap_unordered() {
     assert_eq!(got, (0..100).map(|x| x * x).collect::<Vec<_>>());
     // Unordered really is: a slow first task comes last.
     let order: Vec<u64> = pool
-        .imap_unordered(SLEEP_MS, [300, 1, 1], Some(1))
+        .imap_unordered(SLEEP_MS, [1000, 1, 1], Some(1))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(order.last(), Some(&300), "{order:?}");
+    assert_eq!(order.last(), Some(&1000), "{order:?}");
 }
 
 fn apply_apply_async_and_starmap() {
@@ -217,6 +221,25 @@ fn close_join_and_terminate() {
         pool.apply(SQUARE, 2),
         Err(Error::PoolStopped("terminated"))
     ));
+}
+
+fn shared_objects_reach_the_workers() {
+    // A queue and a shared array travel through the pool to running
+    // workers (as descriptors), and back from them in results.
+    let pool = Pool::new(&ctx(), 2).unwrap();
+    let q = procs::Queue::<u64>::new(8).unwrap();
+    let pending = pool.apply_async(PRODUCE, (q.clone(), 20)).unwrap();
+    let got: Vec<u64> = (0..20)
+        .map(|_| q.get_timeout(Duration::from_secs(30)).unwrap())
+        .collect();
+    pending.get().unwrap();
+    assert_eq!(got, (0..20).collect::<Vec<_>>());
+    let a = procs::Array::from_slice(&[1.0, 2.0, 3.0]).unwrap();
+    pool.map(NEGATE, (0..3).map(|i| (a.clone(), i)), Some(1))
+        .unwrap();
+    assert_eq!(a.to_vec().unwrap(), [-1.0, -2.0, -3.0]);
+    let values = pool.map(MAKE_VALUE, [5, 6], None).unwrap();
+    assert_eq!(values.iter().map(|v| v.get()).collect::<Vec<_>>(), [5, 6]);
 }
 
 fn bad_options_are_refused() {
