@@ -26,7 +26,9 @@
 //!
 //! Where things are: `context.rs`, `builder.rs` and `sources.rs` (the entry
 //! point), `dataset.rs`, `pairs.rs`, `actions.rs`, `stats.rs` and `save.rs`
-//! (the API), `nodes/` (one file per kind of dataset), `scheduler.rs`
+//! (the core API), `api/` (the rest of Spark's RDD API, one concern per
+//! file; docs/dataset.md maps every PySpark method to its name here),
+//! `nodes/` (one file per kind of dataset), `scheduler.rs`
 //! (stages and retries), `partitioner.rs` and `shuffle/` (wide
 //! dependencies), `memory.rs` and `codec.rs` (the budget and what is
 //! spilled).
