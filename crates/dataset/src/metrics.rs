@@ -25,6 +25,9 @@ pub struct Metrics {
     pub shuffle_bytes_sent: u64,
     /// Bytes of serialised shuffle buckets this rank received from others.
     pub shuffle_bytes_received: u64,
+    /// Nanoseconds this rank spent exchanging shuffle buckets with the
+    /// others: serialising, sending, receiving and deserialising them.
+    pub shuffle_exchange_nanos: u64,
 }
 
 impl crate::codec::Codec for Metrics {
@@ -34,11 +37,11 @@ impl crate::codec::Codec for Metrics {
         }
     }
     fn decode(input: &mut &[u8]) -> Option<Self> {
-        let mut f = [0u64; 10];
+        let mut f = [0u64; 11];
         for x in &mut f {
             *x = u64::decode(input)?;
         }
-        let [stages, task_attempts, task_failures, cache_hits, cache_misses, cache_evictions, spill_files, spilled_bytes, shuffle_bytes_sent, shuffle_bytes_received] =
+        let [stages, task_attempts, task_failures, cache_hits, cache_misses, cache_evictions, spill_files, spilled_bytes, shuffle_bytes_sent, shuffle_bytes_received, shuffle_exchange_nanos] =
             f;
         Some(Metrics {
             stages,
@@ -51,13 +54,14 @@ impl crate::codec::Codec for Metrics {
             spilled_bytes,
             shuffle_bytes_sent,
             shuffle_bytes_received,
+            shuffle_exchange_nanos,
         })
     }
 }
 
 impl Metrics {
     /// The counters in declaration order.
-    fn fields(&self) -> [u64; 10] {
+    fn fields(&self) -> [u64; 11] {
         [
             self.stages,
             self.task_attempts,
@@ -69,6 +73,7 @@ impl Metrics {
             self.spilled_bytes,
             self.shuffle_bytes_sent,
             self.shuffle_bytes_received,
+            self.shuffle_exchange_nanos,
         ]
     }
 }
@@ -86,6 +91,7 @@ pub(crate) struct Counters {
     pub(crate) spilled_bytes: AtomicU64,
     pub(crate) shuffle_bytes_sent: AtomicU64,
     pub(crate) shuffle_bytes_received: AtomicU64,
+    pub(crate) shuffle_exchange_nanos: AtomicU64,
 }
 
 impl Counters {
@@ -103,6 +109,7 @@ impl Counters {
             spilled_bytes: get(&self.spilled_bytes),
             shuffle_bytes_sent: get(&self.shuffle_bytes_sent),
             shuffle_bytes_received: get(&self.shuffle_bytes_received),
+            shuffle_exchange_nanos: get(&self.shuffle_exchange_nanos),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The shuffle between ranks: after its map tasks, each rank sends every
 //! other rank the blocks of the reduce partitions that rank holds, as one
 //! buffer of serialised blocks per rank (an all-to-all), and keeps its own
-//! blocks as they are. Received blocks are decoded into memory while the
-//! memory budget allows, and written to a spill file beyond it. Each block
-//! carries its map partition and its place among that task's blocks, so a
-//! reduce partition reads its blocks in the order one process would.
+//! blocks as they are. Received blocks stay encoded, in memory while the memory
+//! budget allows and in a spill file beyond it, and the reduce tasks decode
+//! them as they read. Each block carries its map partition and its place
+//! among that task's blocks, so a reduce partition reads its blocks in the
+//! order one process would.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,6 +35,11 @@ pub(super) fn exchange<K: Codec + Clone, M: Codec + Clone>(
     reducers: usize,
 ) -> Result<ByReducer<K, M>> {
     let (rank, size) = (ranks.rank(), ranks.size());
+    // The exchange is timed from when every rank has finished its map
+    // tasks, so that its time is that of moving the buckets, not of
+    // waiting for a slower rank.
+    ranks.allgather(Vec::new())?;
+    let started = std::time::Instant::now();
     let mut kept: Vec<Vec<Tagged<K, M>>> =
         std::iter::repeat_with(Vec::new).take(reducers).collect();
     let mut reservations = Vec::new();
@@ -61,42 +67,24 @@ pub(super) fn exchange<K: Codec + Clone, M: Codec + Clone>(
     }
     let received = share_each(ranks, parts)?;
     let mut spill: Option<RawWriter> = None;
-    for (source, bytes) in received.iter().enumerate() {
-        if source == rank {
+    for (source, bytes) in received.into_iter().enumerate() {
+        if source == rank || bytes.is_empty() {
             continue;
         }
         counters
             .shuffle_bytes_received
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let malformed =
-            || DatasetError::Comm(format!("rank {source} sent a malformed shuffle block"));
-        let mut input = &bytes[..];
-        while !input.is_empty() {
-            let header = (|| {
-                let r = usize::decode(&mut input)?;
-                let map = usize::decode(&mut input)?;
-                let place = usize::decode(&mut input)?;
-                let count = usize::decode(&mut input)?;
-                let len = usize::decode(&mut input)?;
-                Some((r, map, place, count, len))
-            })();
-            let Some((r, map, place, count, len)) =
-                header.filter(|h| h.0 < reducers && h.4 <= input.len())
-            else {
-                return Err(malformed());
-            };
-            let (payload, rest) = input.split_at(len);
-            input = rest;
-            let estimate = 2 * len + count * std::mem::size_of::<(K, M)>();
-            let block = match ctx.inner.cache.reserve(estimate) {
-                Some(reservation) => {
-                    reservations.push(reservation);
-                    let records = decode_records::<K, M>(payload, count).ok_or_else(malformed)?;
-                    Block::Mem {
-                        records: Arc::new(records),
-                        range: 0..count,
-                    }
-                }
+        // Kept encoded (decoded by the reduce tasks as they read), in
+        // memory if the budget has room, else in a spill file.
+        let in_memory = ctx.inner.cache.reserve(bytes.len());
+        let bytes = Arc::new(bytes);
+        for (r, map, place, count, range) in headers(&bytes, reducers, source)? {
+            let block = match &in_memory {
+                Some(_) => Block::Encoded {
+                    bytes: bytes.clone(),
+                    range,
+                    count,
+                },
                 None => {
                     let writer = match &mut spill {
                         Some(w) => w,
@@ -108,13 +96,17 @@ pub(super) fn exchange<K: Codec + Clone, M: Codec + Clone>(
                     };
                     counters
                         .spilled_bytes
-                        .fetch_add(len as u64, Ordering::Relaxed);
-                    Block::Disk(writer.push(payload, count)?)
+                        .fetch_add(range.len() as u64, Ordering::Relaxed);
+                    Block::Disk(writer.push(&bytes[range], count)?)
                 }
             };
             kept[r].push((map, place, block));
         }
+        reservations.extend(in_memory);
     }
+    counters
+        .shuffle_exchange_nanos
+        .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     let blocks = kept
         .into_iter()
         .map(|mut tagged| {
@@ -141,6 +133,7 @@ fn encode_block<K: Codec, M: Codec>(
     let count = match block {
         Block::Mem { range, .. } => range.len(),
         Block::Disk(disk) => disk.count(),
+        Block::Encoded { count, .. } => *count,
     };
     for x in [r, map, place, count] {
         x.encode(out);
@@ -150,23 +143,50 @@ fn encode_block<K: Codec, M: Codec>(
     0usize.encode(out);
     match block {
         Block::Mem { records, range } => {
-            for record in &records[range.clone()] {
+            let mut records = records[range.clone()].iter();
+            if let Some(first) = records.next() {
+                // Room for all of them if they are all the size of the
+                // first: one allocation, not a doubling per 2x.
+                let before = out.len();
+                first.encode(out);
+                out.reserve((out.len() - before) * records.len());
+            }
+            for record in records {
                 record.encode(out);
             }
         }
         Block::Disk(disk) => out.extend_from_slice(&disk.raw()?),
+        Block::Encoded { bytes, range, .. } => out.extend_from_slice(&bytes[range.clone()]),
     }
     let len = (out.len() - at - 8) as u64;
     out[at..at + 8].copy_from_slice(&len.to_le_bytes());
     Ok(())
 }
 
-/// `count` records decoded from `payload`, which they must fill exactly.
-fn decode_records<K: Codec, M: Codec>(payload: &[u8], count: usize) -> Option<Vec<(K, M)>> {
-    let mut input = payload;
-    let mut records = Vec::with_capacity(count.min(payload.len()));
-    for _ in 0..count {
-        records.push(<(K, M)>::decode(&mut input)?);
+/// A received block: (reduce partition, map task, place, records, byte
+/// range of the records in the buffer).
+type Header = (usize, usize, usize, usize, std::ops::Range<usize>);
+
+/// The blocks of a buffer received from rank `source`: (reduce partition,
+/// map task, place, records, byte range of the records) each.
+fn headers(
+    bytes: &[u8],
+    reducers: usize,
+    source: usize,
+) -> Result<Vec<Header>> {
+    let malformed = || DatasetError::Comm(format!("rank {source} sent a malformed shuffle block"));
+    let mut blocks = Vec::new();
+    let mut input = bytes;
+    while !input.is_empty() {
+        let mut field = || usize::decode(&mut input);
+        let header = (|| Some((field()?, field()?, field()?, field()?, field()?)))();
+        let (r, map, place, count, len) = header.ok_or_else(malformed)?;
+        if r >= reducers || len > input.len() {
+            return Err(malformed());
+        }
+        let start = bytes.len() - input.len();
+        blocks.push((r, map, place, count, start..start + len));
+        input = &input[len..];
     }
-    input.is_empty().then_some(records)
+    Ok(blocks)
 }
