@@ -448,3 +448,32 @@ fn the_hidden_child_argument_by_hand_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs Python ($PYTHON or python3): .ci/run runs it"]
+fn python_multiprocessing_prints_what_hpcrs_prints() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let peers = format!("{}/scripts/mp_peers.py", crate::util::ROOT);
+    let py = |args: &[&str]| {
+        let out = std::process::Command::new(&python)
+            .arg(&peers)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{python} {args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let hp = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(py(&["array"]), hp(&["mp", "array"]));
+    // The fixed race: both print 500 last.
+    assert_eq!(py(&["race", "lock"]), "500\n");
+    assert!(hp(&["mp", "race", "--lock", "--sleep-us", "0"]).ends_with("\n500\n"));
+    // Pool.map's checksum.
+    let checksum = py(&["pool", "2", "1000"]);
+    assert_eq!(checksum, "checksum 332833500\n");
+    assert!(hp(&["mp", "pool", "--tasks", "1000"]).starts_with("checksum 332833500 "));
+}
