@@ -253,7 +253,8 @@ fn a_killed_engine_fails_its_task_and_leaves_the_ids() {
         .parse()
         .unwrap();
     let waiting = c.spawn(&["apply", "--targets", "0", "sleep", "60"]);
-    std::thread::sleep(Duration::from_millis(300));
+    // Time for the client to start and submit (it takes milliseconds).
+    std::thread::sleep(Duration::from_millis(1000));
     kill(pid0);
     let out = wait_output(waiting, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(1));
@@ -280,12 +281,12 @@ fn a_load_balanced_task_is_retried_when_its_engine_dies() {
         .parse()
         .unwrap();
     // The least loaded engine with the lowest id, engine 0, takes it.
-    let waiting = c.spawn(&["apply", "--balanced", "sleep", "1.5"]);
-    std::thread::sleep(Duration::from_millis(400));
+    let waiting = c.spawn(&["apply", "--balanced", "sleep", "3"]);
+    std::thread::sleep(Duration::from_millis(1000));
     kill(pid0);
     let out = wait_output(waiting, Duration::from_secs(20));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out).trim(), "1.5");
+    assert_eq!(stdout(&out).trim(), "3.0");
     let log = std::fs::read_to_string(c.dir().join("controller.log")).unwrap();
     assert!(log.contains("engine 0") && log.contains("left"), "{log}");
 }
@@ -294,9 +295,9 @@ fn a_load_balanced_task_is_retried_when_its_engine_dies() {
 fn a_vanished_controller_is_a_clear_error_not_a_hang() {
     let c = Cluster::start(1);
     let pids = c.pids();
-    // The engine is busy for 3 s; the client must not wait for it.
-    let waiting = c.spawn(&["apply", "sleep", "3"]);
-    std::thread::sleep(Duration::from_millis(300));
+    // The engine is busy for 5 s; the client must not wait for it.
+    let waiting = c.spawn(&["apply", "sleep", "5"]);
+    std::thread::sleep(Duration::from_millis(1000));
     kill(pids[0]);
     let out = wait_output(waiting, Duration::from_secs(20));
     assert!(alive(pids[1]), "the engine should still be in its task");
@@ -426,4 +427,33 @@ fn bad_arguments_are_one_line_errors() {
     let out = c.run(&["start", "-n", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("already running"), "{}", stderr(&out));
+}
+
+/// Engines started by `mpirun` join a running cluster, one per rank, and
+/// reduce across the ranks inside a task.
+#[cfg(feature = "mpi")]
+#[test]
+fn mpi_engines_join_and_reduce_across_ranks() {
+    let c = Cluster::start(1);
+    let mut ranks = Command::new("timeout")
+        .args(["120", "mpirun", "-np", "2", BIN, "cluster", "engines", "--mpi"])
+        .env("HOME", c.home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the MPI engines to register", Duration::from_secs(60), || {
+        c.ok(&["ids"]) == "[0, 1, 2]"
+    });
+    let mut r = list(&c.ok(&["apply", "--targets", "1:3", "rank"]));
+    r.sort();
+    assert_eq!(r, vec![0, 1]);
+    assert_eq!(c.ok(&["apply", "--targets", "1:3", "allreduce", "2.5"]), "[5.0, 5.0]");
+    // The engine `start` ran has no communicator, and says so.
+    let out = c.run(&["apply", "--targets", "0", "allreduce", "1"]);
+    assert!(stderr(&out).contains("no communicator"), "{}", stderr(&out));
+    assert!(c.run(&["stop"]).status.success());
+    let status = ranks.wait().unwrap();
+    assert!(status.success(), "mpirun: {status}");
 }

@@ -175,12 +175,25 @@ impl Client {
 
     /// Sends tasks, one request each; the result waits for all of them.
     pub(crate) fn submit(&self, tasks: Vec<(Route, Task)>, single: bool) -> Result<AsyncResult> {
+        let encoded = tasks
+            .into_iter()
+            .map(|(route, task)| (route, wire::encode(&task)))
+            .collect();
+        self.submit_encoded(encoded, single)
+    }
+
+    /// [`submit`](Client::submit) of tasks already encoded.
+    pub(crate) fn submit_encoded(
+        &self,
+        tasks: Vec<(Route, Vec<u8>)>,
+        single: bool,
+    ) -> Result<AsyncResult> {
         let mut receivers = Vec::with_capacity(tasks.len());
         let mut frames = Vec::with_capacity(tasks.len());
-        for (route, task) in tasks {
+        for (route, body) in tasks {
             let (req, rx) = self.inner.expect_reply()?;
             receivers.push(rx);
-            frames.push((Envelope::Submit { req, route }, wire::encode(&task)));
+            frames.push((Envelope::Submit { req, route }, body));
         }
         self.inner
             .sender

@@ -56,6 +56,25 @@ fn le_bytes<T: Plain>(data: &[T]) -> std::borrow::Cow<'_, [u8]> {
 
 struct Elements<'a, T>(&'a [T]);
 
+/// A borrowed block of rows of an array, encoded exactly as the
+/// [`NdArray`] holding those rows would be (what `scatter` sends without
+/// copying each engine's block first).
+pub struct ArrayRef<'a, T> {
+    /// The block's shape.
+    pub shape: Vec<usize>,
+    /// Its elements.
+    pub data: &'a [T],
+}
+
+impl<T: Plain> Serialize for ArrayRef<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.shape)?;
+        t.serialize_element(&Elements(self.data))?;
+        t.end()
+    }
+}
+
 impl<T: Plain> Serialize for Elements<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(&le_bytes(self.0))

@@ -8,7 +8,7 @@ use crate::async_result::AsyncResult;
 use crate::client::Client;
 use crate::error::{ClusterError, Result};
 use crate::value::{NdArray, Value};
-use crate::wire::{Route, Task};
+use crate::wire::{self, Route, Task};
 
 /// Load-balanced tasks are tried on this many more engines if theirs dies.
 pub const DEFAULT_RETRIES: u32 = 1;
@@ -118,21 +118,35 @@ impl<'c> DirectView<'c> {
     /// element longer when it does not divide, and stores each as `name`.
     pub fn scatter(&self, name: &str, value: &Value) -> Result<AsyncResult> {
         let n = self.targets.len();
-        let parts = split(value, n)?;
+        let rows = match value {
+            Value::Ints(a) => a.shape.first().copied(),
+            Value::Floats(a) => a.shape.first().copied(),
+            _ => None,
+        };
+        // Arrays: each block encoded where it lies; other values: split.
+        let bodies: Vec<Vec<u8>> = match rows {
+            Some(len) => (0..n)
+                .map(|i| {
+                    wire::encode_push_rows(name, value, block_range(len, n, i))
+                        .expect("an array with a first axis")
+                })
+                .collect(),
+            None => split(value, n)?
+                .into_iter()
+                .map(|part| {
+                    wire::encode(&Task::Push {
+                        values: vec![(name.into(), part)],
+                    })
+                })
+                .collect(),
+        };
         let tasks = self
             .targets
             .iter()
-            .zip(parts)
-            .map(|(&e, part)| {
-                (
-                    Route::Engine(e),
-                    Task::Push {
-                        values: vec![(name.into(), part)],
-                    },
-                )
-            })
+            .zip(bodies)
+            .map(|(&e, body)| (Route::Engine(e), body))
             .collect();
-        self.client.submit(tasks, false)
+        self.client.submit_encoded(tasks, false)
     }
 
     /// Pulls `name` from every engine and joins the parts in engine order
@@ -183,10 +197,12 @@ pub fn split(value: &Value, n: usize) -> Result<Vec<Value>> {
 /// Joins blocks along their first axis ([`split`]'s inverse).
 pub fn join(parts: Vec<Value>) -> Result<Value> {
     fn cat<T>(arrays: Vec<NdArray<T>>) -> Result<NdArray<T>> {
+        let total: usize = arrays.iter().map(|a| a.data.len()).sum();
         let mut it = arrays.into_iter();
         let Some(mut first) = it.next() else {
             return Err(ClusterError::Value("nothing to gather".into()));
         };
+        first.data.reserve_exact(total - first.data.len());
         for a in it {
             if a.shape.len() != first.shape.len() || a.shape[1..] != first.shape[1..] {
                 return Err(ClusterError::Value(format!(

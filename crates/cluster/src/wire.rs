@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
+use crate::plain::ArrayRef;
 use crate::value::Value;
 
 /// Who opens a connection to the controller.
@@ -160,6 +161,68 @@ pub enum Task {
 /// How a task ended: a value, or an error message from the engine.
 pub type Outcome = std::result::Result<Value, String>;
 
+/// [`Task`]'s encoding for a push of one borrowed array block: the
+/// variants before `Push` only hold its place, as do `Value`'s before the
+/// arrays.
+#[derive(Serialize)]
+enum TaskRef<'a> {
+    #[allow(dead_code)]
+    Apply(()),
+    #[allow(dead_code)]
+    Map(()),
+    #[allow(dead_code)]
+    Execute(()),
+    Push {
+        values: Vec<(&'a str, ValueRef<'a>)>,
+    },
+}
+
+#[derive(Serialize)]
+enum ValueRef<'a> {
+    #[allow(dead_code)]
+    None,
+    #[allow(dead_code)]
+    Bool(()),
+    #[allow(dead_code)]
+    Int(()),
+    #[allow(dead_code)]
+    Float(()),
+    #[allow(dead_code)]
+    Str(()),
+    Ints(ArrayRef<'a, i64>),
+    Floats(ArrayRef<'a, f64>),
+}
+
+/// The encoded [`Task::Push`] of `name` = rows `rows` of the array `value`
+/// (`None` if `value` is not an array of at least one axis), encoded from
+/// the array in place.
+pub fn encode_push_rows(
+    name: &str,
+    value: &Value,
+    rows: std::ops::Range<usize>,
+) -> Option<Vec<u8>> {
+    fn block<'a, T>(
+        a: &'a crate::value::NdArray<T>,
+        rows: std::ops::Range<usize>,
+    ) -> Option<ArrayRef<'a, T>> {
+        let row: usize = a.shape.get(1..)?.iter().product();
+        let mut shape = a.shape.clone();
+        shape[0] = rows.len();
+        Some(ArrayRef {
+            shape,
+            data: a.data.get(rows.start * row..rows.end * row)?,
+        })
+    }
+    let v = match value {
+        Value::Ints(a) if !a.shape.is_empty() => ValueRef::Ints(block(a, rows)?),
+        Value::Floats(a) if !a.shape.is_empty() => ValueRef::Floats(block(a, rows)?),
+        _ => return None,
+    };
+    Some(encode(&TaskRef::Push {
+        values: vec![(name, v)],
+    }))
+}
+
 fn config() -> impl bincode::config::Config {
     // Lengths inside a decoded message can never claim more than the
     // message itself holds.
@@ -237,6 +300,37 @@ mod tests {
         let mut long = encode(&t);
         long.push(0);
         assert!(decode_task(&long, "p").is_err());
+    }
+
+    #[test]
+    fn a_pushed_block_encodes_as_the_owned_push() {
+        let m = Value::Floats(crate::value::NdArray {
+            shape: vec![4, 3],
+            data: (0..12).map(f64::from).collect(),
+        });
+        for (value, rows) in [(Value::arange(10), 3..7), (m, 1..3)] {
+            let owned = crate::view::split(&value, 1).unwrap().remove(0);
+            let part = match &owned {
+                Value::Ints(a) => Value::Ints(crate::value::NdArray {
+                    shape: [vec![rows.len()], a.shape[1..].to_vec()].concat(),
+                    data: a.data[rows.start * a.shape[1..].iter().product::<usize>()
+                        ..rows.end * a.shape[1..].iter().product::<usize>()]
+                        .to_vec(),
+                }),
+                Value::Floats(a) => Value::Floats(crate::value::NdArray {
+                    shape: [vec![rows.len()], a.shape[1..].to_vec()].concat(),
+                    data: a.data[rows.start * a.shape[1..].iter().product::<usize>()
+                        ..rows.end * a.shape[1..].iter().product::<usize>()]
+                        .to_vec(),
+                }),
+                other => panic!("{other:?}"),
+            };
+            let want = encode(&Task::Push {
+                values: vec![("a".into(), part)],
+            });
+            assert_eq!(encode_push_rows("a", &value, rows).unwrap(), want);
+        }
+        assert!(encode_push_rows("a", &Value::Int(1), 0..1).is_none());
     }
 
     proptest::proptest! {
