@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -44,11 +44,29 @@ pub(crate) fn packet_pair(what: &str) -> Result<(OwnedFd, OwnedFd)> {
     Ok((a, b))
 }
 
-/// Sends `value` on `sock` as one packet before `deadline`.
+/// How long an operation may wait: its deadline (`None`: for ever) and the
+/// timeout it came from, for the error message.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wait {
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl Wait {
+    /// A wait of at most `timeout` from now.
+    pub(crate) fn new(timeout: Option<Duration>) -> Wait {
+        Wait {
+            deadline: wire::deadline(timeout),
+            timeout,
+        }
+    }
+}
+
+/// Sends `value` on `sock` as one packet within `wait`.
 pub(crate) fn send<T: Serialize>(
     sock: BorrowedFd<'_>,
     value: &T,
-    deadline: Option<Instant>,
+    wait: Wait,
     what: &'static str,
 ) -> Result<()> {
     let (mut bytes, fds) = codec::encode(value, what)?;
@@ -60,20 +78,20 @@ pub(crate) fn send<T: Serialize>(
             max: MAX_MESSAGE,
         });
     }
-    wire::send_packet(sock, &bytes, &fds, deadline)
-        .map_err(|e| packet_error(e, what, bytes.len(), deadline))
+    wire::send_packet(sock, &bytes, &fds, wait.deadline)
+        .map_err(|e| packet_error(e, what, bytes.len(), wait))
 }
 
-/// Receives one `T` from `sock` before `deadline`, using `buf`.
+/// Receives one `T` from `sock` within `wait`, using `buf`.
 pub(crate) fn recv<T: DeserializeOwned>(
     sock: BorrowedFd<'_>,
     buf: &Mutex<Vec<u8>>,
-    deadline: Option<Instant>,
+    wait: Wait,
     what: &'static str,
 ) -> Result<T> {
     let mut buf = buf.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = wire::recv_packet(sock, &mut buf, MAX_MESSAGE, deadline)
-        .map_err(|e| packet_error(e, what, MAX_MESSAGE + 1, deadline))?;
+    let fds = wire::recv_packet(sock, &mut buf, MAX_MESSAGE, wait.deadline)
+        .map_err(|e| packet_error(e, what, MAX_MESSAGE + 1, wait))?;
     match buf.split_first() {
         Some((&TAG, body)) => codec::decode(body, fds, what),
         _ => Err(Error::Decode {
@@ -84,18 +102,11 @@ pub(crate) fn recv<T: DeserializeOwned>(
 }
 
 /// The error for a failed packet operation.
-fn packet_error(
-    e: PacketError,
-    what: &'static str,
-    bytes: usize,
-    deadline: Option<Instant>,
-) -> Error {
+fn packet_error(e: PacketError, what: &'static str, bytes: usize, wait: Wait) -> Error {
     match e {
         PacketError::Timeout => Error::Timeout {
             what,
-            after: deadline
-                .map(|d| d.saturating_duration_since(Instant::now()))
-                .unwrap_or_default(),
+            after: wait.timeout.unwrap_or_default(),
         },
         PacketError::Closed => Error::Closed(what),
         PacketError::TooLarge => Error::TooLarge {

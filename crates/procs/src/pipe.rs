@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::{self, End};
 use crate::error::Result;
-use crate::wire;
 
 /// One end of a pipe: what one end sends, the other receives, both ways
 /// (duplex, like Python's default). Messages are encoded with serde (at
@@ -52,28 +51,30 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
 
     /// Sends `value` to the other end.
     pub fn send(&self, value: &T) -> Result<()> {
-        self.end
-            .with("pipe", |fd| channel::send(fd, value, None, "pipe"))
+        self.end.with("pipe", |fd| {
+            channel::send(fd, value, channel::Wait::new(None), "pipe")
+        })
     }
 
     /// Sends `value`, waiting at most `timeout` for room.
     pub fn send_timeout(&self, value: &T, timeout: Duration) -> Result<()> {
-        let deadline = wire::deadline(Some(timeout));
+        let wait = channel::Wait::new(Some(timeout));
         self.end
-            .with("pipe", |fd| channel::send(fd, value, deadline, "pipe"))
+            .with("pipe", |fd| channel::send(fd, value, wait, "pipe"))
     }
 
     /// Receives the next value from the other end.
     pub fn recv(&self) -> Result<T> {
-        self.end
-            .with("pipe", |fd| channel::recv(fd, &self.buf, None, "pipe"))
+        self.end.with("pipe", |fd| {
+            channel::recv(fd, &self.buf, channel::Wait::new(None), "pipe")
+        })
     }
 
     /// Receives the next value, waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T> {
-        let deadline = wire::deadline(Some(timeout));
+        let wait = channel::Wait::new(Some(timeout));
         self.end
-            .with("pipe", |fd| channel::recv(fd, &self.buf, deadline, "pipe"))
+            .with("pipe", |fd| channel::recv(fd, &self.buf, wait, "pipe"))
     }
 
     /// Closes this end (in this process).

@@ -12,7 +12,6 @@ use crate::block::Block;
 use crate::channel::{self, End};
 use crate::error::{Error, Result};
 use crate::mutex::Kind;
-use crate::wire;
 
 /// The most items a queue may be bounded to.
 pub const MAX_QUEUE_ITEMS: usize = 1 << 20;
@@ -112,10 +111,10 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     fn put_inner(&self, item: &T, timeout: Option<Duration>) -> Result<()> {
-        let deadline = wire::deadline(timeout);
+        let wait = channel::Wait::new(timeout);
         self.inner.tx.with("queue", |tx| {
             self.take_slot(timeout)?;
-            let sent = channel::send(tx, item, deadline, "queue");
+            let sent = channel::send(tx, item, wait, "queue");
             if sent.is_err() {
                 self.give_slot();
             }
@@ -134,9 +133,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     fn get_inner(&self, timeout: Option<Duration>) -> Result<T> {
-        let deadline = wire::deadline(timeout);
+        let wait = channel::Wait::new(timeout);
         self.inner.rx.with("queue", |rx| {
-            let item = channel::recv(rx, &self.inner.buf, deadline, "queue")?;
+            let item = channel::recv(rx, &self.inner.buf, wait, "queue")?;
             self.give_slot();
             Ok(item)
         })
