@@ -7,13 +7,24 @@
 //! Hadoop formats, replicated storage levels) are listed in
 //! docs/dataset.md.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dataset::{Buckets, Context, DatasetError, Result, StorageLevel};
+use dataset::{run_on_local_ranks, Buckets, Context, DatasetError, Result, StorageLevel};
 
+thread_local! {
+    /// The context of the rank this thread runs, while
+    /// `every_example_on_two_ranks` runs the examples.
+    static RANK_CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+}
+
+/// Two threads, as PySpark's doctests on `local[2]`; or, on ranks, the
+/// rank's context (two ranks of one thread: the same default parallelism).
 fn sc() -> Context {
-    Context::local(2).expect("a context of two threads")
+    RANK_CONTEXT
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| Context::local(2).expect("a context of two threads"))
 }
 
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
@@ -1036,5 +1047,116 @@ fn zip_with_unique_id() -> Result<()> {
         rdd.zip_with_unique_id().collect()?,
         [("a", 0), ("b", 1), ("c", 4), ("d", 2), ("e", 5)].map(|(k, i)| (s(k), i))
     );
+    Ok(())
+}
+
+/// The examples whose answers do not depend on where tasks run: all but
+/// `foreach` and `foreach_partition` (their side effects happen on the rank
+/// that runs each partition, as on Spark's executors) and
+/// `save_as_text_file` (ranks write into one directory, which the engine's
+/// own tests check on a shared path).
+type Example = (&'static str, fn() -> Result<()>);
+const PLACE_FREE: &[Example] = &[
+    ("aggregate", aggregate),
+    ("aggregate_by_key", aggregate_by_key),
+    ("cache", cache),
+    ("cartesian", cartesian),
+    ("checkpoint", checkpoint),
+    ("coalesce", coalesce),
+    ("cogroup", cogroup),
+    ("collect", collect),
+    ("collect_as_map", collect_as_map),
+    ("combine_by_key", combine_by_key),
+    ("context", context),
+    ("count", count),
+    ("count_by_key", count_by_key),
+    ("count_by_value", count_by_value),
+    ("distinct", distinct),
+    ("filter", filter),
+    ("first", first),
+    ("flat_map", flat_map),
+    ("flat_map_values", flat_map_values),
+    ("fold", fold),
+    ("fold_by_key", fold_by_key),
+    ("full_outer_join", full_outer_join),
+    ("get_num_partitions", get_num_partitions),
+    ("get_storage_level", get_storage_level),
+    ("glom", glom),
+    ("group_by", group_by),
+    ("group_by_key", group_by_key),
+    ("group_with", group_with),
+    ("histogram", histogram),
+    ("id", id),
+    ("intersection", intersection),
+    ("is_empty", is_empty),
+    ("join", join),
+    ("key_by", key_by),
+    ("keys", keys),
+    ("left_outer_join", left_outer_join),
+    ("local_checkpoint", local_checkpoint),
+    ("lookup", lookup),
+    ("map", map),
+    ("map_partitions", map_partitions),
+    ("map_partitions_with_index", map_partitions_with_index),
+    ("map_values", map_values),
+    ("max", max),
+    ("mean", mean),
+    ("min", min),
+    ("name", name),
+    ("partition_by", partition_by),
+    ("persist", persist),
+    ("pipe", pipe),
+    ("random_split", random_split),
+    ("reduce", reduce),
+    ("reduce_by_key", reduce_by_key),
+    ("reduce_by_key_locally", reduce_by_key_locally),
+    ("repartition", repartition),
+    (
+        "repartition_and_sort_within_partitions",
+        repartition_and_sort_within_partitions,
+    ),
+    ("right_outer_join", right_outer_join),
+    ("sample", sample),
+    ("sample_by_key", sample_by_key),
+    ("sample_stdev", sample_stdev),
+    ("sample_variance", sample_variance),
+    ("set_name", set_name),
+    ("sort_by", sort_by),
+    ("sort_by_key", sort_by_key),
+    ("stdev", stdev),
+    ("subtract", subtract),
+    ("subtract_by_key", subtract_by_key),
+    ("sum", sum),
+    ("take", take),
+    ("take_ordered", take_ordered),
+    ("take_sample", take_sample),
+    ("to_debug_string", to_debug_string),
+    ("to_local_iterator", to_local_iterator),
+    ("top", top),
+    ("tree_aggregate", tree_aggregate),
+    ("tree_reduce", tree_reduce),
+    ("union", union),
+    ("unpersist", unpersist),
+    ("values", values),
+    ("variance", variance),
+    ("zip", zip),
+    ("zip_with_index", zip_with_index),
+    ("zip_with_unique_id", zip_with_unique_id),
+];
+
+#[test]
+fn every_example_on_two_ranks() -> Result<()> {
+    let settings = |_| Context::builder().threads(1);
+    run_on_local_ranks(2, settings, |ctx| {
+        RANK_CONTEXT.with(|c| *c.borrow_mut() = Some(ctx.clone()));
+        assert_eq!((sc().ranks(), sc().default_parallelism()), (2, 2));
+        for (name, example) in PLACE_FREE {
+            example().map_err(|e| {
+                DatasetError::InvalidArgument(format!("{name} on rank {}: {e}", ctx.rank()))
+            })?;
+        }
+        RANK_CONTEXT.with(|c| c.borrow_mut().take());
+        Ok(())
+    })?;
     Ok(())
 }
