@@ -436,20 +436,27 @@ fn bad_arguments_are_one_line_errors() {
 fn mpi_engines_join_and_reduce_across_ranks() {
     let c = Cluster::start(1);
     let mut ranks = Command::new("timeout")
-        .args(["120", "mpirun", "-np", "2", BIN, "cluster", "engines", "--mpi"])
+        .args([
+            "120", "mpirun", "-np", "2", BIN, "cluster", "engines", "--mpi",
+        ])
         .env("HOME", c.home.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until("the MPI engines to register", Duration::from_secs(60), || {
-        c.ok(&["ids"]) == "[0, 1, 2]"
-    });
+    wait_until(
+        "the MPI engines to register",
+        Duration::from_secs(60),
+        || c.ok(&["ids"]) == "[0, 1, 2]",
+    );
     let mut r = list(&c.ok(&["apply", "--targets", "1:3", "rank"]));
     r.sort();
     assert_eq!(r, vec![0, 1]);
-    assert_eq!(c.ok(&["apply", "--targets", "1:3", "allreduce", "2.5"]), "[5.0, 5.0]");
+    assert_eq!(
+        c.ok(&["apply", "--targets", "1:3", "allreduce", "2.5"]),
+        "[5.0, 5.0]"
+    );
     // The engine `start` ran has no communicator, and says so.
     let out = c.run(&["apply", "--targets", "0", "allreduce", "1"]);
     assert!(stderr(&out).contains("no communicator"), "{}", stderr(&out));
