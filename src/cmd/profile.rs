@@ -179,6 +179,17 @@ fn unprofiled_parts(command: &Command) -> Option<String> {
              this process only (starting the workers and collecting their totals)"
                 .into(),
         ),
+        Command::Mp(_) => Some(
+            "the processes mp starts (forked or spawned children, a pool's workers) are not \
+             profiled: the report covers this process only"
+                .into(),
+        ),
+        Command::Cluster(_) => Some(
+            "the controller and the engines of a cluster are processes of their own and are \
+             not profiled: the report covers this process only (starting them, or sending \
+             work and waiting for the answers)"
+                .into(),
+        ),
         Command::Bench(_) => Some(
             "the programs bench starts (the C, OpenMP and numpy peers and the summer workers) \
              are not profiled: the report covers this process only"

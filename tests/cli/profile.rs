@@ -305,6 +305,33 @@ fn parts_run_in_other_processes_are_named_as_not_profiled() {
         .unwrap();
     assert!(o.status.success());
     assert!(!stderr(&o).contains("not profiled"), "{}", stderr(&o));
+    // mp's children and a cluster's controller and engines are processes
+    // of their own: said before the subcommand runs, even when it fails.
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args(["--", "mp", "fork"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("hpcrs profile: the processes mp starts (forked or spawned children, a pool's workers) are not profiled"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hpcrs()
+        .args(["profile", "--out"])
+        .arg(&out)
+        .args(["--", "cluster", "ids", "--connection"])
+        .arg(dir.path().join("no-such-cluster.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("hpcrs profile: the controller and the engines of a cluster are processes of their own and are not profiled"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -274,3 +274,38 @@ fn a_panic_keeps_what_the_memory_view_saw() {
     let (_, again) = profile::run(options(MemoryOptions::default()), || ()).unwrap();
     assert!(again.memory().is_some());
 }
+
+#[test]
+fn a_child_forked_while_memory_is_profiled_does_not_count() {
+    let _serial = serial();
+    let (status, report) = profile::run(options(MemoryOptions::default()), || {
+        // SAFETY: the child only allocates, frees and leaves with _exit.
+        match unsafe { libc::fork() } {
+            0 => {
+                let block = black_box(vec![1u8; 16 << 20]);
+                let code = i32::from(profile::memory::is_active())
+                    + 2 * i32::from(block.len() != 16 << 20);
+                drop(block);
+                // SAFETY: _exit ends the child without running the parent's
+                // atexit handlers.
+                unsafe { libc::_exit(code) }
+            }
+            pid => {
+                assert!(pid > 0, "fork failed");
+                let mut status = 0;
+                // SAFETY: waits for the child just forked.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                status
+            }
+        }
+    })
+    .unwrap();
+    assert!(libc::WIFEXITED(status), "{status}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "the hooks were active in the child"
+    );
+    let m = report.memory().unwrap();
+    assert!(m.peak_bytes() < 16 << 20, "{}", m.text());
+}

@@ -312,6 +312,7 @@ impl Session {
         {
             return Err(ProfileError::AlreadyRunning);
         }
+        stop_in_forked_children();
         INTERVAL.store(options.interval.max(1), Ordering::Relaxed);
         RECORD_ALL_FROM.store(options.record_all_from, Ordering::Relaxed);
         EPOCH.fetch_add(1, Ordering::Relaxed);
@@ -376,6 +377,20 @@ impl Drop for Session {
         drop(state::take());
         STARTED.store(false, Ordering::Release);
     }
+}
+
+/// A child forked while the hooks run must not count: the locks it
+/// inherits may be held by threads it does not have. Registered once.
+fn stop_in_forked_children() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    extern "C" fn in_child() {
+        ACTIVE.store(false, Ordering::SeqCst);
+    }
+    REGISTERED.call_once(|| {
+        // SAFETY: `in_child` only stores to an atomic, which is safe in a
+        // child after fork; registering handlers has no other effect.
+        unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
+    });
 }
 
 fn reset_counters() {
