@@ -309,3 +309,73 @@ fn a_child_forked_while_memory_is_profiled_does_not_count() {
     let m = report.memory().unwrap();
     assert!(m.peak_bytes() < 16 << 20, "{}", m.text());
 }
+
+/// One step of a random allocation pattern.
+#[derive(Debug, Clone)]
+enum Op {
+    /// A new block of this many bytes.
+    New(usize),
+    /// Free the block at this index (modulo the live ones).
+    Free(usize),
+    /// Resize the block at this index to this many bytes (a reallocation).
+    Resize(usize, usize),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (1usize..300_000).prop_map(Op::New),
+        any::<usize>().prop_map(Op::Free),
+        (any::<usize>(), 1usize..300_000).prop_map(|(i, n)| Op::Resize(i, n)),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the pattern of allocations, frees and reallocations, the
+    /// heap's peak and end are the exact sums of the blocks' sizes (other
+    /// threads of the test harness may allocate a little meanwhile).
+    #[test]
+    fn the_heap_peak_and_end_are_exact_for_any_allocation_pattern(
+        ops in proptest::collection::vec(op(), 1..60)
+    ) {
+        let _serial = serial();
+        let (model, report) = profile::run(options(MemoryOptions::default()), || {
+            let mut blocks: Vec<Vec<u8>> = Vec::with_capacity(ops.len());
+            let (mut live, mut peak) = (0usize, 0usize);
+            for op in &ops {
+                match *op {
+                    Op::New(n) => blocks.push(Vec::with_capacity(n)),
+                    Op::Free(i) if !blocks.is_empty() => {
+                        let i = i % blocks.len();
+                        drop(blocks.swap_remove(i));
+                    }
+                    Op::Resize(i, n) if !blocks.is_empty() => {
+                        let i = i % blocks.len();
+                        let b = &mut blocks[i];
+                        if n > b.capacity() {
+                            b.reserve_exact(n);
+                        } else {
+                            b.shrink_to(n);
+                        }
+                    }
+                    _ => {}
+                }
+                live = blocks.iter().map(Vec::capacity).sum();
+                peak = peak.max(live);
+            }
+            // The container itself, allocated once above.
+            let container = blocks.capacity() * std::mem::size_of::<Vec<u8>>();
+            black_box(&blocks);
+            (live + container, peak + container)
+        })
+        .unwrap();
+        let m = report.memory().unwrap();
+        let (end, peak) = (model.0 as i64, model.1 as u64);
+        // The blocks are freed when the closure returns: the end is 0.
+        proptest::prop_assert!(m.end_bytes().abs() < 4096, "end {} ({end} before the frees)", m.end_bytes());
+        proptest::prop_assert!(m.peak_bytes() >= peak && m.peak_bytes() < peak + 4096,
+            "peak {} against {peak}", m.peak_bytes());
+    }
+}
