@@ -283,11 +283,11 @@ fn refusals_name_the_argument_and_its_cap() {
         (&["mp", "array", "--n", "0"], "--n must be at least 1, got 0"),
         (&["mp", "pool", "--workers", "257"], "--workers 257 is more than the 256 allowed (one process each)"),
         (&["mp", "pool", "--tasks", "0"], "--tasks must be at least 1, got 0"),
-        (&["mp", "pool", "--tasks", "100000001"], "--tasks 100000001 is more than the 100000000 allowed (16 bytes of memory each)"),
+        (&["mp", "pool", "--tasks", "10000001"], "--tasks 10000001 is more than the 10000000 allowed (about 32 bytes of memory each)"),
         (&["mp", "pool", "--tasks", "10", "--chunksize", "11"], "--chunksize 11 is more than the 10 allowed (no more than the tasks)"),
         (
-            &["mp", "pool", "--tasks", "100000000", "--chunksize", "1"],
-            "--tasks 100000000 in chunks of --chunksize 1 is 100000000 chunks, more than the 1000000 allowed (one message each)",
+            &["mp", "pool", "--tasks", "10000000", "--chunksize", "1"],
+            "--tasks 10000000 in chunks of --chunksize 1 is 10000000 chunks, more than the 1000000 allowed (one message each)",
         ),
     ] {
         hpcrs()

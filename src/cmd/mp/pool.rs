@@ -9,9 +9,9 @@ use procs::{Func, Pool};
 use super::limits::within;
 use crate::output::outln;
 
-/// The most tasks: their arguments and results are held in memory (16
-/// bytes each).
-pub const MAX_TASKS: u64 = 100_000_000;
+/// The most tasks: their arguments, the arguments' encoding and the
+/// results are all in memory at once (about 32 bytes per task).
+pub const MAX_TASKS: u64 = 10_000_000;
 /// The most chunks (each is a message to a worker and its answer).
 pub const MAX_CHUNKS: u64 = 1_000_000;
 
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.tasks,
         1,
         MAX_TASKS,
-        "16 bytes of memory each",
+        "about 32 bytes of memory each",
     )?;
     if let Some(c) = args.chunksize {
         within("--chunksize", c, 1, args.tasks, "no more than the tasks")?;
