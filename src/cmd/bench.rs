@@ -15,7 +15,8 @@ pub struct Args {
     /// Print a Markdown table (to paste into BENCHMARKS.md).
     #[arg(long)]
     markdown: bool,
-    /// Runs per row, best kept (default 3, or 1 with --quick).
+    /// Interleaved runs per row: the table shows their median and spread
+    /// (default 5, or 1 with --quick).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::args::count::<usize>)]
     runs: Option<usize>,
     /// Threads for the threaded backends and OpenMP (0 or absent: all cores;
@@ -39,6 +40,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts.runs = runs;
     }
     opts.threads = args.threads.unwrap_or_default();
+    // hpcrs rows also run as whole processes of this very program.
+    opts.hpcrs = std::env::current_exe().ok();
     opts.machine = bench::machine_line(crate::machine::cpu_model().as_deref());
     if let Ok(cc) = std::env::var("CC") {
         opts.cc = cc;

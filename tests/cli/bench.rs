@@ -5,7 +5,7 @@ use predicates::prelude::*;
 
 use crate::util::hpcrs;
 
-const HEADER: &str = "| workload | backend / peer | seconds | speedup vs naive | rate | check |";
+const HEADER: &str = "| workload | backend / peer | median s | min-max s | whole process: median [min-max] s | speedup vs naive | rate | check |";
 
 #[test]
 fn quick_bench_prints_a_full_markdown_table_and_everything_agrees() {
@@ -16,22 +16,32 @@ fn quick_bench_prints_a_full_markdown_table_and_everything_agrees() {
         .iter()
         .position(|l| *l == HEADER)
         .unwrap_or_else(|| panic!("no table header in:\n{text}"));
-    assert_eq!(lines[at + 1], "|---|---|---:|---:|---:|---|");
+    assert_eq!(lines[at + 1], "|---|---|---:|---:|---:|---:|---:|---|");
     let rows: Vec<Vec<&str>> = lines[at + 2..]
         .iter()
         .take_while(|l| l.starts_with('|'))
         .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
         .collect();
     for r in &rows {
-        assert_eq!(r.len(), 6, "row {r:?}");
-        if r[5].starts_with("skipped: ") {
+        assert_eq!(r.len(), 8, "row {r:?}");
+        if r[7].starts_with("skipped: ") {
             // A peer this machine lacks (cc, OpenMP, numpy): said so in its row.
             assert!(r[1].ends_with("(peer)") && r[2] == "-", "{r:?}");
             continue;
         }
-        assert!(r[5].starts_with("ok ("), "row does not agree: {r:?}");
-        assert!(r[2].parse::<f64>().unwrap() >= 0.0, "{r:?}");
-        assert!(r[3].ends_with('x'), "{r:?}");
+        assert!(r[7].starts_with("ok ("), "row does not agree: {r:?}");
+        let median: f64 = r[2].parse().unwrap();
+        let (lo, hi) = r[3].split_once('-').unwrap();
+        let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+        assert!(0.0 <= lo && lo <= median && median <= hi, "{r:?}");
+        // diff2d and auc rows (hpcrs re-run as a whole process, and the
+        // peers, which are processes) have whole-process times; summer's
+        // hpcrs rows do not.
+        if r[0] != "summer" && !(r[0] == "auc" && r[1] == "processes") {
+            let wall: f64 = r[4].split(' ').next().unwrap().parse().unwrap_or(-1.0);
+            assert!(wall > 0.0, "no whole-process time: {r:?}");
+        }
+        assert!(r[5].ends_with('x'), "{r:?}");
     }
     // Every hpcrs backend of this build has its row (peers depend on the
     // machine: cc, OpenMP, numpy; they are skipped with a note otherwise).

@@ -5,9 +5,12 @@ use std::time::Instant;
 use runtime::Backend;
 use workloads::auc::{self, AucJob};
 
-use crate::case::{Case, Plan};
+use runtime::pool::Threads;
+
+use crate::case::{Case, Measured, Plan};
 use crate::check::{Answer, Check};
 use crate::peers::{Peers, Program};
+use crate::process::whole_run;
 use crate::{BenchOptions, Peer, Runner, Workload};
 
 /// hpcrs's area is checked to this relative tolerance.
@@ -55,7 +58,7 @@ pub(crate) fn plan(opts: &BenchOptions, peers: &Peers) -> Plan {
             exact,
             tolerance: TOLERANCE,
         };
-        plan.cases.push(Case::new(
+        let mut case = Case::new(
             Workload::Auc,
             Runner::Backend(backend),
             ntot as f64,
@@ -67,7 +70,20 @@ pub(crate) fn plan(opts: &BenchOptions, peers: &Peers) -> Plan {
                 let area = area.ok_or("this process is not the reporting MPI rank")?;
                 Ok((seconds, Answer::Area(area)))
             },
-        ));
+        );
+        if let Some(hpcrs) = opts
+            .hpcrs
+            .as_ref()
+            .filter(|_| backend != Backend::Processes)
+        {
+            let mut args = vec!["auc".into(), ntot.to_string(), "--backend".into()];
+            args.push(backend.name().into());
+            if let (Threads::Exactly(n), false) = (opts.threads, backend == Backend::Naive) {
+                args.extend(["--threads".into(), n.to_string()]);
+            }
+            case = case.with_process(whole_run(hpcrs.clone(), args));
+        }
+        plan.cases.push(case);
     }
     for (peer, built) in peers.c_variants() {
         plan.cases.push(match built {
@@ -91,8 +107,12 @@ fn peer_case(peer: Peer, program: Program, ntot: u64, exact: f64) -> Case {
         ntot as f64,
         check,
         move || {
-            let r = program.run(&args)?;
-            Ok((r.number("seconds")?, Answer::Area(r.number("area")?)))
+            let (r, wall) = program.run_timed(&args)?;
+            Ok(Measured {
+                seconds: r.number("seconds")?,
+                process_seconds: Some(wall),
+                answer: Answer::Area(r.number("area")?),
+            })
         },
     )
 }

@@ -4,7 +4,34 @@ use crate::check::{Answer, Check};
 use crate::{Runner, Status, Timing, Workload};
 
 /// One timed run: its seconds and its answer, or why it failed.
-pub(crate) type RunOnce = Box<dyn FnMut() -> Result<(f64, Answer), String>>;
+pub(crate) type RunOnce = Box<dyn FnMut() -> Result<Measured, String>>;
+
+/// One timed run of the whole program (spawned, waited for): its wall
+/// seconds, or why it failed.
+pub(crate) type RunProcess = Box<dyn FnMut() -> Result<f64, String>>;
+
+/// What one run measured.
+pub(crate) struct Measured {
+    /// The seconds of the timed part (the time loop of a peer, the stepping
+    /// of a backend).
+    pub seconds: f64,
+    /// The wall seconds of the whole process, when the run was one (a
+    /// peer's).
+    pub process_seconds: Option<f64>,
+    /// What it computed.
+    pub answer: Answer,
+}
+
+impl From<(f64, Answer)> for Measured {
+    /// An in-process run: its seconds and answer.
+    fn from((seconds, answer): (f64, Answer)) -> Self {
+        Measured {
+            seconds,
+            process_seconds: None,
+            answer,
+        }
+    }
+}
 
 /// A row to time.
 pub(crate) struct Case {
@@ -18,8 +45,13 @@ pub(crate) struct Case {
     pub check: Check,
     /// How to run it once; `Err`: a peer this machine cannot run, and why.
     run: Result<RunOnce, String>,
+    /// How to run it once as a whole process of its own, if that is a
+    /// separate run (an hpcrs backend, run again as `hpcrs <workload>`).
+    process: Option<RunProcess>,
     /// The times of its successful runs.
     pub timing: Timing,
+    /// The wall times of its whole-process runs.
+    pub process_timing: Timing,
     /// The answer of its last successful run.
     pub answer: Option<Answer>,
     /// The error that stopped it.
@@ -27,21 +59,24 @@ pub(crate) struct Case {
 }
 
 impl Case {
-    /// A row that runs `run`.
-    pub(crate) fn new(
+    /// A row that runs `run` (which returns a [`Measured`], or an
+    /// in-process run's seconds and answer).
+    pub(crate) fn new<M: Into<Measured>>(
         workload: Workload,
         runner: Runner,
         work: f64,
         check: Check,
-        run: impl FnMut() -> Result<(f64, Answer), String> + 'static,
+        mut run: impl FnMut() -> Result<M, String> + 'static,
     ) -> Case {
         Case {
             workload,
             runner,
             work,
             check,
-            run: Ok(Box::new(run)),
+            run: Ok(Box::new(move || run().map(Into::into))),
+            process: None,
             timing: Timing::default(),
+            process_timing: Timing::default(),
             answer: None,
             error: None,
         }
@@ -56,10 +91,26 @@ impl Case {
             work: 0.0,
             check: Check::AgainstReference,
             run: Err(why.into()),
+            process: None,
             timing: Timing::default(),
+            process_timing: Timing::default(),
             answer: None,
             error: None,
         }
+    }
+
+    /// Also runs it as a whole process, with `run`, once per round.
+    pub(crate) fn with_process(
+        mut self,
+        run: impl FnMut() -> Result<f64, String> + 'static,
+    ) -> Case {
+        self.process = Some(Box::new(run));
+        self
+    }
+
+    /// Whether it has a separate whole-process run.
+    pub(crate) fn has_process_run(&self) -> bool {
+        self.process.is_some()
     }
 
     /// Whether the next round runs it (not skipped, not failed).
@@ -71,13 +122,32 @@ impl Case {
     pub(crate) fn run_once(&mut self) -> Option<f64> {
         let run = self.run.as_mut().ok()?;
         match run() {
-            Ok((seconds, answer)) => {
-                self.timing.push(seconds);
-                self.answer = Some(answer);
-                Some(seconds)
+            Ok(m) => {
+                self.timing.push(m.seconds);
+                if let Some(wall) = m.process_seconds {
+                    self.process_timing.push(wall);
+                }
+                self.answer = Some(m.answer);
+                Some(m.seconds)
             }
             Err(e) => {
                 self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Runs it once as a whole process: the wall seconds, or `None` if it
+    /// failed (the error is kept) or has no such run.
+    pub(crate) fn run_process_once(&mut self) -> Option<f64> {
+        let run = self.process.as_mut()?;
+        match run() {
+            Ok(wall) => {
+                self.process_timing.push(wall);
+                Some(wall)
+            }
+            Err(e) => {
+                self.error = Some(format!("as a whole process: {e}"));
                 None
             }
         }

@@ -4,9 +4,12 @@
 use diffusion::{Grid, Params, StepperOptions};
 use runtime::Backend;
 
-use crate::case::{Case, Plan};
+use runtime::pool::Threads;
+
+use crate::case::{Case, Measured, Plan};
 use crate::check::{Answer, Check};
 use crate::peers::{Peers, Program};
+use crate::process::whole_run;
 use crate::{BenchError, BenchOptions, Peer, Runner, Workload};
 
 /// The problem: the course's, or 100×100 interior and 399 steps (4e6 cell
@@ -41,7 +44,7 @@ pub(crate) fn plan(opts: &BenchOptions, peers: &Peers) -> Result<Plan, BenchErro
             Check::AgainstReference
         };
         let p = params.clone();
-        plan.cases.push(Case::new(
+        let mut case = Case::new(
             Workload::Diff2d,
             Runner::Backend(backend),
             updates,
@@ -51,7 +54,12 @@ pub(crate) fn plan(opts: &BenchOptions, peers: &Peers) -> Result<Plan, BenchErro
                     diffusion::solve_with(&p, backend, &stepper).map_err(|e| e.to_string())?;
                 Ok((summary.step_seconds, Answer::Density(dens)))
             },
-        ));
+        );
+        if let Some(hpcrs) = &opts.hpcrs {
+            let args = cli_args(backend, opts, &params);
+            case = case.with_process(whole_run(hpcrs.clone(), args));
+        }
+        plan.cases.push(case);
     }
     let args = peer_args(&params);
     for (peer, built) in peers.c_variants() {
@@ -67,6 +75,25 @@ pub(crate) fn plan(opts: &BenchOptions, peers: &Peers) -> Result<Plan, BenchErro
         });
     }
     Ok(plan)
+}
+
+/// `hpcrs diff2d` arguments that run `backend` on the problem `p`.
+fn cli_args(backend: Backend, opts: &BenchOptions, p: &Params) -> Vec<String> {
+    let mut args: Vec<String> = vec!["diff2d".into(), "--backend".into(), backend.name().into()];
+    if let Threads::Exactly(n) = opts.threads {
+        args.extend(["--threads".into(), n.to_string()]);
+    }
+    for (name, value) in [
+        ("D", p.d),
+        ("x1", p.x1),
+        ("x2", p.x2),
+        ("runtime", p.runtime),
+        ("dx", p.dx),
+        ("outtime", p.outtime),
+    ] {
+        args.extend(["--set".into(), format!("{name}={value:?}")]);
+    }
+    args
 }
 
 /// The problem, in one line.
@@ -100,12 +127,16 @@ fn peer_case(peer: Peer, program: Program, args: Vec<String>, updates: f64) -> C
         updates,
         Check::AgainstReference,
         move || {
-            let r = program.run(&args)?;
-            let stats = Answer::DensityStats {
+            let (r, wall) = program.run_timed(&args)?;
+            let answer = Answer::DensityStats {
                 sum: r.number("sum")?,
                 max: r.number("max")?,
             };
-            Ok((r.number("seconds")?, stats))
+            Ok(Measured {
+                seconds: r.number("seconds")?,
+                process_seconds: Some(wall),
+                answer,
+            })
         },
     )
 }

@@ -11,8 +11,12 @@ use crate::Workload;
 pub struct BenchOptions {
     /// Small problems (a test, a smoke check) instead of the course's.
     pub quick: bool,
-    /// Runs per row; the table shows the best.
+    /// Runs per row; the table shows the median and the spread.
     pub runs: usize,
+    /// The hpcrs program, to run each hpcrs row also as a whole process
+    /// (`hpcrs diff2d --backend ...`), interleaved with the peers' runs, as
+    /// a user runs it; `None`: in-process runs only.
+    pub hpcrs: Option<std::path::PathBuf>,
     /// Threads of the threaded backends and of OpenMP, as `--threads` means
     /// everywhere (see [`runtime::pool`]).
     pub threads: Threads,
@@ -34,14 +38,15 @@ pub struct BenchOptions {
 }
 
 impl BenchOptions {
-    /// The defaults: the course's problems (or small ones when `quick`), 3
-    /// runs (1 when `quick`), all cores, `cc`, `python3`, no summer worker,
+    /// The defaults: the course's problems (or small ones when `quick`), 5
+    /// runs (1 when `quick`), no whole-process runs, all cores, `cc`, `python3`, no summer worker,
     /// no progress, every workload, and a machine line of the cores and the
     /// architecture this program was built for (see [`machine_line`]).
     pub fn new(quick: bool) -> Self {
         BenchOptions {
             quick,
-            runs: if quick { 1 } else { 3 },
+            runs: if quick { 1 } else { 5 },
+            hpcrs: None,
             threads: Threads::AllCores,
             cc: "cc".to_string(),
             python: "python3".to_string(),

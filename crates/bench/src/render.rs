@@ -3,20 +3,25 @@
 
 use std::fmt::Write;
 
-use crate::{Report, Row, Target};
+use crate::{Report, Row, Target, Timing};
 
 /// The columns of the table.
-const HEADER: [&str; 6] = [
+const HEADER: [&str; COLUMNS] = [
     "workload",
     "backend / peer",
-    "seconds",
+    "median s",
+    "min-max s",
+    "whole process: median [min-max] s",
     "speedup vs naive",
     "rate",
     "check",
 ];
 
+/// The number of columns; the last, `check`, is free text.
+const COLUMNS: usize = 8;
+
 /// Text cells are left-aligned, these numeric columns right-aligned.
-const NUMERIC: std::ops::RangeInclusive<usize> = 2..=4;
+const NUMERIC: std::ops::RangeInclusive<usize> = 2..=6;
 
 /// How a list is written: the text form indents, Markdown uses bullets.
 #[derive(Clone, Copy)]
@@ -46,7 +51,7 @@ impl Style {
 impl Report {
     /// A plain-text table for the terminal.
     pub fn to_text(&self) -> String {
-        let rows: Vec<[String; 6]> = self.rows.iter().map(|r| self.cells(r)).collect();
+        let rows: Vec<[String; COLUMNS]> = self.rows.iter().map(|r| self.cells(r)).collect();
         let mut width = HEADER.map(str::len);
         for r in &rows {
             for (w, c) in width.iter_mut().zip(r) {
@@ -58,7 +63,7 @@ impl Report {
         let _ = writeln!(out, "{}", text_line(&HEADER.map(String::from), &width));
         // The rule stops at the check column, whose long texts (skip
         // reasons) would make it as wide as the longest one.
-        let rule = width[..5].iter().sum::<usize>() + 2 * 5 + "check".len();
+        let rule = width[..COLUMNS - 1].iter().sum::<usize>() + 2 * (COLUMNS - 1) + "check".len();
         let _ = writeln!(out, "{}", "-".repeat(rule));
         for r in &rows {
             let _ = writeln!(out, "{}", text_line(r, &width));
@@ -73,7 +78,7 @@ impl Report {
         self.preamble(&mut out, Style::Markdown);
         let _ = writeln!(out);
         let _ = writeln!(out, "| {} |", HEADER.join(" | "));
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---|");
         for r in &self.rows {
             let _ = writeln!(out, "| {} |", self.cells(r).join(" | "));
         }
@@ -82,7 +87,7 @@ impl Report {
     }
 
     /// The cells of a row, in [`HEADER`] order.
-    fn cells(&self, row: &Row) -> [String; 6] {
+    fn cells(&self, row: &Row) -> [String; COLUMNS] {
         let name = if row.runner.is_peer() {
             format!("{} (peer)", row.runner)
         } else {
@@ -93,6 +98,10 @@ impl Report {
             row.workload.to_string(),
             name,
             row.seconds().map_or("-".into(), |s| format!("{s:.4}")),
+            spread(&row.timing),
+            row.process_seconds().map_or("-".into(), |s| {
+                format!("{s:.4} [{}]", spread(&row.process_timing))
+            }),
             self.speedup(row).map_or("-".into(), |s| format!("{s:.2}x")),
             row.seconds()
                 .map_or("-".into(), |s| format!("{:.3e} {unit}", row.work / s)),
@@ -110,7 +119,7 @@ impl Report {
         let lead = style.lead();
         let _ = writeln!(
             out,
-            "{lead}hpcrs bench: {what}, best of {} run(s) per row",
+            "{lead}hpcrs bench: {what}, median and spread of {} interleaved run(s) per row",
             self.runs
         );
         for l in self.machine.iter().chain(&self.problems) {
@@ -121,21 +130,8 @@ impl Report {
         }
     }
 
-    /// The lines below the table: the spread of the runs, the speed
-    /// targets and the notes.
+    /// The lines below the table: the speed targets and the notes.
     fn postamble(&self, out: &mut String, style: Style) {
-        if self.runs > 1 {
-            let spread: Vec<String> = self.rows.iter().filter_map(spread_line).collect();
-            list(
-                out,
-                style,
-                &format!(
-                    "Seconds per row, best / median / slowest of {} runs:",
-                    self.runs
-                ),
-                &spread,
-            );
-        }
         let heading = if self.quick {
             "Speed targets (measured on the quick problems, which are not the targets' problems):"
         } else {
@@ -151,7 +147,7 @@ impl Report {
 
 /// One line of the text table: numbers right-aligned, text left-aligned,
 /// no trailing blanks.
-fn text_line(cells: &[String; 6], width: &[usize; 6]) -> String {
+fn text_line(cells: &[String; COLUMNS], width: &[usize; COLUMNS]) -> String {
     let mut s = String::new();
     for (i, (c, w)) in cells.iter().zip(width).enumerate() {
         let pad = " ".repeat(w - c.chars().count());
@@ -160,13 +156,13 @@ fn text_line(cells: &[String; 6], width: &[usize; 6]) -> String {
                 s.push_str(&pad);
                 s.push_str(c);
             }
-            5 => s.push_str(c),
+            _ if i == COLUMNS - 1 => s.push_str(c),
             _ => {
                 s.push_str(c);
                 s.push_str(&pad);
             }
         }
-        if i < 5 {
+        if i < COLUMNS - 1 {
             s.push_str("  ");
         }
     }
@@ -185,17 +181,12 @@ fn list(out: &mut String, style: Style, heading: &str, items: &[String]) {
     }
 }
 
-/// `workload runner: best / median / slowest`, for a row that ran.
-fn spread_line(row: &Row) -> Option<String> {
-    let t = &row.timing;
-    Some(format!(
-        "{} {}: {:.4} / {:.4} / {:.4}",
-        row.workload,
-        row.runner,
-        t.best()?,
-        t.median()?,
-        t.slowest()?
-    ))
+/// `fastest-slowest` of the runs, or `-` if none ran.
+fn spread(t: &Timing) -> String {
+    match (t.best(), t.slowest()) {
+        (Some(lo), Some(hi)) => format!("{lo:.4}-{hi:.4}"),
+        _ => "-".into(),
+    }
 }
 
 /// `name: ratio_is = ratio (target goal): verdict`.
@@ -206,8 +197,13 @@ fn target_line(t: &Target) -> String {
         None => "not measured",
     };
     let ratio = t.ratio.map_or("-".into(), |r| format!("{r:.2}"));
+    let runs = if t.whole_process {
+        "whole processes"
+    } else {
+        "in-process runs"
+    };
     format!(
-        "{}: {} = {ratio} (target {}): {verdict}",
+        "{}: {} = {ratio}, medians of {runs} (target {}): {verdict}",
         t.name(),
         t.ratio_is(),
         t.goal()
@@ -222,13 +218,18 @@ mod tests {
 
     use super::*;
 
-    fn row(workload: Workload, runner: Runner, seconds: &[f64]) -> Row {
+    fn timing(seconds: &[f64]) -> Timing {
         let mut timing = Timing::default();
         seconds.iter().for_each(|&s| timing.push(s));
+        timing
+    }
+
+    fn row(workload: Workload, runner: Runner, seconds: &[f64]) -> Row {
         Row {
             workload,
             runner,
-            timing,
+            timing: timing(seconds),
+            process_timing: Timing::default(),
             work: 1e9,
             status: Status::Agrees("1.0e-15".into()),
         }
@@ -260,13 +261,12 @@ mod tests {
             .iter()
             .map(|t| (t.name(), t.ratio, t.met()))
             .collect();
-        assert_eq!(
-            t[0],
-            ("diff2d threads vs C OpenMP".into(), Some(2.5), Some(true))
-        );
+        // Medians: 0.5 / 0.21.
+        assert_eq!(t[0].0, "diff2d threads vs C OpenMP");
+        assert!((t[0].1.unwrap() - 0.5 / 0.21).abs() < 1e-12 && t[0].2 == Some(true));
         assert_eq!(t[1], ("diff2d threads vs numpy".into(), None, None)); // no numpy row
         assert_eq!(t[2].0, "diff2d naive vs C serial");
-        assert!((t[2].1.unwrap() - 1.2).abs() < 1e-12 && t[2].2 == Some(true));
+        assert!((t[2].1.unwrap() - 1.25).abs() < 1e-12 && t[2].2 == Some(true));
         assert_eq!(
             t[3],
             ("auc threads vs C OpenMP".into(), Some(2.0), Some(false))
@@ -277,22 +277,46 @@ mod tests {
     fn markdown_has_one_line_per_row_and_the_targets() {
         let md = report().to_markdown();
         assert!(md.contains(
-            "| diff2d | threads | 0.2000 | 6.00x | 5.000e9 cell updates/s | ok (1.0e-15) |"
+            "| diff2d | threads | 0.2100 | 0.2000-0.2200 | - | 5.95x | 4.762e9 cell updates/s | ok (1.0e-15) |"
         ));
         assert!(md.contains(
-            "| auc | C OpenMP (peer) | 0.1000 | 4.00x | 1.000e10 points/s | ok (1.0e-15) |"
+            "| auc | C OpenMP (peer) | 0.1000 | 0.1000-0.1000 | - | 4.00x | 1.000e10 points/s | ok (1.0e-15) |"
         ));
         assert!(md.contains(
-            "- auc threads vs C OpenMP: C OpenMP time / threads time = 2.00 (target >= 3): NOT met"
+            "- auc threads vs C OpenMP: C OpenMP time / threads time = 2.00, medians of in-process runs (target >= 4.5): NOT met"
         ));
         assert!(md.contains(
-            "- diff2d threads vs numpy: numpy time / threads time = - (target >= 30): not measured"
+            "- diff2d threads vs numpy: numpy time / threads time = -, medians of in-process runs (target >= 30): not measured"
         ));
         assert!(md.contains(
-            "- diff2d naive vs C serial: naive time / C serial time = 1.20 (target <= 1.3): met"
+            "- diff2d naive vs C serial: naive time / C serial time = 1.25, medians of in-process runs (target <= 1.3): met"
         ));
-        assert!(md.contains("- diff2d naive: 1.2000 / 1.2500 / 1.3000"));
         assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 1 + 7);
+    }
+
+    #[test]
+    fn targets_use_whole_process_medians_when_both_rows_have_them() {
+        let mut r = report();
+        r.rows[1].process_timing = timing(&[0.30, 0.25, 0.9]);
+        r.rows[3].process_timing = timing(&[0.6, 0.5, 0.55]);
+        r.targets = crate::targets::measure_all(&r);
+        let t = &r.targets[0];
+        assert!(t.whole_process);
+        assert!(
+            (t.ratio.unwrap() - 0.55 / 0.30).abs() < 1e-12,
+            "{:?}",
+            t.ratio
+        );
+        assert!(
+            !r.targets[2].whole_process,
+            "C serial has no whole-process runs here"
+        );
+        let md = r.to_markdown();
+        assert!(md.contains("| 0.3000 [0.2500-0.9000] |"), "{md}");
+        assert!(
+            md.contains("= 1.83, medians of whole processes (target >= 1.5): met"),
+            "{md}"
+        );
     }
 
     #[test]

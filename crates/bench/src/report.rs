@@ -38,8 +38,12 @@ pub struct Row {
     pub workload: Workload,
     /// The backend, mode or peer that ran it.
     pub runner: Runner,
-    /// The times of its successful runs.
+    /// The times of its successful runs (the timed part: a backend's
+    /// stepping, a peer's loop).
     pub timing: Timing,
+    /// The wall times of its whole-process runs, start to exit (none when
+    /// it was not run so).
+    pub process_timing: Timing,
     /// Units of work of one run (cell updates, points, additions).
     pub work: f64,
     /// Whether the answer agreed.
@@ -47,9 +51,14 @@ pub struct Row {
 }
 
 impl Row {
-    /// The best time over the runs (`None` if none succeeded).
+    /// The median time of the runs (`None` if none succeeded).
     pub fn seconds(&self) -> Option<f64> {
-        self.timing.best()
+        self.timing.median()
+    }
+
+    /// The median wall time of the whole-process runs (`None` if none ran).
+    pub fn process_seconds(&self) -> Option<f64> {
+        self.process_timing.median()
     }
 }
 
@@ -58,7 +67,7 @@ impl Row {
 pub struct Report {
     /// Small problems rather than the course's.
     pub quick: bool,
-    /// Runs per row (the best is the row's time).
+    /// Runs per row (the median is the row's time).
     pub runs: usize,
     /// The problems, one line each.
     pub problems: Vec<String>,
@@ -86,12 +95,16 @@ impl Report {
         }
     }
 
-    /// The best time of a row.
-    pub fn seconds(&self, workload: Workload, runner: Runner) -> Option<f64> {
+    /// A row of the table.
+    pub fn row(&self, workload: Workload, runner: Runner) -> Option<&Row> {
         self.rows
             .iter()
             .find(|r| r.workload == workload && r.runner == runner)
-            .and_then(Row::seconds)
+    }
+
+    /// The median time of a row.
+    pub fn seconds(&self, workload: Workload, runner: Runner) -> Option<f64> {
+        self.row(workload, runner).and_then(Row::seconds)
     }
 
     /// How many times faster than its workload's baseline a row is.

@@ -1,5 +1,7 @@
 //! Timing the cases round-robin: every case once, then every case again, so
-//! that a burst of load on a shared machine hits all of them alike.
+//! that a burst of load on a shared machine hits all of them alike. A case
+//! with a separate whole-process run (an hpcrs backend) runs it right after
+//! its in-process run, in the same round.
 
 use runtime::progress::{Progress, Unit};
 
@@ -9,7 +11,11 @@ use crate::case::Case;
 /// `progress` (one step and one line per run). A case that fails is not run
 /// again; its error is kept for its row.
 pub(crate) fn time_round_robin(cases: &mut [Case], runs: usize, progress: &dyn Progress) {
-    let runnable = cases.iter().filter(|c| c.runnable()).count();
+    let runnable: usize = cases
+        .iter()
+        .filter(|c| c.runnable())
+        .map(|c| 1 + usize::from(c.has_process_run()))
+        .sum();
     progress.start("bench", Some((runnable * runs) as u64), Unit::Items);
     for round in 1..=runs {
         for case in cases.iter_mut() {
@@ -27,6 +33,19 @@ pub(crate) fn time_round_robin(cases: &mut [Case], runs: usize, progress: &dyn P
                 ));
             }
             progress.advance(1);
+            if case.has_process_run() {
+                if case.error.is_none() {
+                    let line = match case.run_process_once() {
+                        Some(seconds) => format!("{seconds:.4} s"),
+                        None => "failed".to_string(),
+                    };
+                    progress.note(&format!(
+                        "bench: run {round}/{runs}: {} {} (whole process): {line}",
+                        case.workload, case.runner
+                    ));
+                }
+                progress.advance(1);
+            }
         }
     }
     progress.finish();

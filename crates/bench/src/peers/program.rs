@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::Instant;
 
 /// A peer program ready to run.
 #[derive(Debug, Clone)]
@@ -23,14 +24,23 @@ pub(crate) struct Results(HashMap<String, String>);
 impl Program {
     /// Runs the program with the problem's `args` and returns its results,
     /// which always hold `seconds`.
+    #[cfg(test)]
     pub(crate) fn run(&self, args: &[String]) -> Result<Results, String> {
+        self.run_timed(args).map(|(results, _)| results)
+    }
+
+    /// [`Program::run`], and the wall seconds of the whole process, from
+    /// its start to its exit.
+    pub(crate) fn run_timed(&self, args: &[String]) -> Result<(Results, f64), String> {
         let mut cmd = Command::new(&self.exe);
         cmd.args(&self.prefix).args(args);
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        let start = Instant::now();
         let o = cmd
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run {}: {e}", self.exe.display()))?;
+        let wall = start.elapsed().as_secs_f64();
         let err = String::from_utf8_lossy(&o.stderr);
         if !o.status.success() {
             return Err(format!(
@@ -48,7 +58,7 @@ impl Program {
                 err.trim()
             ));
         }
-        Ok(results)
+        Ok((results, wall))
     }
 }
 
