@@ -192,6 +192,13 @@ fn bad_arguments_are_errors_naming_them() -> Result<()> {
     assert!(d.random_split(&[1.0, -1.0], 0).is_err());
     assert!(d.random_split(&[0.0, 0.0], 0).is_err());
     assert!(sc.range_step(0, 10, 0, 2).is_err());
+    for sd in [0.0, 1e-6, f64::NAN] {
+        let err = sc.range(0..10, 2).count_approx_distinct(sd).unwrap_err();
+        assert!(err.to_string().contains("relative_sd"), "{err}");
+    }
+    // The finest sketch allowed stays at 1 MiB per partition and is near exact.
+    let n = sc.range(0..5000, 2).count_approx_distinct(0.000017)?;
+    assert!((4950..=5050).contains(&n), "{n}");
     let err = sc
         .parallelize([1, 2], 1)
         .tree_aggregate(0, |a, b| a + b, |a, b| a + b, 0)

@@ -187,6 +187,20 @@ fn count() -> Result<()> {
 }
 
 #[test]
+fn count_approx_distinct() -> Result<()> {
+    let n = sc()
+        .parallelize(0..1000, 0)
+        .map(|x| x.to_string())
+        .count_approx_distinct(0.05)?;
+    assert!(900 < n && n < 1100, "{n}");
+    let n = sc()
+        .parallelize((0..1000).map(|i| i % 20), 0)
+        .count_approx_distinct(0.05)?;
+    assert!(16 < n && n < 24, "{n}");
+    Ok(())
+}
+
+#[test]
 fn count_by_key() -> Result<()> {
     let rdd = sc().parallelize(pairs(&[("a", 1), ("b", 1), ("a", 1)]), 0);
     assert_eq!(
@@ -1069,6 +1083,7 @@ const PLACE_FREE: &[Example] = &[
     ("combine_by_key", combine_by_key),
     ("context", context),
     ("count", count),
+    ("count_approx_distinct", count_approx_distinct),
     ("count_by_key", count_by_key),
     ("count_by_value", count_by_value),
     ("distinct", distinct),

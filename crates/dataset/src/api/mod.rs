@@ -11,12 +11,14 @@
 //!   `repartition_and_sort_within_partitions`, `sort_by_key_with`.
 //! - `sampling.rs`: `sample`, `sample_by_key`, `take_sample`, `random_split`.
 //! - `zip.rs`: `zip`, `zip_with_index`, `zip_with_unique_id`.
+//! - `approx.rs`: `count_approx_distinct` (a HyperLogLog sketch).
 //! - `histogram.rs`, `pipe.rs`, `checkpoint.rs`, `storage.rs` (storage
 //!   levels), `local.rs` (`foreach_partition`, `to_local_iterator`),
 //!   `naming.rs` (`set_name`), `range.rs` (`Context::range`),
 //!   `stat_counter.rs` (what `stats` returns).
 
 pub(crate) mod aggregate;
+pub(crate) mod approx;
 pub(crate) mod checkpoint;
 pub(crate) mod hash_join;
 pub(crate) mod histogram;
