@@ -32,6 +32,7 @@ pub struct ContextBuilder {
     pub(crate) memory_budget: usize,
     pub(crate) max_attempts: usize,
     pub(crate) spill_dir: Option<PathBuf>,
+    pub(crate) checkpoint_dir: Option<PathBuf>,
     pub(crate) progress: SharedProgress,
 }
 
@@ -42,6 +43,7 @@ impl Default for ContextBuilder {
             memory_budget: DEFAULT_MEMORY_BUDGET,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             spill_dir: None,
+            checkpoint_dir: None,
             progress: runtime::progress::silent(),
         }
     }
@@ -54,6 +56,7 @@ impl fmt::Debug for ContextBuilder {
             .field("memory_budget", &self.memory_budget)
             .field("max_attempts", &self.max_attempts)
             .field("spill_dir", &self.spill_dir)
+            .field("checkpoint_dir", &self.checkpoint_dir)
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +82,14 @@ impl ContextBuilder {
     /// Attempts per task before the action fails (at least 1; default 4).
     pub fn max_attempts(mut self, attempts: usize) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Where `Dataset::checkpoint` writes (Spark's `setCheckpointDir`): each
+    /// checkpoint makes a fresh subdirectory there, removed when the last
+    /// dataset reading it is dropped; default: the spill directory.
+    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
         self
     }
 

@@ -30,6 +30,9 @@ pub(crate) struct Inner {
     /// which never serialises what it does not spill.
     pub(crate) ranks: Option<Box<dyn Ranks>>,
     spill_base: Option<PathBuf>,
+    /// Where `checkpoint` writes (`ContextBuilder::checkpoint_dir`); `None`
+    /// is the spill directory.
+    pub(crate) checkpoint_base: Option<PathBuf>,
     spill_dir: Mutex<Option<tempfile::TempDir>>,
     next_id: AtomicUsize,
     next_stage: AtomicUsize,
@@ -98,6 +101,7 @@ impl Context {
                 counters: Counters::default(),
                 ranks,
                 spill_base: settings.spill_dir,
+                checkpoint_base: settings.checkpoint_dir,
                 spill_dir: Mutex::new(None),
                 next_id: AtomicUsize::new(0),
                 next_stage: AtomicUsize::new(0),

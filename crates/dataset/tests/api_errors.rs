@@ -241,6 +241,31 @@ fn checkpoints_cut_the_lineage_and_clean_up_their_files() -> Result<()> {
 }
 
 #[test]
+fn checkpoints_go_to_the_checkpoint_directory() -> Result<()> {
+    let (spill, kept) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sc = Context::builder()
+        .threads(2)
+        .spill_dir(spill.path())
+        .checkpoint_dir(kept.path())
+        .build()?;
+    let cp = sc.range(0..100, 3).checkpoint()?;
+    let dir = cp.get_checkpoint_file().unwrap().to_path_buf();
+    assert!(dir.starts_with(kept.path()), "{}", dir.display());
+    assert_eq!(files_under(kept.path()).len(), 3);
+    assert_eq!(cp.count()?, 100);
+    drop(cp);
+    assert!(files_under(kept.path()).is_empty());
+    // A checkpoint directory that cannot be made is an error naming it.
+    let missing = kept.path().join("no/such/dir");
+    let bad = Context::builder().checkpoint_dir(&missing).build()?;
+    let Err(err) = bad.range(0..10, 1).checkpoint() else {
+        panic!("a checkpoint into {} succeeded", missing.display());
+    };
+    assert!(err.to_string().contains("no/such/dir"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn a_corrupt_checkpoint_file_is_an_error_naming_it() -> Result<()> {
     let tmp = tempfile::tempdir().unwrap();
     let sc = ctx_in(tmp.path());

@@ -15,14 +15,16 @@ use crate::Data;
 
 impl<T: Data + Codec> Dataset<T> {
     /// Computes every partition now and writes it, encoded, to a directory
-    /// of its own under the context's spill directory (see
-    /// [`ContextBuilder::spill_dir`](crate::ContextBuilder::spill_dir));
+    /// of its own under the context's checkpoint directory (see
+    /// [`ContextBuilder::checkpoint_dir`](crate::ContextBuilder::checkpoint_dir);
+    /// by default the spill directory);
     /// returns a dataset that reads those files and has no parents (Spark's
     /// `checkpoint`, done eagerly). The files are removed when the returned
     /// dataset (and its clones and descendants) are dropped.
     #[track_caller]
     pub fn checkpoint(&self) -> Result<Dataset<T>> {
-        let store = DiskStore::new(self.ctx.clone(), "hpcrs-checkpoint-");
+        let base = self.ctx.inner.checkpoint_base.clone();
+        let store = DiskStore::new_in(self.ctx.clone(), "hpcrs-checkpoint-", base);
         let dir = store.dir()?;
         run_tasks(
             self,

@@ -1,8 +1,8 @@
 //! Partitions written to disk with their [`Codec`] and read back lazily:
 //! the disk side of `persist_with(DiskOnly | MemoryAndDisk)` and the files
 //! of `checkpoint`. One file per partition in a directory of its own under
-//! the context's spill directory, removed when the store is dropped or
-//! cleared.
+//! the context's spill (or checkpoint) directory, removed when the store is
+//! dropped or cleared.
 
 use std::fs;
 use std::marker::PhantomData;
@@ -19,6 +19,8 @@ use crate::task::TaskContext;
 pub(crate) struct DiskStore<T> {
     ctx: Context,
     prefix: &'static str,
+    /// Where the directory goes; `None` is the context's spill directory.
+    base: Option<PathBuf>,
     dir: Mutex<Option<tempfile::TempDir>>,
     written: Mutex<Vec<bool>>,
     _elements: PhantomData<fn() -> T>,
@@ -28,9 +30,16 @@ impl<T: Codec + Send + 'static> DiskStore<T> {
     /// An empty store whose directory will be named `prefix…` inside the
     /// context's spill directory.
     pub(crate) fn new(ctx: Context, prefix: &'static str) -> Self {
+        Self::new_in(ctx, prefix, None)
+    }
+
+    /// An empty store whose directory will be named `prefix…` inside `base`
+    /// (`None`: the context's spill directory).
+    pub(crate) fn new_in(ctx: Context, prefix: &'static str, base: Option<PathBuf>) -> Self {
         DiskStore {
             ctx,
             prefix,
+            base,
             dir: Mutex::new(None),
             written: Mutex::new(Vec::new()),
             _elements: PhantomData,
@@ -43,7 +52,10 @@ impl<T: Codec + Send + 'static> DiskStore<T> {
         if let Some(d) = dir.as_ref() {
             return Ok(d.path().to_path_buf());
         }
-        let base = self.ctx.spill_dir()?;
+        let base = match &self.base {
+            Some(b) => b.clone(),
+            None => self.ctx.spill_dir()?,
+        };
         let made = tempfile::Builder::new()
             .prefix(self.prefix)
             .tempdir_in(&base)
