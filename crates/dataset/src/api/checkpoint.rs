@@ -30,10 +30,7 @@ impl<T: Data + Codec> Dataset<T> {
             self,
             &stage_name("checkpoint"),
             &self.all_partitions(),
-            |tc, it| {
-                let items: Vec<T> = it.collect();
-                store.put(tc.partition, items.iter())
-            },
+            |tc, it| store.put(tc.partition, it),
         )?;
         let info = self.ctx.node_info("Checkpointed", "checkpoint");
         let node = MaterializedNode::new(info, self.num_partitions(), Stored::Disk(store));

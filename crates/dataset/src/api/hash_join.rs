@@ -14,25 +14,24 @@ use crate::lineage::PartitionIter;
 use crate::pairs::Side;
 
 /// End of a chain.
-const NONE: u32 = u32::MAX;
+const NONE: usize = usize::MAX;
 
 /// The chained records of one side, indexed by key.
 struct Chains<'a, K> {
-    heads: FxHashMap<&'a K, (u32, u32)>,
-    next: Vec<u32>,
+    heads: FxHashMap<&'a K, (usize, usize)>,
+    next: Vec<usize>,
 }
 
 impl<'a, K: Hash + Eq> Chains<'a, K> {
     fn build<X>(records: &'a [(K, X)]) -> Self {
-        let mut heads: FxHashMap<&'a K, (u32, u32)> = FxHashMap::default();
+        let mut heads: FxHashMap<&'a K, (usize, usize)> = FxHashMap::default();
         heads.reserve(records.len());
         let mut next = vec![NONE; records.len()];
         for (i, (k, _)) in records.iter().enumerate() {
-            let i = i as u32;
             heads
                 .entry(k)
                 .and_modify(|(_, last)| {
-                    next[*last as usize] = i;
+                    next[*last] = i;
                     *last = i;
                 })
                 .or_insert((i, i));
@@ -47,7 +46,7 @@ impl<'a, K: Hash + Eq> Chains<'a, K> {
             if at == NONE {
                 return None;
             }
-            let i = at as usize;
+            let i = at;
             at = self.next[i];
             Some(i)
         })
@@ -72,11 +71,6 @@ where
             Side::Right(w) => rights.push((k, w)),
         }
     }
-    // More than u32::MAX records in one partition would need wider chains.
-    assert!(
-        lefts.len().min(rights.len()) < NONE as usize,
-        "a join partition too large to index"
-    );
     let mut out: Vec<(K, (V, W))> = Vec::new();
     if lefts.len() <= rights.len() {
         let chains = Chains::build(&lefts);

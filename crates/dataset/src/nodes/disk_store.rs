@@ -4,7 +4,9 @@
 //! the context's spill (or checkpoint) directory, removed when the store is
 //! dropped or cleared.
 
+use std::borrow::Borrow;
 use std::fs;
+use std::io::{BufWriter, Write};
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -81,22 +83,24 @@ impl<T: Codec + Send + 'static> DiskStore<T> {
         written.iter().filter(|&&w| w).count()
     }
 
-    /// Writes partition `partition` (replacing any earlier copy).
-    pub(crate) fn put<'a>(
+    /// Writes partition `partition` (replacing any earlier copy), encoding
+    /// one element at a time into a buffered file.
+    pub(crate) fn put<X: Borrow<T>>(
         &self,
         partition: usize,
-        items: impl IntoIterator<Item = &'a T>,
-    ) -> Result<()>
-    where
-        T: 'a,
-    {
+        items: impl IntoIterator<Item = X>,
+    ) -> Result<()> {
         let dir = self.dir()?;
         let file = Self::file(&dir, partition);
+        let io = |e| DatasetError::io(&file, e);
+        let mut out = BufWriter::new(fs::File::create(&file).map_err(io)?);
         let mut bytes = Vec::new();
         for x in items {
-            x.encode(&mut bytes);
+            bytes.clear();
+            x.borrow().encode(&mut bytes);
+            out.write_all(&bytes).map_err(io)?;
         }
-        fs::write(&file, &bytes).map_err(|e| DatasetError::io(&file, e))?;
+        out.flush().map_err(io)?;
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if written.len() <= partition {
             written.resize(partition + 1, false);
