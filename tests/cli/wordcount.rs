@@ -372,3 +372,16 @@ fn local_ranks_show_the_exchange_and_the_bytes_each_rank_shuffled() {
             )));
     }
 }
+
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn under_mpirun_a_build_without_mpi_says_how_to_build_with_it() {
+    hpcrs()
+        .env("PMI_RANK", "0")
+        .args(["wordcount", "--quiet"])
+        .assert()
+        .failure()
+        .stdout("")
+        .stderr(predicates::str::contains("cargo build --release --features mpi"))
+        .stderr(predicates::str::contains("--local N"));
+}

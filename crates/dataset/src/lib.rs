@@ -1,4 +1,5 @@
-//! Spark's resilient distributed datasets for Rust, on local threads.
+//! Spark's resilient distributed datasets for Rust, on local threads and on
+//! the ranks of any `comm` communicator (MPI processes, or threads).
 //!
 //! A [`Dataset<T>`] is an immutable collection split into partitions. It is
 //! built from a source ([`Context::parallelize`], [`Context::text_file`]) by
@@ -19,6 +20,12 @@
 //! - **Memory.** Cached partitions and in-memory shuffle blocks share one
 //!   budget; beyond it shuffles spill to a temporary directory (removed
 //!   afterwards) and cache entries are evicted, least recently used first.
+//! - **Ranks.** A context built over a communicator
+//!   ([`ContextBuilder::build_on`], or [`run_on_local_ranks`] for ranks as
+//!   threads) is one rank of a job in which every rank runs the same
+//!   program: each partition is computed on one rank, shuffles exchange
+//!   serialised buckets between ranks, and actions return the same value on
+//!   every rank (see `ranks.rs`, `shuffle/exchange.rs`).
 //! - **Threads and progress.** Tasks run on the `runtime::pool` thread pool
 //!   of the context's size; each stage reports its tasks to the
 //!   `runtime::Progress` the context was built with (silent by default). The
