@@ -51,7 +51,7 @@ enum Command {
     /// Processes: fork, exec, a shared-value race, a shared array, a pool (multiprocessing).
     Mp(cmd::mp::Args),
     /// Run a subcommand under the profiler: functions by cumulative time,
-    /// hot lines, a flame graph (`hpcrs profile -- diff2d`).
+    /// hot lines, a flame graph, memory with --memory (`hpcrs profile -- diff2d`).
     Profile(cmd::profile::Args),
     /// IPython Parallel: start a controller and engines, drive them with
     /// direct and load-balanced views (`hpcrs cluster start -n 4`).
