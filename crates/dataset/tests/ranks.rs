@@ -6,7 +6,9 @@
 use std::cmp::Reverse;
 use std::path::Path;
 
-use dataset::{run_on_local_ranks, Context, ContextBuilder, Dataset, DatasetError, Result};
+use dataset::{
+    run_on_local_ranks, Buckets, Context, ContextBuilder, Dataset, DatasetError, Result,
+};
 
 /// One thread per rank, as under `mpirun` on a core each.
 fn one_thread(_rank: usize) -> ContextBuilder {
@@ -348,6 +350,85 @@ fn coalescing_a_shuffle_across_ranks_is_an_error_not_a_wrong_answer() {
         assert_eq!(n, 100);
         let e = coalesced.unwrap_err();
         assert!(e.contains("is held by rank 1"), "{e}");
+    }
+}
+
+/// The rest of the RDD API (`crates/dataset/src/api/`), one line of text per
+/// method.
+fn rdd_api(ctx: &Context) -> Result<Vec<String>> {
+    let d = ctx.parallelize((0..200u64).map(|i| (i * 37) % 101).collect::<Vec<_>>(), 5);
+    let p = d.map(|x| (x % 7, x));
+    let q = ctx.parallelize((0..10u64).map(|k| (k, k * 10)).collect::<Vec<_>>(), 3);
+    let mut out = vec![];
+    out.push(format!(
+        "agg {:?}",
+        d.aggregate(0u64, |a, x| a + x, |a, b| a + b)?
+    ));
+    out.push(format!("tree {:?}", d.tree_reduce(|a, b| a + b, 2)?));
+    let mut cbv: Vec<_> = d.count_by_value()?.into_iter().collect();
+    cbv.sort();
+    out.push(format!("cbv {cbv:?}"));
+    let mut lo = p.left_outer_join(&q).collect()?;
+    lo.sort();
+    out.push(format!("loj {lo:?}"));
+    let mut sub = d.subtract(&ctx.parallelize(0..50u64, 2)).collect()?;
+    sub.sort();
+    out.push(format!("sub {sub:?}"));
+    out.push(format!(
+        "cart {:?}",
+        ctx.parallelize(0..3u64, 2)
+            .cartesian(&ctx.parallelize(0..4u64, 3))
+            .collect()?
+    ));
+    out.push(format!("zwi {:?}", d.zip_with_index()?.collect()?));
+    out.push(format!("zwu {:?}", d.zip_with_unique_id().collect()?));
+    out.push(format!("zip {:?}", d.zip(&d.map(|x| x + 1)).collect()?));
+    out.push(format!("hist {:?}", d.histogram(Buckets::Count(4))?));
+    out.push(format!("empty {:?}", d.filter(|_| false).is_empty()?));
+    out.push(format!("lookup {:?}", p.lookup(&3)?));
+    out.push(format!("take_sample {:?}", d.take_sample(false, 10, 7)?));
+    out.push(format!("sample {:?}", d.sample(true, 0.3, 7)?.collect()?));
+    out.push(format!("pby {:?}", p.partition_by(3).glom().collect()?));
+    out.push(format!(
+        "rsw {:?}",
+        p.repartition_and_sort_within_partitions(3, |k| (*k as usize) % 3, true)
+            .collect()?
+    ));
+    out.push(format!("ckpt {:?}", d.checkpoint()?.collect()?));
+    out.push(format!(
+        "lit {:?}",
+        d.to_local_iterator().collect::<Result<Vec<_>>>()?
+    ));
+    out.push(format!("range {:?}", ctx.range(0..20, 3).collect()?));
+    out.push(format!(
+        "pipe {:?}",
+        ctx.parallelize(vec!["a".to_string(), "b".to_string()], 2)
+            .pipe("cat")?
+            .collect()?
+    ));
+    let mut it = d.intersection(&ctx.parallelize(40..60u64, 2)).collect()?;
+    it.sort();
+    out.push(format!("inter {it:?}"));
+    let mut fk = p.fold_by_key(0, |a, b| a + b, 2).collect()?;
+    fk.sort();
+    out.push(format!("fbk {fk:?}"));
+    Ok(out)
+}
+
+#[test]
+fn the_rest_of_the_rdd_api_gives_one_processs_answers_on_1_to_3_ranks() {
+    let alone = rdd_api(&Context::local(2).unwrap()).unwrap();
+    assert_eq!(alone.len(), 22);
+    for ranks in 1..=3 {
+        for (rank, got) in run_on_local_ranks(ranks, one_thread, rdd_api)
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            for (want, got) in alone.iter().zip(got) {
+                assert_eq!(got, want, "rank {rank} of {ranks}");
+            }
+        }
     }
 }
 
