@@ -38,6 +38,8 @@ enum Command {
     Map(client::MapArgs),
     /// Run statements on the engines' namespaces: `execute 'x = getpid()'`.
     Execute(client::ExecuteArgs),
+    /// Run a file of statements on the engines' namespaces (`v.run('script.py')`).
+    Run(client::RunArgs),
     /// Store named values on engines: `push a=1,2,3 b=2.5`.
     Push(client::PushArgs),
     /// Print a named value from each engine.
@@ -142,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Apply(a) => client::apply(a),
         Command::Map(a) => client::map(a),
         Command::Execute(a) => client::execute(a),
+        Command::Run(a) => client::run(a),
         Command::Push(a) => client::push(a),
         Command::Pull(a) => client::pull(a),
         Command::Scatter(a) => client::scatter(a),

@@ -186,6 +186,17 @@ fn the_course_examples_end_to_end() {
     c.ok(&["execute", "c = a**2 + 1; s = sum(a)"]);
     assert_eq!(c.ok(&["pull", "s"]), "[6, 22, 38, 54]");
     assert_eq!(c.ok(&["pull", "c", "--targets", "0"]), "[1, 2, 5, 10]");
+    let script = c.home.path().join("script.py");
+    std::fs::write(&script, "# the course's run()\nd = a * 2\nm = sum(d)\n").unwrap();
+    c.ok(&["run", script.to_str().unwrap(), "--targets", "0"]);
+    assert_eq!(c.ok(&["pull", "m", "--targets", "0"]), "12");
+    let out = c.run(&["run", "/no/such/script.py"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/no/such/script.py"),
+        "{}",
+        stderr(&out)
+    );
     c.ok(&["push", "b=2.5", "--targets", "1:3"]);
     assert_eq!(c.ok(&["pull", "b", "--targets", "1:3"]), "[2.5, 2.5]");
 

@@ -20,7 +20,9 @@ pub type Namespace = HashMap<String, Value>;
 /// Runs `code` on `ns`: the value of the last bare expression, or `None`.
 pub fn execute(code: &str, ns: &mut Namespace, cx: &EngineContext) -> Result<Value, String> {
     let mut last = Value::None;
-    for stmt in split_top(code, &['\n', ';']) {
+    let code: Vec<&str> = code.lines().map(strip_comment).collect();
+    let code = code.join("\n");
+    for stmt in split_top(&code, &['\n', ';']) {
         let stmt = stmt.trim();
         if stmt.is_empty() || stmt.starts_with('#') {
             continue;
@@ -35,6 +37,21 @@ pub fn execute(code: &str, ns: &mut Namespace, cx: &EngineContext) -> Result<Val
         }
     }
     Ok(last)
+}
+
+/// A line without its `#` comment (a `#` inside quotes is text).
+fn strip_comment(line: &str) -> &str {
+    let mut quote = None;
+    for (i, ch) in line.char_indices() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(ch),
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }
 
 /// `name = rhs`, if the statement is an assignment (a lone `=`, not part of
@@ -269,6 +286,9 @@ mod tests {
         );
         assert_eq!(execute("h = hostname()", &mut ns, &cx()), Ok(Value::None));
         assert_eq!(ns["h"], Value::Str("h".into()));
+        let script = "# the course's script\nk = 3  # three\nw = wordcount('#x.txt') if 0 else 1\n";
+        assert!(execute(script, &mut ns, &cx()).is_err());
+        assert_eq!(ns["k"], Value::Int(3));
     }
 
     #[test]

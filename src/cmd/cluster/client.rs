@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use cluster::{Targets, Value};
 
 use super::Connect;
@@ -69,6 +69,20 @@ pub struct ExecuteArgs {
     #[command(flatten)]
     connect: Connect,
 }
+
+/// Arguments of `cluster run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// A file of statements, one per line (`#` starts a comment line).
+    file: std::path::PathBuf,
+    #[command(flatten)]
+    targets: TargetArgs,
+    #[command(flatten)]
+    connect: Connect,
+}
+
+/// Largest script `run` sends (a script of statements is a few lines).
+const MAX_SCRIPT_BYTES: u64 = 1 << 20;
 
 /// Arguments of `cluster push`.
 #[derive(clap::Args)]
@@ -177,6 +191,24 @@ pub fn execute(a: ExecuteArgs) -> anyhow::Result<ExitCode> {
     } else {
         print(&v)
     }
+}
+
+pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let name = a.file.display();
+    let f = std::fs::File::open(&a.file).with_context(|| format!("cannot open {name}"))?;
+    let mut code = String::new();
+    f.take(MAX_SCRIPT_BYTES + 1)
+        .read_to_string(&mut code)
+        .with_context(|| format!("cannot read {name} (a text file of statements)"))?;
+    if code.len() as u64 > MAX_SCRIPT_BYTES {
+        bail!("{name}: larger than {MAX_SCRIPT_BYTES} bytes; a script is a few statements");
+    }
+    execute(ExecuteArgs {
+        code,
+        targets: a.targets,
+        connect: a.connect,
+    })
 }
 
 pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
