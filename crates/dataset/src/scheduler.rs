@@ -39,6 +39,22 @@ pub(crate) fn run_parent_stages(node: &dyn Lineage) -> Result<()> {
     Ok(())
 }
 
+/// The checks of every node of the lineage of `node` that still has to run
+/// (up to the shuffles that have run).
+fn validate(node: &dyn Lineage) -> Result<()> {
+    node.validate()?;
+    for dep in node.deps() {
+        match dep {
+            Dependency::Narrow(parent) => validate(parent.as_ref())?,
+            Dependency::Shuffle(shuffle) if !shuffle.is_done() => {
+                validate(shuffle.parent().as_ref())?
+            }
+            Dependency::Shuffle(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Runs the stage `name`: `task` once per partition of `dataset` in
 /// `partitions`, given the partition's elements, on the context's threads
 /// (and ranks), after every shuffle the lineage reads from. Returns the
@@ -56,6 +72,14 @@ where
     R: Send + Codec,
     F: Fn(&TaskContext, PartitionIter<T>) -> Result<R> + Sync,
 {
+    if let Some(ranks) = &dataset.ctx.inner.ranks {
+        // What every rank checks alike (a missing input) fails every rank
+        // with one error, reported once, before any stage runs.
+        share(
+            ranks.as_ref(),
+            validate(dataset.lineage.as_ref()).map(|()| Vec::new()),
+        )?;
+    }
     run_parent_stages(dataset.lineage.as_ref())?;
     let Some(ranks) = &dataset.ctx.inner.ranks else {
         let stage = dataset.ctx.next_stage();

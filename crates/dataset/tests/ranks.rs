@@ -485,3 +485,21 @@ fn the_word_count_of_a_generated_1_gb_corpus_is_the_same_on_1_to_4_ranks_and_1_7
     }
     drop(dir);
 }
+
+#[test]
+fn a_missing_input_is_one_error_shared_by_every_rank() {
+    let errors = run_on_local_ranks(3, one_thread, |ctx| {
+        let counts = ctx
+            .text_file("no/such/book.txt", 4)
+            .map(|l| (l, 1u64))
+            .reduce_by_key(|a, b| a + b);
+        Ok(counts.count().map_err(|e| e.to_string()))
+    })
+    .unwrap();
+    for e in errors {
+        assert_eq!(
+            e.unwrap_err(),
+            "rank 0 of 3: no/such/book.txt: No such file or directory (os error 2)"
+        );
+    }
+}
