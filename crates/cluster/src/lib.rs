@@ -55,7 +55,7 @@ pub mod frame;
 pub mod functions;
 pub mod key;
 pub mod plain;
-pub mod scheduler;
+mod scheduler;
 pub mod statement;
 pub mod targets;
 pub mod value;

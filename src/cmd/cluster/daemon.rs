@@ -373,7 +373,18 @@ pub fn controller(a: ControllerArgs) -> anyhow::Result<ExitCode> {
     });
     let c = Controller::bind(opts)?;
     let file = a.profile_dir.join("client.json");
-    c.info().write(&file)?;
+    let mut info = c.info().clone();
+    // Listening on every interface: engines on other hosts need a name that
+    // reaches this one (ipyparallel's `location`), if this host can resolve it.
+    if info.address == "0.0.0.0" || info.address == "::" {
+        if let Some(host) = crate::machine::host_name() {
+            use std::net::ToSocketAddrs;
+            if (host.as_str(), info.port).to_socket_addrs().is_ok() {
+                info.address = host;
+            }
+        }
+    }
+    info.write(&file)?;
     let result = c.serve();
     let _ = std::fs::remove_file(&file);
     result?;
