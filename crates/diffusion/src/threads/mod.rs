@@ -82,6 +82,11 @@ pub fn default_depth(n: usize) -> usize {
 /// which its team does not start at all.)
 const MIN_UPDATES_PER_THREAD: usize = 1 << 18;
 
+/// While threads keep leaving the team (the machine has no free core for
+/// them), every this many calls runs the whole team again, to see whether
+/// the cores are back.
+const RETRY_WHOLE_TEAM_EVERY: usize = 8;
+
 /// Chunks of rows per thread of the team: more than one, so that a thread
 /// that the machine slows down or deschedules holds up fewer rows and the
 /// others take over its share; few, because each task recomputes a few
@@ -106,6 +111,11 @@ pub struct ThreadsStepper {
     intrinsics: bool,
     /// See [`ThreadsStepper::with_min_updates_per_thread`].
     min_updates_per_thread: usize,
+    /// Threads that left the team in the last call that had them all (see
+    /// [`ThreadsStepper::team_for_call`]).
+    left_last_time: usize,
+    /// Calls since the last one with the whole team.
+    calls_since_whole_team: usize,
     /// The two working arrays (allocated on first use, kept between calls).
     buffers: Option<(AlignedBuf, AlignedBuf)>,
     simd: Simd,
@@ -123,6 +133,8 @@ impl ThreadsStepper {
             threads: crate::options::team_size(threads)?,
             depth: None,
             min_updates_per_thread: MIN_UPDATES_PER_THREAD,
+            left_last_time: 0,
+            calls_since_whole_team: 0,
             intrinsics: true,
             buffers: None,
             simd: Simd::detect(),
@@ -164,6 +176,26 @@ impl ThreadsStepper {
         self
     }
 
+    /// The team this call runs with, out of `whole` threads: fewer by
+    /// those that left the last whole team for lack of a free core (a busy
+    /// machine), except every [`RETRY_WHOLE_TEAM_EVERY`]-th call, which
+    /// tries the whole team again.
+    fn team_for_call(&mut self, whole: usize) -> usize {
+        if self.left_last_time == 0 || self.calls_since_whole_team + 1 >= RETRY_WHOLE_TEAM_EVERY {
+            self.calls_since_whole_team = 0;
+            return whole;
+        }
+        self.calls_since_whole_team += 1;
+        whole.saturating_sub(self.left_last_time).max(1)
+    }
+
+    /// Records how a call with `team` threads ended with `members` of them.
+    fn remember(&mut self, team: usize, members: usize) {
+        if self.calls_since_whole_team == 0 {
+            self.left_last_time = team - members;
+        }
+    }
+
     /// The number of threads in the team.
     pub fn threads(&self) -> usize {
         self.threads
@@ -190,7 +222,7 @@ impl Stepper for ThreadsStepper {
         // A task reads up to `depth` rows into each neighbouring chunk:
         // chunks must be at least that high, so that it never reads a third
         // chunk's rows.
-        let team = team.min(interior / depth).max(1);
+        let team = self.team_for_call(team.min(interior / depth).max(1));
         let chunks = if team == 1 {
             1
         } else {
@@ -240,6 +272,7 @@ impl Stepper for ThreadsStepper {
         // The caller never leaves: it returns once every chunk has done
         // every pass, and the helpers touch nothing of a finished job.
         job.work(0);
+        self.remember(team, job.schedule.members());
         // A helper's panic is the caller's, as a scoped thread's would be.
         assert!(
             !job.schedule.is_abandoned(),
@@ -393,6 +426,27 @@ mod tests {
             }
             assert_eq!(dens, reference, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn threads_that_left_sit_out_until_the_whole_team_is_tried_again() {
+        let mut s = ThreadsStepper::new(Threads::Exactly(4)).unwrap();
+        assert_eq!(s.team_for_call(4), 4);
+        s.remember(4, 4);
+        assert_eq!(s.team_for_call(4), 4, "nobody left: the whole team");
+        s.remember(4, 2);
+        let teams: Vec<usize> = (0..RETRY_WHOLE_TEAM_EVERY)
+            .map(|_| {
+                let team = s.team_for_call(4);
+                s.remember(team, team);
+                team
+            })
+            .collect();
+        let mut want = vec![2; RETRY_WHOLE_TEAM_EVERY - 1];
+        want.push(4);
+        assert_eq!(teams, want);
+        // The whole team stayed together on the retry: all of it again.
+        assert_eq!(s.team_for_call(4), 4);
     }
 
     #[test]

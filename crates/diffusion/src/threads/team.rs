@@ -102,6 +102,11 @@ impl Schedule {
         self.events.notify();
     }
 
+    /// The threads of the team that have not left.
+    pub(crate) fn members(&self) -> usize {
+        self.members.load(Ordering::Acquire)
+    }
+
     /// Whether [`Schedule::abandon`] was called.
     pub(crate) fn is_abandoned(&self) -> bool {
         self.abandoned.load(Ordering::SeqCst)
@@ -272,6 +277,7 @@ mod tests {
         assert!(done.lock().unwrap().iter().all(|&d| d == passes));
         let left = left.load(Ordering::SeqCst);
         assert!(left < threads.max(1), "all {threads} threads left");
+        assert_eq!(schedule.members(), threads - left);
         left
     }
 
