@@ -152,7 +152,16 @@ impl<'c> DirectView<'c> {
     /// Pulls `name` from every engine and joins the parts in engine order
     /// (what [`scatter`](DirectView::scatter) split).
     pub fn gather(&self, name: &str) -> Result<Value> {
-        let parts = match self.pull(name)?.get()? {
+        self.gather_timeout(name, None)
+    }
+
+    /// [`gather`](DirectView::gather) within `timeout` (`None`: no limit).
+    pub fn gather_timeout(
+        &self,
+        name: &str,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Value> {
+        let parts = match self.pull(name)?.get_timeout(timeout)? {
             Value::List(v) if !self.single => v,
             one => vec![one],
         };

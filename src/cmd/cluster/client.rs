@@ -261,6 +261,8 @@ pub fn scatter(a: ScatterArgs) -> anyhow::Result<ExitCode> {
 pub fn gather(a: PullArgs) -> anyhow::Result<ExitCode> {
     name_ok(&a.name)?;
     let client = a.connect.client()?;
-    let v = client.direct_view(&a.targets.targets)?.gather(&a.name)?;
+    let v = client
+        .direct_view(&a.targets.targets)?
+        .gather_timeout(&a.name, a.connect.wait()?)?;
     print(&v)
 }
