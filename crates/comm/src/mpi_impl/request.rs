@@ -4,6 +4,7 @@
 
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
+use std::time::{Duration, Instant};
 
 use mpi::ffi::{MPI_Request, MPI_Status};
 use mpi::raw::AsRaw;
@@ -61,18 +62,24 @@ impl Mpi {
     }
 }
 
-/// Waits for a request like `MPI_Wait`, but yields the core between polls.
+/// Waits for a request like `MPI_Wait`, but gives the core away while the
+/// message is late: it polls for [`SPIN`] (a message about to arrive costs
+/// nothing more), then yields a few times, then sleeps between polls,
+/// [`FIRST_NAP`] at first, doubling up to [`LONGEST_NAP`].
 ///
 /// MPICH's `MPI_Wait` spins without yielding. When ranks outnumber cores
-/// (oversubscription) or share them with other work, the spinning rank may
-/// hold the very core the rank it waits for needs, for a whole scheduler time
-/// slice per message; yielding lets that rank run. It first spins a few
-/// polls, for messages that are about to arrive, and on an idle core
-/// `sched_yield` returns at once, so a rank with a core of its own loses
-/// next to nothing.
+/// (oversubscription) or share them with other work, the spinning rank holds
+/// the very core the rank it waits for needs, for a whole scheduler time
+/// slice per message. Yielding is not enough: `sched_yield` returns at once
+/// when nothing else is queued on this core, so the core stays busy and the
+/// scheduler does not move the late rank (queued behind other work on
+/// another core) onto it. A sleeping rank leaves its core idle, and an idle
+/// core pulls a waiting task over at once.
 fn wait_yielding(req: &mut MPI_Request) -> MPI_Status {
     let mut status = MaybeUninit::<MPI_Status>::uninit();
-    let mut polls = 0u32;
+    let start = Instant::now();
+    let mut yields = 0;
+    let mut nap = FIRST_NAP;
     loop {
         let mut done = 0;
         // SAFETY: `req` is a live request; MPI_Test fills `status` when done.
@@ -81,14 +88,33 @@ fn wait_yielding(req: &mut MPI_Request) -> MPI_Status {
             // SAFETY: filled by the successful MPI_Test above.
             return unsafe { status.assume_init() };
         }
-        polls += 1;
-        if polls > 64 {
+        if start.elapsed() < SPIN {
+            std::hint::spin_loop();
+        } else if yields < YIELDS {
+            yields += 1;
             std::thread::yield_now();
         } else {
-            std::hint::spin_loop();
+            std::thread::sleep(nap);
+            nap = (nap * 2).min(LONGEST_NAP);
         }
     }
 }
+
+/// How long [`wait_yielding`] polls before it yields: longer than ranks of
+/// one machine drift apart in a few steps of work, so that on an idle
+/// machine a rank never sleeps for a message that is on its way, and far
+/// shorter than the time slice another process holds a core for.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// Yields between polling and sleeping.
+const YIELDS: usize = 4;
+
+/// The first sleep between polls of a late message.
+const FIRST_NAP: Duration = Duration::from_micros(20);
+
+/// The longest sleep between polls: bounds how late a rank notices a
+/// message that came while it slept.
+const LONGEST_NAP: Duration = Duration::from_micros(500);
 
 /// The request of [`Mpi::isend_buf`](crate::PointToPoint::isend_buf) (an
 /// `MPI_Isend` on the buffer it owns).
