@@ -59,6 +59,7 @@ mod scheduler;
 pub mod statement;
 pub mod targets;
 pub mod value;
+mod value_de;
 pub mod view;
 pub mod wire;
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{ClusterError, Result};
 
@@ -28,17 +28,35 @@ impl<T> NdArray<T> {
         }
     }
 
-    /// Whether the shape matches the data (decoded values are checked).
+    /// Whether the shape matches the data (decoded values are checked): at
+    /// most [`MAX_DIMS`] axes, whose lengths multiply to the data's length,
+    /// and whose non-zero lengths multiply to at most `isize::MAX` (so that
+    /// the product of any axes, as splitting and joining rows compute it,
+    /// cannot overflow even for an empty array).
     pub fn is_consistent(&self) -> bool {
-        self.shape
+        let nonzero = self
+            .shape
             .iter()
-            .try_fold(1usize, |a, &n| a.checked_mul(n))
-            .is_some_and(|n| n == self.data.len())
+            .try_fold(1usize, |a, &n| a.checked_mul(n.max(1)))
+            .is_some_and(|n| n <= isize::MAX as usize);
+        self.shape.len() <= MAX_DIMS
+            && nonzero
+            && self.shape.iter().product::<usize>() == self.data.len()
     }
 }
 
+/// How deep lists and records may nest inside a decoded value: a deeper
+/// one is refused (decoding, printing and dropping a value recurse on its
+/// nesting, so an unbounded depth would let a message overflow the stack).
+pub const MAX_DEPTH: usize = 64;
+
+/// The most axes a decoded array may have (numpy's limit): printing an
+/// array recurses once per axis.
+pub const MAX_DIMS: usize = 64;
+
 /// A value in an engine's namespace, a task's argument or its result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (Decoding, in `value_de.rs`, refuses nesting deeper than [`MAX_DEPTH`].)
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Value {
     /// Nothing (Python's `None`).
     None,
@@ -242,6 +260,9 @@ fn fmt_nested<T>(
 ) -> fmt::Result {
     match shape {
         [] => data.first().map_or(Ok(()), |x| one(f, x)),
+        // An empty array prints as numpy prints one, whatever its shape
+        // (not one `[]` per row of a `(n, 0)` array).
+        _ if data.is_empty() => f.write_str("[]"),
         [_] => {
             f.write_str("[")?;
             for (i, x) in data.iter().enumerate() {
@@ -355,5 +376,25 @@ mod tests {
         });
         assert!(!bad.is_consistent());
         assert!(Value::arange(4).is_consistent());
+        let empty = |shape: Vec<usize>| NdArray::<i64> {
+            shape,
+            data: Vec::new(),
+        };
+        // Empty, but some axes' product overflows: refused.
+        assert!(!empty(vec![0, usize::MAX, usize::MAX]).is_consistent());
+        assert!(!empty(vec![usize::MAX, 0]).is_consistent());
+        assert!(empty(vec![3, 0]).is_consistent());
+        assert_eq!(Value::Ints(empty(vec![3, 0])).to_string(), "[]");
+        // One element on 65 axes: refused; on 64, printed.
+        let ones = |n: usize| NdArray {
+            shape: vec![1; n],
+            data: vec![7i64],
+        };
+        assert!(!ones(MAX_DIMS + 1).is_consistent());
+        let deep = Value::Ints(ones(MAX_DIMS));
+        assert_eq!(
+            deep.to_string(),
+            format!("{}7{}", "[".repeat(MAX_DIMS), "]".repeat(MAX_DIMS))
+        );
     }
 }

@@ -219,7 +219,9 @@ pub fn join(parts: Vec<Value>) -> Result<Value> {
                     first.shape, a.shape
                 )));
             }
-            first.shape[0] += a.shape[0];
+            first.shape[0] = first.shape[0].checked_add(a.shape[0]).ok_or_else(|| {
+                ClusterError::Value("the gathered blocks have too many rows".into())
+            })?;
             first.data.extend(a.data);
         }
         Ok(first)

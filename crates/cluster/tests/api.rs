@@ -419,3 +419,64 @@ fn engines_of_one_communicator_reduce_together() {
     drop(hub);
     ranks.join().unwrap();
 }
+
+/// A key holder's push of a million nested lists: the engine refuses the
+/// task with an error naming the depth limit, instead of overflowing its
+/// stack while decoding, and runs the next task as before.
+#[test]
+fn a_deeply_nested_value_is_refused_and_the_engine_lives_on() {
+    use cluster::value::MAX_DEPTH;
+    use cluster::wire::{self, Route, Task};
+    let hub = Hub::start(1);
+    let stream = conn::connect(&hub.info.endpoint(), Duration::from_secs(5)).unwrap();
+    let (mut reader, sender) =
+        conn::split(stream, &hub.info.key, Limits::default(), "controller").unwrap();
+    sender
+        .send(&Envelope::Hello(Hello::Client), &[], None)
+        .unwrap();
+    let Some((Envelope::Welcome { engine: None }, _)) =
+        conn::read_envelope(&mut reader, Some(Duration::from_secs(5))).unwrap()
+    else {
+        panic!("not welcomed")
+    };
+    // `Push { x = None }` with the value's four bytes replaced by a
+    // million `List` headers (variant 7, one element) around a `None`.
+    let mut body = wire::encode(&Task::Push {
+        values: vec![("x".into(), Value::None)],
+    });
+    body.truncate(body.len() - 4);
+    for _ in 0..1_000_000 {
+        body.extend_from_slice(&7u32.to_le_bytes());
+        body.extend_from_slice(&1u64.to_le_bytes());
+    }
+    body.extend_from_slice(&0u32.to_le_bytes());
+    sender
+        .send(
+            &Envelope::Submit {
+                req: 1,
+                route: Route::Engine(0),
+            },
+            &body,
+            None,
+        )
+        .unwrap();
+    let Some((
+        Envelope::Result {
+            req: 1, engine: 0, ..
+        },
+        outcome,
+    )) = conn::read_envelope(&mut reader, Some(Duration::from_secs(30))).unwrap()
+    else {
+        panic!("no result")
+    };
+    let e = wire::decode_outcome(&outcome, "engine 0")
+        .unwrap()
+        .unwrap_err();
+    assert!(e.contains(&format!("more than {MAX_DEPTH}")), "{e}");
+    let client = hub.client();
+    let one = client.direct_view(&Targets::One(0)).unwrap();
+    let r = one
+        .apply("minus", vec![Value::Int(5), Value::Int(6)])
+        .unwrap();
+    assert_eq!(r.get().unwrap(), Value::Int(-1));
+}
