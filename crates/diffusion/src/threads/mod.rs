@@ -84,8 +84,10 @@ const MIN_UPDATES_PER_THREAD: usize = 1 << 18;
 
 /// While threads keep leaving the team (the machine has no free core for
 /// them), every this many calls runs the whole team again, to see whether
-/// the cores are back.
-const RETRY_WHOLE_TEAM_EVERY: usize = 8;
+/// the cores are back: often, because a default run is only 30 calls and a
+/// vCPU taken by the hypervisor for a few milliseconds (a thread leaves)
+/// should not cost a quarter of the run on one thread.
+const RETRY_WHOLE_TEAM_EVERY: usize = 3;
 
 /// Chunks of rows per thread of the team: more than one, so that a thread
 /// that the machine slows down or deschedules holds up fewer rows and the
