@@ -9,7 +9,8 @@
 # time of the measured section each client reports (connecting and, for Python,
 # interpreter start-up and imports left out), and their ratio.
 # usage: scripts/cluster_bench.sh    env: PYTHON (default ~/.cache/hpcrs-venv/bin/python, with
-#        ipyparallel), HPCRS (default target/release/hpcrs), RUNS (5), APPLY_N, MAP_N, SCATTER_MB
+#        ipyparallel), HPCRS (default target/release/hpcrs), RUNS (5), APPLY_N, MAP_N, SCATTER_MB,
+#        WHAT (the measurements to make; default "apply map scatter")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$HOME/.cache/hpcrs-venv/bin/python}
@@ -18,6 +19,7 @@ RUNS=${RUNS:-5}
 APPLY_N=${APPLY_N:-1000}
 MAP_N=${MAP_N:-10000}
 SCATTER_MB=${SCATTER_MB:-100}
+WHAT=${WHAT:-apply map scatter}
 IPCLUSTER="$(dirname "$PYTHON")/ipcluster"
 [ -x "$HPCRS" ] || cargo build --release -q
 "$PYTHON" -c 'import ipyparallel' 2>/dev/null || {
@@ -60,6 +62,11 @@ measure() {
         "$(echo "${pm%% *} / ${om%% *}" | bc -l)"
 }
 
-measure apply "$APPLY_N"
-measure map "$MAP_N"
-measure scatter "$SCATTER_MB"
+for what in $WHAT; do
+    case $what in
+    apply) measure apply "$APPLY_N" ;;
+    map) measure map "$MAP_N" ;;
+    scatter) measure scatter "$SCATTER_MB" ;;
+    *) echo "WHAT: unknown measurement $what (apply, map, scatter)" >&2; exit 2 ;;
+    esac
+done

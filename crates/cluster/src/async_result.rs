@@ -13,7 +13,7 @@ use crate::wire::Outcome;
 /// An answer from the controller to one request.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    Ids(Vec<u64>),
+    Ids(Vec<u64>, Vec<Option<String>>),
     ShutdownDone,
     Done {
         engine: u64,
@@ -57,7 +57,7 @@ pub struct TaskError {
 }
 
 impl TaskError {
-    fn into_error(self) -> ClusterError {
+    pub(crate) fn into_error(self) -> ClusterError {
         match self.engine {
             Some(engine) => ClusterError::Remote {
                 engine,

@@ -15,8 +15,10 @@ use std::time::Duration;
 use crate::async_result::{AsyncResult, Reply};
 use crate::conn::{self, Sender};
 use crate::connection::ConnectionInfo;
+use crate::data::DataConn;
 use crate::error::{ClusterError, Result};
 use crate::frame::{FrameReader, Limits};
+use crate::key::Key;
 use crate::targets::Targets;
 use crate::view::{DirectView, LoadBalancedView};
 use crate::wire::{self, Envelope, Hello, Route, Task};
@@ -53,6 +55,10 @@ pub(crate) struct Inner {
     next_req: AtomicU64,
     address: String,
     timeout: Duration,
+    /// The engines' data ports, as of the last `ids`.
+    data: Mutex<HashMap<u64, String>>,
+    key: Key,
+    limits: Limits,
 }
 
 /// A connection to a cluster's controller.
@@ -106,6 +112,9 @@ impl Client {
             next_req: AtomicU64::new(0),
             address,
             timeout: opts.timeout,
+            data: Mutex::new(HashMap::new()),
+            key: info.key.clone(),
+            limits: opts.limits,
         });
         let for_reader = inner.clone();
         let reader = std::thread::Builder::new()
@@ -123,7 +132,16 @@ impl Client {
         let (req, rx) = self.inner.expect_reply()?;
         self.inner.sender.send(&Envelope::Ids { req }, &[], None)?;
         match self.inner.control_reply(&rx)? {
-            Reply::Ids(ids) => Ok(ids),
+            Reply::Ids(ids, data) => {
+                let mut known = self.inner.data.lock().unwrap_or_else(|p| p.into_inner());
+                known.clear();
+                for (&id, a) in ids.iter().zip(data) {
+                    if let Some(a) = a {
+                        known.insert(id, a);
+                    }
+                }
+                Ok(ids)
+            }
             other => Err(self.inner.unexpected(other)),
         }
     }
@@ -171,6 +189,25 @@ impl Client {
                 why: format!("no answer to the shutdown within {wait:?}"),
             }),
         }
+    }
+
+    /// A data connection to engine `id`, if it announced a data port that
+    /// answers (otherwise its data goes through the controller).
+    pub(crate) fn data_conn(&self, id: u64) -> Option<DataConn> {
+        let address = self
+            .inner
+            .data
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)?
+            .clone();
+        DataConn::open(
+            &address,
+            &self.inner.key,
+            self.inner.limits,
+            self.inner.timeout,
+        )
+        .ok()
     }
 
     /// Sends tasks, one request each; the result waits for all of them.
@@ -263,7 +300,7 @@ fn read_replies(inner: &Inner, mut reader: FrameReader<TcpStream>) {
             Err(e) => break e.to_string(),
         };
         let (req, reply) = match env {
-            Envelope::IdsReply { req, ids } => (req, Reply::Ids(ids)),
+            Envelope::IdsReply { req, ids, data } => (req, Reply::Ids(ids, data)),
             Envelope::ShutdownDone { req } => (req, Reply::ShutdownDone),
             Envelope::Failed { req, engine, error } => (req, Reply::Failed { engine, error }),
             Envelope::Result {

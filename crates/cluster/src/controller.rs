@@ -276,8 +276,11 @@ fn client_loop(
         };
         match env {
             Envelope::Ids { req } => {
-                let ids = lock(shared).ids();
-                let _ = me.send(&Envelope::IdsReply { req, ids }, &[], None);
+                let (ids, data) = {
+                    let s = lock(shared);
+                    (s.ids(), s.data_addresses())
+                };
+                let _ = me.send(&Envelope::IdsReply { req, ids, data }, &[], None);
             }
             Envelope::Submit { req, route } => {
                 let out = lock(shared).submit(me, id, req, route, frame.body, frame.digest);

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::conn;
 use crate::connection::ConnectionInfo;
+use crate::data::{DataPort, ANNOUNCE_WAIT};
 use crate::error::{ClusterError, Result};
 use crate::frame::Limits;
 use crate::functions::{self, EngineComm, EngineContext};
@@ -26,6 +27,9 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// Largest frames accepted.
     pub limits: Limits,
+    /// Whether to open a data port, so that clients send and receive bulk
+    /// data (scatter, gather) directly instead of through the controller.
+    pub data_port: bool,
 }
 
 /// Why an engine stopped.
@@ -77,6 +81,9 @@ pub fn run_task(task: Task, ns: &mut Namespace, cx: &EngineContext) -> Outcome {
             .get(&name)
             .cloned()
             .ok_or_else(|| format!("name `{name}` is not defined")),
+        Task::Receive { .. } | Task::Send { .. } => {
+            Err("this engine has no data port for the transfer".into())
+        }
     }
 }
 
@@ -97,6 +104,13 @@ pub fn run_with_comm(
     let endpoint = opts.connection.endpoint();
     let stream = conn::connect(&endpoint, opts.timeout)?;
     let peer = format!("controller at {endpoint}");
+    // The data port listens where the controller reached us; without one,
+    // bulk data goes through the controller.
+    let data = stream
+        .local_addr()
+        .ok()
+        .filter(|_| opts.data_port)
+        .and_then(|a| DataPort::bind(a.ip(), &opts.connection.key, opts.limits).ok());
     let (mut reader, sender) = conn::split(stream, &opts.connection.key, opts.limits, &peer)?;
     let cx = EngineContext {
         pid: std::process::id(),
@@ -111,6 +125,7 @@ pub fn run_with_comm(
             pid: cx.pid,
             host: cx.host.clone(),
             mpi: cx.mpi,
+            data: data.as_ref().map(|d| d.address().to_string()),
         })),
         &[],
         None,
@@ -156,6 +171,26 @@ pub fn run_with_comm(
                             "name `{name}` is not defined"
                         ))),
                     },
+                    Ok(Task::Receive { token }) => {
+                        let pushed = match &data {
+                            Some(d) => d.take_put(token, ANNOUNCE_WAIT).and_then(|b| {
+                                wire::decode_task(&b, "data connection").map_err(|e| e.to_string())
+                            }),
+                            None => Err("this engine has no data port".into()),
+                        };
+                        let outcome = match pushed {
+                            Ok(t @ Task::Push { .. }) => run_task(t, &mut ns, &cx),
+                            Ok(_) => {
+                                Err("a data connection brought something else than a push".into())
+                            }
+                            Err(e) => Err(e),
+                        };
+                        wire::encode(&outcome)
+                    }
+                    Ok(Task::Send { name, token }) => wire::encode(&match &data {
+                        Some(d) => d.send_value(token, ns.get(&name), &name, ANNOUNCE_WAIT),
+                        None => Err("this engine has no data port".into()),
+                    }),
                     other => wire::encode(&other.and_then(|t| run_task(t, &mut ns, &cx))),
                 };
                 let finished = now();

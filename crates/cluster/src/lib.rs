@@ -6,9 +6,11 @@
 //! ([`ConnectionInfo`]: address, port, key). Engines ([`engine::run`]) and
 //! [`Client`]s connect to it; every frame on every connection is signed
 //! with HMAC-SHA256 under the key ([`frame`]), so a peer without the key
-//! is refused. Engines run registered [`functions`] by name and
-//! [`statement`]s of the `expr` language on a namespace of named
-//! [`Value`]s that stays on the engine between calls.
+//! is refused. Bulk data (`scatter`, `gather`) goes straight between a
+//! client and each engine's data port ([`data`]), the controller only
+//! ordering it among the engine's tasks. Engines run registered
+//! [`functions`] by name and [`statement`]s of the `expr` language on a
+//! namespace of named [`Value`]s that stays on the engine between calls.
 //!
 //! ```
 //! use cluster::{Client, ClientOptions, Controller, ControllerOptions, Key, Targets, Value};
@@ -19,7 +21,8 @@
 //! let info = controller.info().clone();
 //! let hub = std::thread::spawn(move || controller.serve());
 //! let opts = EngineOptions { connection: info.clone(), host: "here".into(), mpi: None,
-//!                            timeout: Duration::from_secs(5), limits: Default::default() };
+//!                            timeout: Duration::from_secs(5), limits: Default::default(),
+//!                            data_port: true };
 //! let (tx, rx) = std::sync::mpsc::channel();
 //! for _ in 0..2 {
 //!     let (opts, tx) = (opts.clone(), tx.clone());
@@ -49,6 +52,7 @@ pub mod client;
 pub mod conn;
 pub mod connection;
 pub mod controller;
+pub mod data;
 pub mod engine;
 pub mod error;
 pub mod frame;

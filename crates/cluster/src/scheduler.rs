@@ -97,6 +97,11 @@ impl Scheduler {
         self.engines.keys().copied().collect()
     }
 
+    /// The live engines' data addresses, in the order of [`ids`](Self::ids).
+    pub fn data_addresses(&self) -> Vec<Option<String>> {
+        self.engines.values().map(|e| e.info.data.clone()).collect()
+    }
+
     /// Accepts a task from a client.
     #[allow(clippy::too_many_arguments)]
     pub fn submit(

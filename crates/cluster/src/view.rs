@@ -4,8 +4,9 @@
 
 use comm::block_range;
 
-use crate::async_result::AsyncResult;
+use crate::async_result::{AsyncResult, TaskError};
 use crate::client::Client;
+use crate::data;
 use crate::error::{ClusterError, Result};
 use crate::value::{NdArray, Value};
 use crate::wire::{self, Route, Task};
@@ -116,6 +117,10 @@ impl<'c> DirectView<'c> {
     /// Splits `value` (a vector, an array along its first axis, or a list)
     /// into contiguous blocks, one per engine in order, the first ones one
     /// element longer when it does not divide, and stores each as `name`.
+    /// Each block goes straight to its engine's data port, all engines at
+    /// once (through the controller for an engine without one), while
+    /// the controller orders the store among the engine's tasks; the call
+    /// returns once the blocks are sent.
     pub fn scatter(&self, name: &str, value: &Value) -> Result<AsyncResult> {
         let n = self.targets.len();
         let rows = match value {
@@ -123,30 +128,43 @@ impl<'c> DirectView<'c> {
             Value::Floats(a) => a.shape.first().copied(),
             _ => None,
         };
-        // Arrays: each block encoded where it lies; other values: split.
-        let bodies: Vec<Vec<u8>> = match rows {
-            Some(len) => (0..n)
-                .map(|i| {
-                    wire::encode_push_rows(name, value, block_range(len, n, i))
-                        .expect("an array with a first axis")
-                })
-                .collect(),
-            None => split(value, n)?
-                .into_iter()
-                .map(|part| {
-                    wire::encode(&Task::Push {
-                        values: vec![(name.into(), part)],
-                    })
-                })
-                .collect(),
+        let parts = match rows {
+            Some(_) => None,
+            None => Some(split(value, n)?),
         };
-        let tasks = self
-            .targets
-            .iter()
-            .zip(bodies)
-            .map(|(&e, body)| (Route::Engine(e), body))
-            .collect();
-        self.client.submit_encoded(tasks, false)
+        // Arrays: each block encoded where it lies; other values: split.
+        let body = |i: usize| -> Vec<u8> {
+            match (rows, &parts) {
+                (Some(len), _) => wire::encode_push_rows(name, value, block_range(len, n, i))
+                    .expect("an array with a first axis"),
+                (None, Some(parts)) => wire::encode(&Task::Push {
+                    values: vec![(name.into(), parts[i].clone())],
+                }),
+                (None, None) => unreachable!("parts are split when there are no rows"),
+            }
+        };
+        let mut tasks = Vec::with_capacity(n);
+        let mut direct = Vec::new();
+        for (i, &e) in self.targets.iter().enumerate() {
+            match self.client.data_conn(e) {
+                Some(c) => {
+                    let token = data::token()?;
+                    tasks.push((Route::Engine(e), wire::encode(&Task::Receive { token })));
+                    direct.push((i, token, c));
+                }
+                None => tasks.push((Route::Engine(e), body(i))),
+            }
+        }
+        let result = self.client.submit_encoded(tasks, false)?;
+        let body = &body;
+        std::thread::scope(|s| {
+            for (i, token, c) in direct {
+                // A failed send fails the engine's `Receive`, which the
+                // result reports.
+                s.spawn(move || c.put(token, &body(i)));
+            }
+        });
+        Ok(result)
     }
 
     /// Pulls `name` from every engine and joins the parts in engine order
@@ -156,15 +174,53 @@ impl<'c> DirectView<'c> {
     }
 
     /// [`gather`](DirectView::gather) within `timeout` (`None`: no limit).
+    /// Each part comes straight from its engine's data port, all engines
+    /// at once (through the controller for an engine without one).
     pub fn gather_timeout(
         &self,
         name: &str,
         timeout: Option<std::time::Duration>,
     ) -> Result<Value> {
-        let parts = match self.pull(name)?.get_timeout(timeout)? {
-            Value::List(v) if !self.single => v,
-            one => vec![one],
-        };
+        let mut tasks = Vec::with_capacity(self.targets.len());
+        let mut direct = Vec::new();
+        for (i, &e) in self.targets.iter().enumerate() {
+            match self.client.data_conn(e) {
+                Some(c) => {
+                    let token = data::token()?;
+                    let name = name.to_string();
+                    tasks.push((Route::Engine(e), Task::Send { name, token }));
+                    direct.push((i, token, c));
+                }
+                None => tasks.push((Route::Engine(e), Task::Pull { name: name.into() })),
+            }
+        }
+        let result = self.client.submit(tasks, false)?;
+        let mut fetched: Vec<Option<Result<crate::wire::Outcome>>> =
+            (0..self.targets.len()).map(|_| None).collect();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = direct
+                .into_iter()
+                .map(|(i, token, c)| (i, s.spawn(move || c.get(token, timeout))))
+                .collect();
+            for (i, h) in handles {
+                fetched[i] = Some(h.join().unwrap_or_else(|_| {
+                    Err(ClusterError::Value("a gather thread panicked".into()))
+                }));
+            }
+        });
+        let mut parts = Vec::with_capacity(self.targets.len());
+        for ((r, got), &e) in result
+            .results(timeout)?
+            .into_iter()
+            .zip(fetched)
+            .zip(&self.targets)
+        {
+            let v = r.value.map_err(TaskError::into_error)?;
+            parts.push(match got {
+                None => v,
+                Some(got) => got?.map_err(|message| ClusterError::Remote { engine: e, message })?,
+            });
+        }
         join(parts)
     }
 }

@@ -27,6 +27,9 @@ pub struct EngineInfo {
     pub host: String,
     /// Its MPI rank and world size, when started by `mpirun`.
     pub mpi: Option<(u32, u32)>,
+    /// Where it accepts data connections from clients (`host:port`), if
+    /// it does: bulk data (scatter, gather) then skips the controller.
+    pub data: Option<String>,
 }
 
 /// Where a submitted task goes.
@@ -64,6 +67,9 @@ pub enum Envelope {
         req: u64,
         /// The ids.
         ids: Vec<u64>,
+        /// Each engine's data address ([`EngineInfo::data`]), in the
+        /// order of `ids`.
+        data: Vec<Option<String>>,
     },
     /// Client to controller: run the body (a [`Task`]) as routed.
     Submit {
@@ -120,6 +126,36 @@ pub enum Envelope {
     },
     /// Controller to engine: exit.
     Stop,
+    /// Engine to client, first frame of a data connection: the nonce the
+    /// client's request must carry (so that a recorded data connection
+    /// cannot be replayed).
+    DataHello {
+        /// Fresh random bytes.
+        nonce: [u8; 16],
+    },
+    /// Client to engine on a data connection: the body is the encoded
+    /// [`Task::Push`] that the task [`Task::Receive`] with this token
+    /// applies.
+    DataPut {
+        /// Names the transfer (chosen at random by the client).
+        token: u64,
+        /// The engine's [`Envelope::DataHello`] nonce.
+        nonce: [u8; 16],
+    },
+    /// Client to engine on a data connection: send here the value that the
+    /// task [`Task::Send`] with this token reads.
+    DataGet {
+        /// Names the transfer.
+        token: u64,
+        /// The engine's nonce.
+        nonce: [u8; 16],
+    },
+    /// Engine to client on a data connection: the body is the encoded
+    /// [`Outcome`] of the [`Task::Send`] with this token.
+    DataValue {
+        /// The transfer.
+        token: u64,
+    },
 }
 
 /// What an engine runs.
@@ -155,6 +191,22 @@ pub enum Task {
     Pull {
         /// Its name.
         name: String,
+    },
+    /// Apply the push that arrives (or arrived) on a data connection as
+    /// [`Envelope::DataPut`] with this token: the controller orders the
+    /// push among the engine's tasks, the data skips the controller.
+    Receive {
+        /// The transfer.
+        token: u64,
+    },
+    /// Send the value `name` on the data connection that asks for it with
+    /// [`Envelope::DataGet`] and this token (the task's own result is
+    /// `None`).
+    Send {
+        /// Its name.
+        name: String,
+        /// The transfer.
+        token: u64,
     },
 }
 

@@ -31,13 +31,20 @@ fn engine_options(info: &ConnectionInfo) -> EngineOptions {
         mpi: None,
         timeout: Duration::from_secs(5),
         limits: Limits::default(),
+        data_port: true,
     }
 }
 
 impl Hub {
     fn start(n: usize) -> Hub {
+        Hub::start_with(n, Limits::default())
+    }
+
+    /// `n` engines behind a controller that accepts frames within `limits`.
+    fn start_with(n: usize, limits: Limits) -> Hub {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut opts = ControllerOptions::new(Key::generate().unwrap());
+        opts.limits = limits;
         let sink = log.clone();
         opts.log = Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_string()));
         let c = Controller::bind(opts).unwrap();
@@ -55,8 +62,11 @@ impl Hub {
     }
 
     fn add_engine(&self) -> u64 {
+        self.add_engine_with(engine_options(&self.info))
+    }
+
+    fn add_engine_with(&self, opts: EngineOptions) -> u64 {
         let (tx, rx) = mpsc::channel();
-        let opts = engine_options(&self.info);
         std::thread::spawn(move || engine::run(&opts, |id| tx.send(id).unwrap()));
         rx.recv_timeout(Duration::from_secs(10)).unwrap()
     }
@@ -222,6 +232,7 @@ fn dying_engine(info: &ConnectionInfo) -> (u64, std::thread::JoinHandle<()>) {
                 pid: 4242,
                 host: "doomed".into(),
                 mpi: None,
+                data: None,
             })),
             &[],
             None,
@@ -479,4 +490,67 @@ fn a_deeply_nested_value_is_refused_and_the_engine_lives_on() {
         .apply("minus", vec![Value::Int(5), Value::Int(6)])
         .unwrap();
     assert_eq!(r.get().unwrap(), Value::Int(-1));
+}
+
+/// Scatter and gather through the engines' data ports, and through the
+/// controller for an engine without one, in one view; the controller
+/// orders a scatter before the tasks submitted after it, though its data
+/// travels on other connections.
+#[test]
+fn bulk_data_skips_the_controller_in_order() {
+    let hub = Hub::start(2);
+    let mut no_port = engine_options(&hub.info);
+    no_port.data_port = false;
+    hub.add_engine_with(no_port);
+    let client = hub.client();
+    let all = client.direct_view(&Targets::All).unwrap();
+    assert_eq!(all.targets(), &[0, 1, 2]);
+    let n = 300_001;
+    let x = Value::floats((0..n).map(|i| i as f64 * 0.5).collect());
+    for round in 0..3 {
+        let scattered = all.scatter("x", &x).unwrap();
+        // Submitted before the scatter's result is awaited: each engine
+        // runs it after storing its block.
+        let sums = all.execute("s = sum(x)").unwrap();
+        let gathered = all.gather("x").unwrap();
+        scattered.get().unwrap();
+        sums.get().unwrap();
+        assert_eq!(gathered, x, "round {round}");
+        let s = all.pull("s").unwrap().get().unwrap();
+        let want: Vec<Value> = (0..3)
+            .map(|i| {
+                let r = comm::block_range(n, 3, i);
+                Value::Float(r.map(|k| k as f64 * 0.5).sum())
+            })
+            .collect();
+        assert_eq!(s, Value::List(want));
+    }
+    // One engine, a list value, an undefined name.
+    let one = client.direct_view(&Targets::One(1)).unwrap();
+    one.scatter(
+        "l",
+        &Value::List(vec![Value::Int(1), Value::Str("b".into())]),
+    )
+    .unwrap()
+    .get()
+    .unwrap();
+    assert_eq!(one.gather("l").unwrap().to_string(), "[1, 'b']");
+    let e = all.gather("nothing").unwrap_err().to_string();
+    assert!(e.contains("`nothing` is not defined"), "{e}");
+    // Blocks larger than the controller accepts: they never pass it (a
+    // push of one through the controller is refused).
+    let small = Limits {
+        max_header: 1 << 20,
+        max_body: 1 << 20,
+    };
+    let hub2 = Hub::start_with(2, small);
+    let client2 = hub2.client();
+    let both = client2.direct_view(&Targets::All).unwrap();
+    let big = Value::arange(400_000);
+    both.scatter("big", &big).unwrap().get().unwrap();
+    assert_eq!(both.gather("big").unwrap(), big);
+    assert!(both
+        .push("big", Value::arange(200_000))
+        .and_then(|r| r.get())
+        .is_err());
 }

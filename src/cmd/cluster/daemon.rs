@@ -398,6 +398,7 @@ fn engine_options(info: ConnectionInfo, mpi: Option<(u32, u32)>) -> EngineOption
         mpi,
         timeout: Duration::from_secs(10),
         limits: Default::default(),
+        data_port: true,
     }
 }
 
