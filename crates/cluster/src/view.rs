@@ -195,12 +195,28 @@ impl<'c> DirectView<'c> {
             }
         }
         let result = self.client.submit(tasks, false)?;
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let left = || deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let timed_out = |e: ClusterError| match e {
+            ClusterError::Io { source, .. }
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                ClusterError::Timeout(timeout.unwrap_or_default().as_secs_f64())
+            }
+            other => other,
+        };
         let mut fetched: Vec<Option<Result<crate::wire::Outcome>>> =
             (0..self.targets.len()).map(|_| None).collect();
         std::thread::scope(|s| {
             let handles: Vec<_> = direct
                 .into_iter()
-                .map(|(i, token, c)| (i, s.spawn(move || c.get(token, timeout))))
+                .map(|(i, token, c)| {
+                    let wait = left().map(|w| w.max(std::time::Duration::from_millis(1)));
+                    (i, s.spawn(move || c.get(token, wait)))
+                })
                 .collect();
             for (i, h) in handles {
                 fetched[i] = Some(h.join().unwrap_or_else(|_| {
@@ -209,10 +225,20 @@ impl<'c> DirectView<'c> {
             }
         });
         let mut parts = Vec::with_capacity(self.targets.len());
+        // Timed out fetching: the tasks' results would not come in time
+        // either.
+        let mut checked = Vec::with_capacity(fetched.len());
+        for got in fetched {
+            let got = got.map(|g| g.map_err(timed_out));
+            if let Some(Err(ClusterError::Timeout(t))) = got {
+                return Err(ClusterError::Timeout(t));
+            }
+            checked.push(got);
+        }
         for ((r, got), &e) in result
-            .results(timeout)?
+            .results(left())?
             .into_iter()
-            .zip(fetched)
+            .zip(checked)
             .zip(&self.targets)
         {
             let v = r.value.map_err(TaskError::into_error)?;

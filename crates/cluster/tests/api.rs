@@ -554,3 +554,26 @@ fn bulk_data_skips_the_controller_in_order() {
         .and_then(|r| r.get())
         .is_err());
 }
+
+/// A gather from a busy engine gives up at its timeout, with the timeout
+/// error, whichever path its data takes.
+#[test]
+fn a_gather_gives_up_at_its_timeout() {
+    let hub = Hub::start(1);
+    let client = hub.client();
+    let one = client.direct_view(&Targets::One(0)).unwrap();
+    one.push("x", Value::Int(3)).unwrap().get().unwrap();
+    let busy = one.apply("sleep", vec![Value::Float(2.0)]).unwrap();
+    let t = Instant::now();
+    let e = one
+        .gather_timeout("x", Some(Duration::from_millis(300)))
+        .unwrap_err();
+    assert!(matches!(e, ClusterError::Timeout(_)), "{e}");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    busy.get().unwrap();
+    assert_eq!(one.gather("x").unwrap().to_string(), "[3]");
+}
