@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,9 @@ pub const ANNOUNCE_WAIT: Duration = Duration::from_secs(10);
 pub const IDLE_WAIT: Duration = Duration::from_secs(60);
 /// The most transfers an engine holds that no task has claimed yet.
 pub const MAX_PENDING: usize = 64;
+/// The most data connections an engine serves at once; more are closed at
+/// once (their client then sends its data through the controller).
+pub const MAX_CONNECTIONS: usize = 128;
 
 /// Where a pushed block is.
 enum Put {
@@ -195,15 +198,26 @@ impl Drop for DataPort {
 }
 
 fn accept(listener: &TcpListener, mb: &Arc<Mailbox>, stop: &AtomicBool, key: &Key, l: Limits) {
+    let active = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             return;
         }
         let Ok(stream) = stream else { continue };
-        let (mb, key) = (mb.clone(), key.clone());
-        let _ = std::thread::Builder::new()
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (mb, key, count) = (mb.clone(), key.clone(), active.clone());
+        let spawned = std::thread::Builder::new()
             .name("cluster-data-conn".into())
-            .spawn(move || serve(stream, &mb, &key, l));
+            .spawn(move || {
+                serve(stream, &mb, &key, l);
+                count.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -414,6 +428,32 @@ mod tests {
         let _ = replay.put(3, &push_body());
         let e = p.take_put(3, Duration::from_millis(300)).unwrap_err();
         assert!(e.contains("no data connection"), "{e}");
+    }
+
+    #[test]
+    fn connections_beyond_the_limit_are_closed_until_some_end() {
+        let p = port();
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(p.address()).unwrap())
+            .collect();
+        // Each idle connection is served (its nonce sent) before the next
+        // is accepted.
+        let mut hello = [0u8; 1];
+        for c in &idle {
+            std::io::Read::read_exact(&mut &*c, &mut hello).unwrap();
+        }
+        assert!(open(&p, &key()).is_err());
+        drop(idle);
+        let t = Instant::now();
+        let c = loop {
+            match open(&p, &key()) {
+                Ok(c) => break c,
+                Err(_) if t.elapsed() < WAIT => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        c.put(1, &push_body()).unwrap();
+        assert_eq!(p.take_put(1, WAIT).unwrap(), push_body());
     }
 
     #[test]
