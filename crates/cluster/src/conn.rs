@@ -32,6 +32,15 @@ impl Sender {
         w.flush()
     }
 
+    /// [`send`](Sender::send) of a body given in pieces (see
+    /// [`FrameWriter::write_parts`]).
+    pub fn send_parts(&self, env: &Envelope, body: &[&[u8]]) -> Result<()> {
+        let header = wire::encode(env);
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.write_parts(&header, body, None)?;
+        w.flush()
+    }
+
     /// Sends several frames with one flush.
     pub fn send_many<'a>(
         &self,

@@ -170,13 +170,17 @@ impl DataPort {
             .mailbox
             .wait_for(Instant::now() + wait, |b| b.gets.remove(&token))
             .ok_or_else(|| format!("no data connection asked for the value within {wait:?}"))?;
-        let body = match value {
-            Some(v) => wire::encode(&Ok::<&Value, &str>(v)),
-            None => wire::encode(&Err::<&Value, String>(format!(
-                "name `{name}` is not defined"
-            ))),
+        // An array is sent from where it lies, behind its encoded prefix.
+        let (head, elements) = match value {
+            Some(v) => wire::encode_ok_parts(v),
+            None => (
+                wire::encode(&Err::<&Value, String>(format!(
+                    "name `{name}` is not defined"
+                ))),
+                std::borrow::Cow::Borrowed(&[][..]),
+            ),
         };
-        to.send(&Envelope::DataValue { token }, &body, None)
+        to.send_parts(&Envelope::DataValue { token }, &[&head, &elements])
             .map_err(|e| e.to_string())?;
         match value {
             Some(_) => Ok(Value::None),
@@ -321,10 +325,15 @@ impl DataConn {
 
     /// Sends the encoded push `body` for the `Receive` task with `token`.
     pub(crate) fn put(self, token: u64, body: &[u8]) -> Result<()> {
+        self.put_parts(token, &[body])
+    }
+
+    /// [`put`](DataConn::put) of a push encoded in pieces.
+    pub(crate) fn put_parts(self, token: u64, body: &[&[u8]]) -> Result<()> {
         let nonce = self.nonce;
         self.sender
             .send(&Envelope::DataPut { token, nonce }, &[], None)?;
-        self.sender.send(&Envelope::DataValue { token }, body, None)
+        self.sender.send_parts(&Envelope::DataValue { token }, body)
     }
 
     /// Asks for the value of the `Send` task with `token` and waits for it

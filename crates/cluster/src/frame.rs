@@ -76,11 +76,19 @@ impl Frame {
 
 /// The digest a frame carries for `body`.
 pub fn body_digest(body: &[u8]) -> [u8; 32] {
-    if body.is_empty() {
-        [0; 32]
-    } else {
-        blake3::hash(body).into()
+    parts_digest(&[body])
+}
+
+/// The digest of the body that `parts` make, one after the other.
+pub fn parts_digest(parts: &[&[u8]]) -> [u8; 32] {
+    if parts.iter().all(|p| p.is_empty()) {
+        return [0; 32];
     }
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
 }
 
 /// Reads frames from one peer, checking signatures and order.
@@ -247,14 +255,28 @@ impl<W: Write> FrameWriter<W> {
     /// it is known (a forwarded body, already checked by its sender's
     /// signature); `None` computes it.
     pub fn write(&mut self, header: &[u8], body: &[u8], digest: Option<[u8; 32]>) -> Result<()> {
+        self.write_parts(header, &[body], digest)
+    }
+
+    /// [`write`](FrameWriter::write) of a body given in pieces, sent one
+    /// after the other and signed as the one body they make (so that a
+    /// large array is sent from where it lies, not copied behind its
+    /// encoded prefix first).
+    pub fn write_parts(
+        &mut self,
+        header: &[u8],
+        body: &[&[u8]],
+        digest: Option<[u8; 32]>,
+    ) -> Result<()> {
         let header_len = u32::try_from(header.len())
             .map_err(|_| ClusterError::protocol(self.peer.clone(), "header too large"))?;
-        let digest = digest.unwrap_or_else(|| body_digest(body));
+        let digest = digest.unwrap_or_else(|| parts_digest(body));
+        let body_len: u64 = body.iter().map(|p| p.len() as u64).sum();
         let mut prefix = [0u8; PREFIX_BYTES];
         prefix[..4].copy_from_slice(&MAGIC);
         prefix[4..12].copy_from_slice(&self.seq.to_le_bytes());
         prefix[12..16].copy_from_slice(&header_len.to_le_bytes());
-        prefix[16..24].copy_from_slice(&(body.len() as u64).to_le_bytes());
+        prefix[16..24].copy_from_slice(&body_len.to_le_bytes());
         prefix[24..56].copy_from_slice(&digest);
         let tag = self.key.sign(&[&prefix[..56], header]);
         prefix[56..88].copy_from_slice(&tag);
@@ -262,7 +284,10 @@ impl<W: Write> FrameWriter<W> {
         let io = |e| ClusterError::io(self.peer.clone(), e);
         self.inner.write_all(&prefix).map_err(io)?;
         self.inner.write_all(header).map_err(io)?;
-        self.inner.write_all(body).map_err(io)
+        for part in body {
+            self.inner.write_all(part).map_err(io)?;
+        }
+        Ok(())
     }
 
     /// Sends what is buffered.

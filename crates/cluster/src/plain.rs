@@ -38,7 +38,7 @@ impl Plain for i64 {
 }
 
 /// The elements' bytes: the memory itself on a little-endian machine.
-fn le_bytes<T: Plain>(data: &[T]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn le_bytes<T: Plain>(data: &[T]) -> std::borrow::Cow<'_, [u8]> {
     #[cfg(target_endian = "little")]
     {
         // SAFETY: `T` is `f64` or `i64` (the only `Plain` types): 8 bytes,

@@ -161,7 +161,16 @@ impl<'c> DirectView<'c> {
             for (i, token, c) in direct {
                 // A failed send fails the engine's `Receive`, which the
                 // result reports.
-                s.spawn(move || c.put(token, &body(i)));
+                s.spawn(move || match rows {
+                    // An array's block is sent from where it lies.
+                    Some(len) => {
+                        let (head, elements) =
+                            wire::encode_push_rows_parts(name, value, block_range(len, n, i))
+                                .expect("an array with a first axis");
+                        c.put_parts(token, &[&head, &elements])
+                    }
+                    None => c.put(token, &body(i)),
+                });
             }
         });
         Ok(result)

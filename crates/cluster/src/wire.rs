@@ -2,6 +2,8 @@
 //! reads to route it) and the task and result bodies (which only engines
 //! and clients decode), encoded with bincode.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -275,6 +277,75 @@ pub fn encode_push_rows(
     }))
 }
 
+/// [`encode_push_rows`] in two parts: the encoding up to the elements,
+/// and the elements' bytes where they lie (the message is the two one
+/// after the other).
+pub fn encode_push_rows_parts<'a>(
+    name: &str,
+    value: &'a Value,
+    rows: std::ops::Range<usize>,
+) -> Option<(Vec<u8>, Cow<'a, [u8]>)> {
+    fn split<T: crate::plain::Plain>(
+        a: &crate::value::NdArray<T>,
+        rows: std::ops::Range<usize>,
+    ) -> Option<(Vec<usize>, &[T])> {
+        let row: usize = a.shape.get(1..)?.iter().product();
+        let mut shape = a.shape.clone();
+        shape[0] = rows.len();
+        Some((shape, a.data.get(rows.start * row..rows.end * row)?))
+    }
+    let (empty, bytes) = match value {
+        Value::Ints(a) if !a.shape.is_empty() => {
+            let (shape, data) = split(a, rows)?;
+            let v = ValueRef::Ints(ArrayRef { shape, data: &[] });
+            (v, crate::plain::le_bytes(data))
+        }
+        Value::Floats(a) if !a.shape.is_empty() => {
+            let (shape, data) = split(a, rows)?;
+            let v = ValueRef::Floats(ArrayRef { shape, data: &[] });
+            (v, crate::plain::le_bytes(data))
+        }
+        _ => return None,
+    };
+    let prefix = encode(&TaskRef::Push {
+        values: vec![(name, empty)],
+    });
+    Some((with_block_len(prefix, bytes.len()), bytes))
+}
+
+/// The encoded `Ok(value)` of a task's outcome in two parts, as
+/// [`encode_push_rows_parts`]: for an array, its elements' bytes where
+/// they lie; for other values, the whole encoding and nothing.
+pub fn encode_ok_parts(value: &Value) -> (Vec<u8>, Cow<'_, [u8]>) {
+    let (empty, bytes) = match value {
+        Value::Ints(a) => (
+            ValueRef::Ints(ArrayRef {
+                shape: a.shape.clone(),
+                data: &[],
+            }),
+            crate::plain::le_bytes(&a.data),
+        ),
+        Value::Floats(a) => (
+            ValueRef::Floats(ArrayRef {
+                shape: a.shape.clone(),
+                data: &[],
+            }),
+            crate::plain::le_bytes(&a.data),
+        ),
+        other => return (encode(&Ok::<&Value, &str>(other)), Cow::Borrowed(&[])),
+    };
+    let prefix = encode(&Ok::<ValueRef<'_>, &str>(empty));
+    (with_block_len(prefix, bytes.len()), bytes)
+}
+
+/// An encoding that ends with an empty block of elements, its length
+/// (the last 8 bytes) set to `len`: what precedes `len` bytes of elements.
+fn with_block_len(mut prefix: Vec<u8>, len: usize) -> Vec<u8> {
+    let at = prefix.len() - 8;
+    prefix[at..].copy_from_slice(&(len as u64).to_le_bytes());
+    prefix
+}
+
 fn config() -> impl bincode::config::Config {
     // Lengths inside a decoded message can never claim more than the
     // message itself holds.
@@ -383,6 +454,36 @@ mod tests {
             assert_eq!(encode_push_rows("a", &value, rows).unwrap(), want);
         }
         assert!(encode_push_rows("a", &Value::Int(1), 0..1).is_none());
+    }
+
+    #[test]
+    fn encodings_in_two_parts_are_the_whole_encodings() {
+        let m = Value::Floats(crate::value::NdArray {
+            shape: vec![4, 3],
+            data: (0..12).map(f64::from).collect(),
+        });
+        for (value, rows) in [
+            (Value::arange(10), 3..7),
+            (Value::arange(10), 0..0),
+            (m.clone(), 1..3),
+        ] {
+            let (head, data) = encode_push_rows_parts("abc", &value, rows.clone()).unwrap();
+            let whole = encode_push_rows("abc", &value, rows).unwrap();
+            assert_eq!([head, data.to_vec()].concat(), whole);
+        }
+        assert!(encode_push_rows_parts("a", &Value::Int(1), 0..1).is_none());
+        for v in [
+            m,
+            Value::floats(Vec::new()),
+            Value::ints(vec![-1, 2]),
+            Value::Int(4),
+            Value::List(vec![Value::arange(2)]),
+        ] {
+            let (head, data) = encode_ok_parts(&v);
+            let whole = [head, data.to_vec()].concat();
+            assert_eq!(whole, encode(&Ok::<&Value, &str>(&v)));
+            assert_eq!(decode_outcome(&whole, "p").unwrap(), Ok(v));
+        }
     }
 
     proptest::proptest! {
