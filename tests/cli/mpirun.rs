@@ -210,7 +210,15 @@ fn wordcount_prints_once_what_one_process_prints_on_1_2_3_4_ranks() {
     let root = crate::util::ROOT;
     let book = format!("{root}/data/mobydick.txt");
     let stop = format!("{root}/data/stopwords.txt");
-    let args = ["wordcount", &book, "--stopwords", &stop, "--top", "20", "--quiet"];
+    let args = [
+        "wordcount",
+        &book,
+        "--stopwords",
+        &stop,
+        "--top",
+        "20",
+        "--quiet",
+    ];
     let serial = Command::new(BIN).args(args).output().unwrap();
     assert!(serial.status.success(), "{}", stderr(&serial));
     for np in [1, 2, 3, 4] {
@@ -222,7 +230,17 @@ fn wordcount_prints_once_what_one_process_prints_on_1_2_3_4_ranks() {
             assert_eq!(stdout(&out), stdout(&serial), "np {np}, {parts} partitions");
         }
     }
-    let out = mpirun(2, &["wordcount", &book, "--stopwords", &stop, "--stats", "--quiet"]);
+    let out = mpirun(
+        2,
+        &[
+            "wordcount",
+            &book,
+            "--stopwords",
+            &stop,
+            "--stats",
+            "--quiet",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("on 2 ranks of 1 thread(s)"), "{err}");

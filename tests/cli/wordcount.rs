@@ -345,7 +345,14 @@ fn local_ranks_print_what_one_process_prints_for_any_ranks_and_partitions() {
 #[test]
 fn local_ranks_show_the_exchange_and_the_bytes_each_rank_shuffled() {
     let out = hpcrs()
-        .args(["wordcount", "--local", "2", "--lineage", "--stats", "--quiet"])
+        .args([
+            "wordcount",
+            "--local",
+            "2",
+            "--lineage",
+            "--stats",
+            "--quiet",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -354,7 +361,10 @@ fn local_ranks_show_the_exchange_and_the_bytes_each_rank_shuffled() {
         err.contains("[buckets exchanged between 2 ranks; partition p on rank p mod 2]"),
         "{err}"
     );
-    assert!(err.contains("partitions on 2 ranks of 1 thread(s)"), "{err}");
+    assert!(
+        err.contains("partitions on 2 ranks of 1 thread(s)"),
+        "{err}"
+    );
     for rank in 0..2 {
         let line = err
             .lines()
@@ -382,6 +392,8 @@ fn under_mpirun_a_build_without_mpi_says_how_to_build_with_it() {
         .assert()
         .failure()
         .stdout("")
-        .stderr(predicates::str::contains("cargo build --release --features mpi"))
+        .stderr(predicates::str::contains(
+            "cargo build --release --features mpi",
+        ))
         .stderr(predicates::str::contains("--local N"));
 }

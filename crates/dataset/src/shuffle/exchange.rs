@@ -169,11 +169,7 @@ type Header = (usize, usize, usize, usize, std::ops::Range<usize>);
 
 /// The blocks of a buffer received from rank `source`: (reduce partition,
 /// map task, place, records, byte range of the records) each.
-fn headers(
-    bytes: &[u8],
-    reducers: usize,
-    source: usize,
-) -> Result<Vec<Header>> {
+fn headers(bytes: &[u8], reducers: usize, source: usize) -> Result<Vec<Header>> {
     let malformed = || DatasetError::Comm(format!("rank {source} sent a malformed shuffle block"));
     let mut blocks = Vec::new();
     let mut input = bytes;
