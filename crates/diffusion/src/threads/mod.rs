@@ -327,8 +327,8 @@ impl Job for Sweep {
         }
         let (lay, n, depth) = (self.lay, self.lay.n, self.depth);
         let mut band = Band::new(lay, depth, SKEW_RING);
-        let home = t * self.chunks / self.team;
-        while let Claim::Run(task) = self.schedule.claim(home, t != 0) {
+        let home = t * self.chunks / self.team..(t + 1) * self.chunks / self.team;
+        while let Claim::Run(task) = self.schedule.claim(home.clone(), t != 0) {
             let (r0, r1) = self.chunk_rows(task.chunk);
             let p = task.pass;
             let (from, to) = if p % 2 == 0 {

@@ -17,6 +17,7 @@
 //! own part of the grid ([`Schedule::claim`]'s `home`), so rows stay in its
 //! core's caches.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -127,13 +128,15 @@ impl Schedule {
     }
 
     /// Claims the next task, waiting while every task that could run next
-    /// is held by another thread. Among the tasks that may run it takes the
-    /// one with the fewest passes done (which keeps the chunks close enough
-    /// together that threads seldom wait), the first found scanning from
-    /// chunk `home` onward. A caller that `may_leave` leaves after a long
+    /// is held by another thread. It takes a chunk of its own part of the
+    /// grid, `home`, if one may run (so that on an idle machine every
+    /// thread keeps its rows in its own core's caches), else any other that
+    /// may; among those, the one with the fewest passes done (which keeps
+    /// the chunks close enough together that threads seldom wait), the
+    /// first found scanning from the start of `home`. A caller that `may_leave` leaves after a long
     /// wait (see [`Claim::Leave`]); one that may not gets
     /// [`Claim::Finished`] only once every task is done.
-    pub(crate) fn claim(&self, home: usize, may_leave: bool) -> Claim {
+    pub(crate) fn claim(&self, home: Range<usize>, may_leave: bool) -> Claim {
         let count = self.chunks.len();
         let mut waiting_since: Option<Instant> = None;
         loop {
@@ -141,10 +144,11 @@ impl Schedule {
             if self.is_abandoned() {
                 return Claim::Abandoned;
             }
-            let mut best: Option<(usize, usize)> = None;
+            // The best chunk of `home`, and of the others.
+            let mut best: [Option<(usize, usize)>; 2] = [None, None];
             let mut finished = true;
             for i in 0..count {
-                let c = (home + i) % count;
+                let c = (home.start + i) % count;
                 let state = self.chunks[c].0.load(Ordering::Acquire);
                 let done = state / 2;
                 if done < self.passes {
@@ -155,14 +159,15 @@ impl Schedule {
                 }
                 let ready = (c == 0 || self.done(c - 1) >= done)
                     && (c + 1 == count || self.done(c + 1) >= done);
+                let best = &mut best[usize::from(!home.contains(&c))];
                 if ready && best.is_none_or(|(_, d)| done < d) {
-                    best = Some((c, done));
+                    *best = Some((c, done));
                 }
             }
             if finished {
                 return Claim::Finished;
             }
-            match best {
+            match best[0].or(best[1]) {
                 Some((chunk, pass)) => {
                     if self.chunks[chunk]
                         .0
@@ -243,7 +248,9 @@ mod tests {
                         std::thread::yield_now();
                     }
                     loop {
-                        let task = match schedule.claim(t * chunks / threads, true) {
+                        let task = match schedule
+                            .claim(t * chunks / threads..(t + 1) * chunks / threads, true)
+                        {
                             Claim::Run(task) => task,
                             Claim::Finished | Claim::Abandoned => return,
                             Claim::Leave => {
@@ -316,13 +323,13 @@ mod tests {
     #[test]
     fn an_abandoned_schedule_wakes_its_waiters() {
         let s = Schedule::new(1, 2, 2, Duration::ZERO, LEAVE_AFTER);
-        let task = match s.claim(0, false) {
+        let task = match s.claim(0..1, false) {
             Claim::Run(t) => t,
             other => panic!("{other:?}"),
         };
         assert_eq!(task, Task { chunk: 0, pass: 0 });
         std::thread::scope(|scope| {
-            let waiter = scope.spawn(|| s.claim(0, false));
+            let waiter = scope.spawn(|| s.claim(0..1, false));
             std::thread::sleep(Duration::from_millis(20));
             s.abandon();
             assert_eq!(waiter.join().unwrap(), Claim::Abandoned);
@@ -332,14 +339,23 @@ mod tests {
     #[test]
     fn no_passes_is_finished_at_once() {
         let s = Schedule::new(3, 0, 2, Duration::ZERO, LEAVE_AFTER);
-        assert_eq!(s.claim(0, true), Claim::Finished);
+        assert_eq!(s.claim(0..3, true), Claim::Finished);
     }
 
     #[test]
-    fn the_home_chunk_is_claimed_first_when_all_are_level() {
-        let s = Schedule::new(4, 2, 1, Duration::ZERO, LEAVE_AFTER);
-        assert_eq!(s.claim(2, true), Claim::Run(Task { chunk: 2, pass: 0 }));
-        assert_eq!(s.claim(2, true), Claim::Run(Task { chunk: 3, pass: 0 }));
-        assert_eq!(s.claim(2, true), Claim::Run(Task { chunk: 0, pass: 0 }));
+    fn home_chunks_come_first_even_when_others_are_behind() {
+        let s = Schedule::new(4, 3, 1, Duration::ZERO, LEAVE_AFTER);
+        let home = 2..4;
+        let run = |chunk, pass| Claim::Run(Task { chunk, pass });
+        assert_eq!(s.claim(home.clone(), true), run(2, 0));
+        s.finish(Task { chunk: 2, pass: 0 });
+        assert_eq!(s.claim(home.clone(), true), run(3, 0));
+        s.finish(Task { chunk: 3, pass: 0 });
+        // Chunk 3 may do pass 1 (its neighbours have done pass 0): home
+        // first, though chunks 0 and 1 are a pass behind.
+        assert_eq!(s.claim(home.clone(), true), run(3, 1));
+        s.finish(Task { chunk: 3, pass: 1 });
+        // Chunk 2 waits for chunk 1, chunk 3 for chunk 2: the others.
+        assert_eq!(s.claim(home.clone(), true), run(0, 0));
     }
 }
