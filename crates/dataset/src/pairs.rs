@@ -35,6 +35,20 @@ fn merge_post<K: Key, C: Data + Codec>(
     })
 }
 
+/// The reduce side of a sorting shuffle: the partition's records sorted by
+/// key (a stable sort: equal keys keep the order they arrived in).
+pub(crate) fn sorted_by_key<K: Ord + Data, V: Data>(ascending: bool) -> PostFn<K, V, (K, V)> {
+    Arc::new(move |it: PartitionIter<(K, V)>| {
+        let mut all: Vec<(K, V)> = it.collect();
+        if ascending {
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+        } else {
+            all.sort_by(|a, b| b.0.cmp(&a.0));
+        }
+        Box::new(all.into_iter())
+    })
+}
+
 impl<K: Data, V: Data> Dataset<(K, V)> {
     /// The keys.
     #[track_caller]
@@ -246,15 +260,7 @@ impl<K: Key + Ord, V: Data + Codec> Dataset<(K, V)> {
             n,
             range_partitioner(n, ascending),
             MapSide::pass(),
-            Arc::new(move |it: PartitionIter<(K, V)>| {
-                let mut all: Vec<(K, V)> = it.collect();
-                if ascending {
-                    all.sort_by(|a, b| a.0.cmp(&b.0));
-                } else {
-                    all.sort_by(|a, b| b.0.cmp(&a.0));
-                }
-                Box::new(all.into_iter())
-            }),
+            sorted_by_key(ascending),
         )
     }
 }

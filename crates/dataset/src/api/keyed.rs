@@ -8,8 +8,7 @@ use std::sync::Arc;
 use crate::codec::Codec;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::lineage::PartitionIter;
-use crate::pairs::Key;
+use crate::pairs::{sorted_by_key, Key};
 use crate::partitioner::{hash_partitioner, MakePartitioner, PartitionerFn};
 use crate::shuffle::MapSide;
 use crate::Data;
@@ -121,15 +120,7 @@ impl<K: Key, V: Data + Codec> Dataset<(K, V)> {
             n,
             by_function(n, f),
             MapSide::pass(),
-            Arc::new(move |it: PartitionIter<(K, V)>| {
-                let mut all: Vec<(K, V)> = it.collect();
-                if ascending {
-                    all.sort_by(|a, b| a.0.cmp(&b.0));
-                } else {
-                    all.sort_by(|a, b| b.0.cmp(&a.0));
-                }
-                Box::new(all.into_iter())
-            }),
+            sorted_by_key(ascending),
         )
     }
 
