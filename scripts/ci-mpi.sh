@@ -12,6 +12,7 @@ cargo test --features mpi -p hpcrs-comm
 # The dataset engine on MPI ranks: the `ranks` example checks that every
 # kind of pipeline gives on the ranks what one process gives.
 cargo build --features mpi -p hpcrs-dataset --example ranks
+ranks="${CARGO_TARGET_DIR:-target}/debug/examples/ranks"
 for np in 1 2 4; do
-    timeout 300 mpirun -np "$np" target/debug/examples/ranks
+    timeout 300 mpirun -np "$np" "$ranks"
 done
