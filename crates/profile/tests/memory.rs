@@ -203,11 +203,14 @@ fn a_phase_increment_is_the_heap_it_leaves_behind() {
     .unwrap();
     let m = report.memory().unwrap();
     let phase = |name: &str| m.phases().iter().find(|p| p.name == name).unwrap().clone();
+    // The heap is the whole process's: the profiler's own threads may
+    // allocate or free a few bytes while a phase is open.
+    let near = |bytes: i64, expected: i64| (bytes - expected).abs() <= 64 << 10;
     let keep = phase("keep");
     assert_eq!(keep.calls, 3);
-    assert_eq!(keep.increment, 3 * (2 << 20), "{}", m.text());
-    assert_eq!(keep.max_increment, 2 << 20);
-    assert_eq!(phase("free").increment, 0);
+    assert!(near(keep.increment, 3 * (2 << 20)), "{}", m.text());
+    assert!(near(keep.max_increment, 2 << 20), "{}", m.text());
+    assert!(near(phase("free").increment, 0), "{}", m.text());
     assert!(m.text().contains("memory_profiler's Increment"));
     drop(kept);
 }
