@@ -7,20 +7,22 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use dataset::{run_on_local_ranks, Buckets, Context, Dataset, Result};
+use runtime::rng::{self, RngCore};
 
 fn ctx() -> Context {
     Context::local(2).expect("a context of two threads")
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
+/// The runtime's seeded generator, so that failures reproduce.
+struct Rng(rng::SplitMix64);
 
 impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(rng::seeded(seed))
+    }
+
     fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
+        self.0.next_u64() % n
     }
 
     fn pairs(&mut self, n: usize, keys: u64) -> Vec<(u32, u32)> {
@@ -50,7 +52,7 @@ fn cases() -> Vec<(usize, usize, u64)> {
 fn joins_agree_with_nested_loops() -> Result<()> {
     let sc = ctx();
     for (n, parts, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.pairs(n, 20);
         let b = rng.pairs(n / 2 + 1, 25);
         let (da, db) = (
@@ -132,7 +134,7 @@ fn joins_agree_with_nested_loops() -> Result<()> {
 fn subtract_and_intersection_agree_with_sets() -> Result<()> {
     let sc = ctx();
     for (n, parts, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a: Vec<u32> = (0..n).map(|_| rng.below(60) as u32).collect();
         let b: Vec<u32> = (0..n / 2).map(|_| rng.below(90) as u32).collect();
         let (da, db) = (
@@ -158,7 +160,7 @@ fn subtract_and_intersection_agree_with_sets() -> Result<()> {
 fn aggregations_agree_with_folds() -> Result<()> {
     let sc = ctx();
     for (n, parts, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.pairs(n, 13);
         let xs: Vec<i64> = a.iter().map(|p| p.1 as i64 - 500).collect();
         let d = sc.parallelize(xs.clone(), parts);
@@ -273,7 +275,7 @@ fn direct_bucket(edges: &[f64], x: f64) -> Option<usize> {
 fn histograms_agree_with_direct_counts() -> Result<()> {
     let sc = ctx();
     for (n, parts, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let xs: Vec<f64> = (0..n)
             .map(|_| rng.below(10_000) as f64 / 37.0 - 50.0)
             .collect();
@@ -378,7 +380,7 @@ fn samples_have_the_expected_sizes_and_repeat_with_a_seed() -> Result<()> {
 #[test]
 fn partitioners_place_keys_where_they_say() -> Result<()> {
     let sc = ctx();
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     let a = rng.pairs(3000, 200);
     let d = sc.parallelize(a.clone(), 5);
     let by_hash = d.partition_by(4).glom().collect()?;
@@ -445,7 +447,7 @@ fn ranges_agree_with_rust_ranges() -> Result<()> {
 /// Answers of the new methods whose outputs are deterministic, for one
 /// context: compared between one process and ranks.
 fn rank_answers(ctx: &Context) -> Result<Vec<String>> {
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let a = rng.pairs(500, 30);
     let b = rng.pairs(200, 40);
     let da: Dataset<(u32, u32)> = ctx.parallelize(a, 6);

@@ -9,6 +9,7 @@ use std::path::Path;
 use dataset::{
     run_on_local_ranks, Buckets, Context, ContextBuilder, Dataset, DatasetError, Result,
 };
+use runtime::rng::{self, RngCore};
 
 /// One thread per rank, as under `mpirun` on a core each.
 fn one_thread(_rank: usize) -> ContextBuilder {
@@ -31,15 +32,16 @@ where
     }
 }
 
-/// A small deterministic generator (xorshift), so that failures reproduce.
-struct Rng(u64);
+/// The runtime's seeded generator, so that failures reproduce.
+struct Rng(rng::SplitMix64);
 
 impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(rng::seeded(seed))
+    }
+
     fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
+        self.0.next_u64() % n
     }
 }
 
@@ -94,7 +96,7 @@ fn sums_of(ctx: &Context, items: &[u32], reducers: usize) -> Dataset<(u32, u64)>
 
 #[test]
 fn random_pipelines_agree_with_one_process_on_1_to_4_ranks() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     for case in 0..12 {
         let len = rng.below(300) as usize;
         let items: Vec<u32> = (0..len).map(|_| rng.below(1000) as u32).collect();
