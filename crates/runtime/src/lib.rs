@@ -2,7 +2,8 @@
 //! level, the thread-pool policy, progress reporting, atomic file writes,
 //! streaming statistics, timings (best, median, slowest), human-readable
 //! sizes and numbers, whether an allocation fits in memory, seeded random
-//! streams, the text of a panic and the named phases a profiler counts.
+//! streams, the text of a panic, the named phases a profiler counts, and how
+//! to wait for another thread or process without holding a core.
 //!
 //! Nothing here prints, exits or reads the environment: the command line
 //! (`src/`) decides, and tells this crate (for instance [`simd::limit`]).
@@ -31,6 +32,7 @@
 
 pub mod atomic;
 pub mod atomic_dir;
+pub mod backoff;
 pub mod backend;
 pub mod layout;
 pub mod memory;

@@ -1,24 +1,44 @@
-//! [`Collectives`] for [`Mpi`]: the buffer flavour on MPI's collectives and
-//! predefined reductions; the object flavour exchanges each rank's byte count
-//! first, then moves the bytes with the `v` (varying count) variants.
+//! [`Collectives`] for [`Mpi`]: the buffer flavour on MPI's non-blocking
+//! collectives (`MPI_Ibcast`, `MPI_Igather`, …) and predefined reductions,
+//! each completed by polling with pauses (`wait.rs`); the object flavour
+//! exchanges each rank's byte count first, then moves the bytes with the
+//! `v` (varying count) variants.
+
+use std::ffi::c_void;
 
 use mpi::collective::SystemOperation;
-use mpi::datatype::{Partition, PartitionMut};
-use mpi::traits::{CommunicatorCollectives, Root};
+use mpi::ffi::{MPI_Comm, MPI_Datatype};
+use mpi::raw::AsRaw;
+use mpi::traits::Equivalence;
 use mpi::Count;
 
+use super::wait::complete;
 use super::{count, Mpi};
-use crate::communicator::checks::{check_blocks, root_data};
+use crate::communicator::checks::{check_blocks, check_peer, root_data};
 use crate::communicator::{Collectives, Communicator};
 use crate::error::Result;
 use crate::scalar::{Op, Scalar};
 
+/// MPI's datatype of `T`.
+fn datatype<T: Equivalence>() -> MPI_Datatype {
+    T::equivalent_datatype().as_raw()
+}
+
+/// A null buffer, for the arguments MPI reads only on the root.
+fn none<T>() -> *mut c_void {
+    std::ptr::null_mut::<T>().cast()
+}
+
 impl Mpi {
-    /// Gathers one count per rank to every rank.
-    fn all_counts(&self, n: usize) -> Result<Vec<Count>> {
-        let mut counts = vec![0 as Count; self.size()];
-        self.world.all_gather_into(&count(n)?, &mut counts[..]);
-        Ok(counts)
+    /// The world's handle, for MPI's C interface.
+    fn raw(&self) -> MPI_Comm {
+        self.world.as_raw()
+    }
+
+    /// `root` as MPI's rank, checked against the world's size.
+    fn root(&self, root: usize) -> Result<i32> {
+        check_peer(root, self.size())?;
+        Ok(root as i32)
     }
 }
 
@@ -60,66 +80,99 @@ fn system_op(op: Op) -> SystemOperation {
 impl Collectives for Mpi {
     fn barrier(&self) -> Result<()> {
         self.progress();
-        self.world.barrier();
+        let comm = self.raw();
+        // SAFETY: no buffers.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Ibarrier(comm, req);
+            })
+        };
         Ok(())
     }
 
     fn bcast_bytes(&self, bytes: Option<Vec<u8>>, root: usize) -> Result<Vec<u8>> {
-        let root_process = self.process(root)?;
         let mut len = [0u64];
         let mut bytes = if self.rank() == root {
             let b = root_data(bytes, "bcast", root)?;
             len[0] = b.len() as u64;
             b
         } else {
+            check_peer(root, self.size())?;
             Vec::new()
         };
-        root_process.broadcast_into(&mut len[..]);
+        self.bcast_buf(&mut len, root)?;
         bytes.resize(len[0] as usize, 0);
-        root_process.broadcast_into(&mut bytes[..]);
+        self.bcast_buf(&mut bytes, root)?;
         Ok(bytes)
     }
 
     fn gather_bytes(&self, bytes: Vec<u8>, root: usize) -> Result<Option<Vec<Vec<u8>>>> {
-        let root_process = self.process(root)?;
         let n = count(bytes.len())?;
+        let (comm, ty, at) = (self.raw(), datatype::<u8>(), self.root(root)?);
+        let send = bytes.as_ptr().cast();
         if self.rank() != root {
-            root_process.gather_into(&n);
-            root_process.gather_varcount_into(&bytes[..]);
+            self.gather_buf(&[n], None, root)?;
+            // SAFETY: `bytes` is borrowed until the gather completes; the
+            // receive arguments are read only on the root.
+            unsafe {
+                complete(|req| {
+                    let (no, nc) = (none::<u8>(), std::ptr::null());
+                    mpi::ffi::MPI_Igatherv(send, n, ty, no, nc, nc, ty, at, comm, req);
+                })
+            };
             return Ok(None);
         }
         let mut counts = vec![0 as Count; self.size()];
-        root_process.gather_into_root(&n, &mut counts[..]);
+        self.gather_buf(&[n], Some(&mut counts), root)?;
         let displs = displacements(&counts);
         let total: usize = counts.iter().map(|&c| c as usize).sum();
         let mut all = vec![0u8; total];
-        {
-            let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-            root_process.gather_varcount_into_root(&bytes[..], &mut partition);
-        }
+        let (recv, c, d) = (all.as_mut_ptr().cast(), counts.as_ptr(), displs.as_ptr());
+        // SAFETY: `bytes`, `all`, `counts` and `displs` live, unmoved and
+        // untouched, until the gather completes; `all` holds the counts' sum.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Igatherv(send, n, ty, recv, c, d, ty, at, comm, req);
+            })
+        };
         Ok(Some(split(all, &counts)))
     }
 
     fn allgather_bytes(&self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>> {
-        let counts = self.all_counts(bytes.len())?;
+        let n = count(bytes.len())?;
+        let mut counts = vec![0 as Count; self.size()];
+        self.allgather_buf(&[n], &mut counts)?;
         let displs = displacements(&counts);
         let total: usize = counts.iter().map(|&c| c as usize).sum();
         let mut all = vec![0u8; total];
-        {
-            let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-            self.world
-                .all_gather_varcount_into(&bytes[..], &mut partition);
-        }
+        let (comm, ty) = (self.raw(), datatype::<u8>());
+        let (send, recv) = (bytes.as_ptr().cast(), all.as_mut_ptr().cast());
+        let (c, d) = (counts.as_ptr(), displs.as_ptr());
+        // SAFETY: `bytes`, `all`, `counts` and `displs` live, unmoved and
+        // untouched, until the gather completes; `all` holds the counts' sum.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Iallgatherv(send, n, ty, recv, c, d, ty, comm, req);
+            })
+        };
         Ok(split(all, &counts))
     }
 
     fn scatter_bytes(&self, parts: Option<Vec<Vec<u8>>>, root: usize) -> Result<Vec<u8>> {
-        let root_process = self.process(root)?;
-        let mut n: Count = 0;
+        let (comm, ty, at) = (self.raw(), datatype::<u8>(), self.root(root)?);
+        let mut n = [0 as Count];
         if self.rank() != root {
-            root_process.scatter_into(&mut n);
-            let mut mine = vec![0u8; n as usize];
-            root_process.scatter_varcount_into(&mut mine[..]);
+            self.scatter_buf(None, &mut n, root)?;
+            let mut mine = vec![0u8; n[0] as usize];
+            let recv = mine.as_mut_ptr().cast();
+            // SAFETY: `mine` (of the announced length) is untouched until the
+            // scatter completes; the send arguments are read only on the root.
+            unsafe {
+                complete(|req| {
+                    let (no, nc) = (none::<u8>(), std::ptr::null());
+                    mpi::ffi::MPI_Iscatterv(no, nc, nc, ty, recv, n[0], ty, at, comm, req);
+                })
+            };
             return Ok(mine);
         }
         let parts = root_data(parts, "scatter", root)?;
@@ -130,16 +183,30 @@ impl Collectives for Mpi {
             .collect::<Result<Vec<_>>>()?;
         let displs = displacements(&counts);
         let all = parts.concat();
-        root_process.scatter_into_root(&counts[..], &mut n);
-        let mut mine = vec![0u8; n as usize];
-        let partition = Partition::new(&all[..], &counts[..], &displs[..]);
-        root_process.scatter_varcount_into_root(&partition, &mut mine[..]);
+        self.scatter_buf(Some(&counts), &mut n, root)?;
+        let mut mine = vec![0u8; n[0] as usize];
+        let (send, recv) = (all.as_ptr().cast_mut().cast(), mine.as_mut_ptr().cast());
+        let (c, d) = (counts.as_ptr(), displs.as_ptr());
+        // SAFETY: `all`, `counts`, `displs` and `mine` live, unmoved and
+        // untouched, until the scatter completes; MPI only reads `all`.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Iscatterv(send, c, d, ty, recv, n[0], ty, at, comm, req);
+            })
+        };
         Ok(mine)
     }
 
     fn bcast_buf<T: Scalar>(&self, buf: &mut [T], root: usize) -> Result<()> {
-        count(buf.len())?;
-        self.process(root)?.broadcast_into(buf);
+        let n = count(buf.len())?;
+        let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
+        let at_buf = buf.as_mut_ptr().cast();
+        // SAFETY: `buf` is borrowed mutably until the broadcast completes.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Ibcast(at_buf, n, ty, at, comm, req);
+            })
+        };
         Ok(())
     }
 
@@ -149,35 +216,60 @@ impl Collectives for Mpi {
         recv: &mut [T],
         root: usize,
     ) -> Result<()> {
-        let root_process = self.process(root)?;
+        let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
         count(recv.len() * self.size())?;
-        if self.rank() != root {
-            root_process.scatter_into(recv);
-            return Ok(());
-        }
-        let send = root_data(send, "scatter_buf", root)?;
-        check_blocks("scatter_buf", send.len(), recv.len(), self.size())?;
-        root_process.scatter_into_root(send, recv);
+        let n = count(recv.len())?;
+        let send = if self.rank() == root {
+            let send = root_data(send, "scatter_buf", root)?;
+            check_blocks("scatter_buf", send.len(), recv.len(), self.size())?;
+            send.as_ptr().cast_mut().cast()
+        } else {
+            none::<T>()
+        };
+        let recv = recv.as_mut_ptr().cast();
+        // SAFETY: `send` (on the root; MPI only reads it) and `recv` are
+        // borrowed until the scatter completes.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Iscatter(send, n, ty, recv, n, ty, at, comm, req);
+            })
+        };
         Ok(())
     }
 
     fn gather_buf<T: Scalar>(&self, send: &[T], recv: Option<&mut [T]>, root: usize) -> Result<()> {
-        let root_process = self.process(root)?;
+        let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
         count(send.len() * self.size())?;
-        if self.rank() != root {
-            root_process.gather_into(send);
-            return Ok(());
-        }
-        let recv = root_data(recv, "gather_buf", root)?;
-        check_blocks("gather_buf", recv.len(), send.len(), self.size())?;
-        root_process.gather_into_root(send, recv);
+        let n = count(send.len())?;
+        let recv = if self.rank() == root {
+            let recv = root_data(recv, "gather_buf", root)?;
+            check_blocks("gather_buf", recv.len(), send.len(), self.size())?;
+            recv.as_mut_ptr().cast()
+        } else {
+            none::<T>()
+        };
+        let send = send.as_ptr().cast();
+        // SAFETY: `send` and `recv` (on the root) are borrowed until the
+        // gather completes.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Igather(send, n, ty, recv, n, ty, at, comm, req);
+            })
+        };
         Ok(())
     }
 
     fn allgather_buf<T: Scalar>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
         check_blocks("allgather_buf", recv.len(), send.len(), self.size())?;
         count(recv.len())?;
-        self.world.all_gather_into(send, recv);
+        let (comm, ty, n) = (self.raw(), datatype::<T>(), count(send.len())?);
+        let (send, recv) = (send.as_ptr().cast(), recv.as_mut_ptr().cast());
+        // SAFETY: `send` and `recv` are borrowed until the gather completes.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Iallgather(send, n, ty, recv, n, ty, comm, req);
+            })
+        };
         Ok(())
     }
 
@@ -188,22 +280,37 @@ impl Collectives for Mpi {
         op: Op,
         root: usize,
     ) -> Result<()> {
-        let root_process = self.process(root)?;
-        count(send.len())?;
-        if self.rank() != root {
-            root_process.reduce_into(send, system_op(op));
-            return Ok(());
-        }
-        let recv = root_data(recv, "reduce_buf", root)?;
-        check_blocks("reduce_buf", recv.len(), send.len(), 1)?;
-        root_process.reduce_into_root(send, recv, system_op(op));
+        let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
+        let n = count(send.len())?;
+        let recv = if self.rank() == root {
+            let recv = root_data(recv, "reduce_buf", root)?;
+            check_blocks("reduce_buf", recv.len(), send.len(), 1)?;
+            recv.as_mut_ptr().cast()
+        } else {
+            none::<T>()
+        };
+        let (send, op) = (send.as_ptr().cast(), system_op(op).as_raw());
+        // SAFETY: `send` and `recv` (on the root) are borrowed until the
+        // reduction completes.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Ireduce(send, recv, n, ty, op, at, comm, req);
+            })
+        };
         Ok(())
     }
 
     fn allreduce_buf<T: Scalar>(&self, send: &[T], recv: &mut [T], op: Op) -> Result<()> {
         check_blocks("allreduce_buf", recv.len(), send.len(), 1)?;
-        count(send.len())?;
-        self.world.all_reduce_into(send, recv, system_op(op));
+        let (comm, ty, n) = (self.raw(), datatype::<T>(), count(send.len())?);
+        let (send, recv) = (send.as_ptr().cast(), recv.as_mut_ptr().cast());
+        let op = system_op(op).as_raw();
+        // SAFETY: `send` and `recv` are borrowed until the reduction completes.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Iallreduce(send, recv, n, ty, op, comm, req);
+            })
+        };
         Ok(())
     }
 }

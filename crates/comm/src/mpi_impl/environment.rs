@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use mpi::topology::SimpleCommunicator;
 
+use super::wait::complete;
 use super::Mpi;
 use crate::error::{CommError, Result};
 
@@ -28,10 +29,21 @@ extern "C" {
     fn atexit(f: extern "C" fn()) -> std::os::raw::c_int;
 }
 
-/// Finalises MPI (rsmpi's `Universe` drop) when the process exits.
+/// Finalises MPI (rsmpi's `Universe` drop) when the process exits, after
+/// meeting the other ranks in a barrier whose wait gives the core away:
+/// `MPI_Finalize` waits for them too, but polling without pause, which
+/// would hold a core while a rank still at work needs it.
 extern "C" fn finalize_at_exit() {
     let mut universe = UNIVERSE.lock().unwrap_or_else(|e| e.into_inner());
-    drop(universe.take());
+    if let Some(held) = universe.take() {
+        // SAFETY: MPI is initialised (the universe is held); no buffers.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Ibarrier(mpi::ffi::RSMPI_COMM_WORLD, req);
+            })
+        };
+        drop(held);
+    }
 }
 
 impl Mpi {

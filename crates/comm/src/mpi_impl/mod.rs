@@ -12,6 +12,9 @@
 //! alive in a pending list until MPI is done with them, so an object send
 //! never waits for its receiver (as on [`crate::Local`]). The pending list is
 //! drained as sends complete, and waited for when the `Mpi` is dropped.
+//!
+//! Every call that waits is started non-blocking and completed by polling
+//! with pauses (`wait.rs`), so that a waiting rank does not hold its core.
 
 use std::cell::RefCell;
 
@@ -19,7 +22,6 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::Communicator as _;
 use mpi::Count;
 
-use crate::communicator::checks::check_peer;
 use crate::communicator::Communicator;
 use crate::error::{CommError, Result};
 
@@ -27,6 +29,7 @@ mod collective;
 mod environment;
 mod point_to_point;
 mod request;
+mod wait;
 
 pub use request::{MpiRecv, MpiSend};
 
@@ -45,12 +48,6 @@ pub struct Mpi {
 unsafe impl Send for Mpi {}
 
 impl Mpi {
-    /// The process of rank `rank`, checked against the world's size.
-    fn process(&self, rank: usize) -> Result<mpi::topology::Process<'_>> {
-        check_peer(rank, self.size())?;
-        Ok(self.world.process_at_rank(rank as i32))
-    }
-
     /// Forgets object sends that MPI has finished with.
     fn progress(&self) {
         let mut pending = self.pending.borrow_mut();
@@ -67,9 +64,9 @@ impl Mpi {
 impl Drop for Mpi {
     fn drop(&mut self) {
         for (_, req) in self.pending.get_mut().iter_mut() {
-            // SAFETY: a live request from MPI_Isend whose buffer is still
-            // alive beside it in the list.
-            unsafe { mpi::ffi::MPI_Wait(req, mpi::ffi::RSMPI_STATUS_IGNORE) };
+            // A live request from MPI_Isend whose buffer is still alive
+            // beside it in the list.
+            wait::wait(req);
         }
     }
 }

@@ -1,13 +1,15 @@
-//! [`PointToPoint`] for [`Mpi`]: the buffer flavour on MPI's typed calls,
-//! the object flavour on buffered sends of bytes and probed receives.
+//! [`PointToPoint`] for [`Mpi`]: the buffer flavour on MPI's typed
+//! non-blocking calls, the object flavour on buffered sends of bytes and
+//! probed receives; every wait polls with pauses (`wait.rs`).
 
-use mpi::point_to_point as p2p;
-use mpi::traits::{Destination, Equivalence, Source};
+use mpi::raw::AsRaw;
+use mpi::traits::Equivalence;
 
 use super::request::{MpiRecv, MpiSend, Start};
+use super::wait::{complete, received, wait};
 use super::{count, Mpi};
-use crate::communicator::checks::check_tag;
-use crate::communicator::{PointToPoint, Tag};
+use crate::communicator::checks::{check_peer, check_tag};
+use crate::communicator::{Communicator, PointToPoint, Tag};
 use crate::error::{CommError, Result};
 use crate::scalar::Scalar;
 
@@ -27,27 +29,38 @@ impl PointToPoint for Mpi {
 
     fn recv_bytes(&self, source: usize, tag: Tag) -> Result<Vec<u8>> {
         check_tag(tag)?;
-        let (msg, status) = self.process(source)?.matched_probe_with_tag(tag);
-        let mut bytes = vec![0u8; status.count(u8::equivalent_datatype()) as usize];
-        msg.matched_receive_into(&mut bytes[..]);
+        check_peer(source, self.size())?;
+        let (mut message, status) = self.matched_probe(source, tag);
+        let n = received::<u8>(&status);
+        let mut bytes = vec![0u8; n];
+        let (ty, len) = (u8::equivalent_datatype().as_raw(), count(n)?);
+        let at = bytes.as_mut_ptr().cast();
+        // SAFETY: `bytes` holds exactly the matched message's length, stays
+        // in place and untouched until `complete` has waited for the receive.
+        unsafe {
+            complete(|req| {
+                mpi::ffi::MPI_Imrecv(at, len, ty, &mut message, req);
+            })
+        };
         self.progress();
         Ok(bytes)
     }
 
     fn send_buf<T: Scalar>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
-        check_tag(tag)?;
-        count(buf.len())?;
-        self.process(dest)?.send_with_tag(buf, tag);
+        // SAFETY: MPI only reads the buffer, which is borrowed until the
+        // request is waited for below.
+        let mut req =
+            unsafe { self.start(Start::Send, buf.as_ptr().cast_mut(), buf.len(), dest, tag)? };
+        wait(&mut req);
         Ok(())
     }
 
     fn recv_buf<T: Scalar>(&self, buf: &mut [T], source: usize, tag: Tag) -> Result<usize> {
         check_tag(tag)?;
-        let process = self.process(source)?;
+        check_peer(source, self.size())?;
         // Probe first, so that a message longer than `buf` is a typed error
-        // rather than MPI's fatal truncation error.
-        let status = process.probe_with_tag(tag);
-        let n = status.count(T::equivalent_datatype()) as usize;
+        // (the message stays queued) rather than MPI's fatal truncation error.
+        let n = received::<T>(&self.probe(source, tag));
         if n > buf.len() {
             return Err(CommError::Truncated {
                 from: source,
@@ -56,7 +69,11 @@ impl PointToPoint for Mpi {
                 capacity: buf.len(),
             });
         }
-        process.receive_into_with_tag(&mut buf[..n], tag);
+        // The probed message is the first from `source` with `tag`, so this
+        // receive matches it (only one thread at a time uses MPI).
+        // SAFETY: `buf` is borrowed mutably until the request is waited for.
+        let mut req = unsafe { self.start(Start::Recv, buf.as_mut_ptr(), n, source, tag)? };
+        wait(&mut req);
         Ok(n)
     }
 
@@ -68,7 +85,9 @@ impl PointToPoint for Mpi {
         MpiRecv::start(self, buf, source, tag)
     }
 
-    /// `MPI_Sendrecv` straight from `send` into `recv`, with no copy.
+    /// A non-blocking send straight from `send`, then the receive straight
+    /// into `recv` (probed first, like [`PointToPoint::recv_buf`]), then the
+    /// wait for the send: no copy, and no deadlock when both sides call it.
     fn sendrecv_buf<T: Scalar>(
         &self,
         send: &[T],
@@ -77,11 +96,13 @@ impl PointToPoint for Mpi {
         source: usize,
         tag: Tag,
     ) -> Result<usize> {
-        check_tag(tag)?;
-        count(send.len())?;
-        count(recv.len())?;
-        let (d, s) = (self.process(dest)?, self.process(source)?);
-        let status = p2p::send_receive_into_with_tags(send, &d, tag, recv, &s, tag);
-        Ok(status.count(T::equivalent_datatype()) as usize)
+        check_peer(source, self.size())?;
+        // SAFETY: MPI only reads `send`, which is borrowed until the request
+        // is waited for below, on every path.
+        let mut sent =
+            unsafe { self.start(Start::Send, send.as_ptr().cast_mut(), send.len(), dest, tag)? };
+        let got = self.recv_buf(recv, source, tag);
+        wait(&mut sent);
+        got
     }
 }

@@ -1,16 +1,16 @@
 //! Non-blocking operations on [`Mpi`]: starting `MPI_Isend`/`MPI_Irecv` on a
 //! buffer that the request owns, and waiting for them without hogging the
-//! core.
+//! core ([`super::wait`]).
 
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
-use std::time::{Duration, Instant};
 
-use mpi::ffi::{MPI_Request, MPI_Status};
+use mpi::ffi::MPI_Request;
 use mpi::raw::AsRaw;
 use mpi::traits::Equivalence;
 use mpi::Count;
 
+use super::wait::wait;
 use super::{count, Mpi};
 use crate::communicator::checks::{check_peer, check_tag};
 use crate::communicator::{Communicator, Request, Tag};
@@ -62,60 +62,6 @@ impl Mpi {
     }
 }
 
-/// Waits for a request like `MPI_Wait`, but gives the core away while the
-/// message is late: it polls for [`SPIN`] (a message about to arrive costs
-/// nothing more), then yields a few times, then sleeps between polls,
-/// [`FIRST_NAP`] at first, doubling up to [`LONGEST_NAP`].
-///
-/// MPICH's `MPI_Wait` spins without yielding. When ranks outnumber cores
-/// (oversubscription) or share them with other work, the spinning rank holds
-/// the very core the rank it waits for needs, for a whole scheduler time
-/// slice per message. Yielding is not enough: `sched_yield` returns at once
-/// when nothing else is queued on this core, so the core stays busy and the
-/// scheduler does not move the late rank (queued behind other work on
-/// another core) onto it. A sleeping rank leaves its core idle, and an idle
-/// core pulls a waiting task over at once.
-fn wait_yielding(req: &mut MPI_Request) -> MPI_Status {
-    let mut status = MaybeUninit::<MPI_Status>::uninit();
-    let start = Instant::now();
-    let mut yields = 0;
-    let mut nap = FIRST_NAP;
-    loop {
-        let mut done = 0;
-        // SAFETY: `req` is a live request; MPI_Test fills `status` when done.
-        unsafe { mpi::ffi::MPI_Test(req, &mut done, status.as_mut_ptr()) };
-        if done != 0 {
-            // SAFETY: filled by the successful MPI_Test above.
-            return unsafe { status.assume_init() };
-        }
-        if start.elapsed() < SPIN {
-            std::hint::spin_loop();
-        } else if yields < YIELDS {
-            yields += 1;
-            std::thread::yield_now();
-        } else {
-            std::thread::sleep(nap);
-            nap = (nap * 2).min(LONGEST_NAP);
-        }
-    }
-}
-
-/// How long [`wait_yielding`] polls before it yields: longer than ranks of
-/// one machine drift apart in a few steps of work, so that on an idle
-/// machine a rank never sleeps for a message that is on its way, and far
-/// shorter than the time slice another process holds a core for.
-const SPIN: Duration = Duration::from_micros(200);
-
-/// Yields between polling and sleeping.
-const YIELDS: usize = 4;
-
-/// The first sleep between polls of a late message.
-const FIRST_NAP: Duration = Duration::from_micros(20);
-
-/// The longest sleep between polls: bounds how late a rank notices a
-/// message that came while it slept.
-const LONGEST_NAP: Duration = Duration::from_micros(500);
-
 /// The request of [`Mpi::isend_buf`](crate::PointToPoint::isend_buf) (an
 /// `MPI_Isend` on the buffer it owns).
 #[must_use = "a request does nothing useful until it is waited on"]
@@ -142,7 +88,7 @@ impl<T: Scalar> MpiSend<T> {
 impl<T: Scalar> Request for MpiSend<T> {
     type Output = Vec<T>;
     fn wait(mut self) -> Result<Vec<T>> {
-        wait_yielding(&mut self.req);
+        wait(&mut self.req);
         self.done = true;
         Ok(std::mem::take(&mut self.buf))
     }
@@ -151,9 +97,8 @@ impl<T: Scalar> Request for MpiSend<T> {
 impl<T> Drop for MpiSend<T> {
     fn drop(&mut self) {
         if !self.done {
-            // SAFETY: a live request; MPI must be done with the buffer before
-            // it is freed.
-            unsafe { mpi::ffi::MPI_Wait(&mut self.req, mpi::ffi::RSMPI_STATUS_IGNORE) };
+            // MPI must be done with the buffer before it is freed.
+            wait(&mut self.req);
         }
     }
 }
@@ -189,7 +134,7 @@ impl<T: Scalar> MpiRecv<T> {
 impl<T: Scalar> Request for MpiRecv<T> {
     type Output = Vec<T>;
     fn wait(mut self) -> Result<Vec<T>> {
-        let status = wait_yielding(&mut self.req);
+        let status = wait(&mut self.req);
         self.done = true;
         let mut n: Count = 0;
         // SAFETY: `status` was filled by the completed request.
@@ -213,10 +158,8 @@ impl<T> Drop for MpiRecv<T> {
         if !self.done {
             // SAFETY: a live request; cancel it, then wait, so MPI no longer
             // writes into the buffer when it is freed.
-            unsafe {
-                mpi::ffi::MPI_Cancel(&mut self.req);
-                mpi::ffi::MPI_Wait(&mut self.req, mpi::ffi::RSMPI_STATUS_IGNORE);
-            }
+            unsafe { mpi::ffi::MPI_Cancel(&mut self.req) };
+            wait(&mut self.req);
         }
     }
 }

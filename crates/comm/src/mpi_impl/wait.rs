@@ -1,0 +1,112 @@
+//! Every wait of [`Mpi`] — for a non-blocking request, for a collective, for
+//! a message to probe — polls MPI and pauses between polls as
+//! [`runtime::backoff`] says (a short adaptive spin, a few yields, then
+//! sleeps), so that a rank that waits gives its core away.
+//!
+//! MPICH's blocking calls (`MPI_Wait`, `MPI_Bcast`, `MPI_Recv`, `MPI_Probe`,
+//! …) poll their progress engine without pause. When ranks share their
+//! cores with other work, or outnumber them, the waiting rank then holds
+//! the very core the rank it waits for needs, for a whole scheduler time
+//! slice per message. So every operation here that waits is started
+//! non-blocking (`MPI_Isend`, `MPI_Ibcast`, `MPI_Improbe`, …) and completed
+//! by these polls.
+
+use std::mem::MaybeUninit;
+
+use mpi::ffi::{MPI_Message, MPI_Request, MPI_Status};
+use mpi::raw::AsRaw;
+use mpi::traits::Equivalence;
+use runtime::backoff::{SpinBudget, WaitPolicy};
+
+use super::Mpi;
+use crate::communicator::Tag;
+
+/// How long this rank's waits spin, shared by all of them: a process is
+/// one rank, and how late its peers answer is one thing to learn.
+static SPIN: SpinBudget = SpinBudget::new(WaitPolicy::DEFAULT);
+
+/// Waits for `req` like `MPI_Wait`, pausing between polls; returns its status.
+pub(super) fn wait(req: &mut MPI_Request) -> MPI_Status {
+    let mut status = MaybeUninit::<MPI_Status>::uninit();
+    SPIN.wait_until(|| {
+        let mut done = 0;
+        // SAFETY: `req` is a live request (or already null, which MPI_Test
+        // reports done); MPI_Test fills `status` when it is done.
+        unsafe { mpi::ffi::MPI_Test(req, &mut done, status.as_mut_ptr()) };
+        done != 0
+    });
+    // SAFETY: filled by the MPI_Test that returned done.
+    unsafe { status.assume_init() }
+}
+
+/// Starts a non-blocking MPI operation with `start`, which gets where to put
+/// the request, and waits for it.
+///
+/// # Safety
+///
+/// `start` must post exactly one request into the pointer it gets; the
+/// buffers it names must stay valid, and untouched by anything else, until
+/// this function returns.
+pub(super) unsafe fn complete(start: impl FnOnce(*mut MPI_Request)) -> MPI_Status {
+    let mut req = MaybeUninit::<MPI_Request>::uninit();
+    start(req.as_mut_ptr());
+    // SAFETY: `start` posted the request into `req` (MPI's default error
+    // handler aborts the job rather than return an error).
+    let mut req = unsafe { req.assume_init() };
+    wait(&mut req)
+}
+
+impl Mpi {
+    /// Waits for a message from `source` with `tag`, like `MPI_Probe`,
+    /// pausing between polls; the message stays queued for a receive.
+    pub(super) fn probe(&self, source: usize, tag: Tag) -> MPI_Status {
+        let mut status = MaybeUninit::<MPI_Status>::uninit();
+        let comm = self.world.as_raw();
+        SPIN.wait_until(|| {
+            let mut found = 0;
+            // SAFETY: plain out-parameters; MPI_Iprobe fills `status` when
+            // it finds a message.
+            unsafe {
+                mpi::ffi::MPI_Iprobe(source as i32, tag, comm, &mut found, status.as_mut_ptr())
+            };
+            found != 0
+        });
+        // SAFETY: filled by the MPI_Iprobe that found the message.
+        unsafe { status.assume_init() }
+    }
+
+    /// Waits for a message from `source` with `tag`, like `MPI_Mprobe`,
+    /// pausing between polls: the message, taken off the queue for
+    /// `MPI_Imrecv`, and its status.
+    pub(super) fn matched_probe(&self, source: usize, tag: Tag) -> (MPI_Message, MPI_Status) {
+        let mut status = MaybeUninit::<MPI_Status>::uninit();
+        let mut message = MaybeUninit::<MPI_Message>::uninit();
+        let comm = self.world.as_raw();
+        SPIN.wait_until(|| {
+            let mut found = 0;
+            // SAFETY: plain out-parameters; MPI_Improbe fills `message` and
+            // `status` when it finds a message.
+            unsafe {
+                mpi::ffi::MPI_Improbe(
+                    source as i32,
+                    tag,
+                    comm,
+                    &mut found,
+                    message.as_mut_ptr(),
+                    status.as_mut_ptr(),
+                )
+            };
+            found != 0
+        });
+        // SAFETY: filled by the MPI_Improbe that found the message.
+        unsafe { (message.assume_init(), status.assume_init()) }
+    }
+}
+
+/// The number of elements of type `T` a completed receive or probe saw.
+pub(super) fn received<T: Equivalence>(status: &MPI_Status) -> usize {
+    let mut n: mpi::Count = 0;
+    // SAFETY: `status` was filled by MPI for a message or a completed request.
+    unsafe { mpi::ffi::MPI_Get_count(status, T::equivalent_datatype().as_raw(), &mut n) };
+    n.max(0) as usize
+}
