@@ -27,6 +27,9 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 static LIVE: AtomicI64 = AtomicI64::new(0);
 /// The most [`LIVE`] has been.
 static PEAK: AtomicI64 = AtomicI64::new(0);
+/// The most [`LIVE`] has been since the timeline's last reading, so that
+/// its points show a spike that came and went between two readings.
+static WINDOW_PEAK: AtomicI64 = AtomicI64::new(0);
 /// A new peak was reached and the sites' bytes have not been copied since.
 static PEAK_PENDING: AtomicBool = AtomicBool::new(false);
 /// Allocations (a reallocation counts as one) since the start.
@@ -150,6 +153,9 @@ pub(crate) fn never_observe_this_thread() {
 /// The heap grew by `bytes`: a new peak is noted with its time and phase.
 fn grow(bytes: i64) {
     let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    if now > WINDOW_PEAK.load(Ordering::Relaxed) {
+        WINDOW_PEAK.fetch_max(now, Ordering::Relaxed);
+    }
     if now > PEAK.load(Ordering::Relaxed) && PEAK.fetch_max(now, Ordering::Relaxed) < now {
         PEAK_PENDING.store(true, Ordering::Relaxed);
         let nanos = timeline::elapsed_nanos();
@@ -268,6 +274,13 @@ pub(crate) fn phase_end(name: &'static str) -> Option<i64> {
         .ok()
         .flatten()?;
     Some(live - begun)
+}
+
+/// The most the heap has been since the last call (the heap now, if it
+/// has only shrunk since); starts the next window at the heap now.
+pub(crate) fn take_window_peak() -> i64 {
+    let now = LIVE.load(Ordering::Relaxed);
+    WINDOW_PEAK.swap(now, Ordering::Relaxed).max(now)
 }
 
 /// The counters as they are now.
@@ -396,6 +409,7 @@ fn stop_in_forked_children() {
 fn reset_counters() {
     LIVE.store(0, Ordering::Relaxed);
     PEAK.store(0, Ordering::Relaxed);
+    WINDOW_PEAK.store(0, Ordering::Relaxed);
     PEAK_PENDING.store(false, Ordering::Relaxed);
     ALLOCATIONS.store(0, Ordering::Relaxed);
     ALLOCATED.store(0, Ordering::Relaxed);

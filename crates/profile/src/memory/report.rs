@@ -74,7 +74,8 @@ pub struct MemoryPhase {
 pub struct TimePoint {
     /// Seconds since the profile started.
     pub seconds: f64,
-    /// The heap then, in bytes.
+    /// The most the heap was since the previous point (the heap then, if
+    /// it only shrank), in bytes: a spike between two readings shows.
     pub heap: u64,
     /// The resident memory then, if the program gave a reader.
     pub rss: Option<u64>,

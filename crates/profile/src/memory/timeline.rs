@@ -1,6 +1,7 @@
 //! The heap and the resident memory over time: a thread of the profiler
-//! reads both every period (`mprof`'s way), and the clock every memory
-//! event is timed by.
+//! reads both every period (`mprof`'s way; the heap as its highest since
+//! the last reading, so no spike falls between two), and the clock every
+//! memory event is timed by.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -74,7 +75,7 @@ fn run(
     hooks::never_observe_this_thread();
     let read = |rss: &Option<RssReader>| TimePoint {
         seconds: elapsed_nanos() as f64 * 1e-9,
-        heap: hooks::counters().live.max(0) as u64,
+        heap: hooks::take_window_peak().max(0) as u64,
         rss: rss.as_ref().and_then(RssReader::read),
     };
     let mut points = Vec::with_capacity(MAX_POINTS);
