@@ -133,4 +133,50 @@ impl ContextBuilder {
         };
         Ok(Context::new(self, threads, pool, ranks))
     }
+
+    /// Creates rank `rank` of `size` of a distributed context whose
+    /// communicator comes later, through the returned
+    /// [`Connector`](crate::Connector): jobs start at once and wait for it
+    /// at their first collective, so a rank's first stage (reading and
+    /// mapping its input) overlaps MPI's start-up. The launcher tells a
+    /// process its rank and size before `MPI_Init` (see
+    /// `comm::launcher_rank_and_size`).
+    ///
+    /// ```
+    /// use dataset::Context;
+    /// // Two ranks as threads; each gets its communicator while it counts.
+    /// let comms = comm::Local::group(2, comm::LOCAL_HOST).unwrap();
+    /// let counts = std::thread::scope(|s| {
+    ///     let ranks: Vec<_> = comms.into_iter().enumerate().map(|(rank, comm)| {
+    ///         s.spawn(move || {
+    ///             let (ctx, connector) = Context::builder().threads(1).build_pending(rank, 2)?;
+    ///             let counting = std::thread::spawn(move || ctx.parallelize(0..10u64, 3).count());
+    ///             connector.connect(comm)?;
+    ///             counting.join().unwrap()
+    ///         })
+    ///     }).collect();
+    ///     ranks.into_iter().map(|r| r.join().unwrap()).collect::<dataset::Result<Vec<u64>>>()
+    /// })?;
+    /// assert_eq!(counts, [10, 10]);
+    /// # Ok::<(), dataset::DatasetError>(())
+    /// ```
+    pub fn build_pending<C>(
+        self,
+        rank: usize,
+        size: usize,
+    ) -> Result<(Context, crate::Connector<C>)>
+    where
+        C: comm::Communicator + Send + 'static,
+    {
+        if size == 0 || rank >= size {
+            return Err(crate::DatasetError::InvalidArgument(format!(
+                "rank {rank} of {size}: a rank is 0 to size - 1"
+            )));
+        }
+        let threads = Threads::from_count(self.threads)?;
+        let pool = pool::pool(threads)?;
+        let (connector, target) = crate::Connector::new(rank, size);
+        let ranks = target.map(|t| Box::new(t) as Box<dyn crate::ranks::Ranks>);
+        Ok((Context::new(self, threads, pool, ranks), connector))
+    }
 }

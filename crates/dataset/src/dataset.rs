@@ -219,21 +219,27 @@ impl<T: Data> Dataset<T> {
             UnionNode::new(info, vec![self.clone(), other.clone()]),
         )
     }
-
-    /// At most `n` partitions, by chaining neighbouring partitions without a
-    /// shuffle (asking for more partitions than there are keeps them as they are;
-    /// use `repartition` to add partitions).
-    #[track_caller]
-    pub fn coalesce(&self, n: usize) -> Dataset<T> {
-        let info = self.ctx.node_info("Coalesced", &format!("coalesce({n})"));
-        Dataset::from_node(
-            self.ctx.clone(),
-            CoalesceNode::new(info, self.clone(), n.max(1)),
-        )
-    }
 }
 
 impl<T: Data + Codec> Dataset<T> {
+    /// At most `n` partitions, by chaining neighbouring partitions without a
+    /// shuffle (asking for more partitions than there are keeps them as they are;
+    /// use `repartition` to add partitions).
+    ///
+    /// On ranks, a coalesced partition lives on one rank: when the
+    /// partitions it chains live on several (the output of a shuffle), they
+    /// are moved to its rank through an exchange (a shuffle that keeps
+    /// every element in its partition and its order), so the elements and
+    /// their order are those one process gives.
+    #[track_caller]
+    pub fn coalesce(&self, n: usize) -> Dataset<T> {
+        let info = self.ctx.node_info("Coalesced", &format!("coalesce({n})"));
+        let node = CoalesceNode::new(info, self.clone(), n.max(1));
+        match node.spans_ranks(self.ctx.ranks()) {
+            true => self.coalesce_across_ranks(n.max(1)),
+            false => Dataset::from_node(self.ctx.clone(), node),
+        }
+    }
     /// Keeps partitions in memory once computed (within the memory budget).
     /// Returns the cached dataset: use it, not `self`, in later jobs.
     #[track_caller]

@@ -95,6 +95,7 @@ pub use error::{DatasetError, Result};
 pub use local_ranks::run_on_local_ranks;
 pub use metrics::Metrics;
 pub use pairs::Key;
+pub use ranks::Connector;
 pub use stats::{Numeric, StatCounter};
 
 /// Elements of datasets: shared between worker threads and cloned when

@@ -327,6 +327,34 @@ impl<T: Data + Codec> Dataset<T> {
             Arc::new(|it: PartitionIter<(usize, T)>| Box::new(it.map(|(_, x)| x))),
         )
     }
+
+    /// `coalesce(n)` of partitions that live on several ranks: each
+    /// element goes to the output partition that chains its partition
+    /// (`nodes::coalesce::group`), through a shuffle that keeps partitions
+    /// in order and elements in their order, so output partition i holds
+    /// what one process's coalesce gives, on one rank.
+    #[track_caller]
+    pub(crate) fn coalesce_across_ranks(&self, n: usize) -> Dataset<T> {
+        let parents = self.num_partitions();
+        let outputs = n.min(parents).max(1);
+        let mut to_output = vec![0; parents];
+        for i in 0..outputs {
+            for p in crate::nodes::coalesce_group(i, parents, outputs) {
+                to_output[p] = i;
+            }
+        }
+        let keyed: Dataset<(usize, T)> = self.map_partitions_with_index(move |p, it| {
+            let i = to_output[p];
+            it.map(move |x| (i, x))
+        });
+        keyed.shuffle(
+            &format!("coalesce({n}) across ranks"),
+            outputs,
+            key_is_partition(),
+            MapSide::pass(),
+            Arc::new(|it: PartitionIter<(usize, T)>| Box::new(it.map(|(_, x)| x))),
+        )
+    }
 }
 
 /// One side of a join, tagged for the shared shuffle.

@@ -74,11 +74,9 @@ where
 {
     if let Some(ranks) = &dataset.ctx.inner.ranks {
         // What every rank checks alike (a missing input) fails every rank
-        // with one error, reported once, before any stage runs.
-        share(
-            ranks.as_ref(),
-            validate(dataset.lineage.as_ref()).map(|()| Vec::new()),
-        )?;
+        // with one error, reported once, before any stage runs; success is
+        // shared at the job's first collective.
+        ranks.checked(validate(dataset.lineage.as_ref()))?;
     }
     run_parent_stages(dataset.lineage.as_ref())?;
     let Some(ranks) = &dataset.ctx.inner.ranks else {

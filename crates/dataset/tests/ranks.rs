@@ -336,23 +336,60 @@ fn shuffles_between_ranks_are_counted_and_shown_in_the_lineage() {
     assert_eq!(alone.metrics().shuffle_bytes_sent, 0);
 }
 
+/// `coalesce` of a shuffle's output, whose partitions live on every rank:
+/// the chained partitions are moved to one rank, and each coalesced
+/// partition holds what it holds in one process, in the same order.
 #[test]
-fn coalescing_a_shuffle_across_ranks_is_an_error_not_a_wrong_answer() {
-    let got = run_on_local_ranks(2, one_thread, |ctx| {
+fn coalescing_a_shuffle_across_ranks_gives_one_processs_partitions() {
+    let job = |ctx: &Context| -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for (parts, reducers, target) in [(4, 4, 1), (5, 7, 3), (3, 8, 2), (6, 5, 5), (2, 3, 9)] {
+            let items: Vec<u64> = (0..300u64).map(|i| (i * 7919) % 257).collect();
+            let sums = ctx
+                .parallelize(items.clone(), parts)
+                .map(|x| (x % 23, x))
+                .reduce_by_key_partitions(|a, b| a + b, reducers);
+            let coalesced = sums.coalesce(target);
+            out.push(format!(
+                "{} {:?}",
+                coalesced.num_partitions(),
+                coalesced.glom().collect()?
+            ));
+            // Sorted data stays sorted across the move.
+            let sorted = ctx
+                .parallelize(items, parts)
+                .sort_by(|x| *x, true)
+                .coalesce(target);
+            out.push(format!("{:?}", sorted.collect()?));
+            out.push(format!("{}", sorted.map(|x| x * 2).sum()?));
+        }
+        // Sources can be coalesced anywhere, without moving anything.
+        out.push(format!(
+            "{}",
+            ctx.parallelize(0..100u64, 4).coalesce(2).count()?
+        ));
+        Ok(out)
+    };
+    let alone = job(&Context::local(2).unwrap()).unwrap();
+    for ranks in [2, 3] {
+        for got in run_on_local_ranks(ranks, one_thread, job).unwrap() {
+            assert_eq!(got, alone, "{ranks} ranks");
+        }
+    }
+    // The move is shown where the shuffle crosses ranks.
+    let lineage = run_on_local_ranks(2, one_thread, |ctx| {
         let sums = ctx
             .parallelize(0..100u64, 4)
             .map(|x| (x % 4, x))
             .reduce_by_key(|a, b| a + b);
-        // Sources can be coalesced anywhere.
-        let n = ctx.parallelize(0..100u64, 4).coalesce(2).count()?;
-        Ok((n, sums.coalesce(1).count().map_err(|e| e.to_string())))
+        Ok(sums.coalesce(1).debug_string())
     })
     .unwrap();
-    for (n, coalesced) in got {
-        assert_eq!(n, 100);
-        let e = coalesced.unwrap_err();
-        assert!(e.contains("is held by rank 1"), "{e}");
-    }
+    assert!(
+        lineage[0].contains("coalesce(1) across ranks"),
+        "{}",
+        lineage[0]
+    );
 }
 
 /// The rest of the RDD API (`crates/dataset/src/api/`), one line of text per

@@ -24,10 +24,28 @@ impl<T: Data> CoalesceNode<T> {
 
     /// The parent partitions of output partition `i`.
     fn group(&self, i: usize) -> std::ops::Range<usize> {
-        let n = self.parent.num_partitions();
-        let k = self.num_partitions();
-        (i * n / k)..((i + 1) * n / k)
+        group(i, self.parent.num_partitions(), self.num_partitions())
     }
+
+    /// Whether some output partition chains parent partitions that live on
+    /// different ranks of `ranks` (then they must be moved to one rank).
+    pub(crate) fn spans_ranks(&self, ranks: usize) -> bool {
+        ranks > 1
+            && (0..self.num_partitions()).any(|i| {
+                let mut homes = self
+                    .group(i)
+                    .filter_map(|p| self.parent.lineage.home(p, ranks));
+                homes
+                    .next()
+                    .is_some_and(|first| homes.any(|home| home != first))
+            })
+    }
+}
+
+/// The parent partitions (out of `parents`) that output partition `i` of
+/// `outputs` chains: a contiguous run, runs in order.
+pub(crate) fn group(i: usize, parents: usize, outputs: usize) -> std::ops::Range<usize> {
+    (i * parents / outputs)..((i + 1) * parents / outputs)
 }
 
 impl<T: Data> Lineage for CoalesceNode<T> {

@@ -18,7 +18,7 @@ mod zip;
 
 pub(crate) use cached::CachedNode;
 pub(crate) use cartesian::CartesianNode;
-pub(crate) use coalesce::CoalesceNode;
+pub(crate) use coalesce::{group as coalesce_group, CoalesceNode};
 pub(crate) use disk_store::DiskStore;
 pub(crate) use map_partitions::{MapPartitionsNode, PartitionFn};
 pub(crate) use materialized::{MaterializedNode, Stored};

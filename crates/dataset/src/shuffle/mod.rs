@@ -18,6 +18,7 @@ mod buckets;
 mod exchange;
 mod read;
 mod spill;
+mod wire;
 mod write;
 
 use std::hash::Hash;
@@ -152,8 +153,8 @@ where
         if home != rank {
             return Err(DatasetError::InvalidArgument(format!(
                 "partition {r} of shuffle {} is held by rank {home}, not by rank {rank} \
-                 (a narrow dependency that reads partitions of several ranks, such as \
-                 coalesce after a shuffle, needs a repartition on more than one rank)",
+                 (a narrow dependency that reads partitions of several ranks needs a \
+                 repartition on more than one rank)",
                 self.describe
             )));
         }

@@ -1,6 +1,9 @@
 //! The map side of a shuffle: one task's records into one block per reduce
 //! partition that receives any, combined per key where the shuffle allows
-//! it, and spilled to disk when the memory budget says no.
+//! it, and spilled to disk when the memory budget says no. On ranks, the
+//! task also encodes the blocks of the reduce partitions other ranks hold,
+//! ready to send (so encoding runs in the map tasks, on all of a rank's
+//! threads, and the exchange only moves bytes).
 
 use std::hash::Hash;
 use std::sync::atomic::Ordering;
@@ -8,7 +11,7 @@ use std::sync::Arc;
 
 use super::buckets::{Buckets, Runs};
 use super::read::Block;
-use super::{spill, ShuffleDep};
+use super::{spill, wire, ShuffleDep};
 use crate::codec::Codec;
 use crate::combine::Combiners;
 use crate::context::Context;
@@ -16,14 +19,18 @@ use crate::error::Result;
 use crate::lineage::PartitionIter;
 use crate::memory::Reservation;
 use crate::partitioner::PartitionerFn;
+use crate::ranks::reducer_home;
 use crate::task::TaskContext;
 use crate::Data;
 
 /// What one map task produced: its blocks, each with its reduce partition
 /// (a partition's spilled blocks in the order written, then its in-memory
-/// one), and the memory its in-memory blocks hold.
+/// one), and the memory its in-memory blocks hold. On ranks, `blocks` are
+/// those of this rank's reduce partitions, and `remote[d]` holds the blocks
+/// for rank `d` encoded (`wire.rs`; empty for this rank and on one process).
 pub(super) struct MapOutput<K, M> {
     pub(super) blocks: Vec<(usize, Block<K, M>)>,
+    pub(super) remote: Vec<Vec<u8>>,
     pub(super) reservation: Reservation,
 }
 
@@ -66,7 +73,7 @@ where
             }
         }
     }
-    Ok(writer.finish())
+    writer.finish(tc.partition)
 }
 
 /// A task buffers this much even when the budget is exhausted (by other
@@ -164,8 +171,9 @@ where
         Ok(())
     }
 
-    /// The task's output: what was spilled, and what the buckets hold now.
-    fn finish(mut self) -> MapOutput<K, M> {
+    /// The output of map task `map`: what was spilled, and what the
+    /// buckets hold now; on ranks, the blocks of other ranks encoded.
+    fn finish(mut self, map: usize) -> Result<MapOutput<K, M>> {
         let mut blocks = self.spilled;
         for Runs { records, runs } in self.buckets.take() {
             let records = Arc::new(records);
@@ -174,9 +182,23 @@ where
                 (r, Block::Mem { records, range })
             }));
         }
-        MapOutput {
-            blocks,
-            reservation: self.reservation,
+        let (rank, ranks) = (self.ctx.rank(), self.ctx.ranks());
+        let mut remote = Vec::new();
+        if ranks > 1 {
+            remote = vec![Vec::new(); ranks];
+            let mut here = Vec::with_capacity(blocks.len());
+            for (place, (r, block)) in blocks.into_iter().enumerate() {
+                match reducer_home(r, ranks) {
+                    home if home == rank => here.push((r, block)),
+                    home => wire::encode_block(&mut remote[home], r, map, place, &block)?,
+                }
+            }
+            blocks = here;
         }
+        Ok(MapOutput {
+            blocks,
+            remote,
+            reservation: self.reservation,
+        })
     }
 }
