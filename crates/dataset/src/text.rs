@@ -247,10 +247,53 @@ impl LineReader {
         }
     }
 
+    /// Appends whole lines to `out`, each followed by `\n` (whatever its
+    /// terminator was), until `out` holds at least `target` bytes or the
+    /// split has no more lines; returns whether it appended any.
+    ///
+    /// Runs of lines ended by `\n` alone, and lying before the split's end,
+    /// are copied as they stand, many lines at once; a line ended by `\r`,
+    /// by `\r\n`, or crossing the buffer's or the split's end goes through
+    /// [`next_line`](Self::next_line), which decides its terminator and
+    /// whether the split owns it.
+    pub(crate) fn next_lines(&mut self, target: usize, out: &mut Vec<u8>) -> Result<bool> {
+        let before = out.len();
+        while out.len() < target {
+            // Bytes at file offsets before `end`: a `\n` among them starts a
+            // line at or before `end`, which this split owns.
+            let owned = usize::try_from(self.end.saturating_sub(self.offset)).unwrap_or(usize::MAX);
+            let room = target - out.len();
+            let window = &self.buf[self.pos..self.filled];
+            let window = &window[..window.len().min(owned).min(room)];
+            if let Some(last) = memchr::memrchr(b'\n', window) {
+                let run = &window[..=last];
+                if memchr::memchr(b'\r', run).is_none() {
+                    out.extend_from_slice(run);
+                    self.advance(self.pos + run.len());
+                    continue;
+                }
+            }
+            let more = self.next_line(|l| {
+                out.extend_from_slice(l);
+                out.push(b'\n');
+            })?;
+            if !more {
+                break;
+            }
+        }
+        Ok(out.len() > before)
+    }
+
     fn advance(&mut self, new_pos: usize) {
         self.offset += (new_pos - self.pos) as u64;
         self.pos = new_pos;
     }
+}
+
+/// A block of lines as text, as [`line_to_string`] makes it, without copying
+/// a valid block.
+pub(crate) fn block_to_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Bytes of a line as text: UTF-8, with invalid sequences replaced.
@@ -283,6 +326,55 @@ mod tests {
         let want = vec!["a", "bb", "ccc", "", "", "dddd", "", "eeeee", "f"];
         for parts in 1..=text.len() + 2 {
             assert_eq!(read_all(&path, parts), want, "{parts} partitions");
+        }
+    }
+
+    /// Every split's blocks of `target` bytes, concatenated.
+    fn read_blocks(path: &Path, min_partitions: usize, target: usize) -> Vec<u8> {
+        let mut all = Vec::new();
+        for split in plan_splits(path, min_partitions).unwrap() {
+            let mut r = LineReader::open(&split).unwrap();
+            loop {
+                let mut block = Vec::new();
+                let more = r.next_lines(target, &mut block).unwrap();
+                assert_eq!(more, !block.is_empty());
+                assert!(block.is_empty() || block.ends_with(b"\n"));
+                all.extend_from_slice(&block);
+                if block.len() < target {
+                    break;
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn blocks_hold_the_lines_of_every_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let long = "L".repeat(BUF + 100);
+        let texts = [
+            "one\ntwo\n\nthree four\nfive".to_string(),
+            "a\r\nbb\rccc\n\n\r\ndddd\r\r\neeeee\nf\n".to_string(),
+            format!("x\n{long}\ny\r\n{long}\rz\n"),
+            "\n\n\n".to_string(),
+        ];
+        for text in texts {
+            std::fs::write(&path, &text).unwrap();
+            // Every split count for short texts, a few for the long one (a
+            // split opens the file).
+            let most = if text.len() < 100 { text.len() + 2 } else { 9 };
+            for parts in 1..=most {
+                let mut want = Vec::new();
+                for line in read_all(&path, parts) {
+                    want.extend_from_slice(line.as_bytes());
+                    want.push(b'\n');
+                }
+                for target in [1, 3, 64, 1 << 20] {
+                    let got = read_blocks(&path, parts, target);
+                    assert!(got == want, "{parts} partitions, {target}-byte blocks");
+                }
+            }
         }
     }
 

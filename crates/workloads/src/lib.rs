@@ -29,6 +29,7 @@ mod summer_processes;
 mod testing;
 pub mod wordcount;
 mod wordcount_clean;
+mod wordcount_scan;
 mod wordcount_table;
 
 pub use backend::{Backend, Flavour, UnknownName};

@@ -74,9 +74,8 @@ pub fn fast_pipeline(
     lines
         .map_partitions(move |part| {
             let mut table = WordTable::new(stopwords.iter());
-            let mut buf = Vec::with_capacity(1 << 12);
             for line in part {
-                table.count_words(line.as_bytes(), &mut buf);
+                table.count_words(line.as_bytes());
             }
             table.into_counts()
         })

@@ -89,6 +89,124 @@ pub(crate) fn tokenize(line: &[u8], buf: &mut Vec<u8>, mut f: impl FnMut(&[u8], 
     }
 }
 
+/// The byte a cleaned word separator becomes.
+pub(crate) const SEP: u8 = b' ';
+
+/// What a byte becomes in cleaned text, for the 128 ASCII bytes: itself
+/// lower-cased if kept, [`SEP`] if a separator, and [`GONE`] (a value no
+/// ASCII byte has) if dropped. Bytes from 0x80 up are dropped.
+const CLEANED: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match CLASS[b] {
+            SPACE => SEP,
+            DROP => GONE,
+            c => c as u8,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`CLEANED`]'s mark of a dropped byte: its high bit is what the vector
+/// cleaning tests.
+const GONE: u8 = 0x80;
+
+/// Bytes [`clean`] may write past the cleaned text (whole 64-byte stores).
+pub(crate) const CLEAN_SLACK: usize = 64;
+
+/// Writes the course's cleaning of `text` to the start of `out`, words
+/// separated by one or more [`SEP`] bytes (line ends and spaces alike), and
+/// returns how many bytes it wrote; `out` must be at least
+/// `text.len() + CLEAN_SLACK` bytes long (bytes past the cleaned text are
+/// garbage).
+#[inline(always)]
+pub(crate) fn clean(text: &[u8], out: &mut [u8]) -> usize {
+    assert!(
+        out.len() >= text.len() + CLEAN_SLACK,
+        "room for the cleaned text"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if avx512_compress() {
+        // SAFETY: the CPU has the features `clean_avx512` is compiled for.
+        return unsafe { clean_avx512(text, out) };
+    }
+    clean_bytes(text, out)
+}
+
+/// [`clean`] a byte at a time, without a branch per byte: every byte is
+/// stored, and the output only advances past kept ones.
+#[inline(always)]
+fn clean_bytes(text: &[u8], out: &mut [u8]) -> usize {
+    let mut n = 0;
+    for &b in text {
+        let c = if b < 0x80 { CLEANED[b as usize] } else { GONE };
+        out[n] = c;
+        n += (c != GONE) as usize;
+    }
+    n
+}
+
+/// Whether the CPU can run [`clean_avx512`], and [`runtime::Simd`] allows
+/// AVX-512; asked once per process.
+#[cfg(target_arch = "x86_64")]
+fn avx512_compress() -> bool {
+    use std::sync::OnceLock;
+    static HAS: OnceLock<bool> = OnceLock::new();
+    let has = *HAS.get_or_init(|| {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vbmi")
+            && std::arch::is_x86_feature_detected!("avx512vbmi2")
+    });
+    has && runtime::Simd::detect() >= runtime::Simd::Avx512
+}
+
+/// [`clean`] 64 bytes at a time: [`CLEANED`] looked up for all 64 bytes by
+/// one two-register byte permute, the kept bytes (neither the byte nor its
+/// cleaned value has the high bit) compressed to the front of the vector,
+/// and the whole vector stored, the output advancing by the kept count.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW, VBMI and VBMI2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2")]
+unsafe fn clean_avx512(text: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    debug_assert!(out.len() >= text.len() + CLEAN_SLACK);
+    // SAFETY: CLEANED is 128 bytes: two unaligned 64-byte loads.
+    let (lo, hi) = unsafe {
+        (
+            _mm512_loadu_si512(CLEANED.as_ptr().cast()),
+            _mm512_loadu_si512(CLEANED.as_ptr().add(64).cast()),
+        )
+    };
+    let dst = out.as_mut_ptr();
+    let mut n = 0;
+    let mut at = 0;
+    while at < text.len() {
+        let left = text.len() - at;
+        let load = if left >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << left) - 1
+        };
+        // SAFETY: the masked load reads only `text[at..at + min(left, 64)]`.
+        let v = unsafe { _mm512_maskz_loadu_epi8(load, text.as_ptr().add(at).cast()) };
+        let cleaned = _mm512_permutex2var_epi8(lo, v, hi);
+        let keep = !_mm512_movepi8_mask(_mm512_or_si512(v, cleaned)) & load;
+        let packed = _mm512_maskz_compress_epi8(keep, cleaned);
+        // SAFETY: n <= at (at most one byte out per byte in) and
+        // at < text.len(), so the 64 bytes at n are inside `out`, which has
+        // CLEAN_SLACK bytes past text.len().
+        unsafe { _mm512_storeu_si512(dst.add(n).cast(), packed) };
+        n += keep.count_ones() as usize;
+        at += 64;
+    }
+    n
+}
+
 /// Calls `f` with each cleaned, lower-cased, non-empty word of `line`,
 /// using `buf` as scratch space (no allocation once it has grown).
 ///
@@ -114,6 +232,31 @@ mod tests {
             out.push(String::from_utf8(w.to_vec()).unwrap())
         });
         out
+    }
+
+    #[test]
+    fn vector_and_byte_cleaning_agree() {
+        let mut text: Vec<u8> = (0..=255u8).collect();
+        text.extend_from_slice(b"Call me ISHMAEL. Some years ago--never mind how long");
+        for len in [0, 1, 63, 64, 65, 127, 128, 200, text.len()] {
+            for start in [0, 1, 7] {
+                let part = &text[start.min(len)..len];
+                let mut a = vec![0; part.len() + CLEAN_SLACK];
+                let mut b = a.clone();
+                let na = clean(part, &mut a);
+                let nb = clean_bytes(part, &mut b);
+                assert_eq!(a[..na], b[..nb], "{start}..{len}");
+                let want: Vec<u8> = part
+                    .iter()
+                    .filter(|&&c| c < 0x80 && !c.is_ascii_punctuation())
+                    .map(|&c| match c {
+                        b'\n' | b'\r' => b' ',
+                        c => c.to_ascii_lowercase(),
+                    })
+                    .collect();
+                assert_eq!(b[..nb], want[..]);
+            }
+        }
     }
 
     #[test]

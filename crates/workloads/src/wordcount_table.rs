@@ -1,55 +1,100 @@
-//! The per-partition table of word counts of the fast word count: an
-//! open-addressing hash table specialised for short byte strings, with no
-//! allocation per word and one cache line per probe. Stop words are entries
-//! too, marked, so that one lookup per word both filters and counts.
+//! The per-partition table of word counts of the fast word count. A word of
+//! up to 15 bytes (nearly every word of prose) is its own 16-byte key: its
+//! bytes, zero-padded, and its length in the last byte; a lookup is one
+//! multiply-hash, one 32-byte slot (open addressing, linear probing) and two
+//! integer compares, with no allocation per word. Longer words go to an
+//! ordinary hash map. Stop words are entries too, marked, so that one lookup
+//! per word both filters and counts.
 
-use std::hash::Hasher;
+use rustc_hash::FxHashMap;
 
-use rustc_hash::FxHasher;
-
-use crate::wordcount_clean::{tokenize, SLACK};
+use crate::wordcount_clean::SLACK;
+use crate::wordcount_scan::Scanner;
 
 /// The count of a stop word: one lookup both filters and counts.
 const STOP: u64 = u64::MAX;
 
-/// The `len` of a vacant slot.
-const EMPTY: u32 = u32::MAX;
+/// The longest word held inline in a key (the key's last byte is the length).
+const INLINE: usize = 15;
 
-/// One slot: the first 16 bytes of the word inline (so most words compare
-/// in two integer comparisons), the rest in an arena.
+/// Slots of a new table: Moby Dick's ~20,500 distinct words and the stop
+/// words fit under the growth threshold (70%) in 32,768 slots (1 MiB, in L2
+/// cache); table loads are most of the cost per word.
+const INITIAL_SLOTS: usize = 1 << 15;
+
+/// How many words ahead [`WordTable::count_batch`] prefetches a slot.
+const AHEAD: usize = 8;
+
+/// One slot: a key (`hi == 0` for a vacant slot, since a key's `hi` holds
+/// its length, at least 1) and its count; 32 bytes, two to a cache line.
 #[derive(Clone, Copy)]
+#[repr(C, align(32))]
 struct Slot {
-    head: u128,
-    len: u32,
-    /// Arena offset of the whole word, for words longer than 16 bytes.
-    start: u32,
+    lo: u64,
+    hi: u64,
     count: u64,
 }
 
 impl Slot {
     /// A slot holding no word.
     const VACANT: Slot = Slot {
-        head: 0,
-        len: EMPTY,
-        start: 0,
+        lo: 0,
+        hi: 0,
         count: 0,
     };
+}
+
+/// Masks keeping the first `n` bytes of a little-endian 16-byte load, as
+/// (bytes 0..8, bytes 8..16), for `n` in 0..=15: a table lookup rather than
+/// a branch on the (unpredictable) word length.
+const MASKS: [(u64, u64); INLINE + 1] = {
+    let mut t = [(0u64, 0u64); INLINE + 1];
+    let mut n = 0;
+    while n <= INLINE {
+        let low = if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        let high = if n <= 8 {
+            0
+        } else {
+            (1u64 << (8 * (n - 8))) - 1
+        };
+        t[n] = (low, high);
+        n += 1;
+    }
+    t
+};
+
+/// The key of `padded[..n]`, `n <= INLINE`, read as two `u64`s.
+#[inline(always)]
+fn key_of(padded: &[u8], n: usize) -> (u64, u64) {
+    let lo = u64::from_le_bytes(padded[..8].try_into().expect("16 readable bytes"));
+    let hi = u64::from_le_bytes(padded[8..16].try_into().expect("16 readable bytes"));
+    let (ml, mh) = MASKS[n];
+    (lo & ml, (hi & mh) | (n as u64) << 56)
+}
+
+/// A key's hash: the two halves' folded 128-bit product (well mixed in its
+/// top bits, which pick the slot). Every byte of the constants has its high
+/// bit set, which no byte of a key's `lo` nor its length byte has, so
+/// neither factor is ever zero.
+#[inline(always)]
+fn hash(lo: u64, hi: u64) -> u64 {
+    let m = u128::from(lo ^ 0x9fb2_1c65_1e98_df25) * u128::from(hi ^ 0xc6a4_a793_5bd1_e995);
+    (m as u64) ^ ((m >> 64) as u64)
 }
 
 /// Word counts of one partition, stop words left out.
 pub(crate) struct WordTable {
     slots: Vec<Slot>,
+    /// `64 - log2(slots.len())`: a key's home slot is its hash's top bits.
+    shift: u32,
     used: usize,
-    arena: Vec<u8>,
-}
-
-/// The low `n` bytes of `x`, for `n` in 0..=8, without a branch (word
-/// lengths are unpredictable, so a branch here would mispredict often).
-#[inline(always)]
-fn low_bytes(x: u64, n: usize) -> u64 {
-    let k = n.min(8) as u32;
-    // (1 << 8k) - 1 in two half shifts, so that k = 8 needs no 64-bit shift.
-    x & ((1u64 << (4 * k)) << (4 * k)).wrapping_sub(1)
+    /// Words longer than [`INLINE`] bytes.
+    long: FxHashMap<Box<[u8]>, u64>,
+    scanner: Scanner,
 }
 
 impl WordTable {
@@ -57,109 +102,123 @@ impl WordTable {
     /// skipped).
     pub(crate) fn new<'a>(stopwords: impl IntoIterator<Item = &'a String>) -> Self {
         let mut table = WordTable {
-            slots: vec![Slot::VACANT; 1 << 15],
+            slots: vec![Slot::VACANT; INITIAL_SLOTS],
+            shift: 64 - INITIAL_SLOTS.trailing_zeros(),
             used: 0,
-            arena: Vec::new(),
+            long: FxHashMap::default(),
+            scanner: Scanner::default(),
         };
         for w in stopwords.into_iter().filter(|w| !w.is_empty()) {
-            let mut padded = w.as_bytes().to_vec();
-            padded.extend_from_slice(&[0; SLACK]);
-            let head = Self::head_of(&padded, w.len());
-            match table.find(head, &padded, w.len()) {
+            let word = w.as_bytes();
+            if word.len() > INLINE {
+                table.long.insert(word.into(), STOP);
+                continue;
+            }
+            let mut padded = word.to_vec();
+            padded.resize(word.len() + SLACK, 0);
+            let (lo, hi) = key_of(&padded, word.len());
+            match table.find(lo, hi) {
                 Ok(i) => table.slots[i].count = STOP,
-                Err(i) => table.insert(i, head, &padded, w.len(), STOP),
+                Err(i) => table.insert(i, lo, hi, STOP),
             }
         }
         table
     }
 
-    /// The word's first 16 bytes, zero-padded, read from the buffer.
+    /// The slot holding the key (`Ok`), or the vacant slot where it belongs
+    /// (`Err`).
     #[inline(always)]
-    fn head_of(padded: &[u8], n: usize) -> u128 {
-        let a = low_bytes(u64::from_le_bytes(padded[..8].try_into().unwrap()), n);
-        let b = low_bytes(
-            u64::from_le_bytes(padded[8..16].try_into().unwrap()),
-            n.saturating_sub(8),
-        );
-        a as u128 | (b as u128) << 64
-    }
-
-    /// The home slot of a word given its head and (for words longer than 16
-    /// bytes) its bytes. FxHasher's well-mixed bits are the low ones of
-    /// `finish`, so the index is taken from those.
-    #[inline(always)]
-    fn home(&self, head: u128, word: &[u8], n: usize) -> usize {
-        let mut h = FxHasher::default();
-        h.write_u128(head);
-        if n > 16 {
-            h.write(&word[16..n]);
-        }
-        h.finish() as usize & (self.slots.len() - 1)
-    }
-
-    /// The slot holding `padded[..n]` (`Ok`), or the vacant slot where it
-    /// belongs (`Err`).
-    #[inline(always)]
-    fn find(&self, head: u128, padded: &[u8], n: usize) -> Result<usize, usize> {
+    fn find(&self, lo: u64, hi: u64) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
-        let mut i = self.home(head, padded, n);
+        let mut i = (hash(lo, hi) >> self.shift) as usize;
         loop {
             let slot = &self.slots[i];
-            if slot.head == head
-                && slot.len as usize == n
-                && (n <= 16 || self.arena[slot.start as usize..][..n] == padded[..n])
-            {
+            if slot.lo == lo && slot.hi == hi {
                 return Ok(i);
             }
-            if slot.len == EMPTY {
+            if slot.hi == 0 {
                 return Err(i);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Counts one occurrence of `padded[..n]`, unless it is a stop word.
+    /// Counts one occurrence of `padded[..n]` (`padded` has 16 readable
+    /// bytes past the word's start), unless it is a stop word.
     #[inline(always)]
     fn count(&mut self, padded: &[u8], n: usize) {
-        let head = Self::head_of(padded, n);
-        match self.find(head, padded, n) {
+        if n > INLINE {
+            return self.count_long(&padded[..n]);
+        }
+        let (lo, hi) = key_of(padded, n);
+        match self.find(lo, hi) {
             Ok(i) => {
                 let slot = &mut self.slots[i];
                 // Half of all words are stop words: no branch on it.
                 slot.count += (slot.count != STOP) as u64;
             }
-            Err(i) => self.insert(i, head, padded, n, 1),
+            Err(i) => self.insert(i, lo, hi, 1),
         }
     }
 
-    /// Counts every word of `text`, with `buf` as the tokeniser's scratch
-    /// space (one non-generic function, so that the tokeniser and the
-    /// per-word lookup are compiled into one loop).
+    /// Counts a word longer than [`INLINE`] bytes.
+    #[cold]
+    fn count_long(&mut self, word: &[u8]) {
+        match self.long.get_mut(word) {
+            Some(c) => *c += (*c != STOP) as u64,
+            None => {
+                self.long.insert(word.into(), 1);
+            }
+        }
+    }
+
+    /// Counts every word of `text` (one non-generic function, so that the
+    /// scanner and the per-word lookup are compiled into one loop).
     #[inline(never)]
-    pub(crate) fn count_words(&mut self, text: &[u8], buf: &mut Vec<u8>) {
-        tokenize(text, buf, |padded, n| self.count(padded, n));
+    pub(crate) fn count_words(&mut self, text: &[u8]) {
+        let mut scanner = std::mem::take(&mut self.scanner);
+        scanner.batches(text, |buf, bounds| self.count_batch(buf, bounds));
+        self.scanner = scanner;
+    }
+
+    /// Counts a batch of words (word `k` is `buf[bounds[2k]..bounds[2k + 1]]`),
+    /// asking for the home slot of the word [`AHEAD`] places on while
+    /// counting each, so that a slot not in L1 cache is on its way when its
+    /// word comes.
+    #[inline(always)]
+    fn count_batch(&mut self, buf: &[u8], bounds: &[usize]) {
+        let words = bounds.len() / 2;
+        for k in 0..words {
+            if let Some(ahead) = bounds.get(2 * (k + AHEAD)..2 * (k + AHEAD) + 2) {
+                // A longer word's key is garbage here: the hint is then wasted, not wrong.
+                let n = (ahead[1] - ahead[0]).min(INLINE);
+                let (lo, hi) = key_of(&buf[ahead[0]..], n);
+                self.prefetch((hash(lo, hi) >> self.shift) as usize);
+            }
+            let (s, e) = (bounds[2 * k], bounds[2 * k + 1]);
+            self.count(&buf[s..], e - s);
+        }
+    }
+
+    /// Asks for slot `i`'s cache line (a hint: it never faults).
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let p = self.slots.as_ptr().wrapping_add(i).cast::<i8>();
+            // SAFETY: a prefetch is only a hint, valid for any address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = i;
     }
 
     #[cold]
-    fn insert(&mut self, i: usize, head: u128, padded: &[u8], n: usize, count: u64) {
-        let start = if n > 16 {
-            let s = self.arena.len() as u32;
-            self.arena.extend_from_slice(&padded[..n]);
-            s
-        } else {
-            0
-        };
-        self.slots[i] = Slot {
-            head,
-            len: n as u32,
-            start,
-            count,
-        };
+    fn insert(&mut self, i: usize, lo: u64, hi: u64, count: u64) {
+        self.slots[i] = Slot { lo, hi, count };
         self.used += 1;
-        // Grow past 70% full: Moby Dick's ~20,500 distinct words and stop
-        // words then fit 32,768 slots (1 MiB) rather than twice that, and
-        // table loads (cache misses) are most of the cost per word; linear
-        // probing still averages under 2 probes per hit at 70%.
+        // Past 70% full, linear probing's misses grow long.
         if 10 * self.used > 7 * self.slots.len() {
             self.grow();
         }
@@ -168,39 +227,36 @@ impl WordTable {
     fn grow(&mut self) {
         let bigger = vec![Slot::VACANT; 2 * self.slots.len()];
         let old = std::mem::replace(&mut self.slots, bigger);
-        let mask = self.slots.len() - 1;
-        for slot in old.into_iter().filter(|s| s.len != EMPTY) {
-            let word = if slot.len > 16 {
-                &self.arena[slot.start as usize..][..slot.len as usize]
-            } else {
-                &[]
-            };
-            let mut i = self.home(slot.head, word, slot.len as usize);
-            while self.slots[i].len != EMPTY {
-                i = (i + 1) & mask;
+        self.shift -= 1;
+        for slot in old.into_iter().filter(|s| s.hi != 0) {
+            if let Err(i) = self.find(slot.lo, slot.hi) {
+                self.slots[i] = slot;
             }
-            self.slots[i] = slot;
         }
     }
 
     /// The counted words (stop words left out).
     pub(crate) fn into_counts(self) -> impl Iterator<Item = (String, u64)> {
-        let arena = self.arena;
-        self.slots
+        let inline = self
+            .slots
             .into_iter()
-            .filter(|s| s.len != EMPTY && s.count != STOP)
-            .map(move |s| {
-                let n = s.len as usize;
-                let bytes: Vec<u8> = if n > 16 {
-                    arena[s.start as usize..][..n].to_vec()
-                } else {
-                    let mut b = s.head.to_le_bytes().to_vec();
-                    b.truncate(n);
-                    b
-                };
-                // Cleaned words are ASCII, hence valid UTF-8.
-                (String::from_utf8_lossy(&bytes).into_owned(), s.count)
-            })
+            .filter(|s| s.hi != 0 && s.count != STOP)
+            .map(|s| {
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&s.lo.to_le_bytes());
+                bytes[8..].copy_from_slice(&s.hi.to_le_bytes());
+                let n = (s.hi >> 56) as usize;
+                (bytes[..n].to_vec(), s.count)
+            });
+        let long = self
+            .long
+            .into_iter()
+            .filter(|(_, c)| *c != STOP)
+            .map(|(w, c)| (w.into_vec(), c));
+        // Cleaned words are ASCII, hence valid UTF-8.
+        inline
+            .chain(long)
+            .map(|(w, c)| (String::from_utf8_lossy(&w).into_owned(), c))
     }
 }
 
@@ -211,7 +267,7 @@ mod tests {
     fn counts(text: &str, stop: &[&str]) -> Vec<(String, u64)> {
         let stop: Vec<String> = stop.iter().map(|s| s.to_string()).collect();
         let mut t = WordTable::new(&stop);
-        t.count_words(text.as_bytes(), &mut Vec::new());
+        t.count_words(text.as_bytes());
         let mut v: Vec<_> = t.into_counts().collect();
         v.sort();
         v

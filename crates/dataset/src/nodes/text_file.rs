@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use crate::error::{DatasetError, Result};
 use crate::lineage::{Dependency, Lineage, Node, NodeInfo, PartitionIter};
 use crate::task::TaskContext;
-use crate::text::{line_to_string, plan_splits, LineReader, Split};
+use crate::text::{block_to_string, line_to_string, plan_splits, LineReader, Split};
 
 /// The splits of a file or directory, listed when first needed.
 pub(crate) struct TextFileNode {
@@ -112,27 +112,18 @@ impl Iterator for Blocks {
             return None;
         }
         let mut block = Vec::with_capacity(self.target + 256);
-        while block.len() < self.target {
-            let more = self.reader.next_line(|l| {
-                block.extend_from_slice(l);
-                block.push(b'\n');
-            });
-            match more {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    break;
-                }
-                Err(e) => {
-                    self.tc.fail(e);
-                    self.done = true;
-                    return None;
-                }
+        match self.reader.next_lines(self.target, &mut block) {
+            Ok(_) if block.len() < self.target => self.done = true,
+            Ok(_) => {}
+            Err(e) => {
+                self.tc.fail(e);
+                self.done = true;
+                return None;
             }
         }
         // A line feed ends any invalid UTF-8 sequence, so replacing per block
         // gives the same text as replacing per line.
-        (!block.is_empty()).then(|| line_to_string(&block))
+        (!block.is_empty()).then(|| block_to_string(block))
     }
 }
 
