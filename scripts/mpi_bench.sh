@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# MPI benchmarks of hpcrs (issue 4), side by side in one run:
-#   1. diff2d on the default problem: --backend naive vs --backend mpi with
-#      np = 1, 2 and 4 (4 oversubscribes a 2-core machine), medians (and
-#      min-max) of ROUNDS interleaved rounds of the stepping time each run
-#      prints; ratios np2/np1 (target >= 1.7x) and np1/naive
-#      (target: within 1.2x), and a strong-scaling table.
-#   2. The halo-exchange micro-benchmark (hpcrs mpi halo) on 2 ranks.
+# MPI benchmarks of hpcrs, side by side in one run:
+#   1. diff2d on the default problem, whole processes as a user runs them:
+#      --backend naive, the threads backend on 1 and 2 threads (how much of
+#      a second core the machine gives right now), and --backend mpi under
+#      mpirun -np 1, 2 and 4 (4 oversubscribes a 2-core machine), ROUNDS
+#      interleaved rounds; medians with min-max of the wall time, the
+#      median CPU time (user + sys of mpirun and its ranks), and the
+#      stepping time each run prints. Targets: np2 >= 1.7x np1 by median,
+#      np1 within 1.2x of naive.
+#   2. The same np=1 / np=2 rounds while a busy process loads one core
+#      (`yes`, pinned to the last core with taskset when there is one):
+#      np=2 must never be slower than np=1.
+#   3. The halo-exchange micro-benchmark (hpcrs mpi halo) on 2 ranks.
 #
-# Usage: scripts/mpi_bench.sh [ROUNDS]   (default 5)
+# Usage: scripts/mpi_bench.sh [ROUNDS]   (default 9)
 # Needs a binary built with MPI: cargo build --release --features mpi
 # (HPCRS=path/to/hpcrs to use another binary).
 set -euo pipefail
 
-ROUNDS="${1:-5}"
+ROUNDS="${1:-9}"
 HPCRS="${HPCRS:-target/release/hpcrs}"
 CORES="$(nproc)"
 
@@ -25,73 +31,120 @@ if ! "$HPCRS" mpi hello >/dev/null 2>&1; then
     exit 1
 fi
 
-# Seconds spent stepping, from the run summary on stderr
-# ("... 0.567 s (0.564 s stepping) ...").
-stepping() {
-    sed -n 's/.*(\([0-9.]*\) s stepping).*/\1/p' | tail -n 1
+BUSY_PID=""
+SCRATCH="$(mktemp -d)"
+cleanup() {
+    if [ -n "$BUSY_PID" ]; then kill "$BUSY_PID" 2>/dev/null || true; fi
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# Runs one whole command; appends "wall cpu stepping" to the key's list.
+# Bash's `time` gives the wall and CPU time (user + sys) of the command and
+# of every process it waited for (mpirun, its proxy and the ranks).
+measure() {
+    local key=$1
+    shift
+    local t
+    t=$({ TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>"$SCRATCH/err"; } 2>&1)
+    local step
+    step=$(sed -n 's/.*(\([0-9.]*\) s stepping).*/\1/p' "$SCRATCH/err" | tail -n 1)
+    awk -v t="$t" -v s="${step:-nan}" 'BEGIN { split(t, a, " "); printf "%s %.3f %s\n", a[1], a[2] + a[3], s }' \
+        >>"$SCRATCH/$key"
 }
 
-run_naive() { "$HPCRS" diff2d --backend naive 2>&1 >/dev/null | stepping; }
-run_threads() { "$HPCRS" diff2d --backend threads --threads "$1" 2>&1 >/dev/null | stepping; }
-run_mpi() { mpirun -np "$1" "$HPCRS" diff2d --backend mpi 2>&1 >/dev/null | stepping; }
-
-# Every round's time per key; `med` holds the medians once the rounds are done.
-declare -A runs med
-keep() {
-    runs[$1]="${runs[$1]:-} $2"
+run() {
+    local key=$1
+    case $key in
+    naive) measure "$key" "$HPCRS" diff2d --backend naive ;;
+    thr1) measure "$key" "$HPCRS" diff2d --backend threads --threads 1 ;;
+    thr2) measure "$key" "$HPCRS" diff2d --backend threads --threads 2 ;;
+    np*) measure "$key" mpirun -np "${key#np}" "$HPCRS" diff2d --backend mpi ;;
+    busy_np*) measure "$key" mpirun -np "${key#busy_np}" "$HPCRS" diff2d --backend mpi ;;
+    esac
 }
-median_of() {
-    tr ' ' '\n' <<<"${runs[$1]}" | sed '/^$/d' | sort -g |
+
+# Median of column COL of a key's runs.
+median() {
+    cut -d' ' -f"$2" "$SCRATCH/$1" | sort -g |
         awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
-spread_of() {
-    tr ' ' '\n' <<<"${runs[$1]}" | sed '/^$/d' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
+spread() {
+    cut -d' ' -f1 "$SCRATCH/$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'
+}
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }
 
-echo "== diff2d, default problem (299x299, 13410 steps), medians of $ROUNDS interleaved rounds, $CORES cores"
-echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for ((r = 1; r <= ROUNDS; r++)); do
-    keep naive "$(run_naive)"
-    # Reference for how much of a second core the machine gives right now:
-    # the shared-memory threads backend on 1 and 2 threads, same rounds.
-    keep thr1 "$(run_threads 1)"
-    keep thr2 "$(run_threads 2)"
-    for np in 1 2 4; do
-        keep "np$np" "$(run_mpi "$np")"
+# Prints the row of a key: median wall [min-max], max/min, CPU, stepping.
+row() {
+    local key=$1 label=$2 base=${3:-}
+    local wall cpu step lo hi vs=""
+    wall=$(median "$key" 1)
+    cpu=$(median "$key" 2)
+    step=$(median "$key" 3)
+    lo=$(spread "$key" | cut -d- -f1)
+    hi=$(spread "$key" | cut -d- -f2)
+    if [ -n "$base" ]; then vs="$(ratio "$(median "$base" 1)" "$wall")x"; fi
+    printf '| %s | %.3f [%.3f-%.3f] | %.2f | %.2f | %.3f | %s |\n' "$label" "$wall" "$lo" "$hi" \
+        "$(ratio "$hi" "$lo")" "$cpu" "$step" "$vs"
+}
+
+header() {
+    printf '| run | wall s, median [min-max] | max/min | CPU s (median) | stepping s (median) | np=1 wall / this |\n'
+    printf '|---|---|---|---|---|---|\n'
+}
+
+rounds() {
+    local keys=("$@") r
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for key in "${keys[@]}"; do run "$key"; done
     done
-    echo "round $r: naive${runs[naive]##* } s, np1${runs[np1]##* } s, np2${runs[np2]##* } s, np4${runs[np4]##* } s"
-done
-for key in naive thr1 thr2 np1 np2 np4; do
-    med[$key]=$(median_of "$key")
-    echo "$key: median ${med[$key]} s, min-max $(spread_of "$key") s"
-done
+}
+
+echo "== diff2d, default problem (299x299, 13410 steps), whole processes, $ROUNDS interleaved rounds, $CORES cores"
+echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rounds naive thr1 thr2 np1 np2 np4
 echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-cells=$((299 * 299 * 13410))
-printf '| ranks | stepping s (median) | speedup vs np=1 | efficiency | cell updates/s |\n'
-printf '|---|---|---|---|---|\n'
-printf '| naive (1 process, no MPI) | %s | %.2fx | - | %.3e |\n' "${med[naive]}" \
-    "$(awk -v a="${med[np1]}" -v b="${med[naive]}" 'BEGIN { print a / b }')" \
-    "$(awk -v c="$cells" -v t="${med[naive]}" 'BEGIN { print c / t }')"
-for np in 1 2 4; do
-    t=${med[np$np]}
-    note=""
-    if [ "$np" -gt "$CORES" ]; then note=" (oversubscribed: $np ranks on $CORES cores)"; fi
-    printf '| %s%s | %s | %.2fx | %.0f%% | %.3e |\n' "$np" "$note" "$t" \
-        "$(awk -v a="${med[np1]}" -v b="$t" 'BEGIN { print a / b }')" \
-        "$(awk -v a="${med[np1]}" -v b="$t" -v p="$np" 'BEGIN { print 100 * a / b / p }')" \
-        "$(awk -v c="$cells" -v t="$t" 'BEGIN { print c / t }')"
-done
+header
+row naive "naive (1 process, no MPI)" np1
+row thr1 "threads, 1 thread" np1
+row thr2 "threads, 2 threads" np1
+row np1 "mpirun -np 1" np1
+row np2 "mpirun -np 2" np1
+row np4 "mpirun -np 4 (oversubscribed: 4 ranks on $CORES cores)" np1
 echo
-s2=$(awk -v a="${med[np1]}" -v b="${med[np2]}" 'BEGIN { printf "%.2f", a / b }')
-s1=$(awk -v a="${med[np1]}" -v b="${med[naive]}" 'BEGIN { printf "%.2f", a / b }')
-met2=$(awk -v s="$s2" 'BEGIN { print (s >= 1.7) ? "met" : "NOT met" }')
-met1=$(awk -v s="$s1" 'BEGIN { print (s <= 1.2) ? "met" : "NOT met" }')
-echo "np=2 speedup over np=1: ${s2}x (target >= 1.7x: $met2)"
-echo "np=1 time / naive time: ${s1}x (target <= 1.2x: $met1)"
-t2=$(awk -v a="${med[thr1]}" -v b="${med[thr2]}" 'BEGIN { printf "%.2f", a / b }')
-echo "machine check, same rounds: threads backend 2 threads vs 1 thread: ${t2}x (${med[thr1]} s -> ${med[thr2]} s)"
-echo "  (if this is also far below 2x, the second core was busy with other work during the run)"
+s2=$(ratio "$(median np1 1)" "$(median np2 1)")
+s1=$(ratio "$(median np1 1)" "$(median naive 1)")
+echo "np=2 over np=1 by median wall time: ${s2}x (target >= 1.7x: $(awk -v s="$s2" 'BEGIN { print (s >= 1.7) ? "met" : "NOT met" }'))"
+echo "np=1 time / naive time: ${s1}x (target <= 1.2x: $(awk -v s="$s1" 'BEGIN { print (s <= 1.2) ? "met" : "NOT met" }'))"
+echo "machine check: threads 2 vs 1 thread: $(ratio "$(median thr1 1)" "$(median thr2 1)")x (far below 2x: the second core was busy with other work)"
+
+echo
+busy_core=$((CORES - 1))
+if command -v taskset >/dev/null 2>&1; then
+    taskset -c "$busy_core" yes >/dev/null &
+    what="yes pinned to core $busy_core"
+else
+    yes >/dev/null &
+    what="yes (taskset not found: not pinned)"
+fi
+BUSY_PID=$!
+echo "== the same with one core loaded by a busy process ($what), $ROUNDS interleaved rounds"
+echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rounds busy_np1 busy_np2
+echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+kill "$BUSY_PID"
+BUSY_PID=""
+echo
+header
+row busy_np1 "mpirun -np 1, one core busy" busy_np1
+row busy_np2 "mpirun -np 2, one core busy" busy_np1
+echo
+b2=$(ratio "$(median busy_np1 1)" "$(median busy_np2 1)")
+echo "np=2 over np=1 with one core busy: ${b2}x (target >= 1.0x, never slower: $(awk -v s="$b2" 'BEGIN { print (s >= 1.0) ? "met" : "NOT met" }'))"
+
 echo
 echo "== halo exchange (mpirun -np 2 hpcrs mpi halo)"
 halo=$(mpirun -np 2 "$HPCRS" mpi halo)

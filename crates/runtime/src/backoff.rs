@@ -52,13 +52,13 @@ pub struct WaitPolicy {
 }
 
 impl WaitPolicy {
-    /// Spin 5–200 µs, yield 4 times, then nap 20 µs doubling to 500 µs.
+    /// Spin 5–200 µs, yield 4 times, then nap 20 µs doubling to 200 µs.
     pub const DEFAULT: WaitPolicy = WaitPolicy {
         max_spin: Duration::from_micros(200),
         min_spin: Duration::from_micros(5),
         yields: 4,
         first_nap: Duration::from_micros(20),
-        longest_nap: Duration::from_micros(500),
+        longest_nap: Duration::from_micros(200),
     };
 }
 
