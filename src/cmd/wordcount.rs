@@ -116,29 +116,45 @@ fn on_local_ranks(job: &Job, ranks: usize) -> anyhow::Result<ExitCode> {
     job.print_as(&counted, ranks, threads, parallelism)
 }
 
-/// Under `mpirun`: this process is one rank of the job.
+/// Under `mpirun`: this process is one rank of the job. When the launcher
+/// announced the rank and size (it does, for MPICH and Open MPI), the count
+/// starts on a thread of its own at once, reading and counting this rank's
+/// part of the input while this thread starts MPI (`MPI_Init`, which stays on
+/// the main thread, as `MPI_Finalize` at exit does); the count's first
+/// collective waits for MPI. Otherwise MPI starts first.
 #[cfg(feature = "mpi")]
 fn on_mpi(job: &Job) -> anyhow::Result<ExitCode> {
     use comm::Communicator as _;
-    let world = comm::Mpi::init()?;
-    let (rank, size) = (world.rank(), world.size());
-    let ctx = job
+    let Some((rank, size)) = comm::launcher_rank_and_size(|v| std::env::var(v).ok()) else {
+        let world = comm::Mpi::init()?;
+        let (rank, size) = (world.rank(), world.size());
+        let ctx = job
+            .settings(rank == 0, Threads::Exactly(1))
+            .build_on(world)?;
+        let counted = job.count(&ctx);
+        return job.finish_on_rank(&ctx, rank, size, counted);
+    };
+    let (ctx, connector) = job
         .settings(rank == 0, Threads::Exactly(1))
-        .build_on(world)?;
-    match job.count(&ctx) {
-        Ok(counted) if rank == 0 => job.print(&ctx, &counted),
-        Ok(_) => Ok(ExitCode::SUCCESS),
-        // Every rank has this error: rank 0 reports it, the others just fail.
-        Err(e @ dataset::DatasetError::RankFailed { .. }) if rank == 0 => {
-            Err(anyhow::Error::new(e).context(job.failed()))
-        }
-        Err(dataset::DatasetError::RankFailed { .. }) => Ok(ExitCode::FAILURE),
-        // Only this rank knows: end the job, so no rank waits for this one.
-        Err(e) => {
-            eprintln!("hpcrs: error: rank {rank} of {size}: {}: {e}", job.failed());
-            ctx.abort_job(comm::ABORT_CODE)
-        }
-    }
+        .build_pending::<comm::Mpi>(rank, size)?;
+    let (counted, started) = std::thread::scope(|s| {
+        let counting = s.spawn(|| job.count(&ctx));
+        // Either way the connector is used up here, so the count never
+        // waits for a communicator that is not coming.
+        let started = match comm::Mpi::init() {
+            Ok(world) => connector.connect(world).map_err(anyhow::Error::from),
+            Err(e) => {
+                connector.fail(&e.to_string());
+                Err(e.into())
+            }
+        };
+        let counted = counting
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (counted, started)
+    });
+    started.context("cannot start MPI")?;
+    job.finish_on_rank(&ctx, rank, size, counted)
 }
 
 /// Under `mpirun` without MPI support: every process would count and print
@@ -150,6 +166,37 @@ fn on_mpi(_job: &Job) -> anyhow::Result<ExitCode> {
          `cargo build --release --features mpi` and run `mpirun -np N hpcrs wordcount`, \
          or use `hpcrs wordcount --local N` for N ranks as threads"
     )
+}
+
+impl Job<'_> {
+    /// What rank `rank` of `size` does with its count: rank 0 prints it or
+    /// the error every rank shares; a failure only this rank knows ends the
+    /// job, so no rank waits for this one.
+    #[cfg(feature = "mpi")]
+    fn finish_on_rank(
+        &self,
+        ctx: &Context,
+        rank: usize,
+        size: usize,
+        counted: dataset::Result<Counted>,
+    ) -> anyhow::Result<ExitCode> {
+        match counted {
+            Ok(counted) if rank == 0 => self.print(ctx, &counted),
+            Ok(_) => Ok(ExitCode::SUCCESS),
+            // Every rank has this error: rank 0 reports it, the others just fail.
+            Err(e @ dataset::DatasetError::RankFailed { .. }) if rank == 0 => {
+                Err(anyhow::Error::new(e).context(self.failed()))
+            }
+            Err(dataset::DatasetError::RankFailed { .. }) => Ok(ExitCode::FAILURE),
+            Err(e) => {
+                eprintln!(
+                    "hpcrs: error: rank {rank} of {size}: {}: {e}",
+                    self.failed()
+                );
+                ctx.abort_job(comm::ABORT_CODE)
+            }
+        }
+    }
 }
 
 /// One word count, as every rank runs it.

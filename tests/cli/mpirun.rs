@@ -245,4 +245,13 @@ fn wordcount_prints_once_what_one_process_prints_on_1_2_3_4_ranks() {
     let err = stderr(&out);
     assert!(err.contains("on 2 ranks of 1 thread(s)"), "{err}");
     assert!(err.contains("rank 1: "), "{err}");
+    // A missing input, found while MPI starts: one error, from rank 0.
+    let out = mpirun(
+        2,
+        &["wordcount", "/nonexistent/book.txt", "--stopwords", &stop],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.matches("cannot count the words of").count(), 1, "{err}");
+    assert!(err.contains("rank 0 of 2: /nonexistent/book.txt"), "{err}");
 }

@@ -28,3 +28,33 @@ pub const MPI_LAUNCHER_VARS: &[&str] = &[
 pub fn launched_by_mpirun(is_set: impl Fn(&str) -> bool) -> bool {
     MPI_LAUNCHER_VARS.iter().any(|v| is_set(v))
 }
+
+/// This process's rank and the job's size as the MPI launcher announced
+/// them, before `MPI_Init`: `var(name)` is the environment variable `name`
+/// (MPICH's and Intel MPI's `PMI_RANK`/`PMI_SIZE`, Open MPI's
+/// `OMPI_COMM_WORLD_RANK`/`OMPI_COMM_WORLD_SIZE`). `None` when neither pair
+/// is set and valid (a rank below the size); `MPI_Init` then says.
+///
+/// ```
+/// let env = |v: &str| match v {
+///     "PMI_RANK" => Some("1".to_string()),
+///     "PMI_SIZE" => Some("4".to_string()),
+///     _ => None,
+/// };
+/// assert_eq!(comm::launcher_rank_and_size(env), Some((1, 4)));
+/// assert_eq!(comm::launcher_rank_and_size(|_| None), None);
+/// // Rank 4 of 4 does not exist.
+/// assert_eq!(comm::launcher_rank_and_size(|_| Some("4".into())), None);
+/// ```
+pub fn launcher_rank_and_size(var: impl Fn(&str) -> Option<String>) -> Option<(usize, usize)> {
+    [
+        ("PMI_RANK", "PMI_SIZE"),
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+    ]
+    .into_iter()
+    .find_map(|(rank, size)| {
+        let rank: usize = var(rank)?.trim().parse().ok()?;
+        let size: usize = var(size)?.trim().parse().ok()?;
+        (rank < size).then_some((rank, size))
+    })
+}
