@@ -17,10 +17,17 @@ struct Cluster {
 
 impl Cluster {
     fn start(n: usize) -> Cluster {
+        Cluster::start_with(n, &[])
+    }
+
+    /// `start -n N` with more options.
+    fn start_with(n: usize, options: &[&str]) -> Cluster {
         let c = Cluster {
             home: tempfile::tempdir().unwrap(),
         };
-        let out = c.run(&["start", "-n", &n.to_string()]);
+        let n_text = n.to_string();
+        let args = [&["start", "-n", n_text.as_str()], options].concat();
+        let out = c.run(&args);
         assert!(out.status.success(), "start: {}", stderr(&out));
         assert!(
             stdout(&out).contains(&format!("{n} engines")),
@@ -101,8 +108,12 @@ fn alive(pid: u32) -> bool {
 }
 
 fn kill(pid: u32) {
+    signal(pid, "-KILL");
+}
+
+fn signal(pid: u32, which: &str) {
     let status = Command::new("kill")
-        .args(["-9", &pid.to_string()])
+        .args([which, &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -310,8 +321,8 @@ fn a_vanished_controller_is_a_clear_error_not_a_hang() {
     let waiting = c.spawn(&["apply", "sleep", "5"]);
     std::thread::sleep(Duration::from_millis(1000));
     kill(pids[0]);
+    let killed = Instant::now();
     let out = wait_output(waiting, Duration::from_secs(20));
-    assert!(alive(pids[1]), "the engine should still be in its task");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("controller"), "{}", stderr(&out));
 
@@ -324,11 +335,87 @@ fn a_vanished_controller_is_a_clear_error_not_a_hang() {
         "{err}"
     );
     assert!(t.elapsed() < Duration::from_secs(15));
-    // The engine notices once its task is done, and exits by itself.
+    // The engine notices at once, in the middle of its task, and exits.
     wait_until("the engine to exit", Duration::from_secs(20), || {
         !alive(pids[1])
     });
+    assert!(
+        killed.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        killed.elapsed()
+    );
+    let log = std::fs::read_to_string(c.dir().join("engine-0.log")).unwrap();
+    assert!(
+        log.contains("the controller is lost during a task"),
+        "{log}"
+    );
     assert!(c.run(&["stop"]).status.success());
+}
+
+/// Pings every 0.2 s, a peer dead after 1.5 s of silence.
+const QUICK_HEARTBEAT: [&str; 4] = ["--heartbeat", "0.2", "--heartbeat-timeout", "1.5"];
+
+#[test]
+fn a_stopped_engine_is_declared_dead_its_task_retried_and_it_leaves_when_continued() {
+    let c = Cluster::start_with(2, &QUICK_HEARTBEAT);
+    let pid0: u32 = c
+        .ok(&["apply", "--targets", "0", "getpid"])
+        .parse()
+        .unwrap();
+    // The least loaded engine with the lowest id, engine 0, takes it.
+    let waiting = c.spawn(&["apply", "--balanced", "sleep", "3"]);
+    std::thread::sleep(Duration::from_millis(800));
+    signal(pid0, "-STOP");
+    let stopped = Instant::now();
+    wait_until(
+        "engine 0 to be declared dead",
+        Duration::from_secs(10),
+        || c.ok(&["ids"]) == "[1]",
+    );
+    let noticed = stopped.elapsed();
+    assert!(noticed >= Duration::from_millis(1200), "{noticed:?}");
+    let out = wait_output(waiting, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "3.0");
+    let log = std::fs::read_to_string(c.dir().join("controller.log")).unwrap();
+    assert!(
+        log.contains("engine 0") && log.contains("missed its heartbeats"),
+        "{log}"
+    );
+    // Continued, the engine finds its connection closed and leaves; the
+    // cluster goes on without it.
+    signal(pid0, "-CONT");
+    wait_until("engine 0 to exit", Duration::from_secs(10), || !alive(pid0));
+    assert_eq!(c.ok(&["ids"]), "[1]");
+    assert_eq!(
+        c.ok(&["map", "--balanced", "minus", "3,2", "1,1"]),
+        "[2, 1]"
+    );
+}
+
+#[test]
+fn an_engine_leaves_a_stopped_controller_during_a_long_task() {
+    let c = Cluster::start_with(1, &QUICK_HEARTBEAT);
+    let pids = c.pids();
+    let waiting = c.spawn(&["apply", "sleep", "30"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(pids[0], "-STOP");
+    let stopped = Instant::now();
+    wait_until("the engine to exit", Duration::from_secs(15), || {
+        !alive(pids[1])
+    });
+    let left = stopped.elapsed();
+    signal(pids[0], "-CONT");
+    assert!(left < Duration::from_secs(6), "{left:?}");
+    let log = std::fs::read_to_string(c.dir().join("engine-0.log")).unwrap();
+    assert!(
+        log.contains("the controller is lost during a task") && log.contains("heartbeat"),
+        "{log}"
+    );
+    // Continued, the controller sees the engine gone and fails its task.
+    let out = wait_output(waiting, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("died"), "{}", stderr(&out));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::wire::Outcome;
 /// An answer from the controller to one request.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    Ids(Vec<u64>, Vec<Option<String>>),
+    Ids(Vec<u64>, Vec<Option<String>>, Vec<Option<String>>),
     ShutdownDone,
     Done {
         engine: u64,

@@ -19,6 +19,7 @@ use crate::data::DataConn;
 use crate::error::{ClusterError, Result};
 use crate::frame::{FrameReader, Limits};
 use crate::key::Key;
+use crate::local::LocalConn;
 use crate::targets::Targets;
 use crate::view::{DirectView, LoadBalancedView};
 use crate::wire::{self, Envelope, Hello, Route, Task};
@@ -31,17 +32,25 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Largest frames accepted.
     pub limits: Limits,
+    /// Whether arrays for engines on this host are spliced through pipes
+    /// passed over their local ports ([`crate::local`]) rather than sent
+    /// over their data ports.
+    pub local: bool,
 }
 
 impl Default for ClientOptions {
-    /// Ten seconds, the default limits.
+    /// Ten seconds, the default limits, local ports used.
     fn default() -> Self {
         ClientOptions {
             timeout: Duration::from_secs(10),
             limits: Limits::default(),
+            local: true,
         }
     }
 }
+
+/// An engine's data port address and local port name, if it has them.
+type Ports = (Option<String>, Option<String>);
 
 struct Pending {
     waiting: HashMap<u64, SyncSender<Reply>>,
@@ -55,10 +64,11 @@ pub(crate) struct Inner {
     next_req: AtomicU64,
     address: String,
     timeout: Duration,
-    /// The engines' data ports, as of the last `ids`.
-    data: Mutex<HashMap<u64, String>>,
+    /// The engines' data ports and local port names, as of the last `ids`.
+    data: Mutex<HashMap<u64, Ports>>,
     key: Key,
     limits: Limits,
+    local: bool,
 }
 
 /// A connection to a cluster's controller.
@@ -85,7 +95,7 @@ impl Client {
             why,
         };
         match conn::read_envelope(&mut reader, Some(opts.timeout)) {
-            Ok(Some((Envelope::Welcome { engine: None }, _))) => {}
+            Ok(Some((Envelope::Welcome { engine: None, .. }, _))) => {}
             Ok(Some((other, _))) => return Err(gone(format!("unexpected answer {other:?}"))),
             Ok(None) => {
                 return Err(gone(
@@ -115,6 +125,7 @@ impl Client {
             data: Mutex::new(HashMap::new()),
             key: info.key.clone(),
             limits: opts.limits,
+            local: opts.local,
         });
         let for_reader = inner.clone();
         let reader = std::thread::Builder::new()
@@ -132,13 +143,11 @@ impl Client {
         let (req, rx) = self.inner.expect_reply()?;
         self.inner.sender.send(&Envelope::Ids { req }, &[], None)?;
         match self.inner.control_reply(&rx)? {
-            Reply::Ids(ids, data) => {
+            Reply::Ids(ids, data, local) => {
                 let mut known = self.inner.data.lock().unwrap_or_else(|p| p.into_inner());
                 known.clear();
-                for (&id, a) in ids.iter().zip(data) {
-                    if let Some(a) = a {
-                        known.insert(id, a);
-                    }
+                for ((&id, a), l) in ids.iter().zip(data).zip(local) {
+                    known.insert(id, (a, l));
                 }
                 Ok(ids)
             }
@@ -200,7 +209,8 @@ impl Client {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)?
-            .clone();
+            .0
+            .clone()?;
         DataConn::open(
             &address,
             &self.inner.key,
@@ -208,6 +218,34 @@ impl Client {
             self.inner.timeout,
         )
         .ok()
+    }
+
+    /// A local connection to engine `id`, if it announced a local port
+    /// that this host has (the engine is on this host) and it answers.
+    pub(crate) fn local_conn(&self, id: u64) -> Option<LocalConn> {
+        if !self.inner.local {
+            return None;
+        }
+        let name = self
+            .inner
+            .data
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)?
+            .1
+            .clone()?;
+        LocalConn::open(
+            &name,
+            &self.inner.key,
+            self.inner.limits,
+            self.inner.timeout,
+        )
+        .ok()
+    }
+
+    /// The largest frames and shared arrays this client accepts.
+    pub(crate) fn limits(&self) -> Limits {
+        self.inner.limits
     }
 
     /// Sends tasks, one request each; the result waits for all of them.
@@ -300,7 +338,12 @@ fn read_replies(inner: &Inner, mut reader: FrameReader<TcpStream>) {
             Err(e) => break e.to_string(),
         };
         let (req, reply) = match env {
-            Envelope::IdsReply { req, ids, data } => (req, Reply::Ids(ids, data)),
+            Envelope::IdsReply {
+                req,
+                ids,
+                data,
+                local,
+            } => (req, Reply::Ids(ids, data, local)),
             Envelope::ShutdownDone { req } => (req, Reply::ShutdownDone),
             Envelope::Failed { req, engine, error } => (req, Reply::Failed { engine, error }),
             Envelope::Result {

@@ -32,6 +32,18 @@ impl Sender {
         w.flush()
     }
 
+    /// Sends a frame without a body if no other thread is sending on the
+    /// connection (`None` if one is: the frame is not sent).
+    pub fn try_send(&self, env: &Envelope) -> Option<Result<()>> {
+        let mut w = match self.writer.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        let header = wire::encode(env);
+        Some(w.write(&header, &[], None).and_then(|()| w.flush()))
+    }
+
     /// [`send`](Sender::send) of a body given in pieces (see
     /// [`FrameWriter::write_parts`]).
     pub fn send_parts(&self, env: &Envelope, body: &[&[u8]]) -> Result<()> {

@@ -18,7 +18,7 @@ use crate::error::{ClusterError, Result};
 use crate::frame::{FrameReader, Limits};
 use crate::key::Key;
 use crate::scheduler::{Outgoing, Scheduler};
-use crate::wire::{self, Envelope, Hello};
+use crate::wire::{self, Envelope, Heartbeat, Hello};
 
 /// Where the controller's log lines go (the program decides: a file).
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
@@ -44,6 +44,8 @@ pub struct ControllerOptions {
     pub limits: Limits,
     /// Log sink.
     pub log: Log,
+    /// How often engines are pinged, and how long a silent engine lives.
+    pub heartbeat: Heartbeat,
 }
 
 impl ControllerOptions {
@@ -56,6 +58,7 @@ impl ControllerOptions {
             hwm: 1,
             limits: Limits::default(),
             log: Arc::new(|_| {}),
+            heartbeat: Heartbeat::default(),
         }
     }
 }
@@ -71,6 +74,7 @@ struct Shared {
     /// Connected clients, closed at shutdown.
     clients: Mutex<HashMap<u64, Arc<Sender>>>,
     local: SocketAddr,
+    heartbeat: Heartbeat,
 }
 
 /// A bound controller, ready to [`serve`](Controller::serve).
@@ -111,6 +115,7 @@ impl Controller {
                 next_client: AtomicU64::new(0),
                 clients: Mutex::new(HashMap::new()),
                 local,
+                heartbeat: opts.heartbeat,
             }),
         })
     }
@@ -126,6 +131,11 @@ impl Controller {
     pub fn serve(self) -> Result<()> {
         let log = self.shared.log.clone();
         log(&format!("listening on {}", self.info.endpoint()));
+        let beats = self.shared.clone();
+        std::thread::Builder::new()
+            .name("cluster-heartbeat".into())
+            .spawn(move || heartbeat(&beats))
+            .map_err(|e| ClusterError::io("heartbeat thread", e))?;
         for stream in self.listener.incoming() {
             if self.shared.stopping.load(Ordering::SeqCst) {
                 break;
@@ -155,6 +165,55 @@ fn send_all(out: Vec<Outgoing>, log: &Log) {
     for o in out {
         if let Err(e) = o.to.send(&o.env, &o.body, o.digest) {
             log(&format!("send to {} failed: {e}", o.to.peer()));
+            // A frame cut short leaves the stream unusable: its reader
+            // sees the connection end.
+            o.to.close();
+        }
+    }
+}
+
+/// Pings every engine each period, and closes the connection of an engine
+/// not heard from (a pong, a result) within the timeout: its connection
+/// thread then removes it as if it had died, failing or retrying its tasks.
+fn heartbeat(shared: &Shared) {
+    let hb = shared.heartbeat;
+    let mut n = 0u64;
+    while !shared.stopping.load(Ordering::SeqCst) {
+        std::thread::sleep(hb.period);
+        n += 1;
+        let now = Instant::now();
+        let mut silent = Vec::new();
+        let mut alive = Vec::new();
+        {
+            let mut s = lock(shared);
+            for (&id, e) in s.engines.iter_mut() {
+                let quiet = now.saturating_duration_since(e.heard);
+                if quiet > hb.timeout {
+                    if e.dead.is_none() {
+                        e.dead = Some(format!(
+                            "no word from it for {:.1} s (the heartbeat timeout)",
+                            quiet.as_secs_f64()
+                        ));
+                        silent.push((id, e.to.clone(), e.info.pid, e.info.host.clone()));
+                    }
+                } else {
+                    alive.push(e.to.clone());
+                }
+            }
+        }
+        for (id, to, pid, host) in silent {
+            (shared.log)(&format!(
+                "engine {id} (pid {pid} on {host}) missed its heartbeats for {:.1} s: declared dead",
+                hb.timeout.as_secs_f64()
+            ));
+            to.close();
+        }
+        for to in alive {
+            // A connection busy sending is not held up by a ping: its
+            // engine is heard from by the frame's end or not at all.
+            if let Some(Err(_)) = to.try_send(&Envelope::Ping { n }) {
+                to.close();
+            }
         }
     }
 }
@@ -193,10 +252,11 @@ fn connection(shared: Arc<Shared>, stream: TcpStream) {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(id, sender.clone());
-            if sender
-                .send(&Envelope::Welcome { engine: None }, &[], None)
-                .is_ok()
-            {
+            let welcome = Envelope::Welcome {
+                engine: None,
+                heartbeat: None,
+            };
+            if sender.send(&welcome, &[], None).is_ok() {
                 client_loop(&shared, reader, &sender, id);
             }
             lock(&shared).remove_client(id);
@@ -208,11 +268,20 @@ fn connection(shared: Arc<Shared>, stream: TcpStream) {
         }
         Hello::Engine(info) => {
             let desc = format!("pid {} on {}", info.pid, info.host);
+            // A write that the engine does not take within the heartbeat
+            // timeout ends its connection, as a silent engine does.
+            let _ = reader
+                .get_ref()
+                .set_write_timeout(Some(shared.heartbeat.timeout));
             let (id, out) = {
                 let mut s = lock(&shared);
                 s.add_engine(sender.clone(), info)
             };
-            if let Err(e) = sender.send(&Envelope::Welcome { engine: Some(id) }, &[], None) {
+            let welcome = Envelope::Welcome {
+                engine: Some(id),
+                heartbeat: Some(shared.heartbeat),
+            };
+            if let Err(e) = sender.send(&welcome, &[], None) {
                 log(&format!(
                     "engine {id} ({desc}) lost during registration: {e}"
                 ));
@@ -222,7 +291,15 @@ fn connection(shared: Arc<Shared>, stream: TcpStream) {
             send_all(out, &log);
             shared.changed.notify_all();
             let why = engine_loop(&shared, reader, id);
-            let out = lock(&shared).remove_engine(id, &why);
+            let out = {
+                let mut s = lock(&shared);
+                let why = s
+                    .engines
+                    .get_mut(&id)
+                    .and_then(|e| e.dead.take())
+                    .unwrap_or(why.clone());
+                s.remove_engine(id, &why)
+            };
             log(&format!("engine {id} ({desc}) left: {why}"));
             send_all(out, &log);
             shared.changed.notify_all();
@@ -251,6 +328,11 @@ fn engine_loop(shared: &Shared, mut reader: FrameReader<TcpStream>, id: u64) -> 
                 let out = lock(shared).done(id, task, started, finished, frame.body, frame.digest);
                 send_all(out, &shared.log);
             }
+            Envelope::Pong { .. } => {
+                if let Some(e) = lock(shared).engines.get_mut(&id) {
+                    e.heard = Instant::now();
+                }
+            }
             other => return format!("unexpected message from an engine: {other:?}"),
         }
     }
@@ -276,11 +358,17 @@ fn client_loop(
         };
         match env {
             Envelope::Ids { req } => {
-                let (ids, data) = {
+                let (ids, (data, local)) = {
                     let s = lock(shared);
                     (s.ids(), s.data_addresses())
                 };
-                let _ = me.send(&Envelope::IdsReply { req, ids, data }, &[], None);
+                let reply = Envelope::IdsReply {
+                    req,
+                    ids,
+                    data,
+                    local,
+                };
+                let _ = me.send(&reply, &[], None);
             }
             Envelope::Submit { req, route } => {
                 let out = lock(shared).submit(me, id, req, route, frame.body, frame.digest);

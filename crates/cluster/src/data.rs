@@ -26,7 +26,7 @@ use crate::error::{ClusterError, Result};
 use crate::frame::{FrameReader, Limits};
 use crate::key::Key;
 use crate::value::Value;
-use crate::wire::{self, Envelope, Outcome};
+use crate::wire::{self, Envelope, Outcome, Task};
 
 /// How long a `Receive` or `Send` task waits for its data connection.
 pub const ANNOUNCE_WAIT: Duration = Duration::from_secs(10);
@@ -39,22 +39,31 @@ pub const MAX_PENDING: usize = 64;
 pub const MAX_CONNECTIONS: usize = 128;
 
 /// Where a pushed block is.
-enum Put {
+pub(crate) enum Put {
     /// Its connection has announced it; the body is on its way.
     Arriving,
-    /// The encoded push, signature and digest checked.
-    Ready(Vec<u8>),
+    /// The push, signature and digest checked, decoded.
+    Ready(Task),
     /// The connection failed before the body was complete.
     Failed(String),
+}
+
+/// A connection waiting for a value.
+pub(crate) enum Getter {
+    /// A data connection (TCP).
+    Tcp(Sender),
+    /// A local connection ([`crate::local`]).
+    Local(crate::local::LocalReply),
 }
 
 #[derive(Default)]
 struct Boxes {
     puts: HashMap<u64, Put>,
-    gets: HashMap<u64, Sender>,
+    gets: HashMap<u64, Getter>,
 }
 
-struct Mailbox {
+/// What the data connections bring, until the engine's tasks claim it.
+pub(crate) struct Mailbox {
     boxes: Mutex<Boxes>,
     changed: Condvar,
 }
@@ -62,6 +71,39 @@ struct Mailbox {
 impl Mailbox {
     fn lock(&self) -> MutexGuard<'_, Boxes> {
         self.boxes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records that the put `token` is arriving; false if it cannot be
+    /// held (too many pending, or the token is taken).
+    pub(crate) fn announce_put(&self, token: u64) -> bool {
+        {
+            let mut b = self.lock();
+            if b.puts.len() >= MAX_PENDING || b.puts.contains_key(&token) {
+                return false;
+            }
+            b.puts.insert(token, Put::Arriving);
+        }
+        self.changed.notify_all();
+        true
+    }
+
+    /// The put `token` has arrived (or failed).
+    pub(crate) fn finish_put(&self, token: u64, put: Put) {
+        self.lock().puts.insert(token, put);
+        self.changed.notify_all();
+    }
+
+    /// A connection waits for the value of the get `token` (dropped if it
+    /// cannot be held).
+    pub(crate) fn add_get(&self, token: u64, to: Getter) {
+        {
+            let mut b = self.lock();
+            if b.gets.len() >= MAX_PENDING || b.gets.contains_key(&token) {
+                return;
+            }
+            b.gets.insert(token, to);
+        }
+        self.changed.notify_all();
     }
 
     /// Waits until `ready` finds something in the boxes, or `deadline`.
@@ -93,13 +135,16 @@ impl Mailbox {
 pub struct DataPort {
     address: String,
     local: SocketAddr,
+    /// The local port's name, if it listens ([`crate::local`]).
+    local_name: Option<String>,
     mailbox: Arc<Mailbox>,
     stop: Arc<AtomicBool>,
 }
 
 impl DataPort {
-    /// Listens on `ip` (any free port), checking frames with `key`.
-    pub fn bind(ip: IpAddr, key: &Key, limits: Limits) -> Result<DataPort> {
+    /// Listens on `ip` (any free port), checking frames with `key`, and,
+    /// with `local`, on a local port for clients of this host.
+    pub fn bind(ip: IpAddr, key: &Key, limits: Limits, with_local: bool) -> Result<DataPort> {
         let listener = TcpListener::bind((ip, 0))
             .map_err(|e| ClusterError::io(format!("data port on {ip}"), e))?;
         let local = listener
@@ -110,17 +155,36 @@ impl DataPort {
             changed: Condvar::new(),
         });
         let stop = Arc::new(AtomicBool::new(false));
-        let (mb, st, key) = (mailbox.clone(), stop.clone(), key.clone());
+        let (mb, st, k) = (mailbox.clone(), stop.clone(), key.clone());
         std::thread::Builder::new()
             .name("cluster-data".into())
-            .spawn(move || accept(&listener, &mb, &st, &key, limits))
+            .spawn(move || accept(&listener, &mb, &st, &k, limits))
             .map_err(|e| ClusterError::io("data port thread", e))?;
+        // Without a local port (none can be made here), clients of this
+        // host use the data port.
+        let local_name = with_local
+            .then(crate::local::bind)
+            .and_then(|r| r.ok())
+            .and_then(|(listener, name)| {
+                let (mb, st, key) = (mailbox.clone(), stop.clone(), key.clone());
+                std::thread::Builder::new()
+                    .name("cluster-local".into())
+                    .spawn(move || accept_local(&listener, &mb, &st, &key, limits))
+                    .ok()
+                    .map(|_| name)
+            });
         Ok(DataPort {
             address: local.to_string(),
             local,
+            local_name,
             mailbox,
             stop,
         })
+    }
+
+    /// The local port's name (an abstract Unix socket), if it listens.
+    pub fn local_name(&self) -> Option<&str> {
+        self.local_name.as_deref()
     }
 
     /// Where clients connect (`ip:port`).
@@ -128,9 +192,9 @@ impl DataPort {
         &self.address
     }
 
-    /// The encoded push that arrived with `token`, waiting for it to begin
-    /// within `wait` (the engine waits [`ANNOUNCE_WAIT`]) and then to end.
-    pub fn take_put(&self, token: u64, wait: Duration) -> std::result::Result<Vec<u8>, String> {
+    /// The push that arrived with `token`, waiting for it to begin within
+    /// `wait` (the engine waits [`ANNOUNCE_WAIT`]) and then to end.
+    pub fn take_put(&self, token: u64, wait: Duration) -> std::result::Result<Task, String> {
         let announced = Instant::now() + wait;
         if self
             .mailbox
@@ -149,7 +213,7 @@ impl DataPort {
             _ => b.puts.remove(&token).or(Some(Put::Failed("lost".into()))),
         });
         match got {
-            Some(Put::Ready(body)) => Ok(body),
+            Some(Put::Ready(task)) => Ok(task),
             Some(Put::Failed(why)) => Err(why),
             _ => Err("the pushed block never arrived".into()),
         }
@@ -170,6 +234,16 @@ impl DataPort {
             .mailbox
             .wait_for(Instant::now() + wait, |b| b.gets.remove(&token))
             .ok_or_else(|| format!("no data connection asked for the value within {wait:?}"))?;
+        let to = match to {
+            Getter::Tcp(s) => s,
+            Getter::Local(l) => {
+                l.send(token, value, name).map_err(|e| e.to_string())?;
+                return match value {
+                    Some(_) => Ok(Value::None),
+                    None => Err(format!("name `{name}` is not defined")),
+                };
+            }
+        };
         // An array is sent from where it lies, behind its encoded prefix.
         let (head, elements) = match value {
             Some(v) => wire::encode_ok_parts(v),
@@ -198,6 +272,39 @@ impl Drop for DataPort {
             at.set_ip(IpAddr::from([127, 0, 0, 1]));
         }
         let _ = TcpStream::connect_timeout(&at, Duration::from_secs(1));
+        if let Some(name) = &self.local_name {
+            let _ = crate::local::connect(name);
+        }
+    }
+}
+
+fn accept_local(
+    listener: &std::os::unix::net::UnixListener,
+    mb: &Arc<Mailbox>,
+    stop: &AtomicBool,
+    key: &Key,
+    l: Limits,
+) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (mb, key, count) = (mb.clone(), key.clone(), active.clone());
+        let spawned = std::thread::Builder::new()
+            .name("cluster-local-conn".into())
+            .spawn(move || {
+                crate::local::serve(stream, &mb, &key, l);
+                count.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -247,28 +354,11 @@ fn serve(stream: TcpStream, mb: &Mailbox, key: &Key, limits: Limits) {
         return;
     };
     match wire::decode::<Envelope>(&first.header, &peer) {
-        Ok(Envelope::DataPut { token, nonce: n }) if n == nonce => {
-            {
-                let mut b = mb.lock();
-                if b.puts.len() >= MAX_PENDING || b.puts.contains_key(&token) {
-                    return;
-                }
-                b.puts.insert(token, Put::Arriving);
-            }
-            mb.changed.notify_all();
-            let put = body(&mut reader, token);
-            mb.lock().puts.insert(token, put);
-            mb.changed.notify_all();
+        Ok(Envelope::DataPut { token, nonce: n }) if n == nonce && mb.announce_put(token) => {
+            mb.finish_put(token, body(&mut reader, token));
         }
         Ok(Envelope::DataGet { token, nonce: n }) if n == nonce => {
-            {
-                let mut b = mb.lock();
-                if b.gets.len() >= MAX_PENDING || b.gets.contains_key(&token) {
-                    return;
-                }
-                b.gets.insert(token, sender);
-            }
-            mb.changed.notify_all();
+            mb.add_get(token, Getter::Tcp(sender));
         }
         _ => {}
     }
@@ -284,7 +374,7 @@ fn body(reader: &mut FrameReader<TcpStream>, token: u64) -> Put {
     };
     let checked = frame.check_body(&peer).and_then(|()| {
         match wire::decode::<Envelope>(&frame.header, &peer)? {
-            Envelope::DataValue { token: t } if t == token => Ok(()),
+            Envelope::DataValue { token: t } if t == token => wire::decode_task(&frame.body, &peer),
             other => Err(ClusterError::protocol(
                 &peer,
                 format!("unexpected message {other:?}"),
@@ -292,7 +382,7 @@ fn body(reader: &mut FrameReader<TcpStream>, token: u64) -> Put {
         }
     });
     match checked {
-        Ok(()) => Put::Ready(frame.body),
+        Ok(task) => Put::Ready(task),
         Err(e) => Put::Failed(e.to_string()),
     }
 }
@@ -372,7 +462,6 @@ pub(crate) fn token() -> Result<u64> {
 mod tests {
     use super::*;
     use crate::frame::FrameWriter;
-    use crate::wire::Task;
 
     const WAIT: Duration = Duration::from_secs(10);
 
@@ -381,17 +470,27 @@ mod tests {
     }
 
     fn port() -> DataPort {
-        DataPort::bind(IpAddr::from([127, 0, 0, 1]), &key(), Limits::default()).unwrap()
+        DataPort::bind(
+            IpAddr::from([127, 0, 0, 1]),
+            &key(),
+            Limits::default(),
+            true,
+        )
+        .unwrap()
     }
 
     fn open(p: &DataPort, key: &Key) -> Result<DataConn> {
         DataConn::open(p.address(), key, Limits::default(), WAIT)
     }
 
-    fn push_body() -> Vec<u8> {
-        wire::encode(&Task::Push {
+    fn push() -> Task {
+        Task::Push {
             values: vec![("a".into(), Value::arange(1000))],
-        })
+        }
+    }
+
+    fn push_body() -> Vec<u8> {
+        wire::encode(&push())
     }
 
     #[test]
@@ -399,7 +498,7 @@ mod tests {
         let p = port();
         let body = push_body();
         open(&p, &key()).unwrap().put(7, &body).unwrap();
-        assert_eq!(p.take_put(7, WAIT).unwrap(), body);
+        assert_eq!(p.take_put(7, WAIT).unwrap(), push());
         // Taken once: a second task with the token finds nothing.
         let e = p.take_put(7, Duration::from_millis(100)).unwrap_err();
         assert!(e.contains("no data connection"), "{e}");
@@ -462,7 +561,7 @@ mod tests {
             }
         };
         c.put(1, &push_body()).unwrap();
-        assert_eq!(p.take_put(1, WAIT).unwrap(), push_body());
+        assert_eq!(p.take_put(1, WAIT).unwrap(), push());
     }
 
     #[test]

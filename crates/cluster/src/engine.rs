@@ -1,18 +1,24 @@
 //! An engine: connects to the controller, registers, and runs the tasks it
 //! is sent, one at a time, on its namespace of named values, until the
-//! controller tells it to stop or goes away.
+//! controller tells it to stop or goes away. A link thread reads the
+//! controller's frames meanwhile: it answers the controller's pings even
+//! during a long task, and declares the controller lost when it closes the
+//! connection or stays silent for the heartbeat timeout it announced.
 
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::conn;
+use crate::conn::{self, Sender};
 use crate::connection::ConnectionInfo;
 use crate::data::{DataPort, ANNOUNCE_WAIT};
 use crate::error::{ClusterError, Result};
-use crate::frame::Limits;
+use crate::frame::{Frame, FrameReader, Limits};
 use crate::functions::{self, EngineComm, EngineContext};
 use crate::statement::{self, Namespace};
 use crate::value::Value;
-use crate::wire::{self, EngineInfo, Envelope, Hello, Outcome, Task};
+use crate::wire::{self, EngineInfo, Envelope, Heartbeat, Hello, Outcome, Task};
 
 /// How to run an engine.
 #[derive(Debug, Clone)]
@@ -27,9 +33,16 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// Largest frames accepted.
     pub limits: Limits,
-    /// Whether to open a data port, so that clients send and receive bulk
-    /// data (scatter, gather) directly instead of through the controller.
+    /// Whether to open a data port (and a local port), so that clients
+    /// send and receive bulk data (scatter, gather) directly instead of
+    /// through the controller.
     pub data_port: bool,
+    /// Called from the engine's link thread the moment the controller is
+    /// declared lost (closed, or silent for its heartbeat timeout) while a
+    /// task is running: [`run`] itself returns only once the task ends, so
+    /// a program that runs the engine as a process passes a function that
+    /// ends the process. Between tasks, [`run`] returns at once.
+    pub on_controller_lost: Option<fn(&str)>,
 }
 
 /// Why an engine stopped.
@@ -37,8 +50,9 @@ pub struct EngineOptions {
 pub enum Stopped {
     /// The controller told it to.
     Asked,
-    /// The controller closed the connection.
-    ControllerGone,
+    /// The controller closed the connection or fell silent for its
+    /// heartbeat timeout (why).
+    ControllerGone(String),
 }
 
 /// Seconds since the Unix epoch.
@@ -93,6 +107,88 @@ pub fn run(opts: &EngineOptions, on_registered: impl FnOnce(u64)) -> Result<Stop
     run_with_comm(opts, None, on_registered)
 }
 
+/// What the engine's link thread hands to the thread running tasks.
+enum Event {
+    /// A task to run (its frame, signature checked).
+    Run { task: u64, frame: Frame },
+    /// The controller said stop.
+    Stop,
+    /// The controller closed the connection or fell silent.
+    Gone(String),
+    /// The controller sent something that is not a message.
+    Failed(ClusterError),
+}
+
+/// Reads the controller's frames: answers pings at once (so that a long
+/// task does not make the engine look dead), hands tasks over, and
+/// notices a controller that closes or falls silent for the heartbeat
+/// timeout, calling `on_lost` at once if a task is running.
+fn link(
+    mut reader: FrameReader<TcpStream>,
+    sender: &Sender,
+    heartbeat: Option<Heartbeat>,
+    to_tasks: &mpsc::Sender<Event>,
+    busy: &AtomicBool,
+    on_lost: Option<fn(&str)>,
+) {
+    let peer = reader.peer().to_string();
+    let silence = heartbeat.map(|h| h.timeout);
+    let _ = reader.get_ref().set_read_timeout(silence);
+    let why = loop {
+        let frame = match reader.read() {
+            Ok(Some(f)) => f,
+            Ok(None) => break "it closed the connection".to_string(),
+            Err(ClusterError::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break format!(
+                    "no word from it for {:.1} s (the heartbeat timeout)",
+                    silence.unwrap_or_default().as_secs_f64()
+                )
+            }
+            Err(e) => break e.to_string(),
+        };
+        let event = match wire::decode::<Envelope>(&frame.header, &peer) {
+            Ok(Envelope::Ping { n }) => {
+                if let Err(e) = sender.send(&Envelope::Pong { n }, &[], None) {
+                    break e.to_string();
+                }
+                continue;
+            }
+            Ok(Envelope::Run { task }) => Event::Run { task, frame },
+            Ok(Envelope::Stop) => Event::Stop,
+            Ok(other) => Event::Failed(ClusterError::protocol(
+                &peer,
+                format!("unexpected message {other:?}"),
+            )),
+            Err(e) => Event::Failed(e),
+        };
+        let last = !matches!(event, Event::Run { .. });
+        if to_tasks.send(event).is_err() || last {
+            return;
+        }
+    };
+    if busy.load(Ordering::SeqCst) {
+        if let Some(f) = on_lost {
+            f(&why);
+        }
+    }
+    let _ = to_tasks.send(Event::Gone(why));
+}
+
+/// Closes the controller connection when the engine stops, so that its
+/// link thread ends.
+struct CloseOnDrop(Arc<Sender>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// [`run`] for an engine that is one rank of an MPI job (or of any
 /// communicator): its tasks can call `rank()`, `allreduce(x)` and
 /// `barrier()` on `comm`, and it registers with its rank and size.
@@ -110,7 +206,7 @@ pub fn run_with_comm(
         .local_addr()
         .ok()
         .filter(|_| opts.data_port)
-        .and_then(|a| DataPort::bind(a.ip(), &opts.connection.key, opts.limits).ok());
+        .and_then(|a| DataPort::bind(a.ip(), &opts.connection.key, opts.limits, true).ok());
     let (mut reader, sender) = conn::split(stream, &opts.connection.key, opts.limits, &peer)?;
     let cx = EngineContext {
         pid: std::process::id(),
@@ -126,6 +222,9 @@ pub fn run_with_comm(
             host: cx.host.clone(),
             mpi: cx.mpi,
             data: data.as_ref().map(|d| d.address().to_string()),
+            local: data
+                .as_ref()
+                .and_then(|d| d.local_name().map(str::to_string)),
         })),
         &[],
         None,
@@ -134,8 +233,17 @@ pub fn run_with_comm(
         address: endpoint.clone(),
         why: why.to_string(),
     };
-    match conn::read_envelope(&mut reader, Some(opts.timeout)) {
-        Ok(Some((Envelope::Welcome { engine: Some(id) }, _))) => on_registered(id),
+    let heartbeat = match conn::read_envelope(&mut reader, Some(opts.timeout)) {
+        Ok(Some((
+            Envelope::Welcome {
+                engine: Some(id),
+                heartbeat,
+            },
+            _,
+        ))) => {
+            on_registered(id);
+            heartbeat
+        }
         Ok(Some((other, _))) => return Err(gone(&format!("unexpected answer {other:?}"))),
         Ok(None) => return Err(gone("it closed the connection (wrong key?)")),
         Err(ClusterError::Io { source, .. })
@@ -147,70 +255,74 @@ pub fn run_with_comm(
             return Err(gone("no answer to the registration"))
         }
         Err(e) => return Err(e),
+    };
+    let sender = Arc::new(sender);
+    let _close = CloseOnDrop(sender.clone());
+    let busy = Arc::new(AtomicBool::new(false));
+    let (to_tasks, events) = mpsc::channel();
+    {
+        let (sender, busy, on_lost) = (sender.clone(), busy.clone(), opts.on_controller_lost);
+        std::thread::Builder::new()
+            .name("cluster-engine-link".into())
+            .spawn(move || link(reader, &sender, heartbeat, &to_tasks, &busy, on_lost))
+            .map_err(|e| ClusterError::io("engine link thread", e))?;
     }
-    let _ = reader.get_ref().set_read_timeout(None);
     let mut ns = Namespace::new();
     loop {
-        let Some(frame) = reader.read()? else {
-            return Ok(Stopped::ControllerGone);
+        let (task, frame) = match events.recv() {
+            Ok(Event::Run { task, frame }) => (task, frame),
+            Ok(Event::Stop) => return Ok(Stopped::Asked),
+            Ok(Event::Gone(why)) => return Ok(Stopped::ControllerGone(why)),
+            Ok(Event::Failed(e)) => return Err(e),
+            Err(_) => return Ok(Stopped::ControllerGone("its link ended".into())),
         };
-        match wire::decode::<Envelope>(&frame.header, &peer)? {
-            Envelope::Run { task } => {
-                let started = now();
-                let task_body = frame
-                    .check_body(&peer)
-                    .and_then(|()| wire::decode_task(&frame.body, &peer))
-                    .map_err(|e| e.to_string());
-                drop(frame);
-                let body = match task_body {
-                    // A pulled value is encoded where it lies, not copied
-                    // first (an `Ok(&value)` encodes as an `Ok(value)`).
-                    Ok(Task::Pull { name }) => match ns.get(&name) {
-                        Some(v) => wire::encode(&Ok::<&Value, &str>(v)),
-                        None => wire::encode(&Err::<&Value, String>(format!(
-                            "name `{name}` is not defined"
-                        ))),
-                    },
-                    Ok(Task::Receive { token }) => {
-                        let pushed = match &data {
-                            Some(d) => d.take_put(token, ANNOUNCE_WAIT).and_then(|b| {
-                                wire::decode_task(&b, "data connection").map_err(|e| e.to_string())
-                            }),
-                            None => Err("this engine has no data port".into()),
-                        };
-                        let outcome = match pushed {
-                            Ok(t @ Task::Push { .. }) => run_task(t, &mut ns, &cx),
-                            Ok(_) => {
-                                Err("a data connection brought something else than a push".into())
-                            }
-                            Err(e) => Err(e),
-                        };
-                        wire::encode(&outcome)
-                    }
-                    Ok(Task::Send { name, token }) => wire::encode(&match &data {
-                        Some(d) => d.send_value(token, ns.get(&name), &name, ANNOUNCE_WAIT),
-                        None => Err("this engine has no data port".into()),
-                    }),
-                    other => wire::encode(&other.and_then(|t| run_task(t, &mut ns, &cx))),
+        busy.store(true, Ordering::SeqCst);
+        let started = now();
+        let task_body = frame
+            .check_body(&peer)
+            .and_then(|()| wire::decode_task(&frame.body, &peer))
+            .map_err(|e| e.to_string());
+        drop(frame);
+        let body = match task_body {
+            // A pulled value is encoded where it lies, not copied first
+            // (an `Ok(&value)` encodes as an `Ok(value)`).
+            Ok(Task::Pull { name }) => match ns.get(&name) {
+                Some(v) => wire::encode(&Ok::<&Value, &str>(v)),
+                None => wire::encode(&Err::<&Value, String>(format!(
+                    "name `{name}` is not defined"
+                ))),
+            },
+            Ok(Task::Receive { token }) => {
+                let pushed = match &data {
+                    Some(d) => d.take_put(token, ANNOUNCE_WAIT),
+                    None => Err("this engine has no data port".into()),
                 };
-                let finished = now();
-                sender.send(
-                    &Envelope::Done {
-                        task,
-                        started,
-                        finished,
-                    },
-                    &body,
-                    None,
-                )?;
+                let outcome = match pushed {
+                    Ok(t @ Task::Push { .. }) => run_task(t, &mut ns, &cx),
+                    Ok(_) => Err("a data connection brought something else than a push".into()),
+                    Err(e) => Err(e),
+                };
+                wire::encode(&outcome)
             }
-            Envelope::Stop => return Ok(Stopped::Asked),
-            other => {
-                return Err(ClusterError::protocol(
-                    peer,
-                    format!("unexpected message {other:?}"),
-                ))
-            }
+            Ok(Task::Send { name, token }) => wire::encode(&match &data {
+                Some(d) => d.send_value(token, ns.get(&name), &name, ANNOUNCE_WAIT),
+                None => Err("this engine has no data port".into()),
+            }),
+            other => wire::encode(&other.and_then(|t| run_task(t, &mut ns, &cx))),
+        };
+        let finished = now();
+        busy.store(false, Ordering::SeqCst);
+        let sent = sender.send(
+            &Envelope::Done {
+                task,
+                started,
+                finished,
+            },
+            &body,
+            None,
+        );
+        if let Err(e) = sent {
+            return Ok(Stopped::ControllerGone(e.to_string()));
         }
     }
 }

@@ -22,7 +22,7 @@
 //! let hub = std::thread::spawn(move || controller.serve());
 //! let opts = EngineOptions { connection: info.clone(), host: "here".into(), mpi: None,
 //!                            timeout: Duration::from_secs(5), limits: Default::default(),
-//!                            data_port: true };
+//!                            data_port: true, on_controller_lost: None };
 //! let (tx, rx) = std::sync::mpsc::channel();
 //! for _ in 0..2 {
 //!     let (opts, tx) = (opts.clone(), tx.clone());
@@ -58,6 +58,7 @@ pub mod error;
 pub mod frame;
 pub mod functions;
 pub mod key;
+pub mod local;
 pub mod plain;
 mod scheduler;
 pub mod statement;

@@ -29,6 +29,10 @@ pub struct EngineSlot {
     pub info: EngineInfo,
     /// Tasks sent to it and not yet done, oldest first.
     pub running: Vec<u64>,
+    /// When it was last heard from (registration, a result, a pong).
+    pub heard: std::time::Instant,
+    /// Why it was declared dead, once the heartbeat has.
+    pub dead: Option<String>,
 }
 
 /// A task the controller has accepted.
@@ -87,6 +91,8 @@ impl Scheduler {
                 to,
                 info,
                 running: Vec::new(),
+                heard: std::time::Instant::now(),
+                dead: None,
             },
         );
         (id, self.dispatch())
@@ -97,9 +103,12 @@ impl Scheduler {
         self.engines.keys().copied().collect()
     }
 
-    /// The live engines' data addresses, in the order of [`ids`](Self::ids).
-    pub fn data_addresses(&self) -> Vec<Option<String>> {
-        self.engines.values().map(|e| e.info.data.clone()).collect()
+    /// The live engines' data addresses and local port names, in the
+    /// order of [`ids`](Self::ids).
+    pub fn data_addresses(&self) -> (Vec<Option<String>>, Vec<Option<String>>) {
+        let data = self.engines.values().map(|e| e.info.data.clone());
+        let local = self.engines.values().map(|e| e.info.local.clone());
+        (data.collect(), local.collect())
     }
 
     /// Accepts a task from a client.
@@ -211,6 +220,7 @@ impl Scheduler {
         let mut out = Vec::new();
         if let Some(slot) = self.engines.get_mut(&engine) {
             slot.running.retain(|&t| t != task);
+            slot.heard = std::time::Instant::now();
         }
         if let Some(rec) = self.tasks.remove(&task) {
             out.push(Outgoing {

@@ -6,8 +6,11 @@ use comm::block_range;
 
 use crate::async_result::{AsyncResult, TaskError};
 use crate::client::Client;
-use crate::data;
+use crate::data::{self, DataConn};
 use crate::error::{ClusterError, Result};
+use crate::frame::Limits;
+use crate::local::{self, Incoming, LocalConn, LocalPart};
+use crate::plain::Plain;
 use crate::value::{NdArray, Value};
 use crate::wire::{self, Route, Task};
 
@@ -146,7 +149,7 @@ impl<'c> DirectView<'c> {
         let mut tasks = Vec::with_capacity(n);
         let mut direct = Vec::new();
         for (i, &e) in self.targets.iter().enumerate() {
-            match self.client.data_conn(e) {
+            match self.channel(e) {
                 Some(c) => {
                     let token = data::token()?;
                     tasks.push((Route::Engine(e), wire::encode(&Task::Receive { token })));
@@ -161,19 +164,33 @@ impl<'c> DirectView<'c> {
             for (i, token, c) in direct {
                 // A failed send fails the engine's `Receive`, which the
                 // result reports.
-                s.spawn(move || match rows {
-                    // An array's block is sent from where it lies.
-                    Some(len) => {
+                s.spawn(move || match (c, rows) {
+                    // An array's block is spliced through a pipe...
+                    (Channel::Local(c), _) => {
+                        let block = rows.map(|len| block_range(len, n, i));
+                        c.put(token, name, value, block, || body(i))
+                    }
+                    // ... or sent from where it lies.
+                    (Channel::Tcp(c), Some(len)) => {
                         let (head, elements) =
                             wire::encode_push_rows_parts(name, value, block_range(len, n, i))
                                 .expect("an array with a first axis");
                         c.put_parts(token, &[&head, &elements])
                     }
-                    None => c.put(token, &body(i)),
+                    (Channel::Tcp(c), None) => c.put(token, &body(i)),
                 });
             }
         });
         Ok(result)
+    }
+
+    /// How bulk data reaches engine `id` without the controller: its local
+    /// port if it is on this host, else its data port, else none.
+    fn channel(&self, id: u64) -> Option<Channel> {
+        self.client
+            .local_conn(id)
+            .map(Channel::Local)
+            .or_else(|| self.client.data_conn(id).map(Channel::Tcp))
     }
 
     /// Pulls `name` from every engine and joins the parts in engine order
@@ -193,7 +210,7 @@ impl<'c> DirectView<'c> {
         let mut tasks = Vec::with_capacity(self.targets.len());
         let mut direct = Vec::new();
         for (i, &e) in self.targets.iter().enumerate() {
-            match self.client.data_conn(e) {
+            match self.channel(e) {
                 Some(c) => {
                     let token = data::token()?;
                     let name = name.to_string();
@@ -217,14 +234,18 @@ impl<'c> DirectView<'c> {
             }
             other => other,
         };
-        let mut fetched: Vec<Option<Result<crate::wire::Outcome>>> =
+        let mut fetched: Vec<Option<Result<Fetched>>> =
             (0..self.targets.len()).map(|_| None).collect();
         std::thread::scope(|s| {
             let handles: Vec<_> = direct
                 .into_iter()
                 .map(|(i, token, c)| {
                     let wait = left().map(|w| w.max(std::time::Duration::from_millis(1)));
-                    (i, s.spawn(move || c.get(token, wait)))
+                    let fetch = move || match c {
+                        Channel::Local(c) => c.get(token, wait).map(Fetched::Local),
+                        Channel::Tcp(c) => c.get(token, wait).map(Fetched::Value),
+                    };
+                    (i, s.spawn(fetch))
                 })
                 .collect();
             for (i, h) in handles {
@@ -233,7 +254,6 @@ impl<'c> DirectView<'c> {
                 }));
             }
         });
-        let mut parts = Vec::with_capacity(self.targets.len());
         // Timed out fetching: the tasks' results would not come in time
         // either.
         let mut checked = Vec::with_capacity(fetched.len());
@@ -244,20 +264,169 @@ impl<'c> DirectView<'c> {
             }
             checked.push(got);
         }
-        for ((r, got), &e) in result
-            .results(left())?
-            .into_iter()
-            .zip(checked)
-            .zip(&self.targets)
-        {
-            let v = r.value.map_err(TaskError::into_error)?;
-            parts.push(match got {
-                None => v,
-                Some(got) => got?.map_err(|message| ClusterError::Remote { engine: e, message })?,
+        let limits = self.client.limits();
+        let part = |got: Result<Fetched>, e: u64| -> Result<Part> {
+            let remote = |message| ClusterError::Remote { engine: e, message };
+            Ok(match got? {
+                Fetched::Value(o) | Fetched::Local(LocalPart::Value(o)) => {
+                    Part::Value(o.map_err(remote)?)
+                }
+                Fetched::Local(LocalPart::Shared(i)) => Part::Shared(i),
+            })
+        };
+        // An engine's `Send` of an array ends once the array has been read
+        // from its pipe, so the pipes are read before the tasks' results
+        // are awaited: when every part came directly, straight into the
+        // joined array; otherwise each into its own.
+        if checked.iter().all(Option::is_some) {
+            let parts = checked
+                .into_iter()
+                .zip(&self.targets)
+                .map(|(got, &e)| part(got.expect("every part came directly"), e))
+                .collect::<Result<Vec<_>>>()?;
+            let joined = join_parts(parts, limits);
+            for r in result.results(left())? {
+                r.value.map_err(TaskError::into_error)?;
+            }
+            return joined;
+        }
+        let mut read = Vec::with_capacity(checked.len());
+        for (got, &e) in checked.into_iter().zip(&self.targets) {
+            read.push(match got.map(|g| part(g, e)) {
+                Some(Ok(Part::Shared(i))) => Some(Ok(Part::Value(i.into_value(limits)?))),
+                other => other,
             });
         }
-        join(parts)
+        let mut parts = Vec::with_capacity(self.targets.len());
+        for (r, got) in result.results(left())?.into_iter().zip(read) {
+            let v = r.value.map_err(TaskError::into_error)?;
+            parts.push(match got {
+                None => Part::Value(v),
+                Some(p) => p?,
+            });
+        }
+        join_parts(parts, limits)
     }
+}
+
+/// How bulk data reaches an engine without the controller.
+enum Channel {
+    /// Pipes passed over its local port.
+    Local(LocalConn),
+    /// Its data port.
+    Tcp(DataConn),
+}
+
+/// What a direct fetch of a gather brought.
+enum Fetched {
+    /// A value, from a data port.
+    Value(crate::wire::Outcome),
+    /// A value or a shared array, from a local port.
+    Local(LocalPart),
+}
+
+/// One engine's part of a gather.
+enum Part {
+    /// A value.
+    Value(Value),
+    /// An array still in its pipe.
+    Shared(Incoming),
+}
+
+/// Joins the parts of a gather in order: arrays of one kind straight into
+/// one array of the total size (each shared part read into its place, all
+/// at once), anything else as [`join`] does.
+fn join_parts(mut parts: Vec<Part>, limits: Limits) -> Result<Value> {
+    if !parts.iter().any(|p| matches!(p, Part::Shared(..))) {
+        return join(
+            parts
+                .into_iter()
+                .map(|p| match p {
+                    Part::Value(v) => v,
+                    Part::Shared(..) => unreachable!("no shared parts"),
+                })
+                .collect(),
+        );
+    }
+    fn floats(v: &Value) -> Option<&NdArray<f64>> {
+        match v {
+            Value::Floats(a) => Some(a),
+            _ => None,
+        }
+    }
+    fn ints(v: &Value) -> Option<&NdArray<i64>> {
+        match v {
+            Value::Ints(a) => Some(a),
+            _ => None,
+        }
+    }
+    if let Some(a) = join_in_place(&mut parts, true, floats) {
+        return a.map(Value::Floats);
+    }
+    if let Some(a) = join_in_place(&mut parts, false, ints) {
+        return a.map(Value::Ints);
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in parts {
+        values.push(match p {
+            Part::Value(v) => v,
+            Part::Shared(i) => i.into_value(limits)?,
+        });
+    }
+    join(values)
+}
+
+/// [`join_parts`] of parts that are all arrays of `T` (`floats` says
+/// which) with the same trailing shape; `None` if they are not.
+fn join_in_place<T: Plain + Send + Sync>(
+    parts: &mut [Part],
+    floats: bool,
+    array: fn(&Value) -> Option<&NdArray<T>>,
+) -> Option<Result<NdArray<T>>> {
+    let shapes: Vec<Vec<usize>> = parts
+        .iter()
+        .map(|p| match p {
+            Part::Value(v) => array(v).map(|a| a.shape.clone()),
+            Part::Shared(i) if i.array.floats == floats => Some(i.array.shape.clone()),
+            Part::Shared(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let first = shapes.first()?.clone();
+    if shapes.iter().any(|s| s.is_empty() || s[1..] != first[1..]) {
+        return None;
+    }
+    let row: usize = first[1..].iter().product();
+    let rows = shapes.iter().try_fold(0usize, |n, s| n.checked_add(s[0]));
+    let Some((rows, total)) = rows.and_then(|r| Some((r, r.checked_mul(row)?))) else {
+        return Some(Err(ClusterError::Value(
+            "the gathered blocks have too many elements".into(),
+        )));
+    };
+    Some((|| {
+        let mut data: Vec<T> =
+            local::zeroed(total).map_err(|e| ClusterError::Value(format!("gather: {e}")))?;
+        std::thread::scope(|sc| {
+            let mut rest = &mut data[..];
+            let mut reads = Vec::new();
+            for (p, s) in parts.iter_mut().zip(&shapes) {
+                let (mine, tail) = std::mem::take(&mut rest).split_at_mut(s[0] * row);
+                rest = tail;
+                match p {
+                    Part::Value(v) => {
+                        mine.copy_from_slice(&array(v).expect("an array of T").data);
+                    }
+                    Part::Shared(i) => reads.push(sc.spawn(move || i.read_into(mine))),
+                }
+            }
+            reads.into_iter().try_for_each(|r| {
+                r.join()
+                    .unwrap_or_else(|_| Err(ClusterError::Value("a gather thread panicked".into())))
+            })
+        })?;
+        let mut shape = first;
+        shape[0] = rows;
+        Ok(NdArray { shape, data })
+    })())
 }
 
 /// Splits a value into `n` blocks along its first axis.
@@ -430,6 +599,42 @@ mod tests {
         });
         assert_eq!(join(split(&m, 2).unwrap()).unwrap(), m);
         assert!(split(&Value::Int(3), 2).is_err());
+    }
+
+    #[test]
+    fn engines_of_this_host_are_reached_on_their_local_ports() {
+        use crate::engine::{self, EngineOptions};
+        use crate::{ClientOptions, Controller, ControllerOptions, Key, Targets};
+        let c = Controller::bind(ControllerOptions::new(Key::generate().unwrap())).unwrap();
+        let info = c.info().clone();
+        let hub = std::thread::spawn(move || c.serve());
+        let opts = EngineOptions {
+            connection: info.clone(),
+            host: "here".into(),
+            mpi: None,
+            timeout: std::time::Duration::from_secs(5),
+            limits: Limits::default(),
+            data_port: true,
+            on_controller_lost: None,
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || engine::run(&opts, |id| tx.send(id).unwrap()));
+        rx.recv().unwrap();
+        let rc = Client::connect(&info, &ClientOptions::default()).unwrap();
+        let all = rc.direct_view(&Targets::All).unwrap();
+        assert!(matches!(all.channel(0), Some(Channel::Local(_))));
+        let tcp = Client::connect(
+            &info,
+            &ClientOptions {
+                local: false,
+                ..ClientOptions::default()
+            },
+        )
+        .unwrap();
+        let all = tcp.direct_view(&Targets::All).unwrap();
+        assert!(matches!(all.channel(0), Some(Channel::Tcp(_))));
+        rc.shutdown().unwrap();
+        hub.join().unwrap().unwrap();
     }
 
     #[test]

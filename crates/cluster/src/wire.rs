@@ -32,6 +32,45 @@ pub struct EngineInfo {
     /// Where it accepts data connections from clients (`host:port`), if
     /// it does: bulk data (scatter, gather) then skips the controller.
     pub data: Option<String>,
+    /// The name of its local port (an abstract Unix socket), where clients
+    /// on its host splice arrays through passed pipes instead of copying
+    /// them through a socket ([`crate::local`]).
+    pub local: Option<String>,
+}
+
+/// How often the controller pings each engine, and how long a silent
+/// peer lives: an engine the controller has not heard from (a pong, a
+/// result) within `timeout` is declared dead, and an engine that has not
+/// heard from the controller within `timeout` gives it up.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Between two pings.
+    pub period: std::time::Duration,
+    /// Silence after which a peer is dead.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Heartbeat {
+    /// A ping every 3 s (ipyparallel's period), dead after 10 s of silence.
+    fn default() -> Self {
+        Heartbeat {
+            period: std::time::Duration::from_secs(3),
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// An array whose elements travel through a pipe whose read end is
+/// passed beside the frame that describes it ([`crate::local`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedArray {
+    /// `f64` elements (or `i64`).
+    pub floats: bool,
+    /// The array's shape.
+    pub shape: Vec<usize>,
+    /// The pipe's device and inode numbers: they bind the passed
+    /// descriptor to this signed description.
+    pub file: (u64, u64),
 }
 
 /// Where a submitted task goes.
@@ -57,6 +96,8 @@ pub enum Envelope {
     Welcome {
         /// The engine's id.
         engine: Option<u64>,
+        /// The controller's heartbeat (for an engine).
+        heartbeat: Option<Heartbeat>,
     },
     /// Client to controller: which engines are alive?
     Ids {
@@ -72,6 +113,9 @@ pub enum Envelope {
         /// Each engine's data address ([`EngineInfo::data`]), in the
         /// order of `ids`.
         data: Vec<Option<String>>,
+        /// Each engine's local port ([`EngineInfo::local`]), in the order
+        /// of `ids`.
+        local: Vec<Option<String>>,
     },
     /// Client to controller: run the body (a [`Task`]) as routed.
     Submit {
@@ -157,6 +201,55 @@ pub enum Envelope {
     DataValue {
         /// The transfer.
         token: u64,
+    },
+    /// Controller to engine: are you there? (answered by [`Envelope::Pong`]).
+    Ping {
+        /// Counts the pings.
+        n: u64,
+    },
+    /// Engine to controller: the answer to [`Envelope::Ping`] `n`.
+    Pong {
+        /// The ping answered.
+        n: u64,
+    },
+    /// Client to engine on a local connection: store `name` for the task
+    /// [`Task::Receive`] with this token. With `array`, its elements come
+    /// through the pipe passed right after this frame; without, the body
+    /// is the encoded [`Task::Push`].
+    LocalPut {
+        /// The transfer.
+        token: u64,
+        /// The engine's [`Envelope::DataHello`] nonce.
+        nonce: [u8; 16],
+        /// The name stored.
+        name: String,
+        /// The array whose elements follow through a passed pipe.
+        array: Option<SharedArray>,
+    },
+    /// Client to engine on a local connection: send here the value that the
+    /// task [`Task::Send`] with this token reads.
+    LocalGet {
+        /// The transfer.
+        token: u64,
+        /// The engine's nonce.
+        nonce: [u8; 16],
+    },
+    /// On a local connection, the receiver of an array to its sender: all
+    /// of the array's bytes have been read (the sender may let them
+    /// change).
+    LocalReceived {
+        /// The transfer.
+        token: u64,
+    },
+    /// Engine to client on a local connection: the value of the
+    /// [`Task::Send`] with this token. With `array`, its elements come
+    /// through the pipe passed right after this frame; without, the body
+    /// is the encoded [`Outcome`].
+    LocalValue {
+        /// The transfer.
+        token: u64,
+        /// The array whose elements follow through a passed pipe.
+        array: Option<SharedArray>,
     },
 }
 

@@ -32,6 +32,7 @@ fn engine_options(info: &ConnectionInfo) -> EngineOptions {
         timeout: Duration::from_secs(5),
         limits: Limits::default(),
         data_port: true,
+        on_controller_lost: None,
     }
 }
 
@@ -233,13 +234,18 @@ fn dying_engine(info: &ConnectionInfo) -> (u64, std::thread::JoinHandle<()>) {
                 host: "doomed".into(),
                 mpi: None,
                 data: None,
+                local: None,
             })),
             &[],
             None,
         )
         .unwrap();
-    let Some((Envelope::Welcome { engine: Some(id) }, _)) =
-        conn::read_envelope(&mut reader, Some(Duration::from_secs(5))).unwrap()
+    let Some((
+        Envelope::Welcome {
+            engine: Some(id), ..
+        },
+        _,
+    )) = conn::read_envelope(&mut reader, Some(Duration::from_secs(5))).unwrap()
     else {
         panic!("not welcomed")
     };
@@ -445,7 +451,7 @@ fn a_deeply_nested_value_is_refused_and_the_engine_lives_on() {
     sender
         .send(&Envelope::Hello(Hello::Client), &[], None)
         .unwrap();
-    let Some((Envelope::Welcome { engine: None }, _)) =
+    let Some((Envelope::Welcome { engine: None, .. }, _)) =
         conn::read_envelope(&mut reader, Some(Duration::from_secs(5))).unwrap()
     else {
         panic!("not welcomed")
@@ -496,6 +502,35 @@ fn a_deeply_nested_value_is_refused_and_the_engine_lives_on() {
 /// controller for an engine without one, in one view; the controller
 /// orders a scatter before the tasks submitted after it, though its data
 /// travels on other connections.
+/// Scatter and gather over the engines' data ports (TCP: the path of
+/// engines on other hosts) and over their local ports (memory files), a
+/// block per engine of an n-d array of each kind.
+#[test]
+fn arrays_cross_the_data_ports_and_the_local_ports_intact() {
+    let hub = Hub::start(2);
+    let m = Value::Ints(cluster::NdArray {
+        shape: vec![50_001, 2],
+        data: (0..100_002).map(|i| i * 3 - 7).collect(),
+    });
+    let f = Value::floats((0..200_001).map(|i| f64::from(i) * -0.125).collect());
+    for local in [false, true] {
+        let opts = ClientOptions {
+            local,
+            ..ClientOptions::default()
+        };
+        let rc = Client::connect(&hub.info, &opts).unwrap();
+        let all = rc.direct_view(&Targets::All).unwrap();
+        for v in [&m, &f] {
+            all.scatter("v", v).unwrap().get().unwrap();
+            assert_eq!(&all.gather("v").unwrap(), v, "local {local}");
+            let rows = all.execute("len(v)").unwrap().get().unwrap();
+            let half = |n: i64| Value::List(vec![Value::Int((n + 1) / 2), Value::Int(n / 2)]);
+            let n = if v == &m { 50_001 } else { 200_001 };
+            assert_eq!(rows, half(n), "local {local}");
+        }
+    }
+}
+
 #[test]
 fn bulk_data_skips_the_controller_in_order() {
     let hub = Hub::start(2);

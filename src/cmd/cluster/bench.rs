@@ -96,15 +96,17 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             let t = Instant::now();
             let view = client.direct_view(&Targets::All)?;
             view.scatter("a", &value)?.get()?;
+            let scattered = t.elapsed().as_secs_f64();
             let back = view.gather("a")?;
             let s = t.elapsed().as_secs_f64();
             if back != value {
                 bail!("gather did not give back what was scattered");
             }
             outln!(
-                "scatter+gather: {} MB in {s:.3} s, {:.0} MB/s",
+                "scatter+gather: {} MB in {s:.3} s, {:.0} MB/s (scatter {scattered:.3} s, gather {:.3} s)",
                 a.n,
-                a.n as f64 / s
+                a.n as f64 / s,
+                s - scattered
             )?;
         }
     }

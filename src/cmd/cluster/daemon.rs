@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use cluster::engine::{EngineOptions, Stopped};
+use cluster::wire::Heartbeat;
 use cluster::{
     Client, ClientOptions, ConnectionInfo, Controller, ControllerOptions, Key, ProfileDir,
 };
@@ -43,6 +44,46 @@ pub struct StartArgs {
     /// Port the controller listens on (0: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
+    #[command(flatten)]
+    heartbeat: HeartbeatArgs,
+}
+
+/// How the controller and the engines watch each other.
+#[derive(clap::Args, Clone, Copy)]
+pub struct HeartbeatArgs {
+    /// Seconds between the controller's pings to each engine.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, value_parser = seconds)]
+    heartbeat: f64,
+    /// Seconds of silence after which an engine is declared dead (its tasks failed or
+    /// retried) and an engine gives up its controller (more than --heartbeat).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
+    heartbeat_timeout: f64,
+}
+
+impl HeartbeatArgs {
+    fn heartbeat(self) -> anyhow::Result<Heartbeat> {
+        if self.heartbeat_timeout <= self.heartbeat {
+            bail!(
+                "--heartbeat-timeout {}: give more than --heartbeat ({})",
+                self.heartbeat_timeout,
+                self.heartbeat
+            );
+        }
+        Ok(Heartbeat {
+            period: Duration::from_secs_f64(self.heartbeat),
+            timeout: Duration::from_secs_f64(self.heartbeat_timeout),
+        })
+    }
+}
+
+/// A number of seconds for a heartbeat: above 0, at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!(
+            "give a number of seconds above 0, at most 86400, not `{text}`"
+        )),
+    }
 }
 
 /// Arguments of `cluster engines`.
@@ -68,6 +109,8 @@ pub struct ControllerArgs {
     ip: String,
     #[arg(long, default_value_t = 0)]
     port: u16,
+    #[command(flatten)]
+    heartbeat: HeartbeatArgs,
 }
 
 /// Arguments of the hidden `cluster engine`.
@@ -203,6 +246,7 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     if n == 0 || n > MAX_ENGINES {
         bail!("-n {n}: start 1 to {MAX_ENGINES} engines");
     }
+    a.heartbeat.heartbeat()?;
     let p = profile_dir(&a.profile)?;
     p.create()?;
     let file = p.connection_file();
@@ -222,6 +266,10 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     let dir = p.dir().to_string_lossy().into_owned();
     let port = a.port.to_string();
     let log = p.controller_log();
+    let (period, timeout) = (
+        a.heartbeat.heartbeat.to_string(),
+        a.heartbeat.heartbeat_timeout.to_string(),
+    );
     let mut controller = spawn_daemon(
         &[
             "controller",
@@ -231,6 +279,10 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
             &a.ip,
             "--port",
             &port,
+            "--heartbeat",
+            &period,
+            "--heartbeat-timeout",
+            &timeout,
         ],
         &log,
     )?;
@@ -366,6 +418,7 @@ pub fn controller(a: ControllerArgs) -> anyhow::Result<ExitCode> {
     let mut opts = ControllerOptions::new(key);
     opts.ip = a.ip;
     opts.port = a.port;
+    opts.heartbeat = a.heartbeat.heartbeat()?;
     let out = Arc::new(Mutex::new(()));
     opts.log = Arc::new(move |line: &str| {
         let _g = out.lock();
@@ -399,7 +452,17 @@ fn engine_options(info: ConnectionInfo, mpi: Option<(u32, u32)>) -> EngineOption
         timeout: Duration::from_secs(10),
         limits: Default::default(),
         data_port: true,
+        on_controller_lost: Some(controller_lost),
     }
+}
+
+/// An engine process whose controller is lost in the middle of a task
+/// ends at once (the task's result could reach no one).
+fn controller_lost(why: &str) {
+    log_line(&format!(
+        "the controller is lost during a task ({why}): exiting"
+    ));
+    std::process::exit(1);
 }
 
 pub fn engine(a: EngineArgs) -> anyhow::Result<ExitCode> {
@@ -408,7 +471,7 @@ pub fn engine(a: EngineArgs) -> anyhow::Result<ExitCode> {
     let opts = engine_options(info, mpi);
     match cluster::engine::run(&opts, |id| log_line(&format!("registered as engine {id}")))? {
         Stopped::Asked => log_line("stopped by the controller"),
-        Stopped::ControllerGone => log_line("the controller went away"),
+        Stopped::ControllerGone(why) => log_line(&format!("the controller went away: {why}")),
     }
     Ok(ExitCode::SUCCESS)
 }
