@@ -491,6 +491,19 @@ fn bad_arguments_are_one_line_errors() {
     let out = c.run(&["start", "--profile", "../x"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("profile"), "{}", stderr(&out));
+    for bad in ["0", "nan", "inf", "1e9", "x"] {
+        let out = c.run(&["start", "--heartbeat", bad]);
+        assert_eq!(out.status.code(), Some(2), "--heartbeat {bad}");
+        assert!(stderr(&out).contains("seconds above 0"), "{}", stderr(&out));
+    }
+    let out = c.run(&["start", "--heartbeat", "2", "--heartbeat-timeout", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--heartbeat-timeout 1: give more than --heartbeat"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!c.dir().join("pids").exists());
     let out = c.run(&["apply", "--targets", "1:2:0", "minus", "1", "2"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
