@@ -1,5 +1,5 @@
 //! Heartbeats, with a controller that pings every 100 ms and declares a
-//! peer dead after 600 ms of silence: an engine that stops answering is
+//! peer dead after 1 s of silence: an engine that stops answering is
 //! removed and its tasks failed or retried, an engine whose controller
 //! falls silent gives it up during a long task, and a long task on a live
 //! engine outlives many heartbeats.
@@ -19,7 +19,7 @@ use cluster::{
 
 const QUICK: Heartbeat = Heartbeat {
     period: Duration::from_millis(100),
-    timeout: Duration::from_millis(600),
+    timeout: Duration::from_millis(1000),
 };
 
 fn engine_options(info: &ConnectionInfo) -> EngineOptions {
@@ -123,7 +123,7 @@ fn a_silent_engine_is_declared_dead_and_its_tasks_move() {
         "{e}"
     );
     assert!(
-        waited >= QUICK.timeout && waited < Duration::from_secs(5),
+        waited >= QUICK.timeout && waited < Duration::from_secs(10),
         "{waited:?}"
     );
     assert_eq!(rc.ids().unwrap(), vec![live]);
@@ -167,7 +167,7 @@ fn lost(why: &str) {
 #[test]
 fn an_engine_gives_up_a_silent_controller_during_a_long_task() {
     // A controller played by the test: it welcomes the engine, gives it a
-    // two-second task, and falls silent with the connection open.
+    // four-second task, and falls silent with the connection open.
     let key = Key::generate().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let info = ConnectionInfo {
@@ -192,7 +192,7 @@ fn an_engine_gives_up_a_silent_controller_during_a_long_task() {
     sender.send(&welcome, &[], None).unwrap();
     let task = wire::encode(&Task::Apply {
         func: "sleep".into(),
-        args: vec![Value::Float(2.0)],
+        args: vec![Value::Float(4.0)],
     });
     sender
         .send(&Envelope::Run { task: 0 }, &task, None)
@@ -202,18 +202,18 @@ fn an_engine_gives_up_a_silent_controller_during_a_long_task() {
         if let Some(l) = LOST.lock().unwrap().clone() {
             break l;
         }
-        assert!(sent.elapsed() < Duration::from_secs(5), "never noticed");
+        assert!(sent.elapsed() < Duration::from_secs(8), "never noticed");
         std::thread::sleep(Duration::from_millis(10));
     };
     let after = noticed.0.duration_since(sent);
     assert!(
-        after >= QUICK.timeout && after < Duration::from_millis(1900),
+        after >= QUICK.timeout && after < Duration::from_millis(3500),
         "noticed after {after:?}, during the task"
     );
     assert!(noticed.1.contains("heartbeat timeout"), "{}", noticed.1);
     // Without a hook that ends the process, `run` returns once the task ends.
     let stopped = engine.join().unwrap().unwrap();
-    assert!(sent.elapsed() >= Duration::from_secs(2));
+    assert!(sent.elapsed() >= Duration::from_secs(4));
     assert!(
         matches!(&stopped, Stopped::ControllerGone(why) if why.contains("heartbeat timeout")),
         "{stopped:?}"
