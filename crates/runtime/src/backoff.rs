@@ -11,11 +11,14 @@
 //! the other work's whole time slice. A sleeping waiter leaves its core
 //! idle, and an idle core pulls a waiting task over at once.
 //!
-//! How long to spin adapts ([`SpinBudget`]): a wait that ends within the
-//! longest spin lets the next one spin twice as long (a quiet machine,
-//! where the partner runs and its answer is microseconds away); a wait that
-//! outlasts it halves the spin (a loaded machine, where the partner is
-//! descheduled for a time slice and spinning only burns the core it needs).
+//! How long to spin adapts ([`SpinBudget`]): a wait shorter than a
+//! scheduler time slice lets the next one spin twice as long (the partner
+//! runs, and its answer is microseconds away once both spin); a longer wait
+//! halves the spin (a loaded machine, where the partner is descheduled for
+//! a time slice and spinning only burns the core it needs). The threshold is
+//! a time slice, not the spin itself: two partners that both nap answer each
+//! other a nap late, and judged against the spin they would keep each other
+//! napping for good.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,16 +52,21 @@ pub struct WaitPolicy {
     /// The longest sleep between polls: bounds how late a waiter notices
     /// what happened while it slept.
     pub longest_nap: Duration,
+    /// A wait longer than this (about a scheduler time slice) means the
+    /// partner was descheduled, and halves the spin; a shorter one doubles it.
+    pub long_wait: Duration,
 }
 
 impl WaitPolicy {
-    /// Spin 5–200 µs, yield 4 times, then nap 20 µs doubling to 200 µs.
+    /// Spin 5–200 µs, yield 4 times, then nap 20 µs doubling to 200 µs; a
+    /// wait of over 1 ms halves the spin.
     pub const DEFAULT: WaitPolicy = WaitPolicy {
         max_spin: Duration::from_micros(200),
         min_spin: Duration::from_micros(5),
         yields: 4,
         first_nap: Duration::from_micros(20),
         longest_nap: Duration::from_micros(200),
+        long_wait: Duration::from_millis(1),
     };
 }
 
@@ -169,15 +177,15 @@ impl SpinBudget {
         Backoff::new(self.spin(), &self.policy)
     }
 
-    /// Learns from a wait that lasted `waited`: one within the longest spin
-    /// doubles the budget, a longer one halves it.
+    /// Learns from a wait that lasted `waited`: one within the policy's
+    /// `long_wait` doubles the budget, a longer one halves it.
     pub fn record(&self, waited: Duration) {
         let (min, max) = (
             self.policy.min_spin.as_nanos() as u64,
             self.policy.max_spin.as_nanos() as u64,
         );
         let now = self.nanos.load(Ordering::Relaxed);
-        let next = if waited.as_nanos() as u64 <= max {
+        let next = if waited <= self.policy.long_wait {
             now.saturating_mul(2).min(max)
         } else {
             (now / 2).max(min)
@@ -187,15 +195,23 @@ impl SpinBudget {
 
     /// Polls `done` until it returns `true`, pausing between polls as this
     /// budget and its policy say, and learns from how long that took.
-    pub fn wait_until(&self, mut done: impl FnMut() -> bool) {
+    pub fn wait_until(&self, done: impl FnMut() -> bool) {
+        self.wait_at_least_spinning(Duration::ZERO, done);
+    }
+
+    /// [`SpinBudget::wait_until`] that spins for at least `busy` — the time
+    /// the awaited work needs while its partner runs, such as a large
+    /// message's copy, which advances only while it is polled — and judges
+    /// the wait by how much longer than `busy` it took.
+    pub fn wait_at_least_spinning(&self, busy: Duration, mut done: impl FnMut() -> bool) {
         if done() {
             return;
         }
-        let mut backoff = self.backoff();
+        let mut backoff = Backoff::new(self.spin().max(busy), &self.policy);
         while !done() {
             backoff.pause();
         }
-        self.record(backoff.elapsed());
+        self.record(backoff.elapsed().saturating_sub(busy));
     }
 }
 
@@ -210,6 +226,7 @@ mod tests {
         yields: 2,
         first_nap: Duration::from_micros(20),
         longest_nap: Duration::from_micros(80),
+        long_wait: Duration::from_millis(1),
     };
 
     #[test]
@@ -258,7 +275,7 @@ mod tests {
             assert_eq!(budget.spin().as_micros(), want);
         }
         for want in [10, 20, 40, 80, 160, 200, 200] {
-            budget.record(us(150));
+            budget.record(us(900));
             assert_eq!(budget.spin().as_micros(), want);
         }
     }
@@ -276,6 +293,21 @@ mod tests {
         });
         assert!(flag.load(Ordering::Acquire));
         assert_eq!(budget.spin(), Duration::from_micros(100));
+    }
+
+    #[test]
+    fn a_wait_within_its_busy_time_is_not_judged_long() {
+        let budget = SpinBudget::new(POLICY);
+        let flag = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(30));
+                flag.store(true, Ordering::Release);
+            });
+            budget
+                .wait_at_least_spinning(Duration::from_millis(40), || flag.load(Ordering::Acquire));
+        });
+        assert_eq!(budget.spin(), POLICY.max_spin);
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl Collectives for Mpi {
         let comm = self.raw();
         // SAFETY: no buffers.
         unsafe {
-            complete(|req| {
+            complete(0, |req| {
                 mpi::ffi::MPI_Ibarrier(comm, req);
             })
         };
@@ -115,7 +115,7 @@ impl Collectives for Mpi {
             // SAFETY: `bytes` is borrowed until the gather completes; the
             // receive arguments are read only on the root.
             unsafe {
-                complete(|req| {
+                complete(bytes.len(), |req| {
                     let (no, nc) = (none::<u8>(), std::ptr::null());
                     mpi::ffi::MPI_Igatherv(send, n, ty, no, nc, nc, ty, at, comm, req);
                 })
@@ -131,7 +131,7 @@ impl Collectives for Mpi {
         // SAFETY: `bytes`, `all`, `counts` and `displs` live, unmoved and
         // untouched, until the gather completes; `all` holds the counts' sum.
         unsafe {
-            complete(|req| {
+            complete(total, |req| {
                 mpi::ffi::MPI_Igatherv(send, n, ty, recv, c, d, ty, at, comm, req);
             })
         };
@@ -151,7 +151,7 @@ impl Collectives for Mpi {
         // SAFETY: `bytes`, `all`, `counts` and `displs` live, unmoved and
         // untouched, until the gather completes; `all` holds the counts' sum.
         unsafe {
-            complete(|req| {
+            complete(total, |req| {
                 mpi::ffi::MPI_Iallgatherv(send, n, ty, recv, c, d, ty, comm, req);
             })
         };
@@ -168,7 +168,7 @@ impl Collectives for Mpi {
             // SAFETY: `mine` (of the announced length) is untouched until the
             // scatter completes; the send arguments are read only on the root.
             unsafe {
-                complete(|req| {
+                complete(n[0] as usize, |req| {
                     let (no, nc) = (none::<u8>(), std::ptr::null());
                     mpi::ffi::MPI_Iscatterv(no, nc, nc, ty, recv, n[0], ty, at, comm, req);
                 })
@@ -190,7 +190,7 @@ impl Collectives for Mpi {
         // SAFETY: `all`, `counts`, `displs` and `mine` live, unmoved and
         // untouched, until the scatter completes; MPI only reads `all`.
         unsafe {
-            complete(|req| {
+            complete(all.len(), |req| {
                 mpi::ffi::MPI_Iscatterv(send, c, d, ty, recv, n[0], ty, at, comm, req);
             })
         };
@@ -199,11 +199,12 @@ impl Collectives for Mpi {
 
     fn bcast_buf<T: Scalar>(&self, buf: &mut [T], root: usize) -> Result<()> {
         let n = count(buf.len())?;
+        let moved = std::mem::size_of_val(buf);
         let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
         let at_buf = buf.as_mut_ptr().cast();
         // SAFETY: `buf` is borrowed mutably until the broadcast completes.
         unsafe {
-            complete(|req| {
+            complete(moved, |req| {
                 mpi::ffi::MPI_Ibcast(at_buf, n, ty, at, comm, req);
             })
         };
@@ -219,6 +220,7 @@ impl Collectives for Mpi {
         let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
         count(recv.len() * self.size())?;
         let n = count(recv.len())?;
+        let moved = std::mem::size_of_val(recv) * self.size();
         let send = if self.rank() == root {
             let send = root_data(send, "scatter_buf", root)?;
             check_blocks("scatter_buf", send.len(), recv.len(), self.size())?;
@@ -230,7 +232,7 @@ impl Collectives for Mpi {
         // SAFETY: `send` (on the root; MPI only reads it) and `recv` are
         // borrowed until the scatter completes.
         unsafe {
-            complete(|req| {
+            complete(moved, |req| {
                 mpi::ffi::MPI_Iscatter(send, n, ty, recv, n, ty, at, comm, req);
             })
         };
@@ -241,6 +243,7 @@ impl Collectives for Mpi {
         let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
         count(send.len() * self.size())?;
         let n = count(send.len())?;
+        let moved = std::mem::size_of_val(send) * self.size();
         let recv = if self.rank() == root {
             let recv = root_data(recv, "gather_buf", root)?;
             check_blocks("gather_buf", recv.len(), send.len(), self.size())?;
@@ -252,7 +255,7 @@ impl Collectives for Mpi {
         // SAFETY: `send` and `recv` (on the root) are borrowed until the
         // gather completes.
         unsafe {
-            complete(|req| {
+            complete(moved, |req| {
                 mpi::ffi::MPI_Igather(send, n, ty, recv, n, ty, at, comm, req);
             })
         };
@@ -263,10 +266,11 @@ impl Collectives for Mpi {
         check_blocks("allgather_buf", recv.len(), send.len(), self.size())?;
         count(recv.len())?;
         let (comm, ty, n) = (self.raw(), datatype::<T>(), count(send.len())?);
+        let moved = std::mem::size_of_val(recv);
         let (send, recv) = (send.as_ptr().cast(), recv.as_mut_ptr().cast());
         // SAFETY: `send` and `recv` are borrowed until the gather completes.
         unsafe {
-            complete(|req| {
+            complete(moved, |req| {
                 mpi::ffi::MPI_Iallgather(send, n, ty, recv, n, ty, comm, req);
             })
         };
@@ -282,6 +286,7 @@ impl Collectives for Mpi {
     ) -> Result<()> {
         let (comm, ty, at) = (self.raw(), datatype::<T>(), self.root(root)?);
         let n = count(send.len())?;
+        let moved = std::mem::size_of_val(send) * self.size();
         let recv = if self.rank() == root {
             let recv = root_data(recv, "reduce_buf", root)?;
             check_blocks("reduce_buf", recv.len(), send.len(), 1)?;
@@ -293,7 +298,7 @@ impl Collectives for Mpi {
         // SAFETY: `send` and `recv` (on the root) are borrowed until the
         // reduction completes.
         unsafe {
-            complete(|req| {
+            complete(moved, |req| {
                 mpi::ffi::MPI_Ireduce(send, recv, n, ty, op, at, comm, req);
             })
         };
@@ -303,11 +308,12 @@ impl Collectives for Mpi {
     fn allreduce_buf<T: Scalar>(&self, send: &[T], recv: &mut [T], op: Op) -> Result<()> {
         check_blocks("allreduce_buf", recv.len(), send.len(), 1)?;
         let (comm, ty, n) = (self.raw(), datatype::<T>(), count(send.len())?);
+        let moved = std::mem::size_of_val(send) * self.size();
         let (send, recv) = (send.as_ptr().cast(), recv.as_mut_ptr().cast());
         let op = system_op(op).as_raw();
         // SAFETY: `send` and `recv` are borrowed until the reduction completes.
         unsafe {
-            complete(|req| {
+            complete(moved, |req| {
                 mpi::ffi::MPI_Iallreduce(send, recv, n, ty, op, comm, req);
             })
         };

@@ -38,7 +38,7 @@ extern "C" fn finalize_at_exit() {
     if let Some(held) = universe.take() {
         // SAFETY: MPI is initialised (the universe is held); no buffers.
         unsafe {
-            complete(|req| {
+            complete(0, |req| {
                 mpi::ffi::MPI_Ibarrier(mpi::ffi::RSMPI_COMM_WORLD, req);
             })
         };

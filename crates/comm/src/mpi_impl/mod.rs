@@ -63,10 +63,10 @@ impl Mpi {
 
 impl Drop for Mpi {
     fn drop(&mut self) {
-        for (_, req) in self.pending.get_mut().iter_mut() {
+        for (bytes, req) in self.pending.get_mut().iter_mut() {
             // A live request from MPI_Isend whose buffer is still alive
             // beside it in the list.
-            wait::wait(req);
+            wait::wait(req, bytes.len());
         }
     }
 }

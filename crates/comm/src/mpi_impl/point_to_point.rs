@@ -38,7 +38,7 @@ impl PointToPoint for Mpi {
         // SAFETY: `bytes` holds exactly the matched message's length, stays
         // in place and untouched until `complete` has waited for the receive.
         unsafe {
-            complete(|req| {
+            complete(n, |req| {
                 mpi::ffi::MPI_Imrecv(at, len, ty, &mut message, req);
             })
         };
@@ -51,7 +51,7 @@ impl PointToPoint for Mpi {
         // request is waited for below.
         let mut req =
             unsafe { self.start(Start::Send, buf.as_ptr().cast_mut(), buf.len(), dest, tag)? };
-        wait(&mut req);
+        wait(&mut req, std::mem::size_of_val(buf));
         Ok(())
     }
 
@@ -73,7 +73,7 @@ impl PointToPoint for Mpi {
         // receive matches it (only one thread at a time uses MPI).
         // SAFETY: `buf` is borrowed mutably until the request is waited for.
         let mut req = unsafe { self.start(Start::Recv, buf.as_mut_ptr(), n, source, tag)? };
-        wait(&mut req);
+        wait(&mut req, n * std::mem::size_of::<T>());
         Ok(n)
     }
 
@@ -102,7 +102,7 @@ impl PointToPoint for Mpi {
         let mut sent =
             unsafe { self.start(Start::Send, send.as_ptr().cast_mut(), send.len(), dest, tag)? };
         let got = self.recv_buf(recv, source, tag);
-        wait(&mut sent);
+        wait(&mut sent, std::mem::size_of_val(send));
         got
     }
 }

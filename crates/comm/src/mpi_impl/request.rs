@@ -88,7 +88,7 @@ impl<T: Scalar> MpiSend<T> {
 impl<T: Scalar> Request for MpiSend<T> {
     type Output = Vec<T>;
     fn wait(mut self) -> Result<Vec<T>> {
-        wait(&mut self.req);
+        wait(&mut self.req, std::mem::size_of_val(&self.buf[..]));
         self.done = true;
         Ok(std::mem::take(&mut self.buf))
     }
@@ -98,7 +98,7 @@ impl<T> Drop for MpiSend<T> {
     fn drop(&mut self) {
         if !self.done {
             // MPI must be done with the buffer before it is freed.
-            wait(&mut self.req);
+            wait(&mut self.req, std::mem::size_of_val(&self.buf[..]));
         }
     }
 }
@@ -134,7 +134,7 @@ impl<T: Scalar> MpiRecv<T> {
 impl<T: Scalar> Request for MpiRecv<T> {
     type Output = Vec<T>;
     fn wait(mut self) -> Result<Vec<T>> {
-        let status = wait(&mut self.req);
+        let status = wait(&mut self.req, std::mem::size_of_val(&self.buf[..]));
         self.done = true;
         let mut n: Count = 0;
         // SAFETY: `status` was filled by the completed request.
@@ -159,7 +159,7 @@ impl<T> Drop for MpiRecv<T> {
             // SAFETY: a live request; cancel it, then wait, so MPI no longer
             // writes into the buffer when it is freed.
             unsafe { mpi::ffi::MPI_Cancel(&mut self.req) };
-            wait(&mut self.req);
+            wait(&mut self.req, std::mem::size_of_val(&self.buf[..]));
         }
     }
 }

@@ -12,6 +12,7 @@
 //! by these polls.
 
 use std::mem::MaybeUninit;
+use std::time::Duration;
 
 use mpi::ffi::{MPI_Message, MPI_Request, MPI_Status};
 use mpi::raw::AsRaw;
@@ -25,10 +26,22 @@ use crate::communicator::Tag;
 /// one rank, and how late its peers answer is one thing to learn.
 static SPIN: SpinBudget = SpinBudget::new(WaitPolicy::DEFAULT);
 
-/// Waits for `req` like `MPI_Wait`, pausing between polls; returns its status.
-pub(super) fn wait(req: &mut MPI_Request) -> MPI_Status {
+/// How fast a message moves between two ranks that both poll: a wait for
+/// `bytes` spins for at least the copy's time at this rate, since MPI moves
+/// a large message in pieces, each when a poll comes, and napping between
+/// pieces would slow the copy itself.
+const BYTES_PER_SECOND: u64 = 1_000_000_000;
+
+/// How long moving `bytes` takes while both ranks poll.
+fn copy_time(bytes: usize) -> Duration {
+    Duration::from_nanos((bytes as u64).saturating_mul(1_000_000_000) / BYTES_PER_SECOND)
+}
+
+/// Waits for `req`, which moves `bytes`, like `MPI_Wait`, pausing between
+/// polls; returns its status.
+pub(super) fn wait(req: &mut MPI_Request, bytes: usize) -> MPI_Status {
     let mut status = MaybeUninit::<MPI_Status>::uninit();
-    SPIN.wait_until(|| {
+    SPIN.wait_at_least_spinning(copy_time(bytes), || {
         let mut done = 0;
         // SAFETY: `req` is a live request (or already null, which MPI_Test
         // reports done); MPI_Test fills `status` when it is done.
@@ -39,21 +52,21 @@ pub(super) fn wait(req: &mut MPI_Request) -> MPI_Status {
     unsafe { status.assume_init() }
 }
 
-/// Starts a non-blocking MPI operation with `start`, which gets where to put
-/// the request, and waits for it.
+/// Starts a non-blocking MPI operation that moves `bytes` with `start`,
+/// which gets where to put the request, and waits for it.
 ///
 /// # Safety
 ///
 /// `start` must post exactly one request into the pointer it gets; the
 /// buffers it names must stay valid, and untouched by anything else, until
 /// this function returns.
-pub(super) unsafe fn complete(start: impl FnOnce(*mut MPI_Request)) -> MPI_Status {
+pub(super) unsafe fn complete(bytes: usize, start: impl FnOnce(*mut MPI_Request)) -> MPI_Status {
     let mut req = MaybeUninit::<MPI_Request>::uninit();
     start(req.as_mut_ptr());
     // SAFETY: `start` posted the request into `req` (MPI's default error
     // handler aborts the job rather than return an error).
     let mut req = unsafe { req.assume_init() };
-    wait(&mut req)
+    wait(&mut req, bytes)
 }
 
 impl Mpi {
