@@ -575,3 +575,13 @@ fn mpi_engines_join_and_reduce_across_ranks() {
     let status = ranks.wait().unwrap();
     assert!(status.success(), "mpirun: {status}");
 }
+
+#[test]
+fn bench_scatter_round_trips_through_the_local_and_the_data_ports() {
+    let c = Cluster::start(2);
+    for extra in [&[][..], &["--tcp"][..]] {
+        let args = [&["bench", "scatter", "-n", "2"][..], extra].concat();
+        let out = c.ok(&args);
+        assert!(out.starts_with("scatter+gather: 2 MB in "), "{out}");
+    }
+}

@@ -21,6 +21,10 @@ pub struct BenchArgs {
     /// Round trips for `apply`, tasks for `map`, megabytes for `scatter`.
     #[arg(short, long, value_parser = crate::args::count::<usize>)]
     n: usize,
+    /// Send arrays over the engines' data ports (TCP, the path of engines on other hosts)
+    /// even to engines on this host.
+    #[arg(long)]
+    tcp: bool,
     #[command(flatten)]
     connect: Connect,
 }
@@ -43,7 +47,15 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     if a.n == 0 || a.n > MAX_N {
         bail!("-n {}: give 1 to {MAX_N}", a.n);
     }
-    let client = a.connect.client()?;
+    let client = if a.tcp {
+        let opts = cluster::ClientOptions {
+            local: false,
+            ..cluster::ClientOptions::default()
+        };
+        cluster::Client::connect(&a.connect.info()?, &opts)?
+    } else {
+        a.connect.client()?
+    };
     let t = Instant::now();
     match a.what {
         What::Apply => {
