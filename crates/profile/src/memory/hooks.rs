@@ -94,8 +94,10 @@ pub fn allocated(ptr: *mut u8, size: usize) {
     }
     ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
     ALLOCATED.fetch_add(size as u64, Ordering::Relaxed);
-    grow(size as i64);
+    // The site first: a new peak's snapshot, which another thread's free
+    // may take as soon as `grow` marks the peak, must find it.
     maybe_record(ptr as usize, size as u64);
+    grow(size as i64);
 }
 
 /// Tells the profiler that the block at `ptr` of `size` bytes is about to
@@ -126,10 +128,10 @@ pub fn reallocated(old: *mut u8, old_size: usize, new: *mut u8, new_size: usize)
         shrink(-delta);
     }
     forget(old as usize);
+    maybe_record(new as usize, new_size as u64);
     if delta > 0 {
         grow(delta);
     }
-    maybe_record(new as usize, new_size as u64);
 }
 
 fn inside() -> bool {
