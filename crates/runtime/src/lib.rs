@@ -32,8 +32,8 @@
 
 pub mod atomic;
 pub mod atomic_dir;
-pub mod backoff;
 pub mod backend;
+pub mod backoff;
 pub mod layout;
 pub mod memory;
 pub mod number;
