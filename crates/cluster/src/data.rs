@@ -158,7 +158,14 @@ impl DataPort {
         let (mb, st, k) = (mailbox.clone(), stop.clone(), key.clone());
         std::thread::Builder::new()
             .name("cluster-data".into())
-            .spawn(move || accept(&listener, &mb, &st, &k, limits))
+            .spawn(move || {
+                accept_each(
+                    listener.incoming(),
+                    "cluster-data-conn",
+                    &st,
+                    move |stream| serve(stream, &mb, &k, limits),
+                )
+            })
             .map_err(|e| ClusterError::io("data port thread", e))?;
         // Without a local port (none can be made here), clients of this
         // host use the data port.
@@ -169,7 +176,10 @@ impl DataPort {
                 let (mb, st, key) = (mailbox.clone(), stop.clone(), key.clone());
                 std::thread::Builder::new()
                     .name("cluster-local".into())
-                    .spawn(move || accept_local(&listener, &mb, &st, &key, limits))
+                    .spawn(move || {
+                        let serve = move |stream| crate::local::serve(stream, &mb, &key, limits);
+                        accept_each(listener.incoming(), "cluster-local-conn", &st, serve)
+                    })
                     .ok()
                     .map(|_| name)
             });
@@ -278,15 +288,17 @@ impl Drop for DataPort {
     }
 }
 
-fn accept_local(
-    listener: &std::os::unix::net::UnixListener,
-    mb: &Arc<Mailbox>,
+/// Serves each connection of `incoming` on a thread of its own named
+/// `name`, at most [`MAX_CONNECTIONS`] at once, until `stop` is set: the
+/// accept loop of the data port and of the local port alike.
+fn accept_each<S: Send + 'static>(
+    incoming: impl Iterator<Item = std::io::Result<S>>,
+    name: &str,
     stop: &AtomicBool,
-    key: &Key,
-    l: Limits,
+    serve: impl Fn(S) + Clone + Send + 'static,
 ) {
     let active = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
+    for stream in incoming {
         if stop.load(Ordering::SeqCst) {
             return;
         }
@@ -295,35 +307,11 @@ fn accept_local(
             active.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
-        let (mb, key, count) = (mb.clone(), key.clone(), active.clone());
+        let (serve, count) = (serve.clone(), active.clone());
         let spawned = std::thread::Builder::new()
-            .name("cluster-local-conn".into())
+            .name(name.into())
             .spawn(move || {
-                crate::local::serve(stream, &mb, &key, l);
-                count.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            active.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-}
-
-fn accept(listener: &TcpListener, mb: &Arc<Mailbox>, stop: &AtomicBool, key: &Key, l: Limits) {
-    let active = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(stream) = stream else { continue };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
-            continue;
-        }
-        let (mb, key, count) = (mb.clone(), key.clone(), active.clone());
-        let spawned = std::thread::Builder::new()
-            .name("cluster-data-conn".into())
-            .spawn(move || {
-                serve(stream, &mb, &key, l);
+                serve(stream);
                 count.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
