@@ -243,26 +243,16 @@ impl Job<'_> {
         let args = self.args;
         let partitions = args.partitions.unwrap_or(2 * ctx.default_parallelism());
         let start = Instant::now();
-        let mut lines: Option<Dataset<String>> = None;
-        for f in self.files {
-            // The fast path scans blocks of lines (one allocation per block);
-            // the course's pipeline needs one element per line.
-            let d = if args.course {
-                ctx.text_file(f, partitions)
-            } else {
-                ctx.text_file_blocks(f, partitions, BLOCK_BYTES)
-            };
-            lines = Some(match lines {
-                None => d,
-                Some(l) => l.union(&d),
-            });
-        }
-        let lines = lines.expect("at least one input");
         let stopwords = Arc::clone(&self.stopwords);
-        let counts = if args.course {
-            course_pipeline(&lines, stopwords)
+        // The fast path scans the bytes of blocks of lines (one allocation
+        // per block, no UTF-8 check); the course's pipeline needs one
+        // `String` per line.
+        let (counts, partitions) = if args.course {
+            let lines = self.union(|f| ctx.text_file(f, partitions));
+            (course_pipeline(&lines, stopwords), lines.num_partitions())
         } else {
-            fast_pipeline(&lines, stopwords)
+            let blocks = self.union(|f| ctx.text_file_bytes(f, partitions, BLOCK_BYTES));
+            (fast_pipeline(&blocks, stopwords), blocks.num_partitions())
         };
         let lineage = args.lineage.then(|| counts.debug_string());
         let top = top_words(&counts, args.top)?;
@@ -273,11 +263,21 @@ impl Job<'_> {
         };
         Ok(Counted {
             top,
-            partitions: lines.num_partitions(),
+            partitions,
             seconds,
             lineage,
             metrics,
         })
+    }
+
+    /// The union of `source(file)` over the input files, in order.
+    #[track_caller]
+    fn union<T: dataset::Data>(&self, source: impl Fn(&PathBuf) -> Dataset<T>) -> Dataset<T> {
+        let mut all = source(&self.files[0]);
+        for f in &self.files[1..] {
+            all = all.union(&source(f));
+        }
+        all
     }
 
     /// Prints what one process found on `ctx`.

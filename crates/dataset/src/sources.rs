@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::context::Context;
 use crate::dataset::Dataset;
+use crate::lineage::Node;
 use crate::nodes::{ParallelizeNode, TextFileNode};
 use crate::util::or_default;
 use crate::Data;
@@ -60,15 +61,39 @@ impl Context {
         )
     }
 
-    /// `text_file` (`block_bytes` 0) or `text_file_blocks`, named `op`.
+    /// The same blocks of lines as
+    /// [`text_file_blocks`](Context::text_file_blocks), as the bytes read:
+    /// invalid UTF-8 is left as it is rather than replaced (so a block is the
+    /// bytes of its lines, each followed by `\n`). For consumers that scan
+    /// bytes and have no use for `str`: no UTF-8 check.
     #[track_caller]
-    fn text_source(
+    pub fn text_file_bytes(
+        &self,
+        path: impl AsRef<Path>,
+        min_partitions: usize,
+        block_bytes: usize,
+    ) -> Dataset<Vec<u8>> {
+        self.text_source(
+            "text_file_bytes",
+            path.as_ref(),
+            min_partitions,
+            block_bytes.max(1),
+        )
+    }
+
+    /// `text_file` (`block_bytes` 0), `text_file_blocks` or
+    /// `text_file_bytes`, named `op`.
+    #[track_caller]
+    fn text_source<T: Data>(
         &self,
         op: &str,
         path: &Path,
         min_partitions: usize,
         block_bytes: usize,
-    ) -> Dataset<String> {
+    ) -> Dataset<T>
+    where
+        TextFileNode: Node<T>,
+    {
         let min = or_default(min_partitions, self.default_min_partitions());
         let info = self.node_info("TextFile", &format!("{op} {}", path.display()));
         let node = TextFileNode::new(info, path.to_path_buf(), min, block_bytes);

@@ -273,6 +273,44 @@ fn text_file_blocks_hold_the_same_lines() {
 }
 
 #[test]
+fn text_file_bytes_are_the_blocks_before_the_utf8_check() {
+    let sc = ctx(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    let mut text = Vec::new();
+    for i in 0..3000u32 {
+        text.extend_from_slice(format!("line {i} caf\u{e9}").as_bytes());
+        // Invalid UTF-8 (a lone continuation byte, a cut sequence), a NUL.
+        text.extend_from_slice([&b"\x80"[..], b"\xe2\x82", b"\0", b""][i as usize % 4]);
+        text.extend_from_slice([&b"\n"[..], b"\r\n", b"\r"][i as usize % 3]);
+    }
+    std::fs::write(&path, &text).unwrap();
+    for parts in [1, 3, 8] {
+        for block_bytes in [1, 100, 1 << 20] {
+            let bytes = sc.text_file_bytes(&path, parts, block_bytes);
+            let blocks = sc.text_file_blocks(&path, parts, block_bytes);
+            assert_eq!(bytes.num_partitions(), blocks.num_partitions());
+            let bytes = bytes.glom().collect().unwrap();
+            let blocks = blocks.glom().collect().unwrap();
+            let as_text: Vec<Vec<String>> = bytes
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect()
+                })
+                .collect();
+            assert_eq!(
+                as_text, blocks,
+                "{parts} partitions, {block_bytes}-byte blocks"
+            );
+            let lines = bytes.concat().concat();
+            assert_eq!(lines.iter().filter(|&&b| b == b'\n').count(), 3000);
+        }
+    }
+}
+
+#[test]
 fn missing_path_is_lazy_then_named() {
     let sc = ctx(2);
     let d = sc.text_file("no/such/file.txt", 0).map(|l| l.len());

@@ -109,6 +109,16 @@ const CLEANED: [u8; 128] = {
     t
 };
 
+/// Whether `word` can be a cleaned word: non-empty, and every byte one the
+/// cleaning keeps as it is (so no separator, capital, punctuation or byte
+/// from 0x80 up).
+pub(crate) fn is_cleaned_word(word: &[u8]) -> bool {
+    !word.is_empty()
+        && word
+            .iter()
+            .all(|&b| b != SEP && b < 0x80 && CLEANED[b as usize] == b)
+}
+
 /// [`CLEANED`]'s mark of a dropped byte: its high bit is what the vector
 /// cleaning tests.
 const GONE: u8 = 0x80;

@@ -1,8 +1,11 @@
-//! The fast word count's scanner: a text's bytes are cleaned a piece at a
-//! time into a buffer (the course's cleaning, see `wordcount_clean`: kept
-//! bytes lower-cased, separators made spaces, dropped bytes removed), and the
-//! words of each cleaned piece are found from a bit mask of its spaces, 64
-//! bytes at a time, with no branch per byte.
+//! The fast word count's scanner: a text is cut into segments at separator
+//! bytes (a space or a line end), each segment is cleaned into a buffer (the
+//! course's cleaning, see `wordcount_clean`: kept bytes lower-cased,
+//! separators made spaces, dropped bytes removed), and the words of the
+//! cleaned segment are found by their first bytes, from a bit mask of its
+//! spaces 64 bytes at a time. A word's end is found by whoever reads it (the
+//! table loads a word's first 16 bytes anyway), so nothing is stored per
+//! word.
 //!
 //! Cleaning uses AVX-512 VBMI2's byte compression where the CPU has it (64
 //! bytes by a table lookup, a mask and one compress), else a branch-free
@@ -10,22 +13,45 @@
 
 use crate::wordcount_clean::{clean, CLEAN_SLACK, SEP};
 
-/// Input bytes cleaned and split at a time: the cleaned piece and its word
-/// boundaries stay in L1 cache while the words are counted.
-const PIECE: usize = 8 << 10;
+/// Input bytes cleaned and scanned at a time: the cleaned segment stays in
+/// L1 cache while its words are counted. A segment ends at a separator, so
+/// no word crosses two segments; a word longer than this makes its segment
+/// longer (cleaned a piece at a time, so the buffer holds only its kept
+/// bytes).
+const SEGMENT: usize = 16 << 10;
 
-/// Bytes readable past the end of the cleaned text: a word's first 16 bytes
-/// are loaded whole, and the space mask reads whole 64-byte chunks.
+/// Bytes readable past the end of the cleaned text: the space mask reads
+/// whole 64-byte chunks, and a word's first 16 bytes are loaded whole.
 pub(crate) const WORD_SLACK: usize = 64;
 
-/// Reusable buffers of the scanner.
+/// The reusable buffer of the scanner.
 #[derive(Default)]
 pub(crate) struct Scanner {
-    /// The cleaned text of the current call, with slack.
+    /// The cleaned text of the current segment, a [`SEP`] after it, and slack.
     clean: Vec<u8>,
-    /// Word boundaries of the current piece, as offsets in `clean`: start,
-    /// end, start, end, ... (an odd count leaves a word unfinished).
-    bounds: Vec<usize>,
+}
+
+/// Whether `b` separates words in the raw text (what the cleaning makes [`SEP`]).
+#[inline(always)]
+fn separates(b: u8) -> bool {
+    b == b' ' || b == b'\n' || b == b'\r'
+}
+
+/// The length of the next segment of `text`: up to and including the last
+/// separator in its first [`SEGMENT`] bytes, or the first separator after
+/// them (all of `text` if there is none).
+#[inline]
+fn segment_len(text: &[u8]) -> usize {
+    if text.len() <= SEGMENT {
+        return text.len();
+    }
+    if let Some(i) = text[..SEGMENT].iter().rposition(|&b| separates(b)) {
+        return i + 1;
+    }
+    text[SEGMENT..]
+        .iter()
+        .position(|&b| separates(b))
+        .map_or(text.len(), |i| SEGMENT + i + 1)
 }
 
 /// Bit `i` set where `chunk[i]` is a space: four SSE2 compares on x86-64
@@ -59,81 +85,61 @@ fn space_mask(chunk: &[u8; 64]) -> u64 {
     }
 }
 
-/// Appends to `bounds` the offsets in `buf` where `buf[start..end]` goes from
-/// space to non-space (a word starts) or back (a word ends). `space_before`
-/// says whether the byte before `start` was a space (or there was none), and
-/// is updated to the last byte's. `buf` must have [`WORD_SLACK`] bytes past
-/// `end`.
+/// Calls `f(buf, at, starts)` for each 64-byte chunk `buf[at..at + 64]` of
+/// the cleaned text `buf[..n]` in which words start, bit `i` of `starts` set
+/// where one starts at `at + i`; `buf[n]` must be [`SEP`] and `buf` must
+/// have [`WORD_SLACK`] bytes past `n`.
 #[inline(always)]
-fn boundaries(
-    buf: &[u8],
-    start: usize,
-    end: usize,
-    space_before: &mut bool,
-    bounds: &mut Vec<usize>,
-) {
-    let mut carry = *space_before as u64;
-    let mut at = start;
-    while at < end {
-        let valid_bits = (end - at).min(64);
+fn word_starts(buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize, u64)) {
+    // Whether the byte before the chunk is a space (or there is none).
+    let mut carry = 1u64;
+    let mut at = 0;
+    while at < n {
         let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("slack after the text");
-        let valid = u64::MAX >> (64 - valid_bits);
-        let sp = space_mask(chunk) & valid;
-        // A boundary wherever a byte's space-ness differs from the one before.
-        let mut b = (sp ^ ((sp << 1) | carry)) & valid;
-        carry = (sp >> (valid_bits - 1)) & 1;
-        bounds.reserve(64);
-        while b != 0 {
-            bounds.push(at + b.trailing_zeros() as usize);
-            b &= b - 1;
+        let valid = n - at;
+        let past = if valid >= 64 { 0 } else { u64::MAX << valid };
+        let sp = space_mask(chunk) | past;
+        // A word starts at a non-space byte after a space.
+        let starts = !sp & ((sp << 1) | carry);
+        carry = sp >> 63;
+        if starts != 0 {
+            f(buf, at, starts);
         }
         at += 64;
     }
-    *space_before = carry == 1;
 }
 
 impl Scanner {
-    /// Calls `f(padded, n)` for each cleaned, lower-cased, non-empty word of
-    /// `text` in order, where the word is `padded[..n]` and `padded` has at
-    /// least `n + 16` bytes (those past `n` are garbage).
-    #[cfg(test)]
-    pub(crate) fn words(&mut self, text: &[u8], mut f: impl FnMut(&[u8], usize)) {
-        self.batches(text, |buf, bounds| {
-            for pair in bounds.chunks_exact(2) {
-                f(&buf[pair[0]..], pair[1] - pair[0]);
-            }
-        });
+    /// Calls `f(buf, at, starts)` for the cleaned, lower-cased, non-empty
+    /// words of `text`, in order, a 64-byte chunk of cleaned text at a time:
+    /// a word starts at `at + i` for each bit `i` set in `starts`, ends at
+    /// the next [`SEP`] (there always is one), and `buf` has at least 16
+    /// bytes past its start.
+    #[inline(always)]
+    pub(crate) fn words(&mut self, text: &[u8], mut f: impl FnMut(&[u8], usize, u64)) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (segment, after) = rest.split_at(segment_len(rest));
+            let n = self.clean_segment(segment);
+            word_starts(&self.clean, n, &mut f);
+            rest = after;
+        }
     }
 
-    /// Calls `f(buf, bounds)` for each batch of the cleaned, lower-cased,
-    /// non-empty words of `text`, in order: word `k` of a batch is
-    /// `buf[bounds[2k]..bounds[2k + 1]]`, and `buf` has at least 16 bytes
-    /// past each word's start. A batch is the words ending in one piece of
-    /// the text, so a table can look ahead within it.
+    /// Cleans `segment` into the buffer, a [`SEP`] after it, and returns the
+    /// cleaned length.
     #[inline(always)]
-    pub(crate) fn batches(&mut self, text: &[u8], mut f: impl FnMut(&[u8], &[usize])) {
-        let need = text.len() + CLEAN_SLACK + WORD_SLACK;
-        if self.clean.len() < need {
-            self.clean.resize(need, 0);
-        }
-        let buf = &mut self.clean[..];
-        let bounds = &mut self.bounds;
+    fn clean_segment(&mut self, segment: &[u8]) -> usize {
         let mut n = 0;
-        let mut space_before = true;
-        let mut unfinished: Option<usize> = None;
-        for piece in text.chunks(PIECE) {
-            let m = clean(piece, &mut buf[n..]);
-            bounds.clear();
-            bounds.extend(unfinished);
-            boundaries(buf, n, n + m, &mut space_before, bounds);
-            let whole = bounds.len() & !1;
-            unfinished = bounds.get(whole).copied();
-            f(buf, &bounds[..whole]);
-            n += m;
+        for piece in segment.chunks(SEGMENT) {
+            let need = n + piece.len() + CLEAN_SLACK.max(WORD_SLACK + 1);
+            if self.clean.len() < need {
+                self.clean.resize(need, 0);
+            }
+            n += clean(piece, &mut self.clean[n..]);
         }
-        if let Some(s) = unfinished {
-            f(buf, &[s, n]);
-        }
+        self.clean[n] = SEP;
+        n
     }
 }
 
@@ -145,9 +151,14 @@ mod tests {
 
     fn scanned(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        Scanner::default().words(text.as_bytes(), |p, n| {
-            assert!(p.len() >= n + 16);
-            out.push(String::from_utf8(p[..n].to_vec()).unwrap());
+        Scanner::default().words(text.as_bytes(), |buf, at, mut starts| {
+            while starts != 0 {
+                let s = at + starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                assert!(buf.len() >= s + 16);
+                let n = buf[s..].iter().position(|&b| b == SEP).unwrap();
+                out.push(String::from_utf8(buf[s..s + n].to_vec()).unwrap());
+            }
         });
         out
     }
@@ -172,9 +183,9 @@ mod tests {
             64,
             65,
             200,
-            PIECE - 1,
-            PIECE + 3,
-            3 * PIECE + 100,
+            SEGMENT - 1,
+            SEGMENT + 3,
+            3 * SEGMENT + 100,
         ] {
             for _ in 0..4 {
                 let mut text = String::new();
@@ -188,14 +199,23 @@ mod tests {
 
     #[test]
     fn long_words_and_words_across_pieces() {
-        for len in [15, 16, 17, 64, PIECE - 2, PIECE, PIECE + 1, 5 * PIECE] {
+        for len in [
+            15,
+            16,
+            17,
+            64,
+            SEGMENT - 2,
+            SEGMENT,
+            SEGMENT + 1,
+            5 * SEGMENT,
+        ] {
             let long = "q".repeat(len);
             for text in [
                 long.clone(),
                 format!("{long} a"),
                 format!(" a {long}"),
-                format!("{}{long}.", " ".repeat(PIECE - 3)),
-                format!("{}{long}", "x".repeat(PIECE - 1)),
+                format!("{}{long}.", " ".repeat(SEGMENT - 3)),
+                format!("{}{long}", "x".repeat(SEGMENT - 1)),
             ] {
                 assert_eq!(scanned(&text), course(&text), "{len}");
             }

@@ -1,20 +1,24 @@
 //! The per-partition table of word counts of the fast word count. A word of
 //! up to 15 bytes (nearly every word of prose) is its own 16-byte key: its
-//! bytes, zero-padded, and its length in the last byte; a lookup is one
-//! multiply-hash, one 32-byte slot (open addressing, linear probing) and two
-//! integer compares, with no allocation per word. Longer words go to an
-//! ordinary hash map. Stop words are entries too, marked, so that one lookup
-//! per word both filters and counts.
+//! bytes, the space that ends it, and zeros; a lookup is a few integer
+//! operations on one 16-byte load, one multiply-hash, one 32-byte slot (open
+//! addressing, linear probing) and one 128-bit compare, with no allocation
+//! per word. Longer words go to an ordinary hash map. Stop words are entries
+//! too, marked, so that one lookup per word both filters and counts.
 
 use rustc_hash::FxHashMap;
 
-use crate::wordcount_clean::SLACK;
+use crate::wordcount_clean::{is_cleaned_word, SEP};
 use crate::wordcount_scan::Scanner;
 
-/// The count of a stop word: one lookup both filters and counts.
-const STOP: u64 = u64::MAX;
+/// The mark of a stop word in a count (its top bit): stop words are counted
+/// like the others, so that one lookup, with no branch on the mark, both
+/// filters and counts, and the mark is looked at only when the counts are
+/// read.
+const STOP: u64 = 1 << 63;
 
-/// The longest word held inline in a key (the key's last byte is the length).
+/// The longest word held inline in a key (the key also holds the space
+/// after the word).
 const INLINE: usize = 15;
 
 /// Slots of a new table: Moby Dick's ~20,500 distinct words and the stop
@@ -22,63 +26,61 @@ const INLINE: usize = 15;
 /// cache); table loads are most of the cost per word.
 const INITIAL_SLOTS: usize = 1 << 15;
 
-/// One slot: a key (`hi == 0` for a vacant slot, since a key's `hi` holds
-/// its length, at least 1) and its count; 32 bytes, two to a cache line.
+/// One slot: a key (0 for a vacant slot, since a key holds a space) and
+/// its count; 32 bytes, two to a cache line.
 #[derive(Clone, Copy)]
 #[repr(C, align(32))]
 struct Slot {
-    lo: u64,
-    hi: u64,
+    key: u128,
     count: u64,
 }
 
 impl Slot {
     /// A slot holding no word.
-    const VACANT: Slot = Slot {
-        lo: 0,
-        hi: 0,
-        count: 0,
-    };
+    const VACANT: Slot = Slot { key: 0, count: 0 };
 }
 
-/// Masks keeping the first `n` bytes of a little-endian 16-byte load, as
-/// (bytes 0..8, bytes 8..16), for `n` in 0..=15: a table lookup rather than
-/// a branch on the (unpredictable) word length.
-const MASKS: [(u64, u64); INLINE + 1] = {
-    let mut t = [(0u64, 0u64); INLINE + 1];
-    let mut n = 0;
-    while n <= INLINE {
-        let low = if n >= 8 {
-            u64::MAX
-        } else {
-            (1u64 << (8 * n)) - 1
-        };
-        let high = if n <= 8 {
-            0
-        } else {
-            (1u64 << (8 * (n - 8))) - 1
-        };
-        t[n] = (low, high);
-        n += 1;
-    }
-    t
-};
+/// [`SEP`] in every byte.
+const SEPS: u128 = u128::from_le_bytes([SEP; 16]);
+/// 0x01 in every byte.
+const ONES: u128 = u128::from_le_bytes([0x01; 16]);
+/// 0x80 in every byte.
+const HIGHS: u128 = u128::from_le_bytes([0x80; 16]);
 
-/// The key of `padded[..n]`, `n <= INLINE`, read as two `u64`s.
+/// The key of the word at the start of `bytes` (a cleaned word: bytes below
+/// 0x80, none of them [`SEP`], ended by a [`SEP`]): its bytes, the [`SEP`]
+/// after it and zeros; `None` if the word is longer than [`INLINE`] (no
+/// [`SEP`] in the first 16 bytes).
+///
+/// Bytes that are [`SEP`] become 0 under `^ SEPS`; subtracting 1 from every
+/// byte then sets the high bit of the first of them (bytes before it are
+/// 0x01 to 0x7f and borrow nothing), which marks where the key ends.
 #[inline(always)]
-fn key_of(padded: &[u8], n: usize) -> (u64, u64) {
-    let lo = u64::from_le_bytes(padded[..8].try_into().expect("16 readable bytes"));
-    let hi = u64::from_le_bytes(padded[8..16].try_into().expect("16 readable bytes"));
-    let (ml, mh) = MASKS[n];
-    (lo & ml, (hi & mh) | (n as u64) << 56)
+fn key_at(bytes: &[u8; 16]) -> Option<u128> {
+    let v = u128::from_le_bytes(*bytes);
+    let end = (v ^ SEPS).wrapping_sub(ONES) & HIGHS;
+    // Bits up to the first SEP's high bit: the word and its SEP.
+    (end != 0).then(|| v & (end ^ (end - 1)))
+}
+
+/// The key of a stop word given as text, if a cleaned word can equal it
+/// and it is inline.
+fn stop_key(word: &[u8]) -> Option<u128> {
+    if word.len() > INLINE || !is_cleaned_word(word) {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..word.len()].copy_from_slice(word);
+    bytes[word.len()] = SEP;
+    key_at(&bytes)
 }
 
 /// A key's hash: the two halves' folded 128-bit product (well mixed in its
 /// top bits, which pick the slot). Every byte of the constants has its high
-/// bit set, which no byte of a key's `lo` nor its length byte has, so
-/// neither factor is ever zero.
+/// bit set, which no byte of a key has, so neither factor is ever zero.
 #[inline(always)]
-fn hash(lo: u64, hi: u64) -> u64 {
+fn hash(key: u128) -> u64 {
+    let (lo, hi) = (key as u64, (key >> 64) as u64);
     let m = u128::from(lo ^ 0x9fb2_1c65_1e98_df25) * u128::from(hi ^ 0xc6a4_a793_5bd1_e995);
     (m as u64) ^ ((m >> 64) as u64)
 }
@@ -95,8 +97,8 @@ pub(crate) struct WordTable {
 }
 
 impl WordTable {
-    /// A table that knows `stopwords` (the empty string, never a word, is
-    /// skipped).
+    /// A table that knows `stopwords` (those no cleaned word can equal,
+    /// such as the empty string or a word with capitals, are skipped).
     pub(crate) fn new<'a>(stopwords: impl IntoIterator<Item = &'a String>) -> Self {
         let mut table = WordTable {
             slots: vec![Slot::VACANT; INITIAL_SLOTS],
@@ -105,18 +107,19 @@ impl WordTable {
             long: FxHashMap::default(),
             scanner: Scanner::default(),
         };
-        for w in stopwords.into_iter().filter(|w| !w.is_empty()) {
+        for w in stopwords {
             let word = w.as_bytes();
             if word.len() > INLINE {
-                table.long.insert(word.into(), STOP);
+                if is_cleaned_word(word) {
+                    table.long.insert(word.into(), STOP);
+                }
                 continue;
             }
-            let mut padded = word.to_vec();
-            padded.resize(word.len() + SLACK, 0);
-            let (lo, hi) = key_of(&padded, word.len());
-            match table.find(lo, hi) {
-                Ok(i) => table.slots[i].count = STOP,
-                Err(i) => table.insert(i, lo, hi, STOP),
+            if let Some(key) = stop_key(word) {
+                match table.find(key) {
+                    Ok(i) => table.slots[i].count |= STOP,
+                    Err(i) => table.insert(i, key, STOP),
+                }
             }
         }
         table
@@ -125,44 +128,99 @@ impl WordTable {
     /// The slot holding the key (`Ok`), or the vacant slot where it belongs
     /// (`Err`).
     #[inline(always)]
-    fn find(&self, lo: u64, hi: u64) -> Result<usize, usize> {
+    fn find(&self, key: u128) -> Result<usize, usize> {
+        self.find_from(key, (hash(key) >> self.shift) as usize)
+    }
+
+    /// [`find`](Self::find) from the key's home slot.
+    #[inline(always)]
+    fn find_from(&self, key: u128, home: usize) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
-        let mut i = (hash(lo, hi) >> self.shift) as usize;
+        let mut i = home;
         loop {
             let slot = &self.slots[i];
-            if slot.lo == lo && slot.hi == hi {
+            if slot.key == key {
                 return Ok(i);
             }
-            if slot.hi == 0 {
+            if slot.key == 0 {
                 return Err(i);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Counts one occurrence of `padded[..n]` (`padded` has 16 readable
-    /// bytes past the word's start), unless it is a stop word.
+    /// Counts the words starting in one 64-byte chunk of cleaned text (see
+    /// `Scanner::words`).
     #[inline(always)]
-    fn count(&mut self, padded: &[u8], n: usize) {
-        if n > INLINE {
-            return self.count_long(&padded[..n]);
-        }
-        let (lo, hi) = key_of(padded, n);
-        match self.find(lo, hi) {
-            Ok(i) => {
-                let slot = &mut self.slots[i];
-                // Half of all words are stop words: no branch on it.
-                slot.count += (slot.count != STOP) as u64;
+    fn count_chunk(&mut self, buf: &[u8], at: usize, mut starts: u64) {
+        while starts != 0 {
+            let s = at + starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            let first: &[u8; 16] = buf[s..s + 16].try_into().expect("16 readable bytes");
+            match key_at(first) {
+                Some(key) => self.count(key),
+                None => self.count_long(&buf[s..]),
             }
-            Err(i) => self.insert(i, lo, hi, 1),
         }
     }
 
-    /// Counts a word longer than [`INLINE`] bytes.
+    /// Counts one occurrence of `key`. The key is looked for in its home
+    /// slot and the next without a branch between them, and nearly always
+    /// found there: a word found further on is moved nearer (see
+    /// [`count_far`](Self::count_far)), so that the frequent words sit in
+    /// those two slots and the one branch, which waits for the slot's load,
+    /// is rarely mispredicted.
+    #[inline(always)]
+    fn count(&mut self, key: u128) {
+        let mask = self.slots.len() - 1;
+        let home = (hash(key) >> self.shift) as usize;
+        let i = (home + (self.slots[home].key != key) as usize) & mask;
+        let slot = &mut self.slots[i];
+        if slot.key == key {
+            slot.count += 1;
+        } else {
+            self.count_far(key, home);
+        }
+    }
+
+    /// Counts `key`, in neither its home slot nor the next: further along
+    /// its probe sequence, or new. A word found further along swaps places
+    /// with the less frequent of the words in those two slots, if it is more
+    /// frequent: both stay findable, since linear probing only needs the
+    /// slots between a key's home and its place to be occupied, and the
+    /// two slots lie between the found word's home and its place, and
+    /// after the displaced word's home.
     #[cold]
-    fn count_long(&mut self, word: &[u8]) {
+    #[inline(never)]
+    fn count_far(&mut self, key: u128, home: usize) {
+        let i = match self.find_from(key, home) {
+            Ok(i) => i,
+            Err(i) => return self.insert(i, key, 1),
+        };
+        self.slots[i].count += 1;
+        let mask = self.slots.len() - 1;
+        let next = (home + 1) & mask;
+        let occurrences = |s: &Slot| s.count & !STOP;
+        let nearer = match occurrences(&self.slots[home]) <= occurrences(&self.slots[next]) {
+            true => home,
+            false => next,
+        };
+        if occurrences(&self.slots[i]) > occurrences(&self.slots[nearer]) {
+            self.slots.swap(i, nearer);
+        }
+    }
+
+    /// Counts the word at the start of `text` (ended by a [`SEP`]), longer
+    /// than [`INLINE`] bytes.
+    #[cold]
+    fn count_long(&mut self, text: &[u8]) {
+        let n = text
+            .iter()
+            .position(|&b| b == SEP)
+            .expect("a SEP ends each word");
+        let word = &text[..n];
         match self.long.get_mut(word) {
-            Some(c) => *c += (*c != STOP) as u64,
+            Some(c) => *c += 1,
             None => {
                 self.long.insert(word.into(), 1);
             }
@@ -174,24 +232,13 @@ impl WordTable {
     #[inline(never)]
     pub(crate) fn count_words(&mut self, text: &[u8]) {
         let mut scanner = std::mem::take(&mut self.scanner);
-        scanner.batches(text, |buf, bounds| self.count_batch(buf, bounds));
+        scanner.words(text, |buf, at, starts| self.count_chunk(buf, at, starts));
         self.scanner = scanner;
     }
 
-    /// Counts a batch of words (word `k` is `buf[bounds[2k]..bounds[2k + 1]]`).
-    /// No prefetching of later words' slots: the frequent words' slots stay
-    /// in cache, and a key computed twice costs more than the misses it
-    /// would hide.
-    #[inline(always)]
-    fn count_batch(&mut self, buf: &[u8], bounds: &[usize]) {
-        for pair in bounds.chunks_exact(2) {
-            self.count(&buf[pair[0]..], pair[1] - pair[0]);
-        }
-    }
-
     #[cold]
-    fn insert(&mut self, i: usize, lo: u64, hi: u64, count: u64) {
-        self.slots[i] = Slot { lo, hi, count };
+    fn insert(&mut self, i: usize, key: u128, count: u64) {
+        self.slots[i] = Slot { key, count };
         self.used += 1;
         // Past 70% full, linear probing's misses grow long.
         if 10 * self.used > 7 * self.slots.len() {
@@ -203,8 +250,8 @@ impl WordTable {
         let bigger = vec![Slot::VACANT; 2 * self.slots.len()];
         let old = std::mem::replace(&mut self.slots, bigger);
         self.shift -= 1;
-        for slot in old.into_iter().filter(|s| s.hi != 0) {
-            if let Err(i) = self.find(slot.lo, slot.hi) {
+        for slot in old.into_iter().filter(|s| s.key != 0) {
+            if let Err(i) = self.find(slot.key) {
                 self.slots[i] = slot;
             }
         }
@@ -215,18 +262,19 @@ impl WordTable {
         let inline = self
             .slots
             .into_iter()
-            .filter(|s| s.hi != 0 && s.count != STOP)
+            .filter(|s| s.key != 0 && s.count & STOP == 0)
             .map(|s| {
-                let mut bytes = [0u8; 16];
-                bytes[..8].copy_from_slice(&s.lo.to_le_bytes());
-                bytes[8..].copy_from_slice(&s.hi.to_le_bytes());
-                let n = (s.hi >> 56) as usize;
+                let bytes = s.key.to_le_bytes();
+                let n = bytes
+                    .iter()
+                    .position(|&b| b == SEP)
+                    .expect("a key holds its SEP");
                 (bytes[..n].to_vec(), s.count)
             });
         let long = self
             .long
             .into_iter()
-            .filter(|(_, c)| *c != STOP)
+            .filter(|(_, c)| *c & STOP == 0)
             .map(|(w, c)| (w.into_vec(), c));
         // Cleaned words are ASCII, hence valid UTF-8.
         inline
@@ -277,5 +325,153 @@ mod tests {
             } else {
                 2
             }));
+    }
+
+    /// The course's counts of `text` read as `text_file` reads it (invalid
+    /// UTF-8 replaced, lines ending at LF, CR or CRLF), stop words left out.
+    fn reference(text: &[u8], stop: &[String]) -> Vec<(String, u64)> {
+        let stop: std::collections::HashSet<&str> = stop.iter().map(|s| s.as_str()).collect();
+        let mut counts = std::collections::HashMap::new();
+        for line in String::from_utf8_lossy(text).split(['\n', '\r']) {
+            for w in crate::wordcount_clean::course_words(line) {
+                if !stop.contains(w.as_str()) {
+                    *counts.entry(w).or_insert(0u64) += 1;
+                }
+            }
+        }
+        let mut v: Vec<_> = counts.into_iter().collect();
+        v.sort();
+        v
+    }
+
+    fn table_counts(text: &[u8], stop: &[String]) -> Vec<(String, u64)> {
+        let mut t = WordTable::new(stop);
+        t.count_words(text);
+        let mut v: Vec<_> = t.into_counts().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn hostile_text_counts_as_the_course_counts_it() {
+        use runtime::rng::RngCore;
+        let mut rng = runtime::rng::seeded(41);
+        let pieces: &[&[u8]] = &[
+            b"the",
+            b"The",
+            b"THE",
+            b"a",
+            b"whale",
+            b"Whale's",
+            b"ab",
+            b"ab\0",
+            b"\0",
+            b" ",
+            b"  ",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"\t",
+            b",",
+            b"--",
+            b"'",
+            b"\x80",
+            b"\xff",
+            b"\xe2\x80\x94",
+            b"caf\xc3\xa9",
+            b"\xc3",
+            b"fifteen-letters",
+            b"abcdefghijklmno",
+            b"abcdefghijklmnop",
+            b"abcdefghijklmnopq",
+            b"x",
+            b"y",
+            b"zz",
+            b"new york",
+        ];
+        let stop: Vec<String> = [
+            "the",
+            "a",
+            "",
+            "x",
+            "New",
+            "new york",
+            "it's",
+            "abcdefghijklmnopq",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for len in [0, 1, 15, 16, 17, 63, 64, 65, 1000, 20_000, 70_000, 700_000] {
+            for round in 0..3 {
+                let mut text = Vec::new();
+                while text.len() < len {
+                    let p = pieces[(rng.next_u64() % pieces.len() as u64) as usize];
+                    text.extend_from_slice(p);
+                    // Distinct words now and then: the table grows, and
+                    // words move nearer their home slots as counts change.
+                    if rng.next_u64().is_multiple_of(4) {
+                        text.extend_from_slice(format!("w{}", rng.next_u64() % 200_000).as_bytes());
+                    }
+                }
+                if round == 2 {
+                    // One word far longer than a segment.
+                    let at = text.len() / 2;
+                    let long: Vec<u8> = (0..50_000).map(|i| b"Qq.'"[i % 4]).collect();
+                    text.splice(at..at, long);
+                }
+                assert_eq!(
+                    table_counts(&text, &stop),
+                    reference(&text, &stop),
+                    "{len} bytes, round {round}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_frequent_word_moves_next_to_its_home_and_every_word_stays_findable() {
+        let table = WordTable::new(&[]);
+        // Four words with the same home slot: the first two take it and the
+        // next, the others are placed further along.
+        let mut by_home = std::collections::HashMap::<usize, Vec<String>>::new();
+        let words = (0..).map(|i| format!("w{i}")).find_map(|w| {
+            let key = stop_key(w.as_bytes()).unwrap();
+            let same = by_home
+                .entry((hash(key) >> table.shift) as usize)
+                .or_default();
+            same.push(w);
+            (same.len() == 4).then(|| same.clone())
+        });
+        let words = words.unwrap();
+        let home = (hash(stop_key(words[0].as_bytes()).unwrap()) >> table.shift) as usize;
+        let mut text = format!("{} {} {} {} ", words[0], words[1], words[2], words[3]);
+        text.push_str(&format!("{} ", words[3]).repeat(5));
+        text.push_str(&format!("{} ", words[2]).repeat(3));
+        let mut t = WordTable::new(&[]);
+        t.count_words(text.as_bytes());
+        let at = |w: &str| t.find(stop_key(w.as_bytes()).unwrap()).unwrap();
+        assert!([home, home + 1].contains(&at(&words[3])), "{words:?}");
+        assert!([home, home + 1].contains(&at(&words[2])), "{words:?}");
+        let got = table_counts(text.as_bytes(), &[]);
+        assert_eq!(got, reference(text.as_bytes(), &[]));
+        assert_eq!(got.iter().map(|(_, c)| c).sum::<u64>(), 12);
+    }
+
+    #[test]
+    fn words_of_every_length_and_every_kept_byte_are_their_own_keys() {
+        let kept: Vec<u8> = (0..0x80u8).filter(|&b| is_cleaned_word(&[b])).collect();
+        let mut text = Vec::new();
+        for n in 1..=40 {
+            for (i, _) in kept.iter().enumerate() {
+                let word: Vec<u8> = (0..n).map(|k| kept[(i + k) % kept.len()]).collect();
+                text.extend_from_slice(&word);
+                text.push(b' ');
+                text.extend_from_slice(&word[..n - 1]);
+                text.push(b'\n');
+            }
+        }
+        let stop = vec!["b".to_string(), "\0".to_string()];
+        assert_eq!(table_counts(&text, &stop), reference(&text, &stop));
     }
 }

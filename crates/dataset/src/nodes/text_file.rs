@@ -1,5 +1,5 @@
-//! `text_file` and `text_file_blocks`: the lines of text files, one
-//! partition per split (see `text.rs`).
+//! `text_file`, `text_file_blocks` and `text_file_bytes`: the lines of text
+//! files, one partition per split (see `text.rs`).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -97,7 +97,7 @@ impl Iterator for Lines {
 }
 
 /// Whole lines grouped into blocks of about `target` bytes, each line
-/// followed by `\n` (whatever its terminator was in the file).
+/// followed by `\n` (whatever its terminator was in the file), as bytes.
 struct Blocks {
     reader: LineReader,
     tc: TaskContext,
@@ -106,8 +106,8 @@ struct Blocks {
 }
 
 impl Iterator for Blocks {
-    type Item = String;
-    fn next(&mut self) -> Option<String> {
+    type Item = Vec<u8>;
+    fn next(&mut self) -> Option<Vec<u8>> {
         if self.done {
             return None;
         }
@@ -121,9 +121,7 @@ impl Iterator for Blocks {
                 return None;
             }
         }
-        // A line feed ends any invalid UTF-8 sequence, so replacing per block
-        // gives the same text as replacing per line.
-        (!block.is_empty()).then(|| block_to_string(block))
+        (!block.is_empty()).then_some(block)
     }
 }
 
@@ -135,16 +133,39 @@ impl Node<String> for TextFileNode {
         };
         let reader = LineReader::open(split)?;
         if self.block_bytes > 0 {
-            return Ok(Box::new(Blocks {
-                reader,
-                tc: tc.clone(),
-                target: self.block_bytes,
-                done: false,
-            }));
+            // A line feed ends any invalid UTF-8 sequence, so replacing per
+            // block gives the same text as replacing per line.
+            return Ok(Box::new(self.blocks(reader, tc).map(block_to_string)));
         }
         Ok(Box::new(Lines {
             reader,
             tc: tc.clone(),
         }))
+    }
+}
+
+/// `text_file_bytes`: the blocks of `text_file_blocks` before the UTF-8
+/// check.
+impl Node<Vec<u8>> for TextFileNode {
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<Vec<u8>>> {
+        let splits = self.splits()?;
+        let Some(split) = splits.get(partition) else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        let reader = LineReader::open(split)?;
+        Ok(Box::new(self.blocks(reader, tc)))
+    }
+}
+
+impl TextFileNode {
+    /// The blocks of lines of `reader`, of about `block_bytes` bytes (at
+    /// least 1).
+    fn blocks(&self, reader: LineReader, tc: &TaskContext) -> Blocks {
+        Blocks {
+            reader,
+            tc: tc.clone(),
+            target: self.block_bytes.max(1),
+            done: false,
+        }
     }
 }
