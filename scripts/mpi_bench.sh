@@ -9,8 +9,10 @@
 #      stepping time each run prints. Targets: np2 >= 1.7x np1 by median,
 #      np1 within 1.2x of naive.
 #   2. The same np=1 / np=2 rounds while a busy process loads one core
-#      (`yes`, pinned to the last core with taskset when there is one):
-#      np=2 must never be slower than np=1.
+#      (`yes`, pinned to the last core with taskset when there is one),
+#      then while an unpinned `yes` runs: np=2 must never be slower than
+#      np=1. np=2 also runs with --bind-to none (ranks left free, not pinned
+#      to a core each) for comparison.
 #   3. The halo-exchange micro-benchmark (hpcrs mpi halo) on 2 ranks.
 #
 # Usage: scripts/mpi_bench.sh [ROUNDS]   (default 9)
@@ -59,8 +61,9 @@ run() {
     naive) measure "$key" "$HPCRS" diff2d --backend naive ;;
     thr1) measure "$key" "$HPCRS" diff2d --backend threads --threads 1 ;;
     thr2) measure "$key" "$HPCRS" diff2d --backend threads --threads 2 ;;
+    *np2free) measure "$key" mpirun -np 2 "$HPCRS" diff2d --backend mpi --bind-to none ;;
     np*) measure "$key" mpirun -np "${key#np}" "$HPCRS" diff2d --backend mpi ;;
-    busy_np*) measure "$key" mpirun -np "${key#busy_np}" "$HPCRS" diff2d --backend mpi ;;
+    *_np*) measure "$key" mpirun -np "${key#*_np}" "$HPCRS" diff2d --backend mpi ;;
     esac
 }
 
@@ -104,7 +107,7 @@ rounds() {
 
 echo "== diff2d, default problem (299x299, 13410 steps), whole processes, $ROUNDS interleaved rounds, $CORES cores"
 echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-rounds naive thr1 thr2 np1 np2 np4
+rounds naive thr1 thr2 np1 np2 np2free np4
 echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 header
@@ -113,6 +116,7 @@ row thr1 "threads, 1 thread" np1
 row thr2 "threads, 2 threads" np1
 row np1 "mpirun -np 1" np1
 row np2 "mpirun -np 2" np1
+row np2free "mpirun -np 2 --bind-to none" np1
 row np4 "mpirun -np 4 (oversubscribed: 4 ranks on $CORES cores)" np1
 echo
 s2=$(ratio "$(median np1 1)" "$(median np2 1)")
@@ -121,29 +125,37 @@ echo "np=2 over np=1 by median wall time: ${s2}x (target >= 1.7x: $(awk -v s="$s
 echo "np=1 time / naive time: ${s1}x (target <= 1.2x: $(awk -v s="$s1" 'BEGIN { print (s <= 1.2) ? "met" : "NOT met" }'))"
 echo "machine check: threads 2 vs 1 thread: $(ratio "$(median thr1 1)" "$(median thr2 1)")x (far below 2x: the second core was busy with other work)"
 
-echo
+# One round set with a busy process: $1 the label, $2 the key prefix; the
+# caller has started the process.
+busy_rounds() {
+    local what=$1 key=$2
+    echo "== the same with one core loaded by a busy process ($what), $ROUNDS interleaved rounds"
+    echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    rounds "${key}_np1" "${key}_np2" "${key}_np2free"
+    echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    kill "$BUSY_PID"
+    BUSY_PID=""
+    echo
+    header
+    row "${key}_np1" "mpirun -np 1, one core busy" "${key}_np1"
+    row "${key}_np2" "mpirun -np 2, one core busy" "${key}_np1"
+    row "${key}_np2free" "mpirun -np 2 --bind-to none, one core busy" "${key}_np1"
+    echo
+    local b2
+    b2=$(ratio "$(median "${key}_np1" 1)" "$(median "${key}_np2" 1)")
+    echo "np=2 over np=1 with $what: ${b2}x (target >= 1.0x, never slower: $(awk -v s="$b2" 'BEGIN { print (s >= 1.0) ? "met" : "NOT met" }'))"
+    echo
+}
+
 busy_core=$((CORES - 1))
 if command -v taskset >/dev/null 2>&1; then
     taskset -c "$busy_core" yes >/dev/null &
-    what="yes pinned to core $busy_core"
-else
-    yes >/dev/null &
-    what="yes (taskset not found: not pinned)"
+    BUSY_PID=$!
+    busy_rounds "yes pinned to core $busy_core" pinned
 fi
+yes >/dev/null &
 BUSY_PID=$!
-echo "== the same with one core loaded by a busy process ($what), $ROUNDS interleaved rounds"
-echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-rounds busy_np1 busy_np2
-echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-kill "$BUSY_PID"
-BUSY_PID=""
-echo
-header
-row busy_np1 "mpirun -np 1, one core busy" busy_np1
-row busy_np2 "mpirun -np 2, one core busy" busy_np1
-echo
-b2=$(ratio "$(median busy_np1 1)" "$(median busy_np2 1)")
-echo "np=2 over np=1 with one core busy: ${b2}x (target >= 1.0x, never slower: $(awk -v s="$b2" 'BEGIN { print (s >= 1.0) ? "met" : "NOT met" }'))"
+busy_rounds "yes, not pinned" free
 
 echo
 echo "== halo exchange (mpirun -np 2 hpcrs mpi halo)"

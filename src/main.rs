@@ -1,6 +1,8 @@
 //! `hpcrs`: the command-line front end. It parses arguments, calls a library
 //! crate and prints; the algorithms live in `crates/`.
 
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+mod affinity;
 mod allocator;
 mod args;
 mod children;

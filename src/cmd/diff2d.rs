@@ -45,6 +45,20 @@ pub struct Args {
     /// may change runtime, outtime and graphics but not the problem.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// With --backend mpi under mpirun: pin each rank to a core of its own
+    /// (`core`, the default, unless the launcher bound the ranks) or let the
+    /// kernel place them (`none`).
+    #[arg(long, value_name = "HOW")]
+    bind_to: Option<Binding>,
+}
+
+/// Where an MPI rank runs (`--bind-to`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Binding {
+    /// Each rank on a core of its own.
+    Core,
+    /// Wherever the kernel puts it.
+    None,
 }
 
 /// Clap value parser of `--checkpoint-every N`: a count of at least one
@@ -127,6 +141,9 @@ fn options(
 
 /// Runs `hpcrs diff2d`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.bind_to.is_some() && args.backend != Backend::Mpi {
+        anyhow::bail!("--bind-to places MPI ranks: it needs --backend mpi");
+    }
     // With --resume, start from the checkpoint's parameters so that --params
     // and --set only change what they name (e.g. a longer runtime).
     let mut builder = match &args.resume {
@@ -152,6 +169,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     #[cfg(feature = "mpi")]
     if args.backend == Backend::Mpi {
+        if args.bind_to != Some(Binding::None) {
+            pin_rank()?;
+        }
         // Every rank runs this; a rank that fails ends the whole job, so
         // that no other rank waits for it forever.
         let world = comm::Mpi::init()?;
@@ -161,6 +181,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(comm::run_on_world(&world, |_| solve(&args, sim), report)?);
     }
     solve(&args, sim)
+}
+
+/// Pins this MPI rank to a core of its own (before MPI starts any thread),
+/// where its waits then poll without pause.
+#[cfg(feature = "mpi")]
+fn pin_rank() -> anyhow::Result<()> {
+    if let Some((rank, size)) = comm::launcher_local_rank_and_size(|v| std::env::var(v).ok()) {
+        let pinned = crate::affinity::pin_rank_to_core(rank, size)
+            .context("--bind-to core: pinning the MPI rank to a core")?;
+        comm::Mpi::set_active_wait(pinned.is_some());
+    }
+    Ok(())
 }
 
 /// Fails now, before any computing, if `path` could not be written at the
@@ -207,7 +239,8 @@ fn solve(args: &Args, mut sim: Simulation) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    if let Some(plan) = stepper.describe(sim.grid.npnts) {
+    let plan = stepper.describe(sim.grid.npnts);
+    if let Some(plan) = &plan {
         eprintln!("{plan}");
     }
 
@@ -219,6 +252,12 @@ fn solve(args: &Args, mut sim: Simulation) -> anyhow::Result<ExitCode> {
         &mut observer as &mut dyn Observer,
     )?;
     drop(observer);
+    // A split that changed during the run (the MPI load balance).
+    if let Some(end) = stepper.describe(sim.grid.npnts) {
+        if plan.as_ref() != Some(&end) {
+            eprintln!("{end} (at the end)");
+        }
+    }
     // Release the serving ranks of an MPI run before writing the result.
     drop(stepper);
     let summary = match outcome {

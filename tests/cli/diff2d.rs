@@ -570,3 +570,17 @@ fn refused_at_once(args: &[&str]) -> String {
     assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     stderr
 }
+
+#[test]
+fn bind_to_needs_the_mpi_backend_and_a_known_placement() {
+    fails_with(
+        &["--bind-to", "core"],
+        "--bind-to places MPI ranks: it needs --backend mpi",
+    );
+    diff2d(&["--backend", "mpi", "--bind-to", "socket"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid value 'socket' for '--bind-to <HOW>'",
+        ));
+}

@@ -47,12 +47,50 @@ pub fn launched_by_mpirun(is_set: impl Fn(&str) -> bool) -> bool {
 /// assert_eq!(comm::launcher_rank_and_size(|_| Some("4".into())), None);
 /// ```
 pub fn launcher_rank_and_size(var: impl Fn(&str) -> Option<String>) -> Option<(usize, usize)> {
-    [
-        ("PMI_RANK", "PMI_SIZE"),
-        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
-    ]
-    .into_iter()
-    .find_map(|(rank, size)| {
+    announced(
+        &var,
+        &[
+            ("PMI_RANK", "PMI_SIZE"),
+            ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ],
+    )
+}
+
+/// This process's rank among the job's ranks on its own machine, and their
+/// number, as the MPI launcher announced them: `var(name)` is the
+/// environment variable `name` (MPICH Hydra's
+/// `MPI_LOCALRANKID`/`MPI_LOCALNRANKS`, Open MPI's
+/// `OMPI_COMM_WORLD_LOCAL_RANK`/`OMPI_COMM_WORLD_LOCAL_SIZE`). `None` when
+/// neither pair is set and valid.
+///
+/// ```
+/// let env = |v: &str| match v {
+///     "MPI_LOCALRANKID" => Some("1".to_string()),
+///     "MPI_LOCALNRANKS" => Some("2".to_string()),
+///     _ => None,
+/// };
+/// assert_eq!(comm::launcher_local_rank_and_size(env), Some((1, 2)));
+/// assert_eq!(comm::launcher_local_rank_and_size(|_| Some("x".into())), None);
+/// ```
+pub fn launcher_local_rank_and_size(
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<(usize, usize)> {
+    announced(
+        &var,
+        &[
+            ("MPI_LOCALRANKID", "MPI_LOCALNRANKS"),
+            ("OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"),
+        ],
+    )
+}
+
+/// The first pair of (rank, size) variables that are both set to numbers,
+/// the rank below the size.
+fn announced(
+    var: &impl Fn(&str) -> Option<String>,
+    pairs: &[(&str, &str)],
+) -> Option<(usize, usize)> {
+    pairs.iter().find_map(|&(rank, size)| {
         let rank: usize = var(rank)?.trim().parse().ok()?;
         let size: usize = var(size)?.trim().parse().ok()?;
         (rank < size).then_some((rank, size))

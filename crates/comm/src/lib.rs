@@ -54,7 +54,9 @@ pub use communicator::{
     Collectives, Communicator, ObjectRecv, ObjectSend, PointToPoint, Request, Tag, MAX_TAG,
 };
 pub use error::{CommError, Result};
-pub use launcher::{launched_by_mpirun, launcher_rank_and_size, MPI_LAUNCHER_VARS};
+pub use launcher::{
+    launched_by_mpirun, launcher_local_rank_and_size, launcher_rank_and_size, MPI_LAUNCHER_VARS,
+};
 pub use local::{Local, LocalRecv, LocalSend, LOCAL_HOST};
 #[cfg(feature = "mpi")]
 pub use mpi_impl::{Mpi, MpiRecv, MpiSend};

@@ -34,6 +34,7 @@ pub mod atomic;
 pub mod atomic_dir;
 pub mod backend;
 pub mod backoff;
+pub mod clock;
 pub mod layout;
 pub mod memory;
 pub mod number;

@@ -1,7 +1,9 @@
 //! Every wait of [`Mpi`] — for a non-blocking request, for a collective, for
 //! a message to probe — polls MPI and pauses between polls as
 //! [`runtime::backoff`] says (a short adaptive spin, a few yields, then
-//! sleeps), so that a rank that waits gives its core away.
+//! sleeps), so that a rank that waits gives its core away; a rank pinned to
+//! a core of its own first polls without pause for a while
+//! ([`Mpi::set_active_wait`]).
 //!
 //! MPICH's blocking calls (`MPI_Wait`, `MPI_Bcast`, `MPI_Recv`, `MPI_Probe`,
 //! …) poll their progress engine without pause. When ranks share their
@@ -12,7 +14,8 @@
 //! by these polls.
 
 use std::mem::MaybeUninit;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use mpi::ffi::{MPI_Message, MPI_Request, MPI_Status};
 use mpi::raw::AsRaw;
@@ -25,6 +28,48 @@ use crate::communicator::Tag;
 /// How long this rank's waits spin, shared by all of them: a process is
 /// one rank, and how late its peers answer is one thing to learn.
 static SPIN: SpinBudget = SpinBudget::new(WaitPolicy::DEFAULT);
+
+/// Whether waits poll without pause ([`Mpi::set_active_wait`]).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// How long an active wait polls without pause before it falls back to
+/// the default pauses: longer than a scheduler time slice, so that a rank
+/// whose core is shared keeps its slices, and bounded, so that ranks of
+/// two jobs pinned to the same cores still hand them to each other.
+const ACTIVE_SPIN: Duration = Duration::from_millis(2);
+
+impl Mpi {
+    /// Makes every wait of this process poll MPI without pause (`true`) for
+    /// up to a couple of milliseconds, as `OMP_WAIT_POLICY=active` makes
+    /// OpenMP's threads, before pausing as by default (`false`: a short
+    /// adaptive spin, then yields and naps).
+    ///
+    /// Active waiting suits a rank pinned to a core of its own: nothing of
+    /// the job can use that core while the rank waits, and a rank that
+    /// sleeps there hands its core to whatever else shares it, then waits
+    /// for that to finish its time slice before it notices its message —
+    /// once per message. A rank left free to move should keep the default.
+    pub fn set_active_wait(active: bool) {
+        ACTIVE.store(active, Ordering::Relaxed);
+    }
+}
+
+/// Polls `done` until it returns `true`: without pause for up to
+/// [`ACTIVE_SPIN`] when waits are active, then (or else) as the shared
+/// [`SPIN`] budget says, spinning for at least `busy` (see
+/// [`SpinBudget::wait_at_least_spinning`]).
+fn poll(busy: Duration, mut done: impl FnMut() -> bool) {
+    if ACTIVE.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        while started.elapsed() < ACTIVE_SPIN {
+            if done() {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+    }
+    SPIN.wait_at_least_spinning(busy, done);
+}
 
 /// How fast a message moves between two ranks that both poll: a wait for
 /// `bytes` spins for at least the copy's time at this rate, since MPI moves
@@ -41,7 +86,7 @@ fn copy_time(bytes: usize) -> Duration {
 /// polls; returns its status.
 pub(super) fn wait(req: &mut MPI_Request, bytes: usize) -> MPI_Status {
     let mut status = MaybeUninit::<MPI_Status>::uninit();
-    SPIN.wait_at_least_spinning(copy_time(bytes), || {
+    poll(copy_time(bytes), || {
         let mut done = 0;
         // SAFETY: `req` is a live request (or already null, which MPI_Test
         // reports done); MPI_Test fills `status` when it is done.
@@ -75,7 +120,7 @@ impl Mpi {
     pub(super) fn probe(&self, source: usize, tag: Tag) -> MPI_Status {
         let mut status = MaybeUninit::<MPI_Status>::uninit();
         let comm = self.world.as_raw();
-        SPIN.wait_until(|| {
+        poll(Duration::ZERO, || {
             let mut found = 0;
             // SAFETY: plain out-parameters; MPI_Iprobe fills `status` when
             // it finds a message.
@@ -95,7 +140,7 @@ impl Mpi {
         let mut status = MaybeUninit::<MPI_Status>::uninit();
         let mut message = MaybeUninit::<MPI_Message>::uninit();
         let comm = self.world.as_raw();
-        SPIN.wait_until(|| {
+        poll(Duration::ZERO, || {
             let mut found = 0;
             // SAFETY: plain out-parameters; MPI_Improbe fills `message` and
             // `status` when it finds a message.

@@ -1,17 +1,21 @@
 //! One rank's share of the grid and the halo exchange that keeps its ghost
 //! rows current.
 //!
-//! Rank `r` of `P` owns a contiguous block of interior rows
+//! Rank `r` of `P` owns a contiguous block of interior rows plus a halo of
+//! `d` rows above and below: copies of the neighbours' edge rows, or the
+//! zero boundary row at the ends of the domain. Blocks start equal
 //! ([`comm::block_range`], sizes differing by at most one, so odd splits
-//! work) plus a halo of `d` rows above and below: copies of the neighbours'
-//! edge rows, or the zero boundary row at the ends of the domain. Once every
-//! `d` steps a rank posts non-blocking receives for its two halos and
-//! non-blocking sends of its edge rows, updates the rows that need no halo
-//! while the messages travel, then finishes the step and takes `d - 1` more
-//! steps with no messages, each step using up one halo row per side.
+//! work) and then follow the ranks' measured speeds ([`super::balance`]).
+//! Once every `d` steps a rank posts non-blocking receives for its two
+//! halos and non-blocking sends of its edge rows, updates the rows that
+//! need no halo while the messages travel, then finishes the step and takes
+//! `d - 1` more steps with no messages, each step using up one halo row per
+//! side.
 
 use comm::{block_range, Communicator, Request};
+use runtime::clock::thread_cpu_time;
 
+use super::balance::{boundary_move, Share, Speed};
 use crate::kernel::{multiversion, row, Simd};
 
 /// Tags of ghost rows travelling up (to rank - 1) and down (to rank + 1).
@@ -49,14 +53,30 @@ impl Extent {
     }
 }
 
+/// Values after the rows of every halo message: the sender's row count and
+/// its seconds per row, from which both neighbours decide the same
+/// [`boundary_move`].
+const TRAILER: usize = 2;
+
 /// One rank's share of the grid: global interior rows `lo..hi`, plus a halo
 /// of `depth` rows copied from each neighbour (or the zero boundary row at
 /// the ends of the domain), stored as global rows `a..b`, row-major.
+///
+/// The rows a rank owns change when it and a neighbour agree to move their
+/// boundary ([`super::balance`]); every cell still gets the same arithmetic,
+/// so the result does not depend on where the boundaries are.
 pub(crate) struct Block {
-    pub(crate) at: Extent,
     pub(crate) n: usize,
     rank: usize,
     size: usize,
+    depth: usize,
+    /// The owned global rows.
+    lo: usize,
+    hi: usize,
+    /// How far the next pass moves `lo` and `hi`, as agreed with the
+    /// neighbours in the last exchange.
+    move_lo: isize,
+    move_hi: isize,
     /// The current values (rows `a..b`), which the first command fills.
     pub(crate) old: Vec<f64>,
     new: Vec<f64>,
@@ -66,6 +86,12 @@ pub(crate) struct Block {
     send_down: Vec<f64>,
     recv_up: Vec<f64>,
     recv_down: Vec<f64>,
+    /// This rank's measured seconds per row.
+    speed: Speed,
+    /// Test hook: the measured busy time is multiplied by this, as if the
+    /// rank's core were shared.
+    #[cfg(test)]
+    slowdown: u32,
 }
 
 /// Updates local rows `lo..hi` of a block of width `n` from `old` into `new`.
@@ -86,35 +112,62 @@ multiversion!(
     fn rows_dispatch(old: &[f64], new: &mut [f64], n: usize, lo: usize, hi: usize, k: f64) => rows
 );
 
+/// What one pass exchanges with a neighbour: the rows it sends and
+/// receives (counts), and the neighbour's share once received.
+struct Side {
+    rank: usize,
+    rows_out: usize,
+    rows_in: usize,
+}
+
 impl Block {
     /// The block of `rank` of `size` in an `n × n` grid (zeros, to be filled).
     pub(crate) fn new(n: usize, rank: usize, size: usize, depth: usize) -> Block {
         let at = Extent::new(n, rank, size, depth);
         let len = (at.b - at.a) * n;
-        let halo = at.depth * n;
         Block {
-            at,
             n,
             rank,
             size,
+            depth: at.depth,
+            lo: at.lo,
+            hi: at.hi,
+            move_lo: 0,
+            move_hi: 0,
             old: vec![0.0; len],
             new: vec![0.0; len],
             simd: Simd::detect(),
-            send_up: vec![0.0; halo],
-            send_down: vec![0.0; halo],
-            recv_up: vec![0.0; halo],
-            recv_down: vec![0.0; halo],
+            send_up: Vec::new(),
+            send_down: Vec::new(),
+            recv_up: Vec::new(),
+            recv_down: Vec::new(),
+            speed: Speed::default(),
+            #[cfg(test)]
+            slowdown: 1,
         }
     }
 
-    /// Local index of global row `g`.
-    fn local(&self, g: usize) -> usize {
-        g - self.at.a
+    /// The global rows stored for owned rows `lo..hi`: the halo rows, or
+    /// the domain's zero boundary row at either end.
+    fn stored(&self, lo: usize, hi: usize) -> (usize, usize) {
+        let a = if self.rank == 0 { 0 } else { lo - self.depth };
+        let b = if self.rank + 1 == self.size {
+            self.n
+        } else {
+            hi + self.depth
+        };
+        (a, b)
+    }
+
+    /// The global rows this rank owns now.
+    pub(crate) fn owned_rows(&self) -> std::ops::Range<usize> {
+        self.lo..self.hi
     }
 
     /// The owned rows (without halo), row-major.
     pub(crate) fn owned(&self) -> &[f64] {
-        &self.old[self.local(self.at.lo) * self.n..self.local(self.at.hi) * self.n]
+        let a = self.stored(self.lo, self.hi).0;
+        &self.old[(self.lo - a) * self.n..(self.hi - a) * self.n]
     }
 
     /// Advances the block by `steps` steps: passes of up to `depth` steps,
@@ -127,7 +180,7 @@ impl Block {
     ) -> comm::Result<()> {
         let mut done = 0;
         while done < steps {
-            let s = self.at.depth.min(steps - done);
+            let s = self.depth.min(steps - done);
             self.pass(comm, k, s)?;
             done += s;
         }
@@ -137,39 +190,75 @@ impl Block {
     /// One halo exchange, then `s <= depth` steps. At sub-step `t` the rows
     /// `a+t..b-t` are still exact (each step eats one halo row per side), so
     /// after `s` steps the owned rows are.
+    ///
+    /// The exchange also moves the boundaries agreed in the last one: each
+    /// neighbour gets the rows of its new stored range that this rank owns
+    /// now, so that a pass with no move sends exactly `depth` rows each way.
     fn pass<C: Communicator>(&mut self, comm: &C, k: f64, s: usize) -> comm::Result<()> {
-        let (n, d) = (self.n, self.at.depth);
-        let above = (self.rank > 0).then(|| self.rank - 1);
-        let below = (self.rank + 1 < self.size).then_some(self.rank + 1);
+        // The CPU time of the computing, for the load balance: a rank that
+        // shares its core is not slower per row of it.
+        let mut since = thread_cpu_time();
+        let (n, d, lo, hi) = (self.n, self.depth, self.lo, self.hi);
+        let (new_lo, new_hi) = self.next_rows()?;
+        let above = (self.rank > 0).then(|| Side {
+            rank: self.rank - 1,
+            rows_out: (new_lo + d).saturating_sub(lo),
+            rows_in: (lo + d).saturating_sub(new_lo),
+        });
+        let below = (self.rank + 1 < self.size).then(|| Side {
+            rank: self.rank + 1,
+            rows_out: (hi + d).saturating_sub(new_hi),
+            rows_in: (new_hi + d).saturating_sub(hi),
+        });
+        let mine = Share {
+            rows: new_hi - new_lo,
+            seconds_per_row: self.speed.seconds_per_row(),
+        };
+        let a = self.stored(lo, hi).0;
+
         // Post the halo receives first, then send the edge rows.
-        let recv_up = above
-            .map(|r| comm.irecv_buf(std::mem::take(&mut self.recv_up), r, DOWN))
-            .transpose()?;
-        let recv_down = below
-            .map(|r| comm.irecv_buf(std::mem::take(&mut self.recv_down), r, UP))
-            .transpose()?;
-        let send_up = match above {
-            Some(r) => {
-                let mut buf = std::mem::take(&mut self.send_up);
-                let at = self.local(self.at.lo) * n;
-                buf.copy_from_slice(&self.old[at..at + d * n]);
-                Some(comm.isend_buf(buf, r, UP)?)
+        let recv_up = match &above {
+            Some(side) => {
+                let mut buf = std::mem::take(&mut self.recv_up);
+                buf.resize(side.rows_in * n + TRAILER, 0.0);
+                Some(comm.irecv_buf(buf, side.rank, DOWN)?)
             }
             None => None,
         };
-        let send_down = match below {
-            Some(r) => {
-                let mut buf = std::mem::take(&mut self.send_down);
-                let at = self.local(self.at.hi - d) * n;
-                buf.copy_from_slice(&self.old[at..at + d * n]);
-                Some(comm.isend_buf(buf, r, DOWN)?)
+        let recv_down = match &below {
+            Some(side) => {
+                let mut buf = std::mem::take(&mut self.recv_down);
+                buf.resize(side.rows_in * n + TRAILER, 0.0);
+                Some(comm.irecv_buf(buf, side.rank, UP)?)
             }
             None => None,
         };
-        // The first sub-step of the owned rows that need no halo row runs
-        // while the messages travel.
-        let (own_lo, own_hi) = (self.local(self.at.lo), self.local(self.at.hi));
-        if own_hi > own_lo + 2 {
+        let send_up = match &above {
+            Some(side) => {
+                let at = (lo - a) * n;
+                let rows = &self.old[at..at + side.rows_out * n];
+                let buf = message(std::mem::take(&mut self.send_up), rows, mine);
+                Some(comm.isend_buf(buf, side.rank, UP)?)
+            }
+            None => None,
+        };
+        let send_down = match &below {
+            Some(side) => {
+                let at = (hi - side.rows_out - a) * n;
+                let rows = &self.old[at..at + side.rows_out * n];
+                let buf = message(std::mem::take(&mut self.send_down), rows, mine);
+                Some(comm.isend_buf(buf, side.rank, DOWN)?)
+            }
+            None => None,
+        };
+
+        // With the boundaries staying, the first sub-step of the owned rows
+        // that need no halo row runs while the messages travel.
+        let moved = (new_lo, new_hi) != (lo, hi);
+        let (own_lo, own_hi) = (lo - a, hi - a);
+        let overlapped = !moved && own_hi > own_lo + 2;
+        let mut computed = 0;
+        if overlapped {
             rows_dispatch(
                 self.simd,
                 &self.old,
@@ -179,53 +268,220 @@ impl Block {
                 own_hi - 1,
                 k,
             );
+            computed += own_hi - own_lo - 2;
         }
-        if let Some(r) = recv_up {
+        let mut busy = thread_cpu_time().saturating_sub(since);
+        let mut neighbour_above = None;
+        if let (Some(r), Some(side)) = (recv_up, &above) {
             self.recv_up = r.wait()?;
-            check_len(&self.recv_up, d * n, "above")?;
-            self.old[..d * n].copy_from_slice(&self.recv_up);
+            neighbour_above = Some(split(&self.recv_up, side.rows_in, n, "above")?);
         }
-        if let Some(r) = recv_down {
+        let mut neighbour_below = None;
+        if let (Some(r), Some(side)) = (recv_down, &below) {
             self.recv_down = r.wait()?;
-            check_len(&self.recv_down, d * n, "below")?;
-            let at = self.local(self.at.hi) * n;
-            self.old[at..at + d * n].copy_from_slice(&self.recv_down);
+            neighbour_below = Some(split(&self.recv_down, side.rows_in, n, "below")?);
         }
-        let len = self.at.b - self.at.a;
+        since = thread_cpu_time();
+        if moved {
+            self.regrid(new_lo, new_hi, above.is_some(), below.is_some());
+        } else {
+            if let Some(side) = &above {
+                self.old[..d * n].copy_from_slice(&self.recv_up[..side.rows_in * n]);
+            }
+            if let Some(side) = &below {
+                let at = (hi - a) * n;
+                self.old[at..at + d * n].copy_from_slice(&self.recv_down[..side.rows_in * n]);
+            }
+        }
+
+        let (a, b) = self.stored(new_lo, new_hi);
+        let len = b - a;
         for t in 1..=s {
             // Rows that are exact after this sub-step; the domain's boundary
             // rows (local 0 on rank 0, the last row on the last rank) stay zero.
             let lo = if above.is_some() { t } else { 1 };
             let hi = if below.is_some() { len - t } else { len - 1 };
-            if t == 1 && own_hi > own_lo + 2 {
+            if t == 1 && overlapped {
                 // Already done: own_lo+1..own_hi-1. Do the rest.
                 rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, own_lo + 1, k);
                 rows_dispatch(self.simd, &self.old, &mut self.new, n, own_hi - 1, hi, k);
+                computed += (own_lo + 1 - lo) + (hi - (own_hi - 1));
             } else {
                 rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, hi, k);
+                computed += hi - lo;
             }
             std::mem::swap(&mut self.old, &mut self.new);
         }
+        busy += thread_cpu_time().saturating_sub(since);
         if let Some(r) = send_up {
             self.send_up = r.wait()?;
         }
         if let Some(r) = send_down {
             self.send_down = r.wait()?;
         }
+        #[cfg(test)]
+        let busy = busy * self.slowdown;
+        self.speed.record(computed, busy);
+
+        // The next pass's boundaries, decided as the neighbours decide them.
+        self.move_lo = neighbour_above.map_or(0, |up| boundary_move(up, mine, d));
+        self.move_hi = neighbour_below.map_or(0, |down| boundary_move(mine, down, d));
         Ok(())
+    }
+
+    /// The owned rows of the next pass, after the agreed moves; an error if
+    /// the moves leave no valid block (neighbours that disagree).
+    fn next_rows(&self) -> comm::Result<(usize, usize)> {
+        let lo = self.lo.checked_add_signed(self.move_lo);
+        let hi = self.hi.checked_add_signed(self.move_hi);
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if lo >= 1 && lo + self.depth <= hi && hi < self.n => Ok((lo, hi)),
+            _ => Err(comm::CommError::Length {
+                op: "halo exchange",
+                why: format!(
+                    "moving rows {}..{} by {} and {} leaves no valid block",
+                    self.lo, self.hi, self.move_lo, self.move_hi
+                ),
+            }),
+        }
+    }
+
+    /// Re-lays the block out for owned rows `new_lo..new_hi`: the rows it
+    /// keeps, and the rows that came in this pass's messages (in
+    /// `recv_up` and `recv_down`) above and below them.
+    fn regrid(&mut self, new_lo: usize, new_hi: usize, above: bool, below: bool) {
+        let n = self.n;
+        let (a, _) = self.stored(self.lo, self.hi);
+        let (new_a, new_b) = self.stored(new_lo, new_hi);
+        let mut old = vec![0.0; (new_b - new_a) * n];
+        let (keep_lo, keep_hi) = (self.lo.max(new_a), self.hi.min(new_b));
+        old[(keep_lo - new_a) * n..(keep_hi - new_a) * n]
+            .copy_from_slice(&self.old[(keep_lo - a) * n..(keep_hi - a) * n]);
+        if above {
+            let rows = &self.recv_up[..self.recv_up.len() - TRAILER];
+            old[..rows.len()].copy_from_slice(rows);
+        }
+        let rows = &self.recv_down[..self.recv_down.len().saturating_sub(TRAILER)];
+        if below && !rows.is_empty() {
+            let at = (self.hi - new_a) * n;
+            old[at..at + rows.len()].copy_from_slice(rows);
+        }
+        self.new = vec![0.0; old.len()];
+        self.old = old;
+        (self.lo, self.hi) = (new_lo, new_hi);
     }
 }
 
-/// Checks that a halo received from `side` has the `want` values expected.
-fn check_len(got: &[f64], want: usize, side: &str) -> comm::Result<()> {
-    if got.len() == want {
-        return Ok(());
-    }
-    Err(comm::CommError::Length {
+/// A halo message: `rows`, then this rank's share (the [`TRAILER`]), in
+/// the reused buffer `buf`.
+fn message(mut buf: Vec<f64>, rows: &[f64], mine: Share) -> Vec<f64> {
+    buf.clear();
+    buf.extend_from_slice(rows);
+    buf.extend_from_slice(&[mine.rows as f64, mine.seconds_per_row]);
+    buf
+}
+
+/// Checks a halo message from `side` (`rows` rows of width `n`, then the
+/// trailer) and returns the neighbour's share.
+fn split(got: &[f64], rows: usize, n: usize, side: &str) -> comm::Result<Share> {
+    let bad = |why: String| comm::CommError::Length {
         op: "halo exchange",
-        why: format!(
-            "the halo from {side} has {} values, expected {want}",
-            got.len()
-        ),
+        why: format!("the halo from {side} {why}"),
+    };
+    if got.len() != rows * n + TRAILER {
+        return Err(bad(format!(
+            "has {} values, expected {}",
+            got.len(),
+            rows * n + TRAILER
+        )));
+    }
+    let (count, seconds_per_row) = (got[got.len() - 2], got[got.len() - 1]);
+    let whole_rows = (1.0..=n as f64).contains(&count) && count.fract() == 0.0;
+    if !(whole_rows && seconds_per_row >= 0.0 && seconds_per_row.is_finite()) {
+        return Err(bad(format!(
+            "reports a block of {count} rows at {seconds_per_row} s per row"
+        )));
+    }
+    Ok(Share {
+        rows: count as usize,
+        seconds_per_row,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comm::Local;
+
+    /// `steps` steps of the whole `n × n` grid `grid`, with the same kernel.
+    fn serial(grid: &[f64], n: usize, k: f64, steps: usize) -> Vec<f64> {
+        let (mut old, mut new) = (grid.to_vec(), vec![0.0; grid.len()]);
+        for _ in 0..steps {
+            rows(&old, &mut new, n, 1, n - 1, k);
+            std::mem::swap(&mut old, &mut new);
+        }
+        old
+    }
+
+    /// Steps `grid` on `ranks` local ranks, rank `slow` pretending to be
+    /// `factor` times slower: each rank's final owned rows and values.
+    fn distributed(
+        grid: &[f64],
+        n: usize,
+        (ranks, depth): (usize, usize),
+        (slow, factor): (usize, u32),
+        k: f64,
+        steps: usize,
+    ) -> Vec<(std::ops::Range<usize>, Vec<f64>)> {
+        Local::run(ranks, |c| {
+            let mut b = Block::new(n, c.rank(), ranks, depth);
+            let e = Extent::new(n, c.rank(), ranks, depth);
+            b.old.copy_from_slice(&grid[e.a * n..e.b * n]);
+            if c.rank() == slow {
+                b.slowdown = factor;
+            }
+            // Several advances, as the run loop makes between outputs.
+            for _ in 0..4 {
+                b.advance(c, k, steps / 4).unwrap();
+            }
+            (b.owned_rows(), b.owned().to_vec())
+        })
+        .unwrap()
+    }
+
+    fn grid(n: usize) -> Vec<f64> {
+        let mut g = vec![0.0; n * n];
+        for i in 1..n - 1 {
+            for j in 1..n - 1 {
+                g[i * n + j] = ((i * 7 + j * 13) % 17) as f64 / 17.0;
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn a_slow_rank_gives_rows_away_and_the_result_stays_exact() {
+        let (n, k, steps) = (64, 0.2, 400);
+        let g = grid(n);
+        let want = serial(&g, n, k, steps);
+        for (ranks, depth) in [(2, 4), (3, 4), (3, 1), (4, 8)] {
+            let got = distributed(&g, n, (ranks, depth), (1, 4), k, steps);
+            // The blocks tile the interior in rank order, and each holds
+            // exactly the serial values.
+            let mut at = 1;
+            for (rows, values) in &got {
+                assert_eq!(rows.start, at, "{ranks} ranks, depth {depth}");
+                assert!(rows.len() >= depth);
+                assert_eq!(values[..], want[rows.start * n..rows.end * n]);
+                at = rows.end;
+            }
+            assert_eq!(at, n - 1);
+            let even = (n - 2) / ranks;
+            assert!(
+                got[1].0.len() < even,
+                "{ranks} ranks, depth {depth}: the slow rank kept {:?}",
+                got[1].0
+            );
+        }
+    }
 }

@@ -34,6 +34,7 @@
 //! uses comm's); a failed [`DistributedStepper`] does not release the
 //! servers.
 
+mod balance;
 mod block;
 mod protocol;
 #[cfg(feature = "mpi")]

@@ -37,6 +37,15 @@ fn distributed(why: impl Into<String>) -> DiffusionError {
     DiffusionError::Distributed { why: why.into() }
 }
 
+/// The error of a gather whose blocks do not tile the interior.
+fn gather_error(why: String) -> DiffusionError {
+    comm::CommError::Length {
+        op: "gathering the density",
+        why,
+    }
+    .into()
+}
+
 /// Checks that an `n × n` grid (with its boundary) splits over `size` ranks.
 fn check_split(n: usize, size: usize) -> Result<(), DiffusionError> {
     let rows = n.saturating_sub(2);
@@ -56,6 +65,9 @@ pub struct DistributedStepper<C: Communicator, H: Borrow<C> = C> {
     comm: H,
     block: Option<Block>,
     depth: usize,
+    /// Each rank's row count in the last gather: the blocks as the load
+    /// balance left them.
+    split: Vec<usize>,
     /// A command failed half-way: the other ranks may be anywhere in the
     /// protocol, so no `FINISH` is sent (the job must be aborted).
     broken: bool,
@@ -78,6 +90,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             comm,
             block: None,
             depth: DEFAULT_HALO_DEPTH,
+            split: Vec::new(),
             broken: false,
             _c: PhantomData,
         })
@@ -102,7 +115,8 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             let e = Extent::new(n, r, comm.size(), self.depth);
             comm.send_buf(&all[e.a * n..e.b * n], r, BLOCK)?;
         }
-        mine.old.copy_from_slice(&all[mine.at.a * n..mine.at.b * n]);
+        let e = Extent::new(n, 0, comm.size(), self.depth);
+        mine.old.copy_from_slice(&all[e.a * n..e.b * n]);
         Ok(mine)
     }
 
@@ -115,23 +129,33 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         let block = self.block.as_mut().expect("set up above");
         command(comm, [ADVANCE, steps as u64, k.to_bits()])?;
         block.advance(comm, k, steps)?;
-        // Gather the owned rows of every rank into `dens`.
+        // Gather the owned rows of every rank into `dens`: the blocks follow
+        // each other in rank order, each as long as its rank has rows now.
         let n = block.n;
         let all = dens
             .as_slice_mut()
             .expect("density is a standard-layout array");
-        all[block.at.lo * n..block.at.hi * n].copy_from_slice(block.owned());
+        let mut at = block.owned_rows().end * n;
+        all[block.owned_rows().start * n..at].copy_from_slice(block.owned());
+        self.split.clear();
+        self.split.push(block.owned_rows().len());
+        let end = (n - 1) * n;
         for r in 1..comm.size() {
-            let range = block_range(n - 2, comm.size(), r);
-            let dst = &mut all[(range.start + 1) * n..(range.end + 1) * n];
-            let got = comm.recv_buf(dst, r, BLOCK)?;
-            if got != dst.len() {
-                return Err(comm::CommError::Length {
-                    op: "gathering the density",
-                    why: format!("rank {r} sent {got} values, expected {}", dst.len()),
-                }
-                .into());
+            let got = comm.recv_buf(&mut all[at..end], r, BLOCK)?;
+            if got == 0 || got % n != 0 {
+                return Err(gather_error(format!(
+                    "rank {r} sent {got} values, not a whole number of rows"
+                )));
             }
+            at += got;
+            self.split.push(got / n);
+        }
+        if at != end {
+            return Err(gather_error(format!(
+                "the ranks sent {} of the {} interior rows",
+                at / n - 1,
+                n - 2
+            )));
         }
         Ok(())
     }
@@ -147,16 +171,23 @@ impl<C: Communicator, H: Borrow<C>> Stepper for DistributedStepper<C, H> {
         result
     }
 
-    /// `diff2d mpi: P rank(s), rows per rank …, halo of d row(s) …`.
+    /// `diff2d mpi: P rank(s), rows per rank …, halo of d row(s) …`: the
+    /// rows as the last step left them once the run has started, else the
+    /// even split it starts from.
     fn describe(&self, npnts: usize) -> Option<String> {
         let size = self.comm.borrow().size();
         check_split(npnts, size).ok()?;
+        let started = self.split.len() == size && self.split.iter().sum::<usize>() == npnts - 2;
         let sizes: Vec<String> = (0..size)
-            .map(|r| block_range(npnts - 2, size, r).len().to_string())
+            .map(|r| match started {
+                true => self.split[r],
+                false => block_range(npnts - 2, size, r).len(),
+            })
+            .map(|rows| rows.to_string())
             .collect();
         let depth = Extent::new(npnts, 0, size, self.depth).depth;
         Some(format!(
-            "diff2d mpi: {size} rank(s), rows per rank {}, halo of {depth} row(s) exchanged once every {depth} step(s), non-blocking, overlapped with interior work",
+            "diff2d mpi: {size} rank(s), rows per rank {}, halo of {depth} row(s) exchanged once every {depth} step(s), non-blocking, overlapped with interior work, rows moved between neighbours by measured speed",
             sizes.join("/"),
         ))
     }
@@ -410,7 +441,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             lines[0].as_deref(),
-            Some("diff2d mpi: 3 rank(s), rows per rank 13/12/12, halo of 12 row(s) exchanged once every 12 step(s), non-blocking, overlapped with interior work")
+            Some("diff2d mpi: 3 rank(s), rows per rank 13/12/12, halo of 12 row(s) exchanged once every 12 step(s), non-blocking, overlapped with interior work, rows moved between neighbours by measured speed")
         );
         assert_eq!(lines[1..], [None, None]);
     }

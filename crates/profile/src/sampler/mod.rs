@@ -113,7 +113,7 @@ impl Sampler {
             })?));
         TABLE.store(table, Ordering::Release);
         DROPPED.store(0, Ordering::Relaxed);
-        let cpu_start = process_cpu_time();
+        let cpu_start = runtime::clock::process_cpu_time();
         let wall_start = Instant::now();
         let started_at = SystemTime::now();
         RUNNING.store(true, Ordering::SeqCst);
@@ -160,7 +160,7 @@ impl Sampler {
     /// disposition and returns the stacks.
     pub fn stop(mut self) -> RawSamples {
         self.halt();
-        let cpu = process_cpu_time().saturating_sub(self.cpu_start);
+        let cpu = runtime::clock::process_cpu_time().saturating_sub(self.cpu_start);
         let wall = self.wall_start.elapsed();
         // SAFETY: `halt` waited for every handler and unpublished the table:
         // this is its only user.
@@ -376,24 +376,6 @@ fn interrupted_pc(context: *mut libc::c_void) -> usize {
 fn thread_name(bytes: &[u8; NAME]) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(NAME);
     String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
-/// CPU time used so far by every thread of this process.
-pub(crate) fn process_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_PROCESS_CPUTIME_ID
-    // is a clock every Linux kernel has.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(
-        ts.tv_sec.max(0) as u64,
-        ts.tv_nsec.clamp(0, 999_999_999) as u32,
-    )
 }
 
 /// `pthread_self()` of the calling thread, the id the sampler records.
