@@ -161,7 +161,7 @@ fn clean_bytes(text: &[u8], out: &mut [u8]) -> usize {
 /// Whether the CPU can run [`clean_avx512`], and [`runtime::Simd`] allows
 /// AVX-512; asked once per process.
 #[cfg(target_arch = "x86_64")]
-fn avx512_compress() -> bool {
+pub(crate) fn avx512_compress() -> bool {
     use std::sync::OnceLock;
     static HAS: OnceLock<bool> = OnceLock::new();
     let has = *HAS.get_or_init(|| {

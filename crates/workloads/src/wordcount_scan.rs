@@ -21,8 +21,9 @@ use crate::wordcount_clean::{clean, CLEAN_SLACK, SEP};
 const SEGMENT: usize = 16 << 10;
 
 /// Bytes readable past the end of the cleaned text: the space mask reads
-/// whole 64-byte chunks, and a word's first 16 bytes are loaded whole.
-pub(crate) const WORD_SLACK: usize = 64;
+/// whole 64-byte chunks, and the first 16 bytes of a chunk's words are
+/// loaded whole (so 80 bytes from a chunk's start).
+pub(crate) const WORD_SLACK: usize = 80;
 
 /// The reusable buffer of the scanner.
 #[derive(Default)]
@@ -54,43 +55,87 @@ fn segment_len(text: &[u8]) -> usize {
         .map_or(text.len(), |i| SEGMENT + i + 1)
 }
 
-/// Bit `i` set where `chunk[i]` is a space: four SSE2 compares on x86-64
-/// (its baseline), a byte loop elsewhere.
-#[inline(always)]
-fn space_mask(chunk: &[u8; 64]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        let mut m = 0u64;
-        for k in 0..4 {
-            // SAFETY: SSE2 is part of x86-64; the load reads bytes
-            // 16k..16k + 16 of the 64-byte chunk.
-            let bits = unsafe {
-                let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k).cast());
-                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(SEP as i8)))
+/// How the scanner finds the spaces of 64 bytes: one AVX-512 compare where
+/// the CPU has it, else four SSE2 compares (x86-64's baseline) or a byte
+/// loop. A type of its own, so that the whole count loop can be compiled for
+/// each (see `WordTable::count_words`).
+pub(crate) trait SpaceMask: Copy {
+    /// Bit `i` set where `chunk[i]` is a space.
+    fn space_mask(self, chunk: &[u8; 64]) -> u64;
+}
+
+/// [`SpaceMask`] on any CPU.
+#[derive(Clone, Copy)]
+pub(crate) struct Portable;
+
+impl SpaceMask for Portable {
+    #[inline(always)]
+    fn space_mask(self, chunk: &[u8; 64]) -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{
+                _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
             };
-            m |= (bits as u32 as u64) << (16 * k);
+            let mut m = 0u64;
+            for k in 0..4 {
+                // SAFETY: SSE2 is part of x86-64; the load reads bytes
+                // 16k..16k + 16 of the 64-byte chunk.
+                let bits = unsafe {
+                    let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k).cast());
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(SEP as i8)))
+                };
+                m |= (bits as u32 as u64) << (16 * k);
+            }
+            m
         }
-        m
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let mut m = 0u64;
+            for (i, &b) in chunk.iter().enumerate() {
+                m |= ((b == SEP) as u64) << i;
+            }
+            m
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let mut m = 0u64;
-        for (i, &b) in chunk.iter().enumerate() {
-            m |= ((b == SEP) as u64) << i;
+}
+
+/// [`SpaceMask`] with AVX-512 BW; a value exists only on a CPU that has
+/// the features of the fast path (see [`Avx512::detect`]).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// The features, if the CPU has them (AVX-512 F, BW, VBMI, VBMI2, and
+    /// so BMI1, BMI2, LZCNT and POPCNT) and `runtime::Simd` allows AVX-512.
+    pub(crate) fn detect() -> Option<Avx512> {
+        crate::wordcount_clean::avx512_compress().then_some(Avx512(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl SpaceMask for Avx512 {
+    #[inline(always)]
+    fn space_mask(self, chunk: &[u8; 64]) -> u64 {
+        #[target_feature(enable = "avx512f,avx512bw")]
+        fn spaces(chunk: &[u8; 64]) -> u64 {
+            use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8};
+            // SAFETY: reads the 64 bytes of `chunk`.
+            let v = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) };
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(SEP as i8))
         }
-        m
+        // SAFETY: an `Avx512` exists only if the CPU has AVX-512 F and BW.
+        unsafe { spaces(chunk) }
     }
 }
 
 /// Calls `f(buf, at, starts)` for each 64-byte chunk `buf[at..at + 64]` of
 /// the cleaned text `buf[..n]` in which words start, bit `i` of `starts` set
 /// where one starts at `at + i`; `buf[n]` must be [`SEP`] and `buf` must
-/// have [`WORD_SLACK`] bytes past `n`.
+/// have [`WORD_SLACK`] bytes past `n` (so 80 past `at`).
 #[inline(always)]
-fn word_starts(buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize, u64)) {
+fn word_starts(k: impl SpaceMask, buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize, u64)) {
     // Whether the byte before the chunk is a space (or there is none).
     let mut carry = 1u64;
     let mut at = 0;
@@ -98,7 +143,7 @@ fn word_starts(buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize, u64)) {
         let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("slack after the text");
         let valid = n - at;
         let past = if valid >= 64 { 0 } else { u64::MAX << valid };
-        let sp = space_mask(chunk) | past;
+        let sp = k.space_mask(chunk) | past;
         // A word starts at a non-space byte after a space.
         let starts = !sp & ((sp << 1) | carry);
         carry = sp >> 63;
@@ -116,12 +161,17 @@ impl Scanner {
     /// the next [`SEP`] (there always is one), and `buf` has at least 16
     /// bytes past its start.
     #[inline(always)]
-    pub(crate) fn words(&mut self, text: &[u8], mut f: impl FnMut(&[u8], usize, u64)) {
+    pub(crate) fn words(
+        &mut self,
+        k: impl SpaceMask,
+        text: &[u8],
+        mut f: impl FnMut(&[u8], usize, u64),
+    ) {
         let mut rest = text;
         while !rest.is_empty() {
             let (segment, after) = rest.split_at(segment_len(rest));
             let n = self.clean_segment(segment);
-            word_starts(&self.clean, n, &mut f);
+            word_starts(k, &self.clean, n, &mut f);
             rest = after;
         }
     }
@@ -151,7 +201,7 @@ mod tests {
 
     fn scanned(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        Scanner::default().words(text.as_bytes(), |buf, at, mut starts| {
+        Scanner::default().words(Portable, text.as_bytes(), |buf, at, mut starts| {
             while starts != 0 {
                 let s = at + starts.trailing_zeros() as usize;
                 starts &= starts - 1;

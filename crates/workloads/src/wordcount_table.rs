@@ -9,7 +9,9 @@
 use rustc_hash::FxHashMap;
 
 use crate::wordcount_clean::{is_cleaned_word, SEP};
-use crate::wordcount_scan::Scanner;
+#[cfg(target_arch = "x86_64")]
+use crate::wordcount_scan::Avx512;
+use crate::wordcount_scan::{Portable, Scanner, SpaceMask};
 
 /// The mark of a stop word in a count (its top bit): stop words are counted
 /// like the others, so that one lookup, with no branch on the mark, both
@@ -150,36 +152,40 @@ impl WordTable {
     }
 
     /// Counts the words starting in one 64-byte chunk of cleaned text (see
-    /// `Scanner::words`).
-    #[inline(always)]
-    fn count_chunk(&mut self, buf: &[u8], at: usize, mut starts: u64) {
-        while starts != 0 {
-            let s = at + starts.trailing_zeros() as usize;
-            starts &= starts - 1;
-            let first: &[u8; 16] = buf[s..s + 16].try_into().expect("16 readable bytes");
-            match key_at(first) {
-                Some(key) => self.count(key),
-                None => self.count_long(&buf[s..]),
-            }
-        }
-    }
-
-    /// Counts one occurrence of `key`. The key is looked for in its home
-    /// slot and the next without a branch between them, and nearly always
-    /// found there: a word found further on is moved nearer (see
+    /// `Scanner::words`). Each key is looked for in its home slot and the
+    /// next, without a branch between them, and nearly always found there:
+    /// a word found further on is moved nearer (see
     /// [`count_far`](Self::count_far)), so that the frequent words sit in
     /// those two slots and the one branch, which waits for the slot's load,
-    /// is rarely mispredicted.
+    /// is rarely mispredicted. The table's slice and shift are kept in
+    /// locals (a store to a slot could otherwise be the table's own fields,
+    /// to be read again), and read again after the cold paths, which may
+    /// grow the table.
     #[inline(always)]
-    fn count(&mut self, key: u128) {
-        let mask = self.slots.len() - 1;
-        let home = (hash(key) >> self.shift) as usize;
-        let i = (home + (self.slots[home].key != key) as usize) & mask;
-        let slot = &mut self.slots[i];
-        if slot.key == key {
-            slot.count += 1;
-        } else {
-            self.count_far(key, home);
+    fn count_chunk(&mut self, buf: &[u8], at: usize, mut starts: u64) {
+        // Every word starting in the chunk has its first 16 bytes here.
+        let window: &[u8; 64 + 16] = buf[at..at + 80].try_into().expect("slack after the text");
+        let mut shift = self.shift;
+        let mut slots = &mut self.slots[..];
+        while starts != 0 {
+            let s = starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            let first: &[u8; 16] = window[s..s + 16].try_into().expect("in the window");
+            let Some(key) = key_at(first) else {
+                self.count_long(&buf[at + s..]);
+                (shift, slots) = (self.shift, &mut self.slots[..]);
+                continue;
+            };
+            let mask = slots.len() - 1;
+            let home = (hash(key) >> shift) as usize;
+            let i = (home + (slots[home].key != key) as usize) & mask;
+            let slot = &mut slots[i];
+            if slot.key == key {
+                slot.count += 1;
+            } else {
+                self.count_far(key, home);
+                (shift, slots) = (self.shift, &mut self.slots[..]);
+            }
         }
     }
 
@@ -227,12 +233,31 @@ impl WordTable {
         }
     }
 
-    /// Counts every word of `text` (one non-generic function, so that the
-    /// scanner and the per-word lookup are compiled into one loop).
-    #[inline(never)]
+    /// Counts every word of `text`: the scanner and the per-word lookup
+    /// compiled into one loop, for AVX-512 (and BMI2's shifts) where the CPU
+    /// has it.
     pub(crate) fn count_words(&mut self, text: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(k) = Avx512::detect() {
+            // SAFETY: `detect` found every feature the function is compiled for.
+            return unsafe { self.count_words_avx512(k, text) };
+        }
+        self.count_words_with(Portable, text);
+    }
+
+    /// [`count_words_with`](Self::count_words_with) compiled for the CPUs
+    /// that [`Avx512::detect`] finds.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi1,bmi2,lzcnt,popcnt")]
+    fn count_words_avx512(&mut self, k: Avx512, text: &[u8]) {
+        self.count_words_with(k, text);
+    }
+
+    /// Counts every word of `text`, finding spaces with `k`.
+    #[inline(always)]
+    fn count_words_with(&mut self, k: impl SpaceMask, text: &[u8]) {
         let mut scanner = std::mem::take(&mut self.scanner);
-        scanner.words(text, |buf, at, starts| self.count_chunk(buf, at, starts));
+        scanner.words(k, text, |buf, at, starts| self.count_chunk(buf, at, starts));
         self.scanner = scanner;
     }
 
@@ -344,11 +369,20 @@ mod tests {
         v
     }
 
+    /// The table's counts, checked to be the same whichever way spaces are
+    /// found (this CPU's fastest, and the portable one).
     fn table_counts(text: &[u8], stop: &[String]) -> Vec<(String, u64)> {
-        let mut t = WordTable::new(stop);
-        t.count_words(text);
-        let mut v: Vec<_> = t.into_counts().collect();
-        v.sort();
+        let sorted = |t: WordTable| {
+            let mut v: Vec<_> = t.into_counts().collect();
+            v.sort();
+            v
+        };
+        let mut fastest = WordTable::new(stop);
+        fastest.count_words(text);
+        let mut portable = WordTable::new(stop);
+        portable.count_words_with(Portable, text);
+        let v = sorted(fastest);
+        assert_eq!(v, sorted(portable));
         v
     }
 
