@@ -86,7 +86,7 @@ pub(crate) struct Block {
     send_down: Vec<f64>,
     recv_up: Vec<f64>,
     recv_down: Vec<f64>,
-    /// This rank's measured seconds per row.
+    /// This rank's measured CPU seconds per row.
     speed: Speed,
     /// Test hook: the measured busy time is multiplied by this, as if the
     /// rank's core were shared.
@@ -112,8 +112,8 @@ multiversion!(
     fn rows_dispatch(old: &[f64], new: &mut [f64], n: usize, lo: usize, hi: usize, k: f64) => rows
 );
 
-/// What one pass exchanges with a neighbour: the rows it sends and
-/// receives (counts), and the neighbour's share once received.
+/// What one pass exchanges with a neighbour (its rank): how many rows go
+/// out to it and come in from it.
 struct Side {
     rank: usize,
     rows_out: usize,
