@@ -81,6 +81,7 @@ mod sources;
 mod stats;
 mod task;
 mod text;
+mod text_bytes;
 mod util;
 
 pub use api::histogram::Buckets;
@@ -97,6 +98,7 @@ pub use metrics::Metrics;
 pub use pairs::Key;
 pub use ranks::Connector;
 pub use stats::{Numeric, StatCounter};
+pub use text_bytes::TextBytes;
 
 /// Elements of datasets: shared between worker threads and cloned when
 /// needed. Implemented for every type with those traits.

@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::lineage::Node;
 use crate::nodes::{ParallelizeNode, TextFileNode};
+use crate::text_bytes::TextBytes;
 use crate::util::or_default;
 use crate::Data;
 
@@ -61,18 +62,22 @@ impl Context {
         )
     }
 
-    /// The same blocks of lines as
-    /// [`text_file_blocks`](Context::text_file_blocks), as the bytes read:
-    /// invalid UTF-8 is left as it is rather than replaced (so a block is the
-    /// bytes of its lines, each followed by `\n`). For consumers that scan
-    /// bytes and have no use for `str`: no UTF-8 check.
+    /// The lines of [`text_file`](Context::text_file) (same splits and
+    /// partitions) as bytes, in blocks of whole lines of about `block_bytes`
+    /// bytes (at least one line each), without a UTF-8 check: a regular
+    /// file is mapped into memory and its blocks are ranges of the map (no
+    /// copy; each line keeps its own line end, LF, CR or CRLF, and the last
+    /// may have none), a stream is read in blocks as
+    /// [`text_file_blocks`](Context::text_file_blocks) reads it (each line
+    /// followed by `\n`). For consumers that scan bytes and treat LF, CR and
+    /// CRLF alike.
     #[track_caller]
     pub fn text_file_bytes(
         &self,
         path: impl AsRef<Path>,
         min_partitions: usize,
         block_bytes: usize,
-    ) -> Dataset<Vec<u8>> {
+    ) -> Dataset<TextBytes> {
         self.text_source(
             "text_file_bytes",
             path.as_ref(),

@@ -272,8 +272,26 @@ fn text_file_blocks_hold_the_same_lines() {
     }
 }
 
+/// The lines of `bytes`, ended by LF, CR or CRLF (the last may have none).
+fn lines_of(bytes: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(bytes.len(), |i| at + i);
+        lines.push(String::from_utf8_lossy(&bytes[at..end]).into_owned());
+        at = match bytes.get(end..end + 2) {
+            Some(b"\r\n") => end + 2,
+            _ => end + 1,
+        };
+    }
+    lines
+}
+
 #[test]
-fn text_file_bytes_are_the_blocks_before_the_utf8_check() {
+fn text_file_bytes_hold_the_lines_of_each_partition_unchecked() {
     let sc = ctx(2);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.bin");
@@ -284,29 +302,44 @@ fn text_file_bytes_are_the_blocks_before_the_utf8_check() {
         text.extend_from_slice([&b"\x80"[..], b"\xe2\x82", b"\0", b""][i as usize % 4]);
         text.extend_from_slice([&b"\n"[..], b"\r\n", b"\r"][i as usize % 3]);
     }
+    text.extend_from_slice(b"no line end");
     std::fs::write(&path, &text).unwrap();
     for parts in [1, 3, 8] {
+        let lines = sc.text_file(&path, parts);
+        let want = lines.glom().collect().unwrap();
         for block_bytes in [1, 100, 1 << 20] {
             let bytes = sc.text_file_bytes(&path, parts, block_bytes);
-            let blocks = sc.text_file_blocks(&path, parts, block_bytes);
-            assert_eq!(bytes.num_partitions(), blocks.num_partitions());
-            let bytes = bytes.glom().collect().unwrap();
-            let blocks = blocks.glom().collect().unwrap();
-            let as_text: Vec<Vec<String>> = bytes
+            assert_eq!(bytes.num_partitions(), lines.num_partitions());
+            let got: Vec<Vec<String>> = bytes
+                .map(|b| b.to_vec())
+                .glom()
+                .collect()
+                .unwrap()
                 .iter()
-                .map(|p| {
-                    p.iter()
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                        .collect()
-                })
+                .map(|blocks| blocks.iter().flat_map(|b| lines_of(b)).collect())
                 .collect();
-            assert_eq!(
-                as_text, blocks,
-                "{parts} partitions, {block_bytes}-byte blocks"
-            );
-            let lines = bytes.concat().concat();
-            assert_eq!(lines.iter().filter(|&&b| b == b'\n').count(), 3000);
+            assert_eq!(got, want, "{parts} partitions, {block_bytes}-byte blocks");
         }
+    }
+    // Not mapped: a FIFO is read in blocks, each line followed by `\n`.
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo {}", fifo.display());
+        let writer = {
+            let (fifo, text) = (fifo.clone(), text.clone());
+            std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+        };
+        let got = sc
+            .text_file_bytes(&fifo, 1, 100)
+            .map(|b| b.to_vec())
+            .collect()
+            .unwrap();
+        writer.join().unwrap();
+        assert!(got.iter().all(|b| b.ends_with(b"\n")));
+        let got: Vec<String> = got.iter().flat_map(|b| lines_of(b)).collect();
+        assert_eq!(got, sc.text_file(&path, 1).collect().unwrap());
     }
 }
 

@@ -8,6 +8,7 @@ use crate::error::{DatasetError, Result};
 use crate::lineage::{Dependency, Lineage, Node, NodeInfo, PartitionIter};
 use crate::task::TaskContext;
 use crate::text::{block_to_string, line_to_string, plan_splits, LineReader, Split};
+use crate::text_bytes::{mapped_blocks, TextBytes};
 
 /// The splits of a file or directory, listed when first needed.
 pub(crate) struct TextFileNode {
@@ -144,16 +145,19 @@ impl Node<String> for TextFileNode {
     }
 }
 
-/// `text_file_bytes`: the blocks of `text_file_blocks` before the UTF-8
-/// check.
-impl Node<Vec<u8>> for TextFileNode {
-    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<Vec<u8>>> {
+/// `text_file_bytes`: the blocks of a mapped file, or of `text_file_blocks`
+/// before the UTF-8 check where the file cannot be mapped.
+impl Node<TextBytes> for TextFileNode {
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<PartitionIter<TextBytes>> {
         let splits = self.splits()?;
         let Some(split) = splits.get(partition) else {
             return Ok(Box::new(std::iter::empty()));
         };
+        if let Some(blocks) = mapped_blocks(split, self.block_bytes.max(1))? {
+            return Ok(Box::new(blocks.into_iter()));
+        }
         let reader = LineReader::open(split)?;
-        Ok(Box::new(self.blocks(reader, tc)))
+        Ok(Box::new(self.blocks(reader, tc).map(TextBytes::read)))
     }
 }
 
