@@ -12,7 +12,8 @@ use runtime::pool::Threads;
 use workloads::wordcount::{course_pipeline, fast_pipeline, read_stopwords, top_words, StopWords};
 
 /// Bytes per block of lines on the fast path: large enough to make the
-/// per-block cost vanish, small enough to stay in cache.
+/// per-block cost vanish, small enough that a stream's blocks (read into
+/// memory, where a file's are ranges of its map) stay in cache.
 const BLOCK_BYTES: usize = 256 << 10;
 
 /// Most partitions `--partitions` accepts: every partition is a map task and
@@ -244,9 +245,9 @@ impl Job<'_> {
         let partitions = args.partitions.unwrap_or(2 * ctx.default_parallelism());
         let start = Instant::now();
         let stopwords = Arc::clone(&self.stopwords);
-        // The fast path scans the bytes of blocks of lines (one allocation
-        // per block, no UTF-8 check); the course's pipeline needs one
-        // `String` per line.
+        // The fast path scans the lines' bytes where they lie (the file
+        // mapped into memory: no copy, no UTF-8 check); the course's pipeline
+        // needs one `String` per line.
         let (counts, partitions) = if args.course {
             let lines = self.union(|f| ctx.text_file(f, partitions));
             (course_pipeline(&lines, stopwords), lines.num_partitions())

@@ -65,9 +65,9 @@ pub fn course_pipeline(
 /// The fast pipeline, same answer as [`course_pipeline`], on a dataset of
 /// lines (`Context::text_file`), of blocks of lines
 /// (`Context::text_file_blocks`: line ends separate words like spaces) or
-/// of their bytes (`Context::text_file_bytes`, fastest: the cleaning drops
-/// every byte from 0x80 up, so the UTF-8 check and replacement change no
-/// word). Each partition is tokenised in place into a table of byte-string
+/// of their bytes (`Context::text_file_bytes`, fastest: the file is mapped
+/// and scanned where it lies, and the cleaning drops every byte from 0x80
+/// up, so a UTF-8 check and replacement could change no word). Each partition is tokenised in place into a table of byte-string
 /// counts (no allocation per word, only per distinct word), whose entries
 /// then go through the engine's `reduce_by_key` shuffle.
 #[track_caller]

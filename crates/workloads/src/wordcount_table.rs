@@ -302,9 +302,11 @@ impl WordTable {
             .filter(|(_, c)| *c & STOP == 0)
             .map(|(w, c)| (w.into_vec(), c));
         // Cleaned words are ASCII, hence valid UTF-8.
-        inline
-            .chain(long)
-            .map(|(w, c)| (String::from_utf8_lossy(&w).into_owned(), c))
+        inline.chain(long).map(|(w, c)| {
+            let word = String::from_utf8(w)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (word, c)
+        })
     }
 }
 
