@@ -158,8 +158,9 @@ fn clean_bytes(text: &[u8], out: &mut [u8]) -> usize {
     n
 }
 
-/// Whether the CPU can run [`clean_avx512`], and [`runtime::Simd`] allows
-/// AVX-512; asked once per process.
+/// Whether the CPU can run [`clean_avx512`] and the AVX-512 count loop
+/// (`wordcount_scan::Avx512`), and [`runtime::Simd`] allows AVX-512; asked
+/// once per process.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn avx512_compress() -> bool {
     use std::sync::OnceLock;
@@ -167,8 +168,13 @@ pub(crate) fn avx512_compress() -> bool {
     let has = *HAS.get_or_init(|| {
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx512vbmi")
             && std::arch::is_x86_feature_detected!("avx512vbmi2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("popcnt")
     });
     has && runtime::Simd::detect() >= runtime::Simd::Avx512
 }

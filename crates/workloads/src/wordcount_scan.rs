@@ -55,20 +55,29 @@ fn segment_len(text: &[u8]) -> usize {
         .map_or(text.len(), |i| SEGMENT + i + 1)
 }
 
-/// How the scanner finds the spaces of 64 bytes: one AVX-512 compare where
-/// the CPU has it, else four SSE2 compares (x86-64's baseline) or a byte
-/// loop. A type of its own, so that the whole count loop can be compiled for
-/// each (see `WordTable::count_words`).
-pub(crate) trait SpaceMask: Copy {
+/// How the count loop finds the spaces of 64 bytes and makes a word's key:
+/// with AVX-512 where the CPU has it (one compare for 64 bytes; one compare
+/// and a masked move for a key), else with SSE2 compares (x86-64's baseline)
+/// or byte loops, and integer arithmetic for keys. A type of its own, so
+/// that the whole count loop can be compiled for each (see
+/// `WordTable::count_words`).
+pub(crate) trait WordKernels: Copy {
     /// Bit `i` set where `chunk[i]` is a space.
     fn space_mask(self, chunk: &[u8; 64]) -> u64;
+
+    /// The key of the word at the start of `bytes` (see
+    /// `wordcount_table::key_at`, which this must equal).
+    #[inline(always)]
+    fn key_at(self, bytes: &[u8; 16]) -> Option<u128> {
+        crate::wordcount_table::key_at(bytes)
+    }
 }
 
-/// [`SpaceMask`] on any CPU.
+/// [`WordKernels`] on any CPU.
 #[derive(Clone, Copy)]
 pub(crate) struct Portable;
 
-impl SpaceMask for Portable {
+impl WordKernels for Portable {
     #[inline(always)]
     fn space_mask(self, chunk: &[u8; 64]) -> u64 {
         #[cfg(target_arch = "x86_64")]
@@ -99,7 +108,7 @@ impl SpaceMask for Portable {
     }
 }
 
-/// [`SpaceMask`] with AVX-512 BW; a value exists only on a CPU that has
+/// [`WordKernels`] with AVX-512; a value exists only on a CPU that has
 /// the features of the fast path (see [`Avx512::detect`]).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
@@ -107,15 +116,15 @@ pub(crate) struct Avx512(());
 
 #[cfg(target_arch = "x86_64")]
 impl Avx512 {
-    /// The features, if the CPU has them (AVX-512 F, BW, VBMI, VBMI2, and
-    /// so BMI1, BMI2, LZCNT and POPCNT) and `runtime::Simd` allows AVX-512.
+    /// The features, if the CPU has them (AVX-512 F, BW, VL, VBMI, VBMI2,
+    /// BMI1, BMI2, LZCNT and POPCNT) and `runtime::Simd` allows AVX-512.
     pub(crate) fn detect() -> Option<Avx512> {
         crate::wordcount_clean::avx512_compress().then_some(Avx512(()))
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-impl SpaceMask for Avx512 {
+impl WordKernels for Avx512 {
     #[inline(always)]
     fn space_mask(self, chunk: &[u8; 64]) -> u64 {
         #[target_feature(enable = "avx512f,avx512bw")]
@@ -128,6 +137,33 @@ impl SpaceMask for Avx512 {
         // SAFETY: an `Avx512` exists only if the CPU has AVX-512 F and BW.
         unsafe { spaces(chunk) }
     }
+
+    /// One compare gives the spaces of the 16 bytes as a mask, the mask up
+    /// to the first of them keeps the word and its space, zeros after.
+    #[inline(always)]
+    fn key_at(self, bytes: &[u8; 16]) -> Option<u128> {
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl,bmi1")]
+        fn key(bytes: &[u8; 16]) -> Option<u128> {
+            use std::arch::x86_64::{
+                _mm_cmpeq_epi8_mask, _mm_loadu_si128, _mm_maskz_mov_epi8, _mm_set1_epi8,
+                _mm_storeu_si128,
+            };
+            // SAFETY: reads the 16 bytes of `bytes`.
+            let v = unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) };
+            let spaces = _mm_cmpeq_epi8_mask(v, _mm_set1_epi8(SEP as i8));
+            if spaces == 0 {
+                return None;
+            }
+            let kept = _mm_maskz_mov_epi8(spaces ^ spaces.wrapping_sub(1), v);
+            let mut out = [0u8; 16];
+            // SAFETY: writes the 16 bytes of `out`.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), kept) };
+            Some(u128::from_le_bytes(out))
+        }
+        // SAFETY: an `Avx512` exists only if the CPU has AVX-512 F, BW and
+        // VL, and BMI1.
+        unsafe { key(bytes) }
+    }
 }
 
 /// Calls `f(buf, at, starts)` for each 64-byte chunk `buf[at..at + 64]` of
@@ -135,7 +171,7 @@ impl SpaceMask for Avx512 {
 /// where one starts at `at + i`; `buf[n]` must be [`SEP`] and `buf` must
 /// have [`WORD_SLACK`] bytes past `n` (so 80 past `at`).
 #[inline(always)]
-fn word_starts(k: impl SpaceMask, buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize, u64)) {
+fn word_starts(k: impl WordKernels, buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize, u64)) {
     // Whether the byte before the chunk is a space (or there is none).
     let mut carry = 1u64;
     let mut at = 0;
@@ -163,7 +199,7 @@ impl Scanner {
     #[inline(always)]
     pub(crate) fn words(
         &mut self,
-        k: impl SpaceMask,
+        k: impl WordKernels,
         text: &[u8],
         mut f: impl FnMut(&[u8], usize, u64),
     ) {

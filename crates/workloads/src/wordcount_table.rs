@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::wordcount_clean::{is_cleaned_word, SEP};
 #[cfg(target_arch = "x86_64")]
 use crate::wordcount_scan::Avx512;
-use crate::wordcount_scan::{Portable, Scanner, SpaceMask};
+use crate::wordcount_scan::{Portable, Scanner, WordKernels};
 
 /// The mark of a stop word in a count (its top bit): stop words are counted
 /// like the others, so that one lookup, with no branch on the mark, both
@@ -58,7 +58,7 @@ const HIGHS: u128 = u128::from_le_bytes([0x80; 16]);
 /// byte then sets the high bit of the first of them (bytes before it are
 /// 0x01 to 0x7f and borrow nothing), which marks where the key ends.
 #[inline(always)]
-fn key_at(bytes: &[u8; 16]) -> Option<u128> {
+pub(crate) fn key_at(bytes: &[u8; 16]) -> Option<u128> {
     let v = u128::from_le_bytes(*bytes);
     let end = (v ^ SEPS).wrapping_sub(ONES) & HIGHS;
     // Bits up to the first SEP's high bit: the word and its SEP.
@@ -162,7 +162,7 @@ impl WordTable {
     /// to be read again), and read again after the cold paths, which may
     /// grow the table.
     #[inline(always)]
-    fn count_chunk(&mut self, buf: &[u8], at: usize, mut starts: u64) {
+    fn count_chunk(&mut self, k: impl WordKernels, buf: &[u8], at: usize, mut starts: u64) {
         // Every word starting in the chunk has its first 16 bytes here.
         let window: &[u8; 64 + 16] = buf[at..at + 80].try_into().expect("slack after the text");
         let mut shift = self.shift;
@@ -171,7 +171,7 @@ impl WordTable {
             let s = starts.trailing_zeros() as usize;
             starts &= starts - 1;
             let first: &[u8; 16] = window[s..s + 16].try_into().expect("in the window");
-            let Some(key) = key_at(first) else {
+            let Some(key) = k.key_at(first) else {
                 self.count_long(&buf[at + s..]);
                 (shift, slots) = (self.shift, &mut self.slots[..]);
                 continue;
@@ -248,16 +248,20 @@ impl WordTable {
     /// [`count_words_with`](Self::count_words_with) compiled for the CPUs
     /// that [`Avx512::detect`] finds.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi1,bmi2,lzcnt,popcnt")]
+    #[target_feature(
+        enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi1,bmi2,lzcnt,popcnt"
+    )]
     fn count_words_avx512(&mut self, k: Avx512, text: &[u8]) {
         self.count_words_with(k, text);
     }
 
     /// Counts every word of `text`, finding spaces with `k`.
     #[inline(always)]
-    fn count_words_with(&mut self, k: impl SpaceMask, text: &[u8]) {
+    fn count_words_with(&mut self, k: impl WordKernels, text: &[u8]) {
         let mut scanner = std::mem::take(&mut self.scanner);
-        scanner.words(k, text, |buf, at, starts| self.count_chunk(buf, at, starts));
+        scanner.words(k, text, |buf, at, starts| {
+            self.count_chunk(k, buf, at, starts)
+        });
         self.scanner = scanner;
     }
 
