@@ -111,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A reader that stops early (`| head`) ends the process by SIGPIPE, and a file-size
     // limit is an error: see `crate::signals`.
     // A page of a mapped file that cannot be read is an error naming the file, not a crash.
-    sigbus::install();
+    sigbus::install(sigbus::PREAD_HINT);
     match args.command {
         Command::Create(a) => create(a),
         Command::Stats(a) => stats(a),

@@ -397,3 +397,32 @@ fn under_mpirun_a_build_without_mpi_says_how_to_build_with_it() {
         ))
         .stderr(predicates::str::contains("--local N"));
 }
+
+#[test]
+fn a_file_cut_short_while_counted_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shrinking.txt");
+    // 2 GiB, sparse past its first line: counted for seconds, stored in one page.
+    let file = std::fs::File::create(&path).unwrap();
+    std::io::Write::write_all(&mut &file, b"call me ishmael\n").unwrap();
+    file.set_len(2 << 30).unwrap();
+    let child = crate::util::hpcrs_process()
+        .args(["wordcount", "--quiet"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    file.set_len(4096).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{:?}: {err}", out.status);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "hpcrs: error: {}: a page of the memory-mapped file could not be read (truncated while being read, or a sparse file on a full disk)",
+            path.display()
+        )
+    );
+}

@@ -13,6 +13,7 @@ use std::ops::{Deref, Range};
 use std::sync::Arc;
 
 use memmap2::Mmap;
+use runtime::mapped::Registered;
 
 use crate::error::{DatasetError, Result};
 use crate::text::Split;
@@ -23,7 +24,9 @@ use crate::text::Split;
 /// shares the bytes.
 ///
 /// A mapped file that another process truncates while its bytes are read
-/// makes the read raise `SIGBUS`, as with any memory map of a file.
+/// makes the read raise `SIGBUS`, as with any memory map of a file; the map
+/// is recorded in [`runtime::mapped`], so that a program's handler can name
+/// the file.
 #[derive(Clone)]
 pub struct TextBytes {
     bytes: Arc<Source>,
@@ -32,7 +35,7 @@ pub struct TextBytes {
 
 /// Where a block's bytes live.
 enum Source {
-    Mapped(Mmap),
+    Mapped(Registered<Mmap>),
     Read(Vec<u8>),
 }
 
@@ -51,7 +54,7 @@ impl Deref for TextBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         let all: &[u8] = match &*self.bytes {
-            Source::Mapped(m) => m,
+            Source::Mapped(m) => &m[..],
             Source::Read(v) => v,
         };
         &all[self.range.clone()]
@@ -135,7 +138,8 @@ pub(crate) fn mapped_blocks(split: &Split, target: usize) -> Result<Option<Vec<T
     }
     // SAFETY: the map is read-only and only read through `TextBytes`. A file
     // another process truncates while it is read makes the read raise
-    // SIGBUS, as documented on `TextBytes` (and as with numpy.memmap).
+    // SIGBUS, as documented on `TextBytes` (and as with numpy.memmap); the
+    // map is registered so that a program's handler can name the file.
     let Ok(map) = (unsafe { Mmap::map(&file) }) else {
         return Ok(None);
     };
@@ -144,6 +148,8 @@ pub(crate) fn mapped_blocks(split: &Split, target: usize) -> Result<Option<Vec<T
         // A hint only: the map is read once, front to back.
         let _ = map.advise(memmap2::Advice::Sequential);
     }
+    // Registered before the first read: cutting the lines reads the map.
+    let map = Registered::new(map, &split.path);
     let owned = owned_range(&map, split);
     let ranges = blocks(&map, owned, target.max(1));
     let bytes = Arc::new(Source::Mapped(map));

@@ -10,8 +10,8 @@ use crate::control::IoMode;
 use crate::dtype::ByteOrder;
 use crate::error::{OocError, Result};
 use crate::header::Header;
-use crate::mapped::Registered;
 use crate::scalar::Scalar;
+use runtime::mapped::Registered;
 
 /// An open `.npy` file whose header has been checked against the file's size.
 ///

@@ -41,7 +41,7 @@
 //! - **Unreadable pages**: a file's size is checked against its header at open and again
 //!   before every map, so a truncated file is an error. A page that goes missing later (the
 //!   file truncated while being read, a sparse file on a full `tmpfs`) can only fault with
-//!   `SIGBUS`; every map is recorded in [`mapped`] (address range and path) so that a
+//!   `SIGBUS`; every map is recorded in [`runtime::mapped`] (address range and path) so that a
 //!   program's signal handler can name the file. This crate installs no handler itself.
 //! - **Statistics** ([`stats`]): per 1024-value block, two passes in L1 (sum, min, max; then
 //!   squared deviations from the block mean), 16 lanes compiled for AVX2 when the CPU has it;
@@ -85,7 +85,6 @@ pub mod eval;
 mod fill;
 pub mod header;
 mod int_range;
-pub mod mapped;
 pub mod memory;
 mod new_file;
 mod read;

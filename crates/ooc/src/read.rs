@@ -12,7 +12,7 @@ use memmap2::{Advice, Mmap, MmapOptions, UncheckedAdvice};
 use crate::array::{read_exact_at, NpyFile};
 use crate::control::IoMode;
 use crate::error::{OocError, Result};
-use crate::mapped::Registered;
+use runtime::mapped::Registered;
 
 /// Reads chunks of one file.
 pub(crate) struct Reader<'f> {

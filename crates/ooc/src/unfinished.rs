@@ -4,7 +4,7 @@
 //! A file being created is written under a temporary name and removed on any error, but a
 //! process that ends from a signal handler (a `SIGBUS` on a page of a mapped input that
 //! cannot be read) runs no destructor. [`remove_all`] removes every registered temporary;
-//! like [`crate::mapped::path_at`] it neither locks nor allocates, so a signal handler may
+//! like [`runtime::mapped::path_at`] it neither locks nor allocates, so a signal handler may
 //! call it. This crate registers the temporary of every file it creates for as long as it
 //! is being written.
 

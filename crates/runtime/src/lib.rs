@@ -36,6 +36,7 @@ pub mod backend;
 pub mod backoff;
 pub mod clock;
 pub mod layout;
+pub mod mapped;
 pub mod memory;
 pub mod number;
 pub mod panic;

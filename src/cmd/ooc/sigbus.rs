@@ -3,7 +3,8 @@
 //! Reading a map faults with `SIGBUS` where the kernel cannot supply a page: the file was
 //! truncated while being read, or it is a sparse file on a full `tmpfs`. By default that
 //! ends the process with no message (exit 135). The `ooc` library records the address
-//! range and path of every map it makes ([`ooc::mapped`]); the handler installed here
+//! range and path of every map it makes ([`runtime::mapped`], as does `dataset` for the
+//! text files it maps); the handler installed here
 //! looks the faulting address up there and, when it lies in one of those maps, removes
 //! the temporaries of the files being created ([`ooc::unfinished`]), prints one error
 //! line naming the file and exits with status 1. A fault anywhere else goes to the
@@ -22,10 +23,17 @@ static REPORTING: AtomicBool = AtomicBool::new(false);
 const BEFORE: &[u8] = b"hpcrs: error: ";
 /// What follows it.
 const AFTER: &[u8] = b": a page of the memory-mapped file could not be read (truncated while \
-being read, or a sparse file on a full disk); --io pread reads it with ordinary reads\n";
+being read, or a sparse file on a full disk)";
 
-/// Installs the handler (once per process).
-pub fn install() {
+/// What the command suggests after that (set by the first [`install`]).
+static HINT: OnceLock<&'static str> = OnceLock::new();
+
+/// The hint of the commands that can read without maps.
+pub const PREAD_HINT: &str = "; --io pread reads it with ordinary reads";
+
+/// Installs the handler (once per process); `hint` ends the error line.
+pub fn install(hint: &'static str) {
+    HINT.get_or_init(|| hint);
     PREVIOUS.get_or_init(|| {
         // SAFETY: an all-zero `sigaction` is a valid value (empty mask, no flags), and both
         // structures outlive the call; the handler only does async-signal-safe things.
@@ -42,7 +50,7 @@ pub fn install() {
     });
 }
 
-/// The `SIGBUS` handler: one line and exit status 1 for a fault in a map of `ooc`.
+/// The `SIGBUS` handler: one line and exit status 1 for a fault in a registered map.
 extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid `siginfo_t` to an SA_SIGINFO handler; for SIGBUS
     // `si_addr` is the faulting address.
@@ -50,7 +58,7 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, context: *
     // SAFETY: the map holding the faulting address is being read by the thread this
     // handler interrupted, so it stays mapped while the handler runs; `report` only calls
     // async-signal-safe functions.
-    let ours = unsafe { ooc::mapped::path_at(addr, report) };
+    let ours = unsafe { runtime::mapped::path_at(addr, report) };
     if ours.is_some() {
         // Another thread is reporting and ending the process: wait for it.
         loop {
@@ -73,12 +81,14 @@ fn report(path: &[u8]) {
     write_all(BEFORE);
     write_all(path);
     write_all(AFTER);
+    write_all(HINT.get().map_or(&b""[..], |h| h.as_bytes()));
+    write_all(b"\n");
     // SAFETY: _exit(2) is async-signal-safe; no destructor or buffered output of this
     // process can be trusted after the fault, so none is run.
     unsafe { libc::_exit(1) };
 }
 
-/// Hands a fault that is not in a map of `ooc` to the previous disposition.
+/// Hands a fault that is not in a registered map to the previous disposition.
 fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
     let previous = PREVIOUS.get().copied();
     match previous {

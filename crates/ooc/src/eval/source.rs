@@ -16,7 +16,7 @@ use crate::control::{Control, IoMode};
 use crate::error::{OocError, Result};
 use crate::eval::convert::convert;
 use crate::eval::types::{engine_type, Conversion, Held};
-use crate::mapped::Registered;
+use runtime::mapped::Registered;
 
 /// The largest page-cache folio a fault maps at once (a huge page on x86-64): the pages
 /// of a map resident beyond a band's are within this distance of it.

@@ -3,10 +3,10 @@
 //! A page of a memory-mapped file that the kernel cannot read (the file was truncated
 //! while being read, or it is a sparse file on a full `tmpfs`) is not an error a read can
 //! return: the access raises `SIGBUS`, which ends the process without a word. A library
-//! must not install signal handlers (they are process-wide state), so this crate only
-//! records, for every map it makes, the address range and the file's path; a program that
-//! wants a message installs its own `SIGBUS` handler and asks [`path_at`] which file the
-//! faulting address belongs to.
+//! must not install signal handlers (they are process-wide state), so the crates that map
+//! files (`ooc`, `dataset`) only record here, for every map they make, the address range
+//! and the file's path; a program that wants a message installs its own `SIGBUS` handler
+//! and asks [`path_at`] which file the faulting address belongs to.
 //!
 //! The registry is a fixed array of slots, each guarded by a sequence number (a seqlock):
 //! registering and looking up never lock or allocate, so a lookup is safe inside a signal
@@ -20,7 +20,7 @@ use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 /// How many maps can be registered at once: one chunk map per worker thread of the largest
 /// pool, plus room for whole-file maps. A map made when every slot is taken is simply not
 /// registered: a fault in it ends the process as if there were no registry.
-pub const CAPACITY: usize = runtime::pool::MAX_THREADS + 64;
+pub const CAPACITY: usize = crate::pool::MAX_THREADS + 64;
 
 /// The phase of a slot is its sequence number modulo 4.
 const FREE: usize = 0;
@@ -63,7 +63,7 @@ static HIGH_WATER: AtomicUsize = AtomicUsize::new(0);
 
 /// A map's entry in the registry, removed when dropped.
 #[derive(Debug)]
-pub(crate) struct Registration {
+pub struct Registration {
     /// The slot taken, if one was free.
     slot: Option<usize>,
     /// The path bytes the slot points at; they live as long as the entry.
@@ -72,7 +72,7 @@ pub(crate) struct Registration {
 
 /// Records that `len` bytes at `start` map the file `path`, until the returned entry is
 /// dropped.
-pub(crate) fn register(start: *const u8, len: usize, path: &Path) -> Registration {
+pub fn register(start: *const u8, len: usize, path: &Path) -> Registration {
     use std::os::unix::ffi::OsStrExt;
     let path: Box<[u8]> = path.as_os_str().as_bytes().into();
     let slot = SLOTS.iter().position(|s| {
@@ -117,14 +117,14 @@ impl Drop for Registration {
 /// Calls `f` with the path (as bytes) of the file whose registered map holds the address
 /// `addr`; `None` if no registered map holds it.
 ///
-/// Neither locks nor allocates, so a `SIGBUS` handler may call it. Maps are registered by
-/// this crate after they are made and unregistered before they are unmapped.
+/// Neither locks nor allocates, so a `SIGBUS` handler may call it. Maps are registered
+/// after they are made and unregistered before they are unmapped.
 ///
 /// # Safety
 /// The map holding `addr`, if any, must stay mapped until this returns: its path bytes are
 /// freed with it. That holds in a `SIGBUS` handler asking about the faulting address of a
-/// fault raised by this crate's reading of a map, since the thread that faulted is inside
-/// that reading, which keeps the map alive.
+/// fault raised by the reading of a registered map, since the thread that faulted is
+/// inside that reading, which keeps the map alive.
 pub unsafe fn path_at<R>(addr: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let high = HIGH_WATER.load(Ordering::Relaxed).min(CAPACITY);
     for s in &SLOTS[..high] {
@@ -153,7 +153,7 @@ pub unsafe fn path_at<R>(addr: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
 
 /// A memory map of a file, registered (see [`path_at`]) for as long as it is mapped.
 #[derive(Debug)]
-pub(crate) struct Registered<M> {
+pub struct Registered<M> {
     /// Dropped first (fields drop in order): the entry goes before the map it describes.
     _entry: Registration,
     map: M,
@@ -161,7 +161,7 @@ pub(crate) struct Registered<M> {
 
 impl<M: Deref<Target = [u8]>> Registered<M> {
     /// Registers `map`, which maps the file `path`.
-    pub(crate) fn new(map: M, path: &Path) -> Registered<M> {
+    pub fn new(map: M, path: &Path) -> Registered<M> {
         let entry = register(map.as_ptr(), map.len(), path);
         Registered { _entry: entry, map }
     }
