@@ -99,7 +99,7 @@ header() {
 }
 
 rounds() {
-    local keys=("$@") r
+    local keys=("$@") r key
     for ((r = 1; r <= ROUNDS; r++)); do
         for key in "${keys[@]}"; do run "$key"; done
     done
@@ -128,21 +128,21 @@ echo "machine check: threads 2 vs 1 thread: $(ratio "$(median thr1 1)" "$(median
 # One round set with a busy process: $1 the label, $2 the key prefix; the
 # caller has started the process.
 busy_rounds() {
-    local what=$1 key=$2
+    local what=$1 prefix=$2
     echo "== the same with one core loaded by a busy process ($what), $ROUNDS interleaved rounds"
     echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    rounds "${key}_np1" "${key}_np2" "${key}_np2free"
+    rounds "${prefix}_np1" "${prefix}_np2" "${prefix}_np2free"
     echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
     kill "$BUSY_PID"
     BUSY_PID=""
     echo
     header
-    row "${key}_np1" "mpirun -np 1, one core busy" "${key}_np1"
-    row "${key}_np2" "mpirun -np 2, one core busy" "${key}_np1"
-    row "${key}_np2free" "mpirun -np 2 --bind-to none, one core busy" "${key}_np1"
+    row "${prefix}_np1" "mpirun -np 1, one core busy" "${prefix}_np1"
+    row "${prefix}_np2" "mpirun -np 2, one core busy" "${prefix}_np1"
+    row "${prefix}_np2free" "mpirun -np 2 --bind-to none, one core busy" "${prefix}_np1"
     echo
     local b2
-    b2=$(ratio "$(median "${key}_np1" 1)" "$(median "${key}_np2" 1)")
+    b2=$(ratio "$(median "${prefix}_np1" 1)" "$(median "${prefix}_np2" 1)")
     echo "np=2 over np=1 with $what: ${b2}x (target >= 1.0x, never slower: $(awk -v s="$b2" 'BEGIN { print (s >= 1.0) ? "met" : "NOT met" }'))"
     echo
 }
