@@ -41,8 +41,7 @@ impl Extent {
         let r = block_range(n - 2, size, rank);
         let (lo, hi) = (r.start + 1, r.end + 1);
         let depth = depth.min((n - 2) / size).max(1);
-        let a = if rank == 0 { 0 } else { lo - depth };
-        let b = if rank + 1 == size { n } else { hi + depth };
+        let (a, b) = stored_rows(n, rank, size, depth, lo, hi);
         Extent {
             lo,
             hi,
@@ -51,6 +50,22 @@ impl Extent {
             depth,
         }
     }
+}
+
+/// The global rows `rank` of `size` stores for owned rows `lo..hi` of an
+/// `n × n` grid: `depth` halo rows on each side, or the domain's zero
+/// boundary row at either end.
+fn stored_rows(
+    n: usize,
+    rank: usize,
+    size: usize,
+    depth: usize,
+    lo: usize,
+    hi: usize,
+) -> (usize, usize) {
+    let a = if rank == 0 { 0 } else { lo - depth };
+    let b = if rank + 1 == size { n } else { hi + depth };
+    (a, b)
 }
 
 /// Values after the rows of every halo message: the sender's row count and
@@ -150,13 +165,7 @@ impl Block {
     /// The global rows stored for owned rows `lo..hi`: the halo rows, or
     /// the domain's zero boundary row at either end.
     fn stored(&self, lo: usize, hi: usize) -> (usize, usize) {
-        let a = if self.rank == 0 { 0 } else { lo - self.depth };
-        let b = if self.rank + 1 == self.size {
-            self.n
-        } else {
-            hi + self.depth
-        };
-        (a, b)
+        stored_rows(self.n, self.rank, self.size, self.depth, lo, hi)
     }
 
     /// The global rows this rank owns now.
