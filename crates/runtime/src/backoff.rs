@@ -280,32 +280,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn wait_until_sees_a_flag_set_much_later_and_learns_it_was_long() {
-        let budget = SpinBudget::new(POLICY);
+    /// Runs `wait` with a poll of a flag that another thread sets 30 ms
+    /// later, and checks that the wait saw it set.
+    fn wait_for_a_flag_set_in_30_ms(wait: impl FnOnce(&dyn Fn() -> bool)) {
         let flag = AtomicBool::new(false);
         std::thread::scope(|s| {
             s.spawn(|| {
                 std::thread::sleep(Duration::from_millis(30));
                 flag.store(true, Ordering::Release);
             });
-            budget.wait_until(|| flag.load(Ordering::Acquire));
+            wait(&|| flag.load(Ordering::Acquire));
+            assert!(flag.load(Ordering::Acquire));
         });
-        assert!(flag.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn wait_until_sees_a_flag_set_much_later_and_learns_it_was_long() {
+        let budget = SpinBudget::new(POLICY);
+        wait_for_a_flag_set_in_30_ms(|set| budget.wait_until(set));
         assert_eq!(budget.spin(), Duration::from_micros(100));
     }
 
     #[test]
     fn a_wait_within_its_busy_time_is_not_judged_long() {
         let budget = SpinBudget::new(POLICY);
-        let flag = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(30));
-                flag.store(true, Ordering::Release);
-            });
-            budget
-                .wait_at_least_spinning(Duration::from_millis(40), || flag.load(Ordering::Acquire));
+        wait_for_a_flag_set_in_30_ms(|set| {
+            budget.wait_at_least_spinning(Duration::from_millis(40), set)
         });
         assert_eq!(budget.spin(), POLICY.max_spin);
     }
