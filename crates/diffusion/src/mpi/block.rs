@@ -10,13 +10,18 @@
 //! halos and non-blocking sends of its edge rows, updates the rows that
 //! need no halo while the messages travel, then finishes the step and takes
 //! `d - 1` more steps with no messages, each step using up one halo row per
-//! side.
+//! side. Those steps run as the threads backend's passes (`threads/band.rs`):
+//! a few steps per sweep of the block, the levels between them kept in
+//! rings of rows that stay in the L1 cache.
 
 use comm::{block_range, Communicator, Request};
 use runtime::clock::thread_cpu_time;
 
 use super::balance::{boundary_move, Share, Speed};
 use crate::kernel::{multiversion, row, Simd};
+use crate::threads::band::{src_rows, updates, Band, Pass};
+use crate::threads::default_depth;
+use crate::threads::layout::Layout;
 
 /// Tags of ghost rows travelling up (to rank - 1) and down (to rank + 1).
 const UP: i32 = 100;
@@ -96,6 +101,10 @@ pub(crate) struct Block {
     pub(crate) old: Vec<f64>,
     new: Vec<f64>,
     simd: Simd,
+    /// Steps per sweep of the block after a pass's first step, and the
+    /// scratch of those sweeps.
+    band_depth: usize,
+    band: Band,
     /// Reused message buffers: edge rows out, halo rows in.
     send_up: Vec<f64>,
     send_down: Vec<f64>,
@@ -152,6 +161,8 @@ impl Block {
             old: vec![0.0; len],
             new: vec![0.0; len],
             simd: Simd::detect(),
+            band_depth: default_depth(n),
+            band: Band::new(Layout::packed(n), default_depth(n), 0),
             send_up: Vec::new(),
             send_down: Vec::new(),
             recv_up: Vec::new(),
@@ -305,21 +316,47 @@ impl Block {
 
         let (a, b) = self.stored(new_lo, new_hi);
         let len = b - a;
-        for t in 1..=s {
-            // Rows that are exact after this sub-step; the domain's boundary
-            // rows (local 0 on rank 0, the last row on the last rank) stay zero.
+        // The rows that are exact after `t` steps of this pass; the domain's
+        // boundary rows (local 0 on rank 0, the last row on the last rank)
+        // stay zero.
+        let exact = |t: usize| {
             let lo = if above.is_some() { t } else { 1 };
             let hi = if below.is_some() { len - t } else { len - 1 };
-            if t == 1 && overlapped {
-                // Already done: own_lo+1..own_hi-1. Do the rest.
-                rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, own_lo + 1, k);
-                rows_dispatch(self.simd, &self.old, &mut self.new, n, own_hi - 1, hi, k);
-                computed += (own_lo + 1 - lo) + (hi - (own_hi - 1));
-            } else {
-                rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, hi, k);
-                computed += hi - lo;
-            }
+            (lo, hi)
+        };
+        let (lo, hi) = exact(1);
+        if overlapped {
+            // Already done: own_lo+1..own_hi-1. Do the rest.
+            rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, own_lo + 1, k);
+            rows_dispatch(self.simd, &self.old, &mut self.new, n, own_hi - 1, hi, k);
+            computed += (own_lo + 1 - lo) + (hi - (own_hi - 1));
+        } else {
+            rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, hi, k);
+            computed += hi - lo;
+        }
+        std::mem::swap(&mut self.old, &mut self.new);
+        // The other steps, `band_depth` at a time: each sweep reads the rows
+        // exact after `t` steps and writes those exact after `t + levels`.
+        let mut t = 1;
+        while t < s {
+            let levels = self.band_depth.min(s - t);
+            let rows = exact(t + levels);
+            let (s0, s1) = src_rows(rows, levels, len);
+            self.band.run(
+                self.simd,
+                true,
+                Pass {
+                    grid_rows: len,
+                    rows,
+                    src: &self.old[s0 * n..s1 * n],
+                    dst: &mut self.new[rows.0 * n..rows.1 * n],
+                    levels,
+                    k,
+                },
+            );
+            computed += updates(rows, levels, len);
             std::mem::swap(&mut self.old, &mut self.new);
+            t += levels;
         }
         busy += thread_cpu_time().saturating_sub(since);
         if let Some(r) = send_up {
@@ -432,18 +469,23 @@ mod tests {
         old
     }
 
-    /// Steps `grid` on `ranks` local ranks, rank `slow` pretending to be
-    /// `factor` times slower: each rank's final owned rows and values.
+    /// Steps `grid` on `ranks` local ranks with halos of `depth` rows,
+    /// sweeping at most `band_depth` steps at a time (`None`: the default),
+    /// rank `slow` pretending to be `factor` times slower: each rank's final
+    /// owned rows and values.
     fn distributed(
         grid: &[f64],
         n: usize,
-        (ranks, depth): (usize, usize),
+        (ranks, depth, band_depth): (usize, usize, Option<usize>),
         (slow, factor): (usize, u32),
         k: f64,
         steps: usize,
     ) -> Vec<(std::ops::Range<usize>, Vec<f64>)> {
         Local::run(ranks, |c| {
             let mut b = Block::new(n, c.rank(), ranks, depth);
+            if let Some(levels) = band_depth {
+                b.band_depth = levels;
+            }
             let e = Extent::new(n, c.rank(), ranks, depth);
             b.old.copy_from_slice(&grid[e.a * n..e.b * n]);
             if c.rank() == slow {
@@ -474,7 +516,7 @@ mod tests {
         let g = grid(n);
         let want = serial(&g, n, k, steps);
         for (ranks, depth) in [(2, 4), (3, 4), (3, 1), (4, 8)] {
-            let got = distributed(&g, n, (ranks, depth), (1, 4), k, steps);
+            let got = distributed(&g, n, (ranks, depth, None), (1, 4), k, steps);
             // The blocks tile the interior in rank order, and each holds
             // exactly the serial values.
             let mut at = 1;
@@ -491,6 +533,32 @@ mod tests {
                 "{ranks} ranks, depth {depth}: the slow rank kept {:?}",
                 got[1].0
             );
+        }
+    }
+
+    #[test]
+    fn sweeps_of_a_few_steps_between_exchanges_give_the_serial_bits() {
+        // Halos of 8 rows swept 1, 2 or 3 steps at a time (passes of 1 + 7
+        // steps: sweeps of 1×7, 2+2+2+1, 3+3+1), 17 steps per advance so that
+        // the last pass of each is shorter; blocks moving as well.
+        let (n, k, steps) = (50, 0.2, 68);
+        let g = grid(n);
+        let want = serial(&g, n, k, steps);
+        for ranks in [1, 2, 3] {
+            for band_depth in [1, 2, 3] {
+                let got = distributed(&g, n, (ranks, 8, Some(band_depth)), (0, 3), k, steps);
+                let mut at = 1;
+                for (rows, values) in &got {
+                    assert_eq!(rows.start, at, "{ranks} ranks, sweeps of {band_depth}");
+                    assert_eq!(
+                        values[..],
+                        want[rows.start * n..rows.end * n],
+                        "{ranks} ranks, sweeps of {band_depth}"
+                    );
+                    at = rows.end;
+                }
+                assert_eq!(at, n - 1);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
-//! One task's pass over a band of rows: `levels` time steps in one sweep,
-//! as a wavefront in row × level, the intermediate levels kept in a small
-//! ring of rows per level.
+//! One pass over a band of rows: `levels` time steps in one sweep, as a
+//! wavefront in row × level, the intermediate levels kept in a small ring
+//! of rows per level. The threads backend runs one per task; the `mpi`
+//! backend runs them over its block between halo exchanges.
 
 use super::layout::{AlignedBuf, Layout};
 use crate::kernel::{multiversion, row, Simd};
@@ -19,11 +20,16 @@ pub(crate) struct Band {
 
 /// What one pass reads and writes.
 pub(crate) struct Pass<'a> {
+    /// Rows of the array the band lies in. Its first and last rows are the
+    /// zero boundary wherever a pass needs them past its first level; a
+    /// band with `r0 >= levels` and `r1 + levels <= grid_rows` never does,
+    /// so there they may be halo rows.
+    pub(crate) grid_rows: usize,
     /// The band: rows `r0..r1` advance.
     pub(crate) rows: (usize, usize),
     /// The row slots of the source array from row [`src_rows`]`(rows,
-    /// levels, n).0` to its `.1`: the band and `levels` rows on each side
-    /// (fewer at the grid's edges).
+    /// levels, grid_rows).0` to its `.1`: the band and `levels` rows on
+    /// each side (fewer at the grid's edges).
     pub(crate) src: &'a [f64],
     /// The row slots `r0..r1` of the destination array.
     pub(crate) dst: &'a mut [f64],
@@ -38,6 +44,19 @@ pub(crate) struct Pass<'a> {
 /// grid.
 pub(crate) fn src_rows((r0, r1): (usize, usize), levels: usize, n: usize) -> (usize, usize) {
     (r0.saturating_sub(levels), (r1 + levels).min(n))
+}
+
+/// The row updates a pass of `levels` steps over rows `r0..r1` of an
+/// `n`-row grid makes: every level's rows, the ghost rows beyond the band
+/// included.
+pub(crate) fn updates((r0, r1): (usize, usize), levels: usize, n: usize) -> usize {
+    (1..=levels)
+        .map(|l| {
+            let lo = r0.saturating_sub(levels - l).max(1);
+            let hi = (r1 + (levels - l)).min(n - 1);
+            hi.saturating_sub(lo)
+        })
+        .sum()
 }
 
 impl Band {
@@ -73,6 +92,7 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(
     pass: Pass<'_>,
 ) {
     let Pass {
+        grid_rows: n,
         rows: (r0, r1),
         src,
         dst,
@@ -82,7 +102,6 @@ fn band_pass_with<F: Fn(&mut [f64], &[f64], &[f64], &[f64], f64)>(
     let lay = band.lay;
     let ring = band.ring.as_mut_slice();
     let zero = &band.zero[..];
-    let n = lay.n;
     // `src` starts at grid row `src_lo`, `dst` at row `r0`.
     let src_lo = src_rows((r0, r1), levels, n).0;
     // Rows computed at level l: lo(l) .. hi(l); level `levels` is r0..r1.
@@ -142,3 +161,17 @@ multiversion!(
     /// [`band_pass`] compiled for the CPU's SIMD level.
     fn band_pass_dispatch(band: &mut Band, pass: Pass<'_>) => band_pass
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_count_every_level_with_its_ghost_rows() {
+        // Levels 1..3 of rows 5..10: 3..12, 4..11, 5..10.
+        assert_eq!(updates((5, 10), 3, 20), 9 + 7 + 5);
+        // At the grid's edges the ghost rows stop at the boundary rows.
+        assert_eq!(updates((1, 4), 2, 5), 3 + 3);
+        assert_eq!(src_rows((1, 4), 2, 5), (0, 5));
+    }
+}

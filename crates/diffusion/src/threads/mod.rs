@@ -38,9 +38,9 @@
 //! * **Same answer.** Each cell gets exactly the arithmetic of the `naive`
 //!   backend (`kernel::update`), so results agree bit for bit.
 
-mod band;
+pub(crate) mod band;
 mod events;
-mod layout;
+pub(crate) mod layout;
 mod team;
 mod workers;
 
@@ -364,6 +364,7 @@ impl Job for Sweep {
                 self.simd,
                 self.intrinsics,
                 Pass {
+                    grid_rows: n,
                     rows: (r0, r1),
                     src,
                     dst,
