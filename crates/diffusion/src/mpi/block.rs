@@ -12,7 +12,10 @@
 //! `d - 1` more steps with no messages, each step using up one halo row per
 //! side. Those steps run as the threads backend's passes (`threads/band.rs`):
 //! a few steps per sweep of the block, the levels between them kept in
-//! rings of rows that stay in the L1 cache.
+//! rings of rows that stay in the L1 cache. The block's rows are laid out
+//! as the threads backend's (`threads/layout.rs`: padded so that every
+//! row's first updated cell starts a cache line); they travel packed, `n`
+//! values a row.
 
 use comm::{block_range, Communicator, Request};
 use runtime::clock::thread_cpu_time;
@@ -21,7 +24,7 @@ use super::balance::{boundary_move, Share, Speed};
 use crate::kernel::{multiversion, row, Simd};
 use crate::threads::band::{src_rows, updates, Band, Pass};
 use crate::threads::default_depth;
-use crate::threads::layout::Layout;
+use crate::threads::layout::{AlignedBuf, Layout};
 
 /// Tags of ghost rows travelling up (to rank - 1) and down (to rank + 1).
 const UP: i32 = 100;
@@ -97,9 +100,11 @@ pub(crate) struct Block {
     /// neighbours in the last exchange.
     move_lo: isize,
     move_hi: isize,
-    /// The current values (rows `a..b`), which the first command fills.
-    pub(crate) old: Vec<f64>,
-    new: Vec<f64>,
+    /// Where each stored row's cells are in `old` and `new`.
+    lay: Layout,
+    /// The current values (rows `a..b`), which [`Block::fill`] sets.
+    old: AlignedBuf,
+    new: AlignedBuf,
     simd: Simd,
     /// Steps per sweep of the block after a pass's first step, and the
     /// scratch of those sweeps.
@@ -118,23 +123,42 @@ pub(crate) struct Block {
     slowdown: u32,
 }
 
-/// Updates local rows `lo..hi` of a block of width `n` from `old` into `new`.
+/// Updates local rows `lo..hi` of a block laid out as `lay` from `old`
+/// into `new`.
 #[inline(always)]
-fn rows(old: &[f64], new: &mut [f64], n: usize, lo: usize, hi: usize, k: f64) {
+fn rows(old: &[f64], new: &mut [f64], lay: Layout, lo: usize, hi: usize, k: f64) {
     for i in lo..hi {
-        let (up, mid, down) = (
-            &old[(i - 1) * n..i * n],
-            &old[i * n..(i + 1) * n],
-            &old[(i + 1) * n..(i + 2) * n],
-        );
-        row(&mut new[i * n..(i + 1) * n], up, mid, down, k);
+        let (up, mid, down) = (&old[lay.row(i - 1)], &old[lay.row(i)], &old[lay.row(i + 1)]);
+        row(&mut new[lay.row(i)], up, mid, down, k);
     }
 }
 
 multiversion!(
     /// [`rows`] compiled for the CPU's SIMD level.
-    fn rows_dispatch(old: &[f64], new: &mut [f64], n: usize, lo: usize, hi: usize, k: f64) => rows
+    fn rows_dispatch(old: &[f64], new: &mut [f64], lay: Layout, lo: usize, hi: usize, k: f64) => rows
 );
+
+/// Appends rows `r0..r1` of `buf` (laid out as `lay`) to `out`, packed.
+fn pack(buf: &[f64], lay: Layout, (r0, r1): (usize, usize), out: &mut Vec<f64>) {
+    for r in r0..r1 {
+        out.extend_from_slice(&buf[lay.row(r)]);
+    }
+}
+
+/// Writes the packed rows `rows` into `buf` (laid out as `lay`) from row
+/// `r0` on.
+fn unpack(rows: &[f64], buf: &mut [f64], lay: Layout, r0: usize) {
+    for (i, cells) in rows.chunks_exact(lay.n).enumerate() {
+        buf[lay.row(r0 + i)].copy_from_slice(cells);
+    }
+}
+
+/// Page offsets of the two arrays (as the threads backend places its own):
+/// half a page apart, so that one's stores and the other's loads never meet
+/// at equal page offsets, and the sweeps' rings half-way between.
+const SKEW_OLD: usize = 0;
+const SKEW_NEW: usize = runtime::layout::ALIAS_SKEW_BYTES;
+const SKEW_RING: usize = runtime::layout::ALIAS_SKEW_BYTES / 2;
 
 /// What one pass exchanges with a neighbour (its rank): how many rows go
 /// out to it and come in from it.
@@ -148,7 +172,8 @@ impl Block {
     /// The block of `rank` of `size` in an `n × n` grid (zeros, to be filled).
     pub(crate) fn new(n: usize, rank: usize, size: usize, depth: usize) -> Block {
         let at = Extent::new(n, rank, size, depth);
-        let len = (at.b - at.a) * n;
+        let lay = Layout::new(n);
+        let len = (at.b - at.a) * lay.stride;
         Block {
             n,
             rank,
@@ -158,11 +183,12 @@ impl Block {
             hi: at.hi,
             move_lo: 0,
             move_hi: 0,
-            old: vec![0.0; len],
-            new: vec![0.0; len],
+            lay,
+            old: AlignedBuf::new(len, SKEW_OLD),
+            new: AlignedBuf::new(len, SKEW_NEW),
             simd: Simd::detect(),
             band_depth: default_depth(n),
-            band: Band::new(Layout::packed(n), default_depth(n), 0),
+            band: Band::new(lay, default_depth(n), SKEW_RING),
             send_up: Vec::new(),
             send_down: Vec::new(),
             recv_up: Vec::new(),
@@ -184,10 +210,31 @@ impl Block {
         self.lo..self.hi
     }
 
+    /// The values the block stores now (its rows and halos, row-major):
+    /// what [`Block::fill`] takes.
+    pub(crate) fn stored_len(&self) -> usize {
+        let (a, b) = self.stored(self.lo, self.hi);
+        (b - a) * self.n
+    }
+
+    /// Sets the stored rows (halos included) from `rows`, row-major, of
+    /// length [`Block::stored_len`].
+    pub(crate) fn fill(&mut self, rows: &[f64]) {
+        debug_assert_eq!(rows.len(), self.stored_len());
+        unpack(rows, self.old.as_mut_slice(), self.lay, 0);
+    }
+
     /// The owned rows (without halo), row-major.
-    pub(crate) fn owned(&self) -> &[f64] {
+    pub(crate) fn owned(&self) -> Vec<f64> {
         let a = self.stored(self.lo, self.hi).0;
-        &self.old[(self.lo - a) * self.n..(self.hi - a) * self.n]
+        let mut out = Vec::with_capacity((self.hi - self.lo) * self.n);
+        pack(
+            self.old.as_slice(),
+            self.lay,
+            (self.lo - a, self.hi - a),
+            &mut out,
+        );
+        out
     }
 
     /// Advances the block by `steps` steps: passes of up to `depth` steps,
@@ -253,20 +300,19 @@ impl Block {
             }
             None => None,
         };
+        let (lay, old) = (self.lay, self.old.as_slice());
         let send_up = match &above {
             Some(side) => {
-                let at = (lo - a) * n;
-                let rows = &self.old[at..at + side.rows_out * n];
-                let buf = message(std::mem::take(&mut self.send_up), rows, mine);
+                let rows = (lo - a, lo - a + side.rows_out);
+                let buf = message(std::mem::take(&mut self.send_up), old, lay, rows, mine);
                 Some(comm.isend_buf(buf, side.rank, UP)?)
             }
             None => None,
         };
         let send_down = match &below {
             Some(side) => {
-                let at = (hi - side.rows_out - a) * n;
-                let rows = &self.old[at..at + side.rows_out * n];
-                let buf = message(std::mem::take(&mut self.send_down), rows, mine);
+                let rows = (hi - side.rows_out - a, hi - a);
+                let buf = message(std::mem::take(&mut self.send_down), old, lay, rows, mine);
                 Some(comm.isend_buf(buf, side.rank, DOWN)?)
             }
             None => None,
@@ -281,9 +327,9 @@ impl Block {
         if overlapped {
             rows_dispatch(
                 self.simd,
-                &self.old,
-                &mut self.new,
-                n,
+                self.old.as_slice(),
+                self.new.as_mut_slice(),
+                lay,
                 own_lo + 1,
                 own_hi - 1,
                 k,
@@ -306,11 +352,12 @@ impl Block {
             self.regrid(new_lo, new_hi, above.is_some(), below.is_some());
         } else {
             if let Some(side) = &above {
-                self.old[..d * n].copy_from_slice(&self.recv_up[..side.rows_in * n]);
+                let rows = &self.recv_up[..side.rows_in * n];
+                unpack(rows, self.old.as_mut_slice(), lay, 0);
             }
             if let Some(side) = &below {
-                let at = (hi - a) * n;
-                self.old[at..at + d * n].copy_from_slice(&self.recv_down[..side.rows_in * n]);
+                let rows = &self.recv_down[..side.rows_in * n];
+                unpack(rows, self.old.as_mut_slice(), lay, hi - a);
             }
         }
 
@@ -325,13 +372,14 @@ impl Block {
             (lo, hi)
         };
         let (lo, hi) = exact(1);
+        let (old, new) = (self.old.as_slice(), self.new.as_mut_slice());
         if overlapped {
             // Already done: own_lo+1..own_hi-1. Do the rest.
-            rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, own_lo + 1, k);
-            rows_dispatch(self.simd, &self.old, &mut self.new, n, own_hi - 1, hi, k);
+            rows_dispatch(self.simd, old, new, lay, lo, own_lo + 1, k);
+            rows_dispatch(self.simd, old, new, lay, own_hi - 1, hi, k);
             computed += (own_lo + 1 - lo) + (hi - (own_hi - 1));
         } else {
-            rows_dispatch(self.simd, &self.old, &mut self.new, n, lo, hi, k);
+            rows_dispatch(self.simd, old, new, lay, lo, hi, k);
             computed += hi - lo;
         }
         std::mem::swap(&mut self.old, &mut self.new);
@@ -342,14 +390,15 @@ impl Block {
             let levels = self.band_depth.min(s - t);
             let rows = exact(t + levels);
             let (s0, s1) = src_rows(rows, levels, len);
+            let stride = lay.stride;
             self.band.run(
                 self.simd,
                 true,
                 Pass {
                     grid_rows: len,
                     rows,
-                    src: &self.old[s0 * n..s1 * n],
-                    dst: &mut self.new[rows.0 * n..rows.1 * n],
+                    src: &self.old.as_slice()[s0 * stride..s1 * stride],
+                    dst: &mut self.new.as_mut_slice()[rows.0 * stride..rows.1 * stride],
                     levels,
                     k,
                 },
@@ -396,33 +445,39 @@ impl Block {
     /// keeps, and the rows that came in this pass's messages (in
     /// `recv_up` and `recv_down`) above and below them.
     fn regrid(&mut self, new_lo: usize, new_hi: usize, above: bool, below: bool) {
-        let n = self.n;
+        let (lay, stride) = (self.lay, self.lay.stride);
         let (a, _) = self.stored(self.lo, self.hi);
         let (new_a, new_b) = self.stored(new_lo, new_hi);
-        let mut old = vec![0.0; (new_b - new_a) * n];
+        let mut grid = AlignedBuf::new((new_b - new_a) * stride, SKEW_OLD);
+        let old = grid.as_mut_slice();
         let (keep_lo, keep_hi) = (self.lo.max(new_a), self.hi.min(new_b));
-        old[(keep_lo - new_a) * n..(keep_hi - new_a) * n]
-            .copy_from_slice(&self.old[(keep_lo - a) * n..(keep_hi - a) * n]);
+        old[(keep_lo - new_a) * stride..(keep_hi - new_a) * stride]
+            .copy_from_slice(&self.old.as_slice()[(keep_lo - a) * stride..(keep_hi - a) * stride]);
         if above {
             let rows = &self.recv_up[..self.recv_up.len() - TRAILER];
-            old[..rows.len()].copy_from_slice(rows);
+            unpack(rows, old, lay, 0);
         }
         let rows = &self.recv_down[..self.recv_down.len().saturating_sub(TRAILER)];
         if below && !rows.is_empty() {
-            let at = (self.hi - new_a) * n;
-            old[at..at + rows.len()].copy_from_slice(rows);
+            unpack(rows, old, lay, self.hi - new_a);
         }
-        self.new = vec![0.0; old.len()];
-        self.old = old;
+        self.new = AlignedBuf::new(grid.len(), SKEW_NEW);
+        self.old = grid;
         (self.lo, self.hi) = (new_lo, new_hi);
     }
 }
 
-/// A halo message: `rows`, then this rank's share (the [`TRAILER`]), in
-/// the reused buffer `buf`.
-fn message(mut buf: Vec<f64>, rows: &[f64], mine: Share) -> Vec<f64> {
+/// A halo message: rows `rows` of `grid` (laid out as `lay`), packed, then
+/// this rank's share (the [`TRAILER`]), in the reused buffer `buf`.
+fn message(
+    mut buf: Vec<f64>,
+    grid: &[f64],
+    lay: Layout,
+    rows: (usize, usize),
+    mine: Share,
+) -> Vec<f64> {
     buf.clear();
-    buf.extend_from_slice(rows);
+    pack(grid, lay, rows, &mut buf);
     buf.extend_from_slice(&[mine.rows as f64, mine.seconds_per_row]);
     buf
 }
@@ -463,7 +518,7 @@ mod tests {
     fn serial(grid: &[f64], n: usize, k: f64, steps: usize) -> Vec<f64> {
         let (mut old, mut new) = (grid.to_vec(), vec![0.0; grid.len()]);
         for _ in 0..steps {
-            rows(&old, &mut new, n, 1, n - 1, k);
+            rows(&old, &mut new, Layout::packed(n), 1, n - 1, k);
             std::mem::swap(&mut old, &mut new);
         }
         old
@@ -487,7 +542,7 @@ mod tests {
                 b.band_depth = levels;
             }
             let e = Extent::new(n, c.rank(), ranks, depth);
-            b.old.copy_from_slice(&grid[e.a * n..e.b * n]);
+            b.fill(&grid[e.a * n..e.b * n]);
             if c.rank() == slow {
                 b.slowdown = factor;
             }
@@ -495,7 +550,7 @@ mod tests {
             for _ in 0..4 {
                 b.advance(c, k, steps / 4).unwrap();
             }
-            (b.owned_rows(), b.owned().to_vec())
+            (b.owned_rows(), b.owned())
         })
         .unwrap()
     }

@@ -116,7 +116,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             comm.send_buf(&all[e.a * n..e.b * n], r, BLOCK)?;
         }
         let e = Extent::new(n, 0, comm.size(), self.depth);
-        mine.old.copy_from_slice(&all[e.a * n..e.b * n]);
+        mine.fill(&all[e.a * n..e.b * n]);
         Ok(mine)
     }
 
@@ -136,7 +136,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             .as_slice_mut()
             .expect("density is a standard-layout array");
         let mut at = block.owned_rows().end * n;
-        all[block.owned_rows().start * n..at].copy_from_slice(block.owned());
+        all[block.owned_rows().start * n..at].copy_from_slice(&block.owned());
         self.split.clear();
         self.split.push(block.owned_rows().len());
         let end = (n - 1) * n;
@@ -246,14 +246,16 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
                 SETUP => {
                     let n = arg as usize;
                     let mut b = Block::new(n, comm.rank(), comm.size(), bits as usize);
-                    let got = comm.recv_buf(&mut b.old, 0, BLOCK)?;
-                    if got != b.old.len() {
+                    let mut rows = vec![0.0; b.stored_len()];
+                    let got = comm.recv_buf(&mut rows, 0, BLOCK)?;
+                    if got != rows.len() {
                         return Err(comm::CommError::Length {
                             op: "receiving the block",
-                            why: format!("got {got} values, expected {}", b.old.len()),
+                            why: format!("got {got} values, expected {}", rows.len()),
                         }
                         .into());
                     }
+                    b.fill(&rows);
                     block = Some(b);
                 }
                 ADVANCE => {
@@ -261,7 +263,7 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
                         .as_mut()
                         .ok_or_else(|| distributed("asked to advance before receiving a block"))?;
                     b.advance(comm, f64::from_bits(bits), arg as usize)?;
-                    comm.send_buf(b.owned(), 0, BLOCK)?;
+                    comm.send_buf(&b.owned(), 0, BLOCK)?;
                 }
                 FINISH => return Ok(()),
                 other => return Err(distributed(format!("unknown command {other} from rank 0"))),

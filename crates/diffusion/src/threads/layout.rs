@@ -15,8 +15,7 @@ const PAD: usize = LINE - 1;
 /// [`Layout::new`] pads: `stride` is a whole number of cache lines and, in
 /// an array that starts a cache line ([`AlignedBuf`]), column 1 of every
 /// row starts one, so the vector loads and stores of the row kernel never
-/// straddle two lines. [`Layout::packed`] is rows back to back, as the `mpi`
-/// backend's blocks and messages hold them.
+/// straddle two lines. The tests' `Layout::packed` is rows back to back.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Layout {
     /// Cells per row.
@@ -38,6 +37,7 @@ impl Layout {
     }
 
     /// Rows of `n` cells back to back: row `r` is `r·n .. (r+1)·n`.
+    #[cfg(test)]
     pub(crate) fn packed(n: usize) -> Self {
         Layout {
             n,
@@ -81,6 +81,11 @@ impl AlignedBuf {
     /// Its length in `f64`s.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The usable part, to read.
+    pub(crate) fn as_slice(&self) -> &[f64] {
+        &self.data[self.offset..self.offset + self.len]
     }
 
     /// The usable part.
