@@ -24,7 +24,7 @@ use super::balance::{boundary_move, Share, Speed};
 use crate::kernel::{multiversion, row, Simd};
 use crate::threads::band::{src_rows, updates, Band, Pass};
 use crate::threads::default_depth;
-use crate::threads::layout::{AlignedBuf, Layout};
+use crate::threads::layout::{AlignedBuf, Layout, SKEW_A, SKEW_B, SKEW_RING};
 
 /// Tags of ghost rows travelling up (to rank - 1) and down (to rank + 1).
 const UP: i32 = 100;
@@ -153,13 +153,6 @@ fn unpack(rows: &[f64], buf: &mut [f64], lay: Layout, r0: usize) {
     }
 }
 
-/// Page offsets of the two arrays (as the threads backend places its own):
-/// half a page apart, so that one's stores and the other's loads never meet
-/// at equal page offsets, and the sweeps' rings half-way between.
-const SKEW_OLD: usize = 0;
-const SKEW_NEW: usize = runtime::layout::ALIAS_SKEW_BYTES;
-const SKEW_RING: usize = runtime::layout::ALIAS_SKEW_BYTES / 2;
-
 /// What one pass exchanges with a neighbour (its rank): how many rows go
 /// out to it and come in from it.
 struct Side {
@@ -184,8 +177,8 @@ impl Block {
             move_lo: 0,
             move_hi: 0,
             lay,
-            old: AlignedBuf::new(len, SKEW_OLD),
-            new: AlignedBuf::new(len, SKEW_NEW),
+            old: AlignedBuf::new(len, SKEW_A),
+            new: AlignedBuf::new(len, SKEW_B),
             simd: Simd::detect(),
             band_depth: default_depth(n),
             band: Band::new(lay, default_depth(n), SKEW_RING),
@@ -448,7 +441,7 @@ impl Block {
         let (lay, stride) = (self.lay, self.lay.stride);
         let (a, _) = self.stored(self.lo, self.hi);
         let (new_a, new_b) = self.stored(new_lo, new_hi);
-        let mut grid = AlignedBuf::new((new_b - new_a) * stride, SKEW_OLD);
+        let mut grid = AlignedBuf::new((new_b - new_a) * stride, SKEW_A);
         let old = grid.as_mut_slice();
         let (keep_lo, keep_hi) = (self.lo.max(new_a), self.hi.min(new_b));
         old[(keep_lo - new_a) * stride..(keep_hi - new_a) * stride]
@@ -461,7 +454,7 @@ impl Block {
         if below && !rows.is_empty() {
             unpack(rows, old, lay, self.hi - new_a);
         }
-        self.new = AlignedBuf::new(grid.len(), SKEW_NEW);
+        self.new = AlignedBuf::new(grid.len(), SKEW_B);
         self.old = grid;
         (self.lo, self.hi) = (new_lo, new_hi);
     }

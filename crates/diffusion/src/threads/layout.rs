@@ -1,8 +1,9 @@
-//! Where the rows of the team's working arrays live: padded to whole cache
-//! lines, each row's first updated cell starting one, and the arrays placed
-//! at chosen offsets within a page.
+//! Where the rows of the working arrays live (the threads backend's grid,
+//! the `mpi` backend's blocks): padded to whole cache lines, each row's
+//! first updated cell starting one, and the arrays placed at chosen offsets
+//! within a page.
 
-use runtime::layout::{bytes_to_page_offset, CACHE_LINE, PAGE};
+use runtime::layout::{bytes_to_page_offset, ALIAS_SKEW_BYTES, CACHE_LINE, PAGE};
 
 /// `f64` values in a cache line.
 const LINE: usize = CACHE_LINE / std::mem::size_of::<f64>();
@@ -10,6 +11,15 @@ const LINE: usize = CACHE_LINE / std::mem::size_of::<f64>();
 /// Offset of column 0 inside a row's slot: column 1, the first cell
 /// updated, then starts a cache line.
 const PAD: usize = LINE - 1;
+
+/// Page offsets of the two working arrays and of the rings (the threads
+/// backend's and the `mpi` backend's blocks'): the second array half a page
+/// from the first, so that one array's stores and the other's loads never
+/// meet at equal page offsets ("4K aliasing"), and the rings half-way
+/// between them.
+pub(crate) const SKEW_A: usize = 0;
+pub(crate) const SKEW_B: usize = ALIAS_SKEW_BYTES;
+pub(crate) const SKEW_RING: usize = ALIAS_SKEW_BYTES / 2;
 
 /// Row `r` of a working array is `r·stride + pad .. r·stride + pad + n`.
 /// [`Layout::new`] pads: `stride` is a whole number of cache lines and, in

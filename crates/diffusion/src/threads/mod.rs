@@ -45,14 +45,14 @@ mod team;
 mod workers;
 
 use ndarray::Array2;
-use runtime::layout::{ALIAS_SKEW_BYTES, L1_BUDGET_BYTES};
+use runtime::layout::L1_BUDGET_BYTES;
 use runtime::pool::Threads;
 
 use crate::kernel::Simd;
 use crate::{DiffusionError, Stepper, StepperOptions};
 use band::{src_rows, Band, Pass};
 use events::SPIN;
-use layout::{AlignedBuf, Layout};
+use layout::{AlignedBuf, Layout, SKEW_A, SKEW_B, SKEW_RING};
 use std::sync::Arc;
 use std::time::Duration;
 use team::{Claim, Schedule, Shared, LEAVE_AFTER};
@@ -94,14 +94,6 @@ const RETRY_WHOLE_TEAM_EVERY: usize = 3;
 /// others take over its share; few, because each task recomputes a few
 /// rows of its neighbours (see the module doc).
 const CHUNKS_PER_THREAD: usize = 2;
-
-/// Page offsets of the two working arrays and of the rings: the second
-/// array half a page from the first, so that one array's stores and the
-/// other's loads never meet at equal page offsets ("4K aliasing"), and the
-/// rings half-way between them.
-const SKEW_A: usize = 0;
-const SKEW_B: usize = ALIAS_SKEW_BYTES;
-const SKEW_RING: usize = ALIAS_SKEW_BYTES / 2;
 
 /// Fused, time-blocked stencil on all cores (or a given number of threads).
 #[derive(Debug)]
