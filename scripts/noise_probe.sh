@@ -30,6 +30,10 @@ if [ $# -gt 0 ]; then
     shift
 fi
 
+if ! command -v "${CC:-cc}" >/dev/null 2>&1; then
+    echo "noise_probe: no C compiler '${CC:-cc}' (set CC)" >&2
+    exit 1
+fi
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
