@@ -21,7 +21,7 @@ use comm::{block_range, Communicator, Request};
 use runtime::clock::thread_cpu_time;
 
 use super::balance::{boundary_move, Share, Speed};
-use crate::kernel::{multiversion, row, Simd};
+use crate::kernel::Simd;
 use crate::threads::band::{src_rows, updates, Band, Pass};
 use crate::threads::default_depth;
 use crate::threads::layout::{AlignedBuf, Layout, SKEW_A, SKEW_B, SKEW_RING};
@@ -123,20 +123,13 @@ pub(crate) struct Block {
     slowdown: u32,
 }
 
-/// Updates local rows `lo..hi` of a block laid out as `lay` from `old`
-/// into `new`.
-#[inline(always)]
-fn rows(old: &[f64], new: &mut [f64], lay: Layout, lo: usize, hi: usize, k: f64) {
-    for i in lo..hi {
-        let (up, mid, down) = (&old[lay.row(i - 1)], &old[lay.row(i)], &old[lay.row(i + 1)]);
-        row(&mut new[lay.row(i)], up, mid, down, k);
-    }
+/// The reused halo buffer `buf`, sized for `values` values and the
+/// [`TRAILER`].
+fn halo_buffer(buf: &mut Vec<f64>, values: usize) -> Vec<f64> {
+    let mut buf = std::mem::take(buf);
+    buf.resize(values + TRAILER, 0.0);
+    buf
 }
-
-multiversion!(
-    /// [`rows`] compiled for the CPU's SIMD level.
-    fn rows_dispatch(old: &[f64], new: &mut [f64], lay: Layout, lo: usize, hi: usize, k: f64) => rows
-);
 
 /// Appends rows `r0..r1` of `buf` (laid out as `lay`) to `out`, packed.
 fn pack(buf: &[f64], lay: Layout, (r0, r1): (usize, usize), out: &mut Vec<f64>) {
@@ -203,17 +196,16 @@ impl Block {
         self.lo..self.hi
     }
 
-    /// The values the block stores now (its rows and halos, row-major):
-    /// what [`Block::fill`] takes.
-    pub(crate) fn stored_len(&self) -> usize {
+    /// The global rows the block stores now: its own and its halos.
+    pub(crate) fn stored_rows(&self) -> std::ops::Range<usize> {
         let (a, b) = self.stored(self.lo, self.hi);
-        (b - a) * self.n
+        a..b
     }
 
-    /// Sets the stored rows (halos included) from `rows`, row-major, of
-    /// length [`Block::stored_len`].
+    /// Sets the stored rows (halos included, [`Block::stored_rows`]) from
+    /// `rows`, row-major.
     pub(crate) fn fill(&mut self, rows: &[f64]) {
-        debug_assert_eq!(rows.len(), self.stored_len());
+        debug_assert_eq!(rows.len(), self.stored_rows().len() * self.n);
         unpack(rows, self.old.as_mut_slice(), self.lay, 0);
     }
 
@@ -274,42 +266,40 @@ impl Block {
             rows: new_hi - new_lo,
             seconds_per_row: self.speed.seconds_per_row(),
         };
-        let a = self.stored(lo, hi).0;
+        let (a, b) = self.stored(lo, hi);
 
         // Post the halo receives first, then send the edge rows.
-        let recv_up = match &above {
-            Some(side) => {
-                let mut buf = std::mem::take(&mut self.recv_up);
-                buf.resize(side.rows_in * n + TRAILER, 0.0);
-                Some(comm.irecv_buf(buf, side.rank, DOWN)?)
-            }
-            None => None,
-        };
-        let recv_down = match &below {
-            Some(side) => {
-                let mut buf = std::mem::take(&mut self.recv_down);
-                buf.resize(side.rows_in * n + TRAILER, 0.0);
-                Some(comm.irecv_buf(buf, side.rank, UP)?)
-            }
-            None => None,
-        };
+        let recv_up = above
+            .as_ref()
+            .map(|side| {
+                let buf = halo_buffer(&mut self.recv_up, side.rows_in * n);
+                comm.irecv_buf(buf, side.rank, DOWN)
+            })
+            .transpose()?;
+        let recv_down = below
+            .as_ref()
+            .map(|side| {
+                let buf = halo_buffer(&mut self.recv_down, side.rows_in * n);
+                comm.irecv_buf(buf, side.rank, UP)
+            })
+            .transpose()?;
         let (lay, old) = (self.lay, self.old.as_slice());
-        let send_up = match &above {
-            Some(side) => {
+        let send_up = above
+            .as_ref()
+            .map(|side| {
                 let rows = (lo - a, lo - a + side.rows_out);
                 let buf = message(std::mem::take(&mut self.send_up), old, lay, rows, mine);
-                Some(comm.isend_buf(buf, side.rank, UP)?)
-            }
-            None => None,
-        };
-        let send_down = match &below {
-            Some(side) => {
+                comm.isend_buf(buf, side.rank, UP)
+            })
+            .transpose()?;
+        let send_down = below
+            .as_ref()
+            .map(|side| {
                 let rows = (hi - side.rows_out - a, hi - a);
                 let buf = message(std::mem::take(&mut self.send_down), old, lay, rows, mine);
-                Some(comm.isend_buf(buf, side.rank, DOWN)?)
-            }
-            None => None,
-        };
+                comm.isend_buf(buf, side.rank, DOWN)
+            })
+            .transpose()?;
 
         // With the boundaries staying, the first sub-step of the owned rows
         // that need no halo row runs while the messages travel.
@@ -318,16 +308,7 @@ impl Block {
         let overlapped = !moved && own_hi > own_lo + 2;
         let mut computed = 0;
         if overlapped {
-            rows_dispatch(
-                self.simd,
-                self.old.as_slice(),
-                self.new.as_mut_slice(),
-                lay,
-                own_lo + 1,
-                own_hi - 1,
-                k,
-            );
-            computed += own_hi - own_lo - 2;
+            computed += self.sweep((own_lo + 1, own_hi - 1), 1, b - a, k);
         }
         let mut busy = thread_cpu_time().saturating_sub(since);
         let mut neighbour_above = None;
@@ -365,15 +346,12 @@ impl Block {
             (lo, hi)
         };
         let (lo, hi) = exact(1);
-        let (old, new) = (self.old.as_slice(), self.new.as_mut_slice());
         if overlapped {
             // Already done: own_lo+1..own_hi-1. Do the rest.
-            rows_dispatch(self.simd, old, new, lay, lo, own_lo + 1, k);
-            rows_dispatch(self.simd, old, new, lay, own_hi - 1, hi, k);
-            computed += (own_lo + 1 - lo) + (hi - (own_hi - 1));
+            computed += self.sweep((lo, own_lo + 1), 1, len, k);
+            computed += self.sweep((own_hi - 1, hi), 1, len, k);
         } else {
-            rows_dispatch(self.simd, old, new, lay, lo, hi, k);
-            computed += hi - lo;
+            computed += self.sweep((lo, hi), 1, len, k);
         }
         std::mem::swap(&mut self.old, &mut self.new);
         // The other steps, `band_depth` at a time: each sweep reads the rows
@@ -381,22 +359,7 @@ impl Block {
         let mut t = 1;
         while t < s {
             let levels = self.band_depth.min(s - t);
-            let rows = exact(t + levels);
-            let (s0, s1) = src_rows(rows, levels, len);
-            let stride = lay.stride;
-            self.band.run(
-                self.simd,
-                true,
-                Pass {
-                    grid_rows: len,
-                    rows,
-                    src: &self.old.as_slice()[s0 * stride..s1 * stride],
-                    dst: &mut self.new.as_mut_slice()[rows.0 * stride..rows.1 * stride],
-                    levels,
-                    k,
-                },
-            );
-            computed += updates(rows, levels, len);
+            computed += self.sweep(exact(t + levels), levels, len, k);
             std::mem::swap(&mut self.old, &mut self.new);
             t += levels;
         }
@@ -415,6 +378,27 @@ impl Block {
         self.move_lo = neighbour_above.map_or(0, |up| boundary_move(up, mine, d));
         self.move_hi = neighbour_below.map_or(0, |down| boundary_move(mine, down, d));
         Ok(())
+    }
+
+    /// Advances the local rows `rows` of the block (of `len` stored rows) by
+    /// `levels` steps from `old` into `new`, reading `levels` rows beyond
+    /// them on each side (`threads/band.rs`); returns the row updates made.
+    fn sweep(&mut self, rows: (usize, usize), levels: usize, len: usize, k: f64) -> usize {
+        let stride = self.lay.stride;
+        let (s0, s1) = src_rows(rows, levels, len);
+        self.band.run(
+            self.simd,
+            true,
+            Pass {
+                grid_rows: len,
+                rows,
+                src: &self.old.as_slice()[s0 * stride..s1 * stride],
+                dst: &mut self.new.as_mut_slice()[rows.0 * stride..rows.1 * stride],
+                levels,
+                k,
+            },
+        );
+        updates(rows, levels, len)
     }
 
     /// The owned rows of the next pass, after the agreed moves; an error if
@@ -511,7 +495,11 @@ mod tests {
     fn serial(grid: &[f64], n: usize, k: f64, steps: usize) -> Vec<f64> {
         let (mut old, mut new) = (grid.to_vec(), vec![0.0; grid.len()]);
         for _ in 0..steps {
-            rows(&old, &mut new, Layout::packed(n), 1, n - 1, k);
+            for i in 1..n - 1 {
+                let (up, rest) = old[(i - 1) * n..].split_at(n);
+                let (mid, down) = rest.split_at(n);
+                crate::kernel::row(&mut new[i * n..(i + 1) * n], up, mid, &down[..n], k);
+            }
             std::mem::swap(&mut old, &mut new);
         }
         old

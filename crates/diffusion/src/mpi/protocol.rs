@@ -115,8 +115,8 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             let e = Extent::new(n, r, comm.size(), self.depth);
             comm.send_buf(&all[e.a * n..e.b * n], r, BLOCK)?;
         }
-        let e = Extent::new(n, 0, comm.size(), self.depth);
-        mine.fill(&all[e.a * n..e.b * n]);
+        let rows = mine.stored_rows();
+        mine.fill(&all[rows.start * n..rows.end * n]);
         Ok(mine)
     }
 
@@ -246,7 +246,7 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
                 SETUP => {
                     let n = arg as usize;
                     let mut b = Block::new(n, comm.rank(), comm.size(), bits as usize);
-                    let mut rows = vec![0.0; b.stored_len()];
+                    let mut rows = vec![0.0; b.stored_rows().len() * n];
                     let got = comm.recv_buf(&mut rows, 0, BLOCK)?;
                     if got != rows.len() {
                         return Err(comm::CommError::Length {

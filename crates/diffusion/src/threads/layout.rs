@@ -21,45 +21,31 @@ pub(crate) const SKEW_A: usize = 0;
 pub(crate) const SKEW_B: usize = ALIAS_SKEW_BYTES;
 pub(crate) const SKEW_RING: usize = ALIAS_SKEW_BYTES / 2;
 
-/// Row `r` of a working array is `r·stride + pad .. r·stride + pad + n`.
-/// [`Layout::new`] pads: `stride` is a whole number of cache lines and, in
-/// an array that starts a cache line ([`AlignedBuf`]), column 1 of every
-/// row starts one, so the vector loads and stores of the row kernel never
-/// straddle two lines. The tests' `Layout::packed` is rows back to back.
+/// Row `r` of a working array is `r·stride + PAD .. r·stride + PAD + n`,
+/// with `stride` a whole number of cache lines: in an array that starts a
+/// cache line ([`AlignedBuf`]), column 1 of every row starts one, so the
+/// vector loads and stores of the row kernel never straddle two lines.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Layout {
     /// Cells per row.
     pub(crate) n: usize,
     /// `f64` slots from one row to the next.
     pub(crate) stride: usize,
-    /// Slots before column 0 in each row's slot.
-    pad: usize,
 }
 
 impl Layout {
-    /// The padded layout of rows of `n` cells.
+    /// The layout of rows of `n` cells.
     pub(crate) fn new(n: usize) -> Self {
         Layout {
             n,
             stride: (n + PAD).div_ceil(LINE) * LINE,
-            pad: PAD,
-        }
-    }
-
-    /// Rows of `n` cells back to back: row `r` is `r·n .. (r+1)·n`.
-    #[cfg(test)]
-    pub(crate) fn packed(n: usize) -> Self {
-        Layout {
-            n,
-            stride: n,
-            pad: 0,
         }
     }
 
     /// The slots of row `r`.
     #[inline(always)]
     pub(crate) fn row(&self, r: usize) -> std::ops::Range<usize> {
-        r * self.stride + self.pad..r * self.stride + self.pad + self.n
+        r * self.stride + PAD..r * self.stride + PAD + self.n
     }
 
     /// Bytes of one row slot.
@@ -120,12 +106,5 @@ mod tests {
                 assert_eq!(col1 % CACHE_LINE, 0, "n={n} row {r}");
             }
         }
-    }
-
-    #[test]
-    fn packed_rows_follow_each_other() {
-        let lay = Layout::packed(7);
-        assert_eq!((lay.row(0), lay.row(3)), (0..7, 21..28));
-        assert_eq!(lay.row_bytes(), 56);
     }
 }
