@@ -11,6 +11,7 @@ mod machine;
 mod memory;
 mod output;
 mod progress;
+mod sigbus;
 mod signals;
 
 use clap::{Parser, Subcommand};

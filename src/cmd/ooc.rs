@@ -18,8 +18,6 @@ use runtime::size::human_bytes;
 
 use crate::progress::Bar;
 
-pub(crate) mod sigbus;
-
 /// Arguments of `hpcrs ooc`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -111,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A reader that stops early (`| head`) ends the process by SIGPIPE, and a file-size
     // limit is an error: see `crate::signals`.
     // A page of a mapped file that cannot be read is an error naming the file, not a crash.
-    sigbus::install(sigbus::PREAD_HINT);
+    crate::sigbus::install(crate::sigbus::PREAD_HINT);
     match args.command {
         Command::Create(a) => create(a),
         Command::Stats(a) => stats(a),

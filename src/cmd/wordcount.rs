@@ -71,7 +71,7 @@ const MAX_LOCAL_RANKS: usize = 256;
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The corpus is read through memory maps: a file cut short while it is
     // read ends the run with one line naming it.
-    crate::cmd::ooc::sigbus::install("");
+    crate::sigbus::install("");
     let files = if args.files.is_empty() {
         vec![PathBuf::from("data/mobydick.txt")]
     } else {

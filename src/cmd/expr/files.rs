@@ -89,7 +89,7 @@ fn check_names(text: &str, inputs: &[(String, PathBuf)]) -> anyhow::Result<Optio
 /// Runs `hpcrs expr` with `--input`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A page of a mapped input that cannot be read is an error naming the file.
-    crate::cmd::ooc::sigbus::install(crate::cmd::ooc::sigbus::PREAD_HINT);
+    crate::sigbus::install(crate::sigbus::PREAD_HINT);
     if let Some(code) = check_names(&args.text, &args.input)? {
         return Ok(code);
     }

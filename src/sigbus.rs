@@ -2,12 +2,12 @@
 //!
 //! Reading a map faults with `SIGBUS` where the kernel cannot supply a page: the file was
 //! truncated while being read, or it is a sparse file on a full `tmpfs`. By default that
-//! ends the process with no message (exit 135). The `ooc` library records the address
-//! range and path of every map it makes ([`runtime::mapped`], as does `dataset` for the
-//! text files it maps); the handler installed here
-//! looks the faulting address up there and, when it lies in one of those maps, removes
-//! the temporaries of the files being created ([`ooc::unfinished`]), prints one error
-//! line naming the file and exits with status 1. A fault anywhere else goes to the
+//! ends the process with no message (exit 135). The libraries that map files (`ooc` for
+//! `.npy` arrays, `dataset` for text files) record the address range and path of every
+//! map in [`runtime::mapped`]; the handler that `ooc`, `expr --input` and `wordcount`
+//! install here looks the faulting address up there and, when it lies in one of those
+//! maps, removes the temporaries of the files being created ([`ooc::unfinished`]), prints
+//! one error line naming the file and exits with status 1. A fault anywhere else goes to the
 //! handler that was there before (the Rust runtime's), or to the default action.
 
 use std::sync::atomic::{AtomicBool, Ordering};
