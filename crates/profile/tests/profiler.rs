@@ -58,14 +58,7 @@ fn thirty(units: u64) -> u64 {
 
 /// CPU time of this thread so far, in seconds.
 fn thread_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0);
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    runtime::clock::thread_cpu_time().as_secs_f64()
 }
 
 /// Spin units that take about `seconds` of CPU time in all, measured here
