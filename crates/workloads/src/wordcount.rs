@@ -67,9 +67,10 @@ pub fn course_pipeline(
 /// (`Context::text_file_blocks`: line ends separate words like spaces) or
 /// of their bytes (`Context::text_file_bytes`, fastest: the file is mapped
 /// and scanned where it lies, and the cleaning drops every byte from 0x80
-/// up, so a UTF-8 check and replacement could change no word). Each partition is tokenised in place into a table of byte-string
-/// counts (no allocation per word, only per distinct word), whose entries
-/// then go through the engine's `reduce_by_key` shuffle.
+/// up, so a UTF-8 check and replacement could change no word). Each
+/// partition is tokenised in place into a table of byte-string counts (no
+/// allocation per word, only per distinct word), whose entries then go
+/// through the engine's `reduce_by_key` shuffle.
 #[track_caller]
 pub fn fast_pipeline<T: dataset::Data + AsRef<[u8]>>(
     lines: &Dataset<T>,
