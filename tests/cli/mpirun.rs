@@ -215,6 +215,56 @@ fn a_failing_rank_ends_the_job_with_its_rank_and_reason() {
 }
 
 #[test]
+fn a_rank_on_a_crowded_core_sits_out_and_the_result_stays_exact() {
+    // Rank 1 of 3 finds its core always shared (test hook): after the
+    // first advance the others share its rows, and the density is the
+    // serial one to the last bit.
+    let tmp = tempfile::tempdir().unwrap();
+    let problem = [
+        "--set",
+        "dx=0.206",
+        "--set",
+        "runtime=3",
+        "--set",
+        "outtime=0.5",
+    ];
+    let serial_dir = tmp.path().join("serial");
+    let serial = Command::new(BIN)
+        .args(["diff2d", "--backend", "naive", "--out"])
+        .arg(&serial_dir)
+        .args(problem)
+        .output()
+        .unwrap();
+    assert!(serial.status.success(), "{}", stderr(&serial));
+    let dir = tmp.path().join("np3");
+    let out = Command::new("timeout")
+        .env("HPCRS_MPI_CROWDED_RANK", "1")
+        .args(["120", "mpirun", "-np", "3", BIN])
+        .args(["diff2d", "--backend", "mpi", "--out"])
+        .arg(&dir)
+        .args(problem)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&serial));
+    let err = stderr(&out);
+    let end = err
+        .lines()
+        .find(|l| l.ends_with("(at the end)"))
+        .unwrap_or_default();
+    let rows: Vec<&str> = end
+        .split("rows per rank ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_default()
+        .split('/')
+        .collect();
+    assert_eq!(rows.len(), 3, "{err}");
+    assert_eq!(rows[1], "0", "rank 1 still had rows: {err}");
+    assert_eq!(read_density(&dir), read_density(&serial_dir));
+}
+
+#[test]
 fn wordcount_prints_once_what_one_process_prints_on_1_2_3_4_ranks() {
     let root = crate::util::ROOT;
     let book = format!("{root}/data/mobydick.txt");

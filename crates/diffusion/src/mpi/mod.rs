@@ -23,6 +23,13 @@
 //! rank 0's stepper is dropped, and their run loop returns
 //! [`Outcome::Served`](crate::Outcome::Served).
 //!
+//! **Crowded cores** (`roster.rs`). A rank whose core another busy process
+//! shares stalls its neighbours at every exchange it is descheduled for,
+//! so it sits out: every rank reports how long it waited on the run queue
+//! over each advance, rank 0 leaves the crowded ones out of the next
+//! advance's team (handing out new blocks) and brings them back when,
+//! sitting out, they find their cores free again.
+//!
 //! **Waiting.** Every wait for a message — a halo, a command, a block —
 //! polls with pauses (comm's MPI waits, on `runtime::backoff`): a rank that
 //! waits gives its core away instead of spinning, so that on a loaded
@@ -37,6 +44,7 @@
 mod balance;
 mod block;
 mod protocol;
+mod roster;
 #[cfg(feature = "mpi")]
 mod world;
 
