@@ -24,11 +24,11 @@
 //! [`Outcome::Served`](crate::Outcome::Served).
 //!
 //! **Crowded cores** (`roster.rs`). A rank whose core another busy process
-//! shares stalls its neighbours at every exchange it is descheduled for,
-//! so it sits out: every rank reports how long it waited on the run queue
-//! over each advance, rank 0 leaves the crowded ones out of the next
-//! advance's team (handing out new blocks) and brings them back when,
-//! sitting out, they find their cores free again.
+//! shares may stall its neighbours at every exchange it is descheduled
+//! for, or may still help; every rank reports how long it waited on the run
+//! queue over each advance, and while some are crowded rank 0 times the
+//! whole team against the ranks whose cores are free (handing out new
+//! blocks between advances) and runs the faster.
 //!
 //! **Waiting.** Every wait for a message — a halo, a command, a block —
 //! polls with pauses (comm's MPI waits, on `runtime::backoff`): a rank that

@@ -1,25 +1,32 @@
-//! Which ranks share the grid in the next `advance`: every rank, except
-//! those whose core another busy process shares, which sit out.
+//! Which ranks share the grid in the next `advance`: every rank, or, while
+//! another busy process shares some ranks' cores, whichever of two teams
+//! steps faster — every rank, or only those whose cores are free.
 //!
 //! Why: neighbours meet at every halo exchange, a few hundred microseconds
 //! apart, while a rank whose core is shared runs in the scheduler's time
-//! slices of milliseconds; each slice it loses stalls its neighbours too,
-//! so a team with such a rank is slower than the same team without it
-//! (two ranks slower than one). Moving rows away by measured speed
-//! (`balance.rs`) cannot help: a block keeps at least a halo's depth of
-//! rows, and the meetings stay.
+//! slices of milliseconds. Each slice it loses may stall its neighbours,
+//! so that two ranks run slower than one; or the slices may line up with
+//! the meetings well enough that the crowded rank's half core still helps.
+//! Which of the two happens depends on the machine and its load, so rank 0
+//! measures both. Moving rows by measured speed (`balance.rs`) cannot
+//! choose between them: a block keeps at least a halo's depth of rows, and
+//! the meetings stay.
 //!
-//! How a rank knows: every rank measures how long it waited on the run
-//! queue — ready to run, its core busy with another thread
+//! Which ranks are crowded: every rank measures how long it waited on the
+//! run queue — ready to run, its core busy with another thread
 //! ([`runtime::clock::thread_run_queue_wait`]) — over each advance, and
 //! sends that [`Load`] to rank 0 with its rows. A rank alone on its core
 //! waits a fraction of a millisecond per advance; one sharing it waits for
-//! about every other time slice. A rank that sits out keeps measuring: it
-//! polls for rank 0's next command, and each time it wakes on a shared core
+//! about every other time slice. A rank that sits out keeps measuring while
+//! it polls for rank 0's next command: each time it wakes on a shared core
 //! it waits for the other process's slice, while on a free core it runs at
-//! once. So it comes back when its own core is free, without costing the
-//! team a trial advance. Rank 0 decides from the loads, between advances,
-//! where it holds the whole density and can hand out new blocks.
+//! once. So it is found free again without costing the team an advance.
+//!
+//! Which team: rank 0 times an advance of each (seconds per step), runs the
+//! faster, and tries the other again every few advances — twice as far off
+//! each time the try confirms the choice, since the load that made the
+//! difference usually lasts. Rank 0 decides between advances, where it
+//! holds the whole density and can hand out new blocks.
 
 use std::time::Duration;
 
@@ -85,12 +92,12 @@ impl Load {
 /// One rank's standing in the [`Roster`].
 #[derive(Debug, Clone, Copy)]
 struct Seat {
-    /// Sitting out.
-    out: bool,
+    /// Its core is shared with other work, as far as rank 0 knows.
+    crowded: bool,
     /// Came back for the last advance: crowded at once means its core is
     /// still shared, and the next window is longer.
     back: bool,
-    /// Advances to sit out before the waits are judged.
+    /// Advances to sit out before its waits are judged.
     window: usize,
     /// Advances sat out in this window, and their summed loads.
     sat: usize,
@@ -98,8 +105,8 @@ struct Seat {
 }
 
 impl Seat {
-    const IN: Seat = Seat {
-        out: false,
+    const FREE: Seat = Seat {
+        crowded: false,
         back: false,
         window: FIRST_WINDOW,
         sat: 0,
@@ -109,26 +116,46 @@ impl Seat {
         },
     };
 
-    /// Sends the rank out: for the first window again, or, if it has just
-    /// come back, for twice the last.
-    fn sit_out(&mut self) {
+    /// Marks the rank crowded: sitting out, it must find its core free over
+    /// a window of advances to be unmarked, the first window again or, if
+    /// it has just come back, twice the last.
+    fn mark(&mut self) {
         self.window = match self.back {
             true => (self.window * 2).min(LONGEST_WINDOW),
             false => FIRST_WINDOW,
         };
-        (self.out, self.back, self.sat, self.waits) = (true, false, 0, Load::default());
+        (self.crowded, self.back) = (true, false);
+        (self.sat, self.waits) = (0, Load::default());
     }
 
-    /// Adds an advance sat out; at the end of a window the rank comes back
-    /// if its core was free.
+    /// Adds an advance sat out; at the end of a window the rank is
+    /// unmarked if its core was free.
     fn sat_out(&mut self, load: Load) {
         self.sat += 1;
         self.waits.waited += load.waited;
         self.waits.wall += load.wall;
         if self.sat >= self.window {
             let free = self.waits.share() < FREE_SHARE;
-            (self.out, self.back) = (!free, free);
+            (self.crowded, self.back) = (!free, free);
             (self.sat, self.waits) = (0, Load::default());
+        }
+    }
+}
+
+/// The two teams the roster chooses between while some rank is crowded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Team {
+    /// Every rank, the crowded ones too.
+    Whole,
+    /// Every rank that is not crowded.
+    Free,
+}
+
+impl Team {
+    fn other(self) -> Team {
+        match self {
+            Team::Whole => Team::Free,
+            Team::Free => Team::Whole,
         }
     }
 }
@@ -136,53 +163,141 @@ impl Seat {
 /// Rank 0's record of which ranks take part.
 #[derive(Debug, Clone)]
 pub(crate) struct Roster {
+    /// Each rank's standing.
     seats: Vec<Seat>,
+    /// Seconds per step of the last advance of each [`Team`] while some
+    /// rank is crowded (`None`: not measured yet).
+    pace: [Option<f64>; 2],
+    /// The faster team so far.
+    best: Team,
+    /// The next advance tries the other team.
+    trying: bool,
+    /// Advances since the other team was last tried, and between its tries.
+    since_try: usize,
+    try_every: usize,
 }
 
 impl Roster {
     /// A roster of `size` ranks, all taking part.
     pub(crate) fn new(size: usize) -> Roster {
         Roster {
-            seats: vec![Seat::IN; size.max(1)],
+            seats: vec![Seat::FREE; size.max(1)],
+            pace: [None; 2],
+            best: Team::Free,
+            trying: false,
+            since_try: 0,
+            try_every: FIRST_WINDOW,
         }
     }
 
-    /// The ranks of the next advance, in rank order.
-    pub(crate) fn team(&self) -> Vec<usize> {
-        (0..self.seats.len())
-            .filter(|&r| !self.seats[r].out)
-            .collect()
+    fn pace(&self, team: Team) -> Option<f64> {
+        self.pace[team as usize]
     }
 
-    /// Records an advance: `loads[r]` is what rank `r` measured, stepping
-    /// if it was in `team` (from [`Roster::team`]), sitting out if not.
+    /// Which team runs the next advance while some rank is crowded: one
+    /// not measured yet, else the faster, except that every few advances
+    /// the other is tried again.
+    fn next_team(&mut self) -> Team {
+        if let Some(unmeasured) = [Team::Free, Team::Whole]
+            .into_iter()
+            .find(|&t| self.pace(t).is_none())
+        {
+            return unmeasured;
+        }
+        self.since_try += 1;
+        self.trying = self.since_try >= self.try_every;
+        match self.trying {
+            true => {
+                self.since_try = 0;
+                self.best.other()
+            }
+            false => self.best,
+        }
+    }
+
+    /// The ranks of the next advance, in rank order: all of them, or, while
+    /// some are crowded, those of the [`Team`] that steps faster.
+    pub(crate) fn team(&mut self) -> Vec<usize> {
+        let all = 0..self.seats.len();
+        if !self.seats.iter().any(|s| s.crowded) {
+            return all.collect();
+        }
+        match self.next_team() {
+            Team::Whole => all.collect(),
+            Team::Free => all.filter(|&r| !self.seats[r].crowded).collect(),
+        }
+    }
+
+    /// Records an advance of `steps` steps by `team` (from
+    /// [`Roster::team`]) that took rank 0 `wall`: `loads[r]` is what rank
+    /// `r` measured, stepping if it was in `team`, sitting out if not.
     ///
-    /// Crowded members sit out from the next advance on. When every member
-    /// was crowded (more ranks than free cores), only the one that waited
-    /// most sits out, so the team shrinks one rank per advance until it
-    /// fits the free cores; a lone rank always goes on. Ranks sitting out
-    /// come back as [`Seat::sat_out`] decides.
-    pub(crate) fn record(&mut self, team: &[usize], loads: &[Load]) {
+    /// Crowded members are marked (when every member was crowded — more
+    /// ranks than free cores — only the one that waited most, so that the
+    /// free team shrinks one rank at a time until it fits the free cores;
+    /// a lone rank is never marked, and neither is the last unmarked one),
+    /// members that did not wait are unmarked, and marked ranks that sit
+    /// out are judged by [`Seat::sat_out`]. While some rank is marked, the pace of each
+    /// team is kept, and a tried team that beats the best becomes the best;
+    /// one that does not makes the next try twice as far off.
+    pub(crate) fn record(&mut self, team: &[usize], loads: &[Load], steps: usize, wall: Duration) {
         debug_assert_eq!(loads.len(), self.seats.len());
         let crowded: Vec<usize> = team
             .iter()
             .copied()
             .filter(|&r| loads[r].crowded())
             .collect();
-        let sit_out: Vec<usize> = match crowded.len() {
+        let marked: Vec<usize> = match crowded.len() {
             _ if team.len() < 2 => Vec::new(),
             c if c == team.len() => most_waited(team, loads).into_iter().collect(),
             _ => crowded,
         };
+        let ran = match team.len() == self.seats.len() {
+            true => Team::Whole,
+            false => Team::Free,
+        };
         for (r, seat) in self.seats.iter_mut().enumerate() {
-            if seat.out {
+            if !team.contains(&r) {
                 seat.sat_out(loads[r]);
-            } else if sit_out.contains(&r) {
-                seat.sit_out();
-            } else {
-                seat.back = false;
+            } else if marked.contains(&r) {
+                if !seat.crowded {
+                    seat.mark();
+                }
+            } else if !loads[r].crowded() {
+                (seat.crowded, seat.back) = (false, false);
             }
         }
+        if self.seats.iter().all(|s| s.crowded) {
+            // Someone has to step: the member that waited least.
+            let least = team.iter().copied().min_by_key(|&r| loads[r].waited);
+            if let Some(r) = least {
+                self.seats[r].crowded = false;
+            }
+        }
+        if !self.seats.iter().any(|s| s.crowded) {
+            // Every core is free: nothing to choose between any more.
+            (self.pace, self.trying) = ([None; 2], false);
+            (self.since_try, self.try_every) = (0, FIRST_WINDOW);
+            return;
+        }
+        if steps == 0 {
+            return;
+        }
+        self.pace[ran as usize] = Some(wall.as_secs_f64() / steps as f64);
+        let (Some(whole), Some(free)) = (self.pace(Team::Whole), self.pace(Team::Free)) else {
+            return;
+        };
+        let best = match whole < free {
+            true => Team::Whole,
+            false => Team::Free,
+        };
+        if std::mem::take(&mut self.trying) {
+            self.try_every = match best == self.best {
+                true => (self.try_every * 2).min(LONGEST_WINDOW),
+                false => FIRST_WINDOW,
+            };
+        }
+        self.best = best;
     }
 }
 
@@ -208,21 +323,61 @@ mod tests {
         wall: Duration::from_millis(10),
     };
 
-    /// Runs `advances` advances; `load(rank, advance, stepping)` is what a
-    /// rank measures. Returns each advance's team.
+    /// One advance as the tests' machine runs it: what each rank measures,
+    /// and how long the advance took rank 0 (its steps are 10).
+    struct Advance {
+        loads: Vec<Load>,
+        wall_ms: u64,
+    }
+
+    /// Runs `advances` advances of `size` ranks; `machine(advance, team)`
+    /// says how each goes. Returns each advance's team.
     fn run(
         size: usize,
         advances: usize,
-        load: impl Fn(usize, usize, bool) -> Load,
+        machine: impl Fn(usize, &[usize]) -> Advance,
     ) -> Vec<Vec<usize>> {
         let mut roster = Roster::new(size);
         (0..advances)
             .map(|a| {
                 let team = roster.team();
-                let loads: Vec<Load> = (0..size).map(|r| load(r, a, team.contains(&r))).collect();
-                roster.record(&team, &loads);
+                let Advance { loads, wall_ms } = machine(a, &team);
+                roster.record(&team, &loads, 10, Duration::from_millis(wall_ms));
                 team
             })
+            .collect()
+    }
+
+    /// Two ranks, rank 1's core shared from advance `from` to `to`: it
+    /// waits 5 ms in 12 stepping, 1 ms in 12 sitting out. The whole team
+    /// takes `whole_ms` per advance then, rank 0 alone `alone_ms`.
+    fn shared_core(
+        (from, to): (usize, usize),
+        (whole_ms, alone_ms): (u64, u64),
+    ) -> impl Fn(usize, &[usize]) -> Advance {
+        move |a, team| {
+            let shared = (from..to).contains(&a);
+            let stepping = team.contains(&1);
+            let rank_1 = match (shared, stepping) {
+                (true, true) => load(5, 12),
+                (true, false) => load(1, 12),
+                (false, _) => FREE,
+            };
+            let wall_ms = match (shared, stepping) {
+                (true, true) => whole_ms,
+                (_, false) => alone_ms,
+                (false, true) => 6,
+            };
+            Advance {
+                loads: vec![FREE, rank_1],
+                wall_ms,
+            }
+        }
+    }
+
+    fn whole_team_advances(teams: &[Vec<usize>], size: usize) -> Vec<usize> {
+        (0..teams.len())
+            .filter(|&a| teams[a].len() == size)
             .collect()
     }
 
@@ -240,66 +395,87 @@ mod tests {
     }
 
     #[test]
-    fn a_rank_on_a_shared_core_sits_out_for_good() {
-        // Sitting out, it still waits 1 ms in 12 on its shared core.
-        let teams = run(2, 30, |r, _, stepping| match (r, stepping) {
-            (1, true) => load(5, 12),
-            (1, false) => load(1, 12),
-            _ => FREE,
+    fn free_cores_keep_the_whole_team() {
+        let teams = run(3, 20, |_, _| Advance {
+            loads: vec![FREE; 3],
+            wall_ms: 5,
         });
-        assert_eq!(teams[0], [0, 1]);
-        assert!(teams[1..].iter().all(|t| t == &[0]), "{teams:?}");
+        assert!(teams.iter().all(|t| t == &[0, 1, 2]));
+    }
+
+    #[test]
+    fn a_crowded_rank_that_slows_the_team_sits_out_tried_ever_less_often() {
+        // The whole team takes 16 ms, rank 0 alone 12.
+        let teams = run(2, 60, shared_core((0, 60), (16, 12)));
+        assert_eq!(teams[1], [0], "rank 0 alone is measured next");
+        // Tries of the whole team 2, 4, 8, 16 and 16 advances apart.
+        assert_eq!(whole_team_advances(&teams, 2), [0, 3, 7, 15, 31, 47]);
+    }
+
+    #[test]
+    fn a_crowded_rank_that_still_helps_stays() {
+        // The whole team takes 9 ms, rank 0 alone 12.
+        let teams = run(2, 40, shared_core((0, 40), (9, 12)));
+        let alone: Vec<usize> = (0..40).filter(|&a| teams[a] == [0]).collect();
+        assert_eq!(alone, [1, 3, 7, 15, 31]);
     }
 
     #[test]
     fn a_rank_comes_back_when_its_core_is_free_again() {
-        // The other process ends after advance 5.
-        let teams = run(2, 12, |r, a, _| match (r, a) {
-            (1, 0..=5) => load(5, 12),
-            _ => FREE,
-        });
-        let whole: Vec<usize> = (0..12).filter(|&a| teams[a].len() == 2).collect();
-        // Windows of 2 advances: 1–2 and 3–4 crowded, 5–6 partly, 7–8 free.
-        assert_eq!(whole, [0, 9, 10, 11], "{teams:?}");
+        // The other process ends after advance 9; sitting out, rank 1 finds
+        // its core free over its window of advances 11 and 12.
+        let teams = run(2, 20, shared_core((0, 10), (16, 12)));
+        assert_eq!(teams[0], [0, 1]);
+        assert!(teams[1..10].iter().any(|t| t == &[0]));
+        assert!(teams[13..].iter().all(|t| t == &[0, 1]), "{teams:?}");
     }
 
     #[test]
-    fn a_rank_whose_core_seems_free_only_while_it_sleeps_comes_back_ever_less_often() {
-        let teams = run(2, 60, |r, _, stepping| match (r, stepping) {
-            (1, true) => load(5, 12),
-            _ => FREE,
+    fn when_every_rank_is_crowded_the_free_team_shrinks_one_rank_at_a_time() {
+        // Four ranks on too few cores: every one that steps waits, and the
+        // fewer step, the faster (11 ms per advance for 1 rank, 14 for 4).
+        let teams = run(4, 8, |_, team| Advance {
+            loads: (0..4)
+                .map(|r| match team.contains(&r) {
+                    true => load(3 + r as u64, 12),
+                    false => load(1, 12),
+                })
+                .collect(),
+            wall_ms: 10 + team.len() as u64,
         });
-        let whole: Vec<usize> = (0..60).filter(|&a| teams[a].len() == 2).collect();
-        // Windows of 2, 4, 8, 16, 16 advances.
-        assert_eq!(whole, [0, 3, 8, 17, 34, 51]);
-    }
-
-    #[test]
-    fn when_every_rank_is_crowded_the_team_shrinks_to_one() {
-        let teams = run(3, 6, |r, _, _| load(3 + r as u64, 12));
-        assert_eq!(teams[..3], [vec![0, 1, 2], vec![0, 1], vec![0]]);
-        // Alone and still crowded, rank 0 goes on: someone has to step.
-        assert!(teams[3..].iter().all(|t| t == &[0]));
+        assert_eq!(teams[..3], [vec![0, 1, 2, 3], vec![0, 1, 2], vec![0, 1]]);
+        // Advance 3 tries the whole team again: the marks stay.
+        assert_eq!(teams[3], [0, 1, 2, 3]);
+        assert_eq!(teams[4..7], [vec![0], vec![0], vec![0]]);
     }
 
     #[test]
     fn rank_0_may_sit_out_too() {
-        let teams = run(3, 4, |r, _, _| if r == 0 { load(6, 12) } else { FREE });
-        assert_eq!(teams[1..], [vec![1, 2], vec![1, 2], vec![1, 2]]);
+        let teams = run(3, 4, |_, team| Advance {
+            loads: vec![load(6, 12), FREE, FREE],
+            wall_ms: if team.contains(&0) { 16 } else { 12 },
+        });
+        assert_eq!(teams[1..], [vec![1, 2], vec![1, 2], vec![0, 1, 2]]);
     }
 
     proptest! {
-        /// Whatever the loads, every advance has at least one rank, in
-        /// rank order.
+        /// Whatever the loads and times, every advance has at least one
+        /// rank, in rank order.
         #[test]
         fn every_advance_has_a_team(
             size in 1usize..6,
             waits in proptest::collection::vec(0u64..20, 1..200),
+            walls in proptest::collection::vec(0u64..30, 1..50),
         ) {
             let next = std::cell::Cell::new(0);
-            let teams = run(size, 80, |_, _, _| {
-                next.set((next.get() + 1) % waits.len());
-                load(waits[next.get()], 10)
+            let teams = run(size, 80, |a, _| Advance {
+                loads: (0..size)
+                    .map(|_| {
+                        next.set((next.get() + 1) % waits.len());
+                        load(waits[next.get()], 10)
+                    })
+                    .collect(),
+                wall_ms: walls[a % walls.len()],
             });
             for team in &teams {
                 prop_assert!(!team.is_empty());
