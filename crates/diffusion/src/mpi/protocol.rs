@@ -5,9 +5,9 @@
 //! Commands are `[code, argument, argument]` broadcasts from rank 0:
 //! `SETUP n depth` (then rank 0 broadcasts which ranks take part, one value
 //! per rank, 1 or 0, and sends each of them its block), `ADVANCE steps k`
-//! (every rank that takes part steps its block, exchanging halos; every
-//! rank sends rank 0 its [`Load`], and those that took part their owned
-//! rows) and `FINISH`, after which [`Server::serve`] returns. Rank 0
+//! (every rank that takes part steps its block, exchanging halos, and
+//! sends rank 0 its [`Load`] and its owned rows; the others wait for the
+//! next command) and `FINISH`, after which [`Server::serve`] returns. Rank 0
 //! sets up again whenever the [`Roster`] changes the team.
 
 use std::borrow::Borrow;
@@ -203,16 +203,17 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         let comm = self.comm.borrow();
         let watch = Watch::start(self.wait_clock);
         command(comm, [ADVANCE, steps as u64, k.to_bits()])?;
+        let mut loads = Vec::with_capacity(team.len());
         if let Some(block) = self.block.as_mut() {
             block.advance(comm, k, steps)?;
+            loads.push(watch.load());
         }
-        let mut loads = vec![Load::default(); comm.size()];
-        for (r, load) in loads.iter_mut().enumerate().skip(1) {
+        for &r in team.iter().filter(|&&r| r != 0) {
             let mut values = [0.0; 2];
             comm.recv_buf(&mut values, r, LOAD)?;
-            *load = Load::from_values(values).ok_or_else(|| {
+            loads.push(Load::from_values(values).ok_or_else(|| {
                 distributed(format!("rank {r} reported a load of {values:?} seconds"))
-            })?;
+            })?);
         }
         // Gather the owned rows of every rank that took part into `dens`:
         // the blocks follow each other in rank order, each as long as its
@@ -246,8 +247,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
                 n - 2
             )));
         }
-        loads[0] = watch.load();
-        self.roster.record(&team, &loads, steps, loads[0].wall);
+        self.roster.record(&team, &loads, steps, watch.load().wall);
         Ok(())
     }
 }
@@ -351,10 +351,7 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
                         comm.send_buf(&watch.load().to_values(), 0, LOAD)?;
                         comm.send_buf(&b.owned(), 0, BLOCK)?;
                     }
-                    Part::SitsOut(since) => {
-                        comm.send_buf(&since.load().to_values(), 0, LOAD)?;
-                        *since = Watch::start(self.wait_clock);
-                    }
+                    Part::SitsOut => {}
                     Part::NotSetUp => {
                         return Err(distributed("asked to advance before receiving a block"))
                     }
@@ -378,7 +375,7 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
         }
         let team: Vec<usize> = (0..comm.size()).filter(|&r| takes_part[r] == 1).collect();
         let Some(member) = Member::of(&team, comm.rank()) else {
-            return Ok(Part::SitsOut(Watch::start(self.wait_clock)));
+            return Ok(Part::SitsOut);
         };
         let mut b = Block::new(n, member, depth);
         let mut rows = vec![0.0; b.stored_rows().len() * n];
@@ -399,9 +396,8 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
 enum Part {
     /// Nothing yet: rank 0 has not set up.
     NotSetUp,
-    /// It sits out (its core is crowded, [`super::roster`]), and tells
-    /// rank 0 how long it waited for its core since it last did.
-    SitsOut(Watch),
+    /// Nothing: it sits out (its core is crowded, [`super::roster`]).
+    SitsOut,
     /// Steps its block.
     Steps(Box<Block>),
 }

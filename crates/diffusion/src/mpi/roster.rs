@@ -12,65 +12,50 @@
 //! choose between them: a block keeps at least a halo's depth of rows, and
 //! the meetings stay.
 //!
-//! Which ranks are crowded: every rank measures how long it waited on the
-//! run queue — ready to run, its core busy with another thread
-//! ([`runtime::clock::thread_run_queue_wait`]) — over each advance, and
-//! sends that [`Load`] to rank 0 with its rows. A rank alone on its core
-//! waits a fraction of a millisecond per advance; one sharing it waits for
-//! about every other time slice. A rank that sits out keeps measuring while
-//! it polls for rank 0's next command: each time it wakes on a shared core
-//! it waits for the other process's slice, while on a free core it runs at
-//! once. So it is found free again without costing the team an advance.
+//! Which ranks are crowded: every rank that steps measures how long it
+//! waited on the run queue — ready to run, its core busy with another
+//! thread ([`runtime::clock::thread_run_queue_wait`]) — over the advance,
+//! and sends that [`Load`] to rank 0 with its rows. A rank alone on its
+//! core waits a fraction of a millisecond per advance; one sharing it
+//! waits for about every other time slice.
 //!
 //! Which team: rank 0 times an advance of each (seconds per step), runs the
 //! faster, and tries the other again every few advances — twice as far off
 //! each time the try confirms the choice, since the load that made the
-//! difference usually lasts. Rank 0 decides between advances, where it
-//! holds the whole density and can hand out new blocks.
+//! difference usually lasts. A try of the whole team also measures again
+//! the ranks that sat out, so one whose core is free again is back for
+//! good. Rank 0 decides between advances, where it holds the whole density
+//! and can hand out new blocks.
 
 use std::time::Duration;
 
-/// A rank that took part is crowded when it waited on the run queue for at
-/// least this share of the advance's wall time: time slices lost to
-/// another process, not the scheduler's housekeeping (tens of microseconds
-/// per advance on a free core).
+/// A rank is crowded when it waited on the run queue for at least this
+/// share of the advance's wall time: time slices lost to another process,
+/// not the scheduler's housekeeping (tens of microseconds per advance on a
+/// free core).
 const CROWDED_SHARE: f64 = 0.125;
 
-/// A rank that sits out comes back when it waited on the run queue for
-/// less than this share of the advances it sat out. It is asleep most of
-/// that time, so a shared core shows as a smaller share than while it
-/// steps (5–25% per advance, measured), and a free core as none.
-const FREE_SHARE: f64 = 0.02;
+/// Advances between tries of the team that is not the faster, at first.
+const FIRST_TRY_EVERY: usize = 2;
 
-/// Advances a rank sits out before its waits may bring it back, the first
-/// time: enough that one lucky advance (the other process asleep) does not.
-const FIRST_WINDOW: usize = 2;
-
-/// The longest window, in advances: each time a rank that came back is at
-/// once crowded again, its next window doubles up to this.
-const LONGEST_WINDOW: usize = 16;
+/// The most advances between tries: a default run is about 30 advances, so
+/// a core freed during it is found before the run ends.
+const LONGEST_TRY_EVERY: usize = 16;
 
 /// What a rank measured over one advance.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Load {
     /// Time it waited, ready to run, for its core.
     pub(crate) waited: Duration,
-    /// Wall time it measured over.
+    /// Wall time of the advance.
     pub(crate) wall: Duration,
 }
 
 impl Load {
-    /// The share of the wall time spent waiting for the core (0 for none).
-    fn share(&self) -> f64 {
-        match self.wall.is_zero() {
-            true => 0.0,
-            false => self.waited.as_secs_f64() / self.wall.as_secs_f64(),
-        }
-    }
-
-    /// Whether a rank that took part had its core shared with other work.
+    /// Whether the rank's core was shared with other work.
     pub(crate) fn crowded(&self) -> bool {
-        self.share() >= CROWDED_SHARE
+        let waited = self.waited.as_secs_f64();
+        !self.wall.is_zero() && waited >= CROWDED_SHARE * self.wall.as_secs_f64()
     }
 
     /// The load as two values, to travel with a rank's rows.
@@ -86,59 +71,6 @@ impl Load {
             waited: seconds(waited)?,
             wall: seconds(wall)?,
         })
-    }
-}
-
-/// One rank's standing in the [`Roster`].
-#[derive(Debug, Clone, Copy)]
-struct Seat {
-    /// Its core is shared with other work, as far as rank 0 knows.
-    crowded: bool,
-    /// Came back for the last advance: crowded at once means its core is
-    /// still shared, and the next window is longer.
-    back: bool,
-    /// Advances to sit out before its waits are judged.
-    window: usize,
-    /// Advances sat out in this window, and their summed loads.
-    sat: usize,
-    waits: Load,
-}
-
-impl Seat {
-    const FREE: Seat = Seat {
-        crowded: false,
-        back: false,
-        window: FIRST_WINDOW,
-        sat: 0,
-        waits: Load {
-            waited: Duration::ZERO,
-            wall: Duration::ZERO,
-        },
-    };
-
-    /// Marks the rank crowded: sitting out, it must find its core free over
-    /// a window of advances to be unmarked, the first window again or, if
-    /// it has just come back, twice the last.
-    fn mark(&mut self) {
-        self.window = match self.back {
-            true => (self.window * 2).min(LONGEST_WINDOW),
-            false => FIRST_WINDOW,
-        };
-        (self.crowded, self.back) = (true, false);
-        (self.sat, self.waits) = (0, Load::default());
-    }
-
-    /// Adds an advance sat out; at the end of a window the rank is
-    /// unmarked if its core was free.
-    fn sat_out(&mut self, load: Load) {
-        self.sat += 1;
-        self.waits.waited += load.waited;
-        self.waits.wall += load.wall;
-        if self.sat >= self.window {
-            let free = self.waits.share() < FREE_SHARE;
-            (self.crowded, self.back) = (!free, free);
-            (self.sat, self.waits) = (0, Load::default());
-        }
     }
 }
 
@@ -163,8 +95,9 @@ impl Team {
 /// Rank 0's record of which ranks take part.
 #[derive(Debug, Clone)]
 pub(crate) struct Roster {
-    /// Each rank's standing.
-    seats: Vec<Seat>,
+    /// The ranks found crowded (`crowded[r]`), until an advance they step
+    /// in finds them free.
+    crowded: Vec<bool>,
     /// Seconds per step of the last advance of each [`Team`] while some
     /// rank is crowded (`None`: not measured yet).
     pace: [Option<f64>; 2],
@@ -181,12 +114,12 @@ impl Roster {
     /// A roster of `size` ranks, all taking part.
     pub(crate) fn new(size: usize) -> Roster {
         Roster {
-            seats: vec![Seat::FREE; size.max(1)],
+            crowded: vec![false; size.max(1)],
             pace: [None; 2],
             best: Team::Free,
             trying: false,
             since_try: 0,
-            try_every: FIRST_WINDOW,
+            try_every: FIRST_TRY_EVERY,
         }
     }
 
@@ -218,71 +151,67 @@ impl Roster {
     /// The ranks of the next advance, in rank order: all of them, or, while
     /// some are crowded, those of the [`Team`] that steps faster.
     pub(crate) fn team(&mut self) -> Vec<usize> {
-        let all = 0..self.seats.len();
-        if !self.seats.iter().any(|s| s.crowded) {
+        let all = 0..self.crowded.len();
+        if !self.crowded.contains(&true) {
             return all.collect();
         }
         match self.next_team() {
             Team::Whole => all.collect(),
-            Team::Free => all.filter(|&r| !self.seats[r].crowded).collect(),
+            Team::Free => all.filter(|&r| !self.crowded[r]).collect(),
         }
     }
 
     /// Records an advance of `steps` steps by `team` (from
-    /// [`Roster::team`]) that took rank 0 `wall`: `loads[r]` is what rank
-    /// `r` measured, stepping if it was in `team`, sitting out if not.
+    /// [`Roster::team`]) that took rank 0 `wall`; `loads[i]` is what
+    /// member `team[i]` measured.
     ///
-    /// Crowded members are marked (when every member was crowded — more
-    /// ranks than free cores — only the one that waited most, so that the
+    /// Members that waited for their cores are marked crowded, and those
+    /// that did not are cleared. When every member waited (more ranks than
+    /// free cores) only the one that waited most is newly marked, so the
     /// free team shrinks one rank at a time until it fits the free cores;
-    /// a lone rank is never marked, and neither is the last unmarked one),
-    /// members that did not wait are unmarked, and marked ranks that sit
-    /// out are judged by [`Seat::sat_out`]. While some rank is marked, the pace of each
-    /// team is kept, and a tried team that beats the best becomes the best;
-    /// one that does not makes the next try twice as far off.
+    /// a lone rank is never marked, and neither is the last unmarked one.
+    /// While some rank is crowded, the pace of each team is kept, and the
+    /// faster becomes the best; a try that confirms the best makes the next
+    /// try twice as far off.
     pub(crate) fn record(&mut self, team: &[usize], loads: &[Load], steps: usize, wall: Duration) {
-        debug_assert_eq!(loads.len(), self.seats.len());
-        let crowded: Vec<usize> = team
-            .iter()
-            .copied()
-            .filter(|&r| loads[r].crowded())
-            .collect();
-        let marked: Vec<usize> = match crowded.len() {
+        debug_assert_eq!(team.len(), loads.len());
+        let waited = |i: usize| loads[i].waited;
+        let crowded: Vec<usize> = (0..team.len()).filter(|&i| loads[i].crowded()).collect();
+        let newly: Vec<usize> = match crowded.len() {
             _ if team.len() < 2 => Vec::new(),
-            c if c == team.len() => most_waited(team, loads).into_iter().collect(),
-            _ => crowded,
+            c if c == team.len() => (0..team.len())
+                .rev()
+                .max_by_key(|&i| waited(i))
+                .into_iter()
+                .collect(),
+            _ => crowded.clone(),
         };
-        let ran = match team.len() == self.seats.len() {
-            true => Team::Whole,
-            false => Team::Free,
-        };
-        for (r, seat) in self.seats.iter_mut().enumerate() {
-            if !team.contains(&r) {
-                seat.sat_out(loads[r]);
-            } else if marked.contains(&r) {
-                if !seat.crowded {
-                    seat.mark();
-                }
-            } else if !loads[r].crowded() {
-                (seat.crowded, seat.back) = (false, false);
+        for (i, &rank) in team.iter().enumerate() {
+            if newly.contains(&i) {
+                self.crowded[rank] = true;
+            } else if !crowded.contains(&i) {
+                self.crowded[rank] = false;
             }
         }
-        if self.seats.iter().all(|s| s.crowded) {
+        if !self.crowded.contains(&false) {
             // Someone has to step: the member that waited least.
-            let least = team.iter().copied().min_by_key(|&r| loads[r].waited);
-            if let Some(r) = least {
-                self.seats[r].crowded = false;
+            if let Some(i) = (0..team.len()).min_by_key(|&i| waited(i)) {
+                self.crowded[team[i]] = false;
             }
         }
-        if !self.seats.iter().any(|s| s.crowded) {
+        if !self.crowded.contains(&true) {
             // Every core is free: nothing to choose between any more.
             (self.pace, self.trying) = ([None; 2], false);
-            (self.since_try, self.try_every) = (0, FIRST_WINDOW);
+            (self.since_try, self.try_every) = (0, FIRST_TRY_EVERY);
             return;
         }
         if steps == 0 {
             return;
         }
+        let ran = match team.len() == self.crowded.len() {
+            true => Team::Whole,
+            false => Team::Free,
+        };
         self.pace[ran as usize] = Some(wall.as_secs_f64() / steps as f64);
         let (Some(whole), Some(free)) = (self.pace(Team::Whole), self.pace(Team::Free)) else {
             return;
@@ -293,17 +222,12 @@ impl Roster {
         };
         if std::mem::take(&mut self.trying) {
             self.try_every = match best == self.best {
-                true => (self.try_every * 2).min(LONGEST_WINDOW),
-                false => FIRST_WINDOW,
+                true => (self.try_every * 2).min(LONGEST_TRY_EVERY),
+                false => FIRST_TRY_EVERY,
             };
         }
         self.best = best;
     }
-}
-
-/// The member of `team` whose load waited most (the last of equals).
-fn most_waited(team: &[usize], loads: &[Load]) -> Option<usize> {
-    team.iter().copied().max_by_key(|&r| loads[r].waited)
 }
 
 #[cfg(test)]
@@ -323,8 +247,8 @@ mod tests {
         wall: Duration::from_millis(10),
     };
 
-    /// One advance as the tests' machine runs it: what each rank measures,
-    /// and how long the advance took rank 0 (its steps are 10).
+    /// One advance as the tests' machine runs it: what each member
+    /// measures, and how long the advance took rank 0 (its steps are 10).
     struct Advance {
         loads: Vec<Load>,
         wall_ms: u64,
@@ -348,30 +272,21 @@ mod tests {
             .collect()
     }
 
-    /// Two ranks, rank 1's core shared from advance `from` to `to`: it
-    /// waits 5 ms in 12 stepping, 1 ms in 12 sitting out. The whole team
-    /// takes `whole_ms` per advance then, rank 0 alone `alone_ms`.
+    /// Two ranks, rank 1's core shared from advance `from` to `to` (it
+    /// waits 5 ms in 12). The whole team takes `whole_ms` per advance then,
+    /// rank 0 alone `alone_ms`.
     fn shared_core(
         (from, to): (usize, usize),
         (whole_ms, alone_ms): (u64, u64),
     ) -> impl Fn(usize, &[usize]) -> Advance {
         move |a, team| {
             let shared = (from..to).contains(&a);
-            let stepping = team.contains(&1);
-            let rank_1 = match (shared, stepping) {
-                (true, true) => load(5, 12),
-                (true, false) => load(1, 12),
-                (false, _) => FREE,
+            let (loads, wall_ms) = match (team.len(), shared) {
+                (2, true) => (vec![FREE, load(5, 12)], whole_ms),
+                (2, false) => (vec![FREE, FREE], 6),
+                _ => (vec![FREE], alone_ms),
             };
-            let wall_ms = match (shared, stepping) {
-                (true, true) => whole_ms,
-                (_, false) => alone_ms,
-                (false, true) => 6,
-            };
-            Advance {
-                loads: vec![FREE, rank_1],
-                wall_ms,
-            }
+            Advance { loads, wall_ms }
         }
     }
 
@@ -421,13 +336,11 @@ mod tests {
     }
 
     #[test]
-    fn a_rank_comes_back_when_its_core_is_free_again() {
-        // The other process ends after advance 9; sitting out, rank 1 finds
-        // its core free over its window of advances 11 and 12.
-        let teams = run(2, 20, shared_core((0, 10), (16, 12)));
-        assert_eq!(teams[0], [0, 1]);
-        assert!(teams[1..10].iter().any(|t| t == &[0]));
-        assert!(teams[13..].iter().all(|t| t == &[0, 1]), "{teams:?}");
+    fn a_rank_comes_back_at_the_first_try_after_its_core_is_free() {
+        // The other process ends after advance 9; the try at 15 finds it.
+        let teams = run(2, 24, shared_core((0, 10), (16, 12)));
+        assert_eq!(whole_team_advances(&teams, 2)[..4], [0, 3, 7, 15]);
+        assert!(teams[15..].iter().all(|t| t == &[0, 1]), "{teams:?}");
     }
 
     #[test]
@@ -435,12 +348,7 @@ mod tests {
         // Four ranks on too few cores: every one that steps waits, and the
         // fewer step, the faster (11 ms per advance for 1 rank, 14 for 4).
         let teams = run(4, 8, |_, team| Advance {
-            loads: (0..4)
-                .map(|r| match team.contains(&r) {
-                    true => load(3 + r as u64, 12),
-                    false => load(1, 12),
-                })
-                .collect(),
+            loads: team.iter().map(|&r| load(3 + r as u64, 12)).collect(),
             wall_ms: 10 + team.len() as u64,
         });
         assert_eq!(teams[..3], [vec![0, 1, 2, 3], vec![0, 1, 2], vec![0, 1]]);
@@ -452,7 +360,10 @@ mod tests {
     #[test]
     fn rank_0_may_sit_out_too() {
         let teams = run(3, 4, |_, team| Advance {
-            loads: vec![load(6, 12), FREE, FREE],
+            loads: team
+                .iter()
+                .map(|&r| if r == 0 { load(6, 12) } else { FREE })
+                .collect(),
             wall_ms: if team.contains(&0) { 16 } else { 12 },
         });
         assert_eq!(teams[1..], [vec![1, 2], vec![1, 2], vec![0, 1, 2]]);
@@ -468,8 +379,9 @@ mod tests {
             walls in proptest::collection::vec(0u64..30, 1..50),
         ) {
             let next = std::cell::Cell::new(0);
-            let teams = run(size, 80, |a, _| Advance {
-                loads: (0..size)
+            let teams = run(size, 80, |a, team| Advance {
+                loads: team
+                    .iter()
                     .map(|_| {
                         next.set((next.get() + 1) % waits.len());
                         load(waits[next.get()], 10)
