@@ -87,26 +87,31 @@ fn read_density(dir: &Path) -> Vec<f64> {
         .collect()
 }
 
+/// The problem of the diff2d runs here with `outtime` (`outtime=T`): dx
+/// 0.206 (97 interior rows), run time 3.
+fn small_problem(outtime: &str) -> [&str; 6] {
+    ["--set", "dx=0.206", "--set", "runtime=3", "--set", outtime]
+}
+
+/// `hpcrs diff2d --backend naive --out DIR PROBLEM…`, which must succeed.
+fn naive_run(dir: &Path, problem: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(["diff2d", "--backend", "naive", "--out"])
+        .arg(dir)
+        .args(problem)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
 #[test]
 fn diff2d_equals_the_serial_result_on_1_2_3_4_ranks() {
     let tmp = tempfile::tempdir().unwrap();
     // 97 interior rows: 49/48, 33/32/32, 25/24/24/24 (odd splits).
-    let problem = [
-        "--set",
-        "dx=0.206",
-        "--set",
-        "runtime=3",
-        "--set",
-        "outtime=1",
-    ];
+    let problem = small_problem("outtime=1");
     let serial_dir = tmp.path().join("serial");
-    let serial = Command::new(BIN)
-        .args(["diff2d", "--backend", "naive", "--out"])
-        .arg(&serial_dir)
-        .args(problem)
-        .output()
-        .unwrap();
-    assert!(serial.status.success(), "{}", stderr(&serial));
+    let serial = naive_run(&serial_dir, &problem);
     let want = read_density(&serial_dir);
     let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(scale > 0.01);
@@ -220,22 +225,9 @@ fn a_rank_on_a_crowded_core_sits_out_and_the_result_stays_exact() {
     // advance finds it, the second (the last of this run) leaves it out,
     // and the density is the serial one to the last bit.
     let tmp = tempfile::tempdir().unwrap();
-    let problem = [
-        "--set",
-        "dx=0.206",
-        "--set",
-        "runtime=3",
-        "--set",
-        "outtime=1.5",
-    ];
+    let problem = small_problem("outtime=1.5");
     let serial_dir = tmp.path().join("serial");
-    let serial = Command::new(BIN)
-        .args(["diff2d", "--backend", "naive", "--out"])
-        .arg(&serial_dir)
-        .args(problem)
-        .output()
-        .unwrap();
-    assert!(serial.status.success(), "{}", stderr(&serial));
+    let serial = naive_run(&serial_dir, &problem);
     let dir = tmp.path().join("np3");
     let out = Command::new("timeout")
         .env("HPCRS_MPI_CROWDED_RANK", "1")

@@ -118,6 +118,7 @@ pub struct DistributedStepper<C: Communicator, H: Borrow<C> = C> {
     depth: usize,
     /// Which ranks take part in the next advance.
     roster: Roster,
+    /// How this rank reads its waits for its core.
     wait_clock: WaitClock,
     /// Each rank's row count in the last gather: the blocks as the load
     /// balance and the roster left them (0: sat out).
@@ -298,6 +299,7 @@ impl<C: Communicator, H: Borrow<C>> Drop for DistributedStepper<C, H> {
 /// as rank 0's [`DistributedStepper`] commands, until that is dropped.
 pub struct Server<C: Communicator, H: Borrow<C> = C> {
     comm: H,
+    /// How this rank reads its waits for its core.
     wait_clock: WaitClock,
     /// Test hook: fail on the first command.
     #[cfg(feature = "testing")]
