@@ -77,12 +77,22 @@ mod tests {
                 std::hint::spin_loop();
             }
         };
+        // Both threads pin themselves to the first CPU this process may use.
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; the affinity
+        // calls read and change only the calling thread's mask.
+        let first_cpu = unsafe {
+            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+            let size = std::mem::size_of_val(&allowed);
+            assert_eq!(libc::sched_getaffinity(0, size, &mut allowed), 0);
+            (0..libc::CPU_SETSIZE as usize)
+                .find(|&c| libc::CPU_ISSET(c, &allowed))
+                .unwrap()
+        };
         let pin = || {
-            // SAFETY: a zeroed cpu_set_t is empty; CPU_SET and
-            // sched_setaffinity(0, …) change only the calling thread.
+            // SAFETY: as above.
             unsafe {
                 let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(0, &mut set);
+                libc::CPU_SET(first_cpu, &mut set);
                 libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) == 0
             }
         };
@@ -90,7 +100,7 @@ mod tests {
             let threads: Vec<_> = (0..2)
                 .map(|_| {
                     s.spawn(|| {
-                        assert!(pin(), "cannot pin to CPU 0");
+                        assert!(pin(), "cannot pin to CPU {first_cpu}");
                         let before = thread_run_queue_wait();
                         spin(300);
                         thread_run_queue_wait() - before
