@@ -23,9 +23,9 @@
 //! faster, and tries the other again every few advances — twice as far off
 //! each time the try confirms the choice, since the load that made the
 //! difference usually lasts. A try of the whole team also measures again
-//! the ranks that sat out, so one whose core is free again is back for
-//! good. Rank 0 decides between advances, where it holds the whole density
-//! and can hand out new blocks.
+//! the ranks that sat out, so one whose core is free again takes part from
+//! then on. Rank 0 decides between advances, where it holds the whole
+//! density and can hand out new blocks.
 
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ const FIRST_TRY_EVERY: usize = 2;
 const LONGEST_TRY_EVERY: usize = 16;
 
 /// What a rank measured over one advance.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Load {
     /// Time it waited, ready to run, for its core.
     pub(crate) waited: Duration,
