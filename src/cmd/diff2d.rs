@@ -130,11 +130,9 @@ fn options(
             abort_in_checkpoint: env_number("HPCRS_DIFF2D_ABORT_IN_CHECKPOINT")?,
             ..run
         };
-        // An MPI rank that fails, one that finds its core crowded
-        // (tests/cli/mpirun.rs).
+        // An MPI rank that fails (tests/cli/mpirun.rs).
         let stepper = StepperOptions {
             fail_rank: env_number("HPCRS_MPI_FAIL_RANK")?,
-            crowded_rank: env_number("HPCRS_MPI_CROWDED_RANK")?,
             ..stepper
         };
     }

@@ -43,10 +43,6 @@ pub struct StepperOptions {
     /// as a rank that hits a real error would.
     #[cfg(feature = "testing")]
     pub fail_rank: Option<usize>,
-    /// Test hook: the MPI rank that finds its core always crowded (it
-    /// seems to wait on the run queue all the time), so that it sits out.
-    #[cfg(feature = "testing")]
-    pub crowded_rank: Option<usize>,
 }
 
 impl Default for StepperOptions {
@@ -57,8 +53,6 @@ impl Default for StepperOptions {
             intrinsics: true,
             #[cfg(feature = "testing")]
             fail_rank: None,
-            #[cfg(feature = "testing")]
-            crowded_rank: None,
         }
     }
 }

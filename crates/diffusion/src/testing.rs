@@ -3,7 +3,7 @@
 //! hooks that stand for failures: [`RunOptions`](crate::RunOptions)'s
 //! `abort_in_checkpoint` (a crash half-way through a checkpoint) and
 //! [`StepperOptions`](crate::StepperOptions)'s `fail_rank` (an MPI rank that
-//! fails) and `crowded_rank` (one whose core seems always shared). Without it they do not exist.
+//! fails). Without it they do not exist.
 
 /// Expands to the statements it is given when this crate has its `testing`
 /// feature, and to nothing otherwise: the program sets the test hooks inside

@@ -31,22 +31,6 @@ pub fn process_cpu_time() -> Duration {
     read(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
-/// How long so far the calling thread has waited on a run queue: ready to
-/// run, but its core busy with another thread. Zero if the kernel does not
-/// keep the count (`/proc/thread-self/schedstat`, Linux with scheduler
-/// statistics). A thread alone on its core waits microseconds; one whose
-/// core another busy process shares waits for every other time slice, so
-/// this, unlike wall time minus CPU time, tells a crowded core apart from
-/// a thread that chose to sleep.
-pub fn thread_run_queue_wait() -> Duration {
-    let Ok(text) = std::fs::read_to_string("/proc/thread-self/schedstat") else {
-        return Duration::ZERO;
-    };
-    // "<ns on the CPU> <ns waiting on a run queue> <time slices>"
-    let waited = text.split_ascii_whitespace().nth(1);
-    Duration::from_nanos(waited.and_then(|w| w.parse().ok()).unwrap_or(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,54 +50,5 @@ mod tests {
         }
         assert!(thread_cpu_time() - before > Duration::from_millis(1));
         assert!(process_cpu_time() >= thread_cpu_time());
-    }
-
-    #[test]
-    fn a_thread_that_shares_its_core_waits_on_the_run_queue() {
-        // Two spinning threads pinned to one core take turns.
-        let spin = |ms: u64| {
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_millis(ms) {
-                std::hint::spin_loop();
-            }
-        };
-        // Both threads pin themselves to the first CPU this process may use.
-        // SAFETY: a zeroed cpu_set_t is a valid empty set; the affinity
-        // calls read and change only the calling thread's mask.
-        let first_cpu = unsafe {
-            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-            let size = std::mem::size_of_val(&allowed);
-            assert_eq!(libc::sched_getaffinity(0, size, &mut allowed), 0);
-            (0..libc::CPU_SETSIZE as usize)
-                .find(|&c| libc::CPU_ISSET(c, &allowed))
-                .unwrap()
-        };
-        let pin = || {
-            // SAFETY: as above.
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(first_cpu, &mut set);
-                libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) == 0
-            }
-        };
-        let counts = std::thread::scope(|s| {
-            let threads: Vec<_> = (0..2)
-                .map(|_| {
-                    s.spawn(|| {
-                        assert!(pin(), "cannot pin to CPU {first_cpu}");
-                        let before = thread_run_queue_wait();
-                        spin(300);
-                        thread_run_queue_wait() - before
-                    })
-                })
-                .collect();
-            threads
-                .into_iter()
-                .map(|t| t.join().unwrap())
-                .collect::<Vec<_>>()
-        });
-        // Each spins 300 ms of wall time, about half of it waiting.
-        let least = Duration::from_millis(50);
-        assert!(counts.iter().all(|&c| c >= least), "{counts:?}");
     }
 }

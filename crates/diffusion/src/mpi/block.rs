@@ -42,14 +42,14 @@ pub(crate) struct Extent {
 }
 
 impl Extent {
-    /// The extent of member `index` of a team of `count` in an `n × n` grid
-    /// with halos of up to `depth` rows, capped by the smallest block so
-    /// that halo rows always come from the next member.
-    pub(crate) fn new(n: usize, index: usize, count: usize, depth: usize) -> Extent {
-        let r = block_range(n - 2, count, index);
+    /// The extent of `rank` of `size` in an `n × n` grid with halos of up
+    /// to `depth` rows, capped by the smallest block so that halo rows
+    /// always come from the next rank.
+    pub(crate) fn new(n: usize, rank: usize, size: usize, depth: usize) -> Extent {
+        let r = block_range(n - 2, size, rank);
         let (lo, hi) = (r.start + 1, r.end + 1);
-        let depth = depth.min((n - 2) / count).max(1);
-        let (a, b) = stored_rows(n, index, count, depth, lo, hi);
+        let depth = depth.min((n - 2) / size).max(1);
+        let (a, b) = stored_rows(n, rank, size, depth, lo, hi);
         Extent {
             lo,
             hi,
@@ -60,44 +60,20 @@ impl Extent {
     }
 }
 
-/// The global rows member `index` of a team of `count` stores for owned
-/// rows `lo..hi` of an `n × n` grid: `depth` halo rows on each side, or the
-/// domain's zero boundary row at either end.
+/// The global rows `rank` of `size` stores for owned rows `lo..hi` of an
+/// `n × n` grid: `depth` halo rows on each side, or the domain's zero
+/// boundary row at either end.
 fn stored_rows(
     n: usize,
-    index: usize,
-    count: usize,
+    rank: usize,
+    size: usize,
     depth: usize,
     lo: usize,
     hi: usize,
 ) -> (usize, usize) {
-    let a = if index == 0 { 0 } else { lo - depth };
-    let b = if index + 1 == count { n } else { hi + depth };
+    let a = if rank == 0 { 0 } else { lo - depth };
+    let b = if rank + 1 == size { n } else { hi + depth };
     (a, b)
-}
-
-/// Where a rank sits in the team of ranks that share the grid (in rank
-/// order, [`super::roster`]): its position, and its neighbours' ranks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Member {
-    pub(crate) index: usize,
-    pub(crate) count: usize,
-    above: Option<usize>,
-    below: Option<usize>,
-}
-
-impl Member {
-    /// `rank`'s place in `team` (ranks in increasing order), or `None` if it
-    /// sits out.
-    pub(crate) fn of(team: &[usize], rank: usize) -> Option<Member> {
-        let index = team.iter().position(|&r| r == rank)?;
-        Some(Member {
-            index,
-            count: team.len(),
-            above: index.checked_sub(1).map(|i| team[i]),
-            below: team.get(index + 1).copied(),
-        })
-    }
 }
 
 /// Values after the rows of every halo message: the sender's row count and
@@ -114,7 +90,8 @@ const TRAILER: usize = 2;
 /// so the result does not depend on where the boundaries are.
 pub(crate) struct Block {
     pub(crate) n: usize,
-    member: Member,
+    rank: usize,
+    size: usize,
     depth: usize,
     /// The owned global rows.
     lo: usize,
@@ -178,14 +155,15 @@ struct Side {
 }
 
 impl Block {
-    /// The block of `member` in an `n × n` grid (zeros, to be filled).
-    pub(crate) fn new(n: usize, member: Member, depth: usize) -> Block {
-        let at = Extent::new(n, member.index, member.count, depth);
+    /// The block of `rank` of `size` in an `n × n` grid (zeros, to be filled).
+    pub(crate) fn new(n: usize, rank: usize, size: usize, depth: usize) -> Block {
+        let at = Extent::new(n, rank, size, depth);
         let lay = Layout::new(n);
         let len = (at.b - at.a) * lay.stride;
         Block {
             n,
-            member,
+            rank,
+            size,
             depth: at.depth,
             lo: at.lo,
             hi: at.hi,
@@ -210,12 +188,10 @@ impl Block {
     /// The global rows stored for owned rows `lo..hi`: the halo rows, or
     /// the domain's zero boundary row at either end.
     fn stored(&self, lo: usize, hi: usize) -> (usize, usize) {
-        let Member { index, count, .. } = self.member;
-        stored_rows(self.n, index, count, self.depth, lo, hi)
+        stored_rows(self.n, self.rank, self.size, self.depth, lo, hi)
     }
 
     /// The global rows this rank owns now.
-    #[cfg(test)]
     pub(crate) fn owned_rows(&self) -> std::ops::Range<usize> {
         self.lo..self.hi
     }
@@ -276,13 +252,13 @@ impl Block {
         let mut since = thread_cpu_time();
         let (n, d, lo, hi) = (self.n, self.depth, self.lo, self.hi);
         let (new_lo, new_hi) = self.next_rows()?;
-        let above = self.member.above.map(|rank| Side {
-            rank,
+        let above = (self.rank > 0).then(|| Side {
+            rank: self.rank - 1,
             rows_out: (new_lo + d).saturating_sub(lo),
             rows_in: (lo + d).saturating_sub(new_lo),
         });
-        let below = self.member.below.map(|rank| Side {
-            rank,
+        let below = (self.rank + 1 < self.size).then(|| Side {
+            rank: self.rank + 1,
             rows_out: (hi + d).saturating_sub(new_hi),
             rows_in: (new_hi + d).saturating_sub(hi),
         });
@@ -541,10 +517,8 @@ mod tests {
         k: f64,
         steps: usize,
     ) -> Vec<(std::ops::Range<usize>, Vec<f64>)> {
-        let team: Vec<usize> = (0..ranks).collect();
         Local::run(ranks, |c| {
-            let member = Member::of(&team, c.rank()).unwrap();
-            let mut b = Block::new(n, member, depth);
+            let mut b = Block::new(n, c.rank(), ranks, depth);
             if let Some(levels) = band_depth {
                 b.band_depth = levels;
             }

@@ -23,13 +23,6 @@
 //! rank 0's stepper is dropped, and their run loop returns
 //! [`Outcome::Served`](crate::Outcome::Served).
 //!
-//! **Crowded cores** (`roster.rs`). A rank whose core another busy process
-//! shares may stall its neighbours at every exchange it is descheduled
-//! for, or may still help; every rank reports how long it waited on the run
-//! queue over each advance, and while some are crowded rank 0 times the
-//! whole team against the ranks whose cores are free (handing out new
-//! blocks between advances) and runs the faster.
-//!
 //! **Waiting.** Every wait for a message — a halo, a command, a block —
 //! polls with pauses (comm's MPI waits, on `runtime::backoff`): a rank that
 //! waits gives its core away instead of spinning, so that on a loaded
@@ -44,7 +37,6 @@
 mod balance;
 mod block;
 mod protocol;
-mod roster;
 #[cfg(feature = "mpi")]
 mod world;
 
