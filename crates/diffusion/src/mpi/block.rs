@@ -146,11 +146,11 @@ fn unpack(rows: &[f64], buf: &mut [f64], lay: Layout, r0: usize) {
     }
 }
 
-/// What one pass exchanges with a neighbour (its rank): how many rows go
-/// out to it and come in from it.
+/// What one pass exchanges with a neighbour (its rank): the local rows that
+/// go out to it, and how many rows come in from it.
 struct Side {
     rank: usize,
-    rows_out: usize,
+    rows_out: (usize, usize),
     rows_in: usize,
 }
 
@@ -252,54 +252,42 @@ impl Block {
         let mut since = thread_cpu_time();
         let (n, d, lo, hi) = (self.n, self.depth, self.lo, self.hi);
         let (new_lo, new_hi) = self.next_rows()?;
+        let (a, b) = self.stored(lo, hi);
         let above = (self.rank > 0).then(|| Side {
             rank: self.rank - 1,
-            rows_out: (new_lo + d).saturating_sub(lo),
+            rows_out: (lo - a, (new_lo + d).max(lo) - a),
             rows_in: (lo + d).saturating_sub(new_lo),
         });
         let below = (self.rank + 1 < self.size).then(|| Side {
             rank: self.rank + 1,
-            rows_out: (hi + d).saturating_sub(new_hi),
+            rows_out: (new_hi.saturating_sub(d).min(hi) - a, hi - a),
             rows_in: (new_hi + d).saturating_sub(hi),
         });
         let mine = Share {
             rows: new_hi - new_lo,
             seconds_per_row: self.speed.seconds_per_row(),
         };
-        let (a, b) = self.stored(lo, hi);
 
-        // Post the halo receives first, then send the edge rows.
-        let recv_up = above
-            .as_ref()
-            .map(|side| {
-                let buf = halo_buffer(&mut self.recv_up, side.rows_in * n);
-                comm.irecv_buf(buf, side.rank, DOWN)
-            })
-            .transpose()?;
-        let recv_down = below
-            .as_ref()
-            .map(|side| {
-                let buf = halo_buffer(&mut self.recv_down, side.rows_in * n);
-                comm.irecv_buf(buf, side.rank, UP)
-            })
-            .transpose()?;
+        // Post the halo receives first, then send the edge rows, the same
+        // way on both sides (each side's tags: what travels to it, from it).
+        let post_recv = |side: &Option<Side>, buf: &mut Vec<f64>, tag| {
+            side.as_ref()
+                .map(|s| comm.irecv_buf(halo_buffer(buf, s.rows_in * n), s.rank, tag))
+                .transpose()
+        };
+        let recv_up = post_recv(&above, &mut self.recv_up, DOWN)?;
+        let recv_down = post_recv(&below, &mut self.recv_down, UP)?;
         let (lay, old) = (self.lay, self.old.as_slice());
-        let send_up = above
-            .as_ref()
-            .map(|side| {
-                let rows = (lo - a, lo - a + side.rows_out);
-                let buf = message(std::mem::take(&mut self.send_up), old, lay, rows, mine);
-                comm.isend_buf(buf, side.rank, UP)
-            })
-            .transpose()?;
-        let send_down = below
-            .as_ref()
-            .map(|side| {
-                let rows = (hi - side.rows_out - a, hi - a);
-                let buf = message(std::mem::take(&mut self.send_down), old, lay, rows, mine);
-                comm.isend_buf(buf, side.rank, DOWN)
-            })
-            .transpose()?;
+        let post_send = |side: &Option<Side>, buf: &mut Vec<f64>, tag| {
+            side.as_ref()
+                .map(|s| {
+                    let out = message(std::mem::take(buf), old, lay, s.rows_out, mine);
+                    comm.isend_buf(out, s.rank, tag)
+                })
+                .transpose()
+        };
+        let send_up = post_send(&above, &mut self.send_up, UP)?;
+        let send_down = post_send(&below, &mut self.send_down, DOWN)?;
 
         // With the boundaries staying, the first sub-step of the owned rows
         // that need no halo row runs while the messages travel.
