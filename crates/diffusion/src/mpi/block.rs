@@ -209,16 +209,21 @@ impl Block {
         unpack(rows, self.old.as_mut_slice(), self.lay, 0);
     }
 
-    /// The owned rows (without halo), row-major.
-    pub(crate) fn owned(&self) -> Vec<f64> {
+    /// Writes the owned rows (without halo) into `out`, row-major: rank 0
+    /// straight into the density it gathers into.
+    pub(crate) fn owned_into(&self, out: &mut [f64]) {
+        debug_assert_eq!(out.len(), (self.hi - self.lo) * self.n);
         let a = self.stored(self.lo, self.hi).0;
-        let mut out = Vec::with_capacity((self.hi - self.lo) * self.n);
-        pack(
-            self.old.as_slice(),
-            self.lay,
-            (self.lo - a, self.hi - a),
-            &mut out,
-        );
+        let old = self.old.as_slice();
+        for (r, cells) in (self.lo - a..self.hi - a).zip(out.chunks_exact_mut(self.n)) {
+            cells.copy_from_slice(&old[self.lay.row(r)]);
+        }
+    }
+
+    /// The owned rows (without halo), row-major, to send.
+    pub(crate) fn owned(&self) -> Vec<f64> {
+        let mut out = vec![0.0; (self.hi - self.lo) * self.n];
+        self.owned_into(&mut out);
         out
     }
 

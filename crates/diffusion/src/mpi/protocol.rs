@@ -136,7 +136,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             .as_slice_mut()
             .expect("density is a standard-layout array");
         let mut at = block.owned_rows().end * n;
-        all[block.owned_rows().start * n..at].copy_from_slice(&block.owned());
+        block.owned_into(&mut all[block.owned_rows().start * n..at]);
         self.split.clear();
         self.split.push(block.owned_rows().len());
         let end = (n - 1) * n;
