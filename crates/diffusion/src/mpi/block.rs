@@ -484,18 +484,14 @@ mod tests {
     use super::*;
     use comm::Local;
 
-    /// `steps` steps of the whole `n × n` grid `grid`, with the same kernel.
+    /// `steps` steps of the whole `n × n` grid `grid` by the `naive` backend.
     fn serial(grid: &[f64], n: usize, k: f64, steps: usize) -> Vec<f64> {
-        let (mut old, mut new) = (grid.to_vec(), vec![0.0; grid.len()]);
-        for _ in 0..steps {
-            for i in 1..n - 1 {
-                let (up, rest) = old[(i - 1) * n..].split_at(n);
-                let (mid, down) = rest.split_at(n);
-                crate::kernel::row(&mut new[i * n..(i + 1) * n], up, mid, &down[..n], k);
-            }
-            std::mem::swap(&mut old, &mut new);
-        }
-        old
+        use crate::Stepper;
+        let mut dens = ndarray::Array2::from_shape_vec((n, n), grid.to_vec()).unwrap();
+        crate::NaiveStepper::new()
+            .advance(&mut dens, k, steps)
+            .unwrap();
+        dens.iter().copied().collect()
     }
 
     /// Steps `grid` on `ranks` local ranks with halos of `depth` rows,
