@@ -9,6 +9,8 @@ mod children;
 mod cmd;
 mod machine;
 mod memory;
+#[cfg(feature = "mpi")]
+mod mpi_start;
 mod output;
 mod progress;
 mod sigbus;
@@ -62,6 +64,9 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    // First, while this is the only thread.
+    #[cfg(feature = "mpi")]
+    mpi_start::prepare();
     signals::die_quietly_on_closed_pipe();
     signals::file_size_limits_are_errors();
     // A spawned child process (procs) is this program started again with a

@@ -1,0 +1,60 @@
+//! What a rank started by an MPI launcher tells its MPI library through the
+//! environment, set at the top of `main` while the process is one thread
+//! (the library reads it in `MPI_Init`, later).
+//!
+//! One setting: hwloc, the topology library MPI asks at `MPI_Init`, is told
+//! not to discover I/O devices (`HWLOC_COMPONENTS=-linuxio`). That discovery
+//! reads every PCI device's configuration space through sysfs, and on a
+//! virtual machine each of those reads traps into the hypervisor: with MPICH
+//! 4 on a 2-vCPU VM it is a third of `MPI_Init`, 3–4 ms per rank, and the
+//! ranks of a job do it at once, so `mpirun -np 2 hpcrs mpi hello` takes
+//! 8 ms longer (docs/mpi.md, "Start-up"). hpcrs never asks MPI where a
+//! device is; MPI still learns the cores, caches and NUMA nodes, and UCX
+//! finds its network devices itself. A user who sets `HWLOC_COMPONENTS`
+//! (even to nothing) keeps their value.
+
+/// The variable and value that leave hwloc's I/O discovery out.
+const SKIP_IO_DISCOVERY: (&str, &str) = ("HWLOC_COMPONENTS", "-linuxio");
+
+/// The variables to set, given whether a launcher started this process and
+/// which variables are already set (`is_set`): none outside a launcher, and
+/// none the user has set.
+fn settings(launched: bool, is_set: impl Fn(&str) -> bool) -> Vec<(&'static str, &'static str)> {
+    [SKIP_IO_DISCOVERY]
+        .into_iter()
+        .filter(|(name, _)| launched && !is_set(name))
+        .collect()
+}
+
+/// Sets this rank's MPI start-up variables ([module docs](self)). Call it
+/// first in `main`: the environment may only change while no other thread
+/// could read it.
+pub fn prepare() {
+    let is_set = |v: &str| std::env::var_os(v).is_some();
+    for (name, value) in settings(comm::launched_by_mpirun(is_set), is_set) {
+        std::env::set_var(name, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_launched_rank_skips_io_discovery() {
+        assert_eq!(
+            settings(true, |_| false),
+            vec![("HWLOC_COMPONENTS", "-linuxio")]
+        );
+    }
+
+    #[test]
+    fn a_plain_run_sets_nothing() {
+        assert!(settings(false, |_| false).is_empty());
+    }
+
+    #[test]
+    fn the_users_value_stays() {
+        assert!(settings(true, |v| v == "HWLOC_COMPONENTS").is_empty());
+    }
+}
