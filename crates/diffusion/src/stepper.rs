@@ -14,6 +14,20 @@ pub trait Stepper {
     /// coefficient `k` (see [`crate::Grid::coefficient`]).
     fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()>;
 
+    /// Advances like [`Stepper::advance`] when nothing reads `dens` before
+    /// the next call (the run loop's outputs that only print the time): a
+    /// stepper that holds the field elsewhere (the MPI ranks' blocks) may
+    /// leave `dens` behind, and the next [`Stepper::advance`] brings it up to
+    /// date, with every step taken since. By default, `advance`.
+    fn advance_unseen(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> crate::Result<()> {
+        self.advance(dens, k, steps)
+    }
+
     /// Takes this process's part in a run driven by another process (an MPI
     /// rank other than 0, serving rank 0): serves until the driver is done
     /// and returns `true`; the caller then skips its run loop and reports

@@ -18,7 +18,11 @@
 //! runs on rank 0 with a [`DistributedStepper`]: each `advance` broadcasts
 //! the number of steps to the other ranks, steps together with them, and
 //! gathers the blocks into rank 0's density, so that the loop's outputs,
-//! pictures and checkpoints see the whole field. The other ranks' steppers
+//! pictures and checkpoints see the whole field. Outputs that only print the
+//! time do not read it ([`crate::Observer::reads_density`]): their stretches
+//! run as [`Stepper::advance_unseen`](crate::Stepper::advance_unseen), which
+//! steps without gathering, so the ranks do not stop to send their blocks
+//! at every output. The other ranks' steppers
 //! ([`Server`]) serve in [`Stepper::serve`](crate::Stepper::serve) until
 //! rank 0's stepper is dropped, and their run loop returns
 //! [`Outcome::Served`](crate::Outcome::Served).

@@ -5,7 +5,9 @@
 //! Commands are `[code, argument, argument]` broadcasts from rank 0:
 //! `SETUP n depth` (then rank 0 sends each rank its block), `ADVANCE steps
 //! k` (every rank steps its block, exchanging halos, and sends its owned
-//! rows back to rank 0) and `FINISH`, after which [`Server::serve`] returns.
+//! rows back to rank 0), `STEP steps k` (the same without sending the rows:
+//! nothing reads the density until a later `ADVANCE`) and `FINISH`, after
+//! which [`Server::serve`] returns.
 
 use std::borrow::Borrow;
 use std::marker::PhantomData;
@@ -21,6 +23,7 @@ use crate::{DiffusionError, Stepper, StepperOptions};
 const SETUP: u64 = 1;
 const ADVANCE: u64 = 2;
 const FINISH: u64 = 3;
+const STEP: u64 = 4;
 
 /// Tag of the blocks sent to and from rank 0.
 const BLOCK: i32 = 102;
@@ -68,6 +71,9 @@ pub struct DistributedStepper<C: Communicator, H: Borrow<C> = C> {
     /// Each rank's row count in the last gather: the blocks as the load
     /// balance left them.
     split: Vec<usize>,
+    /// The ranks have taken steps that `dens` has not seen
+    /// ([`Stepper::advance_unseen`]).
+    behind: bool,
     /// A command failed half-way: the other ranks may be anywhere in the
     /// protocol, so no `FINISH` is sent (the job must be aborted).
     broken: bool,
@@ -91,6 +97,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             block: None,
             depth: DEFAULT_HALO_DEPTH,
             split: Vec::new(),
+            behind: false,
             broken: false,
             _c: PhantomData,
         })
@@ -120,15 +127,27 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         Ok(mine)
     }
 
-    fn try_advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
+    /// Steps every rank's block `steps` steps; with `gather`, collects the
+    /// blocks into `dens` afterwards.
+    fn try_advance(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+        gather: bool,
+    ) -> crate::Result<()> {
         if !matches!(&self.block, Some(b) if b.n == dens.nrows()) {
             let b = self.setup(dens)?;
             self.block = Some(b);
         }
         let comm = self.comm.borrow();
         let block = self.block.as_mut().expect("set up above");
-        command(comm, [ADVANCE, steps as u64, k.to_bits()])?;
+        let code = if gather { ADVANCE } else { STEP };
+        command(comm, [code, steps as u64, k.to_bits()])?;
         block.advance(comm, k, steps)?;
+        if !gather {
+            return Ok(());
+        }
         // Gather the owned rows of every rank into `dens`: the blocks follow
         // each other in rank order, each as long as its rank has rows now.
         let n = block.n;
@@ -161,14 +180,40 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
     }
 }
 
-impl<C: Communicator, H: Borrow<C>> Stepper for DistributedStepper<C, H> {
-    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
-        if dens.nrows() < 3 || steps == 0 {
+impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
+    /// [`DistributedStepper::try_advance`], remembering a failure.
+    fn step_ranks(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+        gather: bool,
+    ) -> crate::Result<()> {
+        if dens.nrows() < 3 || (steps == 0 && !(gather && self.behind)) {
             return Ok(());
         }
-        let result = self.try_advance(dens, k, steps);
+        let result = self.try_advance(dens, k, steps, gather);
         self.broken |= result.is_err();
+        self.behind = !gather;
         result
+    }
+}
+
+impl<C: Communicator, H: Borrow<C>> Stepper for DistributedStepper<C, H> {
+    /// Steps the ranks and gathers their blocks into `dens`, with every step
+    /// of the [`Stepper::advance_unseen`] calls before it.
+    fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
+        self.step_ranks(dens, k, steps, true)
+    }
+
+    /// Steps the ranks and leaves their blocks where they are.
+    fn advance_unseen(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> crate::Result<()> {
+        self.step_ranks(dens, k, steps, false)
     }
 
     /// `diff2d mpi: P rank(s), rows per rank …, halo of d row(s) …`: the
@@ -258,12 +303,14 @@ impl<C: Communicator, H: Borrow<C>> Server<C, H> {
                     b.fill(&rows);
                     block = Some(b);
                 }
-                ADVANCE => {
+                ADVANCE | STEP => {
                     let b = block
                         .as_mut()
                         .ok_or_else(|| distributed("asked to advance before receiving a block"))?;
                     b.advance(comm, f64::from_bits(bits), arg as usize)?;
-                    comm.send_buf(&b.owned(), 0, BLOCK)?;
+                    if code == ADVANCE {
+                        comm.send_buf(&b.owned(), 0, BLOCK)?;
+                    }
                 }
                 FINISH => return Ok(()),
                 other => return Err(distributed(format!("unknown command {other} from rank 0"))),
@@ -300,6 +347,18 @@ impl<C: Communicator, H: Borrow<C>> Stepper for RankStepper<C, H> {
         match self {
             RankStepper::Drive(s) => s.advance(dens, k, steps),
             RankStepper::Serve(s) => s.advance(dens, k, steps),
+        }
+    }
+
+    fn advance_unseen(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> crate::Result<()> {
+        match self {
+            RankStepper::Drive(s) => s.advance_unseen(dens, k, steps),
+            RankStepper::Serve(s) => s.advance_unseen(dens, k, steps),
         }
     }
 
@@ -401,6 +460,65 @@ mod tests {
                 "{ranks} ranks, depth {depth}: max difference {worst}"
             );
         }
+    }
+
+    /// Keeps the density of every output.
+    #[derive(Default)]
+    struct Frames(Vec<Array2<f64>>);
+
+    impl crate::Observer for Frames {
+        fn output(&mut self, frame: &crate::Frame<'_>) -> crate::Result<()> {
+            self.0.push(frame.dens.clone());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_observer_that_reads_the_density_sees_every_output_exact() {
+        let p = params("dx = 0.54;\nruntime = 3.0;\nouttime = 0.7;");
+        let run = |stepper: &mut dyn Stepper| {
+            let mut sim = Simulation::new(&p).unwrap();
+            let mut frames = Frames::default();
+            let outcome = sim.run(stepper, &RunOptions::default(), &mut frames);
+            (outcome.unwrap(), frames.0)
+        };
+        let (_, serial) = run(&mut crate::NaiveStepper::new());
+        assert_eq!(serial.len(), 5);
+        let frames = Local::run(2, |c| {
+            run(&mut rank_stepper::<Local, &Local>(c, &with_depth(3)).unwrap())
+        })
+        .unwrap();
+        assert!(matches!(frames[1], (Outcome::Served, ref f) if f.is_empty()));
+        assert_eq!(frames[0].1, serial);
+    }
+
+    #[test]
+    fn unseen_steps_reach_the_density_at_the_next_advance() {
+        let p = params("dx = 0.54;\nruntime = 3.0;");
+        let start = Simulation::new(&p).unwrap().dens;
+        let k = Simulation::new(&p).unwrap().grid.coefficient();
+        let mut expected = start.clone();
+        crate::NaiveStepper::new()
+            .advance(&mut expected, k, 7)
+            .unwrap();
+        let got = Local::run(2, |c| {
+            let mut s = rank_stepper::<Local, &Local>(c, &with_depth(2)).unwrap();
+            if s.serve().unwrap() {
+                return None;
+            }
+            let mut dens = start.clone();
+            // Nothing to bring up to date: no command, no change.
+            s.advance(&mut dens, k, 0).unwrap();
+            s.advance_unseen(&mut dens, k, 3).unwrap();
+            s.advance_unseen(&mut dens, k, 4).unwrap();
+            let untouched = dens == start;
+            s.advance(&mut dens, k, 0).unwrap();
+            Some((untouched, dens))
+        })
+        .unwrap();
+        let (untouched, dens) = got[0].clone().unwrap();
+        assert!(untouched, "the unseen steps wrote the density");
+        assert_eq!(dens, expected);
     }
 
     #[test]
