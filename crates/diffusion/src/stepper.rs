@@ -14,11 +14,13 @@ pub trait Stepper {
     /// coefficient `k` (see [`crate::Grid::coefficient`]).
     fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()>;
 
-    /// Advances like [`Stepper::advance`] when nothing reads `dens` before
-    /// the next call (the run loop's outputs that only print the time): a
-    /// stepper that holds the field elsewhere (the MPI ranks' blocks) may
-    /// leave `dens` behind, and the next [`Stepper::advance`] brings it up to
-    /// date, with every step taken since. By default, `advance`.
+    /// Advances like [`Stepper::advance`] when nothing reads or changes
+    /// `dens` before the next call (the run loop's outputs that only print
+    /// the time): a stepper that holds the field elsewhere (the MPI ranks'
+    /// blocks, the threads backend's padded working arrays) may leave `dens`
+    /// behind and go on from its own copy; the next [`Stepper::advance`]
+    /// brings `dens` up to date, with every step taken since. By default,
+    /// `advance`.
     fn advance_unseen(
         &mut self,
         dens: &mut Array2<f64>,

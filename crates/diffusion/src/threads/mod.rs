@@ -110,8 +110,12 @@ pub struct ThreadsStepper {
     left_last_time: usize,
     /// Calls since the last one with the whole team.
     calls_since_whole_team: usize,
-    /// The two working arrays (allocated on first use, kept between calls).
+    /// The two working arrays (allocated on first use, kept between calls);
+    /// each call leaves its result in the first.
     buffers: Option<(AlignedBuf, AlignedBuf)>,
+    /// The first working array holds steps the caller's density has not
+    /// seen ([`Stepper::advance_unseen`]): the next call starts from it.
+    ahead: bool,
     simd: Simd,
     /// The machine's cores: a larger team does not spin while it waits.
     cores: usize,
@@ -131,6 +135,7 @@ impl ThreadsStepper {
             calls_since_whole_team: 0,
             intrinsics: true,
             buffers: None,
+            ahead: false,
             simd: Simd::detect(),
             cores: runtime::pool::cores(),
             workers: None,
@@ -198,6 +203,39 @@ impl ThreadsStepper {
 
 impl Stepper for ThreadsStepper {
     fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
+        self.step(dens, k, steps)?;
+        if self.ahead {
+            let lay = Layout::new(dens.nrows());
+            let (current, _) = self.buffers.as_ref().expect("ahead of a computed call");
+            let current = current.as_slice();
+            for (r, mut dens_row) in dens.outer_iter_mut().enumerate() {
+                dens_row
+                    .as_slice_mut()
+                    .expect("standard layout")
+                    .copy_from_slice(&current[lay.row(r)]);
+            }
+            self.ahead = false;
+        }
+        Ok(())
+    }
+
+    /// Steps without copying the result back into `dens`: the working
+    /// arrays keep it for the next call.
+    fn advance_unseen(
+        &mut self,
+        dens: &mut Array2<f64>,
+        k: f64,
+        steps: usize,
+    ) -> crate::Result<()> {
+        self.step(dens, k, steps)
+    }
+}
+
+impl ThreadsStepper {
+    /// Advances the state by `steps` steps into the first working array,
+    /// starting from `dens` unless the arrays are [`ThreadsStepper::ahead`]
+    /// of it; sets `ahead` when it stepped.
+    fn step(&mut self, dens: &Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         let n = dens.nrows();
         if n < 3 || steps == 0 {
             return Ok(());
@@ -227,11 +265,14 @@ impl Stepper for ThreadsStepper {
         let len = n * lay.stride;
         if self.buffers.as_ref().is_none_or(|(a, _)| a.len() != len) {
             self.buffers = Some((AlignedBuf::new(len, SKEW_A), AlignedBuf::new(len, SKEW_B)));
+            self.ahead = false;
         }
         let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
         let (a_slice, b_slice) = (buf_a.as_mut_slice(), buf_b.as_mut_slice());
-        for (r, dens_row) in dens.outer_iter().enumerate() {
-            a_slice[lay.row(r)].copy_from_slice(dens_row.as_slice().expect("standard layout"));
+        if !self.ahead {
+            for (r, dens_row) in dens.outer_iter().enumerate() {
+                a_slice[lay.row(r)].copy_from_slice(dens_row.as_slice().expect("standard layout"));
+            }
         }
         // A team larger than the machine parks at once when it waits: the
         // thread it waits for may be queued behind it on the same core.
@@ -272,15 +313,11 @@ impl Stepper for ThreadsStepper {
             !job.schedule.is_abandoned(),
             "a helper thread of the threads backend panicked"
         );
-        let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
-        let result = if passes % 2 == 1 { buf_b } else { buf_a };
-        let result = result.as_mut_slice();
-        for (r, mut dens_row) in dens.outer_iter_mut().enumerate() {
-            dens_row
-                .as_slice_mut()
-                .expect("standard layout")
-                .copy_from_slice(&result[lay.row(r)]);
+        if passes % 2 == 1 {
+            let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
+            std::mem::swap(buf_a, buf_b);
         }
+        self.ahead = true;
         Ok(())
     }
 }
@@ -420,6 +457,36 @@ mod tests {
                 s.advance(&mut dens, 0.2, 37).unwrap();
             }
             assert_eq!(dens, reference, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn unseen_steps_reach_the_density_at_the_next_advance() {
+        use crate::{NaiveStepper, Stepper};
+        let n = 41;
+        let mut start = Array2::<f64>::zeros((n, n));
+        start[[20, 20]] = 1.0;
+        start[[5, 30]] = 0.5;
+        let after = |steps| {
+            let mut d = start.clone();
+            NaiveStepper::new().advance(&mut d, 0.2, steps).unwrap();
+            d
+        };
+        for threads in [1, 2] {
+            let mut s = ThreadsStepper::new(Threads::Exactly(threads))
+                .unwrap()
+                .with_min_updates_per_thread(0)
+                .with_depth(3);
+            let mut dens = start.clone();
+            // 13 passes, then 12: the result lands in either working array.
+            s.advance_unseen(&mut dens, 0.2, 37).unwrap();
+            s.advance_unseen(&mut dens, 0.2, 36).unwrap();
+            assert_eq!(dens, start, "{threads} thread(s): the unseen steps wrote");
+            s.advance(&mut dens, 0.2, 0).unwrap();
+            assert_eq!(dens, after(73), "{threads} thread(s)");
+            s.advance_unseen(&mut dens, 0.2, 4).unwrap();
+            s.advance(&mut dens, 0.2, 5).unwrap();
+            assert_eq!(dens, after(82), "{threads} thread(s)");
         }
     }
 
