@@ -3,7 +3,7 @@
 //! takes tasks from clients and routes them (direct tasks to their engine,
 //! load-balanced ones to whichever engine is free), and sends each result
 //! back to the client that asked. One thread per connection; the shared
-//! [`Scheduler`] is only touched under a lock that is never held while
+//! `Scheduler` is only touched under a lock that is never held while
 //! sending.
 
 use std::collections::HashMap;

@@ -3,8 +3,8 @@
 //! given to clients with the engine ids. A scatter's block or a gather's
 //! part crosses one loopback hop instead of two, in parallel for all
 //! engines, while the controller still orders the operation: the client
-//! sends it the small task [`Task::Receive`](crate::wire::Task::Receive)
-//! or [`Task::Send`](crate::wire::Task::Send), which the engine runs in
+//! sends it the small task [`crate::wire::Task::Receive`]
+//! or [`crate::wire::Task::Send`], which the engine runs in
 //! turn with its other tasks, taking or giving the data on the data
 //! connection that carries the same token.
 //!

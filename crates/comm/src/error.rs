@@ -112,7 +112,7 @@ pub enum CommError {
     /// A group of zero ranks was asked for.
     #[error("a communicator needs at least one rank, got {0}")]
     NoRanks(usize),
-    /// MPI was initialised by other code than [`crate::Mpi::init`].
+    /// MPI was initialised by other code than `Mpi::init`.
     #[error("MPI was already initialised in this process by other code")]
     AlreadyInitialized,
 }

@@ -112,8 +112,8 @@ struct Derived {
 impl Params {
     /// Checks the parameters that would make the grid meaningless, including
     /// what is derived from them: the time step must be a positive finite
-    /// number, the run at most [`MAX_STEPS`] steps and the grid at most
-    /// [`MAX_CELLS_PER_SIDE`] cells per side, with finite coordinates.
+    /// number, the run at most `MAX_STEPS` (10⁹) steps and the grid at most
+    /// `MAX_CELLS_PER_SIDE` (20000) cells per side, with finite coordinates.
     pub fn validate(&self) -> Result<(), DiffusionError> {
         self.derive().map(|_| ())
     }

@@ -53,7 +53,7 @@ pub const MIN_CHUNK_BYTES: usize = runtime::layout::PAGE;
 pub struct Control<'a> {
     /// Upper bound on the bytes of file data held in memory at once (buffers and mapped pages);
     /// by default [`FALLBACK_MEMORY_LIMIT`](crate::memory::FALLBACK_MEMORY_LIMIT): a program
-    /// sets [`default_memory_limit`](crate::memory::default_memory_limit) of the machine.
+    /// sets [`crate::memory::default_memory_limit`] of the machine.
     pub memory_limit: u64,
     /// Worker threads (see [`runtime::pool`]).
     pub threads: Threads,

@@ -36,7 +36,9 @@ pub use point_to_point::{LocalRecv, LocalSend};
 /// are threads of this process, on this machine.
 pub const LOCAL_HOST: &str = "localhost";
 
-/// One rank of a group of threads; see the [module docs](self).
+/// One rank of a group of threads of one process, talking through
+/// mailboxes: sends never block, and messages between two ranks arrive in
+/// the order sent, matched by source and tag as MPI matches them.
 ///
 /// Make a group with [`Local::run`], [`Local::try_run`],
 /// [`Local::try_run_on_host`] or [`Local::group`].
