@@ -33,7 +33,9 @@ mod wait;
 
 pub use request::{MpiRecv, MpiSend};
 
-/// This process's rank in `MPI_COMM_WORLD`; see the [module docs](self).
+/// This process's rank in `MPI_COMM_WORLD`, over a system MPI library:
+/// buffers move as typed MPI buffers, objects as serialised bytes, and every
+/// wait polls with pauses so that a waiting rank does not hold its core.
 ///
 /// Make one with [`Mpi::init`]. MPI is finalised when the process exits.
 pub struct Mpi {
