@@ -160,6 +160,9 @@ impl Block {
         let at = Extent::new(n, rank, size, depth);
         let lay = Layout::new(n);
         let len = (at.b - at.a) * lay.stride;
+        // Room for the whole grid: the load balance may grow the block up
+        // to nearly that, and then re-lays it out in place.
+        let room = n * lay.stride;
         Block {
             n,
             rank,
@@ -170,8 +173,8 @@ impl Block {
             move_lo: 0,
             move_hi: 0,
             lay,
-            old: AlignedBuf::new(len, SKEW_A),
-            new: AlignedBuf::new(len, SKEW_B),
+            old: AlignedBuf::with_capacity(len, room, SKEW_A),
+            new: AlignedBuf::with_capacity(len, room, SKEW_B),
             simd: Simd::detect(),
             band_depth: default_depth(n),
             band: Band::new(lay, default_depth(n), SKEW_RING),
@@ -411,18 +414,30 @@ impl Block {
         }
     }
 
-    /// Re-lays the block out for owned rows `new_lo..new_hi`: the rows it
-    /// keeps, and the rows that came in this pass's messages (in
-    /// `recv_up` and `recv_down`) above and below them.
+    /// Re-lays the block out for owned rows `new_lo..new_hi`, in place: the
+    /// rows it keeps move to their new places, and the rows that came in
+    /// this pass's messages (in `recv_up` and `recv_down`) go above and
+    /// below them.
+    ///
+    /// The other rows of either buffer keep stale values, which no sweep
+    /// reads (a sweep reads only rows that are exact at its level), and
+    /// zero boundary columns, as every row has. The domain's zero boundary
+    /// rows at either end are zeroed at their new places.
     fn regrid(&mut self, new_lo: usize, new_hi: usize, above: bool, below: bool) {
         let (lay, stride) = (self.lay, self.lay.stride);
         let (a, _) = self.stored(self.lo, self.hi);
         let (new_a, new_b) = self.stored(new_lo, new_hi);
-        let mut grid = AlignedBuf::new((new_b - new_a) * stride, SKEW_A);
-        let old = grid.as_mut_slice();
+        let len = (new_b - new_a) * stride;
         let (keep_lo, keep_hi) = (self.lo.max(new_a), self.hi.min(new_b));
-        old[(keep_lo - new_a) * stride..(keep_hi - new_a) * stride]
-            .copy_from_slice(&self.old.as_slice()[(keep_lo - a) * stride..(keep_hi - a) * stride]);
+        self.old.set_len(len.max(self.old.len()));
+        let old = self.old.as_mut_slice();
+        old.copy_within(
+            (keep_lo - a) * stride..(keep_hi - a) * stride,
+            (keep_lo - new_a) * stride,
+        );
+        self.old.set_len(len);
+        self.new.set_len(len);
+        let old = self.old.as_mut_slice();
         if above {
             let rows = &self.recv_up[..self.recv_up.len() - TRAILER];
             unpack(rows, old, lay, 0);
@@ -431,8 +446,16 @@ impl Block {
         if below && !rows.is_empty() {
             unpack(rows, old, lay, self.hi - new_a);
         }
-        self.new = AlignedBuf::new(grid.len(), SKEW_B);
-        self.old = grid;
+        let last = new_b - new_a - 1;
+        for buf in [&mut self.old, &mut self.new] {
+            let cells = buf.as_mut_slice();
+            if !above {
+                cells[lay.row(0)].fill(0.0);
+            }
+            if !below {
+                cells[lay.row(last)].fill(0.0);
+            }
+        }
         (self.lo, self.hi) = (new_lo, new_hi);
     }
 }

@@ -67,11 +67,29 @@ pub(crate) struct AlignedBuf {
 impl AlignedBuf {
     /// `len` zeros starting at page offset `skew`.
     pub(crate) fn new(len: usize, skew: usize) -> Self {
+        Self::with_capacity(len, len, skew)
+    }
+
+    /// `len` zeros starting at page offset `skew`, with room to grow to
+    /// `capacity` values in place ([`AlignedBuf::set_len`]). Pages of the
+    /// room not used yet cost no memory.
+    pub(crate) fn with_capacity(len: usize, capacity: usize, skew: usize) -> Self {
         let slack = PAGE / std::mem::size_of::<f64>();
-        let data = vec![0.0; len + slack];
+        let data = vec![0.0; capacity.max(len) + slack];
         let offset =
             bytes_to_page_offset(data.as_ptr() as usize, skew) / std::mem::size_of::<f64>();
         AlignedBuf { data, offset, len }
+    }
+
+    /// Makes the usable part `len` values long, in place: the values it
+    /// keeps stay, and those it adds are what the buffer last held there
+    /// (zero if never written). Panics beyond the capacity.
+    pub(crate) fn set_len(&mut self, len: usize) {
+        assert!(
+            self.offset + len <= self.data.len(),
+            "AlignedBuf::set_len beyond the capacity"
+        );
+        self.len = len;
     }
 
     /// Its length in `f64`s.
@@ -93,6 +111,27 @@ impl AlignedBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_len_keeps_the_values_and_the_alignment() {
+        let mut buf = AlignedBuf::with_capacity(4, 100, 1024);
+        let base = buf.as_slice().as_ptr();
+        buf.as_mut_slice().copy_from_slice(&[1.0, 2.0, 3.0, 4.0]);
+        buf.set_len(100);
+        assert_eq!(buf.as_slice()[..5], [1.0, 2.0, 3.0, 4.0, 0.0]);
+        buf.set_len(2);
+        assert_eq!(buf.as_slice(), [1.0, 2.0]);
+        buf.set_len(3);
+        assert_eq!(buf.as_slice(), [1.0, 2.0, 3.0]);
+        assert_eq!(buf.as_slice().as_ptr(), base);
+        assert_eq!(buf.len(), 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "beyond the capacity")]
+    fn set_len_beyond_the_capacity_panics() {
+        AlignedBuf::with_capacity(4, 100, 0).set_len(100 + PAGE / 8 + 1);
+    }
 
     #[test]
     fn column_1_of_every_row_starts_a_cache_line() {
