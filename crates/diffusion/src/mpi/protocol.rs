@@ -178,9 +178,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         }
         Ok(())
     }
-}
 
-impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
     /// [`DistributedStepper::try_advance`], remembering a failure.
     fn step_ranks(
         &mut self,
