@@ -5,13 +5,11 @@
 //! One setting: hwloc, the topology library MPI asks at `MPI_Init`, is told
 //! not to discover I/O devices (`HWLOC_COMPONENTS=-linuxio`). That discovery
 //! reads every PCI device's configuration space through sysfs, and on a
-//! virtual machine each of those reads traps into the hypervisor: with MPICH
-//! 4 on a 2-vCPU VM it is a third of `MPI_Init`, 3–4 ms per rank, and the
-//! ranks of a job do it at once, so `mpirun -np 2 hpcrs mpi hello` takes
-//! 8 ms longer (docs/mpi.md, "Start-up"). hpcrs never asks MPI where a
-//! device is; MPI still learns the cores, caches and NUMA nodes, and UCX
-//! finds its network devices itself. A user who sets `HWLOC_COMPONENTS`
-//! (even to nothing) keeps their value.
+//! virtual machine each of those reads traps into the hypervisor, which
+//! makes it a large part of every rank's start (docs/mpi.md, "Start-up").
+//! hpcrs never asks MPI where a device is; MPI still learns the cores,
+//! caches and NUMA nodes, and UCX finds its network devices itself. A user
+//! who sets `HWLOC_COMPONENTS` (even to nothing) keeps their value.
 
 /// The variable and value that leave hwloc's I/O discovery out.
 const SKIP_IO_DISCOVERY: (&str, &str) = ("HWLOC_COMPONENTS", "-linuxio");
