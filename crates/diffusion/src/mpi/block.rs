@@ -131,21 +131,6 @@ fn halo_buffer(buf: &mut Vec<f64>, values: usize) -> Vec<f64> {
     buf
 }
 
-/// Appends rows `r0..r1` of `buf` (laid out as `lay`) to `out`, packed.
-fn pack(buf: &[f64], lay: Layout, (r0, r1): (usize, usize), out: &mut Vec<f64>) {
-    for r in r0..r1 {
-        out.extend_from_slice(&buf[lay.row(r)]);
-    }
-}
-
-/// Writes the packed rows `rows` into `buf` (laid out as `lay`) from row
-/// `r0` on.
-fn unpack(rows: &[f64], buf: &mut [f64], lay: Layout, r0: usize) {
-    for (i, cells) in rows.chunks_exact(lay.n).enumerate() {
-        buf[lay.row(r0 + i)].copy_from_slice(cells);
-    }
-}
-
 /// What one pass exchanges with a neighbour (its rank): the local rows that
 /// go out to it, and how many rows come in from it.
 struct Side {
@@ -209,7 +194,7 @@ impl Block {
     /// `rows`, row-major.
     pub(crate) fn fill(&mut self, rows: &[f64]) {
         debug_assert_eq!(rows.len(), self.stored_rows().len() * self.n);
-        unpack(rows, self.old.as_mut_slice(), self.lay, 0);
+        self.lay.unpack(rows, self.old.as_mut_slice(), 0);
     }
 
     /// Writes the owned rows (without halo) into `out`, row-major: rank 0
@@ -217,10 +202,7 @@ impl Block {
     pub(crate) fn owned_into(&self, out: &mut [f64]) {
         debug_assert_eq!(out.len(), (self.hi - self.lo) * self.n);
         let a = self.stored(self.lo, self.hi).0;
-        let old = self.old.as_slice();
-        for (r, cells) in (self.lo - a..self.hi - a).zip(out.chunks_exact_mut(self.n)) {
-            cells.copy_from_slice(&old[self.lay.row(r)]);
-        }
+        self.lay.pack(self.old.as_slice(), self.lo - a, out);
     }
 
     /// The owned rows (without halo), row-major, to send.
@@ -323,11 +305,11 @@ impl Block {
         } else {
             if let Some(side) = &above {
                 let rows = &self.recv_up[..side.rows_in * n];
-                unpack(rows, self.old.as_mut_slice(), lay, 0);
+                lay.unpack(rows, self.old.as_mut_slice(), 0);
             }
             if let Some(side) = &below {
                 let rows = &self.recv_down[..side.rows_in * n];
-                unpack(rows, self.old.as_mut_slice(), lay, hi - a);
+                lay.unpack(rows, self.old.as_mut_slice(), hi - a);
             }
         }
 
@@ -440,11 +422,11 @@ impl Block {
         let old = self.old.as_mut_slice();
         if above {
             let rows = &self.recv_up[..self.recv_up.len() - TRAILER];
-            unpack(rows, old, lay, 0);
+            lay.unpack(rows, old, 0);
         }
         let rows = &self.recv_down[..self.recv_down.len().saturating_sub(TRAILER)];
         if below && !rows.is_empty() {
-            unpack(rows, old, lay, self.hi - new_a);
+            lay.unpack(rows, old, self.hi - new_a);
         }
         let last = new_b - new_a - 1;
         for buf in [&mut self.old, &mut self.new] {
@@ -460,17 +442,17 @@ impl Block {
     }
 }
 
-/// A halo message: rows `rows` of `grid` (laid out as `lay`), packed, then
+/// A halo message: rows `r0..r1` of `grid` (laid out as `lay`), packed, then
 /// this rank's share (the [`TRAILER`]), in the reused buffer `buf`.
 fn message(
     mut buf: Vec<f64>,
     grid: &[f64],
     lay: Layout,
-    rows: (usize, usize),
+    (r0, r1): (usize, usize),
     mine: Share,
 ) -> Vec<f64> {
-    buf.clear();
-    pack(grid, lay, rows, &mut buf);
+    buf.resize((r1 - r0) * lay.n, 0.0);
+    lay.pack(grid, r0, &mut buf);
     buf.extend_from_slice(&[mine.rows as f64, mine.seconds_per_row]);
     buf
 }

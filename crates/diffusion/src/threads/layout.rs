@@ -52,6 +52,22 @@ impl Layout {
     pub(crate) fn row_bytes(&self) -> usize {
         self.stride * std::mem::size_of::<f64>()
     }
+
+    /// Copies rows of `buf` (laid out as `self`) from row `r0` on into
+    /// `out`, packed (`n` values a row): as many rows as `out` holds.
+    pub(crate) fn pack(&self, buf: &[f64], r0: usize, out: &mut [f64]) {
+        for (i, cells) in out.chunks_exact_mut(self.n).enumerate() {
+            cells.copy_from_slice(&buf[self.row(r0 + i)]);
+        }
+    }
+
+    /// Writes the packed rows `rows` (`n` values a row) into `buf`, laid
+    /// out as `self`, from row `r0` on.
+    pub(crate) fn unpack(&self, rows: &[f64], buf: &mut [f64], r0: usize) {
+        for (i, cells) in rows.chunks_exact(self.n).enumerate() {
+            buf[self.row(r0 + i)].copy_from_slice(cells);
+        }
+    }
 }
 
 /// A zeroed `f64` buffer whose usable part starts `skew` bytes past a page
@@ -111,6 +127,20 @@ impl AlignedBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unpack_then_pack_gives_the_rows_back() {
+        let lay = Layout::new(5);
+        let rows: Vec<f64> = (0..15).map(f64::from).collect();
+        let mut buf = vec![-1.0; 6 * lay.stride];
+        lay.unpack(&rows, &mut buf, 2);
+        assert_eq!(buf[lay.row(2)], rows[..5]);
+        assert_eq!(buf[lay.row(4)], rows[10..]);
+        assert!(buf[lay.row(1)].iter().all(|&v| v == -1.0));
+        let mut back = vec![0.0; 10];
+        lay.pack(&buf, 3, &mut back);
+        assert_eq!(back, rows[5..]);
+    }
 
     #[test]
     fn set_len_keeps_the_values_and_the_alignment() {

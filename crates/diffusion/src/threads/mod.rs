@@ -207,13 +207,8 @@ impl Stepper for ThreadsStepper {
         if self.ahead {
             let lay = Layout::new(dens.nrows());
             let (current, _) = self.buffers.as_ref().expect("ahead of a computed call");
-            let current = current.as_slice();
-            for (r, mut dens_row) in dens.outer_iter_mut().enumerate() {
-                dens_row
-                    .as_slice_mut()
-                    .expect("standard layout")
-                    .copy_from_slice(&current[lay.row(r)]);
-            }
+            let dens = dens.as_slice_mut().expect("standard layout");
+            lay.pack(current.as_slice(), 0, dens);
             self.ahead = false;
         }
         Ok(())
@@ -270,9 +265,7 @@ impl ThreadsStepper {
         let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
         let (a_slice, b_slice) = (buf_a.as_mut_slice(), buf_b.as_mut_slice());
         if !self.ahead {
-            for (r, dens_row) in dens.outer_iter().enumerate() {
-                a_slice[lay.row(r)].copy_from_slice(dens_row.as_slice().expect("standard layout"));
-            }
+            lay.unpack(dens.as_slice().expect("standard layout"), a_slice, 0);
         }
         // A team larger than the machine parks at once when it waits: the
         // thread it waits for may be queued behind it on the same core.
