@@ -71,9 +71,9 @@ pub struct DistributedStepper<C: Communicator, H: Borrow<C> = C> {
     /// Each rank's row count in the last gather: the blocks as the load
     /// balance left them.
     split: Vec<usize>,
-    /// The ranks have taken steps that `dens` has not seen
+    /// The ranks have taken steps that the caller's density has not seen
     /// ([`Stepper::advance_unseen`]).
-    behind: bool,
+    unseen: bool,
     /// A command failed half-way: the other ranks may be anywhere in the
     /// protocol, so no `FINISH` is sent (the job must be aborted).
     broken: bool,
@@ -97,7 +97,7 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
             block: None,
             depth: DEFAULT_HALO_DEPTH,
             split: Vec::new(),
-            behind: false,
+            unseen: false,
             broken: false,
             _c: PhantomData,
         })
@@ -187,12 +187,12 @@ impl<C: Communicator, H: Borrow<C>> DistributedStepper<C, H> {
         steps: usize,
         gather: bool,
     ) -> crate::Result<()> {
-        if dens.nrows() < 3 || (steps == 0 && !(gather && self.behind)) {
+        if dens.nrows() < 3 || (steps == 0 && !(gather && self.unseen)) {
             return Ok(());
         }
         let result = self.try_advance(dens, k, steps, gather);
         self.broken |= result.is_err();
-        self.behind = !gather;
+        self.unseen = !gather;
         result
     }
 }

@@ -113,9 +113,9 @@ pub struct ThreadsStepper {
     /// The two working arrays (allocated on first use, kept between calls);
     /// each call leaves its result in the first.
     buffers: Option<(AlignedBuf, AlignedBuf)>,
-    /// The first working array holds steps the caller's density has not
-    /// seen ([`Stepper::advance_unseen`]): the next call starts from it.
-    ahead: bool,
+    /// The first working array holds steps that the caller's density has
+    /// not seen ([`Stepper::advance_unseen`]): the next call starts from it.
+    unseen: bool,
     simd: Simd,
     /// The machine's cores: a larger team does not spin while it waits.
     cores: usize,
@@ -135,7 +135,7 @@ impl ThreadsStepper {
             calls_since_whole_team: 0,
             intrinsics: true,
             buffers: None,
-            ahead: false,
+            unseen: false,
             simd: Simd::detect(),
             cores: runtime::pool::cores(),
             workers: None,
@@ -204,12 +204,15 @@ impl ThreadsStepper {
 impl Stepper for ThreadsStepper {
     fn advance(&mut self, dens: &mut Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         self.step(dens, k, steps)?;
-        if self.ahead {
+        if self.unseen {
             let lay = Layout::new(dens.nrows());
-            let (current, _) = self.buffers.as_ref().expect("ahead of a computed call");
+            let (current, _) = self
+                .buffers
+                .as_ref()
+                .expect("unseen steps were computed in them");
             let dens = dens.as_slice_mut().expect("standard layout");
             lay.pack(current.as_slice(), 0, dens);
-            self.ahead = false;
+            self.unseen = false;
         }
         Ok(())
     }
@@ -228,8 +231,8 @@ impl Stepper for ThreadsStepper {
 
 impl ThreadsStepper {
     /// Advances the state by `steps` steps into the first working array,
-    /// starting from `dens` unless the arrays are [`ThreadsStepper::ahead`]
-    /// of it; sets `ahead` when it stepped.
+    /// starting from `dens` unless the arrays hold
+    /// [`ThreadsStepper::unseen`] steps; sets `unseen` when it stepped.
     fn step(&mut self, dens: &Array2<f64>, k: f64, steps: usize) -> crate::Result<()> {
         let n = dens.nrows();
         if n < 3 || steps == 0 {
@@ -260,11 +263,11 @@ impl ThreadsStepper {
         let len = n * lay.stride;
         if self.buffers.as_ref().is_none_or(|(a, _)| a.len() != len) {
             self.buffers = Some((AlignedBuf::new(len, SKEW_A), AlignedBuf::new(len, SKEW_B)));
-            self.ahead = false;
+            self.unseen = false;
         }
         let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
         let (a_slice, b_slice) = (buf_a.as_mut_slice(), buf_b.as_mut_slice());
-        if !self.ahead {
+        if !self.unseen {
             lay.unpack(dens.as_slice().expect("standard layout"), a_slice, 0);
         }
         // A team larger than the machine parks at once when it waits: the
@@ -310,7 +313,7 @@ impl ThreadsStepper {
             let (buf_a, buf_b) = self.buffers.as_mut().expect("allocated above");
             std::mem::swap(buf_a, buf_b);
         }
-        self.ahead = true;
+        self.unseen = true;
         Ok(())
     }
 }
