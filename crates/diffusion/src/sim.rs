@@ -223,12 +223,14 @@ impl Simulation {
             let seen = target == self.grid.nsteps
                 || target == next_ck
                 || (target == next_out && observer.reads_density());
+            let steps = target - self.step;
             let t0 = Instant::now();
             {
                 let _phase = runtime::phase::enter(PHASE_STEPS);
-                match seen {
-                    true => stepper.advance(&mut self.dens, k, target - self.step)?,
-                    false => stepper.advance_unseen(&mut self.dens, k, target - self.step)?,
+                if seen {
+                    stepper.advance(&mut self.dens, k, steps)?;
+                } else {
+                    stepper.advance_unseen(&mut self.dens, k, steps)?;
                 }
             }
             stepping += t0.elapsed().as_secs_f64();
