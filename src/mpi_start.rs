@@ -14,22 +14,20 @@
 /// The variable and value that leave hwloc's I/O discovery out.
 const SKIP_IO_DISCOVERY: (&str, &str) = ("HWLOC_COMPONENTS", "-linuxio");
 
-/// The variables to set, given whether a launcher started this process and
+/// The variable to set, given whether a launcher started this process and
 /// which variables are already set (`is_set`): none outside a launcher, and
 /// none the user has set.
-fn settings(launched: bool, is_set: impl Fn(&str) -> bool) -> Vec<(&'static str, &'static str)> {
-    [SKIP_IO_DISCOVERY]
-        .into_iter()
-        .filter(|(name, _)| launched && !is_set(name))
-        .collect()
+fn setting(launched: bool, is_set: impl Fn(&str) -> bool) -> Option<(&'static str, &'static str)> {
+    let (name, _) = SKIP_IO_DISCOVERY;
+    (launched && !is_set(name)).then_some(SKIP_IO_DISCOVERY)
 }
 
-/// Sets this rank's MPI start-up variables ([module docs](self)). Call it
+/// Sets this rank's MPI start-up variable ([module docs](self)). Call it
 /// first in `main`: the environment may only change while no other thread
 /// could read it.
 pub fn prepare() {
     let is_set = |v: &str| std::env::var_os(v).is_some();
-    for (name, value) in settings(comm::launched_by_mpirun(is_set), is_set) {
+    if let Some((name, value)) = setting(comm::launched_by_mpirun(is_set), is_set) {
         std::env::set_var(name, value);
     }
 }
@@ -41,18 +39,18 @@ mod tests {
     #[test]
     fn a_launched_rank_skips_io_discovery() {
         assert_eq!(
-            settings(true, |_| false),
-            vec![("HWLOC_COMPONENTS", "-linuxio")]
+            setting(true, |_| false),
+            Some(("HWLOC_COMPONENTS", "-linuxio"))
         );
     }
 
     #[test]
     fn a_plain_run_sets_nothing() {
-        assert!(settings(false, |_| false).is_empty());
+        assert_eq!(setting(false, |_| false), None);
     }
 
     #[test]
     fn the_users_value_stays() {
-        assert!(settings(true, |v| v == "HWLOC_COMPONENTS").is_empty());
+        assert_eq!(setting(true, |v| v == "HWLOC_COMPONENTS"), None);
     }
 }
