@@ -99,7 +99,8 @@ impl AlignedBuf {
 
     /// Makes the usable part `len` values long, in place: the values it
     /// keeps stay, and those it adds are what the buffer last held there
-    /// (zero if never written). Panics beyond the capacity.
+    /// (zero if never written). Panics past the end of the allocation (the
+    /// capacity and the alignment's slack).
     pub(crate) fn set_len(&mut self, len: usize) {
         assert!(
             self.offset + len <= self.data.len(),
