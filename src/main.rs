@@ -39,7 +39,7 @@ struct Cli {
 enum Command {
     /// Solve the 2D diffusion equation (the course's running example).
     Diff2d(cmd::diff2d::Args),
-    /// Area under the curve of 0.7x^3 - 2x^2 + 4 on \[0,3\].
+    /// Area under the curve of 0.7x^3 - 2x^2 + 4 for x from 0 to 3.
     Auc(cmd::auc::Args),
     /// Sum range(0, n) several times: serial, threads or processes.
     Summer(cmd::summer::Args),

@@ -1,4 +1,4 @@
-//! `hpcrs auc`: area under the curve of 0.7x^3 - 2x^2 + 4 on \[0,3\].
+//! `hpcrs auc`: area under the curve of 0.7x^3 - 2x^2 + 4 for x from 0 to 3.
 
 use std::process::ExitCode;
 use std::time::Instant;

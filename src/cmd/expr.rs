@@ -18,7 +18,7 @@ mod files;
 /// Arguments of `hpcrs expr`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The expression, e.g. 'a**2 + b**2 + 2*a*b' or 'u\[-1,0\] + u\[1,0\] - 2*u'.
+    /// The expression, e.g. `a**2 + b**2 + 2*a*b` or `u[-1,0] + u[1,0] - 2*u`.
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     text: String,
     /// Elements per input (with stencil offsets on d axes: a d-D array of about N elements).

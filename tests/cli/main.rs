@@ -13,6 +13,7 @@ mod cluster;
 mod diff2d;
 mod expr;
 mod expr_files;
+mod help;
 mod hostile;
 mod mp;
 mod mpi;
