@@ -21,7 +21,10 @@
 //!   larger than the machine parks at once. A thread that waited long (the
 //!   machine has fewer free cores than the team has threads) leaves the
 //!   team until the next call, so a loaded machine runs it as fast as
-//!   fewer threads would.
+//!   fewer threads would. Each thread's own chunks are as high as it was
+//!   fast in the last calls (`split.rs`): a core that runs slower than the
+//!   others for a while (a vCPU sharing its physical core) gets fewer rows,
+//!   instead of holding up the chunks next to its own.
 //! * **Cache reuse.** Within a pass a thread sweeps its band once,
 //!   computing every time level as soon as its three input rows exist
 //!   (a wavefront in row × time). Intermediate levels live in a 3-row ring
@@ -41,6 +44,7 @@
 pub(crate) mod band;
 mod events;
 pub(crate) mod layout;
+mod split;
 mod team;
 mod workers;
 
@@ -53,8 +57,9 @@ use crate::{DiffusionError, Stepper, StepperOptions};
 use band::{src_rows, Band, Pass};
 use events::SPIN;
 use layout::{AlignedBuf, Layout, SKEW_A, SKEW_B, SKEW_RING};
+use split::{Speeds, TallyCell};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use team::{Claim, Schedule, Shared, LEAVE_AFTER};
 use workers::{Job, Workers};
 
@@ -110,6 +115,8 @@ pub struct ThreadsStepper {
     left_last_time: usize,
     /// Calls since the last one with the whole team.
     calls_since_whole_team: usize,
+    /// The threads' relative speeds, which size their chunks (`split.rs`).
+    speeds: Speeds,
     /// The two working arrays (allocated on first use, kept between calls);
     /// each call leaves its result in the first.
     buffers: Option<(AlignedBuf, AlignedBuf)>,
@@ -133,6 +140,7 @@ impl ThreadsStepper {
             min_updates_per_thread: MIN_UPDATES_PER_THREAD,
             left_last_time: 0,
             calls_since_whole_team: 0,
+            speeds: Speeds::default(),
             intrinsics: true,
             buffers: None,
             unseen: false,
@@ -283,7 +291,8 @@ impl ThreadsStepper {
             b: Shared(b_slice.as_mut_ptr()),
             lay,
             team,
-            chunks,
+            bounds: self.speeds.boundaries(interior, chunks, team, depth),
+            tallies: (0..team).map(|_| TallyCell::default()).collect(),
             depth,
             steps,
             k,
@@ -304,6 +313,8 @@ impl ThreadsStepper {
         // every pass, and the helpers touch nothing of a finished job.
         job.work(0);
         self.remember(team, job.schedule.members());
+        let tallies: Vec<_> = job.tallies.iter().map(TallyCell::get).collect();
+        self.speeds.record(&tallies);
         // A helper's panic is the caller's, as a scoped thread's would be.
         assert!(
             !job.schedule.is_abandoned(),
@@ -326,7 +337,10 @@ struct Sweep {
     b: Shared,
     lay: Layout,
     team: usize,
-    chunks: usize,
+    /// Chunk `c` is interior rows `bounds[c]..bounds[c+1]` (from 0).
+    bounds: Vec<usize>,
+    /// What each thread of the team did, for the next call's chunks.
+    tallies: Vec<TallyCell>,
     depth: usize,
     steps: usize,
     k: f64,
@@ -337,11 +351,12 @@ struct Sweep {
 impl Sweep {
     /// The rows of chunk `c`.
     fn chunk_rows(&self, c: usize) -> (usize, usize) {
-        let interior = self.lay.n - 2;
-        (
-            1 + interior * c / self.chunks,
-            1 + interior * (c + 1) / self.chunks,
-        )
+        (1 + self.bounds[c], 1 + self.bounds[c + 1])
+    }
+
+    /// The number of chunks.
+    fn chunks(&self) -> usize {
+        self.bounds.len() - 1
     }
 }
 
@@ -352,7 +367,8 @@ impl Job for Sweep {
         }
         let (lay, n, depth) = (self.lay, self.lay.n, self.depth);
         let mut band = Band::new(lay, depth, SKEW_RING);
-        let home = t * self.chunks / self.team..(t + 1) * self.chunks / self.team;
+        let chunks = self.chunks();
+        let home = t * chunks / self.team..(t + 1) * chunks / self.team;
         while let Claim::Run(task) = self.schedule.claim(home.clone(), t != 0) {
             let (r0, r1) = self.chunk_rows(task.chunk);
             let p = task.pass;
@@ -385,6 +401,7 @@ impl Job for Sweep {
                     ),
                 )
             };
+            let started = Instant::now();
             band.run(
                 self.simd,
                 self.intrinsics,
@@ -397,6 +414,8 @@ impl Job for Sweep {
                     k: self.k,
                 },
             );
+            let done = band::updates((r0, r1), levels, n);
+            self.tallies[t].add(started.elapsed(), done);
             self.schedule.finish(task);
         }
     }
@@ -453,6 +472,36 @@ mod tests {
                 s.advance(&mut dens, 0.2, 37).unwrap();
             }
             assert_eq!(dens, reference, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn chunks_cut_for_unequal_speeds_give_naive_bits() {
+        use crate::{NaiveStepper, Stepper};
+        let n = 67;
+        let mut start = Array2::<f64>::zeros((n, n));
+        for ((i, j), v) in start.indexed_iter_mut() {
+            if i > 0 && j > 0 && i < n - 1 && j < n - 1 {
+                *v = ((i * 13 + j * 7) % 5) as f64 / 5.0;
+            }
+        }
+        let mut reference = start.clone();
+        NaiveStepper::new()
+            .advance(&mut reference, 0.2, 50)
+            .unwrap();
+        // Thread 0 sixteen times as fast as the others, or as slow:
+        // the slow chunks shrink to the 3 rows a task reads.
+        for weights in [vec![16.0, 1.0, 1.0], vec![0.0625, 1.0, 1.0]] {
+            let mut s = ThreadsStepper::new(Threads::Exactly(3))
+                .unwrap()
+                .with_min_updates_per_thread(0)
+                .with_depth(3);
+            s.speeds = Speeds::with_weights(weights.clone());
+            let b = s.speeds.boundaries(n - 2, 6, 3, 3);
+            assert!(b[2] != 2 * (n - 2) / 6, "{weights:?}: even chunks {b:?}");
+            let mut dens = start.clone();
+            s.advance(&mut dens, 0.2, 50).unwrap();
+            assert_eq!(dens, reference, "weights {weights:?}");
         }
     }
 
