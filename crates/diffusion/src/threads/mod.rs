@@ -447,8 +447,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn eight_threads_on_a_small_machine_agree_with_naive_call_after_call() {
+    /// A 67×67 grid with a patterned interior, and the `naive` backend's
+    /// result after `steps` steps of k = 0.2.
+    fn grid_and_naive_after(steps: usize) -> (Array2<f64>, Array2<f64>) {
         use crate::{NaiveStepper, Stepper};
         let n = 67;
         let mut start = Array2::<f64>::zeros((n, n));
@@ -459,8 +460,15 @@ mod tests {
         }
         let mut reference = start.clone();
         NaiveStepper::new()
-            .advance(&mut reference, 0.2, 3 * 37)
+            .advance(&mut reference, 0.2, steps)
             .unwrap();
+        (start, reference)
+    }
+
+    #[test]
+    fn eight_threads_on_a_small_machine_agree_with_naive_call_after_call() {
+        use crate::Stepper;
+        let (start, reference) = grid_and_naive_after(3 * 37);
         for threads in [2, 8] {
             let mut s = ThreadsStepper::new(Threads::Exactly(threads))
                 .unwrap()
@@ -477,18 +485,9 @@ mod tests {
 
     #[test]
     fn chunks_cut_for_unequal_speeds_give_naive_bits() {
-        use crate::{NaiveStepper, Stepper};
-        let n = 67;
-        let mut start = Array2::<f64>::zeros((n, n));
-        for ((i, j), v) in start.indexed_iter_mut() {
-            if i > 0 && j > 0 && i < n - 1 && j < n - 1 {
-                *v = ((i * 13 + j * 7) % 5) as f64 / 5.0;
-            }
-        }
-        let mut reference = start.clone();
-        NaiveStepper::new()
-            .advance(&mut reference, 0.2, 50)
-            .unwrap();
+        use crate::Stepper;
+        let (start, reference) = grid_and_naive_after(50);
+        let n = start.nrows();
         // Thread 0 sixteen times as fast as the others, or as slow:
         // the slow chunks shrink to the 3 rows a task reads.
         for weights in [vec![16.0, 1.0, 1.0], vec![0.0625, 1.0, 1.0]] {
