@@ -15,8 +15,9 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// How far apart two threads' weights may get: a thread measured as
-/// standing still (descheduled through a whole call) keeps a share.
+/// How far apart two threads' weights may get: a thread measured as all
+/// but standing still (descheduled in the middle of its tasks) keeps a
+/// share.
 const MAX_SPEED_RATIO: f64 = 4.0;
 
 /// How much of a new measurement a weight takes: a call is a few
