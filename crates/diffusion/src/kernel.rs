@@ -75,15 +75,39 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
+/// Where the AVX-512 row kernel ([`row_avx512`]) gets a block's left
+/// neighbours from. Both forms give the same bits; which is faster depends
+/// on how the core executes 512-bit instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeftNeighbours {
+    /// One unaligned load, split across two cache lines. Intel's cores
+    /// run each 512-bit instruction whole: this keeps their load ports and
+    /// vector ports equally busy.
+    Load,
+    /// One `valignq` of the block and the one before it, already in
+    /// registers: three loads per block instead of four. AMD's Zen 4 splits
+    /// every 512-bit load into two 256-bit halves, so its load ports, not
+    /// its shuffle units, bound the kernel (about 10% faster there).
+    Shuffle,
+}
+
+impl LeftNeighbours {
+    /// The faster form on this process's CPU.
+    pub(crate) fn for_this_cpu() -> LeftNeighbours {
+        match runtime::CpuVendor::detect() {
+            runtime::CpuVendor::Amd => LeftNeighbours::Shuffle,
+            runtime::CpuVendor::Intel | runtime::CpuVendor::Other => LeftNeighbours::Load,
+        }
+    }
+}
+
 /// [`row`] written with AVX-512 intrinsics, balancing the two resources
 /// that bound it: the vector ports (adds, multiplies, shuffles) and the load
-/// ports. Each block of 8 cells loads the rows above and below, its left
-/// neighbours (one unaligned load, split across two cache lines when column 1
-/// is 64-byte aligned, the threads backend's layout) and the *next* block of
-/// the middle row, from which one `valignq` makes the right neighbours.
-/// Building both neighbours with `valignq` would put more work on the vector
-/// ports, loading both would add a second split load: this mix keeps the
-/// two kinds of port equally busy.
+/// ports. Each block of 8 cells loads the rows above and below and the
+/// *next* block of the middle row, from which one `valignq` makes the right
+/// neighbours; the left neighbours come as `SHUFFLE_LEFT` says
+/// ([`LeftNeighbours`]: `true` is [`LeftNeighbours::Shuffle`]). Loading the
+/// right neighbours too would add a second split load per block.
 ///
 /// The arithmetic is exactly [`update`]'s, so results are bit-identical:
 /// `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`, which rounds once
@@ -95,7 +119,13 @@ pub(crate) use multiversion;
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: &[f64], k: f64) {
+pub(crate) unsafe fn row_avx512<const SHUFFLE_LEFT: bool>(
+    dst: &mut [f64],
+    up: &[f64],
+    mid: &[f64],
+    down: &[f64],
+    k: f64,
+) {
     use std::arch::x86_64::*;
     let n = mid.len();
     if n < 3 {
@@ -114,23 +144,32 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
         let kv = _mm512_set1_pd(k);
         let minus_four = _mm512_set1_pd(-4.0);
         let (u, w, c, d) = (up.as_ptr(), down.as_ptr(), mid.as_ptr(), dst.as_mut_ptr());
+        let bits = _mm512_castpd_si512;
         // Elements [lo_1 .. lo_7, hi_0]: the right neighbours of `lo`.
-        let shift_left = |hi: __m512d, lo: __m512d| -> __m512d {
-            _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(
-                _mm512_castpd_si512(hi),
-                _mm512_castpd_si512(lo),
-            ))
+        let right_of = |lo: __m512d, hi: __m512d| {
+            _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(bits(hi), bits(lo)))
+        };
+        // Elements [lo_7, hi_0 .. hi_6]: the left neighbours of `hi`.
+        let left_of = |lo: __m512d, hi: __m512d| {
+            _mm512_castsi512_pd(_mm512_alignr_epi64::<7>(bits(hi), bits(lo)))
         };
         let mut cur = _mm512_loadu_pd(c.add(1));
+        // The block before the first: only its last element, cell 0, is
+        // read (as the first cell's left neighbour).
+        let mut prev = _mm512_set1_pd(mid[0]);
         let mut j = 1;
         for _ in 0..full {
             let (right, next) = if j + 16 <= n {
                 let next = _mm512_loadu_pd(c.add(j + 8));
-                (shift_left(next, cur), next)
+                (right_of(cur, next), next)
             } else {
                 (_mm512_loadu_pd(c.add(j + 1)), cur)
             };
-            let left = _mm512_loadu_pd(c.add(j - 1));
+            let left = if SHUFFLE_LEFT {
+                left_of(prev, cur)
+            } else {
+                _mm512_loadu_pd(c.add(j - 1))
+            };
             let s = _mm512_add_pd(
                 _mm512_add_pd(
                     _mm512_add_pd(_mm512_loadu_pd(w.add(j)), _mm512_loadu_pd(u.add(j))),
@@ -140,6 +179,7 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
             );
             let lap = _mm512_fmadd_pd(minus_four, cur, s);
             _mm512_storeu_pd(d.add(j), _mm512_fmadd_pd(kv, lap, cur));
+            prev = cur;
             cur = next;
             j += 8;
         }
@@ -154,6 +194,52 @@ pub(crate) unsafe fn row_avx512(dst: &mut [f64], up: &[f64], mid: &[f64], down: 
             );
             let lap = _mm512_fmadd_pd(minus_four, cc, s);
             _mm512_mask_storeu_pd(d.add(j), mask, _mm512_fmadd_pd(kv, lap, cc));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of every length from 3 to 40 cells (every tail length, one to
+    /// four full blocks), each computed by the plain row and by both forms
+    /// of the AVX-512 kernel, compared bit for bit.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn both_left_neighbour_forms_give_the_plain_rows_bits() {
+        assert_eq!(
+            Simd::detect(),
+            Simd::Avx512,
+            "this test needs a CPU with AVX-512 (every machine hpcrs is tested on has one)"
+        );
+        let stream = runtime::rng::Stream::new(7);
+        for n in 3..=40 {
+            let values = |row: u64| {
+                let mut v = vec![0.0; n];
+                stream.fill_f64(row * 64, &mut v);
+                v
+            };
+            let (up, mid, down) = (
+                values(3 * n as u64),
+                values(3 * n as u64 + 1),
+                values(3 * n as u64 + 2),
+            );
+            let mut plain = vec![9.0; n];
+            row(&mut plain, &up, &mid, &down, 0.1);
+            for shuffle in [false, true] {
+                let mut fast = vec![9.0; n];
+                // SAFETY: the CPU has AVX-512F and FMA (asserted above).
+                unsafe {
+                    if shuffle {
+                        row_avx512::<true>(&mut fast, &up, &mid, &down, 0.1);
+                    } else {
+                        row_avx512::<false>(&mut fast, &up, &mid, &down, 0.1);
+                    }
+                }
+                let bits = |r: &[f64]| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fast), bits(&plain), "n = {n}, shuffle = {shuffle}");
+            }
         }
     }
 }

@@ -51,4 +51,4 @@ pub mod timing;
 
 pub use backend::{Backend, UnknownName};
 pub use progress::{Progress, Silent};
-pub use simd::Simd;
+pub use simd::{CpuVendor, Simd};

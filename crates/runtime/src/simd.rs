@@ -82,9 +82,73 @@ fn hardware_best() -> Simd {
     Simd::Base
 }
 
+/// Who designed the CPU's cores, for kernels whose best form differs between
+/// designs of the same instruction set (AMD's Zen 4 runs each 512-bit
+/// instruction as two 256-bit halves, Intel's cores in one go).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuVendor {
+    /// `GenuineIntel`.
+    Intel,
+    /// `AuthenticAMD`.
+    Amd,
+    /// Any other vendor, or a CPU that is not x86-64.
+    Other,
+}
+
+impl CpuVendor {
+    /// The vendor of the CPU this process runs on, asked once per process.
+    pub fn detect() -> CpuVendor {
+        static VENDOR: OnceLock<CpuVendor> = OnceLock::new();
+        *VENDOR.get_or_init(hardware_vendor)
+    }
+
+    /// The vendor whose CPUID identification string is `id`.
+    pub fn from_id(id: &[u8; 12]) -> CpuVendor {
+        match id {
+            b"GenuineIntel" => CpuVendor::Intel,
+            b"AuthenticAMD" => CpuVendor::Amd,
+            _ => CpuVendor::Other,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn hardware_vendor() -> CpuVendor {
+    let leaf = std::arch::x86_64::__cpuid(0);
+    let mut id = [0u8; 12];
+    for (chunk, word) in id.chunks_exact_mut(4).zip([leaf.ebx, leaf.edx, leaf.ecx]) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    CpuVendor::from_id(&id)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn hardware_vendor() -> CpuVendor {
+    CpuVendor::Other
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vendor_ids_name_their_makers() {
+        assert_eq!(CpuVendor::from_id(b"GenuineIntel"), CpuVendor::Intel);
+        assert_eq!(CpuVendor::from_id(b"AuthenticAMD"), CpuVendor::Amd);
+        assert_eq!(CpuVendor::from_id(b"HygonGenuine"), CpuVendor::Other);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn this_cpus_vendor_is_what_proc_cpuinfo_says() {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").expect("Linux's /proc/cpuinfo");
+        let expected = match cpuinfo.lines().find(|l| l.starts_with("vendor_id")) {
+            Some(l) if l.ends_with("GenuineIntel") => CpuVendor::Intel,
+            Some(l) if l.ends_with("AuthenticAMD") => CpuVendor::Amd,
+            _ => CpuVendor::Other,
+        };
+        assert_eq!(CpuVendor::detect(), expected);
+    }
 
     #[test]
     fn names_parse_and_order() {

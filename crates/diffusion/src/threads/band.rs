@@ -4,7 +4,7 @@
 //! backend runs them over its block between halo exchanges.
 
 use super::layout::{AlignedBuf, Layout};
-use crate::kernel::{multiversion, row, Simd};
+use crate::kernel::{multiversion, row, LeftNeighbours, Simd};
 
 /// One thread's scratch for passes over bands of a grid, kept across
 /// passes.
@@ -16,6 +16,8 @@ pub(crate) struct Band {
     ring: AlignedBuf,
     /// A row of zeros (the boundary rows of the intermediate levels).
     zero: Vec<f64>,
+    /// The AVX-512 kernel's form for this CPU.
+    left: LeftNeighbours,
 }
 
 /// What one pass reads and writes.
@@ -67,17 +69,23 @@ impl Band {
             lay,
             ring: AlignedBuf::new(3 * depth.saturating_sub(1) * lay.stride, ring_skew),
             zero: vec![0.0; lay.n],
+            left: LeftNeighbours::for_this_cpu(),
         }
     }
 
     /// Runs `pass` with the best row kernel for `simd`: the hand-written
-    /// AVX-512 one when `intrinsics` is set, else the row loop as the
-    /// compiler vectorised it.
+    /// AVX-512 one (in its form for this CPU) when `intrinsics` is set, else
+    /// the row loop as the compiler vectorised it.
     pub(crate) fn run(&mut self, simd: Simd, intrinsics: bool, pass: Pass<'_>) {
         #[cfg(target_arch = "x86_64")]
         if simd == Simd::Avx512 && intrinsics {
             // SAFETY: `Simd::detect` returned Avx512, so the CPU has AVX-512F and FMA.
-            return unsafe { band_pass_avx512(self, pass) };
+            return unsafe {
+                match self.left {
+                    LeftNeighbours::Load => band_pass_avx512::<false>(self, pass),
+                    LeftNeighbours::Shuffle => band_pass_avx512::<true>(self, pass),
+                }
+            };
         }
         let _ = intrinsics;
         band_pass_dispatch(simd, self, pass)
@@ -143,16 +151,17 @@ fn band_pass(band: &mut Band, pass: Pass<'_>) {
     band_pass_with(row, band, pass)
 }
 
-/// [`band_pass_with`] with the AVX-512 row kernel.
+/// [`band_pass_with`] with the AVX-512 row kernel, its left neighbours
+/// shuffled when `SHUFFLE_LEFT` ([`LeftNeighbours`]).
 ///
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn band_pass_avx512(band: &mut Band, pass: Pass<'_>) {
+unsafe fn band_pass_avx512<const SHUFFLE_LEFT: bool>(band: &mut Band, pass: Pass<'_>) {
     // SAFETY: this function's own precondition.
     let row = |d: &mut [f64], u: &[f64], m: &[f64], w: &[f64], k: f64| unsafe {
-        crate::kernel::row_avx512(d, u, m, w, k)
+        crate::kernel::row_avx512::<SHUFFLE_LEFT>(d, u, m, w, k)
     };
     band_pass_with(row, band, pass)
 }

@@ -33,7 +33,8 @@
 //!   every step gets slower). The shared arrays are read and written once
 //!   per pass rather than once per step.
 //! * **SIMD.** On AVX-512 a hand-written row kernel (`kernel::row_avx512`)
-//!   balances loads against shuffles and uses one FMA per 8 cells with the
+//!   balances loads against shuffles (in the mix that suits the CPU's
+//!   design: `kernel::LeftNeighbours`) and uses one FMA per 8 cells with the
 //!   same rounding as the plain expression; elsewhere the row loop is
 //!   written so the compiler vectorises it, and the whole pass is compiled
 //!   for AVX2 when the CPU has it (picked at run time). Rows are laid out so
