@@ -18,9 +18,9 @@
 //!   holds up one chunk, not a share of every step, and the others do the
 //!   rest. A thread with nothing to do spins briefly, then parks
 //!   (`events.rs`), leaving its core to the thread it waits for; a team
-//!   larger than the machine parks at once. A thread that waited long (the
-//!   machine has fewer free cores than the team has threads) leaves the
-//!   team until the next call, so a loaded machine runs it as fast as
+//!   larger than the machine parks at once. A thread that waited while
+//!   another was descheduled in a task (the machine has fewer free cores
+//!   than the team has threads) leaves the team until the next call, so a loaded machine runs it as fast as
 //!   fewer threads would. Each thread's own chunks are as high as it was
 //!   fast in the last calls (`split.rs`): a core that runs slower than the
 //!   others for a while (a vCPU sharing its physical core) gets fewer rows,

@@ -8,28 +8,36 @@
 //! the vCPU for a few milliseconds) holds up only its one chunk, and the
 //! others advance the rest of the grid as far as that chunk allows (its
 //! neighbours one pass, theirs two, ...), then park (`events.rs`) so that
-//! their core can run it. A thread that had to wait that long
-//! ([`LEAVE_AFTER`]) leaves the team for the rest of the call: the machine
-//! has fewer free cores than the team has threads, and a team that keeps
-//! running in step loses a time slice whenever any of its threads is
-//! descheduled holding a chunk, while fewer threads are descheduled less
-//! often. On an idle machine each thread keeps to the chunks nearest its
+//! their core can run it. A thread that waited for work while a task was
+//! held that long ([`LEAVE_AFTER`]) leaves the team for the rest of the
+//! call: the machine has fewer free cores than the team has threads, and a
+//! team that keeps running in step loses a time slice whenever any of its
+//! threads is descheduled holding a chunk, while fewer threads are
+//! descheduled less often. On an idle machine each thread keeps to the chunks nearest its
 //! own part of the grid ([`Schedule::claim`]'s `home`), so rows stay in its
 //! core's caches.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::events::Events;
 
-/// A wait for work this long means the thread waited for is descheduled
-/// (a task takes tens of microseconds): the waiting thread leaves the team.
+/// A task held this long means its thread was descheduled in it (a task
+/// takes tens of microseconds): a thread that waited for work meanwhile
+/// leaves the team. The task's time counts, not the waiter's: a waiter that
+/// parked on an idle vCPU may take a millisecond to wake up on a virtual
+/// machine while the others go on finishing tasks, and that is no reason
+/// to leave.
 pub(crate) const LEAVE_AFTER: Duration = Duration::from_millis(1);
 
-/// One chunk's progress: `2·passes_done + busy`.
+/// One chunk's progress, `2·passes_done + busy`, and when its task in
+/// progress was claimed (nanoseconds since the schedule's start).
 #[repr(align(128))]
-struct ChunkState(AtomicUsize);
+struct ChunkState {
+    state: AtomicUsize,
+    claimed_at: AtomicU64,
+}
 
 /// A task: advance chunk `chunk` by its pass number `pass`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +63,11 @@ pub(crate) struct Schedule {
     /// Threads still in the team (see [`Claim::Leave`]).
     members: AtomicUsize,
     leave_after: Duration,
+    /// The clock of `claimed_at` and `long_task_ended`.
+    start: Instant,
+    /// When the last task held [`LEAVE_AFTER`] or longer ended
+    /// (nanoseconds since `start`; 0: none yet).
+    long_task_ended: AtomicU64,
     /// A thread panicked in a task: its chunk will never be done.
     abandoned: AtomicBool,
 }
@@ -66,8 +79,9 @@ pub(crate) enum Claim {
     Run(Task),
     /// Every pass of every chunk is done.
     Finished,
-    /// The caller waited [`LEAVE_AFTER`] for work and leaves the team; the
-    /// threads that stay finish the work (the last one never leaves).
+    /// While the caller waited for work, a task was held [`LEAVE_AFTER`]
+    /// or longer: the caller leaves the team, and the threads that stay
+    /// finish the work (the last one never leaves).
     Leave,
     /// The schedule was abandoned: a thread panicked in a task.
     Abandoned,
@@ -76,7 +90,8 @@ pub(crate) enum Claim {
 impl Schedule {
     /// `chunks` chunks at pass 0 of `passes` for a team of `members`
     /// threads; threads waiting for work spin for `spin` before they park,
-    /// and leave after waiting `leave_after` ([`LEAVE_AFTER`]).
+    /// and leave when a task held `leave_after` ([`LEAVE_AFTER`]) ends
+    /// while they wait.
     pub(crate) fn new(
         chunks: usize,
         passes: usize,
@@ -86,12 +101,17 @@ impl Schedule {
     ) -> Self {
         Schedule {
             chunks: (0..chunks.max(1))
-                .map(|_| ChunkState(AtomicUsize::new(0)))
+                .map(|_| ChunkState {
+                    state: AtomicUsize::new(0),
+                    claimed_at: AtomicU64::new(0),
+                })
                 .collect(),
             passes,
             events: Events::new(spin),
             members: AtomicUsize::new(members.max(1)),
             leave_after,
+            start: Instant::now(),
+            long_task_ended: AtomicU64::new(0),
             abandoned: AtomicBool::new(false),
         }
     }
@@ -124,7 +144,12 @@ impl Schedule {
 
     /// Passes done by chunk `c` (its pass in progress not counted).
     fn done(&self, c: usize) -> usize {
-        self.chunks[c].0.load(Ordering::Acquire) / 2
+        self.chunks[c].state.load(Ordering::Acquire) / 2
+    }
+
+    /// Nanoseconds since the schedule's start, at least 1 (0 means never).
+    fn now(&self) -> u64 {
+        (self.start.elapsed().as_nanos() as u64).max(1)
     }
 
     /// Claims the next task, waiting while every task that could run next
@@ -138,7 +163,7 @@ impl Schedule {
     /// [`Claim::Finished`] only once every task is done.
     pub(crate) fn claim(&self, home: Range<usize>, may_leave: bool) -> Claim {
         let count = self.chunks.len();
-        let mut waiting_since: Option<Instant> = None;
+        let mut waiting_since: Option<u64> = None;
         loop {
             let seen = self.events.seen();
             if self.is_abandoned() {
@@ -149,7 +174,7 @@ impl Schedule {
             let mut finished = true;
             for i in 0..count {
                 let c = (home.start + i) % count;
-                let state = self.chunks[c].0.load(Ordering::Acquire);
+                let state = self.chunks[c].state.load(Ordering::Acquire);
                 let done = state / 2;
                 if done < self.passes {
                     finished = false;
@@ -169,8 +194,9 @@ impl Schedule {
             }
             match best[0].or(best[1]) {
                 Some((chunk, pass)) => {
-                    if self.chunks[chunk]
-                        .0
+                    let state = &self.chunks[chunk];
+                    if state
+                        .state
                         .compare_exchange(
                             2 * pass,
                             2 * pass + 1,
@@ -179,13 +205,15 @@ impl Schedule {
                         )
                         .is_ok()
                     {
+                        state.claimed_at.store(self.now(), Ordering::Relaxed);
                         return Claim::Run(Task { chunk, pass });
                     }
                 }
                 None => {
-                    let since = *waiting_since.get_or_insert_with(Instant::now);
+                    let since = *waiting_since.get_or_insert_with(|| self.now());
                     self.events.wait_past(seen);
-                    if may_leave && since.elapsed() >= self.leave_after && self.try_leave() {
+                    let stalled = self.long_task_ended.load(Ordering::Acquire) >= since;
+                    if may_leave && stalled && self.try_leave() {
                         return Claim::Leave;
                     }
                 }
@@ -196,9 +224,13 @@ impl Schedule {
     /// Marks `task` done (after its writes) and wakes threads waiting for
     /// work.
     pub(crate) fn finish(&self, task: Task) {
-        self.chunks[task.chunk]
-            .0
-            .store(2 * (task.pass + 1), Ordering::Release);
+        let chunk = &self.chunks[task.chunk];
+        let now = self.now();
+        let held = now.saturating_sub(chunk.claimed_at.load(Ordering::Relaxed));
+        if held >= self.leave_after.as_nanos() as u64 {
+            self.long_task_ended.fetch_max(now, Ordering::Release);
+        }
+        chunk.state.store(2 * (task.pass + 1), Ordering::Release);
         self.events.notify();
     }
 }
@@ -314,10 +346,44 @@ mod tests {
 
     #[test]
     fn threads_that_wait_for_a_sleeper_leave_and_it_finishes() {
-        // Waiting 1 ms for the sleeper's chunk, the others leave (all but
-        // one at most, never all).
+        // The sleeper's tasks are held 20 ms: the others, waiting for them,
+        // leave (all but one at most, never all).
         let left = run(4, 8, 100, Some(1), Duration::from_millis(20), LEAVE_AFTER);
         assert!(left >= 1, "nobody left");
+    }
+
+    #[test]
+    fn a_waiter_stays_while_every_task_it_waits_for_is_short() {
+        // One chunk: one thread works at a time, and the other, parked
+        // between tasks, mostly wakes to find the chunk taken again, so it
+        // waits far longer than `leave_after` in one claim. Each task is
+        // held 50 µs: nobody was descheduled, nobody leaves.
+        let leave_after = Duration::from_millis(50);
+        let s = Schedule::new(1, 2000, 2, Duration::ZERO, leave_after);
+        let left = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for t in 0..2 {
+                let (s, left) = (&s, &left);
+                scope.spawn(move || loop {
+                    match s.claim(0..1, t != 0) {
+                        Claim::Run(task) => {
+                            let start = Instant::now();
+                            while start.elapsed() < Duration::from_micros(50) {
+                                std::hint::spin_loop();
+                            }
+                            s.finish(task);
+                        }
+                        Claim::Leave => {
+                            left.fetch_add(1, Ordering::SeqCst);
+                            break;
+                        }
+                        Claim::Finished | Claim::Abandoned => break,
+                    }
+                });
+            }
+        });
+        assert_eq!(left.load(Ordering::SeqCst), 0);
+        assert_eq!(s.done(0), 2000);
     }
 
     #[test]
