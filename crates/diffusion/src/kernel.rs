@@ -87,7 +87,7 @@ pub(crate) enum LeftNeighbours {
     /// One `valignq` of the block and the one before it, already in
     /// registers: three loads per block instead of four. AMD's Zen 4 splits
     /// every 512-bit load into two 256-bit halves, so its load ports, not
-    /// its shuffle units, bound the kernel (about 10% faster there).
+    /// its shuffle units, bound the kernel.
     Shuffle,
 }
 

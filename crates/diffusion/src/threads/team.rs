@@ -13,9 +13,9 @@
 //! call: the machine has fewer free cores than the team has threads, and a
 //! team that keeps running in step loses a time slice whenever any of its
 //! threads is descheduled holding a chunk, while fewer threads are
-//! descheduled less often. On an idle machine each thread keeps to the chunks nearest its
-//! own part of the grid ([`Schedule::claim`]'s `home`), so rows stay in its
-//! core's caches.
+//! descheduled less often. On an idle machine each thread keeps to the
+//! chunks nearest its own part of the grid ([`Schedule::claim`]'s `home`),
+//! so rows stay in its core's caches.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
