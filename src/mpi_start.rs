@@ -54,7 +54,9 @@ fn settings(var: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, &'static
 /// first in `main`: the environment may only change while no other thread
 /// could read it.
 pub fn prepare() {
-    for (name, value) in settings(|v| std::env::var(v).ok()) {
+    // Lossy, not `env::var`: a value that is not UTF-8 is still the user's.
+    let var = |v: &str| std::env::var_os(v).map(|s| s.to_string_lossy().into_owned());
+    for (name, value) in settings(var) {
         std::env::set_var(name, value);
     }
 }

@@ -20,8 +20,8 @@
 //!   (`events.rs`), leaving its core to the thread it waits for; a team
 //!   larger than the machine parks at once. A thread that waited while
 //!   another was descheduled in a task (the machine has fewer free cores
-//!   than the team has threads) leaves the team until the next call, so a loaded machine runs it as fast as
-//!   fewer threads would. Each thread's own chunks are as high as it was
+//!   than the team has threads) leaves the team until the next call, so a
+//!   loaded machine runs it as fast as fewer threads would. Each thread's own chunks are as high as it was
 //!   fast in the last calls (`split.rs`): a core that runs slower than the
 //!   others for a while (a vCPU sharing its physical core) gets fewer rows,
 //!   instead of holding up the chunks next to its own.
@@ -371,6 +371,9 @@ impl Job for Sweep {
         let chunks = self.chunks();
         let home = t * chunks / self.team..(t + 1) * chunks / self.team;
         while let Claim::Run(task) = self.schedule.claim(home.clone(), t != 0) {
+            // From the claim to the finish: the busy time of the speed
+            // tally, and how long the schedule saw the task held.
+            let started = Instant::now();
             let (r0, r1) = self.chunk_rows(task.chunk);
             let p = task.pass;
             let (from, to) = if p % 2 == 0 {
@@ -402,7 +405,6 @@ impl Job for Sweep {
                     ),
                 )
             };
-            let started = Instant::now();
             band.run(
                 self.simd,
                 self.intrinsics,
@@ -416,8 +418,9 @@ impl Job for Sweep {
                 },
             );
             let done = band::updates((r0, r1), levels, n);
-            self.tallies[t].add(started.elapsed(), done);
-            self.schedule.finish(task);
+            let held = started.elapsed();
+            self.tallies[t].add(held, done);
+            self.schedule.finish(task, held);
         }
     }
 

@@ -31,13 +31,9 @@ use super::events::Events;
 /// to leave.
 pub(crate) const LEAVE_AFTER: Duration = Duration::from_millis(1);
 
-/// One chunk's progress, `2·passes_done + busy`, and when its task in
-/// progress was claimed (nanoseconds since the schedule's start).
+/// One chunk's progress: `2·passes_done + busy`.
 #[repr(align(128))]
-struct ChunkState {
-    state: AtomicUsize,
-    claimed_at: AtomicU64,
-}
+struct ChunkState(AtomicUsize);
 
 /// A task: advance chunk `chunk` by its pass number `pass`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +59,7 @@ pub(crate) struct Schedule {
     /// Threads still in the team (see [`Claim::Leave`]).
     members: AtomicUsize,
     leave_after: Duration,
-    /// The clock of `claimed_at` and `long_task_ended`.
+    /// The clock of `long_task_ended`.
     start: Instant,
     /// When the last task held [`LEAVE_AFTER`] or longer ended
     /// (nanoseconds since `start`; 0: none yet).
@@ -101,10 +97,7 @@ impl Schedule {
     ) -> Self {
         Schedule {
             chunks: (0..chunks.max(1))
-                .map(|_| ChunkState {
-                    state: AtomicUsize::new(0),
-                    claimed_at: AtomicU64::new(0),
-                })
+                .map(|_| ChunkState(AtomicUsize::new(0)))
                 .collect(),
             passes,
             events: Events::new(spin),
@@ -144,7 +137,7 @@ impl Schedule {
 
     /// Passes done by chunk `c` (its pass in progress not counted).
     fn done(&self, c: usize) -> usize {
-        self.chunks[c].state.load(Ordering::Acquire) / 2
+        self.chunks[c].0.load(Ordering::Acquire) / 2
     }
 
     /// Nanoseconds since the schedule's start, at least 1 (0 means never).
@@ -174,7 +167,7 @@ impl Schedule {
             let mut finished = true;
             for i in 0..count {
                 let c = (home.start + i) % count;
-                let state = self.chunks[c].state.load(Ordering::Acquire);
+                let state = self.chunks[c].0.load(Ordering::Acquire);
                 let done = state / 2;
                 if done < self.passes {
                     finished = false;
@@ -194,9 +187,8 @@ impl Schedule {
             }
             match best[0].or(best[1]) {
                 Some((chunk, pass)) => {
-                    let state = &self.chunks[chunk];
-                    if state
-                        .state
+                    if self.chunks[chunk]
+                        .0
                         .compare_exchange(
                             2 * pass,
                             2 * pass + 1,
@@ -205,7 +197,6 @@ impl Schedule {
                         )
                         .is_ok()
                     {
-                        state.claimed_at.store(self.now(), Ordering::Relaxed);
                         return Claim::Run(Task { chunk, pass });
                     }
                 }
@@ -221,16 +212,16 @@ impl Schedule {
         }
     }
 
-    /// Marks `task` done (after its writes) and wakes threads waiting for
-    /// work.
-    pub(crate) fn finish(&self, task: Task) {
-        let chunk = &self.chunks[task.chunk];
-        let now = self.now();
-        let held = now.saturating_sub(chunk.claimed_at.load(Ordering::Relaxed));
-        if held >= self.leave_after.as_nanos() as u64 {
-            self.long_task_ended.fetch_max(now, Ordering::Release);
+    /// Marks `task` done (after its writes), which its thread `held` from
+    /// its claim, and wakes threads waiting for work.
+    pub(crate) fn finish(&self, task: Task, held: Duration) {
+        if held >= self.leave_after {
+            self.long_task_ended
+                .fetch_max(self.now(), Ordering::Release);
         }
-        chunk.state.store(2 * (task.pass + 1), Ordering::Release);
+        self.chunks[task.chunk]
+            .0
+            .store(2 * (task.pass + 1), Ordering::Release);
         self.events.notify();
     }
 }
@@ -290,6 +281,7 @@ mod tests {
                                 return;
                             }
                         };
+                        let claimed = Instant::now();
                         sleeper_started.store(true, Ordering::SeqCst);
                         {
                             let d = done.lock().unwrap();
@@ -307,7 +299,7 @@ mod tests {
                         }
                         done.lock().unwrap()[task.chunk] += 1;
                         ran.fetch_add(1, Ordering::SeqCst);
-                        schedule.finish(task);
+                        schedule.finish(task, claimed.elapsed());
                     }
                 });
             }
@@ -371,7 +363,7 @@ mod tests {
                             while start.elapsed() < Duration::from_micros(50) {
                                 std::hint::spin_loop();
                             }
-                            s.finish(task);
+                            s.finish(task, start.elapsed());
                         }
                         Claim::Leave => {
                             left.fetch_add(1, Ordering::SeqCst);
@@ -414,13 +406,13 @@ mod tests {
         let home = 2..4;
         let run = |chunk, pass| Claim::Run(Task { chunk, pass });
         assert_eq!(s.claim(home.clone(), true), run(2, 0));
-        s.finish(Task { chunk: 2, pass: 0 });
+        s.finish(Task { chunk: 2, pass: 0 }, Duration::ZERO);
         assert_eq!(s.claim(home.clone(), true), run(3, 0));
-        s.finish(Task { chunk: 3, pass: 0 });
+        s.finish(Task { chunk: 3, pass: 0 }, Duration::ZERO);
         // Chunk 3 may do pass 1 (its neighbours have done pass 0): home
         // first, though chunks 0 and 1 are a pass behind.
         assert_eq!(s.claim(home.clone(), true), run(3, 1));
-        s.finish(Task { chunk: 3, pass: 1 });
+        s.finish(Task { chunk: 3, pass: 1 }, Duration::ZERO);
         // Chunk 2 waits for chunk 1, chunk 3 for chunk 2: the others.
         assert_eq!(s.claim(home.clone(), true), run(0, 0));
     }
