@@ -75,39 +75,58 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// Where the AVX-512 row kernel ([`row_avx512`]) gets a block's left
-/// neighbours from. Both forms give the same bits; which is faster depends
-/// on how the core executes 512-bit instructions.
+/// How the AVX-512 kernel ([`rows_avx512`]) is run on this CPU: how many
+/// rows it updates per sweep and where it gets a block's left neighbours.
+/// Every form gives the same bits; which is faster depends on how the core
+/// executes 512-bit instructions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LeftNeighbours {
-    /// One unaligned load, split across two cache lines. Intel's cores
-    /// run each 512-bit instruction whole: this keeps their load ports and
-    /// vector ports equally busy.
-    Load,
-    /// One `valignq` of the block and the one before it, already in
-    /// registers: three loads per block instead of four. AMD's Zen 4 splits
-    /// every 512-bit load into two 256-bit halves, so its load ports, not
-    /// its shuffle units, bound the kernel.
-    Shuffle,
+pub(crate) enum Avx512Form {
+    /// One row per sweep, the left neighbours by one unaligned load (split
+    /// across two cache lines). Intel's cores run each 512-bit instruction
+    /// whole: this keeps their load ports and vector ports equally busy.
+    OneRowLoadingLeft,
+    /// [`GROUPED_ROWS`] rows per sweep, the left neighbours by one
+    /// `valignq` of the block and the one before it, already in registers.
+    /// AMD's Zen 4 splits every 512-bit load into two 256-bit halves, so its
+    /// load ports bound the kernel: this form loads 1.5 blocks per block
+    /// updated, where one row per sweep loads 3 (or 4, left loaded).
+    GroupedShufflingLeft,
 }
 
-impl LeftNeighbours {
+/// Rows per sweep of [`Avx512Form::GroupedShufflingLeft`]: enough that a
+/// block updated costs 1.5 block loads, few enough that each row's
+/// previous, current and next blocks stay in the 32 vector registers.
+pub(crate) const GROUPED_ROWS: usize = 4;
+
+impl Avx512Form {
     /// The faster form on this process's CPU.
-    pub(crate) fn for_this_cpu() -> LeftNeighbours {
+    pub(crate) fn for_this_cpu() -> Avx512Form {
         match runtime::CpuVendor::detect() {
-            runtime::CpuVendor::Amd => LeftNeighbours::Shuffle,
-            runtime::CpuVendor::Intel | runtime::CpuVendor::Other => LeftNeighbours::Load,
+            runtime::CpuVendor::Amd => Avx512Form::GroupedShufflingLeft,
+            runtime::CpuVendor::Intel | runtime::CpuVendor::Other => Avx512Form::OneRowLoadingLeft,
+        }
+    }
+
+    /// Rows it updates per sweep.
+    pub(crate) fn rows_per_sweep(self) -> usize {
+        match self {
+            Avx512Form::OneRowLoadingLeft => 1,
+            Avx512Form::GroupedShufflingLeft => GROUPED_ROWS,
         }
     }
 }
 
-/// [`row`] written with AVX-512 intrinsics, balancing the two resources
-/// that bound it: the vector ports (adds, multiplies, shuffles) and the load
-/// ports. Each block of 8 cells loads the rows above and below and the
-/// *next* block of the middle row, from which one `valignq` makes the right
-/// neighbours; the left neighbours come as `SHUFFLE_LEFT` says
-/// ([`LeftNeighbours`]: `true` is [`LeftNeighbours::Shuffle`]). Loading the
-/// right neighbours too would add a second split load per block.
+/// [`row`] written with AVX-512 intrinsics for `K` consecutive rows at
+/// once, balancing the two resources that bound it: the vector ports (adds,
+/// multiplies, shuffles) and the load ports. Row `i` of `mids` is updated
+/// into `dst[i]`; the row above the first is `up`, the row below the last
+/// `down`, and each middle row is also its neighbours' row above or below,
+/// so a sweep of `K` rows loads `K + 2` rows, not `3·K`. Each block of 8
+/// cells loads the *next* block of its middle row, from which one `valignq`
+/// makes the right neighbours; the left neighbours come from a `valignq`
+/// of the block before when `SHUFFLE_LEFT`, else from an unaligned load
+/// ([`Avx512Form`]). Loading the right neighbours too would add a second
+/// split load per block.
 ///
 /// The arithmetic is exactly [`update`]'s, so results are bit-identical:
 /// `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`, which rounds once
@@ -119,31 +138,34 @@ impl LeftNeighbours {
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-pub(crate) unsafe fn row_avx512<const SHUFFLE_LEFT: bool>(
-    dst: &mut [f64],
+pub(crate) unsafe fn rows_avx512<const K: usize, const SHUFFLE_LEFT: bool>(
+    dst: [&mut [f64]; K],
     up: &[f64],
-    mid: &[f64],
+    mids: [&[f64]; K],
     down: &[f64],
     k: f64,
 ) {
     use std::arch::x86_64::*;
-    let n = mid.len();
+    let n = mids[0].len();
     if n < 3 {
         return;
     }
-    assert!(up.len() >= n && down.len() >= n && dst.len() >= n);
+    assert!(up.len() >= n && down.len() >= n);
+    assert!(mids.iter().all(|m| m.len() == n) && dst.iter().all(|d| d.len() >= n));
     let m = n - 2;
     let full = m / 8;
     // SAFETY: the CPU has AVX-512F and FMA (this function's precondition).
-    // The pointer arithmetic stays in the rows: full blocks cover cells
-    // 1..=8·full ≤ n-2, reading at most index 8·full+8 ≤ n-1 of `mid` (the
-    // look-ahead load is only done when j+16 ≤ n); the masked tail touches
-    // only cells < n-1 and their neighbours ≤ n-1; `dst`, `up` and `down`
-    // hold at least n values (asserted above).
+    // The pointer arithmetic stays in the rows, which all hold at least n
+    // values (asserted above): full blocks cover cells 1..=8·full ≤ n-2, reading at
+    // most index 8·full+8 ≤ n-1 of a middle row (the look-ahead load is only
+    // done when j+16 ≤ n); the masked tail touches only cells < n-1 and
+    // their neighbours ≤ n-1.
     unsafe {
         let kv = _mm512_set1_pd(k);
         let minus_four = _mm512_set1_pd(-4.0);
-        let (u, w, c, d) = (up.as_ptr(), down.as_ptr(), mid.as_ptr(), dst.as_mut_ptr());
+        let (u, w) = (up.as_ptr(), down.as_ptr());
+        let c = mids.map(|m| m.as_ptr());
+        let d = dst.map(|d| d.as_mut_ptr());
         let bits = _mm512_castpd_si512;
         // Elements [lo_1 .. lo_7, hi_0]: the right neighbours of `lo`.
         let right_of = |lo: __m512d, hi: __m512d| {
@@ -153,32 +175,37 @@ pub(crate) unsafe fn row_avx512<const SHUFFLE_LEFT: bool>(
         let left_of = |lo: __m512d, hi: __m512d| {
             _mm512_castsi512_pd(_mm512_alignr_epi64::<7>(bits(hi), bits(lo)))
         };
-        let mut cur = _mm512_loadu_pd(c.add(1));
+        let mut cur = c.map(|c| _mm512_loadu_pd(c.add(1)));
         // The block before the first: only its last element, cell 0, is
         // read (as the first cell's left neighbour).
-        let mut prev = _mm512_set1_pd(mid[0]);
+        let mut prev = mids.map(|m| _mm512_set1_pd(m[0]));
         let mut j = 1;
         for _ in 0..full {
-            let (right, next) = if j + 16 <= n {
-                let next = _mm512_loadu_pd(c.add(j + 8));
-                (right_of(cur, next), next)
+            let look_ahead = j + 16 <= n;
+            let next = if look_ahead {
+                c.map(|c| _mm512_loadu_pd(c.add(j + 8)))
             } else {
-                (_mm512_loadu_pd(c.add(j + 1)), cur)
+                cur
             };
-            let left = if SHUFFLE_LEFT {
-                left_of(prev, cur)
-            } else {
-                _mm512_loadu_pd(c.add(j - 1))
-            };
-            let s = _mm512_add_pd(
-                _mm512_add_pd(
-                    _mm512_add_pd(_mm512_loadu_pd(w.add(j)), _mm512_loadu_pd(u.add(j))),
-                    right,
-                ),
-                left,
-            );
-            let lap = _mm512_fmadd_pd(minus_four, cur, s);
-            _mm512_storeu_pd(d.add(j), _mm512_fmadd_pd(kv, lap, cur));
+            let above = _mm512_loadu_pd(u.add(j));
+            let below = _mm512_loadu_pd(w.add(j));
+            for i in 0..K {
+                let right = if look_ahead {
+                    right_of(cur[i], next[i])
+                } else {
+                    _mm512_loadu_pd(c[i].add(j + 1))
+                };
+                let left = if SHUFFLE_LEFT {
+                    left_of(prev[i], cur[i])
+                } else {
+                    _mm512_loadu_pd(c[i].add(j - 1))
+                };
+                let up_i = if i == 0 { above } else { cur[i - 1] };
+                let down_i = if i + 1 == K { below } else { cur[i + 1] };
+                let s = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(down_i, up_i), right), left);
+                let lap = _mm512_fmadd_pd(minus_four, cur[i], s);
+                _mm512_storeu_pd(d[i].add(j), _mm512_fmadd_pd(kv, lap, cur[i]));
+            }
             prev = cur;
             cur = next;
             j += 8;
@@ -187,13 +214,17 @@ pub(crate) unsafe fn row_avx512<const SHUFFLE_LEFT: bool>(
         if rem > 0 {
             let mask: __mmask8 = ((1u32 << rem) - 1) as __mmask8;
             let ld = |p: *const f64| _mm512_maskz_loadu_pd(mask, p);
-            let cc = ld(c.add(j));
-            let s = _mm512_add_pd(
-                _mm512_add_pd(_mm512_add_pd(ld(w.add(j)), ld(u.add(j))), ld(c.add(j + 1))),
-                ld(c.add(j - 1)),
-            );
-            let lap = _mm512_fmadd_pd(minus_four, cc, s);
-            _mm512_mask_storeu_pd(d.add(j), mask, _mm512_fmadd_pd(kv, lap, cc));
+            let cc = c.map(|c| ld(c.add(j)));
+            for i in 0..K {
+                let up_i = if i == 0 { ld(u.add(j)) } else { cc[i - 1] };
+                let down_i = if i + 1 == K { ld(w.add(j)) } else { cc[i + 1] };
+                let s = _mm512_add_pd(
+                    _mm512_add_pd(_mm512_add_pd(down_i, up_i), ld(c[i].add(j + 1))),
+                    ld(c[i].add(j - 1)),
+                );
+                let lap = _mm512_fmadd_pd(minus_four, cc[i], s);
+                _mm512_mask_storeu_pd(d[i].add(j), mask, _mm512_fmadd_pd(kv, lap, cc[i]));
+            }
         }
     }
 }
@@ -203,11 +234,12 @@ mod tests {
     use super::*;
 
     /// Rows of every length from 3 to 40 cells (every tail length, one to
-    /// four full blocks), each computed by the plain row and by both forms
-    /// of the AVX-512 kernel, compared bit for bit.
+    /// four full blocks), updated by the plain row one at a time and by
+    /// every form of the AVX-512 kernel (one, two, three and four rows per
+    /// sweep, left neighbours loaded and shuffled), compared bit for bit.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn both_left_neighbour_forms_give_the_plain_rows_bits() {
+    fn every_form_of_the_avx512_kernel_gives_the_plain_rows_bits() {
         assert_eq!(
             Simd::detect(),
             Simd::Avx512,
@@ -215,31 +247,46 @@ mod tests {
         );
         let stream = runtime::rng::Stream::new(7);
         for n in 3..=40 {
-            let values = |row: u64| {
-                let mut v = vec![0.0; n];
-                stream.fill_f64(row * 64, &mut v);
-                v
-            };
-            let (up, mid, down) = (
-                values(3 * n as u64),
-                values(3 * n as u64 + 1),
-                values(3 * n as u64 + 2),
-            );
-            let mut plain = vec![9.0; n];
-            row(&mut plain, &up, &mid, &down, 0.1);
-            for shuffle in [false, true] {
-                let mut fast = vec![9.0; n];
-                // SAFETY: the CPU has AVX-512F and FMA (asserted above).
-                unsafe {
-                    if shuffle {
-                        row_avx512::<true>(&mut fast, &up, &mid, &down, 0.1);
-                    } else {
-                        row_avx512::<false>(&mut fast, &up, &mid, &down, 0.1);
-                    }
-                }
-                let bits = |r: &[f64]| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&fast), bits(&plain), "n = {n}, shuffle = {shuffle}");
+            // Six input rows: outputs for rows 1..=4 at most.
+            let input: Vec<Vec<f64>> = (0..6)
+                .map(|r| {
+                    let mut v = vec![0.0; n];
+                    stream.fill_f64((6 * n + r) as u64 * 64, &mut v);
+                    v
+                })
+                .collect();
+            let mut plain = vec![vec![9.0; n]; 6];
+            for r in 1..5 {
+                row(&mut plain[r], &input[r - 1], &input[r], &input[r + 1], 0.1);
             }
+            let bits = |r: &[f64]| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            fn check<const K: usize, const SHUFFLE_LEFT: bool>(
+                input: &[Vec<f64>],
+                plain: &[Vec<f64>],
+                bits: impl Fn(&[f64]) -> Vec<u64>,
+            ) {
+                let n = input[0].len();
+                let mut fast = vec![vec![9.0; n]; K];
+                let mut targets = fast.iter_mut();
+                let dst: [&mut [f64]; K] =
+                    std::array::from_fn(|_| targets.next().expect("K rows").as_mut_slice());
+                let mids: [&[f64]; K] = std::array::from_fn(|i| input[1 + i].as_slice());
+                // SAFETY: the CPU has AVX-512F and FMA (asserted by the caller).
+                unsafe { rows_avx512::<K, SHUFFLE_LEFT>(dst, &input[0], mids, &input[K + 1], 0.1) };
+                for i in 0..K {
+                    assert_eq!(
+                        bits(&fast[i]),
+                        bits(&plain[1 + i]),
+                        "n = {n}, {K} rows, shuffle = {SHUFFLE_LEFT}, row {i}"
+                    );
+                }
+            }
+            check::<1, false>(&input, &plain, bits);
+            check::<1, true>(&input, &plain, bits);
+            check::<2, false>(&input, &plain, bits);
+            check::<2, true>(&input, &plain, bits);
+            check::<3, true>(&input, &plain, bits);
+            check::<4, true>(&input, &plain, bits);
         }
     }
 }

@@ -26,15 +26,18 @@
 //!   others for a while (a vCPU sharing its physical core) gets fewer rows,
 //!   instead of holding up the chunks next to its own.
 //! * **Cache reuse.** Within a pass a thread sweeps its band once,
-//!   computing every time level as soon as its three input rows exist
-//!   (a wavefront in row × time). Intermediate levels live in a 3-row ring
-//!   per level; the depth is chosen so that the rings fit in
-//!   [`RING_BUDGET_BYTES`] and stay in L1 (deeper, they spill to L2 and
-//!   every step gets slower). The shared arrays are read and written once
-//!   per pass rather than once per step.
-//! * **SIMD.** On AVX-512 a hand-written row kernel (`kernel::row_avx512`)
-//!   balances loads against shuffles (in the mix that suits the CPU's
-//!   design: `kernel::LeftNeighbours`) and uses one FMA per 8 cells with the
+//!   computing every time level as soon as its input rows exist (a
+//!   wavefront in row × time). Intermediate levels live in a small ring of
+//!   rows per level; the depth is chosen so that rings of three rows per
+//!   level fit in [`RING_BUDGET_BYTES`] and stay in L1 (deeper, they spill
+//!   to L2 and every step gets slower). The shared arrays are read and
+//!   written once per pass rather than once per step.
+//! * **SIMD.** On AVX-512 a hand-written kernel (`kernel::rows_avx512`)
+//!   balances loads against shuffles in the form that suits the core's
+//!   design (`kernel::Avx512Form`): on Intel one row per sweep, on AMD's
+//!   Zen 4, whose loads bound it, four rows per sweep (each middle row is
+//!   its neighbours' row above or below, so it is loaded once, and the
+//!   rings hold six rows per level). It uses one FMA per 8 cells with the
 //!   same rounding as the plain expression; elsewhere the row loop is
 //!   written so the compiler vectorises it, and the whole pass is compiled
 //!   for AVX2 when the CPU has it (picked at run time). Rows are laid out so
