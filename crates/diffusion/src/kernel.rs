@@ -75,43 +75,42 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// How the AVX-512 kernel ([`rows_avx512`]) is run on this CPU: how many
-/// rows it updates per sweep and where it gets a block's left neighbours.
-/// Every form gives the same bits; which is faster depends on how the core
-/// executes 512-bit instructions.
+/// How many rows the AVX-512 kernel ([`rows_avx512`]) updates per sweep on
+/// this CPU. Every form gives the same bits; which is faster depends on how
+/// the core executes 512-bit instructions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Avx512Form {
-    /// One row per sweep, the left neighbours by one unaligned load (split
-    /// across two cache lines). Intel's cores run each 512-bit instruction
-    /// whole: this keeps their load ports and vector ports equally busy.
-    OneRowLoadingLeft,
-    /// [`GROUPED_ROWS`] rows per sweep, the left neighbours by one
-    /// `valignq` of the block and the one before it, already in registers.
-    /// AMD's Zen 4 splits every 512-bit load into two 256-bit halves, so its
-    /// load ports bound the kernel: this form loads 1.5 blocks per block
-    /// updated, where one row per sweep loads 3 (or 4, left loaded).
-    GroupedShufflingLeft,
+    /// One row per sweep: three block loads per block updated. Intel's
+    /// cores run each 512-bit load whole, and this keeps their load ports
+    /// and vector ports equally busy (the form measured there).
+    OneRow,
+    /// [`GROUPED_ROWS`] rows per sweep: each middle row is loaded once, as
+    /// its neighbours' row above or below too, so a block updated costs 2.5
+    /// block loads instead of 3 (the left neighbours' unaligned load
+    /// included). AMD's Zen 4 splits every 512-bit load into two 256-bit
+    /// halves, so there the loads bound the kernel.
+    GroupedRows,
 }
 
-/// Rows per sweep of [`Avx512Form::GroupedShufflingLeft`]: enough that a
-/// block updated costs 1.5 block loads, few enough that each row's
-/// previous, current and next blocks stay in the 32 vector registers.
+/// Rows per sweep of [`Avx512Form::GroupedRows`]: enough to share most
+/// loads, few enough that each row's current and next blocks stay in the 32
+/// vector registers.
 pub(crate) const GROUPED_ROWS: usize = 4;
 
 impl Avx512Form {
     /// The faster form on this process's CPU.
     pub(crate) fn for_this_cpu() -> Avx512Form {
         match runtime::CpuVendor::detect() {
-            runtime::CpuVendor::Amd => Avx512Form::GroupedShufflingLeft,
-            runtime::CpuVendor::Intel | runtime::CpuVendor::Other => Avx512Form::OneRowLoadingLeft,
+            runtime::CpuVendor::Amd => Avx512Form::GroupedRows,
+            runtime::CpuVendor::Intel | runtime::CpuVendor::Other => Avx512Form::OneRow,
         }
     }
 
     /// Rows it updates per sweep.
     pub(crate) fn rows_per_sweep(self) -> usize {
         match self {
-            Avx512Form::OneRowLoadingLeft => 1,
-            Avx512Form::GroupedShufflingLeft => GROUPED_ROWS,
+            Avx512Form::OneRow => 1,
+            Avx512Form::GroupedRows => GROUPED_ROWS,
         }
     }
 }
@@ -121,12 +120,12 @@ impl Avx512Form {
 /// multiplies, shuffles) and the load ports. Row `i` of `mids` is updated
 /// into `dst[i]`; the row above the first is `up`, the row below the last
 /// `down`, and each middle row is also its neighbours' row above or below,
-/// so a sweep of `K` rows loads `K + 2` rows, not `3·K`. Each block of 8
-/// cells loads the *next* block of its middle row, from which one `valignq`
-/// makes the right neighbours; the left neighbours come from a `valignq`
-/// of the block before when `SHUFFLE_LEFT`, else from an unaligned load
-/// ([`Avx512Form`]). Loading the right neighbours too would add a second
-/// split load per block.
+/// so a sweep of `K` rows loads `K + 2` rows, not `3·K` ([`Avx512Form`]).
+/// Each block of 8 cells loads the *next* block of its middle row, from
+/// which one `valignq` makes the right neighbours, and its left neighbours
+/// by one unaligned load. (Shuffling the left neighbours out of the block
+/// before as well is slower on Intel, and on AMD with rows grouped; loading
+/// the right ones would add a second split load.)
 ///
 /// The arithmetic is exactly [`update`]'s, so results are bit-identical:
 /// `s - 4·c` is one fused multiply-add, `fma(-4, c, s)`, which rounds once
@@ -138,7 +137,7 @@ impl Avx512Form {
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-pub(crate) unsafe fn rows_avx512<const K: usize, const SHUFFLE_LEFT: bool>(
+pub(crate) unsafe fn rows_avx512<const K: usize>(
     dst: [&mut [f64]; K],
     up: &[f64],
     mids: [&[f64]; K],
@@ -156,10 +155,10 @@ pub(crate) unsafe fn rows_avx512<const K: usize, const SHUFFLE_LEFT: bool>(
     let full = m / 8;
     // SAFETY: the CPU has AVX-512F and FMA (this function's precondition).
     // The pointer arithmetic stays in the rows, which all hold at least n
-    // values (asserted above): full blocks cover cells 1..=8·full ≤ n-2, reading at
-    // most index 8·full+8 ≤ n-1 of a middle row (the look-ahead load is only
-    // done when j+16 ≤ n); the masked tail touches only cells < n-1 and
-    // their neighbours ≤ n-1.
+    // values (asserted above): full blocks cover cells 1..=8·full ≤ n-2,
+    // reading from index j-1 ≥ 0 to at most 8·full+8 ≤ n-1 of a middle row
+    // (the look-ahead load is only done when j+16 ≤ n); the masked tail
+    // touches only cells < n-1 and their neighbours ≤ n-1.
     unsafe {
         let kv = _mm512_set1_pd(k);
         let minus_four = _mm512_set1_pd(-4.0);
@@ -171,14 +170,7 @@ pub(crate) unsafe fn rows_avx512<const K: usize, const SHUFFLE_LEFT: bool>(
         let right_of = |lo: __m512d, hi: __m512d| {
             _mm512_castsi512_pd(_mm512_alignr_epi64::<1>(bits(hi), bits(lo)))
         };
-        // Elements [lo_7, hi_0 .. hi_6]: the left neighbours of `hi`.
-        let left_of = |lo: __m512d, hi: __m512d| {
-            _mm512_castsi512_pd(_mm512_alignr_epi64::<7>(bits(hi), bits(lo)))
-        };
         let mut cur = c.map(|c| _mm512_loadu_pd(c.add(1)));
-        // The block before the first: only its last element, cell 0, is
-        // read (as the first cell's left neighbour).
-        let mut prev = mids.map(|m| _mm512_set1_pd(m[0]));
         let mut j = 1;
         for _ in 0..full {
             let look_ahead = j + 16 <= n;
@@ -195,18 +187,13 @@ pub(crate) unsafe fn rows_avx512<const K: usize, const SHUFFLE_LEFT: bool>(
                 } else {
                     _mm512_loadu_pd(c[i].add(j + 1))
                 };
-                let left = if SHUFFLE_LEFT {
-                    left_of(prev[i], cur[i])
-                } else {
-                    _mm512_loadu_pd(c[i].add(j - 1))
-                };
+                let left = _mm512_loadu_pd(c[i].add(j - 1));
                 let up_i = if i == 0 { above } else { cur[i - 1] };
                 let down_i = if i + 1 == K { below } else { cur[i + 1] };
                 let s = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(down_i, up_i), right), left);
                 let lap = _mm512_fmadd_pd(minus_four, cur[i], s);
                 _mm512_storeu_pd(d[i].add(j), _mm512_fmadd_pd(kv, lap, cur[i]));
             }
-            prev = cur;
             cur = next;
             j += 8;
         }
@@ -235,8 +222,8 @@ mod tests {
 
     /// Rows of every length from 3 to 40 cells (every tail length, one to
     /// four full blocks), updated by the plain row one at a time and by
-    /// every form of the AVX-512 kernel (one, two, three and four rows per
-    /// sweep, left neighbours loaded and shuffled), compared bit for bit.
+    /// the AVX-512 kernel one, two, three and four rows per sweep, compared
+    /// bit for bit.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn every_form_of_the_avx512_kernel_gives_the_plain_rows_bits() {
@@ -260,7 +247,7 @@ mod tests {
                 row(&mut plain[r], &input[r - 1], &input[r], &input[r + 1], 0.1);
             }
             let bits = |r: &[f64]| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            fn check<const K: usize, const SHUFFLE_LEFT: bool>(
+            fn check<const K: usize>(
                 input: &[Vec<f64>],
                 plain: &[Vec<f64>],
                 bits: impl Fn(&[f64]) -> Vec<u64>,
@@ -272,21 +259,19 @@ mod tests {
                     std::array::from_fn(|_| targets.next().expect("K rows").as_mut_slice());
                 let mids: [&[f64]; K] = std::array::from_fn(|i| input[1 + i].as_slice());
                 // SAFETY: the CPU has AVX-512F and FMA (asserted by the caller).
-                unsafe { rows_avx512::<K, SHUFFLE_LEFT>(dst, &input[0], mids, &input[K + 1], 0.1) };
+                unsafe { rows_avx512::<K>(dst, &input[0], mids, &input[K + 1], 0.1) };
                 for i in 0..K {
                     assert_eq!(
                         bits(&fast[i]),
                         bits(&plain[1 + i]),
-                        "n = {n}, {K} rows, shuffle = {SHUFFLE_LEFT}, row {i}"
+                        "n = {n}, {K} rows, row {i}"
                     );
                 }
             }
-            check::<1, false>(&input, &plain, bits);
-            check::<1, true>(&input, &plain, bits);
-            check::<2, false>(&input, &plain, bits);
-            check::<2, true>(&input, &plain, bits);
-            check::<3, true>(&input, &plain, bits);
-            check::<4, true>(&input, &plain, bits);
+            check::<1>(&input, &plain, bits);
+            check::<2>(&input, &plain, bits);
+            check::<3>(&input, &plain, bits);
+            check::<4>(&input, &plain, bits);
         }
     }
 }

@@ -88,9 +88,9 @@ impl Band {
             // SAFETY: `Simd::detect` returned Avx512, so the CPU has AVX-512F and FMA.
             return unsafe {
                 match self.form {
-                    Avx512Form::OneRowLoadingLeft => band_pass_avx512::<1, false>(self, pass),
-                    Avx512Form::GroupedShufflingLeft => {
-                        band_pass_avx512::<{ crate::kernel::GROUPED_ROWS }, true>(self, pass)
+                    Avx512Form::OneRow => band_pass_avx512::<1>(self, pass),
+                    Avx512Form::GroupedRows => {
+                        band_pass_avx512::<{ crate::kernel::GROUPED_ROWS }>(self, pass)
                     }
                 }
             };
@@ -194,25 +194,21 @@ fn band_pass(band: &mut Band, pass: Pass<'_>) {
     band_pass_with::<1, _, _>(row, |[d], u, [m], w, k| row(d, u, m, w, k), band, pass)
 }
 
-/// [`band_pass_with`] with the AVX-512 row kernel, `K` rows at a time, its
-/// left neighbours shuffled when `SHUFFLE_LEFT` ([`Avx512Form`]).
+/// [`band_pass_with`] with the AVX-512 row kernel, `K` rows at a time.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn band_pass_avx512<const K: usize, const SHUFFLE_LEFT: bool>(
-    band: &mut Band,
-    pass: Pass<'_>,
-) {
+unsafe fn band_pass_avx512<const K: usize>(band: &mut Band, pass: Pass<'_>) {
     use crate::kernel::rows_avx512;
     // SAFETY: this function's own precondition.
     let one = |d: &mut [f64], u: &[f64], m: &[f64], w: &[f64], k: f64| unsafe {
-        rows_avx512::<1, SHUFFLE_LEFT>([d], u, [m], w, k)
+        rows_avx512::<1>([d], u, [m], w, k)
     };
     // SAFETY: as above.
     let rows = |d: [&mut [f64]; K], u: &[f64], m: [&[f64]; K], w: &[f64], k: f64| unsafe {
-        rows_avx512::<K, SHUFFLE_LEFT>(d, u, m, w, k)
+        rows_avx512::<K>(d, u, m, w, k)
     };
     band_pass_with(one, rows, band, pass)
 }
@@ -331,7 +327,7 @@ mod tests {
             let start = grid(n, seed);
             let want = stepped(start.clone(), levels, k)[r0..r1].to_vec();
             // A band of this form has ring room for four rows per sweep.
-            let form = Avx512Form::GroupedShufflingLeft;
+            let form = Avx512Form::GroupedRows;
             let got = |run: fn(&mut Band, Pass<'_>), form| band_rows(&start, (r0, r1), levels, k, run, form);
             prop_assert_eq!(&got(plain_in_groups::<1>, form), &want, "one row at a time");
             prop_assert_eq!(&got(plain_in_groups::<2>, form), &want, "two rows at a time");
@@ -339,7 +335,7 @@ mod tests {
             prop_assert_eq!(&got(plain_in_groups::<4>, form), &want, "four rows at a time");
             if Simd::detect() == Simd::Avx512 {
                 let avx512 = |b: &mut Band, p: Pass<'_>| b.run(Simd::Avx512, true, p);
-                for form in [Avx512Form::OneRowLoadingLeft, Avx512Form::GroupedShufflingLeft] {
+                for form in [Avx512Form::OneRow, Avx512Form::GroupedRows] {
                     prop_assert_eq!(&got(avx512, form), &want, "AVX-512, {:?}", form);
                 }
             }
