@@ -125,7 +125,7 @@ where
     } = pass;
     let lay = band.lay;
     let slots = K + 2;
-    let ring = &mut band.ring.as_mut_slice()[..(levels - 1) * slots * lay.stride];
+    let ring = &mut band.ring.as_mut_slice()[..levels.saturating_sub(1) * slots * lay.stride];
     let zero = &band.zero[..];
     // `src` starts at grid row `src_lo`, `dst` at row `r0`.
     let src_lo = src_rows((r0, r1), levels, n).0;
