@@ -80,13 +80,15 @@ pub(crate) use multiversion;
 /// the core executes 512-bit instructions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Avx512Form {
-    /// One row per sweep: three block loads per block updated. Intel's
-    /// cores run each 512-bit load whole, and this keeps their load ports
-    /// and vector ports equally busy (the form measured there).
+    /// One row per sweep: four block loads per block updated (the rows
+    /// above and below, the next block of its own row, the left
+    /// neighbours). Intel's cores run each 512-bit load whole, and this
+    /// keeps their load ports and vector ports equally busy (the form
+    /// measured there).
     OneRow,
     /// [`GROUPED_ROWS`] rows per sweep: each middle row is loaded once, as
     /// its neighbours' row above or below too, so a block updated costs 2.5
-    /// block loads instead of 3 (the left neighbours' unaligned load
+    /// block loads instead of 4 (the left neighbours' unaligned load
     /// included). AMD's Zen 4 splits every 512-bit load into two 256-bit
     /// halves, so there the loads bound the kernel.
     GroupedRows,

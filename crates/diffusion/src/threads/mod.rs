@@ -78,8 +78,12 @@ pub const MAX_DEFAULT_DEPTH: usize = 8;
 pub const RING_BUDGET_BYTES: usize = L1_BUDGET_BYTES;
 
 /// The default time-blocking depth for rows of `n` cells: as many steps as
-/// keep the rings (three rows per intermediate level) within
-/// [`RING_BUDGET_BYTES`], at least 1 and at most [`MAX_DEFAULT_DEPTH`].
+/// keep rings of three rows per intermediate level (one row per sweep)
+/// within [`RING_BUDGET_BYTES`], at least 1 and at most
+/// [`MAX_DEFAULT_DEPTH`]. With rows grouped (`kernel::Avx512Form`) the
+/// rings hold two rows more per level than rows per sweep and reach into
+/// L2; the same depth stays, as it ran faster there than one whose rings
+/// fit.
 pub fn default_depth(n: usize) -> usize {
     let ring_row_bytes = 3 * Layout::new(n).row_bytes();
     (1 + RING_BUDGET_BYTES / ring_row_bytes.max(1)).clamp(1, MAX_DEFAULT_DEPTH)
