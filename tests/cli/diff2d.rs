@@ -133,7 +133,7 @@ fn invalid_values_are_refused_with_where_they_were_set() {
     #[cfg(not(feature = "mpi"))]
     fails_with(
         &["--backend", "mpi"],
-        "backend `mpi` is not available in this build",
+        "backend `mpi` is not available: this hpcrs was built without MPI",
     );
 }
 

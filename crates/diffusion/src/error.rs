@@ -56,8 +56,9 @@ pub enum DiffusionError {
         /// What is wrong with it.
         why: String,
     },
-    /// A backend that this build of hpcrs does not have.
-    #[error("backend `{backend}` is not available in this build: {why}")]
+    /// A backend that cannot run here: not in this build, not a backend of
+    /// this workload, or not startable (MPI that fails to start).
+    #[error("backend `{backend}` is not available: {why}")]
     BackendUnavailable {
         /// The backend's name.
         backend: String,
