@@ -15,8 +15,9 @@ use crate::memory::default_memory_limit;
 pub enum IoMode {
     /// Positioned reads (`pread`) into one reused buffer per thread.
     Pread,
-    /// One read-only map of the whole file; each chunk is prefetched with `MADV_WILLNEED`
-    /// and released with `MADV_DONTNEED` once reduced, so resident memory stays bounded.
+    /// One read-only map of the whole file; a chunk not yet in memory is prefetched with
+    /// `MADV_WILLNEED`, and each thread releases what it has reduced with `MADV_DONTNEED`
+    /// once it holds its share of the memory limit, so resident memory stays bounded.
     /// The default: it costs the least CPU per byte (no copy).
     #[default]
     Mmap,
@@ -48,6 +49,10 @@ impl IoMode {
 pub const MAX_CHUNK_BYTES: usize = 2 << 20;
 /// Smallest chunk, whatever the memory limit: one page.
 pub const MIN_CHUNK_BYTES: usize = runtime::layout::PAGE;
+/// Most bytes of a mapped file a thread reads before releasing them (`--io mmap`): each
+/// release interrupts the other cores, and 64 MiB makes that a few dozen times per
+/// 2 GiB instead of a thousand.
+pub const MAX_HELD_BYTES: usize = 64 << 20;
 
 /// How a long operation is run: memory limit, threads, I/O mode, progress and cancellation.
 pub struct Control<'a> {
@@ -104,6 +109,15 @@ impl Control<'_> {
         }
     }
 
+    /// Bytes of a mapped file one thread may hold before releasing them: its share of the
+    /// half of the memory limit that [`Control::chunk_elems`] gives the chunk buffers (a
+    /// mapped chunk needs no buffer), between one chunk of `chunk_bytes` and
+    /// [`MAX_HELD_BYTES`].
+    pub(crate) fn hold_bytes(&self, chunk_bytes: usize) -> usize {
+        let per_thread = (self.memory_limit / 2) / self.thread_count() as u64;
+        (per_thread.min(MAX_HELD_BYTES as u64) as usize).max(chunk_bytes)
+    }
+
     /// Whether the operation was asked to stop.
     pub(crate) fn cancelled(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
@@ -150,6 +164,21 @@ mod tests {
             ..Control::default()
         };
         assert_eq!(tiny.chunk_elems(8, 0), 512);
+    }
+
+    #[test]
+    fn a_thread_holds_its_share_of_the_limit_within_bounds() {
+        let ctl = |limit: u64, threads| Control {
+            memory_limit: limit,
+            threads: Threads::Exactly(threads),
+            ..Control::default()
+        };
+        // Half of 64 MiB over 2 threads.
+        assert_eq!(ctl(64 << 20, 2).hold_bytes(2 << 20), 16 << 20);
+        // A large limit: at most MAX_HELD_BYTES.
+        assert_eq!(ctl(6 << 30, 2).hold_bytes(2 << 20), MAX_HELD_BYTES);
+        // A tiny limit: still the chunk being read.
+        assert_eq!(ctl(1000, 2).hold_bytes(4096), 4096);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::array::NpyFile;
 use crate::control::Control;
 use crate::decode::{as_native_f64, decode_to_f64};
 use crate::error::{OocError, Result};
-use crate::read::Reader;
+use crate::read::{HeldSpan, Reader};
 
 /// Per-thread scratch buffers, reused for every chunk that thread reads.
 #[derive(Default)]
@@ -22,6 +22,8 @@ struct Scratch {
     raw: Vec<u64>,
     /// Decoded values when the data is not native `f64`.
     vals: Vec<f64>,
+    /// What the thread holds of a mapped file.
+    held: HeldSpan,
 }
 
 /// Calls `map` on every chunk of `file`'s data (the index of the chunk's first element,
@@ -55,7 +57,7 @@ where
     let n_chunks = len.div_ceil(chunk_elems);
     let threads = ctl.install(rayon::current_num_threads)?;
     let scratch: Vec<Mutex<Scratch>> = (0..threads + 1).map(|_| Mutex::default()).collect();
-    let reader = Reader::new(file, ctl.io)?;
+    let reader = Reader::new(file, ctl.io, ctl.hold_bytes(chunk_elems * item))?;
     let data_offset = h.data_offset as usize;
 
     let do_chunk = |ci: usize| -> Result<R> {
@@ -75,8 +77,8 @@ where
             .unwrap_or(threads)
             .min(threads);
         let mut guard = scratch[slot].lock().unwrap_or_else(|p| p.into_inner());
-        let Scratch { raw, vals } = &mut *guard;
-        let r = reader.with_bytes(raw, offset, nbytes, start + n == len, |bytes| {
+        let Scratch { raw, vals, held } = &mut *guard;
+        let r = reader.with_bytes(raw, held, offset, nbytes, |bytes| {
             let values: &[f64] = match as_native_f64(dtype, order, bytes) {
                 Some(v) => v,
                 None => {
@@ -97,6 +99,10 @@ where
         let last = first.saturating_add(batch).min(n_chunks);
         let results: Vec<Result<R>> =
             ctl.install(|| (first..last).into_par_iter().map(&do_chunk).collect())?;
+        for slot in &scratch {
+            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            reader.release(&mut guard.held);
+        }
         for r in results {
             merge(acc, r?);
         }

@@ -36,8 +36,9 @@
 //!   results do not depend on how chunks are spread over threads. A chunk's bytes come
 //!   from one map of the whole file (the default, the least CPU per byte: no copy), a
 //!   `MAP_POPULATE` map per chunk, or `pread` into reused buffers ([`IoMode`]); mapped
-//!   pages are released with `MADV_DONTNEED` after each chunk, which keeps the resident set
-//!   bounded where numpy's memmap makes the whole file resident.
+//!   pages are released with `MADV_DONTNEED` once a thread holds its share of the memory
+//!   limit (up to 64 MiB: each release interrupts the other cores), which keeps the
+//!   resident set bounded where numpy's memmap makes the whole file resident.
 //! - **Unreadable pages**: a file's size is checked against its header at open and again
 //!   before every map, so a truncated file is an error. A page that goes missing later (the
 //!   file truncated while being read, a sparse file on a full `tmpfs`) can only fault with

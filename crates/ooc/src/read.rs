@@ -4,8 +4,15 @@
 //! [`IoMode::Mmap`] is the default because it costs the least CPU per byte on a file in the
 //! page cache: mapping the page-cache pages (the kernel maps large folios many pages per
 //! fault) avoids copying every byte into a buffer, which is what `pread` spends half its
-//! time on. Releasing each chunk's pages with `MADV_DONTNEED` is what keeps the resident
-//! set bounded: without it a full pass over a mapped file makes all of it resident.
+//! time on. Releasing the pages read with `MADV_DONTNEED` is what keeps the resident set
+//! bounded: without it a full pass over a mapped file makes all of it resident.
+//!
+//! Both pieces of advice cost more than they seem. Each `MADV_DONTNEED` of a process with
+//! several threads interrupts the other cores to flush their TLBs (in a VM, a trip through
+//! the hypervisor per core), so a thread releases what it read in spans of many chunks,
+//! as much as its share of the memory limit allows ([`HeldSpan`]), not chunk by chunk.
+//! `MADV_WILLNEED` walks the page cache page by page even when every page is there, so a
+//! chunk is advised only when its first or last page is not in memory (`mincore`).
 
 use memmap2::{Advice, Mmap, MmapOptions, UncheckedAdvice};
 
@@ -20,14 +27,25 @@ pub(crate) struct Reader<'f> {
     io: IoMode,
     /// The map of the whole file, for [`IoMode::Mmap`].
     whole: Option<Registered<Mmap>>,
+    /// Bytes of the map a thread may hold before it releases them.
+    hold_bytes: usize,
+}
+
+/// The bytes of the map one thread has read and not yet released: consecutive chunks,
+/// `start..end` in the file (empty when nothing is held).
+#[derive(Debug, Default)]
+pub(crate) struct HeldSpan {
+    start: usize,
+    end: usize,
 }
 
 impl<'f> Reader<'f> {
-    /// A reader of `file` (which maps it whole for [`IoMode::Mmap`]).
+    /// A reader of `file` (which maps it whole for [`IoMode::Mmap`]), each of whose threads
+    /// holds at most `hold_bytes` of the map (and at least the chunk it reads).
     ///
     /// The file's size is checked against its header first, so that a file truncated since
     /// it was opened is an error rather than a fault.
-    pub(crate) fn new(file: &'f NpyFile, io: IoMode) -> Result<Reader<'f>> {
+    pub(crate) fn new(file: &'f NpyFile, io: IoMode, hold_bytes: usize) -> Result<Reader<'f>> {
         file.check_size()?;
         let whole = match io {
             IoMode::Mmap => {
@@ -43,27 +61,39 @@ impl<'f> Reader<'f> {
             }
             IoMode::Pread | IoMode::MmapPopulate => None,
         };
-        Ok(Reader { file, io, whole })
+        Ok(Reader {
+            file,
+            io,
+            whole,
+            hold_bytes,
+        })
     }
 
-    /// Calls `f` with the `len` bytes at `offset` in the file, then lets go of them. `buf`
-    /// is the calling thread's reusable buffer (`u64`s, so that it is 8-byte aligned and
-    /// native `f64` data in it can be viewed in place); `last` says that the chunk ends
-    /// the file.
+    /// Calls `f` with the `len` bytes at `offset` in the file, then lets go of them (with
+    /// [`IoMode::Mmap`], once the calling thread holds enough: see [`HeldSpan`]). `buf` is the
+    /// calling thread's reusable buffer (`u64`s, so that it is 8-byte aligned and native
+    /// `f64` data in it can be viewed in place), `held` what it holds of the map.
     pub(crate) fn with_bytes<R>(
         &self,
         buf: &mut Vec<u64>,
+        held: &mut HeldSpan,
         offset: usize,
         len: usize,
-        last: bool,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
         let file = self.file;
         match (self.io, &self.whole) {
             (IoMode::Mmap, Some(m)) => {
-                let _ = m.advise_range(Advice::WillNeed, offset, len);
+                if held.end != offset || held.end - held.start + len > self.hold_bytes {
+                    self.release(held);
+                    *held = HeldSpan {
+                        start: offset,
+                        end: offset,
+                    };
+                }
+                prefetch(m, offset, len);
                 let r = f(&m[offset..offset + len]);
-                release(m, offset, len, last);
+                held.end = offset + len;
                 Ok(r)
             }
             (IoMode::MmapPopulate, _) => {
@@ -90,21 +120,50 @@ impl<'f> Reader<'f> {
     }
 }
 
-/// Drops the pages of the chunk at `offset..offset + len` from the process's map. A page
-/// shared with the next chunk is left to that chunk (which releases the page holding its
-/// start), so none is kept.
-fn release(m: &Mmap, offset: usize, len: usize, last: bool) {
-    const PAGE: usize = runtime::layout::PAGE;
-    let lo = offset / PAGE * PAGE;
-    let hi = if last {
-        (offset + len).div_ceil(PAGE) * PAGE
-    } else {
-        (offset + len) / PAGE * PAGE
-    };
-    if hi > lo {
-        // SAFETY: the map is read-only and file-backed, so dropping its pages loses nothing:
-        // a later access faults them back in from the page cache. No slice into these pages
-        // is alive: `with_bytes` lent them to its callback, which has returned.
-        let _ = unsafe { m.unchecked_advise_range(UncheckedAdvice::DontNeed, lo, hi - lo) };
+impl Reader<'_> {
+    /// Drops the pages of what `held` holds from the process's map, and empties it. A page
+    /// shared with the chunk after the held ones is left to that chunk (which releases the
+    /// page holding its start), so none is kept; the end of the file releases its last page.
+    pub(crate) fn release(&self, held: &mut HeldSpan) {
+        let Some(m) = &self.whole else { return };
+        let (start, end) = (held.start, held.end);
+        *held = HeldSpan::default();
+        let lo = start / PAGE * PAGE;
+        let hi = if end >= m.len() {
+            end.div_ceil(PAGE) * PAGE
+        } else {
+            end / PAGE * PAGE
+        };
+        if hi > lo {
+            // SAFETY: the map is read-only and file-backed, so dropping its pages loses
+            // nothing: a later access faults them back in from the page cache, with the same
+            // contents. This thread's callbacks that read them have returned; another
+            // thread may still read the first page, shared with the chunk before, and
+            // faults it back in.
+            let _ = unsafe { m.unchecked_advise_range(UncheckedAdvice::DontNeed, lo, hi - lo) };
+        }
     }
+}
+
+const PAGE: usize = runtime::layout::PAGE;
+
+/// Asks the kernel to read the `len` bytes at `offset` of `m` ahead (`MADV_WILLNEED`),
+/// unless the first and the last of their pages are in memory already: the advice walks
+/// the page cache page by page even when every page is there.
+pub(crate) fn prefetch(m: &Mmap, offset: usize, len: usize) {
+    if len > 0 && !(resident(m, offset) && resident(m, offset + len - 1)) {
+        // Advice is a hint: ignoring a failure only costs speed.
+        let _ = m.advise_range(Advice::WillNeed, offset, len);
+    }
+}
+
+/// Whether the page of `m` holding byte `at` is in memory (in the page cache, for a file
+/// map); `false` when that cannot be told.
+fn resident(m: &Mmap, at: usize) -> bool {
+    let page = (m.as_ptr() as usize + at) / PAGE * PAGE;
+    let mut state = 0u8;
+    // SAFETY: `page` is the page-aligned start of a page inside the map (`at` < its length),
+    // and `state` has room for the one page asked about.
+    let r = unsafe { libc::mincore(page as *mut libc::c_void, 1, &mut state) };
+    r == 0 && state & 1 == 1
 }

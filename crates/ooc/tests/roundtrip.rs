@@ -133,6 +133,37 @@ fn every_dtype_and_order_reduces_like_the_reference() {
     }
 }
 
+/// A mapped file read by threads that each hold many chunks before releasing them (a
+/// 64 MiB limit: 2 MiB chunks, 16 MiB held per thread), and with the threads' spans cut
+/// short by a small limit, gives exactly the statistics of positioned reads of the same
+/// chunks, whole and along an axis.
+#[test]
+fn mapped_chunks_held_across_releases_reduce_like_pread() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("held.npy");
+    // 24 MiB of f64 with an odd row length: chunks and pages do not line up with rows.
+    let f = make(
+        &p,
+        &[3001, 1048],
+        DType::F64,
+        false,
+        Fill::Random { seed: 8 },
+    );
+    for (limit, threads) in [(64u64 << 20, 2), (64 << 20, 3), (3 << 20, 2)] {
+        let whole = |io| stats(&f, &ctl(limit, threads, io)).unwrap().stats;
+        let (read, mapped) = (whole(IoMode::Pread), whole(IoMode::Mmap));
+        assert_eq!(mapped.count(), 3001 * 1048);
+        assert_eq!(
+            (mapped.mean().to_bits(), mapped.m2().to_bits()),
+            (read.mean().to_bits(), read.m2().to_bits()),
+            "limit {limit}, {threads} threads"
+        );
+        assert_eq!((mapped.min(), mapped.max()), (read.min(), read.max()));
+        let along = |io| stats_axis(&f, 1, &ctl(limit, threads, io)).unwrap().stats;
+        assert_eq!(along(IoMode::Mmap), along(IoMode::Pread));
+    }
+}
+
 #[test]
 fn constant_fill_and_closed_forms() {
     let dir = tempfile::tempdir().unwrap();

@@ -264,8 +264,7 @@ impl<'f> Source<'f> {
                         OocError::io(self.file.path(), "read", e)
                     })?;
             } else {
-                // Advice is a hint: ignoring a failure only costs speed.
-                let _ = map.advise_range(Advice::WillNeed, offset, len);
+                crate::read::prefetch(map, offset, len);
             }
             return Ok(());
         }
