@@ -21,6 +21,9 @@ use crate::control::IoMode;
 use crate::error::{OocError, Result};
 use runtime::mapped::Registered;
 
+/// The page size that `madvise` and `mincore` work in.
+const PAGE: usize = runtime::layout::PAGE;
+
 /// Reads chunks of one file.
 pub(crate) struct Reader<'f> {
     file: &'f NpyFile,
@@ -118,9 +121,7 @@ impl<'f> Reader<'f> {
             }
         }
     }
-}
 
-impl Reader<'_> {
     /// Drops the pages of what `held` holds from the process's map, and empties it. A page
     /// shared with the chunk after the held ones is left to that chunk (which releases the
     /// page holding its start), so none is kept; the end of the file releases its last page.
@@ -144,8 +145,6 @@ impl Reader<'_> {
         }
     }
 }
-
-const PAGE: usize = runtime::layout::PAGE;
 
 /// Asks the kernel to read the `len` bytes at `offset` of `m` ahead (`MADV_WILLNEED`),
 /// unless the first and the last of their pages are in memory already: the advice walks
