@@ -96,8 +96,7 @@ impl Control<'_> {
     /// Half of the memory limit goes to the per-thread chunk buffers, the rest is headroom
     /// for results and the pages the kernel maps around a fault.
     pub fn chunk_elems(&self, item: usize, extra: usize) -> usize {
-        let per_thread = (self.memory_limit / 2) / self.thread_count() as u64;
-        let bytes = (per_thread as usize).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+        let bytes = (self.buffer_share() as usize).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
         // Whole pages of input, so that mapped chunks release whole pages.
         let per_elem = item + extra;
         let elems = (bytes / per_elem).max(1);
@@ -114,8 +113,12 @@ impl Control<'_> {
     /// mapped chunk needs no buffer), between one chunk of `chunk_bytes` and
     /// [`MAX_HELD_BYTES`].
     pub(crate) fn hold_bytes(&self, chunk_bytes: usize) -> usize {
-        let per_thread = (self.memory_limit / 2) / self.thread_count() as u64;
-        (per_thread.min(MAX_HELD_BYTES as u64) as usize).max(chunk_bytes)
+        (self.buffer_share().min(MAX_HELD_BYTES as u64) as usize).max(chunk_bytes)
+    }
+
+    /// One thread's share of the half of the memory limit that goes to chunk buffers.
+    fn buffer_share(&self) -> u64 {
+        (self.memory_limit / 2) / self.thread_count() as u64
     }
 
     /// Whether the operation was asked to stop.
