@@ -16,3 +16,21 @@ ranks="${CARGO_TARGET_DIR:-target}/debug/examples/ranks"
 for np in 1 2 4; do
     timeout 300 mpirun -np "$np" "$ranks"
 done
+# The pair that scripts/build-mpi.sh builds: `hpcrs` without MPI hands the
+# ranks to `hpcrs-mpi`. Removed afterwards, so that later test runs in this
+# target directory see a build without a twin.
+scripts/build-mpi.sh --debug
+debug="${CARGO_TARGET_DIR:-target}/debug"
+trap 'rm -f "$debug/hpcrs-mpi"' EXIT
+if ldd "$debug/hpcrs" | grep -q libmpi; then
+    echo "ci-mpi: $debug/hpcrs links MPI; build-mpi.sh should have built it without" >&2
+    exit 1
+fi
+hello=$(timeout 60 mpirun -np 2 "$debug/hpcrs" mpi hello | sed 's/ on .*//' | sort)
+expected=$(printf 'Hello World! I am process 0 of 2\nHello World! I am process 1 of 2')
+if [ "$hello" != "$expected" ]; then
+    echo "ci-mpi: mpirun -np 2 hpcrs mpi hello through hpcrs-mpi printed:" >&2
+    echo "$hello" >&2
+    exit 1
+fi
+echo "ci-mpi: mpirun -np 2 $debug/hpcrs ran as hpcrs-mpi on both ranks"

@@ -16,7 +16,7 @@
 #   3. The halo-exchange micro-benchmark (hpcrs mpi halo) on 2 ranks.
 #
 # Usage: scripts/mpi_bench.sh [ROUNDS]   (default 9)
-# Needs a binary built with MPI: cargo build --release --features mpi
+# Needs hpcrs with MPI: scripts/build-mpi.sh (or a --features mpi build)
 # (HPCRS=path/to/hpcrs to use another binary).
 set -euo pipefail
 
@@ -29,7 +29,7 @@ if ! command -v mpirun >/dev/null 2>&1; then
     exit 1
 fi
 if ! "$HPCRS" mpi hello >/dev/null 2>&1; then
-    echo "mpi_bench: $HPCRS is not built with MPI; run: cargo build --release --features mpi" >&2
+    echo "mpi_bench: $HPCRS has no MPI; run: scripts/build-mpi.sh" >&2
     exit 1
 fi
 

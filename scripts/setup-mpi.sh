@@ -43,5 +43,5 @@ for tool in mpicc mpirun; do
     fi
 done
 echo "setup-mpi: $(mpirun --version 2>&1 | head -n 1)"
-echo "setup-mpi: build with: cargo build --release --features mpi"
+echo "setup-mpi: build with: scripts/build-mpi.sh (or cargo build --release --features mpi)"
 echo "setup-mpi: run with:   mpirun -np 4 target/release/hpcrs mpi hello"

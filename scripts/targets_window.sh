@@ -10,7 +10,7 @@
 #   one left free; the halo-exchange micro-benchmark.
 #
 # Usage: scripts/targets_window.sh
-# Needs: a binary built with MPI (cargo build --release --features mpi), gcc
+# Needs: hpcrs with MPI (scripts/build-mpi.sh, or a --features mpi build), gcc
 # with OpenMP, mpirun, and PYTHON naming a Python with numpy
 # (scripts/setup-venv.sh makes one). HPCRS=path/to/hpcrs picks another binary,
 # INTERLEAVE another interleave tool. The peers, the corpora and the 2 GiB
@@ -25,14 +25,14 @@ fail() {
     echo "targets_window: $*" >&2
     exit 1
 }
-[ -x "$HPCRS" ] || fail "no hpcrs binary at $HPCRS (cargo build --release --features mpi, or set HPCRS)"
+[ -x "$HPCRS" ] || fail "no hpcrs binary at $HPCRS (scripts/build-mpi.sh, or set HPCRS)"
 [ -x "$INTERLEAVE" ] || fail "no interleave tool at $INTERLEAVE (set INTERLEAVE)"
 [ -n "${PYTHON:-}" ] || fail "set PYTHON to a Python with numpy (scripts/setup-venv.sh makes one)"
 "$PYTHON" -c "import numpy" 2>/dev/null || fail "$PYTHON has no numpy"
 command -v mpirun >/dev/null 2>&1 || fail "mpirun not found (scripts/setup-mpi.sh)"
 command -v gcc >/dev/null 2>&1 || fail "gcc not found"
 command -v taskset >/dev/null 2>&1 || fail "taskset not found (util-linux)"
-"$HPCRS" mpi hello >/dev/null 2>&1 || fail "$HPCRS was built without MPI (cargo build --release --features mpi)"
+"$HPCRS" mpi hello >/dev/null 2>&1 || fail "$HPCRS has no MPI (scripts/build-mpi.sh)"
 
 work="$(mktemp -d)"
 yes_pid=""

@@ -9,6 +9,7 @@ mod children;
 mod cmd;
 mod machine;
 mod memory;
+mod mpi_handoff;
 #[cfg(feature = "mpi")]
 mod mpi_start;
 mod output;
@@ -79,7 +80,13 @@ fn main() -> std::process::ExitCode {
         }
         None => {}
     }
-    let cli = Cli::parse();
+    let cli = match parse_or_hand_over() {
+        Ok(cli) => cli,
+        Err(err) => {
+            report(&err);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     if let Err(err) = apply_simd_cap() {
         report(&err);
         return std::process::ExitCode::FAILURE;
@@ -97,6 +104,39 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             report(&err);
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses the command line. A build without MPI first becomes the
+/// `hpcrs-mpi` beside it, if there is one, as a rank an MPI launcher
+/// started, or after parsing, for a command that uses MPI
+/// ([`mpi_handoff`]).
+fn parse_or_hand_over() -> anyhow::Result<Cli> {
+    mpi_handoff::to_mpi_build_if(mpi_handoff::launched_by_mpirun())?;
+    let cli = Cli::parse();
+    mpi_handoff::to_mpi_build_if(cli.command.uses_mpi())?;
+    Ok(cli)
+}
+
+impl Command {
+    /// Whether this command uses MPI (a build without it hands such
+    /// commands to `hpcrs-mpi`, [`mpi_handoff`]).
+    fn uses_mpi(&self) -> bool {
+        match self {
+            Command::Diff2d(args) => args.uses_mpi(),
+            Command::Auc(args) => args.uses_mpi(),
+            Command::Mpi(args) => args.uses_mpi(),
+            Command::Cluster(args) => args.uses_mpi(),
+            Command::Profile(args) => args.uses_mpi(),
+            // The bench times the MPI backends too where the build has them.
+            Command::Bench(_) => true,
+            // Wordcount uses MPI only as a launched rank (checked before parsing).
+            Command::Summer(_)
+            | Command::Expr(_)
+            | Command::Wordcount(_)
+            | Command::Ooc(_)
+            | Command::Mp(_) => false,
         }
     }
 }

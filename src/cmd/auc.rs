@@ -30,6 +30,13 @@ pub struct Args {
 }
 
 /// Runs `hpcrs auc`.
+impl Args {
+    /// Whether this run uses MPI (`--backend mpi`).
+    pub fn uses_mpi(&self) -> bool {
+        self.backend == Backend::Mpi
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ntot = args.ntot.unwrap_or(auc::DEFAULT_NTOT);
     let mut job = AucJob::new(ntot)?;

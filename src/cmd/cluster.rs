@@ -130,6 +130,13 @@ impl Connect {
 }
 
 /// Runs `hpcrs cluster`.
+impl Args {
+    /// Whether this run uses MPI (`engines --mpi`).
+    pub fn uses_mpi(&self) -> bool {
+        matches!(&self.command, Command::Engines(engines) if engines.mpi)
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Start(a) => daemon::start(a),

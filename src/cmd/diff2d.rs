@@ -140,6 +140,13 @@ fn options(
 }
 
 /// Runs `hpcrs diff2d`.
+impl Args {
+    /// Whether this run uses MPI (`--backend mpi`).
+    pub fn uses_mpi(&self) -> bool {
+        self.backend == Backend::Mpi
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.bind_to.is_some() && args.backend != Backend::Mpi {
         anyhow::bail!("--bind-to places MPI ranks: it needs --backend mpi");

@@ -68,6 +68,13 @@ const MAX_TRIALS: usize = 100;
 /// decoded copy of the object flavour.
 const HALO_COPIES: u64 = 5;
 
+impl Args {
+    /// Whether this run uses MPI: every run but `--local`'s threads.
+    pub fn uses_mpi(&self) -> bool {
+        self.local.is_none()
+    }
+}
+
 /// Runs `hpcrs mpi`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Args { command, local } = args;

@@ -70,6 +70,15 @@ fn line_functions(text: &str) -> Result<usize, String> {
 }
 
 /// Runs `hpcrs profile`.
+impl Args {
+    /// Whether the profiled subcommand uses MPI (false when it does not
+    /// parse: [`run`] reports that).
+    pub fn uses_mpi(&self) -> bool {
+        let words = std::iter::once(OsString::from("hpcrs")).chain(self.command.iter().cloned());
+        Cli::try_parse_from(words).is_ok_and(|cli| cli.command.uses_mpi())
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let command = subcommand(args.command);
     let out = output_dir(&args.out)?;

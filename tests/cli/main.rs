@@ -17,6 +17,8 @@ mod help;
 mod hostile;
 mod mp;
 mod mpi;
+#[cfg(not(feature = "mpi"))]
+mod mpi_handoff;
 mod mpi_hostile;
 #[cfg(feature = "mpi")]
 mod mpirun;

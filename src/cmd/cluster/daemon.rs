@@ -94,7 +94,7 @@ pub struct EnginesArgs {
     n: usize,
     /// Run one engine per MPI rank (under `mpirun -np N hpcrs cluster engines --mpi`).
     #[arg(long)]
-    mpi: bool,
+    pub(super) mpi: bool,
     #[command(flatten)]
     connect: Connect,
 }

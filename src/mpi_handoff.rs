@@ -1,0 +1,57 @@
+//! A build without MPI hands the commands that use MPI to `hpcrs-mpi`, the
+//! same program built with the `mpi` feature, when that lies beside it
+//! (`scripts/build-mpi.sh` builds both).
+//!
+//! Why two programs: a program linked with MPI loads MPI's and UCX's
+//! libraries at every start, whatever the command, and their constructors
+//! (UCX calibrates the time-stamp counter and reads `/proc`) cost about 2 ms
+//! of every run. So `hpcrs` stays without MPI, fast for every command, and
+//! replaces itself (`exec`: same process, same arguments and environment,
+//! so `mpirun` sees no difference) with `hpcrs-mpi` for a rank that an MPI
+//! launcher started and for a command that asks for MPI. A build with the
+//! `mpi` feature runs everything itself and never hands over.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// The MPI build's program name, looked for beside this program.
+pub const MPI_PROGRAM: &str = "hpcrs-mpi";
+
+/// Where this program's MPI twin would be: beside the running executable.
+fn mpi_program() -> Option<PathBuf> {
+    let me = std::env::current_exe().ok()?;
+    Some(me.with_file_name(MPI_PROGRAM))
+}
+
+/// Replaces this process with `hpcrs-mpi` and the same arguments when this
+/// build lacks MPI, `wants_mpi` is true and `hpcrs-mpi` lies beside this
+/// program; returns `Ok(())` (carry on here) otherwise, and an error naming
+/// `hpcrs-mpi` only when it is there but cannot be started.
+pub fn to_mpi_build_if(wants_mpi: bool) -> anyhow::Result<()> {
+    if comm::HAS_MPI || !wants_mpi {
+        return Ok(());
+    }
+    match mpi_program() {
+        Some(program) if program.is_file() => Err(exec(&program, std::env::args_os())),
+        _ => Ok(()),
+    }
+}
+
+/// Whether an MPI launcher started this process (`mpirun`, `srun`, …): it
+/// is then a rank, and any command may use MPI.
+pub fn launched_by_mpirun() -> bool {
+    comm::launched_by_mpirun(|v| std::env::var_os(v).is_some())
+}
+
+/// Executes `program` with `args` (its `argv[0]` kept, so usage messages
+/// still name the program the user typed); returns only the error of a
+/// failed `exec`.
+fn exec(program: &Path, mut args: impl Iterator<Item = OsString>) -> anyhow::Error {
+    use std::os::unix::process::CommandExt;
+    let arg0 = args.next().unwrap_or_else(|| OsString::from("hpcrs"));
+    let err = std::process::Command::new(program)
+        .arg0(arg0)
+        .args(args)
+        .exec();
+    anyhow::Error::new(err).context(format!("starting {} for MPI", program.display()))
+}
