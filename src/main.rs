@@ -67,7 +67,10 @@ enum Command {
 fn main() -> std::process::ExitCode {
     // First, while this is the only thread.
     #[cfg(feature = "mpi")]
-    mpi_start::prepare();
+    {
+        mpi_handoff::arrived();
+        mpi_start::prepare();
+    }
     signals::die_quietly_on_closed_pipe();
     signals::file_size_limits_are_errors();
     // A spawned child process (procs) is this program started again with a

@@ -17,6 +17,12 @@ use std::path::{Path, PathBuf};
 /// The MPI build's program name, looked for beside this program.
 pub const MPI_PROGRAM: &str = "hpcrs-mpi";
 
+/// Set in the environment of the `hpcrs-mpi` this program hands over to.
+/// A build with MPI removes it at start ([`arrived`]); a build without MPI
+/// that finds it was itself taken for `hpcrs-mpi` (a twin built without
+/// MPI) and says so, instead of handing over to itself forever.
+const HANDED_OVER: &str = "HPCRS_HANDED_OVER_TO_MPI";
+
 /// Where this program's MPI twin would be: beside the running executable.
 fn mpi_program() -> Option<PathBuf> {
     let me = std::env::current_exe().ok()?;
@@ -31,10 +37,26 @@ pub fn to_mpi_build_if(wants_mpi: bool) -> anyhow::Result<()> {
     if comm::HAS_MPI || !wants_mpi {
         return Ok(());
     }
+    if std::env::var_os(HANDED_OVER).is_some() {
+        let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(MPI_PROGRAM));
+        anyhow::bail!(
+            "{} was started as {MPI_PROGRAM}, the build with MPI, but was built without it: \
+             build the pair again with scripts/build-mpi.sh",
+            me.display()
+        );
+    }
     match mpi_program() {
         Some(program) if program.is_file() => Err(exec(&program, std::env::args_os())),
         _ => Ok(()),
     }
+}
+
+/// Forgets that this process was handed over to: a build with MPI calls it
+/// first in `main`, while it is the only thread, so that the programs it
+/// starts do not inherit the mark.
+#[cfg(feature = "mpi")]
+pub fn arrived() {
+    std::env::remove_var(HANDED_OVER);
 }
 
 /// Whether an MPI launcher started this process (`mpirun`, `srun`, …): it
@@ -52,6 +74,7 @@ fn exec(program: &Path, mut args: impl Iterator<Item = OsString>) -> anyhow::Err
     let err = std::process::Command::new(program)
         .arg0(arg0)
         .args(args)
+        .env(HANDED_OVER, "1")
         .exec();
     anyhow::Error::new(err).context(format!("starting {} for MPI", program.display()))
 }

@@ -109,3 +109,21 @@ fn a_twin_that_cannot_start_is_one_error_naming_it() {
     assert!(err.contains(&*twin.to_string_lossy()), "{err}");
     assert!(err.contains("ermission denied"), "{err}");
 }
+
+#[test]
+fn a_twin_without_mpi_is_one_error_not_a_loop() {
+    let (dir, front) = pair(None);
+    let twin = dir.path().join("hpcrs-mpi");
+    std::fs::hard_link(&front, &twin)
+        .or_else(|_| std::fs::copy(&front, &twin).map(drop))
+        .unwrap();
+    let out = assert_cmd::Command::new(&front)
+        .args(["mpi", "hello"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("was built without it"), "{err}");
+}
