@@ -29,7 +29,6 @@ pub struct Args {
     flavour: Option<Flavour>,
 }
 
-/// Runs `hpcrs auc`.
 impl Args {
     /// Whether this run uses MPI (`--backend mpi`).
     pub fn uses_mpi(&self) -> bool {
@@ -37,6 +36,7 @@ impl Args {
     }
 }
 
+/// Runs `hpcrs auc`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ntot = args.ntot.unwrap_or(auc::DEFAULT_NTOT);
     let mut job = AucJob::new(ntot)?;

@@ -129,7 +129,6 @@ impl Connect {
     }
 }
 
-/// Runs `hpcrs cluster`.
 impl Args {
     /// Whether this run uses MPI (`engines --mpi`).
     pub fn uses_mpi(&self) -> bool {
@@ -137,6 +136,7 @@ impl Args {
     }
 }
 
+/// Runs `hpcrs cluster`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Start(a) => daemon::start(a),

@@ -139,7 +139,6 @@ fn options(
     Ok((stepper, run))
 }
 
-/// Runs `hpcrs diff2d`.
 impl Args {
     /// Whether this run uses MPI (`--backend mpi`).
     pub fn uses_mpi(&self) -> bool {
@@ -147,6 +146,7 @@ impl Args {
     }
 }
 
+/// Runs `hpcrs diff2d`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.bind_to.is_some() && args.backend != Backend::Mpi {
         anyhow::bail!("--bind-to places MPI ranks: it needs --backend mpi");

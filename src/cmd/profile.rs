@@ -69,7 +69,6 @@ fn line_functions(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Runs `hpcrs profile`.
 impl Args {
     /// Whether the profiled subcommand uses MPI (false when it does not
     /// parse: [`run`] reports that).
@@ -79,6 +78,7 @@ impl Args {
     }
 }
 
+/// Runs `hpcrs profile`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let command = subcommand(args.command);
     let out = output_dir(&args.out)?;

@@ -21,15 +21,20 @@ fn pair(twin: Option<u32>) -> (tempfile::TempDir, PathBuf) {
         .tempdir_in(Path::new(BIN).parent().unwrap())
         .unwrap();
     let front = dir.path().join("hpcrs");
-    std::fs::hard_link(BIN, &front)
-        .or_else(|_| std::fs::copy(BIN, &front).map(drop))
-        .unwrap();
+    link(Path::new(BIN), &front);
     if let Some(mode) = twin {
         let script = dir.path().join("hpcrs-mpi");
         std::fs::write(&script, "#!/bin/sh\necho \"handed: $*\"\n").unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(mode)).unwrap();
     }
     (dir, front)
+}
+
+/// Makes `to` the same program as `from`: a hard link, or a copy.
+fn link(from: &Path, to: &Path) {
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(drop))
+        .unwrap();
 }
 
 /// Runs `program ARGS` with the extra environment `env`, outside any MPI
@@ -114,9 +119,7 @@ fn a_twin_that_cannot_start_is_one_error_naming_it() {
 fn a_twin_without_mpi_is_one_error_not_a_loop() {
     let (dir, front) = pair(None);
     let twin = dir.path().join("hpcrs-mpi");
-    std::fs::hard_link(&front, &twin)
-        .or_else(|_| std::fs::copy(&front, &twin).map(drop))
-        .unwrap();
+    link(&front, &twin);
     let out = assert_cmd::Command::new(&front)
         .args(["mpi", "hello"])
         .timeout(std::time::Duration::from_secs(60))
