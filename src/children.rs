@@ -31,9 +31,12 @@ fn register(registry: &mut Registry, add: fn(&mut Registry) -> procs::Result<()>
     }
 }
 
-/// Children that run this executable, spawned by default.
+/// Children that run this program (for an `hpcrs-mpi` that the `hpcrs`
+/// without MPI handed over to, that `hpcrs`: it starts faster), spawned by
+/// default.
 pub fn context() -> anyhow::Result<Context> {
-    let exe = std::env::current_exe().context("finding this program to start child processes")?;
+    let exe =
+        crate::mpi_handoff::program().context("finding this program to start child processes")?;
     Ok(Context::new(exe).with_thread_counter(threads))
 }
 

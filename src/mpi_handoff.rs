@@ -13,21 +13,21 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The MPI build's program name, looked for beside this program.
 pub const MPI_PROGRAM: &str = "hpcrs-mpi";
 
-/// Set in the environment of the `hpcrs-mpi` this program hands over to.
-/// A build with MPI removes it at start ([`arrived`]); a build without MPI
-/// that finds it was itself taken for `hpcrs-mpi` (a twin built without
-/// MPI) and says so, instead of handing over to itself forever.
+/// Set, to this program's path, in the environment of the `hpcrs-mpi` this
+/// program hands over to. A build with MPI takes it out at start
+/// ([`arrived`]) and starts that program, not itself, for more work
+/// ([`program`]); a build without MPI that finds it was itself taken for
+/// `hpcrs-mpi` (a twin built without MPI) and says so, instead of handing
+/// over to itself forever.
 const HANDED_OVER: &str = "HPCRS_HANDED_OVER_TO_MPI";
 
-/// Where this program's MPI twin would be: beside the running executable.
-fn mpi_program() -> Option<PathBuf> {
-    let me = std::env::current_exe().ok()?;
-    Some(me.with_file_name(MPI_PROGRAM))
-}
+/// The `hpcrs` without MPI that handed this process over ([`arrived`]).
+static FRONT: OnceLock<PathBuf> = OnceLock::new();
 
 /// Replaces this process with `hpcrs-mpi` and the same arguments when this
 /// build lacks MPI, `wants_mpi` is true and `hpcrs-mpi` lies beside this
@@ -37,26 +37,54 @@ pub fn to_mpi_build_if(wants_mpi: bool) -> anyhow::Result<()> {
     if comm::HAS_MPI || !wants_mpi {
         return Ok(());
     }
+    let Ok(me) = std::env::current_exe() else {
+        return Ok(());
+    };
     if std::env::var_os(HANDED_OVER).is_some() {
-        let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(MPI_PROGRAM));
         anyhow::bail!(
             "{} was started as {MPI_PROGRAM}, the build with MPI, but was built without it: \
              build the pair again with scripts/build-mpi.sh",
             me.display()
         );
     }
-    match mpi_program() {
-        Some(program) if program.is_file() => Err(exec(&program, std::env::args_os())),
-        _ => Ok(()),
+    let twin = me.with_file_name(MPI_PROGRAM);
+    if !twin.is_file() {
+        return Ok(());
+    }
+    Err(exec(&twin, &me, std::env::args_os()))
+}
+
+/// Takes the mark of a hand-over out of the environment, so that the
+/// programs this one starts do not inherit it, and remembers the program
+/// that handed over if the `hpcrs-mpi` beside it is this program. A build
+/// with MPI calls it first in `main`, while it is the only thread.
+#[cfg(feature = "mpi")]
+pub fn arrived() {
+    let Some(front) = std::env::var_os(HANDED_OVER) else {
+        return;
+    };
+    std::env::remove_var(HANDED_OVER);
+    let front = PathBuf::from(front);
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Ok(me) = std::env::current_exe() {
+        if same(&front.with_file_name(MPI_PROGRAM), &me) {
+            let _ = FRONT.set(front);
+        }
     }
 }
 
-/// Forgets that this process was handed over to: a build with MPI calls it
-/// first in `main`, while it is the only thread, so that the programs it
-/// starts do not inherit the mark.
-#[cfg(feature = "mpi")]
-pub fn arrived() {
-    std::env::remove_var(HANDED_OVER);
+/// The program to start again for more of this work (child processes,
+/// whole-process timings): the `hpcrs` without MPI that handed this
+/// process over, which starts faster and hands over again what needs MPI,
+/// or else this program.
+pub fn program() -> std::io::Result<PathBuf> {
+    match FRONT.get() {
+        Some(front) => Ok(front.clone()),
+        None => std::env::current_exe(),
+    }
 }
 
 /// Whether an MPI launcher started this process (`mpirun`, `srun`, …): it
@@ -67,14 +95,14 @@ pub fn launched_by_mpirun() -> bool {
 
 /// Executes `program` with `args` (its `argv[0]` kept, so usage messages
 /// still name the program the user typed); returns only the error of a
-/// failed `exec`.
-fn exec(program: &Path, mut args: impl Iterator<Item = OsString>) -> anyhow::Error {
+/// failed `exec`. `me` is this program, which the new one may start again.
+fn exec(program: &Path, me: &Path, mut args: impl Iterator<Item = OsString>) -> anyhow::Error {
     use std::os::unix::process::CommandExt;
     let arg0 = args.next().unwrap_or_else(|| OsString::from("hpcrs"));
     let err = std::process::Command::new(program)
         .arg0(arg0)
         .args(args)
-        .env(HANDED_OVER, "1")
+        .env(HANDED_OVER, me)
         .exec();
     anyhow::Error::new(err).context(format!("starting {} for MPI", program.display()))
 }

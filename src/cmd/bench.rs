@@ -40,8 +40,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts.runs = runs;
     }
     opts.threads = args.threads.unwrap_or_default();
-    // hpcrs rows also run as whole processes of this very program.
-    opts.hpcrs = std::env::current_exe().ok();
+    // hpcrs rows also run as whole processes of this program, or of the
+    // `hpcrs` without MPI that handed it over: the program users start.
+    opts.hpcrs = crate::mpi_handoff::program().ok();
     opts.machine = bench::machine_line(crate::machine::cpu_model().as_deref());
     if let Ok(cc) = std::env::var("CC") {
         opts.cc = cc;
