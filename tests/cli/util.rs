@@ -13,12 +13,30 @@ pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// `hpcrs`, ready for arguments.
 pub fn hpcrs() -> Command {
+    no_twin_beside_bin();
     Command::new(BIN)
 }
 
 /// `hpcrs` as a plain process, for tests that send it signals.
 pub fn hpcrs_process() -> StdCommand {
+    no_twin_beside_bin();
     StdCommand::new(BIN)
+}
+
+/// Fails the test when a build without MPI has an `hpcrs-mpi` beside it: it
+/// would hand MPI commands over (src/mpi_handoff.rs), and the tests of this
+/// build's own answers would test the twin's.
+fn no_twin_beside_bin() {
+    if cfg!(feature = "mpi") {
+        return;
+    }
+    let twin = std::path::Path::new(BIN).with_file_name("hpcrs-mpi");
+    assert!(
+        !twin.exists(),
+        "{} would take this build's MPI commands: remove it (scripts/build-mpi.sh --debug left it) \
+         to test the build without MPI",
+        twin.display()
+    );
 }
 
 /// A process's standard output as text.
