@@ -130,3 +130,58 @@ fn a_twin_without_mpi_is_one_error_not_a_loop() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("was built without it"), "{err}");
 }
+
+/// One command line of a small grammar, and whether it uses MPI by the
+/// documented rule: `mpi` without `--local`, `--backend mpi`, `bench`.
+fn command_line() -> impl proptest::strategy::Strategy<Value = (Vec<String>, bool)> {
+    use proptest::prelude::*;
+    let backend = prop_oneof![Just("naive"), Just("threads"), Just("mpi")];
+    let auc = (backend.clone(), any::<bool>()).prop_map(|(b, joined)| {
+        let mut words = vec!["auc".to_string(), "1000".to_string()];
+        if joined {
+            words.push(format!("--backend={b}"));
+        } else {
+            words.extend(["--backend".to_string(), b.to_string()]);
+        }
+        (words, b == "mpi")
+    });
+    let diff2d = prop_oneof![Just("naive"), Just("mpi")].prop_map(|b| {
+        let words = ["diff2d", "--backend", b, "--set", "runtime=0.001"];
+        (words.map(String::from).to_vec(), b == "mpi")
+    });
+    let mpi = (
+        proptest::option::of(1usize..4),
+        prop_oneof![Just("hello"), Just("ring")],
+    )
+        .prop_map(|(local, what)| {
+            let mut words = vec!["mpi".to_string()];
+            if let Some(n) = local {
+                words.extend(["--local".to_string(), n.to_string()]);
+            }
+            words.push(what.to_string());
+            (words, local.is_none())
+        });
+    let bench = Just((vec!["bench".to_string(), "--quick".to_string()], true));
+    prop_oneof![auc, diff2d, mpi, bench]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+
+    /// Whatever the command and the launcher's variables, the program hands
+    /// over exactly when it is a launched rank or its command uses MPI,
+    /// with its arguments unchanged, and otherwise answers itself.
+    #[test]
+    fn the_hand_over_follows_the_rule(
+        (args, uses_mpi) in command_line(),
+        launched in proptest::option::of(proptest::sample::select(comm::MPI_LAUNCHER_VARS.to_vec())),
+    ) {
+        let (_dir, front) = pair(Some(0o755));
+        let env: Vec<(&str, &str)> = launched.map(|v| (v, "0")).into_iter().collect();
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&front, &words, &env);
+        proptest::prop_assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let handed = stdout(&out) == format!("handed: {}\n", args.join(" "));
+        proptest::prop_assert_eq!(handed, launched.is_some() || uses_mpi, "{:?} {:?}: {}", args, launched, stdout(&out));
+    }
+}
