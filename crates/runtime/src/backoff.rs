@@ -49,23 +49,33 @@ pub struct WaitPolicy {
     pub yields: u32,
     /// The first sleep between polls.
     pub first_nap: Duration,
-    /// The longest sleep between polls: bounds how late a waiter notices
-    /// what happened while it slept.
+    /// The longest sleep between polls while the wait is short: bounds how
+    /// late a waiter notices what happened while it slept.
     pub longest_nap: Duration,
+    /// A wait that has lasted long may sleep longer, up to this share of
+    /// its length so far (1/`late_share`), so that noticing late costs it
+    /// at most that share, and a long wait (a rank waiting for another's
+    /// input) wakes a few hundred times a second, not thousands.
+    pub late_share: u32,
+    /// The longest sleep between polls of a long wait.
+    pub longest_late_nap: Duration,
     /// A wait longer than this (about a scheduler time slice) means the
     /// partner was descheduled, and halves the spin; a shorter one doubles it.
     pub long_wait: Duration,
 }
 
 impl WaitPolicy {
-    /// Spin 5–200 µs, yield 4 times, then nap 20 µs doubling to 200 µs; a
-    /// wait of over 1 ms halves the spin.
+    /// Spin 5–200 µs, yield 4 times, then nap 20 µs doubling to 200 µs,
+    /// and to a 32nd of the wait so far, at most 2 ms, once the wait has
+    /// lasted over 6.4 ms; a wait of over 1 ms halves the spin.
     pub const DEFAULT: WaitPolicy = WaitPolicy {
         max_spin: Duration::from_micros(200),
         min_spin: Duration::from_micros(5),
         yields: 4,
         first_nap: Duration::from_micros(20),
         longest_nap: Duration::from_micros(200),
+        late_share: 32,
+        longest_late_nap: Duration::from_millis(2),
         long_wait: Duration::from_millis(1),
     };
 }
@@ -88,7 +98,8 @@ pub enum Pause {
 }
 
 /// The pauses between the polls of one wait: spin for `spin`, yield
-/// `yields` times, then sleep, each nap twice the last up to the longest.
+/// `yields` times, then sleep, each nap twice the last up to the longest
+/// (or, once the wait has lasted long, up to its share of the wait so far).
 #[derive(Debug)]
 pub struct Backoff {
     started: Instant,
@@ -96,6 +107,8 @@ pub struct Backoff {
     yields_left: u32,
     nap: Duration,
     longest_nap: Duration,
+    late_share: u32,
+    longest_late_nap: Duration,
 }
 
 impl Backoff {
@@ -107,6 +120,8 @@ impl Backoff {
             yields_left: policy.yields,
             nap: policy.first_nap,
             longest_nap: policy.longest_nap,
+            late_share: policy.late_share.max(1),
+            longest_late_nap: policy.longest_late_nap,
         }
     }
 
@@ -129,7 +144,8 @@ impl Backoff {
         }
         let nap = self.nap;
         std::thread::sleep(nap);
-        self.nap = (nap * 2).min(self.longest_nap);
+        let late = (self.started.elapsed() / self.late_share).min(self.longest_late_nap);
+        self.nap = (nap * 2).min(self.longest_nap.max(late));
         Pause::Slept(nap)
     }
 
@@ -226,6 +242,8 @@ mod tests {
         yields: 2,
         first_nap: Duration::from_micros(20),
         longest_nap: Duration::from_micros(80),
+        late_share: 32,
+        longest_late_nap: Duration::from_millis(2),
         long_wait: Duration::from_millis(1),
     };
 
@@ -247,6 +265,24 @@ mod tests {
         );
         // Sleeps last at least as long as asked.
         assert!(b.elapsed() >= us(300), "{:?}", b.elapsed());
+    }
+
+    #[test]
+    fn a_long_wait_naps_longer_as_it_lasts() {
+        let mut b = Backoff::new(Duration::ZERO, &POLICY);
+        let mut naps = Vec::new();
+        while b.elapsed() < Duration::from_millis(60) {
+            if let Pause::Slept(nap) = b.pause() {
+                naps.push(nap);
+            }
+        }
+        let longest = naps.iter().max().copied().unwrap_or_default();
+        // Past 80 µs × 32 of waiting the naps outgrow the short wait's 80 µs,
+        // and never pass 2 ms; so a 60 ms wait polls far fewer than the
+        // 750 times that naps of 80 µs would.
+        assert!(longest > POLICY.longest_nap, "{naps:?}");
+        assert!(longest <= POLICY.longest_late_nap, "{naps:?}");
+        assert!(naps.len() < 300, "{} naps", naps.len());
     }
 
     #[test]
