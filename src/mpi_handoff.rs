@@ -88,7 +88,8 @@ pub fn program() -> std::io::Result<PathBuf> {
 }
 
 /// Whether an MPI launcher started this process (`mpirun`, `srun`, …): it
-/// is then a rank, and any command may use MPI.
+/// is then one rank of a job, and any command may use MPI (the program's one
+/// reading of the launcher's variables for that question).
 pub fn launched_by_mpirun() -> bool {
     comm::launched_by_mpirun(|v| std::env::var_os(v).is_some())
 }

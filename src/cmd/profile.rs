@@ -149,7 +149,7 @@ fn subcommand(words: Vec<OsString>) -> Command {
 /// `dir`, or `dir/rank-N` in a process an MPI launcher started, so that the
 /// ranks do not write over each other.
 fn output_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    if !comm::launched_by_mpirun(|v| std::env::var_os(v).is_some()) {
+    if !crate::mpi_handoff::launched_by_mpirun() {
         return Ok(dir.to_path_buf());
     }
     for var in RANK_VARIABLES {
@@ -181,7 +181,7 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
 
 /// What runs outside this process, and so outside the profile.
 fn unprofiled_parts(command: &Command) -> Option<String> {
-    let rank = comm::launched_by_mpirun(|v| std::env::var_os(v).is_some());
+    let rank = crate::mpi_handoff::launched_by_mpirun();
     match command {
         Command::Summer(args) if args.spawns_workers() => Some(
             "the worker processes of --mode processes are not profiled: the report covers \

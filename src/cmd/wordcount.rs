@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(ranks) = args.local {
         return on_local_ranks(&job, ranks);
     }
-    if comm::launched_by_mpirun(|v| std::env::var_os(v).is_some()) {
+    if crate::mpi_handoff::launched_by_mpirun() {
         return on_mpi(&job);
     }
     let ctx = job.settings(true, Threads::AllCores).build()?;
