@@ -106,9 +106,8 @@ pub struct Backoff {
     spin: Duration,
     yields_left: u32,
     nap: Duration,
-    longest_nap: Duration,
-    late_share: u32,
-    longest_late_nap: Duration,
+    /// The naps' bounds.
+    policy: WaitPolicy,
 }
 
 impl Backoff {
@@ -119,9 +118,7 @@ impl Backoff {
             spin,
             yields_left: policy.yields,
             nap: policy.first_nap,
-            longest_nap: policy.longest_nap,
-            late_share: policy.late_share.max(1),
-            longest_late_nap: policy.longest_late_nap,
+            policy: *policy,
         }
     }
 
@@ -144,8 +141,9 @@ impl Backoff {
         }
         let nap = self.nap;
         std::thread::sleep(nap);
-        let late = (self.started.elapsed() / self.late_share).min(self.longest_late_nap);
-        self.nap = (nap * 2).min(self.longest_nap.max(late));
+        let p = &self.policy;
+        let late = (self.started.elapsed() / p.late_share.max(1)).min(p.longest_late_nap);
+        self.nap = (nap * 2).min(p.longest_nap.max(late));
         Pause::Slept(nap)
     }
 
