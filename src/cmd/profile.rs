@@ -73,8 +73,7 @@ impl Args {
     /// Whether the profiled subcommand uses MPI (false when it does not
     /// parse: [`run`] reports that).
     pub fn uses_mpi(&self) -> bool {
-        let words = std::iter::once(OsString::from("hpcrs")).chain(self.command.iter().cloned());
-        Cli::try_parse_from(words).is_ok_and(|cli| cli.command.uses_mpi())
+        parse(self.command.clone()).is_ok_and(|cli| cli.command.uses_mpi())
     }
 }
 
@@ -132,8 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// clap's usage error (exit 2) if it is not one, and `profile` itself is
 /// refused the same way.
 fn subcommand(words: Vec<OsString>) -> Command {
-    let cli = Cli::try_parse_from(std::iter::once(OsString::from("hpcrs")).chain(words))
-        .unwrap_or_else(|e| e.exit());
+    let cli = parse(words).unwrap_or_else(|e| e.exit());
     if let Command::Profile(_) = cli.command {
         Cli::command()
             .error(
@@ -144,6 +142,11 @@ fn subcommand(words: Vec<OsString>) -> Command {
             .exit();
     }
     cli.command
+}
+
+/// `words` parsed as the command line `hpcrs WORDS…`.
+fn parse(words: Vec<OsString>) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once(OsString::from("hpcrs")).chain(words))
 }
 
 /// `dir`, or `dir/rank-N` in a process an MPI launcher started, so that the
