@@ -20,18 +20,11 @@ command -v taskset >/dev/null 2>&1 || { echo "shared_core_probe: taskset not fou
 [ "$(nproc)" -ge 2 ] || { echo "shared_core_probe: needs two CPUs" >&2; exit 1; }
 
 here="$(cd "$(dirname "$0")" && pwd)"
-work="$(mktemp -d)"
-yes_pid=""
-cleanup() {
-    [ -n "$yes_pid" ] && kill "$yes_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/scratch_and_load.sh
+. "$here/scratch_and_load.sh"
 "${CC:-cc}" -O2 -o "$work/probe" "$here/shared_core_probe.c"
 
-taskset -c 1 yes >/dev/null &
-yes_pid=$!
+start_load 1
 for mode in block nap spin; do
     for partner in 60 100 150 250; do
         "$work/probe" "$mode" 300 "$partner" "$EXCHANGES"

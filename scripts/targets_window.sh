@@ -34,14 +34,8 @@ command -v gcc >/dev/null 2>&1 || fail "gcc not found"
 command -v taskset >/dev/null 2>&1 || fail "taskset not found (util-linux)"
 "$HPCRS" mpi hello >/dev/null 2>&1 || fail "$HPCRS has no MPI (scripts/build-mpi.sh)"
 
-work="$(mktemp -d)"
-yes_pid=""
-cleanup() {
-    [ -n "$yes_pid" ] && kill "$yes_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/scratch_and_load.sh
+. "$here/scripts/scratch_and_load.sh"
 
 gcc -O3 -march=native -fopenmp -o "$work/diff2d_omp" "$here/crates/bench/peers/diff2d.c" -lm
 gcc -O3 -march=native -fopenmp -o "$work/auc_omp" "$here/crates/bench/peers/auc.c" -lm
@@ -72,15 +66,11 @@ mpi=("mpirun -np 1 $H diff2d --backend mpi" "mpirun -np 2 $H diff2d --backend mp
 "$I" -n 11 -- "${mpi[@]}" "$H diff2d --threads 1" "$H diff2d"
 last=$(($(nproc) - 1))
 echo "-- yes pinned to core $last"
-taskset -c "$last" yes >/dev/null &
-yes_pid=$!
+start_load "$last"
 "$I" -n 11 -- "${mpi[@]}"
-kill "$yes_pid"
 echo "-- yes unpinned"
-yes >/dev/null &
-yes_pid=$!
+start_load
 "$I" -n 11 -- "${mpi[@]}"
-kill "$yes_pid"
-yes_pid=""
+stop_load
 mpirun -np 2 "$H" mpi halo
 echo "== end $(date -u '+%H:%M UTC')"
