@@ -94,6 +94,11 @@ fn main() -> std::process::ExitCode {
         report(&err);
         return std::process::ExitCode::FAILURE;
     }
+    // Before any command writes a temporary: a signal that ends it removes them.
+    if let Err(err) = signals::end_cleanly_on_signals() {
+        report(&anyhow::Error::new(err).context("cannot set up signal handling"));
+        return std::process::ExitCode::FAILURE;
+    }
     let result = dispatch(cli.command);
     if cli.report_rss {
         if let Some(rss) = memory::peak_rss() {

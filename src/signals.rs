@@ -1,4 +1,7 @@
-//! The signal dispositions every subcommand starts with.
+//! The signal dispositions every subcommand starts with, and the cleanup
+//! before a terminating signal ends the program.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Restores the default action of SIGPIPE, which Rust programs ignore: then
 /// `hpcrs diff2d | head` ends quietly when `head` has read enough, as every
@@ -20,5 +23,138 @@ pub fn file_size_limits_are_errors() {
     // SIG_IGN is a valid disposition for SIGXFSZ.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// The signals that end a program, after which it must leave no temporary
+/// behind: Ctrl-C, `kill`, a closed terminal, a closed pipe.
+const ENDING: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGPIPE];
+
+/// The write end of the pipe on which the handler passes a signal to the
+/// cleaner thread (-1 before [`end_cleanly_on_signals`]).
+static WAKE: AtomicI32 = AtomicI32::new(-1);
+
+/// This process's id when the handler was installed: a child forked from it
+/// (without exec) has another, and no cleaner thread.
+static OWNER: AtomicI32 = AtomicI32::new(0);
+
+/// Set by [`cancel_on_signals`]: the running command stops by itself at the
+/// first SIGINT, SIGTERM or SIGHUP.
+static COOPERATIVE: AtomicBool = AtomicBool::new(false);
+
+/// Raised by the first such signal when the command is cooperative.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// Makes SIGINT, SIGTERM, SIGHUP and SIGPIPE remove the temporaries the
+/// process is writing (`runtime::temporaries`: atomic writes' temporaries,
+/// scratch directories) before they end it, with the same exit status as
+/// before (killed by that signal). A signal that was ignored when the
+/// program started (`nohup`, a background job of a script) stays ignored;
+/// SIGPIPE, which the Rust runtime ignores, is always handled.
+///
+/// The handler only writes the signal's number to a pipe; a thread reads
+/// it, removes the temporaries and raises the signal again with its default
+/// action. A handler cannot remove them itself: removing a directory tree
+/// allocates, which a signal handler must not do.
+pub fn end_cleanly_on_signals() -> std::io::Result<()> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let (read_end, write_end) = (fds[0], fds[1]);
+    // SAFETY: getpid has no preconditions.
+    OWNER.store(unsafe { libc::getpid() }, Ordering::Relaxed);
+    WAKE.store(write_end, Ordering::Relaxed);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || clean_up_when_signalled(read_end))?;
+    for signal in ENDING {
+        // SAFETY: an all-zero sigaction is a valid value (no handler, empty
+        // mask, no flags); sigaction only reads `action` and writes `old`.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut old);
+            if old.sa_sigaction == libc::SIG_IGN && signal != libc::SIGPIPE {
+                continue;
+            }
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_ending_signal as *const () as usize;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(signal, &action, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes the first SIGINT, SIGTERM or SIGHUP raise the returned flag instead
+/// of ending the process, for a command that checks it and stops by itself
+/// (removing its partial output); a second signal ends the process as
+/// [`end_cleanly_on_signals`] does.
+pub fn cancel_on_signals() -> &'static AtomicBool {
+    COOPERATIVE.store(true, Ordering::Relaxed);
+    &CANCEL
+}
+
+/// The handler: passes the signal to the cleaner thread. Async-signal-safe
+/// (getpid, write, signal, raise, pause; errno kept).
+extern "C" fn on_ending_signal(signal: libc::c_int) {
+    // SAFETY: each call is async-signal-safe; `byte` outlives the write.
+    unsafe {
+        if libc::getpid() != OWNER.load(Ordering::Relaxed) {
+            // A forked child: the default action, which it had before.
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+            return;
+        }
+        let errno = *libc::__errno_location();
+        let byte = signal as u8;
+        libc::write(WAKE.load(Ordering::Relaxed), (&byte as *const u8).cast(), 1);
+        *libc::__errno_location() = errno;
+        if signal == libc::SIGPIPE {
+            // The write that raised it must not go on to fail and be
+            // reported: wait here until the cleaner thread ends the process.
+            loop {
+                libc::pause();
+            }
+        }
+    }
+}
+
+/// The cleaner thread: waits for a signal's number, then either raises the
+/// cancel flag (the first signal to a cooperative command) or removes the
+/// temporaries and dies of the signal.
+fn clean_up_when_signalled(read_end: libc::c_int) {
+    loop {
+        let mut byte = 0u8;
+        // SAFETY: `byte` is a writable byte for the duration of the call.
+        let n = unsafe { libc::read(read_end, (&mut byte as *mut u8).cast(), 1) };
+        if n != 1 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        let signal = libc::c_int::from(byte);
+        if signal != libc::SIGPIPE
+            && COOPERATIVE.load(Ordering::Relaxed)
+            && !CANCEL.swap(true, Ordering::Relaxed)
+        {
+            continue;
+        }
+        runtime::temporaries::remove_all();
+        // SAFETY: SIG_DFL is a valid disposition; the signal is not blocked
+        // in this thread (it blocks none), so raise delivers it here and its
+        // default action ends the process.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+        // A signal whose default action does not end the process (none of
+        // ENDING): end with the shell's status for it.
+        std::process::exit(128 + signal);
     }
 }

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -101,9 +100,6 @@ struct GetArgs {
     io: IoMode,
 }
 
-/// Set by Ctrl-C; checked by the chunk engine before every chunk.
-static CANCEL: AtomicBool = AtomicBool::new(false);
-
 /// Runs `hpcrs ooc`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A reader that stops early (`| head`) ends the process by SIGPIPE, and a file-size
@@ -148,14 +144,14 @@ fn control<'a>(common: &Common, progress: &'a dyn Progress) -> anyhow::Result<Co
         None => ooc::memory::default_memory_limit(crate::memory::physical()),
     };
     let threads = common.threads.unwrap_or_default();
-    // Ctrl-C stops at the next chunk so that a partial file can be removed; a second
-    // handler cannot be installed, which only matters if this runs twice in one process.
-    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
+    // Ctrl-C (or SIGTERM, SIGHUP) stops at the next chunk, so that a partial file is
+    // removed and reported; a second one ends the process at once (`crate::signals`).
+    let cancel = crate::signals::cancel_on_signals();
     Ok(Control {
         memory_limit,
         threads,
         progress,
-        cancel: Some(&CANCEL),
+        cancel: Some(cancel),
         ..Control::default()
     })
 }

@@ -28,5 +28,6 @@ mod ooc_hostile;
 mod ooc_memory;
 mod ooc_numpy;
 mod profile;
+mod signals;
 mod summer;
 mod wordcount;

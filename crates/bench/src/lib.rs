@@ -70,10 +70,8 @@ use peers::Peers;
 pub fn run(opts: &BenchOptions) -> Result<Report, BenchError> {
     check_options(opts)?;
     let selected = opts.selected();
-    let tmp = tempfile::Builder::new()
-        .prefix("hpcrs-bench-")
-        .tempdir()
-        .map_err(BenchError::TempDir)?;
+    let tmp =
+        runtime::temporaries::ScratchDir::new("hpcrs-bench-", None).map_err(BenchError::TempDir)?;
     let peers = Peers::prepare(opts, &selected, tmp.path());
     let mut report = Report::new(opts.quick, opts.runs);
     report.machine.push(opts.machine.clone());

@@ -2,12 +2,13 @@
 //! budget, cache, counters, spill directory) every job of its datasets runs
 //! with.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use runtime::pool::Threads;
 use runtime::progress::SharedProgress;
+use runtime::temporaries::ScratchDir;
 
 use crate::builder::ContextBuilder;
 use crate::error::{DatasetError, Result};
@@ -33,7 +34,7 @@ pub(crate) struct Inner {
     /// Where `checkpoint` writes (`ContextBuilder::checkpoint_dir`); `None`
     /// is the spill directory.
     pub(crate) checkpoint_base: Option<PathBuf>,
-    spill_dir: Mutex<Option<tempfile::TempDir>>,
+    spill_dir: Mutex<Option<ScratchDir>>,
     next_id: AtomicUsize,
     next_stage: AtomicUsize,
 }
@@ -211,16 +212,13 @@ impl Context {
         if let Some(d) = dir.as_ref() {
             return Ok(d.path().to_path_buf());
         }
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("hpcrs-spill-");
-        let made = match &self.inner.spill_base {
-            Some(base) => builder
-                .tempdir_in(base)
-                .map_err(|e| DatasetError::io(base, e)),
-            None => builder
-                .tempdir()
-                .map_err(|e| DatasetError::io(tempfile::env::temp_dir(), e)),
-        }?;
+        let base = self.inner.spill_base.as_deref();
+        let made = ScratchDir::new("hpcrs-spill-", base).map_err(|e| {
+            DatasetError::io(
+                base.map_or_else(tempfile::env::temp_dir, Path::to_path_buf),
+                e,
+            )
+        })?;
         let path = made.path().to_path_buf();
         *dir = Some(made);
         Ok(path)

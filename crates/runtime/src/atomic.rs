@@ -2,11 +2,14 @@
 //! part: write a unique temporary in the same directory, flush it to disk,
 //! rename it over the target, flush the directory. On any error, and when an
 //! [`AtomicFile`] is dropped without [`AtomicFile::commit`], the temporary is
-//! removed: a failed write leaves nothing behind.
+//! removed: a failed write leaves nothing behind. Until then the temporary
+//! is on [`crate::temporaries`]' list, for a program that a signal ends.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use crate::temporaries::{self, Kind, Tracked};
 
 /// A write that failed, naming the file it was for.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,8 @@ impl WriteError {
 pub struct AtomicFile {
     target: PathBuf,
     temp: tempfile::NamedTempFile,
+    /// Declared after `temp`, so dropped after it has removed the file.
+    _tracked: Tracked,
 }
 
 impl AtomicFile {
@@ -55,12 +60,16 @@ impl AtomicFile {
         // (0666 less the umask), not tempfile's private 0600.
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let temp = builder
-            .tempfile_in(dir)
-            .map_err(|e| WriteError::new(target, e))?;
+        let (temp, tracked) = temporaries::track(
+            Kind::File,
+            || builder.tempfile_in(dir),
+            tempfile::NamedTempFile::path,
+        )
+        .map_err(|e| WriteError::new(target, e))?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
             temp,
+            _tracked: tracked,
         })
     }
 

@@ -3,7 +3,8 @@
 //! holds to disk, rename it to the target, flush the parent directory. On
 //! any error, and when an [`AtomicDir`] is dropped without
 //! [`AtomicDir::commit`], the temporary directory and everything in it are
-//! removed: a failed write leaves nothing behind.
+//! removed: a failed write leaves nothing behind. Until then the directory
+//! is on [`crate::temporaries`]' list, for a program that a signal ends.
 //!
 //! Unlike [`AtomicFile`](crate::atomic::AtomicFile), which replaces its
 //! target, a directory is never replaced: [`AtomicDir::commit`] fails if the
@@ -26,6 +27,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::{parent_dir, sync_dir, WriteError};
+use crate::temporaries::{self, Kind, Tracked};
 
 /// A directory being filled in place of `target`; it becomes `target` only
 /// on [`commit`](AtomicDir::commit).
@@ -33,6 +35,8 @@ use crate::atomic::{parent_dir, sync_dir, WriteError};
 pub struct AtomicDir {
     target: PathBuf,
     temp: tempfile::TempDir,
+    /// Declared after `temp`, so dropped after it has removed the directory.
+    _tracked: Tracked,
 }
 
 impl AtomicDir {
@@ -57,10 +61,16 @@ impl AtomicDir {
         // the umask), not tempfile's private 0700.
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
-        let temp = builder.tempdir_in(parent_dir(target)).map_err(fail)?;
+        let (temp, tracked) = temporaries::track(
+            Kind::Dir,
+            || builder.tempdir_in(parent_dir(target)),
+            tempfile::TempDir::path,
+        )
+        .map_err(fail)?;
         Ok(AtomicDir {
             target: target.to_path_buf(),
             temp,
+            _tracked: tracked,
         })
     }
 

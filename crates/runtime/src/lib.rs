@@ -1,5 +1,6 @@
 //! What every hpcrs crate shares, written once: the backend names, the SIMD
-//! level, the thread-pool policy, progress reporting, atomic file writes,
+//! level, the thread-pool policy, progress reporting, atomic file writes (and
+//! the list of temporaries a program removes when a signal ends it),
 //! streaming statistics, timings (best, median, slowest), human-readable
 //! sizes and numbers, whether an allocation fits in memory, seeded random
 //! streams, the text of a panic, the named phases a profiler counts, and how
@@ -47,6 +48,7 @@ pub mod rng;
 pub mod simd;
 pub mod size;
 pub mod stats;
+pub mod temporaries;
 pub mod timing;
 
 pub use backend::{Backend, UnknownName};

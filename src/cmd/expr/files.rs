@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -15,9 +14,6 @@ use runtime::size::human_bytes;
 use super::{one_line, set_threads, Args};
 use crate::output::outln;
 use crate::progress::Bar;
-
-/// Set by Ctrl-C; checked before every band.
-static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// Clap value parser of `--input NAME=FILE`: a name as the expression writes it (a
 /// letter or `_`, then letters, digits or `_`) and a file.
@@ -109,15 +105,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(s) => crate::cmd::ooc::memory_limit(s)?,
         None => ooc::memory::default_memory_limit(crate::memory::physical()),
     };
-    // Ctrl-C stops at the next band, so that a partial --out can be removed.
-    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
+    // Ctrl-C (or SIGTERM, SIGHUP) stops at the next band, so that a partial --out is
+    // removed and reported; a second one ends the process at once (`crate::signals`).
+    let cancel = crate::signals::cancel_on_signals();
     let progress = Bar::shared(args.quiet);
     let ctl = Control {
         memory_limit,
         threads: args.threads.unwrap_or_default(),
         io: args.io.unwrap_or_default(),
         progress: &*progress,
-        cancel: Some(&CANCEL),
+        cancel: Some(cancel),
     };
     let out = args.out.as_deref().map(|path| Output {
         path,

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::codec::Codec;
+use runtime::temporaries::ScratchDir;
+
 use crate::context::Context;
 use crate::error::{DatasetError, Result};
 use crate::lineage::PartitionIter;
@@ -23,7 +25,7 @@ pub(crate) struct DiskStore<T> {
     prefix: &'static str,
     /// Where the directory goes; `None` is the context's spill directory.
     base: Option<PathBuf>,
-    dir: Mutex<Option<tempfile::TempDir>>,
+    dir: Mutex<Option<ScratchDir>>,
     written: Mutex<Vec<bool>>,
     _elements: PhantomData<fn() -> T>,
 }
@@ -58,10 +60,8 @@ impl<T: Codec + Send + 'static> DiskStore<T> {
             Some(b) => b.clone(),
             None => self.ctx.spill_dir()?,
         };
-        let made = tempfile::Builder::new()
-            .prefix(self.prefix)
-            .tempdir_in(&base)
-            .map_err(|e| DatasetError::io(&base, e))?;
+        let made =
+            ScratchDir::new(self.prefix, Some(&base)).map_err(|e| DatasetError::io(&base, e))?;
         let path = made.path().to_path_buf();
         *dir = Some(made);
         Ok(path)
