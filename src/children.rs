@@ -40,12 +40,15 @@ pub fn context() -> anyhow::Result<Context> {
     Ok(Context::new(exe).with_thread_counter(threads))
 }
 
-/// This process's threads: the `Threads:` line of /proc/self/status.
+/// This process's threads that may hold a lock when it forks: the `Threads:`
+/// line of /proc/self/status, less the signal cleaner's thread, which waits
+/// holding none (`crate::signals::quiet_threads`).
 fn threads() -> std::io::Result<usize> {
     let status = std::fs::read_to_string("/proc/self/status")?;
-    status
+    let all: usize = status
         .lines()
         .find_map(|l| l.strip_prefix("Threads:"))
         .and_then(|n| n.trim().parse().ok())
-        .ok_or_else(|| std::io::Error::other("/proc/self/status has no Threads: line"))
+        .ok_or_else(|| std::io::Error::other("/proc/self/status has no Threads: line"))?;
+    Ok(all.saturating_sub(crate::signals::quiet_threads()).max(1))
 }

@@ -45,6 +45,9 @@ static COOPERATIVE: AtomicBool = AtomicBool::new(false);
 /// Raised by the first such signal when the command is cooperative.
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
+/// Whether the cleaner thread runs.
+static CLEANER: AtomicBool = AtomicBool::new(false);
+
 /// Makes SIGINT, SIGTERM, SIGHUP and SIGPIPE remove the temporaries the
 /// process is writing (`runtime::temporaries`: atomic writes' temporaries,
 /// scratch directories) before they end it, with the same exit status as
@@ -69,6 +72,7 @@ pub fn end_cleanly_on_signals() -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || clean_up_when_signalled(read_end))?;
+    CLEANER.store(true, Ordering::Relaxed);
     for signal in ENDING {
         // SAFETY: an all-zero sigaction is a valid value (no handler, empty
         // mask, no flags); sigaction only reads `action` and writes `old`.
@@ -88,6 +92,13 @@ pub fn end_cleanly_on_signals() -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The threads this module runs: the cleaner thread, which waits in `read`
+/// holding no lock, so that a child forked beside it inherits no held lock
+/// (the fork check of `procs` does not count it; see `src/children.rs`).
+pub fn quiet_threads() -> usize {
+    usize::from(CLEANER.load(Ordering::Relaxed))
 }
 
 /// Makes the first SIGINT, SIGTERM or SIGHUP raise the returned flag instead
@@ -135,6 +146,12 @@ fn clean_up_when_signalled(read_end: libc::c_int) {
         if n != 1 {
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
+            }
+            // The pipe failed (it cannot, short of a bug): let the signals
+            // act by default rather than be swallowed.
+            for signal in ENDING {
+                // SAFETY: SIG_DFL is a valid disposition.
+                unsafe { libc::signal(signal, libc::SIG_DFL) };
             }
             return;
         }
