@@ -516,3 +516,59 @@ fn sigterm_while_workers_start_leaves_no_worker_behind() {
     }
     assert!(gone, "{} worker(s) outlived their parent", left.len());
 }
+
+#[test]
+fn an_output_over_a_socket_or_a_directory_is_refused_and_the_path_kept() {
+    // A socket stands for every path that is not a regular file (a device
+    // such as /dev/null, a pipe): renaming an output over it would replace
+    // it, and a test may not risk /dev/null.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let input = dir.path().join("in.npy");
+    let made = run(&[
+        "ooc",
+        "create",
+        input.to_str().unwrap(),
+        "--shape",
+        "4x4",
+        "-q",
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let s = socket.to_str().unwrap();
+    let a = format!("a={}", input.display());
+    for args in [
+        vec!["ooc", "create", s, "--shape", "3x3"],
+        vec!["expr", "a + 1", "--input", &a, "--out", s],
+        vec!["diff2d", "--set", "runtime=0.01", "--checkpoint", s],
+        vec![
+            "diff2d",
+            "--set",
+            "runtime=0.01",
+            "--checkpoint-every",
+            "5",
+            "--checkpoint",
+            s,
+        ],
+    ] {
+        let out = run(&args);
+        one_line_error(&out, "not a regular file (a device, pipe or socket)");
+        assert!(stderr(&out).contains(s), "{}", stderr(&out));
+        let kept = std::fs::symlink_metadata(&socket).unwrap();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_socket(&kept.file_type()),
+            "{args:?} replaced it"
+        );
+    }
+    let out = run(&[
+        "diff2d",
+        "--set",
+        "runtime=0.01",
+        "--checkpoint",
+        dir.path().to_str().unwrap(),
+    ]);
+    one_line_error(&out, "is a directory");
+    let mut names = runtime::atomic::entry_names(dir.path()).unwrap();
+    names.sort();
+    assert_eq!(names, ["in.npy", "s.sock"], "nothing else is left");
+}

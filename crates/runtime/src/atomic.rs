@@ -52,6 +52,7 @@ impl AtomicFile {
                 io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
             )
         })?;
+        refuse_what_a_rename_would_destroy(target)?;
         let dir = parent_dir(target);
         let prefix = format!(".{}.", name.to_string_lossy());
         let mut builder = tempfile::Builder::new();
@@ -113,6 +114,26 @@ impl AtomicFile {
             .map(drop)
             .map_err(|e| WriteError::new(&target, e.error))
     }
+}
+
+/// Refuses a `target` that exists and is not a regular file: renaming a new
+/// file over a device, a pipe or a socket (say `/dev/null`, as root) would
+/// replace it, and over a directory fails late.
+fn refuse_what_a_rename_would_destroy(target: &Path) -> Result<(), WriteError> {
+    let Ok(meta) = std::fs::metadata(target) else {
+        return Ok(());
+    };
+    let why = if meta.is_dir() {
+        (io::ErrorKind::IsADirectory, "is a directory")
+    } else if !meta.is_file() {
+        (
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device, pipe or socket): outputs are new files renamed into place",
+        )
+    } else {
+        return Ok(());
+    };
+    Err(WriteError::new(target, io::Error::new(why.0, why.1)))
 }
 
 /// Writes `target` atomically with `write`, which gets a buffered writer;
@@ -203,6 +224,31 @@ mod tests {
         assert!(err.to_string().contains("a.txt: disk on fire"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
         assert_eq!(names(dir.path()), ["a.txt"]);
+    }
+
+    #[test]
+    fn a_socket_or_a_directory_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let err = write_atomically(&socket, |w| w.write_all(b"x")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}: not a regular file", socket.display())),
+            "{err}"
+        );
+        assert!(
+            !std::fs::metadata(&socket).unwrap().is_file(),
+            "the socket was replaced"
+        );
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let err = AtomicFile::create(&sub).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: is a directory", sub.display())
+        );
+        assert_eq!(names(dir.path()), ["s.sock", "sub"]);
     }
 
     #[test]
