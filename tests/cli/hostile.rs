@@ -572,3 +572,38 @@ fn an_output_over_a_socket_or_a_directory_is_refused_and_the_path_kept() {
     names.sort();
     assert_eq!(names, ["in.npy", "s.sock"], "nothing else is left");
 }
+
+#[test]
+fn an_endless_input_is_one_error_line_not_all_of_the_memory() {
+    // /dev/zero never ends and has no line end: every reader stops at its
+    // bound (a few hundred MiB at most) and names it.
+    for (args, needle) in [
+        (
+            vec!["wordcount", "--stopwords", "/dev/zero"],
+            "/dev/zero: larger than 64 MiB",
+        ),
+        (
+            vec!["wordcount", "/dev/zero"],
+            "/dev/zero: a line longer than 256 MiB",
+        ),
+        (
+            vec!["wordcount", "--course", "/dev/zero"],
+            "/dev/zero: a line longer than 256 MiB",
+        ),
+        (
+            vec!["diff2d", "--params", "/dev/zero"],
+            "/dev/zero: larger than 1 MiB",
+        ),
+        (
+            vec!["diff2d", "--resume", "/dev/zero"],
+            "/dev/zero: is not an hpcrs diff2d checkpoint",
+        ),
+    ] {
+        let mut cmd = hpcrs_process();
+        cmd.args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null());
+        let out = cmd.output().unwrap();
+        one_line_error(&out, needle);
+    }
+}

@@ -131,6 +131,10 @@ pub(crate) struct LineReader {
 /// few.
 const BUF: usize = 256 << 10;
 
+/// The longest line read: Spark's and Hadoop's readers allow 2 GiB, but a
+/// text line of hundreds of MiB is binary data, and a line is held whole.
+pub(crate) const MAX_LINE: usize = 256 << 20;
+
 /// What a small split's buffer holds beyond the split, to finish its last
 /// line in a read or two (a longer line grows the buffer).
 const BUF_SLACK: usize = 4 << 10;
@@ -184,8 +188,22 @@ impl LineReader {
             self.pos = 0;
         }
         if self.filled == self.buf.len() {
-            // A line longer than the buffer: grow it.
-            self.buf.resize(self.buf.len() * 2, 0);
+            // A line longer than the buffer: grow it, up to a bound, so that
+            // a file without line ends (`/dev/zero`, binary data) is an error
+            // instead of all of the memory.
+            if self.buf.len() >= MAX_LINE {
+                return Err(DatasetError::io(
+                    &self.path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "a line longer than {} (is it text?)",
+                            runtime::size::human_bytes(MAX_LINE as u64)
+                        ),
+                    ),
+                ));
+            }
+            self.buf.resize((self.buf.len() * 2).min(MAX_LINE), 0);
         }
         loop {
             match self.file.read(&mut self.buf[self.filled..]) {

@@ -134,7 +134,8 @@ impl Checkpoint {
             path: path.to_path_buf(),
             why,
         };
-        let bytes = std::fs::read(path).map_err(|e| DiffusionError::io(path, e))?;
+        let bytes =
+            read_as_much_as_the_header_says(path).map_err(|e| DiffusionError::io(path, e))?;
         if bytes.len() >= 8 && bytes[..7] == MAGIC[..7] && bytes[7] != VERSION {
             return Err(bad(format!(
                 "is a checkpoint of format version {}; this build reads version {VERSION}",
@@ -184,6 +185,32 @@ impl Checkpoint {
             dens,
         })
     }
+}
+
+/// The bytes of the checkpoint file `path`, but no more than its header
+/// says it has plus one (so that a longer file is seen as one, and an
+/// endless one, `/dev/zero` say, does not fill the memory); no more than the
+/// header and its checksum if the header is not a checkpoint's.
+fn read_as_much_as_the_header_says(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(HEADER as u64 + 8)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() < 16 || &bytes[..8] != MAGIC {
+        return Ok(bytes);
+    }
+    let side = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    let expected = side
+        .checked_mul(side)
+        .and_then(|c| c.checked_mul(8))
+        .and_then(|c| c.checked_add(HEADER as u64 + 8));
+    if let Some(expected) = expected {
+        let rest = expected.saturating_sub(bytes.len() as u64);
+        file.take(rest.saturating_add(1)).read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 /// Refuses a checkpoint whose problem (D, x1, x2, dx) differs from `params`.

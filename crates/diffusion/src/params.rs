@@ -10,6 +10,10 @@ use std::path::Path;
 
 use crate::{DiffusionError, Params};
 
+/// Largest parameters file read: the course's has eight lines, so this is
+/// room for any comments, and a bound for a path that never ends.
+const MAX_PARAMS_FILE_BYTES: u64 = 1 << 20;
+
 /// The parameter names, as the course writes them.
 pub const PARAM_NAMES: [&str; 7] = ["D", "x1", "x2", "runtime", "dx", "outtime", "graphics"];
 
@@ -60,7 +64,8 @@ impl ParamsBuilder {
     /// Reads a parameters file; values in it replace the current ones.
     pub fn read_file(&mut self, path: impl AsRef<Path>) -> Result<(), DiffusionError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| DiffusionError::io(path, e))?;
+        let text = runtime::capped::read_to_string(path, MAX_PARAMS_FILE_BYTES)
+            .map_err(|e| DiffusionError::io(path, e))?;
         self.parse_str(&text, &path.display().to_string())
     }
 

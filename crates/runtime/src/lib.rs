@@ -35,6 +35,7 @@ pub mod atomic;
 pub mod atomic_dir;
 pub mod backend;
 pub mod backoff;
+pub mod capped;
 pub mod clock;
 pub mod layout;
 pub mod mapped;

@@ -31,6 +31,11 @@ use rustc_hash::FxHashSet;
 pub use crate::wordcount_clean::{course_words, for_each_word};
 use crate::wordcount_table::WordTable;
 
+/// Largest stop-word list read (the course's is 1 KiB; a list of every word
+/// of a language is a few MiB): more is an error, as is a path that never
+/// ends.
+pub const MAX_STOPWORDS_BYTES: u64 = 64 << 20;
+
 /// A set of stop words, as [`read_stopwords`] returns it.
 pub type StopWords = FxHashSet<String>;
 
@@ -40,7 +45,7 @@ pub type StopWords = FxHashSet<String>;
 /// empty strings are dropped anyway. One deviation: a trailing `'\r'` is
 /// removed, so that a list saved with Windows line ends still works.
 pub fn read_stopwords(path: impl AsRef<Path>) -> std::io::Result<FxHashSet<String>> {
-    let bytes = std::fs::read(path)?;
+    let bytes = runtime::capped::read(path.as_ref(), MAX_STOPWORDS_BYTES)?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(text
         .split('\n')
