@@ -34,6 +34,9 @@ const ENDING: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, lib
 /// cleaner thread (-1 before [`end_cleanly_on_signals`]).
 static WAKE: AtomicI32 = AtomicI32::new(-1);
 
+/// The read end, which the cleaner thread takes when it starts.
+static WOKEN: AtomicI32 = AtomicI32::new(-1);
+
 /// This process's id when the handler was installed: a child forked from it
 /// (without exec) has another, and no cleaner thread.
 static OWNER: AtomicI32 = AtomicI32::new(0);
@@ -45,7 +48,8 @@ static COOPERATIVE: AtomicBool = AtomicBool::new(false);
 /// Raised by the first such signal when the command is cooperative.
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
-/// Whether the cleaner thread runs.
+/// Whether the cleaner thread runs. Until it does, no temporary exists and
+/// no command waits for a cancel flag, so a signal takes its default action.
 static CLEANER: AtomicBool = AtomicBool::new(false);
 
 /// Makes SIGINT, SIGTERM, SIGHUP and SIGPIPE remove the temporaries the
@@ -58,21 +62,21 @@ static CLEANER: AtomicBool = AtomicBool::new(false);
 /// The handler only writes the signal's number to a pipe; a thread reads
 /// it, removes the temporaries and raises the signal again with its default
 /// action. A handler cannot remove them itself: removing a directory tree
-/// allocates, which a signal handler must not do.
+/// allocates, which a signal handler must not do. The thread starts with
+/// the first temporary (`runtime::temporaries::on_first_track`) or the
+/// first [`cancel_on_signals`]: a command that writes none starts no thread
+/// (a thread costs a process about half a millisecond).
 pub fn end_cleanly_on_signals() -> std::io::Result<()> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    let (read_end, write_end) = (fds[0], fds[1]);
     // SAFETY: getpid has no preconditions.
     OWNER.store(unsafe { libc::getpid() }, Ordering::Relaxed);
-    WAKE.store(write_end, Ordering::Relaxed);
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || clean_up_when_signalled(read_end))?;
-    CLEANER.store(true, Ordering::Relaxed);
+    WOKEN.store(fds[0], Ordering::Relaxed);
+    WAKE.store(fds[1], Ordering::Relaxed);
+    runtime::temporaries::on_first_track(start_cleaner);
     for signal in ENDING {
         // SAFETY: an all-zero sigaction is a valid value (no handler, empty
         // mask, no flags); sigaction only reads `action` and writes `old`.
@@ -107,7 +111,25 @@ pub fn quiet_threads() -> usize {
 /// [`end_cleanly_on_signals`] does.
 pub fn cancel_on_signals() -> &'static AtomicBool {
     COOPERATIVE.store(true, Ordering::Relaxed);
+    start_cleaner();
     &CANCEL
+}
+
+/// Starts the cleaner thread, once, if [`end_cleanly_on_signals`] made its
+/// pipe. If the thread cannot start, signals keep their default action
+/// (the temporaries are then left, as without this module).
+fn start_cleaner() {
+    let read_end = WOKEN.swap(-1, Ordering::Relaxed);
+    if read_end < 0 {
+        return;
+    }
+    let started = std::thread::Builder::new()
+        .name("signals".into())
+        .stack_size(64 << 10)
+        .spawn(move || clean_up_when_signalled(read_end));
+    if started.is_ok() {
+        CLEANER.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The handler: passes the signal to the cleaner thread. Async-signal-safe
@@ -115,8 +137,8 @@ pub fn cancel_on_signals() -> &'static AtomicBool {
 extern "C" fn on_ending_signal(signal: libc::c_int) {
     // SAFETY: each call is async-signal-safe; `byte` outlives the write.
     unsafe {
-        if libc::getpid() != OWNER.load(Ordering::Relaxed) {
-            // A forked child: the default action, which it had before.
+        if libc::getpid() != OWNER.load(Ordering::Relaxed) || !CLEANER.load(Ordering::Relaxed) {
+            // A forked child, or nothing to clean up: the default action.
             libc::signal(signal, libc::SIG_DFL);
             libc::raise(signal);
             return;

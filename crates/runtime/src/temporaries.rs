@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// What a tracked path is, which says how to remove it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,17 @@ impl Drop for Tracked {
     }
 }
 
+/// What [`on_first_track`] set, and whether it ran.
+static FIRST_TRACK: OnceLock<fn()> = OnceLock::new();
+static FIRST_TRACK_RAN: std::sync::Once = std::sync::Once::new();
+
+/// Has `hook` called once, before the process's first temporary is made:
+/// for a program that prepares its signal handling only when there is
+/// something to remove. Only the first call sets it.
+pub fn on_first_track(hook: fn()) {
+    let _ = FIRST_TRACK.set(hook);
+}
+
 /// Makes a temporary with `make` and keeps `path_of` of it on the list, both
 /// while holding the list, so that [`remove_all`] never runs between the two
 /// and misses it. Fails without calling `make` once [`remove_all`] has run
@@ -120,6 +131,11 @@ pub fn track<T>(
     make: impl FnOnce() -> io::Result<T>,
     path_of: impl FnOnce(&T) -> &Path,
 ) -> io::Result<(T, Tracked)> {
+    FIRST_TRACK_RAN.call_once(|| {
+        if let Some(hook) = FIRST_TRACK.get() {
+            hook();
+        }
+    });
     PROCESS.track(kind, make, path_of)
 }
 
