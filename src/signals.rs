@@ -64,8 +64,8 @@ static CLEANER: AtomicBool = AtomicBool::new(false);
 /// action. A handler cannot remove them itself: removing a directory tree
 /// allocates, which a signal handler must not do. The thread starts with
 /// the first temporary (`runtime::temporaries::on_first_track`) or the
-/// first [`cancel_on_signals`]: a command that writes none starts no thread
-/// (a thread costs a process about half a millisecond).
+/// first [`cancel_on_signals`]: a command that writes none starts no thread,
+/// which keeps short runs short.
 pub fn end_cleanly_on_signals() -> std::io::Result<()> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
