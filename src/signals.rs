@@ -88,7 +88,7 @@ pub fn end_cleanly_on_signals() -> std::io::Result<()> {
             }
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_ending_signal as *const () as usize;
-            action.sa_flags = libc::SA_RESTART;
+            action.sa_flags = libc::SA_RESTART | libc::SA_SIGINFO;
             libc::sigemptyset(&mut action.sa_mask);
             if libc::sigaction(signal, &action, std::ptr::null_mut()) != 0 {
                 return Err(std::io::Error::last_os_error());
@@ -134,8 +134,13 @@ fn start_cleaner() {
 
 /// The handler: passes the signal to the cleaner thread. Async-signal-safe
 /// (getpid, write, signal, raise, pause; errno kept).
-extern "C" fn on_ending_signal(signal: libc::c_int) {
-    // SAFETY: each call is async-signal-safe; `byte` outlives the write.
+extern "C" fn on_ending_signal(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _context: *mut libc::c_void,
+) {
+    // SAFETY: each call is async-signal-safe; `byte` outlives the write;
+    // `info` is the kernel's, valid during the handler (SA_SIGINFO).
     unsafe {
         if libc::getpid() != OWNER.load(Ordering::Relaxed) || !CLEANER.load(Ordering::Relaxed) {
             // A forked child, or nothing to clean up: the default action.
@@ -147,13 +152,29 @@ extern "C" fn on_ending_signal(signal: libc::c_int) {
         let byte = signal as u8;
         libc::write(WAKE.load(Ordering::Relaxed), (&byte as *const u8).cast(), 1);
         *libc::__errno_location() = errno;
-        if signal == libc::SIGPIPE {
+        if signal == libc::SIGPIPE && from_own_write(info) {
             // The write that raised it must not go on to fail and be
             // reported: wait here until the cleaner thread ends the process.
+            // (A thread in `write` holds none of the locks the cleaner
+            // takes; a signal sent from elsewhere may land anywhere, so it
+            // returns at once, as the others do.)
             loop {
                 libc::pause();
             }
         }
+    }
+}
+
+/// Whether a SIGPIPE is the kernel's answer to this process's own write to
+/// a closed pipe: the kernel names this process as its sender, which a
+/// `kill` from another process does not.
+///
+/// # Safety
+/// `info` is null or the handler's valid `siginfo_t`.
+unsafe fn from_own_write(info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the caller's; si_pid is set for SI_USER signals.
+    unsafe {
+        !info.is_null() && (*info).si_code == libc::SI_USER && (*info).si_pid() == libc::getpid()
     }
 }
 
