@@ -148,11 +148,8 @@ impl Checkpoint {
         let u = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
         let f = |at: usize| f64::from_bits(u(at));
         let npnts = u(8) as usize;
-        let expected = npnts
-            .checked_mul(npnts)
-            .and_then(|c| c.checked_mul(8))
-            .and_then(|c| c.checked_add(HEADER + 8));
-        if expected != Some(bytes.len()) {
+        let expected = file_len(u(8));
+        if expected != Some(bytes.len() as u64) {
             return Err(bad(format!(
                 "is truncated or damaged ({} bytes, a {npnts}x{npnts} grid needs {})",
                 bytes.len(),
@@ -187,6 +184,14 @@ impl Checkpoint {
     }
 }
 
+/// The length of the checkpoint of a `side`×`side` grid: header, cells and
+/// checksum (`None` beyond `u64`).
+fn file_len(side: u64) -> Option<u64> {
+    side.checked_mul(side)
+        .and_then(|c| c.checked_mul(8))
+        .and_then(|c| c.checked_add(HEADER as u64 + 8))
+}
+
 /// The bytes of the checkpoint file `path`, but no more than its header
 /// says it has plus one (so that a longer file is seen as one, and an
 /// endless one, `/dev/zero` say, does not fill the memory); no more than the
@@ -202,11 +207,7 @@ fn read_as_much_as_the_header_says(path: &Path) -> io::Result<Vec<u8>> {
         return Ok(bytes);
     }
     let side = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
-    let expected = side
-        .checked_mul(side)
-        .and_then(|c| c.checked_mul(8))
-        .and_then(|c| c.checked_add(HEADER as u64 + 8));
-    if let Some(expected) = expected {
+    if let Some(expected) = file_len(side) {
         let rest = expected.saturating_sub(bytes.len() as u64);
         file.take(rest.saturating_add(1)).read_to_end(&mut bytes)?;
     }
