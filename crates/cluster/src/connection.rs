@@ -71,23 +71,20 @@ impl ConnectionInfo {
 
     /// Reads a connection file.
     pub fn read(path: &Path) -> Result<ConnectionInfo> {
-        use std::io::Read;
-        let file_err = |source| ClusterError::File {
-            path: path.to_path_buf(),
-            source,
-        };
-        let f = std::fs::File::open(path).map_err(file_err)?;
-        let mut text = String::new();
-        f.take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(file_err)?;
         let bad = |why: String| ClusterError::ConnectionFile {
             path: path.to_path_buf(),
             why,
         };
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(bad(format!("larger than {MAX_FILE_BYTES} bytes")));
-        }
+        let text = runtime::capped::read_to_string(path, MAX_FILE_BYTES).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::FileTooLarge {
+                bad(format!("larger than {MAX_FILE_BYTES} bytes"))
+            } else {
+                ClusterError::File {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
         let d: OnDisk = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let key = Key::from_hex(&d.key).map_err(|e| bad(format!("key: {e}")))?;
         if d.address.is_empty() {

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::size::human_bytes;
 
 /// The bytes of `path`, if there are at most `limit` of them; more is an
-/// [`io::ErrorKind::InvalidData`] error saying "larger than …". Reads at
+/// [`io::ErrorKind::FileTooLarge`] error saying "larger than …". Reads at
 /// most `limit + 1` bytes whatever the file.
 pub fn read(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -17,7 +17,7 @@ pub fn read(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
+            io::ErrorKind::FileTooLarge,
             format!("larger than {}", human_bytes(limit)),
         ));
     }
@@ -45,7 +45,7 @@ mod tests {
         std::fs::write(&path, b"0123456789").unwrap();
         assert_eq!(read(&path, 10).unwrap(), b"0123456789");
         let err = read(&path, 9).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
         assert_eq!(err.to_string(), "larger than 9 B");
         assert_eq!(read_to_string(&path, 100).unwrap(), "0123456789");
     }
